@@ -1,0 +1,166 @@
+#include "core/validation.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/base64.h"
+
+namespace apm {
+namespace {
+
+bool HasControlChar(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+std::optional<FieldError> CheckText(std::string_view field, std::string& value, size_t min_len,
+                                    size_t max_len) {
+  value = Trim(value);
+  if (HasControlChar(value)) {
+    return FieldError{std::string(field), "must not contain control characters"};
+  }
+  if (value.size() < min_len) return FieldError{std::string(field), "is required"};
+  if (value.size() > max_len) {
+    return FieldError{std::string(field),
+                      "is longer than " + std::to_string(max_len) + " characters"};
+  }
+  return std::nullopt;
+}
+
+bool IsProductKey(std::string_view k) {
+  if (k.size() != 29) return false;
+  for (size_t i = 0; i < k.size(); ++i) {
+    bool dash = (i % 6) == 5;
+    if (dash ? k[i] != '-' : !std::isalnum(static_cast<unsigned char>(k[i]))) return false;
+  }
+  return true;
+}
+
+bool AnyEqualsIgnoreCase(const std::vector<std::string>& list, std::string_view v) {
+  return std::any_of(list.begin(), list.end(),
+                     [&](const std::string& e) { return EqualsIgnoreCase(Trim(e), v); });
+}
+
+}  // namespace
+
+std::string Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::optional<FieldError> ValidateSubmission(DeviceSubmission& s, std::string* blob) {
+  if (auto e = CheckText("serialNumber", s.serial_number, 1, kMaxSerialLength)) return e;
+  if (auto e = CheckText("manufacturer", s.manufacturer, 0, kMaxNameLength)) return e;
+  if (auto e = CheckText("model", s.model, 0, kMaxNameLength)) return e;
+  if (auto e = CheckText("clientVersion", s.client_version, 0, 64)) return e;
+  if (auto e = CheckText("productKey", s.product_key, 0, 29)) return e;
+  if (!s.product_key.empty() && !IsProductKey(s.product_key)) {
+    return FieldError{"productKey", "must look like XXXXX-XXXXX-XXXXX-XXXXX-XXXXX"};
+  }
+  if (s.hardware_hash.empty()) return FieldError{"hardwareHash", "is required"};
+  if (s.hardware_hash.size() > (kMaxHashBytes + 2) / 3 * 4) {
+    return FieldError{"hardwareHash",
+                      "is larger than " + std::to_string(kMaxHashBytes) + " bytes"};
+  }
+  Result<std::string> decoded = Base64Decode(s.hardware_hash);
+  if (!decoded.ok()) {
+    return FieldError{"hardwareHash", "is not valid standard base64 (" +
+                                          decoded.status().message() + ")"};
+  }
+  if (decoded->empty()) return FieldError{"hardwareHash", "is empty"};
+  if (blob) *blob = std::move(decoded).value();
+  return std::nullopt;
+}
+
+const char* VerdictName(VerificationOutcome::Verdict verdict) {
+  switch (verdict) {
+    case VerificationOutcome::Verdict::kVerified: return "verified";
+    case VerificationOutcome::Verdict::kMismatch: return "mismatch";
+    case VerificationOutcome::Verdict::kUnverifiable: return "unverifiable";
+    case VerificationOutcome::Verdict::kSkipped: return "skipped";
+  }
+  return "unknown";
+}
+
+VerificationOutcome VerifyDevice(const DeviceSubmission& s, const Result<HardwareHashInfo>& decoded,
+                                 HashVerificationMode mode, const AllowList& allow) {
+  using Verdict = VerificationOutcome::Verdict;
+  VerificationOutcome out;
+  out.effective_manufacturer = s.manufacturer;
+  out.effective_model = s.model;
+  std::vector<std::string> hash_models = {s.model};
+
+  if (!decoded.ok()) {
+    out.verdict = Verdict::kUnverifiable;
+    out.unverifiable_reason = decoded.status().message();
+  } else {
+    const HardwareHashInfo& h = *decoded;
+    // A field the hash does not carry (SMBIOS placeholder) cannot be compared, only trusted.
+    auto mismatch = [&](const char* what, const std::string& client, const std::string& hash) {
+      out.mismatches.push_back(std::string(what) + ": the device reported \"" + client +
+                               "\" but its hardware hash says \"" + hash + "\"");
+    };
+    if (!h.serial.empty() && Trim(h.serial) != s.serial_number) {
+      mismatch("serial number", s.serial_number, h.serial);
+    }
+    if (!h.manufacturer.empty() && !EqualsIgnoreCase(Trim(h.manufacturer), s.manufacturer)) {
+      mismatch("manufacturer", s.manufacturer, h.manufacturer);
+    }
+    // Lenovo reports the machine type (record 17) or the friendly name (record 19).
+    if (!h.model.empty() && Trim(h.model) != s.model &&
+        (h.family.empty() || Trim(h.family) != s.model)) {
+      mismatch("model", s.model, h.model);
+    }
+    out.verdict = out.mismatches.empty() ? Verdict::kVerified : Verdict::kMismatch;
+    if (!h.manufacturer.empty()) out.effective_manufacturer = h.manufacturer;
+    hash_models.clear();
+    if (!h.model.empty()) hash_models.push_back(h.model);
+    if (!h.family.empty()) hash_models.push_back(h.family);
+    if (hash_models.empty()) hash_models.push_back(s.model);
+    out.effective_model = hash_models.front();
+  }
+  if (mode == HashVerificationMode::kOff) {
+    out.verdict = Verdict::kSkipped;
+    out.mismatches.clear();
+  }
+
+  if (mode == HashVerificationMode::kEnforce && out.verdict == Verdict::kMismatch) {
+    out.refused = true;
+    out.refusal_code = "hash_mismatch";
+    out.refusal_message = "The device information does not match its hardware hash (" +
+                          out.mismatches.front() + ")";
+    return out;
+  }
+  if (allow.use_manufacturers &&
+      !AnyEqualsIgnoreCase(allow.manufacturers, Trim(out.effective_manufacturer))) {
+    out.refused = true;
+    out.refusal_code = "manufacturer_not_allowed";
+    out.refusal_message = "Devices made by \"" + out.effective_manufacturer +
+                          "\" are not allowed by this organization";
+    return out;
+  }
+  if (allow.use_models && std::none_of(hash_models.begin(), hash_models.end(),
+                                       [&](const std::string& m) {
+                                         return AnyEqualsIgnoreCase(allow.models, Trim(m));
+                                       })) {
+    out.refused = true;
+    out.refusal_code = "model_not_allowed";
+    out.refusal_message =
+        "The model \"" + out.effective_model + "\" is not allowed by this organization";
+    return out;
+  }
+  return out;
+}
+
+}  // namespace apm

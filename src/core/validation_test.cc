@@ -1,0 +1,160 @@
+#include "core/validation.h"
+
+#include <gtest/gtest.h>
+
+#include "core/testing/hash_builder.h"
+
+namespace apm {
+namespace {
+
+using testing::HashBuilder;
+using testing::HashText;
+using Verdict = VerificationOutcome::Verdict;
+
+DeviceSubmission Laptop() {
+  DeviceSubmission s;
+  s.serial_number = "PF3ABCDE";
+  s.manufacturer = "LENOVO";
+  s.model = "21R3001BUK";
+  s.hardware_hash = HashText(HashBuilder::Laptop().Build());
+  return s;
+}
+
+TEST(Validation, AcceptsAndTrims) {
+  DeviceSubmission s = Laptop();
+  s.serial_number = "  PF3ABCDE \t";
+  std::string blob;
+  EXPECT_FALSE(ValidateSubmission(s, &blob).has_value());
+  EXPECT_EQ(s.serial_number, "PF3ABCDE");
+  EXPECT_EQ(blob.size(), 3000u);
+}
+
+TEST(Validation, NamesTheField) {
+  struct Case {
+    void (*mutate)(DeviceSubmission&);
+    const char* field;
+  } cases[] = {
+      {[](DeviceSubmission& s) { s.serial_number = ""; }, "serialNumber"},
+      {[](DeviceSubmission& s) { s.serial_number = std::string(129, 'A'); }, "serialNumber"},
+      {[](DeviceSubmission& s) { s.serial_number = "AB\x01" "CD"; }, "serialNumber"},
+      {[](DeviceSubmission& s) { s.manufacturer = std::string(257, 'm'); }, "manufacturer"},
+      {[](DeviceSubmission& s) { s.model = "bad\nmodel"; }, "model"},
+      {[](DeviceSubmission& s) { s.hardware_hash = ""; }, "hardwareHash"},
+      {[](DeviceSubmission& s) { s.hardware_hash = "not base64!"; }, "hardwareHash"},
+      {[](DeviceSubmission& s) { s.hardware_hash = std::string(12000, 'A'); }, "hardwareHash"},
+      {[](DeviceSubmission& s) { s.product_key = "ABCDE"; }, "productKey"},
+      {[](DeviceSubmission& s) { s.client_version = std::string(65, '1'); }, "clientVersion"},
+  };
+  for (const Case& c : cases) {
+    DeviceSubmission s = Laptop();
+    c.mutate(s);
+    std::optional<FieldError> e = ValidateSubmission(s, nullptr);
+    ASSERT_TRUE(e.has_value()) << c.field;
+    EXPECT_EQ(e->field, c.field);
+    EXPECT_FALSE(e->message.empty());
+  }
+}
+
+TEST(Validation, ProductKeyFormat) {
+  DeviceSubmission s = Laptop();
+  s.product_key = "ABCDE-12345-FGHIJ-67890-KLMNO";
+  EXPECT_FALSE(ValidateSubmission(s, nullptr).has_value());
+}
+
+AllowList ModelsOnly(std::vector<std::string> models) {
+  AllowList a;
+  a.use_models = true;
+  a.models = std::move(models);
+  return a;
+}
+
+Result<HardwareHashInfo> Decode(const DeviceSubmission& s) {
+  std::string blob;
+  DeviceSubmission copy = s;
+  EXPECT_FALSE(ValidateSubmission(copy, &blob).has_value());
+  return DecodeHardwareHash(blob);
+}
+
+TEST(Verification, MatchingDeviceIsVerified) {
+  DeviceSubmission s = Laptop();
+  s.manufacturer = "lenovo";  // case-insensitive
+  VerificationOutcome v = VerifyDevice(s, Decode(s), HashVerificationMode::kEnforce, {});
+  EXPECT_EQ(v.verdict, Verdict::kVerified);
+  EXPECT_FALSE(v.refused);
+}
+
+TEST(Verification, LenovoFriendlyModelMatchesFamily) {
+  DeviceSubmission s = Laptop();
+  s.model = "ThinkPad T14s 2-in-1 Gen 1";
+  VerificationOutcome v = VerifyDevice(s, Decode(s), HashVerificationMode::kEnforce, {});
+  EXPECT_EQ(v.verdict, Verdict::kVerified);
+}
+
+TEST(Verification, MismatchRefusedOnlyWhenEnforced) {
+  DeviceSubmission s = Laptop();
+  Result<HardwareHashInfo> decoded = Decode(s);
+  s.serial_number = "OTHER123";
+  VerificationOutcome enforce = VerifyDevice(s, decoded, HashVerificationMode::kEnforce, {});
+  EXPECT_EQ(enforce.verdict, Verdict::kMismatch);
+  EXPECT_TRUE(enforce.refused);
+  EXPECT_EQ(enforce.refusal_code, "hash_mismatch");
+  EXPECT_NE(enforce.refusal_message.find("serial number"), std::string::npos);
+
+  VerificationOutcome warn = VerifyDevice(s, decoded, HashVerificationMode::kWarn, {});
+  EXPECT_EQ(warn.verdict, Verdict::kMismatch);
+  EXPECT_FALSE(warn.refused);
+
+  VerificationOutcome off = VerifyDevice(s, decoded, HashVerificationMode::kOff, {});
+  EXPECT_EQ(off.verdict, Verdict::kSkipped);
+  EXPECT_FALSE(off.refused);
+}
+
+TEST(Verification, UnverifiableHashIsAcceptedAndFlagged) {
+  DeviceSubmission s = Laptop();
+  Result<HardwareHashInfo> bad = DecodeHardwareHash("garbage");
+  VerificationOutcome v = VerifyDevice(s, bad, HashVerificationMode::kEnforce, {});
+  EXPECT_EQ(v.verdict, Verdict::kUnverifiable);
+  EXPECT_FALSE(v.refused);
+  EXPECT_FALSE(v.unverifiable_reason.empty());
+}
+
+TEST(AllowList, AppliesToHashValuesNotClaims) {
+  DeviceSubmission s = Laptop();
+  Result<HardwareHashInfo> decoded = Decode(s);
+  s.manufacturer = "Microsoft Corporation";  // a lie the hash contradicts
+  AllowList allow;
+  allow.use_manufacturers = true;
+  allow.manufacturers = {"Microsoft Corporation"};
+  VerificationOutcome v = VerifyDevice(s, decoded, HashVerificationMode::kOff, allow);
+  EXPECT_TRUE(v.refused);
+  EXPECT_EQ(v.refusal_code, "manufacturer_not_allowed");
+  EXPECT_EQ(v.effective_manufacturer, "LENOVO");
+}
+
+TEST(AllowList, ModelMatchesRecord17OrFamily) {
+  DeviceSubmission s = Laptop();
+  Result<HardwareHashInfo> decoded = Decode(s);
+  AllowList by_family = ModelsOnly({"thinkpad t14s 2-in-1 gen 1"});
+  EXPECT_FALSE(VerifyDevice(s, decoded, HashVerificationMode::kEnforce, by_family).refused);
+  AllowList by_type = ModelsOnly({"21R3001BUK"});
+  EXPECT_FALSE(VerifyDevice(s, decoded, HashVerificationMode::kEnforce, by_type).refused);
+  AllowList other = ModelsOnly({"Virtual Machine"});
+  VerificationOutcome v = VerifyDevice(s, decoded, HashVerificationMode::kEnforce, other);
+  EXPECT_TRUE(v.refused);
+  EXPECT_EQ(v.refusal_code, "model_not_allowed");
+}
+
+TEST(AllowList, FallsBackToClientValuesWhenUnverifiable) {
+  DeviceSubmission s = Laptop();
+  s.manufacturer = "Microsoft Corporation";
+  AllowList allow;
+  allow.use_manufacturers = true;
+  allow.manufacturers = {"microsoft corporation"};
+  VerificationOutcome v =
+      VerifyDevice(s, DecodeHardwareHash("x"), HashVerificationMode::kEnforce, allow);
+  EXPECT_FALSE(v.refused);
+  EXPECT_EQ(v.effective_manufacturer, "Microsoft Corporation");
+}
+
+}  // namespace
+}  // namespace apm

@@ -1,0 +1,315 @@
+#include "server/config.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <toml++/toml.h>
+
+#include <variant>
+
+extern char** environ;
+
+namespace apm {
+namespace {
+
+using Setter = std::variant<bool Config::*, int64_t Config::*, double Config::*,
+                            std::string Config::*, std::vector<std::string> Config::*>;
+
+struct Key {
+  const char* name;
+  Setter field;
+};
+
+#define APM_KEY(name) Key{#name, &Config::name}
+const Key kKeys[] = {
+    APM_KEY(Listen),
+    APM_KEY(DataDir),
+    APM_KEY(PublicUrl),
+    APM_KEY(Threads),
+    APM_KEY(TlsCertificateFile),
+    APM_KEY(TlsKeyFile),
+    APM_KEY(TrustedProxies),
+    APM_KEY(LogFormat),
+    APM_KEY(LogLevel),
+    APM_KEY(AccessLog),
+    APM_KEY(MaxBodyBytes),
+    APM_KEY(IdleTimeoutSeconds),
+    APM_KEY(ShutdownGraceSeconds),
+    APM_KEY(MaintenanceIntervalSeconds),
+    APM_KEY(ClientWindowsBinary),
+    APM_KEY(ClientPosixBinary),
+    APM_KEY(ApprovalMode),
+    APM_KEY(UseApprovalUserAsAssignedUser),
+    APM_KEY(AuthorizationSecurityGroup),
+    APM_KEY(ApproverSecurityGroup),
+    APM_KEY(ViewerSecurityGroup),
+    APM_KEY(UseAutopilotProfileGroup),
+    APM_KEY(AutopilotProfileGroup),
+    APM_KEY(GroupTag),
+    APM_KEY(UseApprovalModeGroupTags),
+    APM_KEY(ApprovalModeGroupTags),
+    APM_KEY(UseManufacturersFilter),
+    APM_KEY(Manufacturers),
+    APM_KEY(UseModelsFilter),
+    APM_KEY(Models),
+    APM_KEY(Timeout),
+    APM_KEY(HashVerification),
+    APM_KEY(HistoryDays),
+    APM_KEY(SubmitRatePerMinute),
+    APM_KEY(SubmitBurst),
+    APM_KEY(MaxOpenRequestsPerAddress),
+    APM_KEY(MaxWaitSeconds),
+};
+#undef APM_KEY
+
+const Key* FindKey(std::string_view name) {
+  for (const Key& k : kKeys) {
+    if (name == k.name) return &k;
+  }
+  return nullptr;
+}
+
+// The original stored lists as comma-separated strings; both forms are accepted.
+std::vector<std::string> SplitList(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string_view::npos) comma = s.size();
+    std::string item = Trim(s.substr(start, comma - start));
+    if (!item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+Status ApplyToml(Config& c, const Key& key, const toml::node& node, const std::string& where) {
+  auto wrong = [&](const char* expected) {
+    return Status::InvalidArgument(where + ": " + key.name + " must be " + expected);
+  };
+  return std::visit(
+      [&](auto member) -> Status {
+        using T = std::remove_reference_t<decltype(c.*member)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          if (!node.is_boolean()) return wrong("true or false");
+          c.*member = node.as_boolean()->get();
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          if (!node.is_integer()) return wrong("an integer");
+          c.*member = node.as_integer()->get();
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (node.is_integer()) {
+            c.*member = double(node.as_integer()->get());
+          } else if (node.is_floating_point()) {
+            c.*member = node.as_floating_point()->get();
+          } else {
+            return wrong("a number");
+          }
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          if (!node.is_string()) return wrong("a string");
+          c.*member = node.as_string()->get();
+        } else {
+          if (node.is_string()) {
+            c.*member = SplitList(node.as_string()->get());
+          } else if (const toml::array* arr = node.as_array()) {
+            std::vector<std::string> items;
+            for (const toml::node& item : *arr) {
+              if (!item.is_string()) return wrong("a list of strings");
+              items.push_back(Trim(item.as_string()->get()));
+            }
+            c.*member = std::move(items);
+          } else {
+            return wrong("a list of strings");
+          }
+        }
+        return Status::Ok();
+      },
+      key.field);
+}
+
+Status ApplyEnv(Config& c, const Key& key, const std::string& value, const std::string& var) {
+  auto wrong = [&](const char* expected) {
+    return Status::InvalidArgument("environment variable " + var + " (" + key.name + ") must be " +
+                                   expected + ", got \"" + value + "\"");
+  };
+  return std::visit(
+      [&](auto member) -> Status {
+        using T = std::remove_reference_t<decltype(c.*member)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          std::string v = value;
+          for (char& ch : v) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+          if (v == "true" || v == "1" || v == "yes") {
+            c.*member = true;
+          } else if (v == "false" || v == "0" || v == "no") {
+            c.*member = false;
+          } else {
+            return wrong("true or false");
+          }
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          char* end = nullptr;
+          errno = 0;
+          long long v = std::strtoll(value.c_str(), &end, 10);
+          if (value.empty() || *end != '\0' || errno != 0) return wrong("an integer");
+          c.*member = v;
+        } else if constexpr (std::is_same_v<T, double>) {
+          char* end = nullptr;
+          double v = std::strtod(value.c_str(), &end);
+          if (value.empty() || *end != '\0') return wrong("a number");
+          c.*member = v;
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          c.*member = value;
+        } else {
+          c.*member = SplitList(value);
+        }
+        return Status::Ok();
+      },
+      key.field);
+}
+
+}  // namespace
+
+std::string EnvName(const std::string& key) {
+  std::string out = "APM_";
+  for (size_t i = 0; i < key.size(); ++i) {
+    char ch = key[i];
+    bool upper = std::isupper(static_cast<unsigned char>(ch));
+    // A new word starts at an upper-case letter after a lower-case one (ApprovalMode) or before
+    // a lower-case one in a run of capitals (TLSKey -> TLS_KEY).
+    if (i > 0 && upper &&
+        (std::islower(static_cast<unsigned char>(key[i - 1])) ||
+         (i + 1 < key.size() && std::islower(static_cast<unsigned char>(key[i + 1])) &&
+          std::isupper(static_cast<unsigned char>(key[i - 1]))))) {
+      out.push_back('_');
+    }
+    out.push_back(char(std::toupper(static_cast<unsigned char>(ch))));
+  }
+  return out;
+}
+
+std::vector<std::string> ConfigKeys() {
+  std::vector<std::string> out;
+  for (const Key& k : kKeys) out.push_back(k.name);
+  return out;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.substr(0, 4) != "APM_") continue;
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+HashVerificationMode Config::hash_verification_mode() const {
+  if (HashVerification == "off") return HashVerificationMode::kOff;
+  if (HashVerification == "warn") return HashVerificationMode::kWarn;
+  return HashVerificationMode::kEnforce;
+}
+
+AllowList Config::allow_list() const {
+  AllowList a;
+  a.use_manufacturers = UseManufacturersFilter;
+  a.manufacturers = Manufacturers;
+  a.use_models = UseModelsFilter;
+  a.models = Models;
+  return a;
+}
+
+Status ValidateConfig(const Config& c) {
+  auto bad = [](const std::string& key, const std::string& why) {
+    return Status::InvalidArgument(key + " " + why);
+  };
+  if (c.HashVerification != "enforce" && c.HashVerification != "warn" &&
+      c.HashVerification != "off") {
+    return bad("HashVerification", "must be enforce, warn or off");
+  }
+  if (c.LogFormat != "text" && c.LogFormat != "json") return bad("LogFormat", "must be text or json");
+  static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::none_of(std::begin(kLevels), std::end(kLevels),
+                   [&](const char* l) { return c.LogLevel == l; })) {
+    return bad("LogLevel", "must be one of trace, debug, info, warn, error, critical, off");
+  }
+  if (c.Listen.find(':') == std::string::npos) return bad("Listen", "must be ADDRESS:PORT");
+  if (c.DataDir.empty()) return bad("DataDir", "is required");
+  if (c.TlsCertificateFile.empty() != c.TlsKeyFile.empty()) {
+    return bad(c.TlsKeyFile.empty() ? "TlsKeyFile" : "TlsCertificateFile",
+               "is required when the other TLS file is set");
+  }
+  if (!c.PublicUrl.empty() && c.PublicUrl.rfind("http://", 0) != 0 &&
+      c.PublicUrl.rfind("https://", 0) != 0) {
+    return bad("PublicUrl", "must start with http:// or https://");
+  }
+  if (c.Threads < 0 || c.Threads > 256) return bad("Threads", "must be between 0 and 256");
+  if (c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 16 * 1024 * 1024) {
+    return bad("MaxBodyBytes", "must be between 1024 and 16777216");
+  }
+  if (c.IdleTimeoutSeconds < 1) return bad("IdleTimeoutSeconds", "must be at least 1");
+  if (c.ShutdownGraceSeconds < 0) return bad("ShutdownGraceSeconds", "must not be negative");
+  if (c.MaintenanceIntervalSeconds < 1) return bad("MaintenanceIntervalSeconds", "must be at least 1");
+  if (c.Timeout < 1) return bad("Timeout", "must be at least 1 minute");
+  if (c.HistoryDays < 1) return bad("HistoryDays", "must be at least 1 day");
+  if (c.SubmitRatePerMinute <= 0) return bad("SubmitRatePerMinute", "must be positive");
+  if (c.SubmitBurst < 1) return bad("SubmitBurst", "must be at least 1");
+  if (c.MaxOpenRequestsPerAddress < 1) return bad("MaxOpenRequestsPerAddress", "must be at least 1");
+  if (c.MaxWaitSeconds < 1 || c.MaxWaitSeconds > 300) {
+    return bad("MaxWaitSeconds", "must be between 1 and 300");
+  }
+  if (c.UseAutopilotProfileGroup && c.AutopilotProfileGroup.empty()) {
+    return bad("AutopilotProfileGroup", "is required when UseAutopilotProfileGroup is true");
+  }
+  if (c.UseManufacturersFilter && c.Manufacturers.empty()) {
+    return bad("Manufacturers", "is required when UseManufacturersFilter is true");
+  }
+  if (c.UseModelsFilter && c.Models.empty()) {
+    return bad("Models", "is required when UseModelsFilter is true");
+  }
+  if (c.UseApprovalModeGroupTags && c.ApprovalModeGroupTags.empty()) {
+    return bad("ApprovalModeGroupTags", "is required when UseApprovalModeGroupTags is true");
+  }
+  return Status::Ok();
+}
+
+Result<Config> LoadConfig(const std::string& path, const std::map<std::string, std::string>& env) {
+  Config c;
+  if (!path.empty()) {
+    toml::table table;
+    try {
+      table = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      const auto& where = e.source().begin;
+      return Status::InvalidArgument(path + ":" + std::to_string(where.line) + ":" +
+                                     std::to_string(where.column) + ": " +
+                                     std::string(e.description()));
+    }
+    for (const auto& [name, node] : table) {
+      const Key* key = FindKey(name.str());
+      if (!key) {
+        return Status::InvalidArgument(path + ": unknown setting \"" + std::string(name.str()) +
+                                       "\" (see docs/configuration.md)");
+      }
+      Status s = ApplyToml(c, *key, node, path);
+      if (!s.ok()) return s;
+    }
+  }
+  for (const auto& [var, value] : env) {
+    if (var.rfind("APM_", 0) != 0) continue;
+    const Key* key = nullptr;
+    for (const Key& k : kKeys) {
+      if (EnvName(k.name) == var) key = &k;
+    }
+    if (!key) {
+      return Status::InvalidArgument("unknown environment variable " + var +
+                                     " (settings are APM_ plus the key in upper snake case, "
+                                     "e.g. APM_APPROVAL_MODE)");
+    }
+    Status s = ApplyEnv(c, *key, value, var);
+    if (!s.ok()) return s;
+  }
+  Status s = ValidateConfig(c);
+  if (!s.ok()) return s;
+  return c;
+}
+
+}  // namespace apm

@@ -1,0 +1,82 @@
+// apm-server settings: an apm.toml file, then APM_* environment overrides, then the command
+// line. Names follow the original Autopilot Manager where it had the setting; every key is
+// documented in docs/configuration.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/validation.h"
+
+namespace apm {
+
+struct Config {
+  // Server
+  std::string Listen = "0.0.0.0:8080";
+  std::string DataDir = "data";
+  std::string PublicUrl;  // empty: derived from each request's Host (and trusted proxy headers)
+  int64_t Threads = 0;  // 0: one per core
+  std::string TlsCertificateFile;
+  std::string TlsKeyFile;
+  std::vector<std::string> TrustedProxies;  // addresses or CIDR blocks
+  std::string LogFormat = "text";  // text | json
+  std::string LogLevel = "info";
+  bool AccessLog = true;
+  int64_t MaxBodyBytes = 64 * 1024;
+  int64_t IdleTimeoutSeconds = 30;
+  int64_t ShutdownGraceSeconds = 10;
+  int64_t MaintenanceIntervalSeconds = 60;
+  std::string ClientWindowsBinary;
+  std::string ClientPosixBinary;
+
+  // Behaviour (names from the original tool)
+  bool ApprovalMode = true;
+  bool UseApprovalUserAsAssignedUser = false;
+  std::string AuthorizationSecurityGroup;
+  std::string ApproverSecurityGroup;
+  std::string ViewerSecurityGroup;
+  bool UseAutopilotProfileGroup = false;
+  std::string AutopilotProfileGroup;
+  std::string GroupTag = "AutopilotManager";
+  bool UseApprovalModeGroupTags = true;
+  std::vector<std::string> ApprovalModeGroupTags = {"Standard", "Shared", "Kiosk",
+                                                    "NONE=No Group Tag"};
+  bool UseManufacturersFilter = false;
+  std::vector<std::string> Manufacturers = {"Microsoft Corporation", "Microsoft"};
+  bool UseModelsFilter = false;
+  std::vector<std::string> Models = {"Virtual Machine"};
+  int64_t Timeout = 60;  // minutes a request may wait for approval
+
+  // New in this implementation
+  std::string HashVerification = "enforce";  // enforce | warn | off
+  int64_t HistoryDays = 90;
+  double SubmitRatePerMinute = 60;  // token refill per client address
+  int64_t SubmitBurst = 30;
+  int64_t MaxOpenRequestsPerAddress = 50;
+  int64_t MaxWaitSeconds = 60;  // long-poll cap
+
+  HashVerificationMode hash_verification_mode() const;
+  AllowList allow_list() const;
+};
+
+// Reads the optional TOML file (empty path: none) and the APM_* variables in `env`, and checks
+// the result. Errors name the key (and the file or variable) that is wrong.
+Result<Config> LoadConfig(const std::string& path, const std::map<std::string, std::string>& env);
+
+// The APM_* variables of this process.
+std::map<std::string, std::string> ProcessEnvironment();
+
+// APM_ variable name of a setting: ApprovalMode -> APM_APPROVAL_MODE.
+std::string EnvName(const std::string& key);
+
+// Names of all settings, for docs and tests.
+std::vector<std::string> ConfigKeys();
+
+// Checks cross-setting rules (a filter without a list, TLS without a key, ...).
+Status ValidateConfig(const Config& config);
+
+}  // namespace apm

@@ -1,0 +1,118 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace apm {
+namespace {
+
+std::string WriteFile(const std::string& text) {
+  static int n = 0;
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("apm-config-test-" + std::to_string(getpid()) + "-" +
+                       std::to_string(n++) + ".toml"))
+                         .string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Config, DefaultsAreSafeAndValid) {
+  Result<Config> c = LoadConfig("", {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->ApprovalMode);
+  EXPECT_EQ(c->Timeout, 60);
+  EXPECT_EQ(c->HistoryDays, 90);
+  EXPECT_EQ(c->HashVerification, "enforce");
+  EXPECT_TRUE(c->TrustedProxies.empty());
+  EXPECT_EQ(c->MaxBodyBytes, 64 * 1024);
+}
+
+TEST(Config, ReadsTomlWithOriginalNamesAndCommaLists) {
+  std::string path = WriteFile(R"(
+ApprovalMode = false
+Timeout = 15
+UseManufacturersFilter = true
+Manufacturers = "Microsoft Corporation, LENOVO"
+Models = ["Surface Laptop 5", "21R3001BUK"]
+TrustedProxies = ["10.0.0.0/8"]
+SubmitRatePerMinute = 2.5
+)");
+  Result<Config> c = LoadConfig(path, {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->ApprovalMode);
+  EXPECT_EQ(c->Timeout, 15);
+  EXPECT_EQ(c->Manufacturers, (std::vector<std::string>{"Microsoft Corporation", "LENOVO"}));
+  EXPECT_EQ(c->Models, (std::vector<std::string>{"Surface Laptop 5", "21R3001BUK"}));
+  EXPECT_DOUBLE_EQ(c->SubmitRatePerMinute, 2.5);
+  EXPECT_TRUE(c->allow_list().use_manufacturers);
+}
+
+TEST(Config, UnknownKeyIsNamed) {
+  Result<Config> c = LoadConfig(WriteFile("ApprovalMod = true\n"), {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("ApprovalMod"), std::string::npos);
+}
+
+TEST(Config, WrongTypeIsNamed) {
+  Result<Config> c = LoadConfig(WriteFile("Timeout = \"sixty\"\n"), {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("Timeout must be an integer"), std::string::npos);
+}
+
+TEST(Config, SyntaxErrorHasLine) {
+  Result<Config> c = LoadConfig(WriteFile("Timeout = 1\nApprovalMode = \n"), {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find(":2:"), std::string::npos) << c.status().message();
+}
+
+TEST(Config, MissingRequiredValueIsNamed) {
+  Result<Config> c = LoadConfig(WriteFile("UseAutopilotProfileGroup = true\n"), {});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("AutopilotProfileGroup"), std::string::npos);
+  Result<Config> tls = LoadConfig(WriteFile("TlsCertificateFile = \"/x.pem\"\n"), {});
+  ASSERT_FALSE(tls.ok());
+  EXPECT_NE(tls.status().message().find("TlsKeyFile"), std::string::npos);
+}
+
+TEST(Config, EnvironmentOverridesFile) {
+  std::string path = WriteFile("Timeout = 15\nApprovalMode = true\n");
+  Result<Config> c = LoadConfig(path, {{"APM_TIMEOUT", "5"},
+                                       {"APM_APPROVAL_MODE", "false"},
+                                       {"APM_MODELS", "A,B"},
+                                       {"APM_HASH_VERIFICATION", "warn"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Timeout, 5);
+  EXPECT_FALSE(c->ApprovalMode);
+  EXPECT_EQ(c->Models, (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ(c->hash_verification_mode(), HashVerificationMode::kWarn);
+}
+
+TEST(Config, BadEnvironmentIsNamed) {
+  Result<Config> unknown = LoadConfig("", {{"APM_NOPE", "1"}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("APM_NOPE"), std::string::npos);
+  Result<Config> wrong = LoadConfig("", {{"APM_TIMEOUT", "soon"}});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("APM_TIMEOUT"), std::string::npos);
+}
+
+TEST(Config, EnvNames) {
+  EXPECT_EQ(EnvName("ApprovalMode"), "APM_APPROVAL_MODE");
+  EXPECT_EQ(EnvName("UseApprovalUserAsAssignedUser"), "APM_USE_APPROVAL_USER_AS_ASSIGNED_USER");
+  EXPECT_EQ(EnvName("Timeout"), "APM_TIMEOUT");
+  // Every key has a distinct variable.
+  std::set<std::string> seen;
+  for (const std::string& k : ConfigKeys()) EXPECT_TRUE(seen.insert(EnvName(k)).second) << k;
+}
+
+TEST(Config, RejectsBadEnumValues) {
+  EXPECT_FALSE(LoadConfig("", {{"APM_HASH_VERIFICATION", "maybe"}}).ok());
+  EXPECT_FALSE(LoadConfig("", {{"APM_LOG_FORMAT", "xml"}}).ok());
+}
+
+}  // namespace
+}  // namespace apm

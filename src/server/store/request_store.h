@@ -1,0 +1,108 @@
+// Durable storage of device requests. Callers see only this interface, so the SQLite store
+// (default, embedded) and a PostgreSQL store (scale-out, later) are interchangeable.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/request_state.h"
+#include "core/status.h"
+
+namespace apm {
+
+// Why a request failed, as the Autopilot service or our own checks said it.
+struct RequestError {
+  int64_t code = 0;  // e.g. 806
+  std::string name;  // e.g. ZtdDeviceAlreadyAssigned
+  std::string message;  // words a user understands
+};
+
+struct StoredRequest {
+  std::string id;
+  std::string serial_number;
+  std::string manufacturer;
+  std::string model;
+  std::string hardware_hash;  // base64 text as submitted
+  std::string hash_fingerprint;
+  std::string product_key;
+  std::string client_version;
+  std::string client_address;
+  std::string api;  // "v1" or "compat"
+  std::string verification;  // verified | mismatch | unverifiable | skipped
+  std::string hash_facts;  // JSON object of the decoded hash, for approvers
+  RequestState state = RequestState::kPendingApproval;
+  std::string step;
+  std::optional<RequestError> error;
+  int64_t created_at = 0;  // ms since epoch
+  int64_t updated_at = 0;
+  int64_t expires_at = 0;
+  int64_t finished_at = 0;  // 0 while open
+  int64_t version = 0;  // bumped by every change; the basis of ETags
+};
+
+struct CreateOutcome {
+  enum class Kind {
+    kCreated,
+    kExistingOpenForSerial,  // an open request for the serial exists; it is returned
+    kIdTaken,  // the requested id is already in use
+    kTooManyOpenForAddress,
+  };
+  Kind kind = Kind::kCreated;
+  StoredRequest request;
+};
+
+struct RequestChange {
+  std::string id;
+  int64_t version = 0;
+  int64_t seq = 0;
+};
+
+struct RequestFilter {
+  std::optional<RequestState> state;
+  int limit = 100;
+};
+
+class RequestStore {
+ public:
+  virtual ~RequestStore() = default;
+
+  // Durably stores `request` (id, timestamps and state already set) unless an open request for
+  // the same serial exists or the address has too many open requests. Returns once committed.
+  // `alias_id`, when not empty, is an extra id that resolves to the created or existing request
+  // (old clients choose their own id).
+  virtual Result<CreateOutcome> Create(const StoredRequest& request, int64_t max_open_per_address,
+                                       const std::string& alias_id) = 0;
+
+  // The request with this id (or alias); kNotFound if there is none.
+  virtual Result<StoredRequest> Get(const std::string& id) = 0;
+
+  // Whether an id or alias is in use.
+  virtual Result<bool> IdExists(const std::string& id) = 0;
+
+  // Moves a request to `to` if it is in one of `from`; kFailedPrecondition otherwise.
+  virtual Result<StoredRequest> Transition(const std::string& id, std::span<const RequestState> from,
+                                           RequestState to, const std::string& step,
+                                           const std::optional<RequestError>& error,
+                                           int64_t now_ms) = 0;
+
+  // Pending requests whose approval time ran out become expired; returns how many.
+  virtual Result<int64_t> ExpirePending(int64_t now_ms) = 0;
+
+  // Deletes requests that finished before `cutoff_ms`; returns how many.
+  virtual Result<int64_t> PurgeFinishedBefore(int64_t cutoff_ms) = 0;
+
+  // Changes after `seq`, oldest first, and the newest sequence number (for long-polls).
+  virtual Result<std::vector<RequestChange>> ChangesSince(int64_t seq, int64_t* latest) = 0;
+
+  virtual Result<std::map<RequestState, int64_t>> CountByState() = 0;
+  virtual Result<std::vector<StoredRequest>> List(const RequestFilter& filter) = 0;
+
+  // Cheap check that the store answers (readiness).
+  virtual Status Ping() = 0;
+};
+
+}  // namespace apm

@@ -1,0 +1,471 @@
+#include "server/store/sqlite_request_store.h"
+
+#include "server/store/sqlite_connection.h"
+
+namespace apm {
+namespace {
+
+// Schema migrations, applied in order; PRAGMA user_version records how many have run.
+// Never edit a released migration: add a new one.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY,
+  serial_number TEXT NOT NULL,
+  manufacturer TEXT NOT NULL,
+  model TEXT NOT NULL,
+  hardware_hash TEXT NOT NULL,
+  hash_fingerprint TEXT NOT NULL,
+  product_key TEXT NOT NULL DEFAULT '',
+  client_version TEXT NOT NULL DEFAULT '',
+  client_address TEXT NOT NULL,
+  api TEXT NOT NULL,
+  verification TEXT NOT NULL,
+  hash_facts TEXT NOT NULL DEFAULT '{}',
+  state TEXT NOT NULL,
+  step TEXT NOT NULL,
+  error_code INTEGER,
+  error_name TEXT,
+  error_message TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL,
+  change_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX requests_open_by_serial ON requests(serial_number) WHERE finished_at = 0;
+CREATE INDEX requests_open_by_address ON requests(client_address) WHERE finished_at = 0;
+CREATE INDEX requests_pending_by_expiry ON requests(expires_at) WHERE state = 'pending_approval';
+CREATE INDEX requests_finished ON requests(finished_at) WHERE finished_at <> 0;
+CREATE INDEX requests_by_change ON requests(change_seq);
+CREATE INDEX requests_by_state ON requests(state, created_at);
+CREATE TABLE request_aliases (
+  alias TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX request_aliases_by_request ON request_aliases(request_id);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO counters VALUES ('change_seq', 0);
+)sql",
+};
+
+#define SELECT_REQUEST "SELECT id, serial_number, manufacturer, model, hardware_hash, " \
+  "hash_fingerprint, product_key, client_version, client_address, api, verification, " \
+  "hash_facts, state, step, error_code, error_name, error_message, created_at, updated_at, " \
+  "expires_at, finished_at, version FROM requests "
+
+StoredRequest ReadRow(const SqliteStatement& s) {
+  StoredRequest r;
+  r.id = s.Text(0);
+  r.serial_number = s.Text(1);
+  r.manufacturer = s.Text(2);
+  r.model = s.Text(3);
+  r.hardware_hash = s.Text(4);
+  r.hash_fingerprint = s.Text(5);
+  r.product_key = s.Text(6);
+  r.client_version = s.Text(7);
+  r.client_address = s.Text(8);
+  r.api = s.Text(9);
+  r.verification = s.Text(10);
+  r.hash_facts = s.Text(11);
+  r.state = ParseRequestState(s.Text(12)).value_or(RequestState::kFailed);
+  r.step = s.Text(13);
+  if (!s.IsNull(14)) r.error = RequestError{s.Int(14), s.Text(15), s.Text(16)};
+  r.created_at = s.Int(17);
+  r.updated_at = s.Int(18);
+  r.expires_at = s.Int(19);
+  r.finished_at = s.Int(20);
+  r.version = s.Int(21);
+  return r;
+}
+
+// Runs a statement that returns no rows.
+Status Run(SqliteConnection& c, SqliteStatement& s, const char* what) {
+  int rc = s.Step();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return c.Error(what);
+  return Status::Ok();
+}
+
+#define PREPARE(conn, var, sql)                      \
+  Result<sqlite3_stmt*> var##_p = (conn).Prepare(sql); \
+  if (!var##_p.ok()) return var##_p.status();        \
+  SqliteStatement var(*var##_p)
+
+// A write transaction; rolls back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(SqliteConnection& c) : c_(c) {}
+  ~Transaction() {
+    if (open_) (void)c_.Exec("ROLLBACK");
+  }
+  Status Begin() {
+    Status s = c_.Exec("BEGIN IMMEDIATE");
+    open_ = s.ok();
+    return s;
+  }
+  Status Commit() {
+    Status s = c_.Exec("COMMIT");
+    if (s.ok()) open_ = false;
+    return s;
+  }
+
+ private:
+  SqliteConnection& c_;
+  bool open_ = false;
+};
+
+// Takes the next change sequence number inside the caller's transaction.
+Result<int64_t> NextChangeSeq(SqliteConnection& c) {
+  PREPARE(c, s, "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' RETURNING value");
+  if (s.Step() != SQLITE_ROW) return c.Error("next change");
+  return s.Int(0);
+}
+
+Result<StoredRequest> GetOn(SqliteConnection& c, const std::string& id) {
+  {
+    PREPARE(c, s, SELECT_REQUEST "WHERE id = ?1");
+    s.Bind(1, id);
+    int rc = s.Step();
+    if (rc == SQLITE_ROW) return ReadRow(s);
+    if (rc != SQLITE_DONE) return c.Error("get");
+  }
+  PREPARE(c, s,
+          SELECT_REQUEST "WHERE id = (SELECT request_id FROM request_aliases WHERE alias = ?1)");
+  s.Bind(1, id);
+  int rc = s.Step();
+  if (rc == SQLITE_ROW) return ReadRow(s);
+  if (rc != SQLITE_DONE) return c.Error("get by alias");
+  return Status::NotFound("no request with id " + id);
+}
+
+Status AddAlias(SqliteConnection& c, const std::string& alias, const std::string& request_id) {
+  PREPARE(c, s, "INSERT INTO request_aliases(alias, request_id) VALUES (?1, ?2)");
+  s.Bind(1, alias).Bind(2, request_id);
+  return Run(c, s, "add alias");
+}
+
+}  // namespace
+
+class SqliteRequestStore::Reader {
+ public:
+  Reader(SqliteRequestStore* store, std::unique_ptr<SqliteConnection> conn)
+      : store_(store), conn_(std::move(conn)) {}
+  Reader(Reader&&) = default;
+  ~Reader() {
+    if (!conn_) return;
+    std::lock_guard lock(store_->pool_mu_);
+    if (!store_->closed_) store_->readers_.push_back(std::move(conn_));
+  }
+  SqliteConnection* get() { return conn_.get(); }
+  Status status;
+
+ private:
+  SqliteRequestStore* store_;
+  std::unique_ptr<SqliteConnection> conn_;
+};
+
+SqliteRequestStore::SqliteRequestStore(std::string path) : path_(std::move(path)) {}
+
+SqliteRequestStore::~SqliteRequestStore() { Close(); }
+
+Result<std::unique_ptr<SqliteRequestStore>> SqliteRequestStore::Open(const std::string& path) {
+  auto store = std::unique_ptr<SqliteRequestStore>(new SqliteRequestStore(path));
+  Result<std::unique_ptr<SqliteConnection>> w = SqliteConnection::Open(path);
+  if (!w.ok()) return w.status();
+  store->writer_ = std::move(w).value();
+  Status s = store->Migrate();
+  if (!s.ok()) return s;
+  return store;
+}
+
+Status SqliteRequestStore::Migrate() {
+  SqliteConnection& c = *writer_;
+  int version = 0;
+  {
+    PREPARE(c, s, "PRAGMA user_version");
+    if (s.Step() != SQLITE_ROW) return c.Error("read schema version");
+    version = int(s.Int(0));
+  }
+  constexpr int kLatest = int(std::size(kMigrations));
+  if (version > kLatest) {
+    return Status::FailedPrecondition("database schema version " + std::to_string(version) +
+                                      " is newer than this apm-server (" +
+                                      std::to_string(kLatest) + "); refusing to start");
+  }
+  for (int v = version; v < kLatest; ++v) {
+    Transaction tx(c);
+    if (Status s = tx.Begin(); !s.ok()) return s;
+    if (Status s = c.Exec(kMigrations[v]); !s.ok()) {
+      return Status::Internal("migration " + std::to_string(v + 1) + " failed: " + s.message());
+    }
+    std::string set = "PRAGMA user_version = " + std::to_string(v + 1);
+    if (Status s = c.Exec(set.c_str()); !s.ok()) return s;
+    if (Status s = tx.Commit(); !s.ok()) return s;
+  }
+  schema_version_ = kLatest;
+  return Status::Ok();
+}
+
+SqliteRequestStore::Reader SqliteRequestStore::AcquireReader() {
+  {
+    std::lock_guard lock(pool_mu_);
+    if (closed_) {
+      Reader r(this, nullptr);
+      r.status = Status::Unavailable("store is closed");
+      return r;
+    }
+    if (!readers_.empty()) {
+      auto conn = std::move(readers_.back());
+      readers_.pop_back();
+      return Reader(this, std::move(conn));
+    }
+  }
+  Result<std::unique_ptr<SqliteConnection>> c = SqliteConnection::Open(path_);
+  if (!c.ok()) {
+    Reader r(this, nullptr);
+    r.status = c.status();
+    return r;
+  }
+  return Reader(this, std::move(c).value());
+}
+
+void SqliteRequestStore::Close() {
+  std::scoped_lock lock(write_mu_, pool_mu_);
+  if (closed_) return;
+  closed_ = true;
+  readers_.clear();
+  if (writer_) (void)writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  writer_.reset();
+}
+
+#define WRITER_OR_RETURN()                                                  \
+  std::lock_guard lock(write_mu_);                                          \
+  if (closed_ || !writer_) return Status::Unavailable("store is closed"); \
+  SqliteConnection& c = *writer_
+
+#define READER_OR_RETURN()                    \
+  Reader reader = AcquireReader();            \
+  if (!reader.get()) return reader.status;    \
+  SqliteConnection& c = *reader.get()
+
+Result<CreateOutcome> SqliteRequestStore::Create(const StoredRequest& r,
+                                                 int64_t max_open_per_address,
+                                                 const std::string& alias_id) {
+  WRITER_OR_RETURN();
+  Transaction tx(c);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+
+  for (const std::string* id : {&r.id, &alias_id}) {
+    if (id->empty()) continue;
+    PREPARE(c, s,
+            "SELECT 1 FROM requests WHERE id = ?1 UNION ALL "
+            "SELECT 1 FROM request_aliases WHERE alias = ?1");
+    s.Bind(1, *id);
+    int rc = s.Step();
+    if (rc == SQLITE_ROW) return CreateOutcome{CreateOutcome::Kind::kIdTaken, {}};
+    if (rc != SQLITE_DONE) return c.Error("check id");
+  }
+
+  std::string existing_id;
+  {
+    PREPARE(c, s,
+            "SELECT id FROM requests WHERE serial_number = ?1 AND finished_at = 0 "
+            "ORDER BY created_at DESC LIMIT 1");
+    s.Bind(1, r.serial_number);
+    int rc = s.Step();
+    if (rc == SQLITE_ROW) existing_id = s.Text(0);
+    else if (rc != SQLITE_DONE) return c.Error("find open request");
+  }
+  if (!existing_id.empty()) {
+    if (!alias_id.empty()) {
+      if (Status s = AddAlias(c, alias_id, existing_id); !s.ok()) return s;
+      if (Status s = tx.Commit(); !s.ok()) return s;
+    }
+    Result<StoredRequest> existing = GetOn(c, existing_id);
+    if (!existing.ok()) return existing.status();
+    return CreateOutcome{CreateOutcome::Kind::kExistingOpenForSerial, std::move(existing).value()};
+  }
+
+  {
+    PREPARE(c, s, "SELECT COUNT(*) FROM requests WHERE client_address = ?1 AND finished_at = 0");
+    s.Bind(1, r.client_address);
+    if (s.Step() != SQLITE_ROW) return c.Error("count open requests");
+    if (s.Int(0) >= max_open_per_address) {
+      return CreateOutcome{CreateOutcome::Kind::kTooManyOpenForAddress, {}};
+    }
+  }
+
+  Result<int64_t> seq = NextChangeSeq(c);
+  if (!seq.ok()) return seq.status();
+  StoredRequest stored = r;
+  stored.version = 1;
+  {
+    PREPARE(c, s,
+            "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
+            "hash_fingerprint, product_key, client_version, client_address, api, verification, "
+            "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
+            "change_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+            "?15, ?16, ?17, ?18, ?19, ?20)");
+    s.Bind(1, r.id).Bind(2, r.serial_number).Bind(3, r.manufacturer).Bind(4, r.model);
+    s.Bind(5, r.hardware_hash).Bind(6, r.hash_fingerprint).Bind(7, r.product_key);
+    s.Bind(8, r.client_version).Bind(9, r.client_address).Bind(10, r.api);
+    s.Bind(11, r.verification).Bind(12, r.hash_facts.empty() ? "{}" : r.hash_facts);
+    s.Bind(13, RequestStateName(r.state)).Bind(14, r.step).Bind(15, r.created_at);
+    s.Bind(16, r.updated_at).Bind(17, r.expires_at).Bind(18, r.finished_at);
+    s.Bind(19, stored.version).Bind(20, *seq);
+    if (Status st = Run(c, s, "insert request"); !st.ok()) return st;
+  }
+  if (!alias_id.empty()) {
+    if (Status s = AddAlias(c, alias_id, r.id); !s.ok()) return s;
+  }
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  return CreateOutcome{CreateOutcome::Kind::kCreated, std::move(stored)};
+}
+
+Result<StoredRequest> SqliteRequestStore::Get(const std::string& id) {
+  READER_OR_RETURN();
+  return GetOn(c, id);
+}
+
+Result<bool> SqliteRequestStore::IdExists(const std::string& id) {
+  READER_OR_RETURN();
+  PREPARE(c, s,
+          "SELECT 1 FROM requests WHERE id = ?1 UNION ALL "
+          "SELECT 1 FROM request_aliases WHERE alias = ?1");
+  s.Bind(1, id);
+  int rc = s.Step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) return c.Error("id exists");
+  return false;
+}
+
+Result<StoredRequest> SqliteRequestStore::Transition(const std::string& id,
+                                                     std::span<const RequestState> from,
+                                                     RequestState to, const std::string& step,
+                                                     const std::optional<RequestError>& error,
+                                                     int64_t now_ms) {
+  WRITER_OR_RETURN();
+  Transaction tx(c);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  Result<StoredRequest> current = GetOn(c, id);
+  if (!current.ok()) return current.status();
+  bool allowed = false;
+  for (RequestState s : from) allowed = allowed || s == current->state;
+  if (!allowed) {
+    return Status::FailedPrecondition("request " + current->id + " is " +
+                                      std::string(RequestStateName(current->state)));
+  }
+  Result<int64_t> seq = NextChangeSeq(c);
+  if (!seq.ok()) return seq.status();
+  {
+    PREPARE(c, s,
+            "UPDATE requests SET state = ?2, step = ?3, error_code = ?4, error_name = ?5, "
+            "error_message = ?6, updated_at = ?7, finished_at = ?8, version = version + 1, "
+            "change_seq = ?9 WHERE id = ?1");
+    s.Bind(1, current->id).Bind(2, RequestStateName(to)).Bind(3, step);
+    if (error) {
+      s.Bind(4, error->code).Bind(5, error->name).Bind(6, error->message);
+    } else {
+      s.BindNull(4).BindNull(5).BindNull(6);
+    }
+    s.Bind(7, now_ms).Bind(8, IsTerminal(to) ? now_ms : int64_t{0}).Bind(9, *seq);
+    if (Status st = Run(c, s, "transition"); !st.ok()) return st;
+  }
+  Result<StoredRequest> updated = GetOn(c, current->id);
+  if (!updated.ok()) return updated.status();
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  return updated;
+}
+
+Result<int64_t> SqliteRequestStore::ExpirePending(int64_t now_ms) {
+  WRITER_OR_RETURN();
+  Transaction tx(c);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  Result<int64_t> seq = NextChangeSeq(c);
+  if (!seq.ok()) return seq.status();
+  PREPARE(c, s,
+          "UPDATE requests SET state = 'expired', step = ?2, updated_at = ?1, finished_at = ?1, "
+          "version = version + 1, change_seq = ?3 "
+          "WHERE state = 'pending_approval' AND expires_at <= ?1");
+  s.Bind(1, now_ms).Bind(2, RequestStateStep(RequestState::kExpired)).Bind(3, *seq);
+  if (Status st = Run(c, s, "expire"); !st.ok()) return st;
+  int64_t changed = sqlite3_changes(c.db());
+  if (changed == 0) return int64_t{0};  // nothing to commit: roll back the counter bump
+  if (Status st = tx.Commit(); !st.ok()) return st;
+  return changed;
+}
+
+Result<int64_t> SqliteRequestStore::PurgeFinishedBefore(int64_t cutoff_ms) {
+  WRITER_OR_RETURN();
+  PREPARE(c, s, "DELETE FROM requests WHERE finished_at <> 0 AND finished_at < ?1");
+  s.Bind(1, cutoff_ms);
+  if (Status st = Run(c, s, "purge"); !st.ok()) return st;
+  return int64_t(sqlite3_changes(c.db()));
+}
+
+Result<std::vector<RequestChange>> SqliteRequestStore::ChangesSince(int64_t seq, int64_t* latest) {
+  READER_OR_RETURN();
+  // One read transaction, so the rows and the counter agree.
+  if (Status st = c.Exec("BEGIN"); !st.ok()) return st;
+  std::vector<RequestChange> out;
+  Status err;
+  {
+    Result<sqlite3_stmt*> p = c.Prepare(
+        "SELECT id, version, change_seq FROM requests WHERE change_seq > ?1 ORDER BY change_seq");
+    Result<sqlite3_stmt*> q = c.Prepare("SELECT value FROM counters WHERE name = 'change_seq'");
+    if (!p.ok() || !q.ok()) {
+      err = p.ok() ? q.status() : p.status();
+    } else {
+      SqliteStatement s(*p);
+      s.Bind(1, seq);
+      int rc;
+      while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), s.Int(1), s.Int(2)});
+      if (rc != SQLITE_DONE) err = c.Error("changes");
+      SqliteStatement l(*q);
+      if (err.ok() && l.Step() == SQLITE_ROW && latest) *latest = l.Int(0);
+    }
+  }
+  (void)c.Exec("COMMIT");
+  if (!err.ok()) return err;
+  return out;
+}
+
+Result<std::map<RequestState, int64_t>> SqliteRequestStore::CountByState() {
+  READER_OR_RETURN();
+  PREPARE(c, s, "SELECT state, COUNT(*) FROM requests GROUP BY state");
+  std::map<RequestState, int64_t> out;
+  for (RequestState st : kAllRequestStates) out[st] = 0;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    if (auto st = ParseRequestState(s.Text(0))) out[*st] = s.Int(1);
+  }
+  if (rc != SQLITE_DONE) return c.Error("count by state");
+  return out;
+}
+
+Result<std::vector<StoredRequest>> SqliteRequestStore::List(const RequestFilter& filter) {
+  READER_OR_RETURN();
+  std::vector<StoredRequest> out;
+  int rc;
+  if (filter.state) {
+    PREPARE(c, s, SELECT_REQUEST "WHERE state = ?1 ORDER BY created_at DESC LIMIT ?2");
+    s.Bind(1, RequestStateName(*filter.state)).Bind(2, int64_t{filter.limit});
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  } else {
+    PREPARE(c, s, SELECT_REQUEST "ORDER BY created_at DESC LIMIT ?1");
+    s.Bind(1, int64_t{filter.limit});
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  }
+  if (rc != SQLITE_DONE) return c.Error("list");
+  return out;
+}
+
+Status SqliteRequestStore::Ping() {
+  READER_OR_RETURN();
+  PREPARE(c, s, "SELECT value FROM counters WHERE name = 'change_seq'");
+  if (s.Step() != SQLITE_ROW) return c.Error("ping");
+  return Status::Ok();
+}
+
+}  // namespace apm

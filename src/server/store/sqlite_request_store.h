@@ -1,0 +1,62 @@
+// RequestStore on an embedded SQLite database (WAL). One connection writes, under a mutex;
+// a small pool of connections reads, so status polls never wait for a commit.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "server/store/request_store.h"
+
+struct sqlite3;
+
+namespace apm {
+
+class SqliteConnection;
+
+class SqliteRequestStore : public RequestStore {
+ public:
+  // Opens (creating if needed) the database file and applies pending schema migrations.
+  static Result<std::unique_ptr<SqliteRequestStore>> Open(const std::string& path);
+  ~SqliteRequestStore() override;
+
+  Result<CreateOutcome> Create(const StoredRequest& request, int64_t max_open_per_address,
+                               const std::string& alias_id) override;
+  Result<StoredRequest> Get(const std::string& id) override;
+  Result<bool> IdExists(const std::string& id) override;
+  Result<StoredRequest> Transition(const std::string& id, std::span<const RequestState> from,
+                                   RequestState to, const std::string& step,
+                                   const std::optional<RequestError>& error,
+                                   int64_t now_ms) override;
+  Result<int64_t> ExpirePending(int64_t now_ms) override;
+  Result<int64_t> PurgeFinishedBefore(int64_t cutoff_ms) override;
+  Result<std::vector<RequestChange>> ChangesSince(int64_t seq, int64_t* latest) override;
+  Result<std::map<RequestState, int64_t>> CountByState() override;
+  Result<std::vector<StoredRequest>> List(const RequestFilter& filter) override;
+  Status Ping() override;
+
+  // The schema version after migrations; for tests and `apm-server` start-up logs.
+  int schema_version() const { return schema_version_; }
+
+  // Closes every connection (checkpointing the WAL); later calls fail with kUnavailable.
+  void Close();
+
+ private:
+  explicit SqliteRequestStore(std::string path);
+  Status Migrate();
+
+  // A read connection from the pool, returned on destruction.
+  class Reader;
+  Reader AcquireReader();
+
+  std::string path_;
+  int schema_version_ = 0;
+  std::mutex write_mu_;
+  std::unique_ptr<SqliteConnection> writer_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<SqliteConnection>> readers_;
+  bool closed_ = false;
+};
+
+}  // namespace apm

@@ -1,0 +1,233 @@
+#include "server/store/sqlite_request_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "server/clock.h"
+#include "server/store/sqlite_connection.h"
+
+namespace apm {
+namespace {
+
+class SqliteRequestStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("apm-store-test-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    auto s = SqliteRequestStore::Open((dir_ / "apm.db").string());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+
+  StoredRequest Make(const std::string& id, const std::string& serial,
+                     const std::string& addr = "192.0.2.1") {
+    StoredRequest r;
+    r.id = id;
+    r.serial_number = serial;
+    r.manufacturer = "LENOVO";
+    r.model = "21R3001BUK";
+    r.hardware_hash = "T0E=";
+    r.hash_fingerprint = "abcdef012345";
+    r.client_address = addr;
+    r.api = "v1";
+    r.verification = "verified";
+    r.state = RequestState::kPendingApproval;
+    r.step = "Waiting for approval";
+    r.created_at = r.updated_at = clock_.NowMs();
+    r.expires_at = clock_.NowMs() + 60 * 60 * 1000;
+    return r;
+  }
+
+  std::filesystem::path dir_;
+  ManualClock clock_;
+  std::unique_ptr<SqliteRequestStore> store_;
+};
+
+TEST_F(SqliteRequestStoreTest, CreateGetAndSurviveReopen) {
+  Result<CreateOutcome> c = store_->Create(Make("id-1", "SER1"), 10, "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
+  EXPECT_EQ(c->request.version, 1);
+  EXPECT_EQ(store_->schema_version(), 1);
+
+  Reopen();
+  Result<StoredRequest> got = store_->Get("id-1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->serial_number, "SER1");
+  EXPECT_EQ(got->state, RequestState::kPendingApproval);
+  EXPECT_EQ(got->manufacturer, "LENOVO");
+  EXPECT_FALSE(got->error.has_value());
+  EXPECT_EQ(store_->Get("nope").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteRequestStoreTest, OpenRequestForSerialIsReturnedNotDuplicated) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
+  Result<CreateOutcome> again = store_->Create(Make("id-2", "SER1"), 10, "");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->kind, CreateOutcome::Kind::kExistingOpenForSerial);
+  EXPECT_EQ(again->request.id, "id-1");
+  EXPECT_EQ(store_->Get("id-2").status().code(), StatusCode::kNotFound);
+
+  // Once the first one is finished, a new request may be created.
+  RequestState from[] = {RequestState::kPendingApproval};
+  ASSERT_TRUE(store_->Transition("id-1", from, RequestState::kRejected, "Rejected", std::nullopt,
+                                 clock_.NowMs())
+                  .ok());
+  Result<CreateOutcome> third = store_->Create(Make("id-3", "SER1"), 10, "");
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->kind, CreateOutcome::Kind::kCreated);
+}
+
+TEST_F(SqliteRequestStoreTest, AliasesResolveAndReserveIds) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "guid-a").ok());
+  EXPECT_EQ(store_->Get("guid-a")->id, "id-1");
+  // An alias for a serial with an open request points at that request.
+  Result<CreateOutcome> twin = store_->Create(Make("id-2", "SER1"), 10, "guid-b");
+  ASSERT_TRUE(twin.ok());
+  EXPECT_EQ(twin->kind, CreateOutcome::Kind::kExistingOpenForSerial);
+  EXPECT_EQ(store_->Get("guid-b")->id, "id-1");
+  // Used ids and aliases cannot be chosen again.
+  EXPECT_EQ(store_->Create(Make("id-9", "SER9"), 10, "guid-a")->kind,
+            CreateOutcome::Kind::kIdTaken);
+  EXPECT_EQ(store_->Create(Make("id-1", "SER8"), 10, "")->kind, CreateOutcome::Kind::kIdTaken);
+  EXPECT_TRUE(*store_->IdExists("guid-b"));
+  EXPECT_FALSE(*store_->IdExists("guid-z"));
+}
+
+TEST_F(SqliteRequestStoreTest, CapsOpenRequestsPerAddress) {
+  ASSERT_EQ(store_->Create(Make("a", "S1", "198.51.100.7"), 2, "")->kind,
+            CreateOutcome::Kind::kCreated);
+  ASSERT_EQ(store_->Create(Make("b", "S2", "198.51.100.7"), 2, "")->kind,
+            CreateOutcome::Kind::kCreated);
+  EXPECT_EQ(store_->Create(Make("c", "S3", "198.51.100.7"), 2, "")->kind,
+            CreateOutcome::Kind::kTooManyOpenForAddress);
+  EXPECT_EQ(store_->Create(Make("d", "S4", "198.51.100.8"), 2, "")->kind,
+            CreateOutcome::Kind::kCreated);
+}
+
+TEST_F(SqliteRequestStoreTest, TransitionChecksCurrentStateAndRecordsError) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
+  RequestState pending[] = {RequestState::kPendingApproval};
+  clock_.Advance(std::chrono::seconds(5));
+  Result<StoredRequest> failed =
+      store_->Transition("id-1", pending, RequestState::kFailed, "Import failed",
+                         RequestError{806, "ZtdDeviceAlreadyAssigned", "already registered"},
+                         clock_.NowMs());
+  ASSERT_TRUE(failed.ok()) << failed.status().ToString();
+  EXPECT_EQ(failed->version, 2);
+  EXPECT_EQ(failed->finished_at, clock_.NowMs());
+  ASSERT_TRUE(failed->error.has_value());
+  EXPECT_EQ(failed->error->code, 806);
+  EXPECT_EQ(failed->error->name, "ZtdDeviceAlreadyAssigned");
+
+  Result<StoredRequest> again = store_->Transition("id-1", pending, RequestState::kRejected,
+                                                   "Rejected", std::nullopt, clock_.NowMs());
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteRequestStoreTest, ExpiresPendingRequestsWithInjectedClock) {
+  ASSERT_TRUE(store_->Create(Make("old", "S1"), 10, "").ok());
+  clock_.Advance(std::chrono::minutes(30));
+  ASSERT_TRUE(store_->Create(Make("new", "S2"), 10, "").ok());
+  clock_.Advance(std::chrono::minutes(31));  // "old" is 61 minutes old, "new" 31
+
+  Result<int64_t> n = store_->ExpirePending(clock_.NowMs());
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(store_->Get("old")->state, RequestState::kExpired);
+  EXPECT_EQ(store_->Get("new")->state, RequestState::kPendingApproval);
+  EXPECT_EQ(*store_->ExpirePending(clock_.NowMs()), 0);
+}
+
+TEST_F(SqliteRequestStoreTest, PurgesOnlyOldFinishedRequests) {
+  ASSERT_TRUE(store_->Create(Make("done", "S1"), 10, "").ok());
+  ASSERT_TRUE(store_->Create(Make("open", "S2"), 10, "").ok());
+  RequestState pending[] = {RequestState::kPendingApproval};
+  ASSERT_TRUE(store_->Transition("done", pending, RequestState::kCompleted, "Ready", std::nullopt,
+                                 clock_.NowMs())
+                  .ok());
+  int64_t finished = clock_.NowMs();
+  EXPECT_EQ(*store_->PurgeFinishedBefore(finished), 0);
+  clock_.Advance(std::chrono::hours(24 * 91));
+  EXPECT_EQ(*store_->PurgeFinishedBefore(clock_.NowMs() - int64_t{90} * 24 * 3600 * 1000), 1);
+  EXPECT_EQ(store_->Get("done").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->Get("open").ok());
+}
+
+TEST_F(SqliteRequestStoreTest, ChangeFeedReportsEveryChange) {
+  int64_t latest = -1;
+  ASSERT_TRUE(store_->ChangesSince(0, &latest).ok());
+  EXPECT_EQ(latest, 0);
+  ASSERT_TRUE(store_->Create(Make("a", "S1"), 10, "").ok());
+  ASSERT_TRUE(store_->Create(Make("b", "S2"), 10, "").ok());
+  Result<std::vector<RequestChange>> all = store_->ChangesSince(0, &latest);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ(latest, 2);
+  RequestState pending[] = {RequestState::kPendingApproval};
+  ASSERT_TRUE(store_->Transition("a", pending, RequestState::kRejected, "Rejected", std::nullopt,
+                                 clock_.NowMs())
+                  .ok());
+  Result<std::vector<RequestChange>> since = store_->ChangesSince(latest, &latest);
+  ASSERT_TRUE(since.ok());
+  ASSERT_EQ(since->size(), 1u);
+  EXPECT_EQ((*since)[0].id, "a");
+  EXPECT_EQ((*since)[0].version, 2);
+  EXPECT_EQ(latest, 3);
+}
+
+TEST_F(SqliteRequestStoreTest, CountsAndListsByState) {
+  ASSERT_TRUE(store_->Create(Make("a", "S1"), 10, "").ok());
+  ASSERT_TRUE(store_->Create(Make("b", "S2"), 10, "").ok());
+  RequestState pending[] = {RequestState::kPendingApproval};
+  ASSERT_TRUE(store_->Transition("a", pending, RequestState::kRejected, "Rejected", std::nullopt,
+                                 clock_.NowMs())
+                  .ok());
+  auto counts = store_->CountByState();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)[RequestState::kPendingApproval], 1);
+  EXPECT_EQ((*counts)[RequestState::kRejected], 1);
+  EXPECT_EQ((*counts)[RequestState::kCompleted], 0);
+  RequestFilter f;
+  f.state = RequestState::kRejected;
+  auto listed = store_->List(f);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id, "a");
+  EXPECT_TRUE(store_->Ping().ok());
+}
+
+TEST_F(SqliteRequestStoreTest, ClosedStoreRefusesWork) {
+  store_->Close();
+  EXPECT_EQ(store_->Get("a").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(store_->Create(Make("a", "S1"), 10, "").status().code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(store_->Ping().ok());
+}
+
+TEST_F(SqliteRequestStoreTest, RefusesNewerSchema) {
+  store_.reset();
+  {
+    auto c = SqliteConnection::Open((dir_ / "apm.db").string());
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->Exec("PRAGMA user_version = 99").ok());
+  }
+  auto s = SqliteRequestStore::Open((dir_ / "apm.db").string());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("newer"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace apm

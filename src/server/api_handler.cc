@@ -1,0 +1,501 @@
+#include "server/api_handler.h"
+
+#include <boost/beast/core/file.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "server/logging.h"
+#include "server/qr.h"
+
+namespace apm {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kRouteSubmit = "/api/v1/requests";
+constexpr std::string_view kRouteStatus = "/api/v1/requests/{id}";
+constexpr std::string_view kRouteCompatSave = "/api-autopilot/{id}/save-information";
+constexpr std::string_view kRouteCompatResult = "/api-autopilot/{id}/result";
+
+StringResponse Respond(const HttpRequest& req, http::status status, std::string body,
+                       std::string_view content_type) {
+  StringResponse res{status, req.message.version()};
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+StringResponse Json(const HttpRequest& req, http::status status, const json& body) {
+  return Respond(req, status, body.dump(), "application/json");
+}
+
+StringResponse Error(const HttpRequest& req, http::status status, std::string_view code,
+                     std::string_view message, const json& extra = json::object()) {
+  json err = {{"code", code}, {"message", message}};
+  for (const auto& [k, v] : extra.items()) err[k] = v;
+  return Json(req, status, json{{"error", err}});
+}
+
+StringResponse MethodNotAllowed(const HttpRequest& req, std::string_view allow) {
+  StringResponse res = Error(req, http::status::method_not_allowed, "method_not_allowed",
+                             std::string(req.message.method_string()) + " is not allowed here");
+  res.set(http::field::allow, allow);
+  return res;
+}
+
+// A body field: absent and null read as empty; any other non-string is an error naming it.
+bool ReadString(const json& body, const char* field, std::string* out, std::string* error) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return true;
+  if (!it->is_string()) {
+    *error = field;
+    return false;
+  }
+  *out = it->get<std::string>();
+  return true;
+}
+
+json StatusJson(const StoredRequest& r, const std::string& base_url, bool approval_mode) {
+  json j = {
+      {"id", r.id},
+      {"state", RequestStateName(r.state)},
+      {"step", r.step},
+      {"terminal", IsTerminal(r.state)},
+      {"mode", approval_mode ? "approval" : "self_service"},
+      {"approvalUrl", base_url + "/autopilot/" + r.id},
+      {"device",
+       {{"serialNumber", r.serial_number}, {"manufacturer", r.manufacturer}, {"model", r.model}}},
+      {"verification", r.verification},
+      {"error", nullptr},
+      {"createdAt", FormatTimestamp(r.created_at)},
+      {"updatedAt", FormatTimestamp(r.updated_at)},
+      {"expiresAt", FormatTimestamp(r.expires_at)},
+      {"finishedAt", r.finished_at ? json(FormatTimestamp(r.finished_at)) : json(nullptr)},
+  };
+  if (r.error) {
+    j["error"] = {{"code", r.error->code}, {"name", r.error->name}, {"message", r.error->message}};
+  }
+  return j;
+}
+
+std::string ETag(const StoredRequest& r) { return "\"v" + std::to_string(r.version) + "\""; }
+
+// Host header characters that may appear in a URL we print or encode in a QR code.
+bool SafeHost(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (char c : host) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
+        c != '[' && c != ']') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// Splits "/a/b/c" into its segments.
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+ApiHandler::ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
+                       ChangeWatcher& watcher, apm::Metrics& metrics, const Clock& clock)
+    : config_(config),
+      store_(store),
+      intake_(intake),
+      watcher_(watcher),
+      metrics_(metrics),
+      clock_(clock) {}
+
+void ApiHandler::OnShutdown() { watcher_.Shutdown(); }
+
+std::string ApiHandler::BaseUrl(const HttpRequest& req) const {
+  if (!config_.PublicUrl.empty()) {
+    std::string url = config_.PublicUrl;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+  }
+  std::string host(req.message[http::field::host]);
+  if (!SafeHost(host)) host = config_.Listen;
+  return std::string(req.secure ? "https://" : "http://") + host;
+}
+
+void ApiHandler::Handle(HttpRequest req, Reply reply) {
+  const http::verb method = req.message.method();
+  const bool get = method == http::verb::get || method == http::verb::head;
+  std::vector<std::string_view> seg = Segments(req.path);
+
+  if (seg.empty()) {
+    if (!get) return reply(MethodNotAllowed(req, "GET, HEAD"), "/");
+    return Home(req, reply);
+  }
+  if (seg.size() == 1) {
+    if (seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics" || seg[0] == "ap.exe" ||
+        seg[0] == "ap") {
+      if (!get) return reply(MethodNotAllowed(req, "GET, HEAD"), "/" + std::string(seg[0]));
+    }
+    if (seg[0] == "healthz") {
+      return reply(Respond(req, http::status::ok, "ok\n", "text/plain"), "/healthz");
+    }
+    if (seg[0] == "readyz") {
+      Status s = store_.Ping();
+      if (!s.ok()) {
+        return reply(Respond(req, http::status::service_unavailable, "store unavailable\n",
+                             "text/plain"),
+                     "/readyz");
+      }
+      return reply(Respond(req, http::status::ok, "ready\n", "text/plain"), "/readyz");
+    }
+    if (seg[0] == "metrics") return Metrics(req, reply);
+    if (seg[0] == "ap.exe") return Download(req, config_.ClientWindowsBinary, true, reply);
+    if (seg[0] == "ap") return Download(req, config_.ClientPosixBinary, false, reply);
+  }
+  if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "requests") {
+    if (seg.size() == 3) {
+      if (method != http::verb::post) return reply(MethodNotAllowed(req, "POST"), kRouteSubmit);
+      return SubmitV1(req, reply);
+    }
+    if (seg.size() == 4) {
+      if (method != http::verb::get) return reply(MethodNotAllowed(req, "GET"), kRouteStatus);
+      return GetStatusV1(req, std::string(seg[3]), reply);
+    }
+  }
+  if (seg.size() == 3 && seg[0] == "api-autopilot") {
+    if (seg[2] == "save-information") {
+      if (method != http::verb::post) return reply(MethodNotAllowed(req, "POST"), kRouteCompatSave);
+      return CompatSave(req, std::string(seg[1]), reply);
+    }
+    if (seg[2] == "result") {
+      if (method != http::verb::get) return reply(MethodNotAllowed(req, "GET"), kRouteCompatResult);
+      return CompatResult(req, std::string(seg[1]), reply);
+    }
+  }
+  reply(Error(req, http::status::not_found, "not_found", "no such resource: " + req.path),
+        "(unmatched)");
+}
+
+void ApiHandler::SubmitV1(const HttpRequest& req, const Reply& reply) {
+  auto fail = [&](http::status s, std::string_view code, std::string_view msg,
+                  const json& extra = json::object()) {
+    reply(Error(req, s, code, msg, extra), kRouteSubmit);
+  };
+  std::string_view content_type = req.message[http::field::content_type];
+  if (!content_type.empty() && content_type.substr(0, 16) != "application/json") {
+    return fail(http::status::unsupported_media_type, "unsupported_media_type",
+                "send the request as application/json");
+  }
+  json body = json::parse(req.message.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    return fail(http::status::bad_request, "malformed_json", "the request body is not valid JSON");
+  }
+  if (!body.is_object()) {
+    return fail(http::status::bad_request, "malformed_json", "the request body must be a JSON object");
+  }
+  DeviceSubmission s;
+  std::string wrong;
+  if (!ReadString(body, "serialNumber", &s.serial_number, &wrong) ||
+      !ReadString(body, "manufacturer", &s.manufacturer, &wrong) ||
+      !ReadString(body, "model", &s.model, &wrong) ||
+      !ReadString(body, "hardwareHash", &s.hardware_hash, &wrong) ||
+      !ReadString(body, "productKey", &s.product_key, &wrong) ||
+      !ReadString(body, "clientVersion", &s.client_version, &wrong)) {
+    return fail(http::status::bad_request, "invalid_field", wrong + " must be a string",
+                {{"field", wrong}});
+  }
+  IntakeResult r = intake_.Submit(std::move(s), req.client_address, "v1", "");
+  using K = IntakeResult::Kind;
+  switch (r.kind) {
+    case K::kCreated:
+    case K::kExisting: {
+      std::string base = BaseUrl(req);
+      json j = StatusJson(r.request, base, config_.ApprovalMode);
+      Result<QrMatrix> qr = EncodeQr(j["approvalUrl"].get<std::string>());
+      if (qr.ok()) {
+        j["qr"] = {{"size", qr->size}, {"rows", qr->rows}};
+      } else {
+        j["qr"] = nullptr;
+      }
+      StringResponse res =
+          Json(req, r.kind == K::kCreated ? http::status::created : http::status::ok, j);
+      res.set(http::field::location, "/api/v1/requests/" + r.request.id);
+      res.set(http::field::etag, ETag(r.request));
+      return reply(std::move(res), kRouteSubmit);
+    }
+    case K::kInvalid:
+      return fail(http::status::bad_request, "invalid_field",
+                  r.invalid.field + " " + r.invalid.message, {{"field", r.invalid.field}});
+    case K::kRefused: return fail(http::status::forbidden, r.refusal_code, r.refusal_message);
+    case K::kRateLimited: {
+      StringResponse res = Error(req, http::status::too_many_requests, "rate_limited",
+                                 "too many submissions from this address; try again later");
+      res.set(http::field::retry_after, std::to_string(r.retry_after_seconds));
+      return reply(std::move(res), kRouteSubmit);
+    }
+    case K::kTooManyOpen: {
+      StringResponse res = Error(
+          req, http::status::too_many_requests, "too_many_open_requests",
+          "this address already has " + std::to_string(config_.MaxOpenRequestsPerAddress) +
+              " open requests; wait until some are approved or expire");
+      res.set(http::field::retry_after, "60");
+      return reply(std::move(res), kRouteSubmit);
+    }
+    case K::kIdTaken:  // v1 ids are ours; a collision of 128 random bits means a bug
+    case K::kUnavailable:
+      return fail(http::status::service_unavailable, "unavailable",
+                  "the request could not be stored; try again");
+  }
+}
+
+void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, const Reply& reply) {
+  if (!LooksLikeRequestId(id)) {
+    return reply(Error(req, http::status::not_found, "not_found", "no request with this id"),
+                 kRouteStatus);
+  }
+  int64_t wait_seconds = 0;
+  if (std::optional<std::string> w = QueryParam(req.query, "wait")) {
+    if (w->empty() || w->size() > 4 || w->find_first_not_of("0123456789") != std::string::npos) {
+      return reply(Error(req, http::status::bad_request, "invalid_parameter",
+                         "wait must be a whole number of seconds (0 to " +
+                             std::to_string(config_.MaxWaitSeconds) + ")",
+                         {{"field", "wait"}}),
+                   kRouteStatus);
+    }
+    wait_seconds = std::min<int64_t>(std::stoll(*w), config_.MaxWaitSeconds);
+  }
+  Result<StoredRequest> r = store_.Get(id);
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kNotFound) {
+      return reply(Error(req, http::status::not_found, "not_found", "no request with this id"),
+                   kRouteStatus);
+    }
+    return reply(Error(req, http::status::service_unavailable, "unavailable",
+                       "the store is not available; try again"),
+                 kRouteStatus);
+  }
+  std::string if_none_match(req.message[http::field::if_none_match]);
+  std::string base = BaseUrl(req);
+  bool approval_mode = config_.ApprovalMode;
+  // The answer for the request as it is now: 304 if the client already has this version.
+  // Captures only values: a long-poll answers after Handle() has returned.
+  auto stub = std::make_shared<HttpRequest>();
+  stub->message.version(req.message.version());
+  auto answer = [stub, if_none_match, base, approval_mode](const StoredRequest& now,
+                                                          const Reply& reply) {
+    const HttpRequest& req = *stub;
+    std::string etag = ETag(now);
+    if (if_none_match == etag) {
+      StringResponse res{http::status::not_modified, req.message.version()};
+      res.set(http::field::etag, etag);
+      res.set(http::field::cache_control, "no-store");
+      return reply(std::move(res), kRouteStatus);
+    }
+    StringResponse res = Json(req, http::status::ok, StatusJson(now, base, approval_mode));
+    res.set(http::field::etag, etag);
+    reply(std::move(res), kRouteStatus);
+  };
+  // Long-poll only while there is something to wait for: the client's version is current.
+  bool client_is_current = if_none_match.empty() || if_none_match == ETag(*r);
+  if (wait_seconds == 0 || IsTerminal(r->state) || !client_is_current) return answer(*r, reply);
+
+  StoredRequest snapshot = *r;
+  watcher_.Wait(snapshot.id, snapshot.version, std::chrono::seconds(wait_seconds), req.executor,
+                [this, snapshot, answer, reply](bool changed) {
+                  if (!changed) return answer(snapshot, reply);
+                  Result<StoredRequest> now = store_.Get(snapshot.id);
+                  answer(now.ok() ? *now : snapshot, reply);
+                });
+}
+
+void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const Reply& reply) {
+  // The original answers 400 with a JSON string body, which ap.exe 1.x shows as is.
+  auto fail = [&](http::status s, std::string_view text) {
+    reply(Respond(req, s, json(text).dump(), "application/json"), kRouteCompatSave);
+  };
+  if (!IsGuid(id)) return fail(http::status::bad_request, "Invalid import job id");
+  json body = json::parse(req.message.body(), nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return fail(http::status::bad_request, "Invalid request body");
+  }
+  DeviceSubmission s;
+  std::string action, wrong;
+  if (!ReadString(body, "SerialNumber", &s.serial_number, &wrong) ||
+      !ReadString(body, "Manufacturer", &s.manufacturer, &wrong) ||
+      !ReadString(body, "Model", &s.model, &wrong) ||
+      !ReadString(body, "HardwareHash", &s.hardware_hash, &wrong) ||
+      !ReadString(body, "Action", &action, &wrong)) {
+    return fail(http::status::bad_request, "Invalid " + wrong);
+  }
+  if (action == "DELETE") return fail(http::status::bad_request, "DELETE requests not allowed");
+  // BYPASS only skipped the original's Azure Functions, which this server does not call.
+  if (!action.empty() && action != "IMPORT" && action != "BYPASS") {
+    return fail(http::status::bad_request, "Invalid Action");
+  }
+  std::string guid = id;
+  for (char& c : guid) c = char(std::tolower(static_cast<unsigned char>(c)));
+  IntakeResult r = intake_.Submit(std::move(s), req.client_address, "compat", guid);
+  using K = IntakeResult::Kind;
+  switch (r.kind) {
+    case K::kCreated:
+    case K::kExisting: return reply(Respond(req, http::status::ok, "", "application/json"), kRouteCompatSave);
+    case K::kIdTaken: return fail(http::status::bad_request, "Import job id already used");
+    case K::kInvalid: return fail(http::status::bad_request, "Invalid " + r.invalid.field + ": " + r.invalid.message);
+    case K::kRefused:
+      if (r.refusal_code == "manufacturer_not_allowed") {
+        return fail(http::status::bad_request, "Manufacturer not allowed");
+      }
+      if (r.refusal_code == "model_not_allowed") {
+        return fail(http::status::bad_request, "Model not allowed");
+      }
+      return fail(http::status::bad_request, "Device not allowed");
+    case K::kRateLimited:
+    case K::kTooManyOpen: {
+      StringResponse res = Respond(req, http::status::too_many_requests,
+                                   json("Too many requests").dump(), "application/json");
+      res.set(http::field::retry_after, std::to_string(std::max<int64_t>(r.retry_after_seconds, 1)));
+      return reply(std::move(res), kRouteCompatSave);
+    }
+    case K::kUnavailable: return fail(http::status::service_unavailable, "Service unavailable");
+  }
+}
+
+void ApiHandler::CompatResult(const HttpRequest& req, const std::string& id, const Reply& reply) {
+  auto send = [&](http::status s, std::string_view text) {
+    reply(Respond(req, s, text.empty() ? std::string() : json(text).dump(), "application/json"),
+          kRouteCompatResult);
+  };
+  std::string guid = id;
+  for (char& c : guid) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (!LooksLikeRequestId(id)) return send(http::status::not_found, "");
+  Result<StoredRequest> r = store_.Get(IsGuid(id) ? guid : id);
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kNotFound) return send(http::status::not_found, "");
+    return send(http::status::service_unavailable, "");
+  }
+  // The original's mapping (see docs/api.md): ap.exe 1.x keys its messages off these codes.
+  switch (r->state) {
+    case RequestState::kPendingApproval:
+      return send(http::status::created, config_.ApprovalMode ? "ApprovalMode" : "");
+    case RequestState::kApproved:
+    case RequestState::kImporting:
+    case RequestState::kWaitingForSync:
+    case RequestState::kAddingToGroup:
+    case RequestState::kWaitingForProfile: return send(http::status::accepted, "");
+    case RequestState::kCompleted: {
+      StringResponse res{http::status::no_content, req.message.version()};
+      res.set(http::field::cache_control, "no-store");
+      return reply(std::move(res), kRouteCompatResult);
+    }
+    case RequestState::kFailed:
+      if (r->error && (r->error->code == 806 || r->error->code == 808)) {
+        return send(http::status::conflict,
+                    std::to_string(r->error->code) + ": " + r->error->name);
+      }
+      return send(http::status::gone, "");
+    case RequestState::kRejected:
+    case RequestState::kExpired:
+    case RequestState::kNotAllowed: return send(http::status::gone, "");
+  }
+}
+
+void ApiHandler::Home(const HttpRequest& req, const Reply& reply) {
+  std::string base = HtmlEscape(BaseUrl(req));
+  std::string mode = config_.ApprovalMode
+                         ? "Approval mode: after starting the client, call your helpdesk and quote "
+                           "the id it shows."
+                         : "Self-service: after starting the client, scan its QR code with your "
+                           "phone and sign in to approve the device.";
+  std::string html =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>Autopilot Manager</title>"
+      "<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;"
+      "padding:0 1rem;line-height:1.5;color:#1b1b1b}code,pre{background:#f0f3f7;padding:.2rem "
+      ".4rem;border-radius:4px}pre{padding:1rem;overflow-x:auto}</style></head><body>"
+      "<h1>Autopilot Manager</h1>"
+      "<p>Register this device for Windows Autopilot. On the Windows setup (OOBE) screen press "
+      "<b>Shift+F10</b> to open a command prompt, then type:</p>"
+      "<pre id=\"oneliner\">cd %temp%\ncurl -o ap.exe " + base + "/ap.exe &amp; ap " + base +
+      "</pre><p>" + HtmlEscape(mode) + "</p></body></html>\n";
+  StringResponse res = Respond(req, http::status::ok, std::move(html), "text/html; charset=utf-8");
+  res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  if (req.message.method() == http::verb::head) {
+    res.content_length(res.body().size());
+    res.body().clear();
+  }
+  reply(std::move(res), "/");
+}
+
+void ApiHandler::Download(const HttpRequest& req, const std::string& path, bool windows,
+                          const Reply& reply) {
+  std::string route = windows ? "/ap.exe" : "/ap";
+  const char* setting = windows ? "ClientWindowsBinary" : "ClientPosixBinary";
+  boost::beast::error_code ec;
+  http::file_body::value_type file;
+  if (!path.empty()) file.open(path.c_str(), boost::beast::file_mode::scan, ec);
+  if (path.empty() || ec) {
+    return reply(Respond(req, http::status::not_found,
+                         std::string("The client is not available on this server (") + setting +
+                             " is " + (path.empty() ? "not set" : "not readable") + ").\n",
+                         "text/plain"),
+                 route);
+  }
+  const char* type = windows ? "application/vnd.microsoft.portable-executable"
+                             : "application/octet-stream";
+  std::string disposition = windows ? "attachment; filename=\"ap.exe\"" : "attachment; filename=\"ap\"";
+  if (req.message.method() == http::verb::head) {
+    StringResponse res{http::status::ok, req.message.version()};
+    res.set(http::field::content_type, type);
+    res.set(http::field::content_disposition, disposition);
+    res.content_length(file.size());
+    return reply(std::move(res), route);
+  }
+  FileResponse res{http::status::ok, req.message.version()};
+  res.set(http::field::content_type, type);
+  res.set(http::field::content_disposition, disposition);
+  res.set(http::field::cache_control, "no-cache");
+  res.body() = std::move(file);
+  res.prepare_payload();
+  reply(std::move(res), route);
+}
+
+void ApiHandler::Metrics(const HttpRequest& req, const Reply& reply) {
+  Result<std::map<RequestState, int64_t>> counts = store_.CountByState();
+  std::map<RequestState, int64_t> by_state;
+  if (counts.ok()) by_state = *counts;
+  reply(Respond(req, http::status::ok, metrics_.Render(by_state),
+                "text/plain; version=0.0.4; charset=utf-8"),
+        "/metrics");
+}
+
+}  // namespace apm

@@ -1,0 +1,43 @@
+// Routes of apm-server: the client API v1, the compatibility API of ap.exe 1.x, the home page,
+// client downloads and the operations endpoints. Docs: docs/api.md.
+#pragma once
+
+#include "server/change_watcher.h"
+#include "server/clock.h"
+#include "server/config.h"
+#include "server/http/http_types.h"
+#include "server/intake_service.h"
+#include "server/metrics.h"
+#include "server/store/request_store.h"
+
+namespace apm {
+
+class ApiHandler : public HttpHandler {
+ public:
+  ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
+             ChangeWatcher& watcher, Metrics& metrics, const Clock& clock);
+
+  void Handle(HttpRequest request, Reply reply) override;
+  void OnShutdown() override;
+
+ private:
+  void SubmitV1(const HttpRequest& req, const Reply& reply);
+  void GetStatusV1(const HttpRequest& req, const std::string& id, const Reply& reply);
+  void CompatSave(const HttpRequest& req, const std::string& id, const Reply& reply);
+  void CompatResult(const HttpRequest& req, const std::string& id, const Reply& reply);
+  void Home(const HttpRequest& req, const Reply& reply);
+  void Download(const HttpRequest& req, const std::string& path, bool windows, const Reply& reply);
+  void Metrics(const HttpRequest& req, const Reply& reply);
+
+  // https://host[:port] as the client reached us (PublicUrl when configured).
+  std::string BaseUrl(const HttpRequest& req) const;
+
+  const Config& config_;
+  RequestStore& store_;
+  IntakeService& intake_;
+  ChangeWatcher& watcher_;
+  apm::Metrics& metrics_;
+  const Clock& clock_;
+};
+
+}  // namespace apm

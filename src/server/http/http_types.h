@@ -1,0 +1,52 @@
+// What a request handler sees of HTTP, independent of sockets, TLS and threads.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/beast/http.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace apm {
+
+namespace http = boost::beast::http;
+
+using StringResponse = http::response<http::string_body>;
+using FileResponse = http::response<http::file_body>;
+using AnyResponse = std::variant<StringResponse, FileResponse>;
+
+struct HttpRequest {
+  http::request<http::string_body> message;
+  std::string path;  // target before '?'
+  std::string query;  // after '?', undecoded
+  std::string client_address;  // the peer, or the client named by a trusted proxy
+  bool secure = false;  // https as the client sees it
+  // The connection's executor: timers a handler starts (long-polls) run there, costing no thread.
+  boost::asio::any_io_executor executor;
+};
+
+// Completes a request exactly once, from any thread. `route` names the matched route pattern
+// (e.g. "/api/v1/requests/{id}") for logs and metrics.
+using Reply = std::function<void(AnyResponse response, std::string_view route)>;
+
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  virtual void Handle(HttpRequest request, Reply reply) = 0;
+  // The server has begun a graceful shutdown: answer anything that is waiting now.
+  virtual void OnShutdown() {}
+};
+
+// Told about every answered request (metrics).
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void OnRequest(std::string_view route, int status, double seconds) = 0;
+};
+
+// Value of one query parameter, or nullopt; `query` is the raw text after '?'.
+std::optional<std::string> QueryParam(std::string_view query, std::string_view name);
+
+}  // namespace apm

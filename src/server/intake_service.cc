@@ -1,0 +1,145 @@
+#include "server/intake_service.h"
+
+#include <openssl/rand.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base64.h"
+#include "core/hardware_hash.h"
+#include "server/logging.h"
+
+namespace apm {
+namespace {
+
+std::string HashFacts(const Result<HardwareHashInfo>& decoded) {
+  if (!decoded.ok()) return nlohmann::json{{"error", decoded.status().message()}}.dump();
+  const HardwareHashInfo& h = *decoded;
+  return nlohmann::json{{"serialNumber", h.serial},
+                        {"manufacturer", h.manufacturer},
+                        {"model", h.model},
+                        {"sku", h.sku},
+                        {"family", h.family},
+                        {"smbiosUuid", h.smbios_uuid},
+                        {"macs", h.macs},
+                        {"diskSerials", h.disk_serials},
+                        {"tpmPresent", h.tpm_present},
+                        {"tpmVersion", h.tpm_version},
+                        {"architecture", h.architecture}}
+      .dump();
+}
+
+}  // namespace
+
+std::string NewRequestId() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();  // no entropy: nothing is safe
+  return Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+}
+
+bool IsGuid(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (id[i] != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(id[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool LooksLikeRequestId(std::string_view id) {
+  if (IsGuid(id)) return true;
+  if (id.size() != 22) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+IntakeService::IntakeService(const Config& config, RequestStore& store, const Clock& clock,
+                             RateLimiter& limiter)
+    : config_(config), store_(store), clock_(clock), limiter_(limiter) {}
+
+IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::string& client_address,
+                                   std::string_view api, const std::string& client_id) {
+  IntakeResult out;
+  if (std::optional<int64_t> wait = limiter_.Take(client_address)) {
+    out.kind = IntakeResult::Kind::kRateLimited;
+    out.retry_after_seconds = *wait;
+    LogWarn("submission rate limited", {{"client", client_address}, {"retry_after", *wait}});
+    return out;
+  }
+  std::string blob;
+  if (std::optional<FieldError> e = ValidateSubmission(submission, &blob)) {
+    out.kind = IntakeResult::Kind::kInvalid;
+    out.invalid = *e;
+    return out;
+  }
+  Result<HardwareHashInfo> decoded = DecodeHardwareHash(blob);
+  VerificationOutcome v = VerifyDevice(submission, decoded, config_.hash_verification_mode(),
+                                       config_.allow_list());
+  std::string fingerprint = HashFingerprint(submission.hardware_hash);
+  if (v.refused) {
+    out.kind = IntakeResult::Kind::kRefused;
+    out.refusal_code = v.refusal_code;
+    out.refusal_message = v.refusal_message;
+    LogWarn("submission refused", {{"reason", v.refusal_code},
+                                   {"serial", submission.serial_number},
+                                   {"hash", fingerprint},
+                                   {"client", client_address}});
+    return out;
+  }
+  if (v.verdict == VerificationOutcome::Verdict::kMismatch) {
+    LogWarn("hash does not match the device's claims (HashVerification=warn)",
+            {{"serial", submission.serial_number}, {"hash", fingerprint}});
+  }
+
+  int64_t now = clock_.NowMs();
+  StoredRequest r;
+  r.id = NewRequestId();
+  r.serial_number = submission.serial_number;
+  r.manufacturer = submission.manufacturer;
+  r.model = submission.model;
+  r.hardware_hash = submission.hardware_hash;
+  r.hash_fingerprint = fingerprint;
+  r.product_key = submission.product_key;
+  r.client_version = submission.client_version;
+  r.client_address = client_address;
+  r.api = std::string(api);
+  r.verification = VerdictName(v.verdict);
+  r.hash_facts = HashFacts(decoded);
+  r.state = RequestState::kPendingApproval;
+  r.step = std::string(RequestStateStep(r.state));
+  r.created_at = r.updated_at = now;
+  r.expires_at = now + config_.Timeout * 60 * 1000;
+
+  Result<CreateOutcome> created = store_.Create(r, config_.MaxOpenRequestsPerAddress, client_id);
+  if (!created.ok()) {
+    out.kind = IntakeResult::Kind::kUnavailable;
+    out.error = created.status();
+    LogError("storing a request failed", {{"error", created.status().ToString()}});
+    return out;
+  }
+  switch (created->kind) {
+    case CreateOutcome::Kind::kCreated:
+      out.kind = IntakeResult::Kind::kCreated;
+      LogInfo("request created", {{"id", r.id},
+                                  {"serial", r.serial_number},
+                                  {"hash", fingerprint},
+                                  {"verification", r.verification},
+                                  {"api", r.api},
+                                  {"client", client_address}});
+      break;
+    case CreateOutcome::Kind::kExistingOpenForSerial: out.kind = IntakeResult::Kind::kExisting; break;
+    case CreateOutcome::Kind::kIdTaken: out.kind = IntakeResult::Kind::kIdTaken; break;
+    case CreateOutcome::Kind::kTooManyOpenForAddress:
+      out.kind = IntakeResult::Kind::kTooManyOpen;
+      LogWarn("too many open requests from one address", {{"client", client_address}});
+      break;
+  }
+  out.request = std::move(created->request);
+  return out;
+}
+
+}  // namespace apm

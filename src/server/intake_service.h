@@ -1,0 +1,57 @@
+// Accepting a device request: rate limit, validation, hash verification and allow-list, then a
+// durable insert. Knows nothing of HTTP, so the v1 API and the compatibility API share it.
+#pragma once
+
+#include <string>
+
+#include "core/validation.h"
+#include "server/clock.h"
+#include "server/config.h"
+#include "server/rate_limiter.h"
+#include "server/store/request_store.h"
+
+namespace apm {
+
+struct IntakeResult {
+  enum class Kind {
+    kCreated,
+    kExisting,  // an open request for this serial already existed; it is returned
+    kInvalid,  // a field is wrong: `invalid`
+    kRefused,  // verification or allow-list: `refusal_code`, `refusal_message`
+    kRateLimited,  // `retry_after_seconds`
+    kTooManyOpen,
+    kIdTaken,
+    kUnavailable,  // the store failed: `error`
+  };
+  Kind kind = Kind::kUnavailable;
+  StoredRequest request;
+  FieldError invalid;
+  std::string refusal_code;
+  std::string refusal_message;
+  int64_t retry_after_seconds = 0;
+  Status error;
+};
+
+// A new unguessable request id: 128 random bits, base64url (22 characters).
+std::string NewRequestId();
+// Our ids and the GUIDs old clients choose; anything else cannot name a request.
+bool LooksLikeRequestId(std::string_view id);
+bool IsGuid(std::string_view id);
+
+class IntakeService {
+ public:
+  IntakeService(const Config& config, RequestStore& store, const Clock& clock,
+                RateLimiter& limiter);
+
+  // `api` is "v1" or "compat"; `client_id`, when not empty, is an id an old client chose.
+  IntakeResult Submit(DeviceSubmission submission, const std::string& client_address,
+                      std::string_view api, const std::string& client_id);
+
+ private:
+  const Config& config_;
+  RequestStore& store_;
+  const Clock& clock_;
+  RateLimiter& limiter_;
+};
+
+}  // namespace apm

@@ -1,0 +1,73 @@
+#include "server/logging.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <atomic>
+
+namespace apm {
+namespace {
+
+std::atomic<bool> g_json{false};
+
+void AppendText(std::string& out, const nlohmann::json& fields) {
+  for (const auto& [k, v] : fields.items()) {
+    out += ' ';
+    out += k;
+    out += '=';
+    if (v.is_string()) {
+      const std::string& s = v.get_ref<const std::string&>();
+      bool quote = s.empty() || s.find_first_of(" \"=") != std::string::npos;
+      out += quote ? nlohmann::json(s).dump() : s;
+    } else {
+      out += v.dump();
+    }
+  }
+}
+
+}  // namespace
+
+void InitLogging(std::string_view format, std::string_view level) {
+  auto logger = spdlog::stdout_logger_mt("apm");
+  spdlog::set_default_logger(logger);
+  g_json = format == "json";
+  if (g_json) {
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v)",
+                        spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %v", spdlog::pattern_time_type::utc);
+  }
+  spdlog::set_level(spdlog::level::from_str(std::string(level)));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+void LogEvent(spdlog::level::level_enum level, std::string_view message,
+              const nlohmann::json& fields) {
+  if (!spdlog::should_log(level)) return;
+  std::string line;
+  if (g_json) {
+    nlohmann::json obj = nlohmann::json::object();
+    obj["msg"] = message;
+    if (fields.is_object()) {
+      for (const auto& [k, v] : fields.items()) obj[k] = v;
+    }
+    line = obj.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line.erase(0, 1);  // the pattern opens the object
+  } else {
+    line = message;
+    AppendText(line, fields);
+  }
+  spdlog::log(level, "{}", line);
+}
+
+void LogAccess(std::string_view method, std::string_view route, std::string_view path,
+               std::string_view client, int status, double seconds) {
+  LogEvent(spdlog::level::info, "request",
+           {{"method", method},
+            {"route", route},
+            {"path", path},
+            {"status", status},
+            {"ms", double(int64_t(seconds * 100000)) / 100},
+            {"client", client}});
+}
+
+}  // namespace apm

@@ -1,0 +1,208 @@
+// apm-server: the Autopilot Manager web service, and a few admin commands on its store.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "core/base64.h"
+#include "core/hardware_hash.h"
+#include "core/validation.h"
+#include "server/config.h"
+#include "server/logging.h"
+#include "server/server_app.h"
+#include "server/store/sqlite_request_store.h"
+
+namespace {
+
+using json = nlohmann::json;
+
+int DecodeHashCommand(const std::string& source) {
+  std::string text;
+  if (source == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), {});
+  } else {
+    std::ifstream in(source, std::ios::binary);
+    if (!in) {
+      std::cerr << "apm-server: cannot read " << source << "\n";
+      return 2;
+    }
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // Base64 text (as WMI and CSV files give it), or the raw blob.
+  std::string blob;
+  if (text.rfind("OA", 0) == 0 && text.size() > 40 && text.find('\0') != std::string::npos) {
+    blob = text;
+  } else {
+    std::string compact;
+    for (char c : text) {
+      if (!std::isspace(static_cast<unsigned char>(c))) compact.push_back(c);
+    }
+    apm::Result<std::string> decoded = apm::Base64Decode(compact);
+    if (!decoded.ok()) {
+      std::cout << json{{"error", "not a hardware hash: " + decoded.status().message()}}.dump(2)
+                << "\n";
+      return 1;
+    }
+    blob = std::move(decoded).value();
+  }
+  apm::Result<apm::HardwareHashInfo> h = apm::DecodeHardwareHash(blob);
+  if (!h.ok()) {
+    std::cout << json{{"error", "unverifiable hash: " + h.status().message()}}.dump(2) << "\n";
+    return 1;
+  }
+  std::cout << json{{"serialNumber", h->serial},
+                    {"manufacturer", h->manufacturer},
+                    {"model", h->model},
+                    {"sku", h->sku},
+                    {"family", h->family},
+                    {"smbiosUuid", h->smbios_uuid},
+                    {"macAddresses", h->macs},
+                    {"diskSerials", h->disk_serials},
+                    {"tpmPresent", h->tpm_present},
+                    {"tpmVersion", h->tpm_version},
+                    {"architecture", h->architecture},
+                    {"usedBytes", h->used_length},
+                    {"records", h->record_count}}
+                   .dump(2)
+            << "\n";
+  return 0;
+}
+
+json RequestSummary(const apm::StoredRequest& r) {
+  json j = {{"id", r.id},
+            {"state", apm::RequestStateName(r.state)},
+            {"serialNumber", r.serial_number},
+            {"manufacturer", r.manufacturer},
+            {"model", r.model},
+            {"verification", r.verification},
+            {"hash", r.hash_fingerprint},
+            {"client", r.client_address},
+            {"createdAt", apm::FormatTimestamp(r.created_at)}};
+  if (r.error) j["error"] = {{"code", r.error->code}, {"name", r.error->name}, {"message", r.error->message}};
+  return j;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"Autopilot Manager server"};
+  app.set_version_flag("--version", std::string("apm-server ") + APM_VERSION);
+  std::string config_path, listen, data_dir;
+  app.add_option("--config", config_path, "TOML settings file (apm.toml)")->check(CLI::ExistingFile);
+  app.add_option("--listen", listen, "ADDRESS:PORT to listen on (overrides Listen)");
+  app.add_option("--data-dir", data_dir, "directory of the SQLite database (overrides DataDir)");
+  app.fallthrough();
+
+  auto* hash = app.add_subcommand("hash", "hardware hash tools");
+  auto* decode = hash->add_subcommand("decode", "print the fields of a hardware hash as JSON");
+  std::string hash_source;
+  decode->add_option("source", hash_source, "file with the base64 hash, or - for stdin")->required();
+  hash->require_subcommand(1);
+
+  auto* request = app.add_subcommand("request", "inspect and act on stored device requests");
+  auto* list = request->add_subcommand("list", "list requests, newest first");
+  std::string state_filter;
+  int limit = 50;
+  list->add_option("--state", state_filter, "only requests in this state (e.g. pending_approval)");
+  list->add_option("--limit", limit, "at most this many")->check(CLI::Range(1, 100000));
+  auto* show = request->add_subcommand("show", "show one request");
+  auto* reject = request->add_subcommand("reject", "reject a pending request");
+  std::string request_id, reason = "Rejected by an administrator";
+  show->add_option("id", request_id)->required();
+  reject->add_option("id", request_id)->required();
+  reject->add_option("--reason", reason, "text shown to the device's user");
+  request->require_subcommand(1);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*decode) return DecodeHashCommand(hash_source);
+
+  apm::Result<apm::Config> loaded = apm::LoadConfig(config_path, apm::ProcessEnvironment());
+  if (!loaded.ok()) {
+    std::cerr << "apm-server: configuration error: " << loaded.status().message() << "\n";
+    return 2;
+  }
+  apm::Config config = std::move(loaded).value();
+  if (!listen.empty()) config.Listen = listen;
+  if (!data_dir.empty()) config.DataDir = data_dir;
+  if (apm::Status s = apm::ValidateConfig(config); !s.ok()) {
+    std::cerr << "apm-server: configuration error: " << s.message() << "\n";
+    return 2;
+  }
+
+  if (*request) {
+    std::string db = config.DataDir + "/apm.db";
+    auto store = apm::SqliteRequestStore::Open(db);
+    if (!store.ok()) {
+      std::cerr << "apm-server: " << store.status().message() << "\n";
+      return 1;
+    }
+    if (*list) {
+      apm::RequestFilter f;
+      f.limit = limit;
+      if (!state_filter.empty()) {
+        f.state = apm::ParseRequestState(state_filter);
+        if (!f.state) {
+          std::cerr << "apm-server: unknown state \"" << state_filter << "\"\n";
+          return 2;
+        }
+      }
+      auto rows = (*store)->List(f);
+      if (!rows.ok()) {
+        std::cerr << "apm-server: " << rows.status().message() << "\n";
+        return 1;
+      }
+      json out = json::array();
+      for (const auto& r : *rows) out.push_back(RequestSummary(r));
+      std::cout << out.dump(2) << "\n";
+      return 0;
+    }
+    if (*show) {
+      auto r = (*store)->Get(request_id);
+      if (!r.ok()) {
+        std::cerr << "apm-server: " << r.status().message() << "\n";
+        return 1;
+      }
+      json j = RequestSummary(*r);
+      j["step"] = r->step;
+      j["hashFacts"] = json::parse(r->hash_facts, nullptr, false);
+      std::cout << j.dump(2) << "\n";
+      return 0;
+    }
+    if (*reject) {
+      apm::RequestState from[] = {apm::RequestState::kPendingApproval};
+      apm::SystemClock clock;
+      auto r = (*store)->Transition(request_id, from, apm::RequestState::kRejected,
+                                    std::string(apm::RequestStateStep(apm::RequestState::kRejected)),
+                                    apm::RequestError{0, "Rejected", reason}, clock.NowMs());
+      if (!r.ok()) {
+        std::cerr << "apm-server: cannot reject: " << r.status().message() << "\n";
+        return 1;
+      }
+      std::cout << RequestSummary(*r).dump(2) << "\n";
+      return 0;
+    }
+  }
+
+  apm::InitLogging(config.LogFormat, config.LogLevel);
+  apm::ServerApp server(config);
+  if (apm::Status s = server.Start(); !s.ok()) {
+    apm::LogError("start-up failed", {{"error", s.message()}});
+    std::cerr << "apm-server: " << s.message() << "\n";
+    return 1;
+  }
+  boost::asio::io_context signals_io;
+  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code, int sig) {
+    apm::LogInfo("signal received", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  });
+  signals_io.run();
+  server.Shutdown();
+  return 0;
+}

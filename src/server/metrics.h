@@ -1,0 +1,48 @@
+// Prometheus text-format metrics: HTTP requests by route and status, request latency, store
+// latency, and device requests by state (read from the store at scrape time).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/request_state.h"
+#include "server/http/http_types.h"
+
+namespace apm {
+
+class Histogram {
+ public:
+  static constexpr std::array<double, 15> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                     0.025,  0.05,  0.1,    0.25,  0.5,
+                                                     1,      2.5,   5,      10,    60};
+  void Observe(double seconds);
+  // Appends the _bucket/_sum/_count lines for `name` with `labels` (e.g. route="/x").
+  void Render(std::string& out, std::string_view name, const std::string& labels) const;
+
+ private:
+  std::array<uint64_t, kBounds.size() + 1> counts_{};
+  double sum_ = 0;
+  uint64_t count_ = 0;
+};
+
+class Metrics : public RequestObserver {
+ public:
+  void OnRequest(std::string_view route, int status, double seconds) override;
+  void ObserveStore(std::string_view operation, double seconds);
+  std::string Render(const std::map<RequestState, int64_t>& requests_by_state) const;
+
+ private:
+  struct RouteStats {
+    std::map<int, uint64_t> by_status;
+    Histogram latency;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, RouteStats, std::less<>> routes_;
+  std::map<std::string, Histogram, std::less<>> store_;
+};
+
+}  // namespace apm

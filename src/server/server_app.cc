@@ -1,0 +1,107 @@
+#include "server/server_app.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include <filesystem>
+
+#include "server/logging.h"
+
+namespace apm {
+
+ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
+
+ServerApp::~ServerApp() { Shutdown(); }
+
+Status ServerApp::Start() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.DataDir, ec);
+  if (ec) return Status::Unavailable("DataDir " + config_.DataDir + ": " + ec.message());
+  std::string db_path = (std::filesystem::path(config_.DataDir) / "apm.db").string();
+  Result<std::unique_ptr<SqliteRequestStore>> opened = SqliteRequestStore::Open(db_path);
+  if (!opened.ok()) return opened.status();
+  sqlite_ = std::move(opened).value();
+  LogInfo("store open", {{"path", db_path}, {"schema_version", sqlite_->schema_version()}});
+  store_ = std::make_unique<TimedRequestStore>(*sqlite_, metrics_);
+
+  Result<TrustedProxies> proxies = TrustedProxies::Parse(config_.TrustedProxies);
+  if (!proxies.ok()) return proxies.status();
+
+  limiter_ = std::make_unique<RateLimiter>(clock_, config_.SubmitRatePerMinute,
+                                           double(config_.SubmitBurst));
+  intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
+  watcher_ = std::make_unique<ChangeWatcher>(*store_, background_, std::chrono::milliseconds(200));
+  handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, clock_);
+
+  HttpServerOptions o;
+  o.listen = config_.Listen;
+  o.threads = int(config_.Threads);
+  o.max_body_bytes = size_t(config_.MaxBodyBytes);
+  o.idle_timeout = std::chrono::seconds(config_.IdleTimeoutSeconds);
+  o.shutdown_grace = std::chrono::seconds(config_.ShutdownGraceSeconds);
+  o.tls_certificate_file = config_.TlsCertificateFile;
+  o.tls_key_file = config_.TlsKeyFile;
+  o.trusted_proxies = *proxies;
+  o.access_log = config_.AccessLog;
+  http_ = std::make_unique<HttpServer>(o, *handler_, &metrics_);
+  if (Status s = http_->Start(); !s.ok()) return s;
+
+  maintenance_timer_ = std::make_unique<boost::asio::steady_timer>(background_);
+  watcher_->Start();
+  ScheduleMaintenance(std::chrono::seconds(1));
+  background_thread_ = std::thread([this] {
+    auto guard = boost::asio::make_work_guard(background_);
+    background_.run();
+  });
+  started_ = true;
+
+  std::string scheme = http_->tls() ? "https" : "http";
+  LogInfo("listening", {{"address", config_.Listen.substr(0, config_.Listen.rfind(':')) + ":" +
+                                        std::to_string(http_->port())},
+                        {"scheme", scheme},
+                        {"mode", config_.ApprovalMode ? "approval" : "self_service"},
+                        {"hash_verification", config_.HashVerification}});
+  LogInfo("approval pages are off: no identity provider is configured (client API only)");
+  return Status::Ok();
+}
+
+void ServerApp::ScheduleMaintenance(std::chrono::seconds delay) {
+  maintenance_timer_->expires_after(delay);
+  maintenance_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    RunMaintenance();
+    ScheduleMaintenance(std::chrono::seconds(config_.MaintenanceIntervalSeconds));
+  });
+}
+
+void ServerApp::RunMaintenance() {
+  int64_t now = clock_.NowMs();
+  Result<int64_t> expired = store_->ExpirePending(now);
+  if (!expired.ok()) {
+    LogWarn("expiry failed", {{"error", expired.status().ToString()}});
+  } else if (*expired > 0) {
+    LogInfo("requests expired", {{"count", *expired}});
+    watcher_->Poke();
+  }
+  Result<int64_t> purged = store_->PurgeFinishedBefore(now - config_.HistoryDays * 86'400'000);
+  if (!purged.ok()) {
+    LogWarn("purge failed", {{"error", purged.status().ToString()}});
+  } else if (*purged > 0) {
+    LogInfo("finished requests purged", {{"count", *purged}, {"history_days", config_.HistoryDays}});
+  }
+  limiter_->Sweep();
+}
+
+void ServerApp::Shutdown() {
+  if (!started_) return;
+  started_ = false;
+  LogInfo("shutting down: draining connections");
+  http_->Shutdown();  // also answers waiting long-polls (ApiHandler::OnShutdown)
+  boost::asio::post(background_, [this] { maintenance_timer_->cancel(); });
+  background_.stop();
+  if (background_thread_.joinable()) background_thread_.join();
+  sqlite_->Close();
+  LogInfo("stopped");
+}
+
+}  // namespace apm

@@ -1,0 +1,57 @@
+// apm-server assembled: store, services, HTTP server and the maintenance timer.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <thread>
+
+#include "server/api_handler.h"
+#include "server/change_watcher.h"
+#include "server/clock.h"
+#include "server/config.h"
+#include "server/http/http_server.h"
+#include "server/intake_service.h"
+#include "server/metrics.h"
+#include "server/rate_limiter.h"
+#include "server/store/sqlite_request_store.h"
+#include "server/store/timed_request_store.h"
+
+namespace apm {
+
+class ServerApp {
+ public:
+  explicit ServerApp(Config config);
+  ~ServerApp();
+
+  // Opens the store (applying migrations), binds and starts serving.
+  Status Start();
+  // Graceful shutdown; closes the store last.
+  void Shutdown();
+
+  uint16_t port() const { return http_ ? http_->port() : 0; }
+
+  // One expiry-and-purge pass (normally run by the timer).
+  void RunMaintenance();
+
+ private:
+  void ScheduleMaintenance(std::chrono::seconds delay);
+
+  Config config_;
+  SystemClock clock_;
+  Metrics metrics_;
+  std::unique_ptr<SqliteRequestStore> sqlite_;
+  std::unique_ptr<TimedRequestStore> store_;
+  std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<IntakeService> intake_;
+  boost::asio::io_context background_{1};
+  std::unique_ptr<boost::asio::steady_timer> maintenance_timer_;
+  std::unique_ptr<ChangeWatcher> watcher_;
+  std::unique_ptr<ApiHandler> handler_;
+  std::unique_ptr<HttpServer> http_;
+  std::thread background_thread_;
+  bool started_ = false;
+};
+
+}  // namespace apm

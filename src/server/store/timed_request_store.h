@@ -1,0 +1,67 @@
+// A RequestStore decorator that reports the latency of every operation to Metrics.
+#pragma once
+
+#include <chrono>
+
+#include "server/metrics.h"
+#include "server/store/request_store.h"
+
+namespace apm {
+
+class TimedRequestStore : public RequestStore {
+ private:
+  template <class F>
+  auto Time(std::string_view op, F&& f) {
+    auto start = std::chrono::steady_clock::now();
+    auto result = f();
+    metrics_.ObserveStore(
+        op, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return result;
+  }
+
+ public:
+  TimedRequestStore(RequestStore& inner, Metrics& metrics) : inner_(inner), metrics_(metrics) {}
+
+  Result<CreateOutcome> Create(const StoredRequest& r, int64_t max_open,
+                               const std::string& alias) override {
+    return Time("create", [&] { return inner_.Create(r, max_open, alias); });
+  }
+  Result<StoredRequest> Get(const std::string& id) override {
+    return Time("get", [&] { return inner_.Get(id); });
+  }
+  Result<bool> IdExists(const std::string& id) override {
+    return Time("id_exists", [&] { return inner_.IdExists(id); });
+  }
+  Result<StoredRequest> Transition(const std::string& id, std::span<const RequestState> from,
+                                   RequestState to, const std::string& step,
+                                   const std::optional<RequestError>& error,
+                                   int64_t now_ms) override {
+    return Time("transition",
+                [&] { return inner_.Transition(id, from, to, step, error, now_ms); });
+  }
+  Result<int64_t> ExpirePending(int64_t now_ms) override {
+    return Time("expire", [&] { return inner_.ExpirePending(now_ms); });
+  }
+  Result<int64_t> PurgeFinishedBefore(int64_t cutoff_ms) override {
+    return Time("purge", [&] { return inner_.PurgeFinishedBefore(cutoff_ms); });
+  }
+  Result<std::vector<RequestChange>> ChangesSince(int64_t seq, int64_t* latest) override {
+    return Time("changes", [&] { return inner_.ChangesSince(seq, latest); });
+  }
+  Result<std::map<RequestState, int64_t>> CountByState() override {
+    return Time("count_by_state", [&] { return inner_.CountByState(); });
+  }
+  Result<std::vector<StoredRequest>> List(const RequestFilter& f) override {
+    return Time("list", [&] { return inner_.List(f); });
+  }
+  Status Ping() override {
+    return Time("ping", [&] { return inner_.Ping(); });
+  }
+
+ private:
+
+  RequestStore& inner_;
+  Metrics& metrics_;
+};
+
+}  // namespace apm

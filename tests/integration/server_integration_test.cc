@@ -1,0 +1,523 @@
+// End-to-end tests of the real apm-server binary on a loopback port with a real SQLite file.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "server_process.h"
+
+namespace apm::itest {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::vector<std::string> kJson = {"Content-Type: application/json"};
+
+json Body(const HttpResult& r) { return json::parse(r.body, nullptr, false); }
+
+HttpResult Submit(const ServerProcess& s, const std::string& body,
+                  std::vector<std::string> headers = kJson) {
+  return Http("POST", s.url() + "/api/v1/requests", body, headers);
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void StartServer(const std::string& config = "", std::map<std::string, std::string> env = {}) {
+    server_ = std::make_unique<ServerProcess>(config, env);
+    ASSERT_TRUE(server_->Start()) << server_->log();
+  }
+  void SetUp() override { StartServer(); }
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(ServerTest, SubmitCreatesRequestWithQrAndStatus) {
+  HttpResult r = Submit(*server_, SubmitBody("PF3ABCDE"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  json j = Body(r);
+  std::string id = j["id"];
+  EXPECT_EQ(id.size(), 22u);  // 128 random bits, base64url
+  EXPECT_EQ(id.find_first_not_of(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            std::string::npos);
+  EXPECT_EQ(j["state"], "pending_approval");
+  EXPECT_EQ(j["step"], "Waiting for approval");
+  EXPECT_EQ(j["mode"], "approval");  // the original's default
+  EXPECT_EQ(j["approvalUrl"], server_->url() + "/autopilot/" + id);
+  EXPECT_EQ(j["verification"], "verified");
+  EXPECT_TRUE(j["expiresAt"].is_string());
+  int size = j["qr"]["size"];
+  EXPECT_GE(size, 21);
+  ASSERT_EQ(j["qr"]["rows"].size(), size_t(size));
+  EXPECT_EQ(j["qr"]["rows"][0].get<std::string>().substr(0, 7), "1111111");
+  EXPECT_EQ(r.Header("location"), "/api/v1/requests/" + id);
+
+  HttpResult g = Http("GET", server_->url() + "/api/v1/requests/" + id);
+  ASSERT_EQ(g.status, 200);
+  json s = Body(g);
+  EXPECT_EQ(s["id"], id);
+  EXPECT_EQ(s["device"]["serialNumber"], "PF3ABCDE");
+  EXPECT_TRUE(s["error"].is_null());
+  // The hash never leaves the server.
+  EXPECT_THAT(g.body, Not(HasSubstr(LaptopHash("PF3ABCDE").substr(0, 40))));
+  EXPECT_THAT(g.body, Not(HasSubstr("hardwareHash")));
+  EXPECT_EQ(g.Header("cache-control"), "no-store");
+
+  // ETag / If-None-Match.
+  std::string etag = g.Header("etag");
+  ASSERT_FALSE(etag.empty());
+  HttpResult nm = Http("GET", server_->url() + "/api/v1/requests/" + id, "",
+                       {"If-None-Match: " + etag});
+  EXPECT_EQ(nm.status, 304);
+  EXPECT_TRUE(nm.body.empty());
+
+  EXPECT_EQ(Http("GET", server_->url() + "/api/v1/requests/AAAAAAAAAAAAAAAAAAAAAA").status, 404);
+  EXPECT_EQ(Http("GET", server_->url() + "/api/v1/requests/..%2f..").status, 404);
+}
+
+TEST_F(ServerTest, SecondSubmissionForSerialReturnsOpenRequest) {
+  HttpResult first = Submit(*server_, SubmitBody("SER-TWIN"));
+  ASSERT_EQ(first.status, 201);
+  HttpResult second = Submit(*server_, SubmitBody("SER-TWIN"));
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(Body(second)["id"], Body(first)["id"]);
+  EXPECT_TRUE(Body(second)["qr"].is_object());
+}
+
+TEST_F(ServerTest, ValidationErrorsNameTheField) {
+  json good = json::parse(SubmitBody("VAL-1"));
+  struct Case {
+    std::string field;
+    json value;
+  } cases[] = {
+      {"serialNumber", ""},
+      {"serialNumber", std::string(129, 'S')},
+      {"serialNumber", "BAD\u0007SERIAL"},
+      {"serialNumber", 12345},
+      {"manufacturer", std::string(257, 'm')},
+      {"model", json::array()},
+      {"hardwareHash", "!!!not-base64!!!"},
+      {"hardwareHash", nullptr},
+      {"productKey", "12345"},
+  };
+  for (const Case& c : cases) {
+    json body = good;
+    body[c.field] = c.value;
+    HttpResult r = Submit(*server_, body.dump());
+    EXPECT_EQ(r.status, 400) << c.field << " " << r.body;
+    EXPECT_EQ(Body(r)["error"]["field"], c.field) << r.body;
+  }
+  HttpResult malformed = Submit(*server_, "{\"serialNumber\": ");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(Body(malformed)["error"]["code"], "malformed_json");
+  HttpResult not_object = Submit(*server_, "[1,2]");
+  EXPECT_EQ(not_object.status, 400);
+  HttpResult wrong_type = Submit(*server_, good.dump(), {"Content-Type: text/plain"});
+  EXPECT_EQ(wrong_type.status, 415);
+
+  // Unknown fields are ignored.
+  json extra = good;
+  extra["somethingNew"] = {1, 2, 3};
+  EXPECT_EQ(Submit(*server_, extra.dump()).status, 201);
+}
+
+TEST_F(ServerTest, OversizedBodyIs413AndServerStaysUp) {
+  std::string big = "{\"serialNumber\":\"" + std::string(70 * 1024, 'A') + "\"}";
+  HttpResult r = Submit(*server_, big);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(Http("GET", server_->url() + "/healthz").status, 200);
+}
+
+TEST_F(ServerTest, HashMismatchIsRefusedWith403) {
+  json body = json::parse(SubmitBody("REAL-SERIAL"));
+  body["serialNumber"] = "TYPED-SERIAL";
+  HttpResult r = Submit(*server_, body.dump());
+  ASSERT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(Body(r)["error"]["code"], "hash_mismatch");
+  EXPECT_THAT(Body(r)["error"]["message"].get<std::string>(), HasSubstr("serial number"));
+}
+
+TEST_F(ServerTest, UnverifiableHashIsAcceptedAndMarked) {
+  json body = json::parse(SubmitBody("ODD-1"));
+  body["hardwareHash"] = "T0EAAAAA";  // base64 of bytes that are not a hash layout
+  HttpResult r = Submit(*server_, body.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(Body(r)["verification"], "unverifiable");
+}
+
+TEST(ServerConfigTest, AllowListUsesHashValues) {
+  ServerProcess s("UseManufacturersFilter = true\nManufacturers = \"Microsoft Corporation\"\n"
+                  "HashVerification = \"off\"\n");
+  ASSERT_TRUE(s.Start()) << s.log();
+  // The client claims Microsoft, but its hash says LENOVO.
+  json body = json::parse(SubmitBody("ALLOW-1"));
+  body["manufacturer"] = "Microsoft Corporation";
+  HttpResult r = Submit(s, body.dump());
+  ASSERT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(Body(r)["error"]["code"], "manufacturer_not_allowed");
+  HttpResult ok = Submit(s, SubmitBody("ALLOW-2", "Microsoft Corporation", "Surface Laptop 5"));
+  EXPECT_EQ(ok.status, 201) << ok.body;
+}
+
+TEST(ServerConfigTest, RateLimitAnswers429WithRetryAfter) {
+  ServerProcess s("SubmitBurst = 3\nSubmitRatePerMinute = 1\n");
+  ASSERT_TRUE(s.Start()) << s.log();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Submit(s, SubmitBody("RL-" + std::to_string(i))).status, 201);
+  HttpResult r = Submit(s, SubmitBody("RL-9"));
+  ASSERT_EQ(r.status, 429);
+  EXPECT_EQ(Body(r)["error"]["code"], "rate_limited");
+  EXPECT_GE(std::stoi(r.Header("retry-after")), 1);
+  // Status polls are not limited.
+  EXPECT_EQ(Http("GET", s.url() + "/healthz").status, 200);
+}
+
+TEST(ServerConfigTest, CapsOpenRequestsPerAddress) {
+  ServerProcess s("MaxOpenRequestsPerAddress = 2\n");
+  ASSERT_TRUE(s.Start()) << s.log();
+  EXPECT_EQ(Submit(s, SubmitBody("CAP-1")).status, 201);
+  EXPECT_EQ(Submit(s, SubmitBody("CAP-2")).status, 201);
+  HttpResult r = Submit(s, SubmitBody("CAP-3"));
+  ASSERT_EQ(r.status, 429);
+  EXPECT_EQ(Body(r)["error"]["code"], "too_many_open_requests");
+}
+
+TEST_F(ServerTest, LongPollReturnsWithinOneSecondOfStateChange) {
+  HttpResult c = Submit(*server_, SubmitBody("LP-1"));
+  ASSERT_EQ(c.status, 201);
+  std::string id = Body(c)["id"];
+  auto poll = std::async(std::launch::async, [&] {
+    HttpResult r = Http("GET", server_->url() + "/api/v1/requests/" + id + "?wait=30");
+    return std::make_pair(r, std::chrono::steady_clock::now());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_EQ(poll.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "the long-poll answered before anything changed";
+  std::string out;
+  ASSERT_EQ(server_->RunCommand({"request", "reject", id, "--reason", "Not one of ours"}, &out), 0)
+      << out;
+  auto changed_at = std::chrono::steady_clock::now();
+  ASSERT_EQ(poll.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto [r, answered_at] = poll.get();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["state"], "rejected");
+  EXPECT_EQ(Body(r)["error"]["message"], "Not one of ours");
+  EXPECT_LT(answered_at - changed_at, std::chrono::seconds(1));
+}
+
+TEST_F(ServerTest, LongPollTimesOutWith304ForCurrentEtag) {
+  HttpResult c = Submit(*server_, SubmitBody("LP-2"));
+  std::string id = Body(c)["id"];
+  auto start = std::chrono::steady_clock::now();
+  HttpResult r = Http("GET", server_->url() + "/api/v1/requests/" + id + "?wait=1", "",
+                      {"If-None-Match: " + c.Header("etag")});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 304);
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+  EXPECT_LT(took, std::chrono::seconds(3));
+  // A stale ETag is answered at once.
+  start = std::chrono::steady_clock::now();
+  HttpResult stale = Http("GET", server_->url() + "/api/v1/requests/" + id + "?wait=30", "",
+                          {"If-None-Match: \"v0\""});
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  EXPECT_EQ(Http("GET", server_->url() + "/api/v1/requests/" + id + "?wait=soon").status, 400);
+}
+
+TEST_F(ServerTest, ManyLongPollsWaitOnFewThreads) {
+  // 200 concurrent long-polls on a server with 2 worker threads: none blocks the others.
+  HttpResult c = Submit(*server_, SubmitBody("LP-3"));
+  std::string id = Body(c)["id"];
+  std::vector<std::future<long>> polls;
+  for (int i = 0; i < 200; ++i) {
+    polls.push_back(std::async(std::launch::async, [&] {
+      return Http("GET", server_->url() + "/api/v1/requests/" + id + "?wait=20").status;
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Http("GET", server_->url() + "/healthz").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  ASSERT_EQ(server_->RunCommand({"request", "reject", id}), 0);
+  for (auto& p : polls) EXPECT_EQ(p.get(), 200);
+}
+
+TEST_F(ServerTest, AcknowledgedRequestSurvivesKill9) {
+  HttpResult c = Submit(*server_, SubmitBody("DURABLE-1"));
+  ASSERT_EQ(c.status, 201);
+  std::string id = Body(c)["id"];
+  server_->Kill9();
+  ASSERT_TRUE(server_->Start()) << server_->log();
+  HttpResult g = Http("GET", server_->url() + "/api/v1/requests/" + id);
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_EQ(Body(g)["device"]["serialNumber"], "DURABLE-1");
+}
+
+TEST_F(ServerTest, GracefulShutdownAnswersWaitersAndExitsCleanly) {
+  HttpResult c = Submit(*server_, SubmitBody("SHUT-1"));
+  std::string id = Body(c)["id"];
+  auto poll = std::async(std::launch::async, [&] {
+    return Http("GET", server_->url() + "/api/v1/requests/" + id + "?wait=60");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(server_->Stop(SIGTERM), 0) << server_->log();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  HttpResult r = poll.get();
+  EXPECT_EQ(r.status, 200);  // answered with the current state, not dropped
+  EXPECT_THAT(server_->log(), HasSubstr("stopped"));
+  // And the store is intact.
+  ASSERT_TRUE(server_->Start());
+  EXPECT_EQ(Http("GET", server_->url() + "/api/v1/requests/" + id).status, 200);
+}
+
+TEST_F(ServerTest, CompatibilityApiForOldClients) {
+  EXPECT_EQ(Http("HEAD", server_->url() + "/").status, 200);
+  std::string guid = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+  json body = {{"Id", guid},
+               {"SerialNumber", "OLD-1"},
+               {"HardwareHash", LaptopHash("OLD-1")},
+               {"Manufacturer", "LENOVO"},
+               {"Model", "21R3001BUK"},
+               {"GroupTag", nullptr},
+               {"Action", "IMPORT"}};
+  std::string save = server_->url() + "/api-autopilot/" + guid + "/save-information";
+  HttpResult s = Http("POST", save, body.dump(), kJson);
+  EXPECT_EQ(s.status, 200) << s.body;
+
+  std::string result = server_->url() + "/api-autopilot/" + guid + "/result";
+  HttpResult r = Http("GET", result);
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.body, "\"ApprovalMode\"");
+
+  // The same id again is refused with the original's words.
+  HttpResult again = Http("POST", save, body.dump(), kJson);
+  EXPECT_EQ(again.status, 400);
+  EXPECT_EQ(again.body, "\"Import job id already used\"");
+
+  // Rejected (or expired) reads as 410, which ap.exe 1.x shows as "Timed out".
+  std::string out;
+  ASSERT_EQ(server_->RunCommand({"request", "reject", guid}, &out), 0) << out;
+  EXPECT_EQ(Http("GET", result).status, 410);
+
+  // Not a GUID, DELETE, and the allow-list answers.
+  EXPECT_EQ(Http("POST", server_->url() + "/api-autopilot/not-a-guid/save-information",
+                 body.dump(), kJson)
+                .status,
+            400);
+  json del = body;
+  del["Action"] = "DELETE";
+  HttpResult d = Http("POST", server_->url() + "/api-autopilot/" +
+                                  std::string("11111111-2222-3333-4444-555555555555") +
+                                  "/save-information",
+                      del.dump(), kJson);
+  EXPECT_EQ(d.status, 400);
+  EXPECT_EQ(d.body, "\"DELETE requests not allowed\"");
+  EXPECT_EQ(Http("GET", server_->url() + "/api-autopilot/" +
+                            std::string("99999999-2222-3333-4444-555555555555") + "/result")
+                .status,
+            404);
+}
+
+TEST(ServerConfigTest, CompatAllowListWords) {
+  ServerProcess s("UseModelsFilter = true\nModels = [\"Surface Laptop 5\"]\n");
+  ASSERT_TRUE(s.Start()) << s.log();
+  json body = {{"Id", "aaaaaaaa-4f89-11d3-9a0c-0305e82c3301"},
+               {"SerialNumber", "OLD-2"},
+               {"HardwareHash", LaptopHash("OLD-2")},
+               {"Manufacturer", "LENOVO"},
+               {"Model", "21R3001BUK"},
+               {"Action", "IMPORT"}};
+  HttpResult r = Http("POST", s.url() + "/api-autopilot/aaaaaaaa-4f89-11d3-9a0c-0305e82c3301/save-information",
+                      body.dump(), kJson);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, "\"Model not allowed\"");
+}
+
+TEST(ServerConfigTest, SelfServiceModeAndPublicUrl) {
+  ServerProcess s("ApprovalMode = false\nPublicUrl = \"https://apm.example.com/\"\n");
+  ASSERT_TRUE(s.Start()) << s.log();
+  HttpResult r = Submit(s, SubmitBody("SELF-1"));
+  ASSERT_EQ(r.status, 201);
+  json j = Body(r);
+  EXPECT_EQ(j["mode"], "self_service");
+  EXPECT_EQ(j["approvalUrl"], "https://apm.example.com/autopilot/" + j["id"].get<std::string>());
+  HttpResult home = Http("GET", s.url() + "/");
+  EXPECT_THAT(home.body, HasSubstr("curl -o ap.exe https://apm.example.com/ap.exe &amp; ap "
+                                   "https://apm.example.com"));
+  EXPECT_THAT(home.body, HasSubstr("cd %temp%"));
+  std::string guid = "bbbbbbbb-4f89-11d3-9a0c-0305e82c3301";
+  json body = {{"SerialNumber", "OLD-3"}, {"HardwareHash", LaptopHash("OLD-3")},
+               {"Manufacturer", "LENOVO"}, {"Model", "21R3001BUK"}, {"Action", "IMPORT"}};
+  ASSERT_EQ(Http("POST", s.url() + "/api-autopilot/" + guid + "/save-information", body.dump(),
+                 kJson)
+                .status,
+            200);
+  HttpResult res = Http("GET", s.url() + "/api-autopilot/" + guid + "/result");
+  EXPECT_EQ(res.status, 201);
+  EXPECT_EQ(res.body, "");
+}
+
+TEST(ServerConfigTest, ServesClientBinaries) {
+  std::string exe = (std::filesystem::temp_directory_path() /
+                     ("apm-fake-ap-" + std::to_string(getpid()) + ".exe"))
+                        .string();
+  std::string content = "MZ" + std::string(100000, '\x90');
+  std::ofstream(exe, std::ios::binary) << content;
+  ServerProcess s("ClientWindowsBinary = \"" + exe + "\"\n");
+  ASSERT_TRUE(s.Start()) << s.log();
+  HttpResult r = Http("GET", s.url() + "/ap.exe");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, content);
+  EXPECT_EQ(r.Header("content-type"), "application/vnd.microsoft.portable-executable");
+  EXPECT_EQ(r.Header("content-length"), std::to_string(content.size()));
+  HttpResult head = Http("HEAD", s.url() + "/ap.exe");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("content-length"), std::to_string(content.size()));
+  HttpResult posix = Http("GET", s.url() + "/ap");
+  EXPECT_EQ(posix.status, 404);
+  EXPECT_THAT(posix.body, HasSubstr("ClientPosixBinary"));
+  std::filesystem::remove(exe);
+}
+
+TEST_F(ServerTest, OperationsEndpoints) {
+  ASSERT_EQ(Submit(*server_, SubmitBody("OPS-1")).status, 201);
+  EXPECT_EQ(Http("GET", server_->url() + "/healthz").status, 200);
+  EXPECT_EQ(Http("GET", server_->url() + "/readyz").status, 200);
+  HttpResult m = Http("GET", server_->url() + "/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_THAT(m.body, HasSubstr("apm_http_requests_total{route=\"/api/v1/requests\",status=\"201\"} 1"));
+  EXPECT_THAT(m.body, HasSubstr("apm_http_request_duration_seconds_bucket{route=\"/api/v1/requests\",le=\"+Inf\"} 1"));
+  EXPECT_THAT(m.body, HasSubstr("apm_device_requests{state=\"pending_approval\"} 1"));
+  EXPECT_THAT(m.body, HasSubstr("apm_store_operation_duration_seconds_count{operation=\"create\"} 1"));
+  // One access-log line per request; the hash appears only as a fingerprint.
+  std::string log = server_->log();
+  EXPECT_THAT(log, HasSubstr("request client=127.0.0.1 method=POST"));
+  EXPECT_THAT(log, HasSubstr("route=/api/v1/requests status=201"));
+  EXPECT_THAT(log, Not(HasSubstr(LaptopHash("OPS-1").substr(0, 40))));
+  EXPECT_EQ(Http("DELETE", server_->url() + "/api/v1/requests").status, 405);
+  EXPECT_EQ(Http("GET", server_->url() + "/nope").status, 404);
+}
+
+TEST_F(ServerTest, MalformedAndOversizedHeadersGetAnAnswer) {
+  std::string bad = RawExchange(server_->port(), "GET / HTTQ/1.1\r\n\r\n");
+  EXPECT_THAT(bad, HasSubstr("HTTP/1.1 400"));
+  std::string huge = RawExchange(server_->port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                                                      std::string(16 * 1024, 'a') + "\r\n\r\n");
+  EXPECT_THAT(huge, HasSubstr("HTTP/1.1 431"));
+  std::string ambiguous = RawExchange(
+      server_->port(),
+      "POST /api/v1/requests HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  EXPECT_THAT(ambiguous, HasSubstr("HTTP/1.1 400"));
+  // Keep-alive and pipelining work, with a Date header on every answer.
+  std::string two = RawExchange(server_->port(),
+                                "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  size_t first = two.find("HTTP/1.1 200");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_NE(two.find("HTTP/1.1 200", first + 1), std::string::npos);
+  size_t date = two.find("\r\nDate: ");
+  ASSERT_NE(date, std::string::npos);
+  EXPECT_NE(two.find("\r\nDate: ", date + 1), std::string::npos);
+}
+
+TEST(ServerConfigTest, SlowAndIdleConnectionsAreClosed) {
+  ServerProcess s("IdleTimeoutSeconds = 1\n");
+  ASSERT_TRUE(s.Start()) << s.log();
+  // A request that never finishes its headers is cut off at the deadline.
+  auto start = std::chrono::steady_clock::now();
+  std::string out = RawExchange(s.port(), "GET / HTTP/1.1\r\nHost: x\r\n", std::chrono::seconds(5));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(out.empty()) << out;
+  EXPECT_LT(took, std::chrono::seconds(3));
+  // An idle keep-alive connection too.
+  start = std::chrono::steady_clock::now();
+  std::string idle = RawExchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                                 std::chrono::seconds(5));
+  EXPECT_THAT(idle, HasSubstr("HTTP/1.1 200"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST(ServerConfigTest, ForwardedHeadersOnlyFromTrustedProxies) {
+  {
+    ServerProcess s;  // trusts nobody
+    ASSERT_TRUE(s.Start());
+    Http("GET", s.url() + "/healthz", "", {"X-Forwarded-For: 203.0.113.9"});
+    EXPECT_THAT(s.log(), HasSubstr("client=127.0.0.1"));
+    EXPECT_THAT(s.log(), Not(HasSubstr("203.0.113.9")));
+  }
+  ServerProcess s("TrustedProxies = [\"127.0.0.1\"]\n");
+  ASSERT_TRUE(s.Start());
+  HttpResult r = Submit(s, SubmitBody("PROXY-1"),
+                        {"Content-Type: application/json", "X-Forwarded-For: 198.51.100.4, 203.0.113.9",
+                         "X-Forwarded-Proto: https", "Host: apm.example.org"});
+  ASSERT_EQ(r.status, 201);
+  EXPECT_EQ(Body(r)["approvalUrl"].get<std::string>().substr(0, 28), "https://apm.example.org/auto");
+  EXPECT_THAT(s.log(), HasSubstr("client=203.0.113.9"));
+}
+
+TEST(ServerConfigTest, ServesTls) {
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     ("apm-tls-" + std::to_string(getpid())))
+                        .string();
+  std::filesystem::create_directories(dir);
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " +
+                    dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+  ASSERT_EQ(system(cmd.c_str()), 0);
+  ServerProcess s("TlsCertificateFile = \"" + dir + "/cert.pem\"\nTlsKeyFile = \"" + dir +
+                  "/key.pem\"\n");
+  ASSERT_TRUE(s.Start()) << s.log();
+  std::string https = "https://127.0.0.1:" + std::to_string(s.port());
+  HttpResult r = Http("POST", https + "/api/v1/requests", SubmitBody("TLS-1"), kJson, true);
+  ASSERT_EQ(r.status, 201) << r.error;
+  EXPECT_EQ(Body(r)["approvalUrl"].get<std::string>().substr(0, 8), "https://");
+  EXPECT_NE(Http("GET", s.url() + "/healthz").status, 200);  // plain http is not served
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ServerConfigTest, BadConfigurationStopsStartupNamingTheKey) {
+  ServerProcess unknown("ApprovalMod = true\n");
+  EXPECT_FALSE(unknown.Start());
+  EXPECT_THAT(unknown.log(), HasSubstr("ApprovalMod"));
+  ServerProcess wrong_type("Timeout = \"an hour\"\n");
+  EXPECT_FALSE(wrong_type.Start());
+  EXPECT_THAT(wrong_type.log(), HasSubstr("Timeout must be an integer"));
+  ServerProcess env_bad("", {{"APM_HASH_VERIFICATION", "sometimes"}});
+  EXPECT_FALSE(env_bad.Start());
+  EXPECT_THAT(env_bad.log(), HasSubstr("HashVerification"));
+}
+
+TEST(ServerCommandTest, HashDecodePrintsFields) {
+  std::string file = (std::filesystem::temp_directory_path() /
+                      ("apm-hash-" + std::to_string(getpid()) + ".txt"))
+                         .string();
+  std::ofstream(file) << LaptopHash("DECODE-ME") << "\n";
+  FILE* p = popen((ServerProcess::Binary() + " hash decode " + file).c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0);
+  json j = json::parse(out);
+  EXPECT_EQ(j["serialNumber"], "DECODE-ME");
+  EXPECT_EQ(j["manufacturer"], "LENOVO");
+  EXPECT_EQ(j["tpmPresent"], true);
+  EXPECT_EQ(j["macAddresses"].size(), 2u);
+  std::ofstream(file) << "not a hash";
+  p = popen((ServerProcess::Binary() + " hash decode " + file).c_str(), "r");
+  out.clear();
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_NE(pclose(p), 0);
+  EXPECT_THAT(out, HasSubstr("error"));
+  std::filesystem::remove(file);
+}
+
+}  // namespace
+}  // namespace apm::itest

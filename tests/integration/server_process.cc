@@ -1,0 +1,238 @@
+#include "server_process.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "core/testing/hash_builder.h"
+
+namespace apm::itest {
+
+namespace fs = std::filesystem;
+
+std::string ServerProcess::Binary() { return APM_SERVER_BINARY; }
+
+ServerProcess::ServerProcess(std::string config_toml, std::map<std::string, std::string> env)
+    : env_(std::move(env)) {
+  static std::atomic<int> counter{0};
+  dir_ = (fs::temp_directory_path() /
+          ("apm-itest-" + std::to_string(getpid()) + "-" + std::to_string(counter++)))
+             .string();
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  data_dir_ = dir_ + "/data";
+  log_path_ = dir_ + "/server.log";
+  if (!config_toml.empty()) {
+    config_path_ = dir_ + "/apm.toml";
+    std::ofstream(config_path_) << config_toml;
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Kill9();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+bool ServerProcess::Start() {
+  std::vector<std::string> args = {Binary(), "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
+  if (!config_path_.empty()) {
+    args.push_back("--config");
+    args.push_back(config_path_);
+  }
+  // Truncate the log so the port we read is this run's.
+  std::ofstream(log_path_, std::ios::trunc).close();
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = ::open(log_path_.c_str(), O_WRONLY | O_APPEND);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string text = log();
+    size_t at = text.find("listening address=127.0.0.1:");
+    if (at != std::string::npos) {
+      port_ = uint16_t(std::stoi(text.substr(at + std::strlen("listening address=127.0.0.1:"))));
+      return true;
+    }
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+int ServerProcess::Stop(int sig, std::chrono::milliseconds wait) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, sig);
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+void ServerProcess::Kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string ServerProcess::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int ServerProcess::RunCommand(const std::vector<std::string>& args, std::string* out) const {
+  std::string cmd = Binary() + " --data-dir " + data_dir_;
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+  int status = pclose(p);
+  if (out) *out = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+namespace {
+
+size_t WriteBody(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
+  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  std::string line(data, size * n);
+  size_t colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+    (*headers)[name] = value;
+  }
+  return size * n;
+}
+
+}  // namespace
+
+HttpResult Http(const std::string& method, const std::string& url, const std::string& body,
+                const std::vector<std::string>& headers, bool insecure_tls) {
+  HttpResult r;
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  if (!body.empty() || method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, long(body.size()));
+  }
+  curl_slist* list = nullptr;
+  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  list = curl_slist_append(list, "Expect:");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 90L);
+  if (insecure_tls) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  CURLcode rc = curl_easy_perform(curl);
+  if (rc != CURLE_OK) r.error = curl_easy_strerror(rc);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  return r;
+}
+
+std::string RawExchange(uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "<connect failed>";
+  }
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += size_t(n);
+  }
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(
+                       deadline - std::chrono::steady_clock::now())
+                       .count());
+    if (poll(&p, 1, std::max(left, 1)) <= 0) break;
+    char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, size_t(n));
+  }
+  close(fd);
+  return out;
+}
+
+std::string LaptopHash(const std::string& serial, const std::string& manufacturer,
+                       const std::string& model) {
+  return testing::HashText(testing::HashBuilder::Laptop(serial, manufacturer, model).Build());
+}
+
+std::string SubmitBody(const std::string& serial, const std::string& manufacturer,
+                       const std::string& model) {
+  return nlohmann::json{{"serialNumber", serial},
+                        {"manufacturer", manufacturer},
+                        {"model", model},
+                        {"hardwareHash", LaptopHash(serial, manufacturer, model)},
+                        {"clientVersion", "2.0.0"}}
+      .dump();
+}
+
+}  // namespace apm::itest

@@ -1,0 +1,70 @@
+// Test harness: runs the real apm-server binary on a loopback port with its own data dir, and a
+// small libcurl/socket client to talk to it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace apm::itest {
+
+class ServerProcess {
+ public:
+  // `config_toml` is written to a file and passed with --config when not empty.
+  explicit ServerProcess(std::string config_toml = "",
+                         std::map<std::string, std::string> env = {});
+  ~ServerProcess();
+
+  // Starts and waits until the server logs that it listens; false on failure (see log()).
+  bool Start();
+  // Sends a signal and waits for the exit; returns the exit status (-1 if it did not exit).
+  int Stop(int signal, std::chrono::milliseconds wait = std::chrono::seconds(15));
+  void Kill9();
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  uint16_t port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log() const;
+  pid_t pid() const { return pid_; }
+
+  // Runs `apm-server <args>` (an admin command) against the same data dir; returns exit code.
+  int RunCommand(const std::vector<std::string>& args, std::string* out = nullptr) const;
+
+  static std::string Binary();
+
+ private:
+  std::string dir_, data_dir_, config_path_, log_path_;
+  std::map<std::string, std::string> env_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+struct HttpResult {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string error;  // transport error, if any
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+HttpResult Http(const std::string& method, const std::string& url, const std::string& body = "",
+                const std::vector<std::string>& headers = {}, bool insecure_tls = false);
+
+// Sends raw bytes on a new TCP connection and returns everything read until the server
+// closes (or `timeout` passes).
+std::string RawExchange(uint16_t port, const std::string& bytes,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// A synthetic hash for a laptop with this serial (base64).
+std::string LaptopHash(const std::string& serial, const std::string& manufacturer = "LENOVO",
+                       const std::string& model = "21R3001BUK");
+std::string SubmitBody(const std::string& serial, const std::string& manufacturer = "LENOVO",
+                       const std::string& model = "21R3001BUK");
+
+}  // namespace apm::itest

@@ -41,8 +41,12 @@ constexpr auto kDecode = MakeDecodeTable();
 
 }  // namespace
 
-std::string Base64Encode(std::string_view bytes) { return Encode(bytes, kStd, true); }
-std::string Base64UrlEncodeNoPad(std::string_view bytes) { return Encode(bytes, kUrl, false); }
+std::string Base64Encode(std::string_view bytes) {
+  return Encode(bytes, kStd, true);
+}
+std::string Base64UrlEncodeNoPad(std::string_view bytes) {
+  return Encode(bytes, kUrl, false);
+}
 
 Result<std::string> Base64Decode(std::string_view text) {
   size_t len = text.size();

@@ -31,10 +31,10 @@ TEST(Base64, AcceptsMissingPadding) {
 
 TEST(Base64, RejectsBadInput) {
   EXPECT_FALSE(Base64Decode("Zm9v YmFy").ok());  // white space
-  EXPECT_FALSE(Base64Decode("-_8").ok());  // URL-safe alphabet
-  EXPECT_FALSE(Base64Decode("Zg=").ok());  // wrong padding
-  EXPECT_FALSE(Base64Decode("Z").ok());  // impossible length
-  EXPECT_FALSE(Base64Decode("Zh==").ok());  // non-zero trailing bits
+  EXPECT_FALSE(Base64Decode("-_8").ok());        // URL-safe alphabet
+  EXPECT_FALSE(Base64Decode("Zg=").ok());        // wrong padding
+  EXPECT_FALSE(Base64Decode("Z").ok());          // impossible length
+  EXPECT_FALSE(Base64Decode("Zh==").ok());       // non-zero trailing bits
   EXPECT_NE(Base64Decode("Zm9v!mFy").status().message().find("position 4"), std::string::npos);
 }
 

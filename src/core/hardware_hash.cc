@@ -7,7 +7,7 @@
 namespace apm {
 namespace {
 
-constexpr size_t kHeaderSize = 4;  // "OA" + u16 end offset
+constexpr size_t kHeaderSize = 4;        // "OA" + u16 end offset
 constexpr size_t kRecordHeaderSize = 4;  // type u8, zero u8, length u16 (length includes header)
 constexpr size_t kTrailerSize = 4 + 32;  // "CS$\0" + SHA-256
 
@@ -52,11 +52,16 @@ std::string Uuid(std::string_view value) {
 std::string Architecture(std::string_view value) {
   if (value.size() < 2) return "unknown";
   switch (ReadU16(value, 0)) {
-    case 0: return "x86";
-    case 5: return "arm";
-    case 9: return "x64";
-    case 12: return "arm64";
-    default: return "unknown";
+    case 0:
+      return "x86";
+    case 5:
+      return "arm";
+    case 9:
+      return "x64";
+    case 12:
+      return "arm64";
+    default:
+      return "unknown";
   }
 }
 
@@ -78,8 +83,7 @@ std::string Trimmed(std::string s) {
 
 Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
   if (blob.size() < kHeaderSize + kTrailerSize) {
-    return Status::InvalidArgument("hash is too short (" + std::to_string(blob.size()) +
-                                   " bytes)");
+    return Status::InvalidArgument("hash is too short (" + std::to_string(blob.size()) + " bytes)");
   }
   if (blob[0] != 'O' || blob[1] != 'A') {
     return Status::InvalidArgument("hash does not start with the OA signature");
@@ -119,7 +123,9 @@ Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
       if (field.empty()) field = Trimmed(std::move(v));
     };
     switch (type) {
-      case kRecBuildInfo: info.architecture = Architecture(value); break;
+      case kRecBuildInfo:
+        info.architecture = Architecture(value);
+        break;
       case kRecDisk: {
         std::string s = DiskSerial(value);
         if (!s.empty()) info.disk_serials.push_back(Trimmed(s));
@@ -130,18 +136,33 @@ Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
         if (!mac.empty()) info.macs.push_back(mac);
         break;
       }
-      case kRecSmbiosUuid: set_once(info.smbios_uuid, Uuid(value)); break;
+      case kRecSmbiosUuid:
+        set_once(info.smbios_uuid, Uuid(value));
+        break;
       case kRecTpmVersion:
         info.tpm_present = true;
         set_once(info.tpm_version, CString(value));
         break;
-      case kRecTpmEkPublic: info.tpm_present = true; break;
-      case kRecSerial: set_once(info.serial, SmbiosString(value)); break;
-      case kRecManufacturer: set_once(info.manufacturer, SmbiosString(value)); break;
-      case kRecProductName: set_once(info.model, SmbiosString(value)); break;
-      case kRecSku: set_once(info.sku, SmbiosString(value)); break;
-      case kRecFamily: set_once(info.family, SmbiosString(value)); break;
-      default: break;  // unknown or uninteresting: skipped, as the format may grow
+      case kRecTpmEkPublic:
+        info.tpm_present = true;
+        break;
+      case kRecSerial:
+        set_once(info.serial, SmbiosString(value));
+        break;
+      case kRecManufacturer:
+        set_once(info.manufacturer, SmbiosString(value));
+        break;
+      case kRecProductName:
+        set_once(info.model, SmbiosString(value));
+        break;
+      case kRecSku:
+        set_once(info.sku, SmbiosString(value));
+        break;
+      case kRecFamily:
+        set_once(info.family, SmbiosString(value));
+        break;
+      default:
+        break;  // unknown or uninteresting: skipped, as the format may grow
     }
     at += length;
   }

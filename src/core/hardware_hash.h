@@ -36,14 +36,14 @@ struct HardwareHashInfo {
   std::string manufacturer;
   std::string model;  // SMBIOS product name (record 17)
   std::string sku;
-  std::string family;  // record 19; the friendly model name on Lenovo
-  std::string smbios_uuid;  // Windows GUID text form
+  std::string family;             // record 19; the friendly model name on Lenovo
+  std::string smbios_uuid;        // Windows GUID text form
   std::vector<std::string> macs;  // "aa:bb:cc:dd:ee:ff"
   std::vector<std::string> disk_serials;
   bool tpm_present = false;
   std::string tpm_version;
   std::string architecture;  // "x64", "arm64", "x86", "arm" or "unknown"
-  size_t used_length = 0;  // bytes covered by the records, header and checksum
+  size_t used_length = 0;    // bytes covered by the records, header and checksum
   size_t record_count = 0;
 };
 

@@ -21,9 +21,9 @@ enum class RequestState {
 };
 
 inline constexpr RequestState kAllRequestStates[] = {
-    RequestState::kPendingApproval, RequestState::kApproved,       RequestState::kImporting,
-    RequestState::kWaitingForSync,  RequestState::kAddingToGroup,  RequestState::kWaitingForProfile,
-    RequestState::kCompleted,       RequestState::kFailed,         RequestState::kRejected,
+    RequestState::kPendingApproval, RequestState::kApproved,      RequestState::kImporting,
+    RequestState::kWaitingForSync,  RequestState::kAddingToGroup, RequestState::kWaitingForProfile,
+    RequestState::kCompleted,       RequestState::kFailed,        RequestState::kRejected,
     RequestState::kExpired,         RequestState::kNotAllowed};
 
 // Wire name, e.g. "pending_approval".

@@ -70,13 +70,12 @@ std::optional<FieldError> ValidateSubmission(DeviceSubmission& s, std::string* b
   }
   if (s.hardware_hash.empty()) return FieldError{"hardwareHash", "is required"};
   if (s.hardware_hash.size() > (kMaxHashBytes + 2) / 3 * 4) {
-    return FieldError{"hardwareHash",
-                      "is larger than " + std::to_string(kMaxHashBytes) + " bytes"};
+    return FieldError{"hardwareHash", "is larger than " + std::to_string(kMaxHashBytes) + " bytes"};
   }
   Result<std::string> decoded = Base64Decode(s.hardware_hash);
   if (!decoded.ok()) {
-    return FieldError{"hardwareHash", "is not valid standard base64 (" +
-                                          decoded.status().message() + ")"};
+    return FieldError{"hardwareHash",
+                      "is not valid standard base64 (" + decoded.status().message() + ")"};
   }
   if (decoded->empty()) return FieldError{"hardwareHash", "is empty"};
   if (blob) *blob = std::move(decoded).value();
@@ -85,10 +84,14 @@ std::optional<FieldError> ValidateSubmission(DeviceSubmission& s, std::string* b
 
 const char* VerdictName(VerificationOutcome::Verdict verdict) {
   switch (verdict) {
-    case VerificationOutcome::Verdict::kVerified: return "verified";
-    case VerificationOutcome::Verdict::kMismatch: return "mismatch";
-    case VerificationOutcome::Verdict::kUnverifiable: return "unverifiable";
-    case VerificationOutcome::Verdict::kSkipped: return "skipped";
+    case VerificationOutcome::Verdict::kVerified:
+      return "verified";
+    case VerificationOutcome::Verdict::kMismatch:
+      return "mismatch";
+    case VerificationOutcome::Verdict::kUnverifiable:
+      return "unverifiable";
+    case VerificationOutcome::Verdict::kSkipped:
+      return "skipped";
   }
   return "unknown";
 }
@@ -138,8 +141,8 @@ VerificationOutcome VerifyDevice(const DeviceSubmission& s, const Result<Hardwar
   if (mode == HashVerificationMode::kEnforce && out.verdict == Verdict::kMismatch) {
     out.refused = true;
     out.refusal_code = "hash_mismatch";
-    out.refusal_message = "The device information does not match its hardware hash (" +
-                          out.mismatches.front() + ")";
+    out.refusal_message =
+        "The device information does not match its hardware hash (" + out.mismatches.front() + ")";
     return out;
   }
   if (allow.use_manufacturers &&
@@ -150,10 +153,10 @@ VerificationOutcome VerifyDevice(const DeviceSubmission& s, const Result<Hardwar
                           "\" are not allowed by this organization";
     return out;
   }
-  if (allow.use_models && std::none_of(hash_models.begin(), hash_models.end(),
-                                       [&](const std::string& m) {
-                                         return AnyEqualsIgnoreCase(allow.models, Trim(m));
-                                       })) {
+  if (allow.use_models &&
+      std::none_of(hash_models.begin(), hash_models.end(), [&](const std::string& m) {
+        return AnyEqualsIgnoreCase(allow.models, Trim(m));
+      })) {
     out.refused = true;
     out.refusal_code = "model_not_allowed";
     out.refusal_message =

@@ -11,7 +11,7 @@
 namespace apm {
 
 inline constexpr size_t kMaxSerialLength = 128;
-inline constexpr size_t kMaxNameLength = 256;  // manufacturer, model
+inline constexpr size_t kMaxNameLength = 256;      // manufacturer, model
 inline constexpr size_t kMaxHashBytes = 8 * 1024;  // decoded blob
 
 // What a client sends about its device (field names as in the v1 API).
@@ -19,8 +19,8 @@ struct DeviceSubmission {
   std::string serial_number;
   std::string manufacturer;
   std::string model;
-  std::string hardware_hash;  // standard base64 text
-  std::string product_key;  // optional
+  std::string hardware_hash;   // standard base64 text
+  std::string product_key;     // optional
   std::string client_version;  // optional
 };
 
@@ -47,7 +47,7 @@ struct VerificationOutcome {
   Verdict verdict = Verdict::kSkipped;
   std::vector<std::string> mismatches;  // e.g. "serial number: client sent X, hash has Y"
   std::string unverifiable_reason;
-  bool refused = false;  // refused by enforce mode (mismatch) or by the allow-list
+  bool refused = false;      // refused by enforce mode (mismatch) or by the allow-list
   std::string refusal_code;  // "hash_mismatch", "manufacturer_not_allowed", "model_not_allowed"
   std::string refusal_message;
   // The values the allow-list was applied to (from the hash when it decoded).
@@ -59,8 +59,8 @@ const char* VerdictName(VerificationOutcome::Verdict verdict);
 
 // Compares the client's claims with the decoded hash and applies the allow-list.
 VerificationOutcome VerifyDevice(const DeviceSubmission& submission,
-                                 const Result<HardwareHashInfo>& decoded,
-                                 HashVerificationMode mode, const AllowList& allow);
+                                 const Result<HardwareHashInfo>& decoded, HashVerificationMode mode,
+                                 const AllowList& allow);
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string Trim(std::string_view s);

@@ -36,7 +36,12 @@ TEST(Validation, NamesTheField) {
   } cases[] = {
       {[](DeviceSubmission& s) { s.serial_number = ""; }, "serialNumber"},
       {[](DeviceSubmission& s) { s.serial_number = std::string(129, 'A'); }, "serialNumber"},
-      {[](DeviceSubmission& s) { s.serial_number = "AB\x01" "CD"; }, "serialNumber"},
+      {[](DeviceSubmission& s) {
+         s.serial_number =
+             "AB\x01"
+             "CD";
+       },
+       "serialNumber"},
       {[](DeviceSubmission& s) { s.manufacturer = std::string(257, 'm'); }, "manufacturer"},
       {[](DeviceSubmission& s) { s.model = "bad\nmodel"; }, "model"},
       {[](DeviceSubmission& s) { s.hardware_hash = ""; }, "hardwareHash"},

@@ -81,7 +81,9 @@ json StatusJson(const StoredRequest& r, const std::string& base_url, bool approv
   return j;
 }
 
-std::string ETag(const StoredRequest& r) { return "\"v" + std::to_string(r.version) + "\""; }
+std::string ETag(const StoredRequest& r) {
+  return "\"v" + std::to_string(r.version) + "\"";
+}
 
 // Host header characters that may appear in a URL we print or encode in a QR code.
 bool SafeHost(std::string_view host) {
@@ -99,12 +101,23 @@ std::string HtmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -138,7 +151,9 @@ ApiHandler::ApiHandler(const Config& config, RequestStore& store, IntakeService&
       metrics_(metrics),
       clock_(clock) {}
 
-void ApiHandler::OnShutdown() { watcher_.Shutdown(); }
+void ApiHandler::OnShutdown() {
+  watcher_.Shutdown();
+}
 
 std::string ApiHandler::BaseUrl(const HttpRequest& req) const {
   if (!config_.PublicUrl.empty()) {
@@ -171,9 +186,9 @@ void ApiHandler::Handle(HttpRequest req, Reply reply) {
     if (seg[0] == "readyz") {
       Status s = store_.Ping();
       if (!s.ok()) {
-        return reply(Respond(req, http::status::service_unavailable, "store unavailable\n",
-                             "text/plain"),
-                     "/readyz");
+        return reply(
+            Respond(req, http::status::service_unavailable, "store unavailable\n", "text/plain"),
+            "/readyz");
       }
       return reply(Respond(req, http::status::ok, "ready\n", "text/plain"), "/readyz");
     }
@@ -220,7 +235,8 @@ void ApiHandler::SubmitV1(const HttpRequest& req, const Reply& reply) {
     return fail(http::status::bad_request, "malformed_json", "the request body is not valid JSON");
   }
   if (!body.is_object()) {
-    return fail(http::status::bad_request, "malformed_json", "the request body must be a JSON object");
+    return fail(http::status::bad_request, "malformed_json",
+                "the request body must be a JSON object");
   }
   DeviceSubmission s;
   std::string wrong;
@@ -255,7 +271,8 @@ void ApiHandler::SubmitV1(const HttpRequest& req, const Reply& reply) {
     case K::kInvalid:
       return fail(http::status::bad_request, "invalid_field",
                   r.invalid.field + " " + r.invalid.message, {{"field", r.invalid.field}});
-    case K::kRefused: return fail(http::status::forbidden, r.refusal_code, r.refusal_message);
+    case K::kRefused:
+      return fail(http::status::forbidden, r.refusal_code, r.refusal_message);
     case K::kRateLimited: {
       StringResponse res = Error(req, http::status::too_many_requests, "rate_limited",
                                  "too many submissions from this address; try again later");
@@ -263,10 +280,10 @@ void ApiHandler::SubmitV1(const HttpRequest& req, const Reply& reply) {
       return reply(std::move(res), kRouteSubmit);
     }
     case K::kTooManyOpen: {
-      StringResponse res = Error(
-          req, http::status::too_many_requests, "too_many_open_requests",
-          "this address already has " + std::to_string(config_.MaxOpenRequestsPerAddress) +
-              " open requests; wait until some are approved or expire");
+      StringResponse res =
+          Error(req, http::status::too_many_requests, "too_many_open_requests",
+                "this address already has " + std::to_string(config_.MaxOpenRequestsPerAddress) +
+                    " open requests; wait until some are approved or expire");
       res.set(http::field::retry_after, "60");
       return reply(std::move(res), kRouteSubmit);
     }
@@ -311,7 +328,7 @@ void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, cons
   auto stub = std::make_shared<HttpRequest>();
   stub->message.version(req.message.version());
   auto answer = [stub, if_none_match, base, approval_mode](const StoredRequest& now,
-                                                          const Reply& reply) {
+                                                           const Reply& reply) {
     const HttpRequest& req = *stub;
     std::string etag = ETag(now);
     if (if_none_match == etag) {
@@ -367,9 +384,13 @@ void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const
   using K = IntakeResult::Kind;
   switch (r.kind) {
     case K::kCreated:
-    case K::kExisting: return reply(Respond(req, http::status::ok, "", "application/json"), kRouteCompatSave);
-    case K::kIdTaken: return fail(http::status::bad_request, "Import job id already used");
-    case K::kInvalid: return fail(http::status::bad_request, "Invalid " + r.invalid.field + ": " + r.invalid.message);
+    case K::kExisting:
+      return reply(Respond(req, http::status::ok, "", "application/json"), kRouteCompatSave);
+    case K::kIdTaken:
+      return fail(http::status::bad_request, "Import job id already used");
+    case K::kInvalid:
+      return fail(http::status::bad_request,
+                  "Invalid " + r.invalid.field + ": " + r.invalid.message);
     case K::kRefused:
       if (r.refusal_code == "manufacturer_not_allowed") {
         return fail(http::status::bad_request, "Manufacturer not allowed");
@@ -382,10 +403,12 @@ void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const
     case K::kTooManyOpen: {
       StringResponse res = Respond(req, http::status::too_many_requests,
                                    json("Too many requests").dump(), "application/json");
-      res.set(http::field::retry_after, std::to_string(std::max<int64_t>(r.retry_after_seconds, 1)));
+      res.set(http::field::retry_after,
+              std::to_string(std::max<int64_t>(r.retry_after_seconds, 1)));
       return reply(std::move(res), kRouteCompatSave);
     }
-    case K::kUnavailable: return fail(http::status::service_unavailable, "Service unavailable");
+    case K::kUnavailable:
+      return fail(http::status::service_unavailable, "Service unavailable");
   }
 }
 
@@ -410,7 +433,8 @@ void ApiHandler::CompatResult(const HttpRequest& req, const std::string& id, con
     case RequestState::kImporting:
     case RequestState::kWaitingForSync:
     case RequestState::kAddingToGroup:
-    case RequestState::kWaitingForProfile: return send(http::status::accepted, "");
+    case RequestState::kWaitingForProfile:
+      return send(http::status::accepted, "");
     case RequestState::kCompleted: {
       StringResponse res{http::status::no_content, req.message.version()};
       res.set(http::field::cache_control, "no-store");
@@ -418,13 +442,13 @@ void ApiHandler::CompatResult(const HttpRequest& req, const std::string& id, con
     }
     case RequestState::kFailed:
       if (r->error && (r->error->code == 806 || r->error->code == 808)) {
-        return send(http::status::conflict,
-                    std::to_string(r->error->code) + ": " + r->error->name);
+        return send(http::status::conflict, std::to_string(r->error->code) + ": " + r->error->name);
       }
       return send(http::status::gone, "");
     case RequestState::kRejected:
     case RequestState::kExpired:
-    case RequestState::kNotAllowed: return send(http::status::gone, "");
+    case RequestState::kNotAllowed:
+      return send(http::status::gone, "");
   }
 }
 
@@ -445,8 +469,8 @@ void ApiHandler::Home(const HttpRequest& req, const Reply& reply) {
       "<h1>Autopilot Manager</h1>"
       "<p>Register this device for Windows Autopilot. On the Windows setup (OOBE) screen press "
       "<b>Shift+F10</b> to open a command prompt, then type:</p>"
-      "<pre id=\"oneliner\">cd %temp%\ncurl -o ap.exe " + base + "/ap.exe &amp; ap " + base +
-      "</pre><p>" + HtmlEscape(mode) + "</p></body></html>\n";
+      "<pre id=\"oneliner\">cd %temp%\ncurl -o ap.exe " +
+      base + "/ap.exe &amp; ap " + base + "</pre><p>" + HtmlEscape(mode) + "</p></body></html>\n";
   StringResponse res = Respond(req, http::status::ok, std::move(html), "text/html; charset=utf-8");
   res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
   if (req.message.method() == http::verb::head) {
@@ -470,9 +494,10 @@ void ApiHandler::Download(const HttpRequest& req, const std::string& path, bool 
                          "text/plain"),
                  route);
   }
-  const char* type = windows ? "application/vnd.microsoft.portable-executable"
-                             : "application/octet-stream";
-  std::string disposition = windows ? "attachment; filename=\"ap.exe\"" : "attachment; filename=\"ap\"";
+  const char* type =
+      windows ? "application/vnd.microsoft.portable-executable" : "application/octet-stream";
+  std::string disposition =
+      windows ? "attachment; filename=\"ap.exe\"" : "attachment; filename=\"ap\"";
   if (req.message.method() == http::verb::head) {
     StringResponse res{http::status::ok, req.message.version()};
     res.set(http::field::content_type, type);

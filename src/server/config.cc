@@ -1,8 +1,8 @@
 #include "server/config.h"
 
+#include <toml++/toml.h>
 #include <cctype>
 #include <cstdlib>
-#include <toml++/toml.h>
 
 #include <variant>
 
@@ -19,7 +19,10 @@ struct Key {
   Setter field;
 };
 
-#define APM_KEY(name) Key{#name, &Config::name}
+#define APM_KEY(name)    \
+  Key {                  \
+#name, &Config::name \
+  }
 const Key kKeys[] = {
     APM_KEY(Listen),
     APM_KEY(DataDir),
@@ -225,7 +228,8 @@ Status ValidateConfig(const Config& c) {
       c.HashVerification != "off") {
     return bad("HashVerification", "must be enforce, warn or off");
   }
-  if (c.LogFormat != "text" && c.LogFormat != "json") return bad("LogFormat", "must be text or json");
+  if (c.LogFormat != "text" && c.LogFormat != "json")
+    return bad("LogFormat", "must be text or json");
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (std::none_of(std::begin(kLevels), std::end(kLevels),
                    [&](const char* l) { return c.LogLevel == l; })) {
@@ -247,12 +251,14 @@ Status ValidateConfig(const Config& c) {
   }
   if (c.IdleTimeoutSeconds < 1) return bad("IdleTimeoutSeconds", "must be at least 1");
   if (c.ShutdownGraceSeconds < 0) return bad("ShutdownGraceSeconds", "must not be negative");
-  if (c.MaintenanceIntervalSeconds < 1) return bad("MaintenanceIntervalSeconds", "must be at least 1");
+  if (c.MaintenanceIntervalSeconds < 1)
+    return bad("MaintenanceIntervalSeconds", "must be at least 1");
   if (c.Timeout < 1) return bad("Timeout", "must be at least 1 minute");
   if (c.HistoryDays < 1) return bad("HistoryDays", "must be at least 1 day");
   if (c.SubmitRatePerMinute <= 0) return bad("SubmitRatePerMinute", "must be positive");
   if (c.SubmitBurst < 1) return bad("SubmitBurst", "must be at least 1");
-  if (c.MaxOpenRequestsPerAddress < 1) return bad("MaxOpenRequestsPerAddress", "must be at least 1");
+  if (c.MaxOpenRequestsPerAddress < 1)
+    return bad("MaxOpenRequestsPerAddress", "must be at least 1");
   if (c.MaxWaitSeconds < 1 || c.MaxWaitSeconds > 300) {
     return bad("MaxWaitSeconds", "must be between 1 and 300");
   }

@@ -19,11 +19,11 @@ struct Config {
   std::string Listen = "0.0.0.0:8080";
   std::string DataDir = "data";
   std::string PublicUrl;  // empty: derived from each request's Host (and trusted proxy headers)
-  int64_t Threads = 0;  // 0: one per core
+  int64_t Threads = 0;    // 0: one per core
   std::string TlsCertificateFile;
   std::string TlsKeyFile;
   std::vector<std::string> TrustedProxies;  // addresses or CIDR blocks
-  std::string LogFormat = "text";  // text | json
+  std::string LogFormat = "text";           // text | json
   std::string LogLevel = "info";
   bool AccessLog = true;
   int64_t MaxBodyBytes = 64 * 1024;

@@ -12,10 +12,10 @@ namespace {
 
 std::string WriteFile(const std::string& text) {
   static int n = 0;
-  std::string path = (std::filesystem::temp_directory_path() /
-                      ("apm-config-test-" + std::to_string(getpid()) + "-" +
-                       std::to_string(n++) + ".toml"))
-                         .string();
+  std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("apm-config-test-" + std::to_string(getpid()) + "-" + std::to_string(n++) + ".toml"))
+          .string();
   std::ofstream(path) << text;
   return path;
 }

@@ -77,8 +77,8 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
     return out;
   }
   Result<HardwareHashInfo> decoded = DecodeHardwareHash(blob);
-  VerificationOutcome v = VerifyDevice(submission, decoded, config_.hash_verification_mode(),
-                                       config_.allow_list());
+  VerificationOutcome v =
+      VerifyDevice(submission, decoded, config_.hash_verification_mode(), config_.allow_list());
   std::string fingerprint = HashFingerprint(submission.hardware_hash);
   if (v.refused) {
     out.kind = IntakeResult::Kind::kRefused;
@@ -131,8 +131,12 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
                                   {"api", r.api},
                                   {"client", client_address}});
       break;
-    case CreateOutcome::Kind::kExistingOpenForSerial: out.kind = IntakeResult::Kind::kExisting; break;
-    case CreateOutcome::Kind::kIdTaken: out.kind = IntakeResult::Kind::kIdTaken; break;
+    case CreateOutcome::Kind::kExistingOpenForSerial:
+      out.kind = IntakeResult::Kind::kExisting;
+      break;
+    case CreateOutcome::Kind::kIdTaken:
+      out.kind = IntakeResult::Kind::kIdTaken;
+      break;
     case CreateOutcome::Kind::kTooManyOpenForAddress:
       out.kind = IntakeResult::Kind::kTooManyOpen;
       LogWarn("too many open requests from one address", {{"client", client_address}});

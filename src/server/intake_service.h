@@ -15,9 +15,9 @@ namespace apm {
 struct IntakeResult {
   enum class Kind {
     kCreated,
-    kExisting,  // an open request for this serial already existed; it is returned
-    kInvalid,  // a field is wrong: `invalid`
-    kRefused,  // verification or allow-list: `refusal_code`, `refusal_message`
+    kExisting,     // an open request for this serial already existed; it is returned
+    kInvalid,      // a field is wrong: `invalid`
+    kRefused,      // verification or allow-list: `refusal_code`, `refusal_message`
     kRateLimited,  // `retry_after_seconds`
     kTooManyOpen,
     kIdTaken,

@@ -83,7 +83,8 @@ json RequestSummary(const apm::StoredRequest& r) {
             {"hash", r.hash_fingerprint},
             {"client", r.client_address},
             {"createdAt", apm::FormatTimestamp(r.created_at)}};
-  if (r.error) j["error"] = {{"code", r.error->code}, {"name", r.error->name}, {"message", r.error->message}};
+  if (r.error)
+    j["error"] = {{"code", r.error->code}, {"name", r.error->name}, {"message", r.error->message}};
   return j;
 }
 
@@ -94,7 +95,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Autopilot Manager server"};
   app.set_version_flag("--version", std::string("apm-server ") + APM_VERSION);
   std::string config_path, listen, data_dir;
-  app.add_option("--config", config_path, "TOML settings file (apm.toml)")->check(CLI::ExistingFile);
+  app.add_option("--config", config_path, "TOML settings file (apm.toml)")
+      ->check(CLI::ExistingFile);
   app.add_option("--listen", listen, "ADDRESS:PORT to listen on (overrides Listen)");
   app.add_option("--data-dir", data_dir, "directory of the SQLite database (overrides DataDir)");
   app.fallthrough();
@@ -102,7 +104,8 @@ int main(int argc, char** argv) {
   auto* hash = app.add_subcommand("hash", "hardware hash tools");
   auto* decode = hash->add_subcommand("decode", "print the fields of a hardware hash as JSON");
   std::string hash_source;
-  decode->add_option("source", hash_source, "file with the base64 hash, or - for stdin")->required();
+  decode->add_option("source", hash_source, "file with the base64 hash, or - for stdin")
+      ->required();
   hash->require_subcommand(1);
 
   auto* request = app.add_subcommand("request", "inspect and act on stored device requests");
@@ -178,9 +181,10 @@ int main(int argc, char** argv) {
     if (*reject) {
       apm::RequestState from[] = {apm::RequestState::kPendingApproval};
       apm::SystemClock clock;
-      auto r = (*store)->Transition(request_id, from, apm::RequestState::kRejected,
-                                    std::string(apm::RequestStateStep(apm::RequestState::kRejected)),
-                                    apm::RequestError{0, "Rejected", reason}, clock.NowMs());
+      auto r =
+          (*store)->Transition(request_id, from, apm::RequestState::kRejected,
+                               std::string(apm::RequestStateStep(apm::RequestState::kRejected)),
+                               apm::RequestError{0, "Rejected", reason}, clock.NowMs());
       if (!r.ok()) {
         std::cerr << "apm-server: cannot reject: " << r.status().message() << "\n";
         return 1;

@@ -75,7 +75,9 @@ std::string Metrics::Render(const std::map<RequestState, int64_t>& by_state) con
              std::to_string(status) + "\"} " + std::to_string(n) + "\n";
     }
   }
-  out += "# HELP apm_http_request_duration_seconds Time from reading a request to writing its answer.\n";
+  out +=
+      "# HELP apm_http_request_duration_seconds Time from reading a request to writing its "
+      "answer.\n";
   out += "# TYPE apm_http_request_duration_seconds histogram\n";
   for (const auto& [route, stats] : routes_) {
     stats.latency.Render(out, "apm_http_request_duration_seconds",

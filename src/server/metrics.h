@@ -16,9 +16,8 @@ namespace apm {
 
 class Histogram {
  public:
-  static constexpr std::array<double, 15> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                     0.025,  0.05,  0.1,    0.25,  0.5,
-                                                     1,      2.5,   5,      10,    60};
+  static constexpr std::array<double, 15> kBounds = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60};
   void Observe(double seconds);
   // Appends the _bucket/_sum/_count lines for `name` with `labels` (e.g. route="/x").
   void Render(std::string& out, std::string_view name, const std::string& labels) const;

@@ -10,7 +10,9 @@ Result<QrMatrix> EncodeQr(std::string_view text) {
   std::string s(text);
   std::unique_ptr<QRcode, decltype(&QRcode_free)> code(
       QRcode_encodeString8bit(s.c_str(), 0, QR_ECLEVEL_Q), &QRcode_free);
-  if (!code) return Status::Internal("QR encoding failed for a text of " + std::to_string(s.size()) + " bytes");
+  if (!code)
+    return Status::Internal("QR encoding failed for a text of " + std::to_string(s.size()) +
+                            " bytes");
   QrMatrix m;
   m.size = code->width;
   m.rows.reserve(size_t(m.size));

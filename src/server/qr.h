@@ -10,7 +10,7 @@
 namespace apm {
 
 struct QrMatrix {
-  int size = 0;  // modules per side, without the quiet zone
+  int size = 0;                   // modules per side, without the quiet zone
   std::vector<std::string> rows;  // each `size` characters of '1' (dark) and '0' (light)
 };
 

@@ -13,7 +13,7 @@ TEST(RateLimiter, BurstThenRefill) {
   EXPECT_FALSE(limiter.Take("a").has_value());
   std::optional<int64_t> wait = limiter.Take("a");
   ASSERT_TRUE(wait.has_value());
-  EXPECT_EQ(*wait, 10);  // one token every 10 s
+  EXPECT_EQ(*wait, 10);                         // one token every 10 s
   EXPECT_FALSE(limiter.Take("b").has_value());  // other addresses are separate
   clock.Advance(std::chrono::seconds(10));
   EXPECT_FALSE(limiter.Take("a").has_value());

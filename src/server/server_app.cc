@@ -11,7 +11,9 @@ namespace apm {
 
 ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
 
-ServerApp::~ServerApp() { Shutdown(); }
+ServerApp::~ServerApp() {
+  Shutdown();
+}
 
 Status ServerApp::Start() {
   std::error_code ec;
@@ -87,7 +89,8 @@ void ServerApp::RunMaintenance() {
   if (!purged.ok()) {
     LogWarn("purge failed", {{"error", purged.status().ToString()}});
   } else if (*purged > 0) {
-    LogInfo("finished requests purged", {{"count", *purged}, {"history_days", config_.HistoryDays}});
+    LogInfo("finished requests purged",
+            {{"count", *purged}, {"history_days", config_.HistoryDays}});
   }
   limiter_->Sweep();
 }

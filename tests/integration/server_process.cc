@@ -24,7 +24,9 @@ namespace apm::itest {
 
 namespace fs = std::filesystem;
 
-std::string ServerProcess::Binary() { return APM_SERVER_BINARY; }
+std::string ServerProcess::Binary() {
+  return APM_SERVER_BINARY;
+}
 
 ServerProcess::ServerProcess(std::string config_toml, std::map<std::string, std::string> env)
     : env_(std::move(env)) {
@@ -116,6 +118,15 @@ std::string ServerProcess::log() const {
   return ss.str();
 }
 
+bool ServerProcess::WaitForLog(const std::string& text) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (log().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 int ServerProcess::RunCommand(const std::vector<std::string>& args, std::string* out) const {
   std::string cmd = Binary() + " --data-dir " + data_dir_;
   for (const auto& a : args) cmd += " '" + a + "'";
@@ -187,7 +198,8 @@ HttpResult Http(const std::string& method, const std::string& url, const std::st
   return r;
 }
 
-std::string RawExchange(uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout) {
+std::string RawExchange(uint16_t port, const std::string& bytes,
+                        std::chrono::milliseconds timeout) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

@@ -14,8 +14,7 @@ namespace apm::itest {
 class ServerProcess {
  public:
   // `config_toml` is written to a file and passed with --config when not empty.
-  explicit ServerProcess(std::string config_toml = "",
-                         std::map<std::string, std::string> env = {});
+  explicit ServerProcess(std::string config_toml = "", std::map<std::string, std::string> env = {});
   ~ServerProcess();
 
   // Starts and waits until the server logs that it listens; false on failure (see log()).
@@ -28,6 +27,9 @@ class ServerProcess {
   uint16_t port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string log() const;
+  // Waits (up to 5 s) until the log contains `text`; the access log is written just after the
+  // answer, so a client can see the answer first.
+  bool WaitForLog(const std::string& text) const;
   pid_t pid() const { return pid_; }
 
   // Runs `apm-server <args>` (an admin command) against the same data dir; returns exit code.
@@ -46,7 +48,7 @@ struct HttpResult {
   long status = 0;
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
-  std::string error;  // transport error, if any
+  std::string error;                           // transport error, if any
   std::string Header(const std::string& name) const {
     auto it = headers.find(name);
     return it == headers.end() ? "" : it->second;

@@ -86,6 +86,8 @@ HashBuilder HashBuilder::Laptop(std::string_view serial, std::string_view manufa
   return b;
 }
 
-std::string HashText(const std::string& blob) { return Base64Encode(blob); }
+std::string HashText(const std::string& blob) {
+  return Base64Encode(blob);
+}
 
 }  // namespace apm::testing

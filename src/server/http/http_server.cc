@@ -84,16 +84,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // One deadline covers the wait for the next request and reading all of it, so neither an
     // idle nor a trickling connection can hold a slot for longer.
     Lowest().expires_after(server_.options().idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
       return Close();
     }
     started_ = std::chrono::steady_clock::now();
@@ -126,8 +124,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     path_ = req.path;
     boost::system::error_code pec;
     TrustedProxies::Client client = server_.options().trusted_proxies.Resolve(
-        peer_.address(), kTls, req.message["X-Forwarded-For"],
-        req.message["X-Forwarded-Proto"]);
+        peer_.address(), kTls, req.message["X-Forwarded-For"], req.message["X-Forwarded-Proto"]);
     (void)pec;
     req.client_address = client.address;
     req.secure = client.secure;
@@ -162,12 +159,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Send(AnyResponse res, const std::string& route) {
     route_ = route;
+    // Recorded before the write, so the log and metrics never lag behind what a client saw.
+    std::visit([&](auto& r) { status_ = r.result_int(); }, res);
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    server_.Record(method_, route_, path_, client_, status_, secs);
     std::visit(
         [&](auto& r) {
           using Msg = std::decay_t<decltype(r)>;
           r.set(http::field::date, HttpDate());
           r.keep_alive(keep_alive_ && !closing_ && !server_.stopping());
-          status_ = r.result_int();
           auto msg = std::make_shared<Msg>(std::move(r));
           Lowest().expires_after(server_.options().write_timeout);
           http::async_write(stream_, *msg,
@@ -179,8 +180,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void OnWrite(beast::error_code ec, bool keep_alive) {
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    server_.Record(method_, route_, path_, client_, status_, secs);
     busy_ = false;
     if (ec || !keep_alive) return Close();
     DoRead();
@@ -224,8 +223,8 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
   boost::system::error_code ec;
   asio::ip::address addr = asio::ip::make_address(host, ec);
   if (ec) return Status::InvalidArgument("Listen: \"" + host + "\" is not an IP address");
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port) > 65535) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
     return Status::InvalidArgument("Listen: \"" + port + "\" is not a port number");
   }
   return tcp::endpoint(addr, uint16_t(std::stoi(port)));
@@ -236,7 +235,9 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler, RequestObserver* observer)
     : options_(std::move(options)), handler_(handler), observer_(observer) {}
 
-HttpServer::~HttpServer() { Shutdown(); }
+HttpServer::~HttpServer() {
+  Shutdown();
+}
 
 Status HttpServer::Start() {
   Result<tcp::endpoint> ep = ParseListen(options_.listen);
@@ -249,11 +250,12 @@ Status HttpServer::Start() {
     boost::system::error_code ec;
     ssl_->use_certificate_chain_file(options_.tls_certificate_file, ec);
     if (ec) {
-      return Status::InvalidArgument("TlsCertificateFile " + options_.tls_certificate_file +
-                                     ": " + ec.message());
+      return Status::InvalidArgument("TlsCertificateFile " + options_.tls_certificate_file + ": " +
+                                     ec.message());
     }
     ssl_->use_private_key_file(options_.tls_key_file, ssl::context::pem, ec);
-    if (ec) return Status::InvalidArgument("TlsKeyFile " + options_.tls_key_file + ": " + ec.message());
+    if (ec)
+      return Status::InvalidArgument("TlsKeyFile " + options_.tls_key_file + ": " + ec.message());
   }
   int threads = options_.threads > 0 ? options_.threads
                                      : std::max(1, int(std::thread::hardware_concurrency()));
@@ -266,7 +268,8 @@ Status HttpServer::Start() {
     if (!ec) w->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) {
       int one = 1;
-      if (setsockopt(w->acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      if (setsockopt(w->acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) !=
+          0) {
         ec = boost::system::error_code(errno, boost::system::system_category());
       }
     }
@@ -299,7 +302,8 @@ void HttpServer::Accept(Worker& w) {
       std::shared_ptr<SessionBase> session;
       if (ssl_) {
         auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-            *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl_),
+            *this,
+            beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl_),
             peer);
         Register(s);
         s->Start();
@@ -358,7 +362,8 @@ void HttpServer::Shutdown() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   size_t left = open_connections();
-  if (left > 0) LogWarn("shutdown: closing connections that did not finish in time", {{"connections", left}});
+  if (left > 0)
+    LogWarn("shutdown: closing connections that did not finish in time", {{"connections", left}});
   for (auto& w : workers_) w->io.stop();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();

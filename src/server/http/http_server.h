@@ -24,7 +24,7 @@ namespace apm {
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // ADDRESS:PORT; port 0 picks a free one
-  int threads = 0;  // 0: one per core
+  int threads = 0;                        // 0: one per core
   size_t max_body_bytes = 64 * 1024;
   size_t max_header_bytes = 8 * 1024;
   std::chrono::seconds idle_timeout{30};  // for reading a whole request, and between requests

@@ -19,10 +19,10 @@ using AnyResponse = std::variant<StringResponse, FileResponse>;
 
 struct HttpRequest {
   http::request<http::string_body> message;
-  std::string path;  // target before '?'
-  std::string query;  // after '?', undecoded
+  std::string path;            // target before '?'
+  std::string query;           // after '?', undecoded
   std::string client_address;  // the peer, or the client named by a trusted proxy
-  bool secure = false;  // https as the client sees it
+  bool secure = false;         // https as the client sees it
   // The connection's executor: timers a handler starts (long-polls) run there, costing no thread.
   boost::asio::any_io_executor executor;
 };

@@ -16,8 +16,8 @@ namespace apm {
 
 // Why a request failed, as the Autopilot service or our own checks said it.
 struct RequestError {
-  int64_t code = 0;  // e.g. 806
-  std::string name;  // e.g. ZtdDeviceAlreadyAssigned
+  int64_t code = 0;     // e.g. 806
+  std::string name;     // e.g. ZtdDeviceAlreadyAssigned
   std::string message;  // words a user understands
 };
 
@@ -31,9 +31,9 @@ struct StoredRequest {
   std::string product_key;
   std::string client_version;
   std::string client_address;
-  std::string api;  // "v1" or "compat"
+  std::string api;           // "v1" or "compat"
   std::string verification;  // verified | mismatch | unverifiable | skipped
-  std::string hash_facts;  // JSON object of the decoded hash, for approvers
+  std::string hash_facts;    // JSON object of the decoded hash, for approvers
   RequestState state = RequestState::kPendingApproval;
   std::string step;
   std::optional<RequestError> error;
@@ -41,14 +41,14 @@ struct StoredRequest {
   int64_t updated_at = 0;
   int64_t expires_at = 0;
   int64_t finished_at = 0;  // 0 while open
-  int64_t version = 0;  // bumped by every change; the basis of ETags
+  int64_t version = 0;      // bumped by every change; the basis of ETags
 };
 
 struct CreateOutcome {
   enum class Kind {
     kCreated,
     kExistingOpenForSerial,  // an open request for the serial exists; it is returned
-    kIdTaken,  // the requested id is already in use
+    kIdTaken,                // the requested id is already in use
     kTooManyOpenForAddress,
   };
   Kind kind = Kind::kCreated;
@@ -84,8 +84,9 @@ class RequestStore {
   virtual Result<bool> IdExists(const std::string& id) = 0;
 
   // Moves a request to `to` if it is in one of `from`; kFailedPrecondition otherwise.
-  virtual Result<StoredRequest> Transition(const std::string& id, std::span<const RequestState> from,
-                                           RequestState to, const std::string& step,
+  virtual Result<StoredRequest> Transition(const std::string& id,
+                                           std::span<const RequestState> from, RequestState to,
+                                           const std::string& step,
                                            const std::optional<RequestError>& error,
                                            int64_t now_ms) = 0;
 

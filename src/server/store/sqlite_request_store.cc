@@ -50,8 +50,9 @@ INSERT INTO counters VALUES ('change_seq', 0);
 )sql",
 };
 
-#define SELECT_REQUEST "SELECT id, serial_number, manufacturer, model, hardware_hash, " \
-  "hash_fingerprint, product_key, client_version, client_address, api, verification, " \
+#define SELECT_REQUEST                                                                       \
+  "SELECT id, serial_number, manufacturer, model, hardware_hash, "                           \
+  "hash_fingerprint, product_key, client_version, client_address, api, verification, "       \
   "hash_facts, state, step, error_code, error_name, error_message, created_at, updated_at, " \
   "expires_at, finished_at, version FROM requests "
 
@@ -87,9 +88,9 @@ Status Run(SqliteConnection& c, SqliteStatement& s, const char* what) {
   return Status::Ok();
 }
 
-#define PREPARE(conn, var, sql)                      \
+#define PREPARE(conn, var, sql)                        \
   Result<sqlite3_stmt*> var##_p = (conn).Prepare(sql); \
-  if (!var##_p.ok()) return var##_p.status();        \
+  if (!var##_p.ok()) return var##_p.status();          \
   SqliteStatement var(*var##_p)
 
 // A write transaction; rolls back unless committed.
@@ -167,7 +168,9 @@ class SqliteRequestStore::Reader {
 
 SqliteRequestStore::SqliteRequestStore(std::string path) : path_(std::move(path)) {}
 
-SqliteRequestStore::~SqliteRequestStore() { Close(); }
+SqliteRequestStore::~SqliteRequestStore() {
+  Close();
+}
 
 Result<std::unique_ptr<SqliteRequestStore>> SqliteRequestStore::Open(const std::string& path) {
   auto store = std::unique_ptr<SqliteRequestStore>(new SqliteRequestStore(path));
@@ -190,8 +193,8 @@ Status SqliteRequestStore::Migrate() {
   constexpr int kLatest = int(std::size(kMigrations));
   if (version > kLatest) {
     return Status::FailedPrecondition("database schema version " + std::to_string(version) +
-                                      " is newer than this apm-server (" +
-                                      std::to_string(kLatest) + "); refusing to start");
+                                      " is newer than this apm-server (" + std::to_string(kLatest) +
+                                      "); refusing to start");
   }
   for (int v = version; v < kLatest; ++v) {
     Transaction tx(c);
@@ -239,14 +242,14 @@ void SqliteRequestStore::Close() {
   writer_.reset();
 }
 
-#define WRITER_OR_RETURN()                                                  \
-  std::lock_guard lock(write_mu_);                                          \
+#define WRITER_OR_RETURN()                                                \
+  std::lock_guard lock(write_mu_);                                        \
   if (closed_ || !writer_) return Status::Unavailable("store is closed"); \
   SqliteConnection& c = *writer_
 
-#define READER_OR_RETURN()                    \
-  Reader reader = AcquireReader();            \
-  if (!reader.get()) return reader.status;    \
+#define READER_OR_RETURN()                 \
+  Reader reader = AcquireReader();         \
+  if (!reader.get()) return reader.status; \
   SqliteConnection& c = *reader.get()
 
 Result<CreateOutcome> SqliteRequestStore::Create(const StoredRequest& r,
@@ -274,8 +277,10 @@ Result<CreateOutcome> SqliteRequestStore::Create(const StoredRequest& r,
             "ORDER BY created_at DESC LIMIT 1");
     s.Bind(1, r.serial_number);
     int rc = s.Step();
-    if (rc == SQLITE_ROW) existing_id = s.Text(0);
-    else if (rc != SQLITE_DONE) return c.Error("find open request");
+    if (rc == SQLITE_ROW)
+      existing_id = s.Text(0);
+    else if (rc != SQLITE_DONE)
+      return c.Error("find open request");
   }
   if (!existing_id.empty()) {
     if (!alias_id.empty()) {

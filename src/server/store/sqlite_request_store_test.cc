@@ -83,8 +83,9 @@ TEST_F(SqliteRequestStoreTest, OpenRequestForSerialIsReturnedNotDuplicated) {
 
   // Once the first one is finished, a new request may be created.
   RequestState from[] = {RequestState::kPendingApproval};
-  ASSERT_TRUE(store_->Transition("id-1", from, RequestState::kRejected, "Rejected", std::nullopt,
-                                 clock_.NowMs())
+  ASSERT_TRUE(store_
+                  ->Transition("id-1", from, RequestState::kRejected, "Rejected", std::nullopt,
+                               clock_.NowMs())
                   .ok());
   Result<CreateOutcome> third = store_->Create(Make("id-3", "SER1"), 10, "");
   ASSERT_TRUE(third.ok());
@@ -122,10 +123,9 @@ TEST_F(SqliteRequestStoreTest, TransitionChecksCurrentStateAndRecordsError) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   RequestState pending[] = {RequestState::kPendingApproval};
   clock_.Advance(std::chrono::seconds(5));
-  Result<StoredRequest> failed =
-      store_->Transition("id-1", pending, RequestState::kFailed, "Import failed",
-                         RequestError{806, "ZtdDeviceAlreadyAssigned", "already registered"},
-                         clock_.NowMs());
+  Result<StoredRequest> failed = store_->Transition(
+      "id-1", pending, RequestState::kFailed, "Import failed",
+      RequestError{806, "ZtdDeviceAlreadyAssigned", "already registered"}, clock_.NowMs());
   ASSERT_TRUE(failed.ok()) << failed.status().ToString();
   EXPECT_EQ(failed->version, 2);
   EXPECT_EQ(failed->finished_at, clock_.NowMs());
@@ -156,8 +156,9 @@ TEST_F(SqliteRequestStoreTest, PurgesOnlyOldFinishedRequests) {
   ASSERT_TRUE(store_->Create(Make("done", "S1"), 10, "").ok());
   ASSERT_TRUE(store_->Create(Make("open", "S2"), 10, "").ok());
   RequestState pending[] = {RequestState::kPendingApproval};
-  ASSERT_TRUE(store_->Transition("done", pending, RequestState::kCompleted, "Ready", std::nullopt,
-                                 clock_.NowMs())
+  ASSERT_TRUE(store_
+                  ->Transition("done", pending, RequestState::kCompleted, "Ready", std::nullopt,
+                               clock_.NowMs())
                   .ok());
   int64_t finished = clock_.NowMs();
   EXPECT_EQ(*store_->PurgeFinishedBefore(finished), 0);
@@ -178,8 +179,9 @@ TEST_F(SqliteRequestStoreTest, ChangeFeedReportsEveryChange) {
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ(latest, 2);
   RequestState pending[] = {RequestState::kPendingApproval};
-  ASSERT_TRUE(store_->Transition("a", pending, RequestState::kRejected, "Rejected", std::nullopt,
-                                 clock_.NowMs())
+  ASSERT_TRUE(store_
+                  ->Transition("a", pending, RequestState::kRejected, "Rejected", std::nullopt,
+                               clock_.NowMs())
                   .ok());
   Result<std::vector<RequestChange>> since = store_->ChangesSince(latest, &latest);
   ASSERT_TRUE(since.ok());
@@ -193,8 +195,9 @@ TEST_F(SqliteRequestStoreTest, CountsAndListsByState) {
   ASSERT_TRUE(store_->Create(Make("a", "S1"), 10, "").ok());
   ASSERT_TRUE(store_->Create(Make("b", "S2"), 10, "").ok());
   RequestState pending[] = {RequestState::kPendingApproval};
-  ASSERT_TRUE(store_->Transition("a", pending, RequestState::kRejected, "Rejected", std::nullopt,
-                                 clock_.NowMs())
+  ASSERT_TRUE(store_
+                  ->Transition("a", pending, RequestState::kRejected, "Rejected", std::nullopt,
+                               clock_.NowMs())
                   .ok());
   auto counts = store_->CountByState();
   ASSERT_TRUE(counts.ok());

@@ -36,8 +36,7 @@ class TimedRequestStore : public RequestStore {
                                    RequestState to, const std::string& step,
                                    const std::optional<RequestError>& error,
                                    int64_t now_ms) override {
-    return Time("transition",
-                [&] { return inner_.Transition(id, from, to, step, error, now_ms); });
+    return Time("transition", [&] { return inner_.Transition(id, from, to, step, error, now_ms); });
   }
   Result<int64_t> ExpirePending(int64_t now_ms) override {
     return Time("expire", [&] { return inner_.ExpirePending(now_ms); });
@@ -59,7 +58,6 @@ class TimedRequestStore : public RequestStore {
   }
 
  private:
-
   RequestStore& inner_;
   Metrics& metrics_;
 };

@@ -1,0 +1,47 @@
+# Shared by scripts/demo and scripts/test. Source it; do not run it.
+set -euo pipefail
+
+APM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# Debian packages the build and the tests need.
+APM_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates curl openssl
+  libboost1.81-dev nlohmann-json3-dev libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
+  libqrencode-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  g++-mingw-w64-x86-64-posix
+)
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+# Installs what is missing, and nothing when everything is there (idempotent, fast).
+apm_install_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
+  fi
+}
+
+apm_jobs() { echo 2; }
+
+# Configures (once) and builds a CMake preset; extra arguments are build targets.
+apm_build() {
+  local preset=$1
+  shift
+  if [ ! -f "$APM_ROOT/build/$preset/build.ninja" ]; then
+    log "configuring preset $preset"
+    cmake --preset "$preset" -S "$APM_ROOT" >/dev/null
+  fi
+  log "building preset $preset"
+  local targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
+  cmake --build "$APM_ROOT/build/$preset" -j "$(apm_jobs)" "${targets[@]}"
+}

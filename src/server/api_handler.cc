@@ -1,5 +1,6 @@
 #include "server/api_handler.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/file.hpp>
 
 #include <nlohmann/json.hpp>
@@ -143,13 +144,15 @@ std::vector<std::string_view> Segments(std::string_view path) {
 }  // namespace
 
 ApiHandler::ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
-                       ChangeWatcher& watcher, apm::Metrics& metrics, const Clock& clock)
+                       ChangeWatcher& watcher, apm::Metrics& metrics, const Clock& clock,
+                       boost::asio::thread_pool& blocking)
     : config_(config),
       store_(store),
       intake_(intake),
       watcher_(watcher),
       metrics_(metrics),
-      clock_(clock) {}
+      clock_(clock),
+      blocking_(blocking) {}
 
 void ApiHandler::OnShutdown() {
   watcher_.Shutdown();
@@ -199,7 +202,7 @@ void ApiHandler::Handle(HttpRequest req, Reply reply) {
   if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "requests") {
     if (seg.size() == 3) {
       if (method != http::verb::post) return reply(MethodNotAllowed(req, "POST"), kRouteSubmit);
-      return SubmitV1(req, reply);
+      return boost::asio::post(blocking_, [this, req = std::move(req), reply] { SubmitV1(req, reply); });
     }
     if (seg.size() == 4) {
       if (method != http::verb::get) return reply(MethodNotAllowed(req, "GET"), kRouteStatus);
@@ -209,7 +212,8 @@ void ApiHandler::Handle(HttpRequest req, Reply reply) {
   if (seg.size() == 3 && seg[0] == "api-autopilot") {
     if (seg[2] == "save-information") {
       if (method != http::verb::post) return reply(MethodNotAllowed(req, "POST"), kRouteCompatSave);
-      return CompatSave(req, std::string(seg[1]), reply);
+      return boost::asio::post(blocking_, [this, id = std::string(seg[1]), req = std::move(req),
+                                           reply] { CompatSave(req, id, reply); });
     }
     if (seg[2] == "result") {
       if (method != http::verb::get) return reply(MethodNotAllowed(req, "GET"), kRouteCompatResult);

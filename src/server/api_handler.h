@@ -2,6 +2,8 @@
 // client downloads and the operations endpoints. Docs: docs/api.md.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
+
 #include "server/change_watcher.h"
 #include "server/clock.h"
 #include "server/config.h"
@@ -14,8 +16,10 @@ namespace apm {
 
 class ApiHandler : public HttpHandler {
  public:
+  // Submissions run on `blocking` (they wait for a durable commit), never on an I/O thread.
   ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
-             ChangeWatcher& watcher, Metrics& metrics, const Clock& clock);
+             ChangeWatcher& watcher, Metrics& metrics, const Clock& clock,
+             boost::asio::thread_pool& blocking);
 
   void Handle(HttpRequest request, Reply reply) override;
   void OnShutdown() override;
@@ -38,6 +42,7 @@ class ApiHandler : public HttpHandler {
   ChangeWatcher& watcher_;
   apm::Metrics& metrics_;
   const Clock& clock_;
+  boost::asio::thread_pool& blocking_;
 };
 
 }  // namespace apm

@@ -6,6 +6,7 @@
 
 #include "core/base64.h"
 #include "core/hardware_hash.h"
+#include "server/hash_facts.h"
 #include "server/logging.h"
 
 namespace apm {
@@ -13,19 +14,7 @@ namespace {
 
 std::string HashFacts(const Result<HardwareHashInfo>& decoded) {
   if (!decoded.ok()) return nlohmann::json{{"error", decoded.status().message()}}.dump();
-  const HardwareHashInfo& h = *decoded;
-  return nlohmann::json{{"serialNumber", h.serial},
-                        {"manufacturer", h.manufacturer},
-                        {"model", h.model},
-                        {"sku", h.sku},
-                        {"family", h.family},
-                        {"smbiosUuid", h.smbios_uuid},
-                        {"macs", h.macs},
-                        {"diskSerials", h.disk_serials},
-                        {"tpmPresent", h.tpm_present},
-                        {"tpmVersion", h.tpm_version},
-                        {"architecture", h.architecture}}
-      .dump();
+  return HashFactsJson(*decoded).dump();
 }
 
 }  // namespace

@@ -27,6 +27,9 @@ inline void LogError(std::string_view m, const nlohmann::json& f = nlohmann::jso
   LogEvent(spdlog::level::err, m, f);
 }
 
+// Writes out buffered lines (after start-up and at shutdown).
+void FlushLogs();
+
 // One line per answered request.
 void LogAccess(std::string_view method, std::string_view route, std::string_view path,
                std::string_view client, int status, double seconds);

@@ -13,6 +13,7 @@
 #include "core/hardware_hash.h"
 #include "core/validation.h"
 #include "server/config.h"
+#include "server/hash_facts.h"
 #include "server/logging.h"
 #include "server/server_app.h"
 #include "server/store/sqlite_request_store.h"
@@ -55,21 +56,10 @@ int DecodeHashCommand(const std::string& source) {
     std::cout << json{{"error", "unverifiable hash: " + h.status().message()}}.dump(2) << "\n";
     return 1;
   }
-  std::cout << json{{"serialNumber", h->serial},
-                    {"manufacturer", h->manufacturer},
-                    {"model", h->model},
-                    {"sku", h->sku},
-                    {"family", h->family},
-                    {"smbiosUuid", h->smbios_uuid},
-                    {"macAddresses", h->macs},
-                    {"diskSerials", h->disk_serials},
-                    {"tpmPresent", h->tpm_present},
-                    {"tpmVersion", h->tpm_version},
-                    {"architecture", h->architecture},
-                    {"usedBytes", h->used_length},
-                    {"records", h->record_count}}
-                   .dump(2)
-            << "\n";
+  json out = apm::HashFactsJson(*h);
+  out["usedBytes"] = h->used_length;
+  out["records"] = h->record_count;
+  std::cout << out.dump(2) << "\n";
   return 0;
 }
 

@@ -33,7 +33,8 @@ Status ServerApp::Start() {
                                            double(config_.SubmitBurst));
   intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
   watcher_ = std::make_unique<ChangeWatcher>(*store_, background_, std::chrono::milliseconds(200));
-  handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, clock_);
+  handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, clock_,
+                                          blocking_);
 
   HttpServerOptions o;
   o.listen = config_.Listen;
@@ -64,6 +65,7 @@ Status ServerApp::Start() {
                         {"mode", config_.ApprovalMode ? "approval" : "self_service"},
                         {"hash_verification", config_.HashVerification}});
   LogInfo("approval pages are off: no identity provider is configured (client API only)");
+  FlushLogs();
   return Status::Ok();
 }
 
@@ -100,11 +102,13 @@ void ServerApp::Shutdown() {
   started_ = false;
   LogInfo("shutting down: draining connections");
   http_->Shutdown();  // also answers waiting long-polls (ApiHandler::OnShutdown)
+  blocking_.join();
   boost::asio::post(background_, [this] { maintenance_timer_->cancel(); });
   background_.stop();
   if (background_thread_.joinable()) background_thread_.join();
   sqlite_->Close();
   LogInfo("stopped");
+  FlushLogs();
 }
 
 }  // namespace apm

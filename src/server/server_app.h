@@ -3,6 +3,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <memory>
 #include <thread>
@@ -46,6 +47,8 @@ class ServerApp {
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<IntakeService> intake_;
   boost::asio::io_context background_{1};
+  // Threads that may block on the store's commits (submissions), so I/O threads never do.
+  boost::asio::thread_pool blocking_{8};
   std::unique_ptr<boost::asio::steady_timer> maintenance_timer_;
   std::unique_ptr<ChangeWatcher> watcher_;
   std::unique_ptr<ApiHandler> handler_;

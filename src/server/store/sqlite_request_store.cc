@@ -10,7 +10,7 @@ namespace {
 const char* const kMigrations[] = {
     R"sql(
 CREATE TABLE requests (
-  id TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   serial_number TEXT NOT NULL,
   manufacturer TEXT NOT NULL,
   model TEXT NOT NULL,
@@ -33,7 +33,7 @@ CREATE TABLE requests (
   finished_at INTEGER NOT NULL DEFAULT 0,
   version INTEGER NOT NULL,
   change_seq INTEGER NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX requests_open_by_serial ON requests(serial_number) WHERE finished_at = 0;
 CREATE INDEX requests_open_by_address ON requests(client_address) WHERE finished_at = 0;
 CREATE INDEX requests_pending_by_expiry ON requests(expires_at) WHERE state = 'pending_approval';
@@ -146,6 +146,77 @@ Status AddAlias(SqliteConnection& c, const std::string& alias, const std::string
   return Run(c, s, "add alias");
 }
 
+// One Create inside the caller's transaction (a group commit may hold several).
+Result<CreateOutcome> CreateInTransaction(SqliteConnection& c, const StoredRequest& r,
+                                          int64_t max_open_per_address,
+                                          const std::string& alias_id) {
+  for (const std::string* id : {&r.id, &alias_id}) {
+    if (id->empty()) continue;
+    PREPARE(c, s,
+            "SELECT 1 FROM requests WHERE id = ?1 UNION ALL "
+            "SELECT 1 FROM request_aliases WHERE alias = ?1");
+    s.Bind(1, *id);
+    int rc = s.Step();
+    if (rc == SQLITE_ROW) return CreateOutcome{CreateOutcome::Kind::kIdTaken, {}};
+    if (rc != SQLITE_DONE) return c.Error("check id");
+  }
+
+  std::string existing_id;
+  {
+    PREPARE(c, s,
+            "SELECT id FROM requests WHERE serial_number = ?1 AND finished_at = 0 "
+            "ORDER BY created_at DESC LIMIT 1");
+    s.Bind(1, r.serial_number);
+    int rc = s.Step();
+    if (rc == SQLITE_ROW)
+      existing_id = s.Text(0);
+    else if (rc != SQLITE_DONE)
+      return c.Error("find open request");
+  }
+  if (!existing_id.empty()) {
+    if (!alias_id.empty()) {
+      if (Status s = AddAlias(c, alias_id, existing_id); !s.ok()) return s;
+    }
+    Result<StoredRequest> existing = GetOn(c, existing_id);
+    if (!existing.ok()) return existing.status();
+    return CreateOutcome{CreateOutcome::Kind::kExistingOpenForSerial, std::move(existing).value()};
+  }
+
+  {
+    PREPARE(c, s, "SELECT COUNT(*) FROM requests WHERE client_address = ?1 AND finished_at = 0");
+    s.Bind(1, r.client_address);
+    if (s.Step() != SQLITE_ROW) return c.Error("count open requests");
+    if (s.Int(0) >= max_open_per_address) {
+      return CreateOutcome{CreateOutcome::Kind::kTooManyOpenForAddress, {}};
+    }
+  }
+
+  Result<int64_t> seq = NextChangeSeq(c);
+  if (!seq.ok()) return seq.status();
+  StoredRequest stored = r;
+  stored.version = 1;
+  {
+    PREPARE(c, s,
+            "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
+            "hash_fingerprint, product_key, client_version, client_address, api, verification, "
+            "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
+            "change_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+            "?15, ?16, ?17, ?18, ?19, ?20)");
+    s.Bind(1, r.id).Bind(2, r.serial_number).Bind(3, r.manufacturer).Bind(4, r.model);
+    s.Bind(5, r.hardware_hash).Bind(6, r.hash_fingerprint).Bind(7, r.product_key);
+    s.Bind(8, r.client_version).Bind(9, r.client_address).Bind(10, r.api);
+    s.Bind(11, r.verification).Bind(12, r.hash_facts.empty() ? "{}" : r.hash_facts);
+    s.Bind(13, RequestStateName(r.state)).Bind(14, r.step).Bind(15, r.created_at);
+    s.Bind(16, r.updated_at).Bind(17, r.expires_at).Bind(18, r.finished_at);
+    s.Bind(19, stored.version).Bind(20, *seq);
+    if (Status st = Run(c, s, "insert request"); !st.ok()) return st;
+  }
+  if (!alias_id.empty()) {
+    if (Status s = AddAlias(c, alias_id, r.id); !s.ok()) return s;
+  }
+  return CreateOutcome{CreateOutcome::Kind::kCreated, std::move(stored)};
+}
+
 }  // namespace
 
 class SqliteRequestStore::Reader {
@@ -252,80 +323,60 @@ void SqliteRequestStore::Close() {
   if (!reader.get()) return reader.status; \
   SqliteConnection& c = *reader.get()
 
+struct SqliteRequestStore::PendingCreate {
+  const StoredRequest* request;
+  int64_t max_open_per_address;
+  const std::string* alias_id;
+  std::optional<Result<CreateOutcome>> result;
+};
+
+// Group commit: concurrent callers queue up; one of them (the leader) writes the whole queue in
+// one transaction with one fsync, then wakes the others. Each Create still sees the ones before
+// it (a twin serial in the same batch finds the first), and a failing one is rolled back alone.
 Result<CreateOutcome> SqliteRequestStore::Create(const StoredRequest& r,
                                                  int64_t max_open_per_address,
                                                  const std::string& alias_id) {
-  WRITER_OR_RETURN();
+  PendingCreate mine{&r, max_open_per_address, &alias_id, std::nullopt};
+  std::unique_lock lock(batch_mu_);
+  batch_.push_back(&mine);
+  while (!mine.result) {
+    if (batch_leader_) {
+      batch_cv_.wait(lock);
+      continue;
+    }
+    batch_leader_ = true;
+    std::vector<PendingCreate*> batch;
+    batch.swap(batch_);
+    lock.unlock();
+    std::vector<Result<CreateOutcome>> results = CommitBatch(batch);
+    lock.lock();
+    for (size_t i = 0; i < batch.size(); ++i) batch[i]->result.emplace(std::move(results[i]));
+    batch_leader_ = false;
+    batch_cv_.notify_all();
+  }
+  return std::move(*mine.result);
+}
+
+std::vector<Result<CreateOutcome>> SqliteRequestStore::CommitBatch(
+    const std::vector<PendingCreate*>& batch) {
+  auto all = [&](const Status& s) { return std::vector<Result<CreateOutcome>>(batch.size(), s); };
+  std::lock_guard lock(write_mu_);
+  if (closed_ || !writer_) return all(Status::Unavailable("store is closed"));
+  SqliteConnection& c = *writer_;
   Transaction tx(c);
-  if (Status s = tx.Begin(); !s.ok()) return s;
-
-  for (const std::string* id : {&r.id, &alias_id}) {
-    if (id->empty()) continue;
-    PREPARE(c, s,
-            "SELECT 1 FROM requests WHERE id = ?1 UNION ALL "
-            "SELECT 1 FROM request_aliases WHERE alias = ?1");
-    s.Bind(1, *id);
-    int rc = s.Step();
-    if (rc == SQLITE_ROW) return CreateOutcome{CreateOutcome::Kind::kIdTaken, {}};
-    if (rc != SQLITE_DONE) return c.Error("check id");
+  if (Status s = tx.Begin(); !s.ok()) return all(s);
+  std::vector<Result<CreateOutcome>> results;
+  results.reserve(batch.size());
+  for (PendingCreate* p : batch) {
+    if (Status s = c.Exec("SAVEPOINT create_one"); !s.ok()) return all(s);
+    Result<CreateOutcome> r =
+        CreateInTransaction(c, *p->request, p->max_open_per_address, *p->alias_id);
+    if (!r.ok()) (void)c.Exec("ROLLBACK TO create_one");
+    if (Status s = c.Exec("RELEASE create_one"); !s.ok()) return all(s);
+    results.push_back(std::move(r));
   }
-
-  std::string existing_id;
-  {
-    PREPARE(c, s,
-            "SELECT id FROM requests WHERE serial_number = ?1 AND finished_at = 0 "
-            "ORDER BY created_at DESC LIMIT 1");
-    s.Bind(1, r.serial_number);
-    int rc = s.Step();
-    if (rc == SQLITE_ROW)
-      existing_id = s.Text(0);
-    else if (rc != SQLITE_DONE)
-      return c.Error("find open request");
-  }
-  if (!existing_id.empty()) {
-    if (!alias_id.empty()) {
-      if (Status s = AddAlias(c, alias_id, existing_id); !s.ok()) return s;
-      if (Status s = tx.Commit(); !s.ok()) return s;
-    }
-    Result<StoredRequest> existing = GetOn(c, existing_id);
-    if (!existing.ok()) return existing.status();
-    return CreateOutcome{CreateOutcome::Kind::kExistingOpenForSerial, std::move(existing).value()};
-  }
-
-  {
-    PREPARE(c, s, "SELECT COUNT(*) FROM requests WHERE client_address = ?1 AND finished_at = 0");
-    s.Bind(1, r.client_address);
-    if (s.Step() != SQLITE_ROW) return c.Error("count open requests");
-    if (s.Int(0) >= max_open_per_address) {
-      return CreateOutcome{CreateOutcome::Kind::kTooManyOpenForAddress, {}};
-    }
-  }
-
-  Result<int64_t> seq = NextChangeSeq(c);
-  if (!seq.ok()) return seq.status();
-  StoredRequest stored = r;
-  stored.version = 1;
-  {
-    PREPARE(c, s,
-            "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
-            "hash_fingerprint, product_key, client_version, client_address, api, verification, "
-            "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
-            "change_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-            "?15, ?16, ?17, ?18, ?19, ?20)");
-    s.Bind(1, r.id).Bind(2, r.serial_number).Bind(3, r.manufacturer).Bind(4, r.model);
-    s.Bind(5, r.hardware_hash).Bind(6, r.hash_fingerprint).Bind(7, r.product_key);
-    s.Bind(8, r.client_version).Bind(9, r.client_address).Bind(10, r.api);
-    s.Bind(11, r.verification).Bind(12, r.hash_facts.empty() ? "{}" : r.hash_facts);
-    s.Bind(13, RequestStateName(r.state)).Bind(14, r.step).Bind(15, r.created_at);
-    s.Bind(16, r.updated_at).Bind(17, r.expires_at).Bind(18, r.finished_at);
-    s.Bind(19, stored.version).Bind(20, *seq);
-    if (Status st = Run(c, s, "insert request"); !st.ok()) return st;
-  }
-  if (!alias_id.empty()) {
-    if (Status s = AddAlias(c, alias_id, r.id); !s.ok()) return s;
-  }
-  if (Status s = tx.Commit(); !s.ok()) return s;
-  return CreateOutcome{CreateOutcome::Kind::kCreated, std::move(stored)};
+  if (Status s = tx.Commit(); !s.ok()) return all(s);
+  return results;
 }
 
 Result<StoredRequest> SqliteRequestStore::Get(const std::string& id) {

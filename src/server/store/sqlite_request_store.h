@@ -2,6 +2,7 @@
 // a small pool of connections reads, so status polls never wait for a commit.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,7 +51,14 @@ class SqliteRequestStore : public RequestStore {
   class Reader;
   Reader AcquireReader();
 
+  struct PendingCreate;
+  std::vector<Result<CreateOutcome>> CommitBatch(const std::vector<PendingCreate*>& batch);
+
   std::string path_;
+  std::mutex batch_mu_;
+  std::condition_variable batch_cv_;
+  std::vector<PendingCreate*> batch_;
+  bool batch_leader_ = false;
   int schema_version_ = 0;
   std::mutex write_mu_;
   std::unique_ptr<SqliteConnection> writer_;

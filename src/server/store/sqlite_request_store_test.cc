@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <thread>
 
 #include "server/clock.h"
 #include "server/store/sqlite_connection.h"
@@ -211,6 +213,42 @@ TEST_F(SqliteRequestStoreTest, CountsAndListsByState) {
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].id, "a");
   EXPECT_TRUE(store_->Ping().ok());
+}
+
+TEST_F(SqliteRequestStoreTest, ConcurrentCreatesAreGroupCommittedCorrectly) {
+  // 8 threads; every serial is submitted by two of them. Exactly one request per serial must
+  // exist, and the twin must get that request back.
+  constexpr int kThreads = 8, kPerThread = 40;
+  std::vector<std::vector<CreateOutcome>> outcomes(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string serial = "S" + std::to_string((t / 2) * kPerThread + i);
+        Result<CreateOutcome> c =
+            store_->Create(Make("id-" + std::to_string(t) + "-" + std::to_string(i), serial,
+                                "addr-" + std::to_string(t)),
+                           1000, "");
+        ASSERT_TRUE(c.ok()) << c.status().ToString();
+        outcomes[size_t(t)].push_back(*c);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::map<std::string, std::string> id_by_serial;
+  int created = 0;
+  for (const auto& list : outcomes) {
+    for (const CreateOutcome& o : list) {
+      if (o.kind == CreateOutcome::Kind::kCreated) ++created;
+      auto [it, inserted] = id_by_serial.emplace(o.request.serial_number, o.request.id);
+      EXPECT_EQ(it->second, o.request.id) << o.request.serial_number;
+    }
+  }
+  EXPECT_EQ(created, kThreads / 2 * kPerThread);
+  EXPECT_EQ(id_by_serial.size(), size_t(kThreads / 2 * kPerThread));
+  Reopen();  // and all of it is durable
+  auto counts = store_->CountByState();
+  EXPECT_EQ((*counts)[RequestState::kPendingApproval], kThreads / 2 * kPerThread);
 }
 
 TEST_F(SqliteRequestStoreTest, ClosedStoreRefusesWork) {

@@ -62,6 +62,7 @@ VerificationOutcome VerifyDevice(const DeviceSubmission& submission,
                                  const Result<HardwareHashInfo>& decoded, HashVerificationMode mode,
                                  const AllowList& allow);
 
+bool IsValidUtf8(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string Trim(std::string_view s);
 

@@ -44,6 +44,7 @@ TEST(Validation, NamesTheField) {
        "serialNumber"},
       {[](DeviceSubmission& s) { s.manufacturer = std::string(257, 'm'); }, "manufacturer"},
       {[](DeviceSubmission& s) { s.model = "bad\nmodel"; }, "model"},
+      {[](DeviceSubmission& s) { s.model = "bad\xff"; }, "model"},
       {[](DeviceSubmission& s) { s.hardware_hash = ""; }, "hardwareHash"},
       {[](DeviceSubmission& s) { s.hardware_hash = "not base64!"; }, "hardwareHash"},
       {[](DeviceSubmission& s) { s.hardware_hash = std::string(12000, 'A'); }, "hardwareHash"},
@@ -58,6 +59,18 @@ TEST(Validation, NamesTheField) {
     EXPECT_EQ(e->field, c.field);
     EXPECT_FALSE(e->message.empty());
   }
+}
+
+TEST(Validation, Utf8) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("Gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("a\x80"));             // stray continuation
 }
 
 TEST(Validation, ProductKeyFormat) {

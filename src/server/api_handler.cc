@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/json_writer.h"
 #include "server/logging.h"
 #include "server/qr.h"
 
@@ -59,27 +60,53 @@ bool ReadString(const json& body, const char* field, std::string* out, std::stri
   return true;
 }
 
-json StatusJson(const StoredRequest& r, const std::string& base_url, bool approval_mode) {
-  json j = {
-      {"id", r.id},
-      {"state", RequestStateName(r.state)},
-      {"step", r.step},
-      {"terminal", IsTerminal(r.state)},
-      {"mode", approval_mode ? "approval" : "self_service"},
-      {"approvalUrl", base_url + "/autopilot/" + r.id},
-      {"device",
-       {{"serialNumber", r.serial_number}, {"manufacturer", r.manufacturer}, {"model", r.model}}},
-      {"verification", r.verification},
-      {"error", nullptr},
-      {"createdAt", FormatTimestamp(r.created_at)},
-      {"updatedAt", FormatTimestamp(r.updated_at)},
-      {"expiresAt", FormatTimestamp(r.expires_at)},
-      {"finishedAt", r.finished_at ? json(FormatTimestamp(r.finished_at)) : json(nullptr)},
-  };
+std::string ApprovalUrl(const std::string& base_url, const StoredRequest& r) {
+  return base_url + "/autopilot/" + r.id;
+}
+
+// The status object of docs/api.md, with the QR matrix when given.
+std::string StatusJson(const StoredRequest& r, const std::string& base_url, bool approval_mode,
+                       const QrMatrix* qr = nullptr) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("id").String(r.id);
+  w.Key("state").String(RequestStateName(r.state));
+  w.Key("step").String(r.step);
+  w.Key("terminal").Bool(IsTerminal(r.state));
+  w.Key("mode").String(approval_mode ? "approval" : "self_service");
+  w.Key("approvalUrl").String(ApprovalUrl(base_url, r));
+  w.Key("device").BeginObject();
+  w.Key("serialNumber").String(r.serial_number);
+  w.Key("manufacturer").String(r.manufacturer);
+  w.Key("model").String(r.model);
+  w.EndObject();
+  w.Key("verification").String(r.verification);
+  w.Key("error");
   if (r.error) {
-    j["error"] = {{"code", r.error->code}, {"name", r.error->name}, {"message", r.error->message}};
+    w.BeginObject();
+    w.Key("code").Int(r.error->code);
+    w.Key("name").String(r.error->name);
+    w.Key("message").String(r.error->message);
+    w.EndObject();
+  } else {
+    w.Null();
   }
-  return j;
+  w.Key("createdAt").String(FormatTimestamp(r.created_at));
+  w.Key("updatedAt").String(FormatTimestamp(r.updated_at));
+  w.Key("expiresAt").String(FormatTimestamp(r.expires_at));
+  w.Key("finishedAt");
+  if (r.finished_at) {
+    w.String(FormatTimestamp(r.finished_at));
+  } else {
+    w.Null();
+  }
+  if (qr) {
+    w.Key("qr").BeginObject().Key("size").Int(qr->size).Key("rows").BeginArray();
+    for (const std::string& row : qr->rows) w.String(row);
+    w.EndArray().EndObject();
+  }
+  w.EndObject();
+  return w.Take();
 }
 
 std::string ETag(const StoredRequest& r) {
@@ -202,7 +229,8 @@ void ApiHandler::Handle(HttpRequest req, Reply reply) {
   if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "requests") {
     if (seg.size() == 3) {
       if (method != http::verb::post) return reply(MethodNotAllowed(req, "POST"), kRouteSubmit);
-      return boost::asio::post(blocking_, [this, req = std::move(req), reply] { SubmitV1(req, reply); });
+      return boost::asio::post(blocking_,
+                               [this, req = std::move(req), reply] { SubmitV1(req, reply); });
     }
     if (seg.size() == 4) {
       if (method != http::verb::get) return reply(MethodNotAllowed(req, "GET"), kRouteStatus);
@@ -259,15 +287,12 @@ void ApiHandler::SubmitV1(const HttpRequest& req, const Reply& reply) {
     case K::kCreated:
     case K::kExisting: {
       std::string base = BaseUrl(req);
-      json j = StatusJson(r.request, base, config_.ApprovalMode);
-      Result<QrMatrix> qr = EncodeQr(j["approvalUrl"].get<std::string>());
-      if (qr.ok()) {
-        j["qr"] = {{"size", qr->size}, {"rows", qr->rows}};
-      } else {
-        j["qr"] = nullptr;
-      }
+      Result<QrMatrix> qr = EncodeQr(ApprovalUrl(base, r.request));
+      if (!qr.ok()) LogError("QR encoding failed", {{"error", qr.status().message()}});
       StringResponse res =
-          Json(req, r.kind == K::kCreated ? http::status::created : http::status::ok, j);
+          Respond(req, r.kind == K::kCreated ? http::status::created : http::status::ok,
+                  StatusJson(r.request, base, config_.ApprovalMode, qr.ok() ? &*qr : nullptr),
+                  "application/json");
       res.set(http::field::location, "/api/v1/requests/" + r.request.id);
       res.set(http::field::etag, ETag(r.request));
       return reply(std::move(res), kRouteSubmit);
@@ -341,7 +366,8 @@ void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, cons
       res.set(http::field::cache_control, "no-store");
       return reply(std::move(res), kRouteStatus);
     }
-    StringResponse res = Json(req, http::status::ok, StatusJson(now, base, approval_mode));
+    StringResponse res =
+        Respond(req, http::status::ok, StatusJson(now, base, approval_mode), "application/json");
     res.set(http::field::etag, etag);
     reply(std::move(res), kRouteStatus);
   };

@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*show) {
-      auto r = (*store)->Get(request_id);
+      auto r = (*store)->GetWithHash(request_id);
       if (!r.ok()) {
         std::cerr << "apm-server: " << r.status().message() << "\n";
         return 1;

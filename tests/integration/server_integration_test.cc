@@ -8,6 +8,7 @@
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "server_process.h"
@@ -410,10 +411,10 @@ TEST_F(ServerTest, OperationsEndpoints) {
   EXPECT_THAT(m.body,
               HasSubstr("apm_store_operation_duration_seconds_count{operation=\"create\"} 1"));
   // One access-log line per request; the hash appears only as a fingerprint.
-  EXPECT_TRUE(server_->WaitForLog("path=/metrics route=/metrics status=200")) << server_->log();
+  EXPECT_TRUE(server_->WaitForLog("route=/metrics path=/metrics status=200")) << server_->log();
   std::string log = server_->log();
-  EXPECT_THAT(log, HasSubstr("request client=127.0.0.1 method=POST"));
-  EXPECT_THAT(log, HasSubstr("route=/api/v1/requests status=201"));
+  EXPECT_THAT(log, HasSubstr("request method=POST route=/api/v1/requests path=/api/v1/requests "
+                             "status=201"));
   EXPECT_THAT(log, Not(HasSubstr(LaptopHash("OPS-1").substr(0, 40))));
   EXPECT_EQ(Http("DELETE", server_->url() + "/api/v1/requests").status, 405);
   EXPECT_EQ(Http("GET", server_->url() + "/nope").status, 404);
@@ -440,6 +441,23 @@ TEST_F(ServerTest, MalformedAndOversizedHeadersGetAnAnswer) {
   size_t date = two.find("\r\nDate: ");
   ASSERT_NE(date, std::string::npos);
   EXPECT_NE(two.find("\r\nDate: ", date + 1), std::string::npos);
+}
+
+TEST(ServerConfigTest, JsonLogsAreOneObjectPerLine) {
+  ServerProcess s("LogFormat = \"json\"\n");
+  ASSERT_TRUE(s.Start()) << s.log();
+  ASSERT_EQ(Http("GET", s.url() + "/api/v1/requests/AAAAAAAAAAAAAAAAAAAAAA\"x").status, 404);
+  ASSERT_TRUE(s.WaitForLog("\"status\":404"));
+  std::istringstream lines(s.log());
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    json j = json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    EXPECT_TRUE(j.contains("time") && j.contains("level") && j.contains("msg")) << line;
+    ++n;
+  }
+  EXPECT_GE(n, 3);
 }
 
 TEST(ServerConfigTest, SlowAndIdleConnectionsAreClosed) {

@@ -73,10 +73,13 @@ bool ServerProcess::Start() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
     std::string text = log();
-    size_t at = text.find("listening address=127.0.0.1:");
-    if (at != std::string::npos) {
-      port_ = uint16_t(std::stoi(text.substr(at + std::strlen("listening address=127.0.0.1:"))));
-      return true;
+    // The "listening" line, in the text or the JSON log format.
+    for (const char* marker : {"listening address=127.0.0.1:", "\"address\":\"127.0.0.1:"}) {
+      size_t at = text.find(marker);
+      if (at != std::string::npos) {
+        port_ = uint16_t(std::stoi(text.substr(at + std::strlen(marker))));
+        return true;
+      }
     }
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {

@@ -1,5 +1,6 @@
 #include "server/http/http_server.h"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core.hpp>
@@ -140,10 +141,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
             LogError("handler answered a request twice", {{"route", route}});
             return;
           }
-          asio::post(self->stream_.get_executor(),
-                     [self, res = std::move(res), route = std::string(route)]() mutable {
-                       self->Send(std::move(res), route);
-                     });
+          // Inline when answered on the connection's own thread; posted from elsewhere.
+          asio::dispatch(self->stream_.get_executor(),
+                         [self, res = std::move(res), route = std::string(route)]() mutable {
+                           self->Send(std::move(res), route);
+                         });
         });
   }
 

@@ -77,8 +77,11 @@ class RequestStore {
   virtual Result<CreateOutcome> Create(const StoredRequest& request, int64_t max_open_per_address,
                                        const std::string& alias_id) = 0;
 
-  // The request with this id (or alias); kNotFound if there is none.
+  // The request with this id (or alias), without `hardware_hash` and `hash_facts`; kNotFound if
+  // there is none.
   virtual Result<StoredRequest> Get(const std::string& id) = 0;
+  // The same with the hash and its decoded facts.
+  virtual Result<StoredRequest> GetWithHash(const std::string& id) = 0;
 
   // Whether an id or alias is in use.
   virtual Result<bool> IdExists(const std::string& id) = 0;

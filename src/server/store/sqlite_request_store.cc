@@ -50,11 +50,15 @@ INSERT INTO counters VALUES ('change_seq', 0);
 )sql",
 };
 
-#define SELECT_REQUEST                                                                       \
-  "SELECT id, serial_number, manufacturer, model, hardware_hash, "                           \
-  "hash_fingerprint, product_key, client_version, client_address, api, verification, "       \
-  "hash_facts, state, step, error_code, error_name, error_message, created_at, updated_at, " \
+// The hash (4 KB) and its decoded facts are read only where needed (SELECT_FULL): status
+// polls, the hot path, never carry them.
+#define SELECT_COLUMNS(hash, facts)                                                            \
+  "SELECT id, serial_number, manufacturer, model, " hash                                       \
+  ", hash_fingerprint, product_key, client_version, client_address, api, verification, " facts \
+  ", state, step, error_code, error_name, error_message, created_at, updated_at, "             \
   "expires_at, finished_at, version FROM requests "
+#define SELECT_REQUEST SELECT_COLUMNS("''", "''")
+#define SELECT_FULL SELECT_COLUMNS("hardware_hash", "hash_facts")
 
 StoredRequest ReadRow(const SqliteStatement& s) {
   StoredRequest r;
@@ -123,16 +127,18 @@ Result<int64_t> NextChangeSeq(SqliteConnection& c) {
   return s.Int(0);
 }
 
-Result<StoredRequest> GetOn(SqliteConnection& c, const std::string& id) {
+Result<StoredRequest> GetOn(SqliteConnection& c, const std::string& id, bool full = false) {
   {
-    PREPARE(c, s, SELECT_REQUEST "WHERE id = ?1");
+    PREPARE(c, s, full ? SELECT_FULL "WHERE id = ?1" : SELECT_REQUEST "WHERE id = ?1");
     s.Bind(1, id);
     int rc = s.Step();
     if (rc == SQLITE_ROW) return ReadRow(s);
     if (rc != SQLITE_DONE) return c.Error("get");
   }
   PREPARE(c, s,
-          SELECT_REQUEST "WHERE id = (SELECT request_id FROM request_aliases WHERE alias = ?1)");
+          full ? SELECT_FULL "WHERE id = (SELECT request_id FROM request_aliases WHERE alias = ?1)"
+               : SELECT_REQUEST
+              "WHERE id = (SELECT request_id FROM request_aliases WHERE alias = ?1)");
   s.Bind(1, id);
   int rc = s.Step();
   if (rc == SQLITE_ROW) return ReadRow(s);
@@ -382,6 +388,11 @@ std::vector<Result<CreateOutcome>> SqliteRequestStore::CommitBatch(
 Result<StoredRequest> SqliteRequestStore::Get(const std::string& id) {
   READER_OR_RETURN();
   return GetOn(c, id);
+}
+
+Result<StoredRequest> SqliteRequestStore::GetWithHash(const std::string& id) {
+  READER_OR_RETURN();
+  return GetOn(c, id, /*full=*/true);
 }
 
 Result<bool> SqliteRequestStore::IdExists(const std::string& id) {

@@ -25,6 +25,7 @@ class SqliteRequestStore : public RequestStore {
   Result<CreateOutcome> Create(const StoredRequest& request, int64_t max_open_per_address,
                                const std::string& alias_id) override;
   Result<StoredRequest> Get(const std::string& id) override;
+  Result<StoredRequest> GetWithHash(const std::string& id) override;
   Result<bool> IdExists(const std::string& id) override;
   Result<StoredRequest> Transition(const std::string& id, std::span<const RequestState> from,
                                    RequestState to, const std::string& step,

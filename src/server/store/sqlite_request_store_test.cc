@@ -72,6 +72,10 @@ TEST_F(SqliteRequestStoreTest, CreateGetAndSurviveReopen) {
   EXPECT_EQ(got->state, RequestState::kPendingApproval);
   EXPECT_EQ(got->manufacturer, "LENOVO");
   EXPECT_FALSE(got->error.has_value());
+  EXPECT_EQ(got->hardware_hash, "");  // status reads do not carry the hash
+  Result<StoredRequest> full = store_->GetWithHash("id-1");
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full->hardware_hash, "T0E=");
   EXPECT_EQ(store_->Get("nope").status().code(), StatusCode::kNotFound);
 }
 

@@ -29,6 +29,9 @@ class TimedRequestStore : public RequestStore {
   Result<StoredRequest> Get(const std::string& id) override {
     return Time("get", [&] { return inner_.Get(id); });
   }
+  Result<StoredRequest> GetWithHash(const std::string& id) override {
+    return Time("get_with_hash", [&] { return inner_.GetWithHash(id); });
+  }
   Result<bool> IdExists(const std::string& id) override {
     return Time("id_exists", [&] { return inner_.IdExists(id); });
   }

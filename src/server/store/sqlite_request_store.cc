@@ -189,8 +189,11 @@ Result<CreateOutcome> CreateInTransaction(SqliteConnection& c, const StoredReque
   }
 
   {
-    PREPARE(c, s, "SELECT COUNT(*) FROM requests WHERE client_address = ?1 AND finished_at = 0");
-    s.Bind(1, r.client_address);
+    // Counting stops at the cap: the answer only has to say "at the cap or not".
+    PREPARE(c, s,
+            "SELECT COUNT(*) FROM (SELECT 1 FROM requests WHERE client_address = ?1 "
+            "AND finished_at = 0 LIMIT ?2)");
+    s.Bind(1, r.client_address).Bind(2, max_open_per_address);
     if (s.Step() != SQLITE_ROW) return c.Error("count open requests");
     if (s.Int(0) >= max_open_per_address) {
       return CreateOutcome{CreateOutcome::Kind::kTooManyOpenForAddress, {}};

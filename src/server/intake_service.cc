@@ -20,9 +20,15 @@ std::string HashFacts(const Result<HardwareHashInfo>& decoded) {
 }  // namespace
 
 std::string NewRequestId() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();  // no entropy: nothing is safe
-  return Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+  // 144 random bits (24 characters). An id starting with '-' or '_' is drawn again, so ids
+  // never look like command-line options; that costs less than 0.05 bits.
+  for (;;) {
+    unsigned char bytes[18];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();  // no entropy: nothing is safe
+    std::string id =
+        Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+    if (id[0] != '-' && id[0] != '_') return id;
+  }
 }
 
 bool IsGuid(std::string_view id) {
@@ -39,7 +45,7 @@ bool IsGuid(std::string_view id) {
 
 bool LooksLikeRequestId(std::string_view id) {
   if (IsGuid(id)) return true;
-  if (id.size() != 22) return false;
+  if (id.size() != 24) return false;
   for (char c : id) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
   }

@@ -32,7 +32,8 @@ struct IntakeResult {
   Status error;
 };
 
-// A new unguessable request id: 128 random bits, base64url (22 characters).
+// A new unguessable request id: 144 random bits, base64url (24 characters), never starting
+// with '-' or '_'.
 std::string NewRequestId();
 // Our ids and the GUIDs old clients choose; anything else cannot name a request.
 bool LooksLikeRequestId(std::string_view id);

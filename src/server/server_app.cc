@@ -24,7 +24,8 @@ Status ServerApp::Start() {
   if (!opened.ok()) return opened.status();
   sqlite_ = std::move(opened).value();
   LogInfo("store open", {{"path", db_path}, {"schema_version", sqlite_->schema_version()}});
-  store_ = std::make_unique<TimedRequestStore>(*sqlite_, metrics_);
+  timed_ = std::make_unique<TimedRequestStore>(*sqlite_, metrics_);
+  store_ = std::make_unique<CachingRequestStore>(*timed_);
 
   Result<TrustedProxies> proxies = TrustedProxies::Parse(config_.TrustedProxies);
   if (!proxies.ok()) return proxies.status();

@@ -16,6 +16,7 @@
 #include "server/intake_service.h"
 #include "server/metrics.h"
 #include "server/rate_limiter.h"
+#include "server/store/caching_request_store.h"
 #include "server/store/sqlite_request_store.h"
 #include "server/store/timed_request_store.h"
 
@@ -43,7 +44,8 @@ class ServerApp {
   SystemClock clock_;
   Metrics metrics_;
   std::unique_ptr<SqliteRequestStore> sqlite_;
-  std::unique_ptr<TimedRequestStore> store_;
+  std::unique_ptr<TimedRequestStore> timed_;
+  std::unique_ptr<CachingRequestStore> store_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<IntakeService> intake_;
   boost::asio::io_context background_{1};

@@ -46,7 +46,8 @@ TEST_F(ServerTest, SubmitCreatesRequestWithQrAndStatus) {
   ASSERT_EQ(r.status, 201) << r.body;
   json j = Body(r);
   std::string id = j["id"];
-  EXPECT_EQ(id.size(), 22u);  // 128 random bits, base64url
+  EXPECT_EQ(id.size(), 24u);  // 144 random bits, base64url
+  EXPECT_NE(id[0], '-');
   EXPECT_EQ(
       id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
       std::string::npos);
@@ -81,7 +82,7 @@ TEST_F(ServerTest, SubmitCreatesRequestWithQrAndStatus) {
   EXPECT_EQ(nm.status, 304);
   EXPECT_TRUE(nm.body.empty());
 
-  EXPECT_EQ(Http("GET", server_->url() + "/api/v1/requests/AAAAAAAAAAAAAAAAAAAAAA").status, 404);
+  EXPECT_EQ(Http("GET", server_->url() + "/api/v1/requests/AAAAAAAAAAAAAAAAAAAAAAAA").status, 404);
   EXPECT_EQ(Http("GET", server_->url() + "/api/v1/requests/..%2f..").status, 404);
 }
 

@@ -1,0 +1,54 @@
+// A RequestStore decorator that keeps recently read requests in memory, so that repeated
+// status polls of a request cost no database round trip. Every change made through this store
+// evicts the entry at once; changes made by other processes (admin commands, later other
+// instances) evict it when the change feed reports them, which the long-poll watcher reads
+// every 200 ms. Reads through aliases (old clients' GUIDs) are not cached.
+#pragma once
+
+#include <array>
+#include <mutex>
+#include <unordered_map>
+
+#include "server/store/request_store.h"
+
+namespace apm {
+
+class CachingRequestStore : public RequestStore {
+ public:
+  // `capacity` bounds the number of cached requests (memory stays flat with any store size).
+  CachingRequestStore(RequestStore& inner, size_t capacity = 16384);
+
+  Result<CreateOutcome> Create(const StoredRequest& r, int64_t max_open,
+                               const std::string& alias) override;
+  Result<StoredRequest> Get(const std::string& id) override;
+  Result<StoredRequest> GetWithHash(const std::string& id) override;
+  Result<bool> IdExists(const std::string& id) override;
+  Result<StoredRequest> Transition(const std::string& id, std::span<const RequestState> from,
+                                   RequestState to, const std::string& step,
+                                   const std::optional<RequestError>& error,
+                                   int64_t now_ms) override;
+  Result<int64_t> ExpirePending(int64_t now_ms) override;
+  Result<int64_t> PurgeFinishedBefore(int64_t cutoff_ms) override;
+  Result<std::vector<RequestChange>> ChangesSince(int64_t seq, int64_t* latest) override;
+  Result<std::map<RequestState, int64_t>> CountByState() override;
+  Result<std::vector<StoredRequest>> List(const RequestFilter& filter) override;
+  Status Ping() override;
+
+  size_t size();
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, StoredRequest> entries;
+  };
+  Shard& ShardFor(const std::string& id);
+  void Evict(const std::string& id);
+  void Clear();
+
+  RequestStore& inner_;
+  size_t shard_capacity_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace apm

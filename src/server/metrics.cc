@@ -30,49 +30,62 @@ std::string Escape(std::string_view v) {
 void Histogram::Observe(double seconds) {
   size_t i = 0;
   while (i < kBounds.size() && seconds > kBounds[i]) ++i;
-  ++counts_[i];
-  sum_ += seconds;
-  ++count_;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(uint64_t(seconds * 1e9), std::memory_order_relaxed);
 }
 
 void Histogram::Render(std::string& out, std::string_view name, const std::string& labels) const {
   uint64_t cumulative = 0;
   std::string sep = labels.empty() ? "" : ",";
   for (size_t i = 0; i <= kBounds.size(); ++i) {
-    cumulative += counts_[i];
+    cumulative += counts_[i].load(std::memory_order_relaxed);
     std::string le = i < kBounds.size() ? Number(kBounds[i]) : "+Inf";
     out += std::string(name) + "_bucket{" + labels + sep + "le=\"" + le + "\"} " +
            std::to_string(cumulative) + "\n";
   }
   std::string braces = labels.empty() ? "" : "{" + labels + "}";
-  out += std::string(name) + "_sum" + braces + " " + Number(sum_) + "\n";
-  out += std::string(name) + "_count" + braces + " " + std::to_string(count_) + "\n";
+  out += std::string(name) + "_sum" + braces + " " +
+         Number(double(sum_ns_.load(std::memory_order_relaxed)) / 1e9) + "\n";
+  out += std::string(name) + "_count" + braces + " " + std::to_string(cumulative) + "\n";
+}
+
+template <class T>
+T& Metrics::Find(std::map<std::string, std::unique_ptr<T>, std::less<>>& map,
+                 std::string_view key) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = map.find(key);
+    if (it != map.end()) return *it->second;
+  }
+  std::unique_lock lock(mu_);
+  auto it = map.find(key);
+  if (it == map.end()) it = map.emplace(std::string(key), std::make_unique<T>()).first;
+  return *it->second;
 }
 
 void Metrics::OnRequest(std::string_view route, int status, double seconds) {
-  std::lock_guard lock(mu_);
-  auto it = routes_.find(route);
-  if (it == routes_.end()) it = routes_.emplace(std::string(route), RouteStats{}).first;
-  ++it->second.by_status[status];
-  it->second.latency.Observe(seconds);
+  RouteStats& stats = Find(routes_, route);
+  if (status >= 100 && status <= 599) {
+    stats.by_status[size_t(status - 100)].fetch_add(1, std::memory_order_relaxed);
+  }
+  stats.latency.Observe(seconds);
 }
 
 void Metrics::ObserveStore(std::string_view operation, double seconds) {
-  std::lock_guard lock(mu_);
-  auto it = store_.find(operation);
-  if (it == store_.end()) it = store_.emplace(std::string(operation), Histogram{}).first;
-  it->second.Observe(seconds);
+  Find(store_, operation).Observe(seconds);
 }
 
 std::string Metrics::Render(const std::map<RequestState, int64_t>& by_state) const {
   std::string out;
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   out += "# HELP apm_http_requests_total HTTP requests answered, by route pattern and status.\n";
   out += "# TYPE apm_http_requests_total counter\n";
   for (const auto& [route, stats] : routes_) {
-    for (const auto& [status, n] : stats.by_status) {
+    for (size_t i = 0; i < stats->by_status.size(); ++i) {
+      uint64_t n = stats->by_status[i].load(std::memory_order_relaxed);
+      if (n == 0) continue;
       out += "apm_http_requests_total{route=\"" + Escape(route) + "\",status=\"" +
-             std::to_string(status) + "\"} " + std::to_string(n) + "\n";
+             std::to_string(i + 100) + "\"} " + std::to_string(n) + "\n";
     }
   }
   out +=
@@ -80,13 +93,13 @@ std::string Metrics::Render(const std::map<RequestState, int64_t>& by_state) con
       "answer.\n";
   out += "# TYPE apm_http_request_duration_seconds histogram\n";
   for (const auto& [route, stats] : routes_) {
-    stats.latency.Render(out, "apm_http_request_duration_seconds",
-                         "route=\"" + Escape(route) + "\"");
+    stats->latency.Render(out, "apm_http_request_duration_seconds",
+                          "route=\"" + Escape(route) + "\"");
   }
   out += "# HELP apm_store_operation_duration_seconds Request store latency by operation.\n";
   out += "# TYPE apm_store_operation_duration_seconds histogram\n";
   for (const auto& [op, h] : store_) {
-    h.Render(out, "apm_store_operation_duration_seconds", "operation=\"" + Escape(op) + "\"");
+    h->Render(out, "apm_store_operation_duration_seconds", "operation=\"" + Escape(op) + "\"");
   }
   out += "# HELP apm_device_requests Device requests in the store, by state.\n";
   out += "# TYPE apm_device_requests gauge\n";

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -14,6 +17,7 @@
 
 namespace apm {
 
+// Lock-free: observations from several threads are atomic increments.
 class Histogram {
  public:
   static constexpr std::array<double, 15> kBounds = {
@@ -23,9 +27,8 @@ class Histogram {
   void Render(std::string& out, std::string_view name, const std::string& labels) const;
 
  private:
-  std::array<uint64_t, kBounds.size() + 1> counts_{};
-  double sum_ = 0;
-  uint64_t count_ = 0;
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> counts_{};
+  std::atomic<uint64_t> sum_ns_{0};
 };
 
 class Metrics : public RequestObserver {
@@ -36,12 +39,16 @@ class Metrics : public RequestObserver {
 
  private:
   struct RouteStats {
-    std::map<int, uint64_t> by_status;
+    std::array<std::atomic<uint64_t>, 500> by_status{};  // status 100..599
     Histogram latency;
   };
-  mutable std::mutex mu_;
-  std::map<std::string, RouteStats, std::less<>> routes_;
-  std::map<std::string, Histogram, std::less<>> store_;
+  // Writers take the lock only to add a route or operation seen for the first time.
+  template <class T>
+  T& Find(std::map<std::string, std::unique_ptr<T>, std::less<>>& map, std::string_view key);
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::unique_ptr<RouteStats>, std::less<>> routes_;
+  std::map<std::string, std::unique_ptr<Histogram>, std::less<>> store_;
 };
 
 }  // namespace apm

@@ -1,0 +1,26 @@
+#include "server/clock.h"
+
+#include <gtest/gtest.h>
+
+#include <ctime>
+
+namespace apm {
+namespace {
+
+// The fast formatter agrees with the C library over a wide range of instants.
+TEST(FormatTimestamp, MatchesGmtime) {
+  for (int64_t ms = 0; ms < int64_t{4'102'444'800'000}; ms += 7'777'777'777 + 123) {
+    time_t secs = time_t(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
+    ASSERT_EQ(FormatTimestamp(ms), want) << ms;
+  }
+  EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatTimestamp(951782400123), "2000-02-29T00:00:00.123Z");
+}
+
+}  // namespace
+}  // namespace apm

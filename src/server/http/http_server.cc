@@ -3,6 +3,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
@@ -47,14 +48,14 @@ StringResponse ErrorResponse(http::status status, const char* code, const std::s
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(HttpServer& server, Stream&& stream, tcp::endpoint peer)
-      : server_(server), stream_(std::move(stream)), peer_(peer) {}
+  Session(HttpServer& server, Stream&& stream, tcp::endpoint peer, int worker)
+      : SessionBase(worker), server_(server), stream_(std::move(stream)), peer_(peer) {}
 
   ~Session() override { server_.Unregister(this); }
 
   void Start() {
     if constexpr (kTls) {
-      Lowest().expires_after(server_.options().idle_timeout);
+      SetDeadline(server_.options().idle_timeout);
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->Close();
@@ -67,15 +68,33 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Drain() override {
     closing_ = true;
-    if (!busy_) Lowest().socket().cancel();
+    if (!busy_) {
+      boost::system::error_code ec;
+      Lowest().cancel(ec);
+    }
+  }
+
+  void CheckDeadline(std::chrono::steady_clock::time_point now) override {
+    if (now < deadline_) return;
+    deadline_ = std::chrono::steady_clock::time_point::max();
+    // Closing the socket fails whatever operation is pending; its handler ends the session.
+    boost::system::error_code ec;
+    Lowest().close(ec);
   }
 
   asio::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
 
-  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  // Deadlines are checked by the worker's sweeper (HttpServer::Sweep): a store here instead of
+  // a timer re-arm and a cancellation per operation.
+  void SetDeadline(std::chrono::steady_clock::duration d) {
+    deadline_ = std::chrono::steady_clock::now() + d;
+  }
+  void ClearDeadline() { deadline_ = std::chrono::steady_clock::time_point::max(); }
 
   void DoRead() {
     if (closing_ || server_.stopping()) return Close();
@@ -84,15 +103,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->body_limit(server_.options().max_body_bytes);
     // One deadline covers the wait for the next request and reading all of it, so neither an
     // idle nor a trickling connection can hold a slot for longer.
-    Lowest().expires_after(server_.options().idle_timeout);
+    SetDeadline(server_.options().idle_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
+        ec == asio::error::connection_reset) {
       return Close();
     }
     started_ = std::chrono::steady_clock::now();
@@ -132,7 +152,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     client_ = client.address;
     req.executor = stream_.get_executor();
     // A handler may hold the request (long-poll); its own timer bounds that, not the socket's.
-    Lowest().expires_never();
+    ClearDeadline();
     auto self = this->shared_from_this();
     auto answered = std::make_shared<std::atomic<bool>>(false);
     server_.handler().Handle(
@@ -172,7 +192,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
           r.set(http::field::date, HttpDate());
           r.keep_alive(keep_alive_ && !closing_ && !server_.stopping());
           auto msg = std::make_shared<Msg>(std::move(r));
-          Lowest().expires_after(server_.options().write_timeout);
+          SetDeadline(server_.options().write_timeout);
           http::async_write(stream_, *msg,
                             [self = this->shared_from_this(), msg](beast::error_code ec, size_t) {
                               self->OnWrite(ec, msg->keep_alive());
@@ -190,14 +210,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Close() {
     beast::error_code ec;
     if constexpr (kTls) {
-      Lowest().expires_after(std::chrono::seconds(2));
+      SetDeadline(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
         beast::error_code ignored;
-        self->Lowest().socket().close(ignored);
+        self->Lowest().close(ignored);
       });
     } else {
-      Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
-      Lowest().socket().close(ec);
+      Lowest().shutdown(tcp::socket::shutdown_send, ec);
+      Lowest().close(ec);
     }
   }
 
@@ -212,6 +232,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::chrono::steady_clock::time_point started_;
   std::string method_, path_, route_, client_;
   int status_ = 0;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 Result<tcp::endpoint> ParseListen(const std::string& listen) {
@@ -285,7 +306,10 @@ Status HttpServer::Start() {
     workers_.push_back(std::move(w));
   }
   port_ = endpoint.port();
+  for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->index = int(i);
   for (auto& w : workers_) {
+    w->sweeper = std::make_unique<asio::steady_timer>(w->io);
+    Sweep(*w);
     Accept(*w);
     w->thread = std::thread([io = &w->io] { io->run(); });
   }
@@ -301,22 +325,36 @@ void HttpServer::Accept(Worker& w) {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       tcp::endpoint peer = socket.remote_endpoint(ignored);
-      std::shared_ptr<SessionBase> session;
       if (ssl_) {
-        auto s = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-            *this,
-            beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl_),
-            peer);
+        auto s = std::make_shared<Session<ssl::stream<tcp::socket>>>(
+            *this, ssl::stream<tcp::socket>(std::move(socket), *ssl_), peer, w.index);
         Register(s);
         s->Start();
       } else {
-        auto s = std::make_shared<Session<beast::tcp_stream>>(
-            *this, beast::tcp_stream(std::move(socket)), peer);
+        auto s = std::make_shared<Session<tcp::socket>>(*this, std::move(socket), peer, w.index);
         Register(s);
         s->Start();
       }
     }
     if (!stopping_) Accept(w);
+  });
+}
+
+void HttpServer::Sweep(Worker& w) {
+  w.sweeper->expires_after(std::chrono::milliseconds(250));
+  w.sweeper->async_wait([this, &w](boost::system::error_code ec) {
+    if (ec) return;
+    auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<SessionBase>> mine;
+    {
+      std::lock_guard lock(sessions_mu_);
+      for (auto& [ptr, weak] : sessions_) {
+        if (ptr->worker() != w.index) continue;
+        if (auto s = weak.lock()) mine.push_back(std::move(s));
+      }
+    }
+    for (auto& s : mine) s->CheckDeadline(now);
+    Sweep(w);
   });
 }
 

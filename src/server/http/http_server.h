@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -68,9 +69,13 @@ class HttpServer {
   struct Worker {
     boost::asio::io_context io{1};
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
+    std::unique_ptr<boost::asio::steady_timer> sweeper;
+    int index = 0;
     std::thread thread;
   };
   void Accept(Worker& w);
+  // Closes this worker's connections whose deadline has passed, four times a second.
+  void Sweep(Worker& w);
 
   HttpServerOptions options_;
   HttpHandler& handler_;
@@ -86,10 +91,18 @@ class HttpServer {
 // A connection; implemented for plain TCP and for TLS.
 class SessionBase {
  public:
+  explicit SessionBase(int worker) : worker_(worker) {}
   virtual ~SessionBase() = default;
+  // The worker (io_context) the connection lives on; its sweeper checks the deadline.
+  int worker() const { return worker_; }
+  // On the session's executor: closes the connection if its current deadline has passed.
+  virtual void CheckDeadline(std::chrono::steady_clock::time_point now) = 0;
   // Posted to the session's executor at shutdown: close now if idle, else after the answer.
   virtual void Drain() = 0;
   virtual boost::asio::any_io_executor executor() = 0;
+
+ private:
+  int worker_;
 };
 
 }  // namespace apm

@@ -19,15 +19,20 @@ constexpr std::string_view kRouteStatus = "/api/v1/requests/{id}";
 constexpr std::string_view kRouteCompatSave = "/api-autopilot/{id}/save-information";
 constexpr std::string_view kRouteCompatResult = "/api-autopilot/{id}/result";
 
-StringResponse Respond(const HttpRequest& req, http::status status, std::string body,
+StringResponse Respond(unsigned http_version, http::status status, std::string body,
                        std::string_view content_type) {
-  StringResponse res{status, req.message.version()};
+  StringResponse res{status, http_version};
   res.set(http::field::content_type, content_type);
   res.set(http::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
+}
+
+StringResponse Respond(const HttpRequest& req, http::status status, std::string body,
+                       std::string_view content_type) {
+  return Respond(req.message.version(), status, std::move(body), content_type);
 }
 
 StringResponse Json(const HttpRequest& req, http::status status, const json& body) {
@@ -354,20 +359,18 @@ void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, cons
   bool approval_mode = config_.ApprovalMode;
   // The answer for the request as it is now: 304 if the client already has this version.
   // Captures only values: a long-poll answers after Handle() has returned.
-  auto stub = std::make_shared<HttpRequest>();
-  stub->message.version(req.message.version());
-  auto answer = [stub, if_none_match, base, approval_mode](const StoredRequest& now,
-                                                           const Reply& reply) {
-    const HttpRequest& req = *stub;
+  unsigned version = req.message.version();
+  auto answer = [version, if_none_match, base, approval_mode](const StoredRequest& now,
+                                                              const Reply& reply) {
     std::string etag = ETag(now);
     if (if_none_match == etag) {
-      StringResponse res{http::status::not_modified, req.message.version()};
+      StringResponse res{http::status::not_modified, version};
       res.set(http::field::etag, etag);
       res.set(http::field::cache_control, "no-store");
       return reply(std::move(res), kRouteStatus);
     }
-    StringResponse res =
-        Respond(req, http::status::ok, StatusJson(now, base, approval_mode), "application/json");
+    StringResponse res = Respond(version, http::status::ok, StatusJson(now, base, approval_mode),
+                                 "application/json");
     res.set(http::field::etag, etag);
     reply(std::move(res), kRouteStatus);
   };

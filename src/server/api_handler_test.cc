@@ -13,6 +13,7 @@
 
 #include "core/testing/hash_builder.h"
 #include "server/store/sqlite_request_store.h"
+#include "server/testing/temp_dir.h"
 
 namespace apm {
 namespace {
@@ -26,23 +27,17 @@ struct Answer {
 class ApiHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("apm-handler-test-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    store_ = std::move(SqliteRequestStore::Open((dir_ / "apm.db").string())).value();
+    store_ = std::move(SqliteRequestStore::Open(dir_.File("apm.db"))).value();
     limiter_ = std::make_unique<RateLimiter>(clock_, 1000, 1000);
     intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
     watcher_ = std::make_unique<ChangeWatcher>(*store_, io_, std::chrono::milliseconds(50));
-    handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_,
-                                            clock_, pool_);
+    handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, clock_,
+                                            pool_);
   }
   void TearDown() override {
     pool_.join();
     handler_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   Answer Call(http::verb method, const std::string& target, const std::string& body = "") {
@@ -93,7 +88,7 @@ class ApiHandlerTest : public ::testing::Test {
     return guid;
   }
 
-  std::filesystem::path dir_;
+  testing::ScopedTempDir dir_{"apm-handler-test"};
   Config config_;
   ManualClock clock_;
   Metrics metrics_;
@@ -113,9 +108,9 @@ TEST_F(ApiHandlerTest, CompatibilityResultMapping) {
   Answer pending = result(CompatRequestIn(RequestState::kPendingApproval));
   EXPECT_EQ(pending.status, 201);
   EXPECT_EQ(pending.body, "\"ApprovalMode\"");
-  for (RequestState running : {RequestState::kApproved, RequestState::kImporting,
-                               RequestState::kWaitingForSync, RequestState::kAddingToGroup,
-                               RequestState::kWaitingForProfile}) {
+  for (RequestState running :
+       {RequestState::kApproved, RequestState::kImporting, RequestState::kWaitingForSync,
+        RequestState::kAddingToGroup, RequestState::kWaitingForProfile}) {
     EXPECT_EQ(result(CompatRequestIn(running)).status, 202) << RequestStateName(running);
   }
   EXPECT_EQ(result(CompatRequestIn(RequestState::kCompleted)).status, 204);
@@ -123,9 +118,9 @@ TEST_F(ApiHandlerTest, CompatibilityResultMapping) {
       RequestState::kFailed, RequestError{806, "ZtdDeviceAlreadyAssigned", "already registered"}));
   EXPECT_EQ(a806.status, 409);
   EXPECT_EQ(a806.body, "\"806: ZtdDeviceAlreadyAssigned\"");
-  Answer a808 = result(CompatRequestIn(
-      RequestState::kFailed,
-      RequestError{808, "ZtdDeviceAssignedToOtherTenant", "registered elsewhere"}));
+  Answer a808 = result(
+      CompatRequestIn(RequestState::kFailed,
+                      RequestError{808, "ZtdDeviceAssignedToOtherTenant", "registered elsewhere"}));
   EXPECT_EQ(a808.status, 409);
   EXPECT_EQ(a808.body, "\"808: ZtdDeviceAssignedToOtherTenant\"");
   EXPECT_EQ(result(CompatRequestIn(RequestState::kFailed,

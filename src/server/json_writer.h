@@ -12,6 +12,7 @@ namespace apm {
 
 class JsonWriter {
  public:
+  JsonWriter() { out_.reserve(512); }  // a status answer fits: one allocation
   JsonWriter& BeginObject() { return Open('{'); }
   JsonWriter& EndObject() { return Close('}'); }
   JsonWriter& BeginArray() { return Open('['); }
@@ -71,20 +72,23 @@ class JsonWriter {
   // characters need escaping.
   void Quoted(std::string_view s) {
     out_.push_back('"');
-    for (char c : s) {
-      auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
+    size_t run = 0;  // start of the current run of characters that need no escaping
+    for (size_t i = 0; i < s.size(); ++i) {
+      auto u = static_cast<unsigned char>(s[i]);
+      if (u >= 0x20 && u != '"' && u != '\\') continue;
+      out_.append(s.data() + run, i - run);
+      run = i + 1;
+      if (u >= 0x20) {
         out_.push_back('\\');
-        out_.push_back(c);
-      } else if (u < 0x20) {
+        out_.push_back(char(u));
+      } else {
         static constexpr char kHex[] = "0123456789abcdef";
         out_ += "\\u00";
         out_.push_back(kHex[u >> 4]);
         out_.push_back(kHex[u & 15]);
-      } else {
-        out_.push_back(c);
       }
     }
+    out_.append(s.data() + run, s.size() - run);
     out_.push_back('"');
   }
 

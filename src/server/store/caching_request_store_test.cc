@@ -7,6 +7,7 @@
 
 #include "server/clock.h"
 #include "server/store/sqlite_request_store.h"
+#include "server/testing/temp_dir.h"
 
 namespace apm {
 namespace {
@@ -14,21 +15,10 @@ namespace {
 class CachingRequestStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("apm-cache-test-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    sqlite_ = std::move(SqliteRequestStore::Open((dir_ / "apm.db").string())).value();
+    sqlite_ = std::move(SqliteRequestStore::Open(dir_.File("apm.db"))).value();
     // A second store on the same file stands for another process (an admin command).
-    other_ = std::move(SqliteRequestStore::Open((dir_ / "apm.db").string())).value();
+    other_ = std::move(SqliteRequestStore::Open(dir_.File("apm.db"))).value();
     cache_ = std::make_unique<CachingRequestStore>(*sqlite_, 64);
-  }
-  void TearDown() override {
-    cache_.reset();
-    sqlite_.reset();
-    other_.reset();
-    std::filesystem::remove_all(dir_);
   }
   StoredRequest Make(const std::string& id) {
     StoredRequest r;
@@ -44,7 +34,7 @@ class CachingRequestStoreTest : public ::testing::Test {
     r.expires_at = clock_.NowMs() + 1000;
     return r;
   }
-  std::filesystem::path dir_;
+  testing::ScopedTempDir dir_{"apm-cache-test"};
   ManualClock clock_;
   std::unique_ptr<SqliteRequestStore> sqlite_, other_;
   std::unique_ptr<CachingRequestStore> cache_;

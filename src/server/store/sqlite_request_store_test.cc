@@ -9,27 +9,18 @@
 
 #include "server/clock.h"
 #include "server/store/sqlite_connection.h"
+#include "server/testing/temp_dir.h"
 
 namespace apm {
 namespace {
 
 class SqliteRequestStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("apm-store-test-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    Reopen();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { Reopen(); }
+  void TearDown() override { store_.reset(); }
   void Reopen() {
     store_.reset();
-    auto s = SqliteRequestStore::Open((dir_ / "apm.db").string());
+    auto s = SqliteRequestStore::Open(dir_.File("apm.db"));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
   }
@@ -53,7 +44,7 @@ class SqliteRequestStoreTest : public ::testing::Test {
     return r;
   }
 
-  std::filesystem::path dir_;
+  testing::ScopedTempDir dir_{"apm-store-test"};
   ManualClock clock_;
   std::unique_ptr<SqliteRequestStore> store_;
 };
@@ -265,11 +256,11 @@ TEST_F(SqliteRequestStoreTest, ClosedStoreRefusesWork) {
 TEST_F(SqliteRequestStoreTest, RefusesNewerSchema) {
   store_.reset();
   {
-    auto c = SqliteConnection::Open((dir_ / "apm.db").string());
+    auto c = SqliteConnection::Open(dir_.File("apm.db"));
     ASSERT_TRUE(c.ok());
     ASSERT_TRUE((*c)->Exec("PRAGMA user_version = 99").ok());
   }
-  auto s = SqliteRequestStore::Open((dir_ / "apm.db").string());
+  auto s = SqliteRequestStore::Open(dir_.File("apm.db"));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("newer"), std::string::npos);
 }

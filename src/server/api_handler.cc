@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/json_text.h"
 #include "server/json_writer.h"
 #include "server/logging.h"
 #include "server/qr.h"
@@ -36,7 +37,7 @@ StringResponse Respond(const HttpRequest& req, http::status status, std::string 
 }
 
 StringResponse Json(const HttpRequest& req, http::status status, const json& body) {
-  return Respond(req, status, body.dump(), "application/json");
+  return Respond(req, status, JsonText(body), "application/json");
 }
 
 StringResponse Error(const HttpRequest& req, http::status status, std::string_view code,
@@ -173,6 +174,21 @@ std::vector<std::string_view> Segments(std::string_view path) {
   return out;
 }
 
+// Runs `work` on a pool thread; an exception costs one request (500), not the process.
+template <class F>
+void Guarded(const Reply& reply, std::string_view route, F&& work) {
+  try {
+    work();
+  } catch (const std::exception& e) {
+    LogError("handler failed", {{"error", e.what()}, {"route", route}});
+    StringResponse res{http::status::internal_server_error, 11};
+    res.set(http::field::content_type, "application/json");
+    res.body() = R"({"error":{"code":"internal","message":"internal error"}})";
+    res.prepare_payload();
+    reply(std::move(res), route);
+  }
+}
+
 }  // namespace
 
 ApiHandler::ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
@@ -234,8 +250,9 @@ void ApiHandler::Handle(HttpRequest req, Reply reply) {
   if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "requests") {
     if (seg.size() == 3) {
       if (method != http::verb::post) return reply(MethodNotAllowed(req, "POST"), kRouteSubmit);
-      return boost::asio::post(blocking_,
-                               [this, req = std::move(req), reply] { SubmitV1(req, reply); });
+      return boost::asio::post(blocking_, [this, req = std::move(req), reply] {
+        Guarded(reply, kRouteSubmit, [&] { SubmitV1(req, reply); });
+      });
     }
     if (seg.size() == 4) {
       if (method != http::verb::get) return reply(MethodNotAllowed(req, "GET"), kRouteStatus);
@@ -245,8 +262,10 @@ void ApiHandler::Handle(HttpRequest req, Reply reply) {
   if (seg.size() == 3 && seg[0] == "api-autopilot") {
     if (seg[2] == "save-information") {
       if (method != http::verb::post) return reply(MethodNotAllowed(req, "POST"), kRouteCompatSave);
-      return boost::asio::post(blocking_, [this, id = std::string(seg[1]), req = std::move(req),
-                                           reply] { CompatSave(req, id, reply); });
+      return boost::asio::post(
+          blocking_, [this, id = std::string(seg[1]), req = std::move(req), reply] {
+            Guarded(reply, kRouteCompatSave, [&] { CompatSave(req, id, reply); });
+          });
     }
     if (seg[2] == "result") {
       if (method != http::verb::get) return reply(MethodNotAllowed(req, "GET"), kRouteCompatResult);
@@ -380,8 +399,8 @@ void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, cons
 
   StoredRequest snapshot = *r;
   watcher_.Wait(snapshot.id, snapshot.version, std::chrono::seconds(wait_seconds), req.executor,
-                [this, snapshot, answer, reply](bool changed) {
-                  if (!changed) return answer(snapshot, reply);
+                [this, snapshot, answer, reply](bool) {
+                  // Read again even on timeout: a change the watcher missed still shows.
                   Result<StoredRequest> now = store_.Get(snapshot.id);
                   answer(now.ok() ? *now : snapshot, reply);
                 });
@@ -390,7 +409,7 @@ void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, cons
 void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const Reply& reply) {
   // The original answers 400 with a JSON string body, which ap.exe 1.x shows as is.
   auto fail = [&](http::status s, std::string_view text) {
-    reply(Respond(req, s, json(text).dump(), "application/json"), kRouteCompatSave);
+    reply(Respond(req, s, JsonText(json(text)), "application/json"), kRouteCompatSave);
   };
   if (!IsGuid(id)) return fail(http::status::bad_request, "Invalid import job id");
   json body = json::parse(req.message.body(), nullptr, false);
@@ -435,7 +454,7 @@ void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const
     case K::kRateLimited:
     case K::kTooManyOpen: {
       StringResponse res = Respond(req, http::status::too_many_requests,
-                                   json("Too many requests").dump(), "application/json");
+                                   JsonText(json("Too many requests")), "application/json");
       res.set(http::field::retry_after,
               std::to_string(std::max<int64_t>(r.retry_after_seconds, 1)));
       return reply(std::move(res), kRouteCompatSave);
@@ -447,7 +466,7 @@ void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const
 
 void ApiHandler::CompatResult(const HttpRequest& req, const std::string& id, const Reply& reply) {
   auto send = [&](http::status s, std::string_view text) {
-    reply(Respond(req, s, text.empty() ? std::string() : json(text).dump(), "application/json"),
+    reply(Respond(req, s, text.empty() ? std::string() : JsonText(json(text)), "application/json"),
           kRouteCompatResult);
   };
   std::string guid = id;
@@ -506,10 +525,6 @@ void ApiHandler::Home(const HttpRequest& req, const Reply& reply) {
       base + "/ap.exe &amp; ap " + base + "</pre><p>" + HtmlEscape(mode) + "</p></body></html>\n";
   StringResponse res = Respond(req, http::status::ok, std::move(html), "text/html; charset=utf-8");
   res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
-  if (req.message.method() == http::verb::head) {
-    res.content_length(res.body().size());
-    res.body().clear();
-  }
   reply(std::move(res), "/");
 }
 

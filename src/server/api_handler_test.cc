@@ -162,5 +162,28 @@ TEST_F(ApiHandlerTest, FailedRequestCarriesItsErrorInV1) {
   EXPECT_EQ(waited.status, 200);
 }
 
+TEST_F(ApiHandlerTest, HashWithNonUtf8StringsIsHandled) {
+  // Real firmware writes Latin-1 into SMBIOS strings; a made-up hash can hold any bytes.
+  testing::HashBuilder b = testing::HashBuilder::Laptop("LATIN-1");
+  b.Str(kRecSku,
+        "Mod\xe8"
+        "le sp\xe9"
+        "cial");
+  nlohmann::json body = {{"serialNumber", "LATIN-1"},
+                         {"manufacturer", "LENOVO"},
+                         {"model", "21R3001BUK"},
+                         {"hardwareHash", testing::HashText(b.Build())}};
+  Answer ok = Call(http::verb::post, "/api/v1/requests", body.dump());
+  EXPECT_EQ(ok.status, 201) << ok.body;
+
+  testing::HashBuilder bad;
+  bad.Str(kRecSerial, "\xff\xfe").Str(kRecManufacturer, "LENOVO");
+  body["serialNumber"] = "OTHER";
+  body["hardwareHash"] = testing::HashText(bad.Build());
+  Answer refused = Call(http::verb::post, "/api/v1/requests", body.dump());
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_FALSE(nlohmann::json::parse(refused.body, nullptr, false).is_discarded());
+}
+
 }  // namespace
 }  // namespace apm

@@ -23,8 +23,13 @@ ChangeWatcher::ChangeWatcher(RequestStore& store, asio::io_context& background,
                              std::chrono::milliseconds poll_interval)
     : store_(store), background_(background), timer_(background), interval_(poll_interval) {}
 
-void ChangeWatcher::Start() {
-  asio::post(background_, [this] { Poll(); });
+Status ChangeWatcher::Start() {
+  int64_t latest = 0;
+  Result<std::vector<RequestChange>> none = store_.ChangesSince(INT64_MAX, &latest);
+  if (!none.ok()) return none.status();
+  last_seq_ = latest;
+  ScheduleNext();
+  return Status::Ok();
 }
 
 void ChangeWatcher::ScheduleNext() {
@@ -40,9 +45,7 @@ void ChangeWatcher::Poll() {
     if (stopped_) return;
   }
   int64_t latest = last_seq_;
-  // The first poll only learns where the feed is.
-  Result<std::vector<RequestChange>> changes =
-      store_.ChangesSince(last_seq_ < 0 ? INT64_MAX : last_seq_, &latest);
+  Result<std::vector<RequestChange>> changes = store_.ChangesSince(last_seq_, &latest);
   if (!changes.ok()) {
     LogWarn("change feed unavailable", {{"error", changes.status().ToString()}});
   } else {

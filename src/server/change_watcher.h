@@ -24,8 +24,8 @@ class ChangeWatcher {
   ChangeWatcher(RequestStore& store, boost::asio::io_context& background,
                 std::chrono::milliseconds poll_interval);
 
-  // Starts polling the change feed.
-  void Start();
+  // Learns where the change feed is (before serving, so no change is missed), then polls it.
+  Status Start();
 
   // Calls `done(true)` on `executor` once the request's version is past `version`, or
   // `done(false)` after `timeout` or at shutdown. Exactly one call.
@@ -52,7 +52,7 @@ class ChangeWatcher {
   std::chrono::milliseconds interval_;
   std::mutex mu_;
   std::unordered_multimap<std::string, std::shared_ptr<Waiter>> waiters_;
-  int64_t last_seq_ = -1;
+  int64_t last_seq_ = 0;
   bool stopped_ = false;
 };
 

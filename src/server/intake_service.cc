@@ -7,14 +7,15 @@
 #include "core/base64.h"
 #include "core/hardware_hash.h"
 #include "server/hash_facts.h"
+#include "server/json_text.h"
 #include "server/logging.h"
 
 namespace apm {
 namespace {
 
 std::string HashFacts(const Result<HardwareHashInfo>& decoded) {
-  if (!decoded.ok()) return nlohmann::json{{"error", decoded.status().message()}}.dump();
-  return HashFactsJson(*decoded).dump();
+  if (!decoded.ok()) return JsonText(nlohmann::json{{"error", decoded.status().message()}});
+  return JsonText(HashFactsJson(*decoded));
 }
 
 }  // namespace

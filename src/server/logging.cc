@@ -1,5 +1,7 @@
 #include "server/logging.h"
 
+#include "server/json_text.h"
+
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <atomic>
@@ -18,9 +20,9 @@ void AppendText(std::string& out, const nlohmann::json& fields) {
     if (v.is_string()) {
       const std::string& s = v.get_ref<const std::string&>();
       bool quote = s.empty() || s.find_first_of(" \"=") != std::string::npos;
-      out += quote ? nlohmann::json(s).dump() : s;
+      out += quote ? JsonText(nlohmann::json(s)) : s;
     } else {
-      out += v.dump();
+      out += JsonText(v);
     }
   }
 }
@@ -61,7 +63,7 @@ void LogEvent(spdlog::level::level_enum level, std::string_view message,
     if (fields.is_object()) {
       for (const auto& [k, v] : fields.items()) obj[k] = v;
     }
-    line = obj.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line = JsonText(obj);
     line.erase(0, 1);  // the pattern opens the object
   } else {
     line = message;
@@ -79,10 +81,8 @@ void LogAccess(std::string_view method, std::string_view route, std::string_view
   if (g_json) {
     spdlog::info(
         R"("msg":"request","method":{},"route":{},"path":{},"status":{},"ms":{},"client":{}}})",
-        nlohmann::json(method).dump(), nlohmann::json(route).dump(),
-        nlohmann::json(std::string(path))
-            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-        status, ms, nlohmann::json(client).dump());
+        JsonText(nlohmann::json(method)), JsonText(nlohmann::json(route)),
+        JsonText(nlohmann::json(std::string(path))), status, ms, JsonText(nlohmann::json(client)));
   } else {
     spdlog::info("request method={} route={} path={} status={} ms={} client={}", method, route,
                  path, status, ms, client);

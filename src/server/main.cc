@@ -14,6 +14,7 @@
 #include "core/validation.h"
 #include "server/config.h"
 #include "server/hash_facts.h"
+#include "server/json_text.h"
 #include "server/logging.h"
 #include "server/server_app.h"
 #include "server/store/sqlite_request_store.h"
@@ -45,7 +46,8 @@ int DecodeHashCommand(const std::string& source) {
     }
     apm::Result<std::string> decoded = apm::Base64Decode(compact);
     if (!decoded.ok()) {
-      std::cout << json{{"error", "not a hardware hash: " + decoded.status().message()}}.dump(2)
+      std::cout << apm::JsonText(
+                       json{{"error", "not a hardware hash: " + decoded.status().message()}}, 2)
                 << "\n";
       return 1;
     }
@@ -53,13 +55,14 @@ int DecodeHashCommand(const std::string& source) {
   }
   apm::Result<apm::HardwareHashInfo> h = apm::DecodeHardwareHash(blob);
   if (!h.ok()) {
-    std::cout << json{{"error", "unverifiable hash: " + h.status().message()}}.dump(2) << "\n";
+    std::cout << apm::JsonText(json{{"error", "unverifiable hash: " + h.status().message()}}, 2)
+              << "\n";
     return 1;
   }
   json out = apm::HashFactsJson(*h);
   out["usedBytes"] = h->used_length;
   out["records"] = h->record_count;
-  std::cout << out.dump(2) << "\n";
+  std::cout << apm::JsonText(out, 2) << "\n";
   return 0;
 }
 
@@ -153,7 +156,7 @@ int main(int argc, char** argv) {
       }
       json out = json::array();
       for (const auto& r : *rows) out.push_back(RequestSummary(r));
-      std::cout << out.dump(2) << "\n";
+      std::cout << apm::JsonText(out, 2) << "\n";
       return 0;
     }
     if (*show) {
@@ -165,7 +168,7 @@ int main(int argc, char** argv) {
       json j = RequestSummary(*r);
       j["step"] = r->step;
       j["hashFacts"] = json::parse(r->hash_facts, nullptr, false);
-      std::cout << j.dump(2) << "\n";
+      std::cout << apm::JsonText(j, 2) << "\n";
       return 0;
     }
     if (*reject) {
@@ -179,7 +182,7 @@ int main(int argc, char** argv) {
         std::cerr << "apm-server: cannot reject: " << r.status().message() << "\n";
         return 1;
       }
-      std::cout << RequestSummary(*r).dump(2) << "\n";
+      std::cout << apm::JsonText(RequestSummary(*r), 2) << "\n";
       return 0;
     }
   }

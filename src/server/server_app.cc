@@ -47,11 +47,11 @@ Status ServerApp::Start() {
   o.tls_key_file = config_.TlsKeyFile;
   o.trusted_proxies = *proxies;
   o.access_log = config_.AccessLog;
+  if (Status s = watcher_->Start(); !s.ok()) return s;
   http_ = std::make_unique<HttpServer>(o, *handler_, &metrics_);
   if (Status s = http_->Start(); !s.ok()) return s;
 
   maintenance_timer_ = std::make_unique<boost::asio::steady_timer>(background_);
-  watcher_->Start();
   ScheduleMaintenance(std::chrono::seconds(1));
   background_thread_ = std::thread([this] {
     auto guard = boost::asio::make_work_guard(background_);
@@ -102,8 +102,9 @@ void ServerApp::Shutdown() {
   if (!started_) return;
   started_ = false;
   LogInfo("shutting down: draining connections");
-  http_->Shutdown();  // also answers waiting long-polls (ApiHandler::OnShutdown)
-  blocking_.join();
+  // Also answers waiting long-polls (ApiHandler::OnShutdown); submissions still running on the
+  // blocking pool finish and reply before the HTTP workers stop.
+  http_->Shutdown([this] { blocking_.join(); });
   boost::asio::post(background_, [this] { maintenance_timer_->cancel(); });
   background_.stop();
   if (background_thread_.joinable()) background_thread_.join();

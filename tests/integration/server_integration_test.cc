@@ -444,6 +444,30 @@ TEST_F(ServerTest, MalformedAndOversizedHeadersGetAnAnswer) {
   EXPECT_NE(two.find("\r\nDate: ", date + 1), std::string::npos);
 }
 
+TEST_F(ServerTest, NonUtf8PathIsAnsweredNotFatal) {
+  std::string out = RawExchange(server_->port(),
+                                "GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n"
+                                "Connection: close\r\n\r\n");
+  EXPECT_THAT(out, HasSubstr("HTTP/1.1 404"));
+  EXPECT_EQ(Http("GET", server_->url() + "/healthz").status, 200);
+}
+
+TEST_F(ServerTest, HeadAnswersCarryNoBodySoKeepAliveStaysInStep) {
+  std::string out = RawExchange(server_->port(),
+                                "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  // Three answers; the first two end right after their headers.
+  size_t first = out.find("\r\n\r\n");
+  ASSERT_NE(first, std::string::npos) << out;
+  EXPECT_EQ(out.compare(first + 4, 13, "HTTP/1.1 404 "), 0) << out;
+  EXPECT_THAT(out.substr(0, first), HasSubstr("Content-Length: 3"));
+  size_t second = out.find("\r\n\r\n", first + 4);
+  ASSERT_NE(second, std::string::npos);
+  EXPECT_EQ(out.compare(second + 4, 13, "HTTP/1.1 200 "), 0) << out;
+  EXPECT_EQ(out.substr(out.size() - 3), "ok\n");
+}
+
 TEST(ServerConfigTest, JsonLogsAreOneObjectPerLine) {
   ServerProcess s("LogFormat = \"json\"\n");
   ASSERT_TRUE(s.Start()) << s.log();

@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -138,6 +139,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     req.message = parser_->release();
     keep_alive_ = req.message.keep_alive();
     method_ = std::string(req.message.method_string());
+    head_ = req.message.method() == http::verb::head;
     std::string_view target = req.message.target();
     size_t q = target.find('?');
     req.path = std::string(target.substr(0, q));
@@ -155,22 +157,32 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     ClearDeadline();
     auto self = this->shared_from_this();
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    server_.handler().Handle(
-        std::move(req), [self, answered](AnyResponse res, std::string_view route) {
-          if (answered->exchange(true)) {
-            LogError("handler answered a request twice", {{"route", route}});
-            return;
-          }
-          // Inline when answered on the connection's own thread; posted from elsewhere.
-          asio::dispatch(self->stream_.get_executor(),
-                         [self, res = std::move(res), route = std::string(route)]() mutable {
-                           self->Send(std::move(res), route);
-                         });
-        });
+    Reply reply = [self, answered](AnyResponse res, std::string_view route) {
+      if (answered->exchange(true)) {
+        LogError("handler answered a request twice", {{"route", route}});
+        return;
+      }
+      // Inline when answered on the connection's own thread; posted from elsewhere.
+      asio::dispatch(self->stream_.get_executor(),
+                     [self, res = std::move(res), route = std::string(route)]() mutable {
+                       self->Send(std::move(res), route);
+                     });
+    };
+    // A handler bug must cost one request (500), never the worker thread and the process.
+    try {
+      server_.handler().Handle(std::move(req), reply);
+    } catch (const std::exception& e) {
+      LogError("handler failed", {{"error", e.what()}, {"path", path_}});
+      if (!answered->load()) {
+        reply(ErrorResponse(http::status::internal_server_error, "internal", "internal error"),
+              "(error)");
+      }
+    }
   }
 
   void SendError(http::status status, const char* code, const std::string& message) {
     busy_ = true;
+    head_ = false;
     keep_alive_ = false;
     method_ = parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string())
                                                    : std::string("-");
@@ -190,6 +202,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         [&](auto& r) {
           using Msg = std::decay_t<decltype(r)>;
           r.set(http::field::date, HttpDate());
+          if constexpr (std::is_same_v<Msg, StringResponse>) {
+            // A HEAD answer carries the length of the body it stands for, and no body.
+            if (head_ && !r.body().empty()) {
+              r.content_length(r.body().size());
+              r.body().clear();
+            }
+          }
           r.keep_alive(keep_alive_ && !closing_ && !server_.stopping());
           auto msg = std::make_shared<Msg>(std::move(r));
           SetDeadline(server_.options().write_timeout);
@@ -203,8 +222,36 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void OnWrite(beast::error_code ec, bool keep_alive) {
     busy_ = false;
-    if (ec || !keep_alive) return Close();
+    if (ec) return Close();
+    if (!keep_alive) return LingeringClose();
     DoRead();
+  }
+
+  // After answering on a connection we will not read from again (an error such as 413, or
+  // "Connection: close"): stop sending, then read and drop what the client still sends for a
+  // moment, so that closing with unread data does not reset the connection and destroy the
+  // answer before the client has read it.
+  void LingeringClose() {
+    if constexpr (kTls) {
+      Close();
+    } else {
+      beast::error_code ec;
+      Lowest().shutdown(tcp::socket::shutdown_send, ec);
+      SetDeadline(std::chrono::seconds(2));
+      Discard();
+    }
+  }
+
+  void Discard() {
+    Lowest().async_read_some(asio::buffer(discard_),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec) {
+                                 beast::error_code ignored;
+                                 self->Lowest().close(ignored);
+                                 return;
+                               }
+                               self->Discard();
+                             });
   }
 
   void Close() {
@@ -232,6 +279,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::chrono::steady_clock::time_point started_;
   std::string method_, path_, route_, client_;
   int status_ = 0;
+  bool head_ = false;
+  std::array<char, 4096> discard_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
@@ -320,7 +369,13 @@ void HttpServer::Accept(Worker& w) {
   w.acceptor->async_accept([this, &w](boost::system::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping_) return;
+      // Out of descriptors (or similar): back off instead of spinning on the error.
       LogWarn("accept failed", {{"error", ec.message()}});
+      auto pause = std::make_shared<asio::steady_timer>(w.io, std::chrono::milliseconds(100));
+      pause->async_wait([this, &w, pause](boost::system::error_code) {
+        if (!stopping_) Accept(w);
+      });
+      return;
     } else {
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
@@ -379,7 +434,7 @@ void HttpServer::Record(std::string_view method, std::string_view route, std::st
   if (options_.access_log) LogAccess(method, route, path, client, status, seconds);
 }
 
-void HttpServer::Shutdown() {
+void HttpServer::Shutdown(const std::function<void()>& before_stop) {
   if (workers_.empty() || stopping_.exchange(true)) return;
   for (auto& w : workers_) {
     asio::post(w->io, [a = w->acceptor.get()] {
@@ -401,6 +456,9 @@ void HttpServer::Shutdown() {
   while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  // Work still queued elsewhere may answer through a connection; it must finish while the
+  // workers still run, or it would touch destroyed io_contexts.
+  if (before_stop) before_stop();
   size_t left = open_connections();
   if (left > 0)
     LogWarn("shutdown: closing connections that did not finish in time", {{"connections", left}});

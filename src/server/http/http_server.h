@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,8 +52,9 @@ class HttpServer {
   bool tls() const { return ssl_ != nullptr; }
 
   // Graceful: stop accepting, answer in-flight requests, close idle connections, then stop the
-  // workers (forcing after the grace period). Blocks until the workers have exited.
-  void Shutdown();
+  // workers (forcing after the grace period). `before_stop` runs after the drain while the
+  // workers still run (e.g. to join a pool whose tasks reply). Blocks until the workers exit.
+  void Shutdown(const std::function<void()>& before_stop = {});
 
   bool stopping() const { return stopping_.load(); }
   size_t open_connections();

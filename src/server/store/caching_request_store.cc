@@ -15,12 +15,14 @@ void CachingRequestStore::Evict(const std::string& id) {
   Shard& s = ShardFor(id);
   std::lock_guard lock(s.mu);
   s.entries.erase(id);
+  ++s.generation;
 }
 
 void CachingRequestStore::Clear() {
   for (Shard& s : shards_) {
     std::lock_guard lock(s.mu);
     s.entries.clear();
+    ++s.generation;
   }
 }
 
@@ -35,14 +37,17 @@ size_t CachingRequestStore::size() {
 
 Result<StoredRequest> CachingRequestStore::Get(const std::string& id) {
   Shard& s = ShardFor(id);
+  uint64_t generation;
   {
     std::lock_guard lock(s.mu);
     auto it = s.entries.find(id);
     if (it != s.entries.end()) return it->second;
+    generation = s.generation;
   }
   Result<StoredRequest> r = inner_.Get(id);
   if (r.ok() && r->id == id) {
     std::lock_guard lock(s.mu);
+    if (s.generation != generation) return r;  // evicted meanwhile: r may already be stale
     // A full shard starts over: cheaper than LRU bookkeeping, and polls refill it at once.
     if (s.entries.size() >= shard_capacity_) s.entries.clear();
     s.entries.insert_or_assign(id, *r);

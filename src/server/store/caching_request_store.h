@@ -41,6 +41,8 @@ class CachingRequestStore : public RequestStore {
   struct Shard {
     std::mutex mu;
     std::unordered_map<std::string, StoredRequest> entries;
+    // Bumped by every eviction: a read that raced with one must not insert what it read.
+    uint64_t generation = 0;
   };
   Shard& ShardFor(const std::string& id);
   void Evict(const std::string& id);

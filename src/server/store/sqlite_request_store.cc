@@ -357,7 +357,12 @@ Result<CreateOutcome> SqliteRequestStore::Create(const StoredRequest& r,
     std::vector<PendingCreate*> batch;
     batch.swap(batch_);
     lock.unlock();
-    std::vector<Result<CreateOutcome>> results = CommitBatch(batch);
+    std::vector<Result<CreateOutcome>> results;
+    try {
+      results = CommitBatch(batch);
+    } catch (const std::exception& e) {  // e.g. bad_alloc: fail the batch, never the leader slot
+      results.assign(batch.size(), Status::Internal(std::string("commit failed: ") + e.what()));
+    }
     lock.lock();
     for (size_t i = 0; i < batch.size(); ++i) batch[i]->result.emplace(std::move(results[i]));
     batch_leader_ = false;

@@ -77,7 +77,7 @@ for conns in 50 1000; do
 done
 
 # Durable submissions: every 201 is a committed, fsynced transaction.
-out=$(APM_BENCH_HASH=$hash APM_BENCH_PREFIX=S1 wrk -t1 -c50 -d"${duration}s" \
+out=$(BENCH_HASH=$hash BENCH_PREFIX=S1 wrk -t1 -c50 -d"${duration}s" \
   -s bench/submit.lua "http://127.0.0.1:$apm_port/" 2>&1)
 subs=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
 bad=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
@@ -87,7 +87,7 @@ printf 'durable submissions, 50 connections: %.0f req/s (non-2xx: %s)\n' "$subs"
 count() { curl -sf "http://127.0.0.1:$apm_port/metrics" | awk '/^apm_device_requests/ {s+=$2} END {print s}'; }
 round=2
 while [ "$(count)" -lt 100000 ]; do
-  APM_BENCH_HASH=$hash APM_BENCH_PREFIX=S$round wrk -t1 -c50 -d10s -s bench/submit.lua \
+  BENCH_HASH=$hash BENCH_PREFIX=S$round wrk -t1 -c50 -d10s -s bench/submit.lua \
     "http://127.0.0.1:$apm_port/" >/dev/null 2>&1
   round=$((round + 1))
 done

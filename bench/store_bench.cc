@@ -17,7 +17,7 @@ namespace apm {
 namespace {
 
 std::string BenchDir() {
-  const char* dir = std::getenv("APM_BENCH_DIR");
+  const char* dir = std::getenv("BENCH_DIR");
   std::filesystem::path p = dir ? dir : std::filesystem::temp_directory_path();
   p /= "apm-bench-" + std::to_string(getpid());
   std::filesystem::remove_all(p);

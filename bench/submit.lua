@@ -1,6 +1,6 @@
--- wrk script: POSTs device requests with unique serials (APM_BENCH_PREFIX .. counter).
-local hash = os.getenv("APM_BENCH_HASH")
-local prefix = os.getenv("APM_BENCH_PREFIX") or "B"
+-- wrk script: POSTs device requests with unique serials (BENCH_PREFIX .. counter).
+local hash = os.getenv("BENCH_HASH")
+local prefix = os.getenv("BENCH_PREFIX") or "B"
 local n = 0
 local headers = {["Content-Type"] = "application/json"}
 

@@ -1,5 +1,6 @@
 #include "core/hardware_hash.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/sha256.h"
@@ -15,6 +16,13 @@ uint16_t ReadU16(std::string_view b, size_t at) {
   return uint16_t(uint8_t(b[at]) | (uint8_t(b[at + 1]) << 8));
 }
 
+std::string Trimmed(std::string s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return {};
+  size_t e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
 // A NUL-terminated string value; stops at the first NUL (record 4 and others carry padding).
 std::string CString(std::string_view value) {
   size_t nul = value.find('\0');
@@ -23,7 +31,7 @@ std::string CString(std::string_view value) {
 
 // The SMBIOS placeholder means "no value": report it as empty.
 std::string SmbiosString(std::string_view value) {
-  std::string s = CString(value);
+  std::string s = Trimmed(CString(value));
   return s == kSmbiosMissing ? std::string() : s;
 }
 
@@ -72,13 +80,6 @@ std::string DiskSerial(std::string_view value) {
   return bar == std::string::npos ? s : s.substr(0, bar);
 }
 
-std::string Trimmed(std::string s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return {};
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
-
 }  // namespace
 
 Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
@@ -118,7 +119,7 @@ Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
     }
     std::string_view value = blob.substr(at + kRecordHeaderSize, length - kRecordHeaderSize);
     ++info.record_count;
-    // Where a string record repeats, the first occurrence wins.
+    // Where a string record repeats, the first non-empty value wins.
     auto set_once = [](std::string& field, std::string v) {
       if (field.empty()) field = Trimmed(std::move(v));
     };
@@ -146,6 +147,15 @@ Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
       case kRecTpmEkPublic:
         info.tpm_present = true;
         break;
+      case kRecKernelDiskSerial: {
+        // The kernel's view of a disk serial; kept when record 7 did not already list it.
+        std::string serial = Trimmed(CString(value));
+        if (!serial.empty() && std::find(info.disk_serials.begin(), info.disk_serials.end(),
+                                         serial) == info.disk_serials.end()) {
+          info.disk_serials.push_back(serial);
+        }
+        break;
+      }
       case kRecSerial:
         set_once(info.serial, SmbiosString(value));
         break;

@@ -74,6 +74,19 @@ TEST(HardwareHash, RepeatedRecordsAndUnknownTypes) {
   EXPECT_EQ(r->architecture, "unknown");
 }
 
+TEST(HardwareHash, KernelDiskSerialsAndPaddedPlaceholders) {
+  HashBuilder b;
+  b.Disk("D1", "disk one")
+      .Str(kRecKernelDiskSerial, "D1")
+      .Str(kRecKernelDiskSerial, "K2")
+      .Str(kRecSerial, std::string(kSmbiosMissing) + "  ")
+      .Str(kRecSerial, "REAL");
+  Result<HardwareHashInfo> r = DecodeHardwareHash(b.Build());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->disk_serials, (std::vector<std::string>{"D1", "K2"}));
+  EXPECT_EQ(r->serial, "REAL");  // a padded placeholder is still "no value"
+}
+
 TEST(HardwareHash, RejectsBadChecksum) {
   std::string blob = HashBuilder::Laptop().Build();
   blob[10] ^= 0x01;

@@ -8,11 +8,20 @@
 namespace apm {
 namespace {
 
+// C0 controls, DEL, and the C1 controls U+0080..U+009F (UTF-8: C2 80..C2 9F).
 bool HasControlChar(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u < 0x20 || u == 0x7f) return true;
+    if (u == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9f) return true;
+  }
+  return false;
+}
+
+// Length in characters (code points) of valid UTF-8.
+size_t CharCount(std::string_view s) {
+  return size_t(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
 }
 
 std::optional<FieldError> CheckText(std::string_view field, std::string& value, size_t min_len,
@@ -23,7 +32,7 @@ std::optional<FieldError> CheckText(std::string_view field, std::string& value, 
     return FieldError{std::string(field), "must not contain control characters"};
   }
   if (value.size() < min_len) return FieldError{std::string(field), "is required"};
-  if (value.size() > max_len) {
+  if (CharCount(value) > max_len) {
     return FieldError{std::string(field),
                       "is longer than " + std::to_string(max_len) + " characters"};
   }
@@ -115,6 +124,9 @@ std::optional<FieldError> ValidateSubmission(DeviceSubmission& s, std::string* b
                       "is not valid standard base64 (" + decoded.status().message() + ")"};
   }
   if (decoded->empty()) return FieldError{"hardwareHash", "is empty"};
+  if (decoded->size() > kMaxHashBytes) {
+    return FieldError{"hardwareHash", "is larger than " + std::to_string(kMaxHashBytes) + " bytes"};
+  }
   if (blob) *blob = std::move(decoded).value();
   return std::nullopt;
 }
@@ -151,14 +163,16 @@ VerificationOutcome VerifyDevice(const DeviceSubmission& s, const Result<Hardwar
       out.mismatches.push_back(std::string(what) + ": the device reported \"" + client +
                                "\" but its hardware hash says \"" + hash + "\"");
     };
+    // Only what the client claims can contradict the hash; an omitted value is not a claim.
     if (!h.serial.empty() && Trim(h.serial) != s.serial_number) {
       mismatch("serial number", s.serial_number, h.serial);
     }
-    if (!h.manufacturer.empty() && !EqualsIgnoreCase(Trim(h.manufacturer), s.manufacturer)) {
+    if (!h.manufacturer.empty() && !s.manufacturer.empty() &&
+        !EqualsIgnoreCase(Trim(h.manufacturer), s.manufacturer)) {
       mismatch("manufacturer", s.manufacturer, h.manufacturer);
     }
     // Lenovo reports the machine type (record 17) or the friendly name (record 19).
-    if (!h.model.empty() && Trim(h.model) != s.model &&
+    if (!h.model.empty() && !s.model.empty() && Trim(h.model) != s.model &&
         (h.family.empty() || Trim(h.family) != s.model)) {
       mismatch("model", s.model, h.model);
     }

@@ -20,6 +20,10 @@ DeviceSubmission Laptop() {
   return s;
 }
 
+Result<HardwareHashInfo> Decode(const DeviceSubmission& s);
+
+Result<HardwareHashInfo> Decode(const DeviceSubmission& s);
+
 TEST(Validation, AcceptsAndTrims) {
   DeviceSubmission s = Laptop();
   s.serial_number = "  PF3ABCDE \t";
@@ -45,6 +49,8 @@ TEST(Validation, NamesTheField) {
       {[](DeviceSubmission& s) { s.manufacturer = std::string(257, 'm'); }, "manufacturer"},
       {[](DeviceSubmission& s) { s.model = "bad\nmodel"; }, "model"},
       {[](DeviceSubmission& s) { s.model = "bad\xff"; }, "model"},
+      {[](DeviceSubmission& s) { s.model = "next\xc2\x85line"; }, "model"},  // C1 control
+      {[](DeviceSubmission& s) { s.hardware_hash = std::string(10924, 'A'); }, "hardwareHash"},
       {[](DeviceSubmission& s) { s.hardware_hash = ""; }, "hardwareHash"},
       {[](DeviceSubmission& s) { s.hardware_hash = "not base64!"; }, "hardwareHash"},
       {[](DeviceSubmission& s) { s.hardware_hash = std::string(12000, 'A'); }, "hardwareHash"},
@@ -71,6 +77,25 @@ TEST(Validation, Utf8) {
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
   EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
   EXPECT_FALSE(IsValidUtf8("a\x80"));             // stray continuation
+}
+
+TEST(Validation, LengthsCountCharactersNotBytes) {
+  DeviceSubmission s = Laptop();
+  s.manufacturer = "";
+  for (int i = 0; i < 256; ++i) s.manufacturer += "\xc3\xa9";  // 256 characters, 512 bytes
+  EXPECT_FALSE(ValidateSubmission(s, nullptr).has_value());
+  s.manufacturer += "\xc3\xa9";
+  ASSERT_TRUE(ValidateSubmission(s, nullptr).has_value());
+}
+
+TEST(Verification, OmittedClaimsAreNotMismatches) {
+  DeviceSubmission s = Laptop();
+  Result<HardwareHashInfo> decoded = Decode(s);
+  s.manufacturer.clear();
+  s.model.clear();
+  VerificationOutcome v = VerifyDevice(s, decoded, HashVerificationMode::kEnforce, {});
+  EXPECT_EQ(v.verdict, Verdict::kVerified);
+  EXPECT_EQ(v.effective_manufacturer, "LENOVO");
 }
 
 TEST(Validation, ProductKeyFormat) {

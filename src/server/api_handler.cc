@@ -282,7 +282,8 @@ void ApiHandler::SubmitV1(const HttpRequest& req, const Reply& reply) {
     reply(Error(req, s, code, msg, extra), kRouteSubmit);
   };
   std::string_view content_type = req.message[http::field::content_type];
-  if (!content_type.empty() && content_type.substr(0, 16) != "application/json") {
+  std::string media_type = Trim(content_type.substr(0, content_type.find(';')));
+  if (!content_type.empty() && !EqualsIgnoreCase(media_type, "application/json")) {
     return fail(http::status::unsupported_media_type, "unsupported_media_type",
                 "send the request as application/json");
   }
@@ -354,14 +355,16 @@ void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, cons
   }
   int64_t wait_seconds = 0;
   if (std::optional<std::string> w = QueryParam(req.query, "wait")) {
-    if (w->empty() || w->size() > 4 || w->find_first_not_of("0123456789") != std::string::npos) {
+    if (w->empty() || w->find_first_not_of("0123456789") != std::string::npos) {
       return reply(Error(req, http::status::bad_request, "invalid_parameter",
                          "wait must be a whole number of seconds (0 to " +
                              std::to_string(config_.MaxWaitSeconds) + ")",
                          {{"field", "wait"}}),
                    kRouteStatus);
     }
-    wait_seconds = std::min<int64_t>(std::stoll(*w), config_.MaxWaitSeconds);
+    // Longer waits than the server allows are shortened, not refused.
+    wait_seconds = w->size() > 6 ? config_.MaxWaitSeconds
+                                 : std::min<int64_t>(std::stoll(*w), config_.MaxWaitSeconds);
   }
   Result<StoredRequest> r = store_.Get(id);
   if (!r.ok()) {
@@ -426,6 +429,11 @@ void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const
     return fail(http::status::bad_request, "Invalid " + wrong);
   }
   if (action == "DELETE") return fail(http::status::bad_request, "DELETE requests not allowed");
+  // ap.exe -u uploads a corporate identifier without a hash; this server imports hashes only.
+  if (s.hardware_hash.empty()) {
+    return fail(http::status::bad_request,
+                "Uploads without a hardware hash (corporate identifiers) are not supported");
+  }
   // BYPASS only skipped the original's Azure Functions, which this server does not call.
   if (!action.empty() && action != "IMPORT" && action != "BYPASS") {
     return fail(http::status::bad_request, "Invalid Action");
@@ -440,9 +448,12 @@ void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const
       return reply(Respond(req, http::status::ok, "", "application/json"), kRouteCompatSave);
     case K::kIdTaken:
       return fail(http::status::bad_request, "Import job id already used");
-    case K::kInvalid:
-      return fail(http::status::bad_request,
-                  "Invalid " + r.invalid.field + ": " + r.invalid.message);
+    case K::kInvalid: {
+      // Field names as the old client sends them (PascalCase).
+      std::string field = r.invalid.field;
+      if (!field.empty()) field[0] = char(std::toupper(static_cast<unsigned char>(field[0])));
+      return fail(http::status::bad_request, "Invalid " + field + ": " + r.invalid.message);
+    }
     case K::kRefused:
       if (r.refusal_code == "manufacturer_not_allowed") {
         return fail(http::status::bad_request, "Manufacturer not allowed");

@@ -255,12 +255,12 @@ Status ValidateConfig(const Config& c) {
     return bad("MaintenanceIntervalSeconds", "must be at least 1");
   if (c.Timeout < 1) return bad("Timeout", "must be at least 1 minute");
   if (c.HistoryDays < 1) return bad("HistoryDays", "must be at least 1 day");
-  if (c.SubmitRatePerMinute <= 0) return bad("SubmitRatePerMinute", "must be positive");
+  if (!(c.SubmitRatePerMinute > 0)) return bad("SubmitRatePerMinute", "must be positive");
   if (c.SubmitBurst < 1) return bad("SubmitBurst", "must be at least 1");
   if (c.MaxOpenRequestsPerAddress < 1)
     return bad("MaxOpenRequestsPerAddress", "must be at least 1");
-  if (c.MaxWaitSeconds < 1 || c.MaxWaitSeconds > 300) {
-    return bad("MaxWaitSeconds", "must be between 1 and 300");
+  if (c.MaxWaitSeconds < 1 || c.MaxWaitSeconds > 60) {
+    return bad("MaxWaitSeconds", "must be between 1 and 60");
   }
   if (c.UseAutopilotProfileGroup && c.AutopilotProfileGroup.empty()) {
     return bad("AutopilotProfileGroup", "is required when UseAutopilotProfileGroup is true");

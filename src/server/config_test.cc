@@ -109,6 +109,11 @@ TEST(Config, EnvNames) {
   for (const std::string& k : ConfigKeys()) EXPECT_TRUE(seen.insert(EnvName(k)).second) << k;
 }
 
+TEST(Config, RejectsNotANumberAndOutOfRange) {
+  EXPECT_FALSE(LoadConfig("", {{"APM_SUBMIT_RATE_PER_MINUTE", "nan"}}).ok());
+  EXPECT_FALSE(LoadConfig("", {{"APM_MAX_WAIT_SECONDS", "61"}}).ok());
+}
+
 TEST(Config, RejectsBadEnumValues) {
   EXPECT_FALSE(LoadConfig("", {{"APM_HASH_VERIFICATION", "maybe"}}).ok());
   EXPECT_FALSE(LoadConfig("", {{"APM_LOG_FORMAT", "xml"}}).ok());

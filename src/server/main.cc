@@ -188,14 +188,15 @@ int main(int argc, char** argv) {
   }
 
   apm::InitLogging(config.LogFormat, config.LogLevel);
+  // Signals are caught from before start-up, so an early SIGTERM still shuts down cleanly.
+  boost::asio::io_context signals_io;
+  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
   apm::ServerApp server(config);
   if (apm::Status s = server.Start(); !s.ok()) {
     apm::LogError("start-up failed", {{"error", s.message()}});
     std::cerr << "apm-server: " << s.message() << "\n";
     return 1;
   }
-  boost::asio::io_context signals_io;
-  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int sig) {
     apm::LogInfo("signal received", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   });

@@ -125,6 +125,13 @@ TEST_F(ServerTest, ValidationErrorsNameTheField) {
   EXPECT_EQ(not_object.status, 400);
   HttpResult wrong_type = Submit(*server_, good.dump(), {"Content-Type: text/plain"});
   EXPECT_EQ(wrong_type.status, 415);
+  EXPECT_EQ(Submit(*server_, good.dump(), {"Content-Type: application/jsonx"}).status, 415);
+  json charset = good;
+  charset["serialNumber"] = "VAL-CHARSET";
+  charset["hardwareHash"] = LaptopHash("VAL-CHARSET");
+  EXPECT_EQ(
+      Submit(*server_, charset.dump(), {"Content-Type: Application/JSON; charset=utf-8"}).status,
+      201);
 
   // Unknown fields are ignored.
   json extra = good;
@@ -307,10 +314,32 @@ TEST_F(ServerTest, CompatibilityApiForOldClients) {
   EXPECT_EQ(again.status, 400);
   EXPECT_EQ(again.body, "\"Import job id already used\"");
 
+  // A relaunched old client (new GUID, same serial) follows the open request.
+  std::string guid2 = "3f2504e0-4f89-11d3-9a0c-0305e82c3302";
+  json again_body = body;
+  again_body["Id"] = guid2;
+  EXPECT_EQ(Http("POST", server_->url() + "/api-autopilot/" + guid2 + "/save-information",
+                 again_body.dump(), kJson)
+                .status,
+            200);
+  EXPECT_EQ(Http("GET", server_->url() + "/api-autopilot/" + guid2 + "/result").status, 201);
+
+  // ap.exe -u (no hash) is refused in words the old client shows.
+  json no_hash = body;
+  no_hash["HardwareHash"] = nullptr;
+  HttpResult nh =
+      Http("POST",
+           server_->url() + "/api-autopilot/" +
+               std::string("3f2504e0-4f89-11d3-9a0c-0305e82c3303") + "/save-information",
+           no_hash.dump(), kJson);
+  EXPECT_EQ(nh.status, 400);
+  EXPECT_THAT(nh.body, HasSubstr("without a hardware hash"));
+
   // Rejected (or expired) reads as 410, which ap.exe 1.x shows as "Timed out".
   std::string out;
   ASSERT_EQ(server_->RunCommand({"request", "reject", guid}, &out), 0) << out;
   EXPECT_EQ(Http("GET", result).status, 410);
+  EXPECT_EQ(Http("GET", server_->url() + "/api-autopilot/" + guid2 + "/result").status, 410);
 
   // Not a GUID, DELETE, and the allow-list answers.
   EXPECT_EQ(Http("POST", server_->url() + "/api-autopilot/not-a-guid/save-information", body.dump(),

@@ -259,6 +259,14 @@ void ApiHandler::Handle(HttpRequest req, Reply reply) {
       return GetStatusV1(req, std::string(seg[3]), reply);
     }
   }
+  // ap.exe 1.x in approval mode shows a QR code for this page.
+  if (seg.size() == 2 && seg[0] == "Home" && seg[1] == "NoSelfService") {
+    if (!get) return reply(MethodNotAllowed(req, "GET, HEAD"), "/Home/NoSelfService");
+    return reply(Page(req, "Call your helpdesk",
+                      "<h1>Call your helpdesk</h1><p>This device needs to be approved by your "
+                      "helpdesk. Call them and quote the ID shown on the device's screen.</p>"),
+                 "/Home/NoSelfService");
+  }
   if (seg.size() == 3 && seg[0] == "api-autopilot") {
     if (seg[2] == "save-information") {
       if (method != http::verb::post) return reply(MethodNotAllowed(req, "POST"), kRouteCompatSave);
@@ -515,6 +523,23 @@ void ApiHandler::CompatResult(const HttpRequest& req, const std::string& id, con
   }
 }
 
+StringResponse ApiHandler::Page(const HttpRequest& req, std::string_view title,
+                                std::string_view body_html) {
+  std::string html =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>" +
+      HtmlEscape(title) +
+      " - Autopilot Manager</title>"
+      "<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;"
+      "padding:0 1rem;line-height:1.5;color:#1b1b1b}code,pre{background:#f0f3f7;padding:.2rem "
+      ".4rem;border-radius:4px}pre{padding:1rem;overflow-x:auto}</style></head><body>" +
+      std::string(body_html) + "</body></html>\n";
+  StringResponse res = Respond(req, http::status::ok, std::move(html), "text/html; charset=utf-8");
+  res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  return res;
+}
+
 void ApiHandler::Home(const HttpRequest& req, const Reply& reply) {
   std::string base = HtmlEscape(BaseUrl(req));
   std::string mode = config_.ApprovalMode
@@ -522,21 +547,13 @@ void ApiHandler::Home(const HttpRequest& req, const Reply& reply) {
                            "the id it shows."
                          : "Self-service: after starting the client, scan its QR code with your "
                            "phone and sign in to approve the device.";
-  std::string html =
-      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>Autopilot Manager</title>"
-      "<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;"
-      "padding:0 1rem;line-height:1.5;color:#1b1b1b}code,pre{background:#f0f3f7;padding:.2rem "
-      ".4rem;border-radius:4px}pre{padding:1rem;overflow-x:auto}</style></head><body>"
-      "<h1>Autopilot Manager</h1>"
-      "<p>Register this device for Windows Autopilot. On the Windows setup (OOBE) screen press "
-      "<b>Shift+F10</b> to open a command prompt, then type:</p>"
-      "<pre id=\"oneliner\">cd %temp%\ncurl -o ap.exe " +
-      base + "/ap.exe &amp; ap " + base + "</pre><p>" + HtmlEscape(mode) + "</p></body></html>\n";
-  StringResponse res = Respond(req, http::status::ok, std::move(html), "text/html; charset=utf-8");
-  res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
-  reply(std::move(res), "/");
+  reply(Page(req, "Register a device",
+             "<h1>Autopilot Manager</h1>"
+             "<p>Register this device for Windows Autopilot. On the Windows setup (OOBE) screen "
+             "press <b>Shift+F10</b> to open a command prompt, then type:</p>"
+             "<pre id=\"oneliner\">cd %temp%\ncurl -o ap.exe " +
+                 base + "/ap.exe &amp; ap " + base + "</pre><p>" + HtmlEscape(mode) + "</p>"),
+        "/");
 }
 
 void ApiHandler::Download(const HttpRequest& req, const std::string& path, bool windows,

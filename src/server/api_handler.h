@@ -30,6 +30,8 @@ class ApiHandler : public HttpHandler {
   void CompatSave(const HttpRequest& req, const std::string& id, const Reply& reply);
   void CompatResult(const HttpRequest& req, const std::string& id, const Reply& reply);
   void Home(const HttpRequest& req, const Reply& reply);
+  // A small self-contained HTML page (no external resources; strict CSP).
+  StringResponse Page(const HttpRequest& req, std::string_view title, std::string_view body_html);
   void Download(const HttpRequest& req, const std::string& path, bool windows, const Reply& reply);
   void Metrics(const HttpRequest& req, const Reply& reply);
 

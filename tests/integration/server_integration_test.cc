@@ -341,6 +341,11 @@ TEST_F(ServerTest, CompatibilityApiForOldClients) {
   EXPECT_EQ(Http("GET", result).status, 410);
   EXPECT_EQ(Http("GET", server_->url() + "/api-autopilot/" + guid2 + "/result").status, 410);
 
+  // The QR code of ap.exe 1.x in approval mode leads to this page.
+  HttpResult nss = Http("GET", server_->url() + "/Home/NoSelfService");
+  EXPECT_EQ(nss.status, 200);
+  EXPECT_THAT(nss.body, HasSubstr("Call your helpdesk"));
+
   // Not a GUID, DELETE, and the allow-list answers.
   EXPECT_EQ(Http("POST", server_->url() + "/api-autopilot/not-a-guid/save-information", body.dump(),
                  kJson)

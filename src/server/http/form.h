@@ -1,0 +1,17 @@
+// application/x-www-form-urlencoded bodies (OAuth token requests, HTML forms).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace apm {
+
+// Decodes %XX and '+'; nullopt for a malformed escape.
+std::optional<std::string> UrlDecode(std::string_view text);
+
+// name -> value; nullopt when any part is malformed. A repeated name keeps its first value.
+std::optional<std::map<std::string, std::string>> ParseForm(std::string_view body);
+
+}  // namespace apm

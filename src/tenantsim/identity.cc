@@ -1,0 +1,96 @@
+#include "tenantsim/identity.h"
+
+#include <openssl/rand.h>
+
+#include "core/base64.h"
+#include "core/validation.h"
+
+namespace apm::sim {
+namespace {
+
+constexpr const char* kGraphScope = "https://graph.microsoft.com/.default";
+
+std::string RandomToken() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();
+  return Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+}
+
+const std::string* Field(const std::map<std::string, std::string>& form, const char* name) {
+  auto it = form.find(name);
+  return it == form.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+Identity::Identity(const Clock& clock, std::string tenant_id, std::string tenant_domain)
+    : clock_(clock), tenant_id_(std::move(tenant_id)), tenant_domain_(std::move(tenant_domain)) {}
+
+void Identity::AddApp(SimApp app) {
+  std::lock_guard lock(mu_);
+  std::string id = app.client_id;
+  apps_[id] = std::move(app);
+}
+
+bool Identity::IsTenant(const std::string& tenant) const {
+  return EqualsIgnoreCase(tenant, tenant_id_) || EqualsIgnoreCase(tenant, tenant_domain_);
+}
+
+std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
+    const std::map<std::string, std::string>& form) {
+  const std::string* grant = Field(form, "grant_type");
+  if (!grant || grant->empty()) {
+    return TokenError{400, "invalid_request", 900144,
+                      "AADSTS900144: The request body must contain the following parameter: "
+                      "'grant_type'."};
+  }
+  if (*grant != "client_credentials") {
+    return TokenError{400, "unsupported_grant_type", 70003,
+                      "AADSTS70003: The app requested an unsupported grant type '" + *grant + "'."};
+  }
+  const std::string* client_id = Field(form, "client_id");
+  if (!client_id || client_id->empty()) {
+    return TokenError{400, "invalid_request", 900144,
+                      "AADSTS900144: The request body must contain the following parameter: "
+                      "'client_id'."};
+  }
+  const std::string* scope = Field(form, "scope");
+  if (!scope || *scope != kGraphScope) {
+    return TokenError{400, "invalid_scope", 70011,
+                      "AADSTS70011: The provided request must include a 'scope' input parameter. "
+                      "The provided value for the input parameter 'scope' is not valid."};
+  }
+  std::lock_guard lock(mu_);
+  auto app = apps_.find(*client_id);
+  if (app == apps_.end()) {
+    return TokenError{400, "unauthorized_client", 700016,
+                      "AADSTS700016: Application with identifier '" + *client_id +
+                          "' was not found in the directory '" + tenant_id_ + "'."};
+  }
+  const std::string* secret = Field(form, "client_secret");
+  if (!secret || *secret != app->second.client_secret) {
+    return TokenError{401, "invalid_client", 7000215,
+                      "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
+                      "sent in the request is the client secret value, not the client secret "
+                      "ID, for a secret added to app '" +
+                          *client_id + "'."};
+  }
+  IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
+  tokens_[t.access_token] = Grant{*client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000};
+  return t;
+}
+
+std::optional<SimApp> Identity::Authenticate(const std::string& access_token) {
+  std::lock_guard lock(mu_);
+  auto it = tokens_.find(access_token);
+  if (it == tokens_.end()) return std::nullopt;
+  if (clock_.NowMs() >= it->second.expires_at_ms) {
+    tokens_.erase(it);
+    return std::nullopt;
+  }
+  auto app = apps_.find(it->second.client_id);
+  if (app == apps_.end()) return std::nullopt;
+  return app->second;
+}
+
+}  // namespace apm::sim

@@ -1,0 +1,94 @@
+#include "tenantsim/sim_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace apm::sim {
+namespace {
+
+using json = nlohmann::json;
+
+class SimHandlerTest : public ::testing::Test {
+ protected:
+  SimHandlerTest() : identity_(clock_, "tid-1", "contoso.example"), handler_(identity_, clock_) {
+    identity_.AddApp({"app-1", "s3cret", {"DeviceManagementServiceConfig.ReadWrite.All"}});
+  }
+
+  std::pair<int, json> Post(const std::string& path, const std::string& form) {
+    HttpRequest req;
+    req.message.method(http::verb::post);
+    req.message.target(path);
+    req.message.version(11);
+    req.message.body() = form;
+    req.path = path;
+    std::pair<int, json> out;
+    handler_.Handle(std::move(req), [&](AnyResponse res, std::string_view) {
+      auto& r = std::get<StringResponse>(res);
+      out = {r.result_int(), json::parse(r.body(), nullptr, false)};
+    });
+    return out;
+  }
+
+  static std::string Form(const std::string& secret,
+                          const std::string& scope = "https%3A%2F%2Fgraph.microsoft.com%2F.default",
+                          const std::string& grant = "client_credentials") {
+    return "client_id=app-1&scope=" + scope + "&client_secret=" + secret + "&grant_type=" + grant;
+  }
+
+  ManualClock clock_;
+  Identity identity_;
+  SimHandler handler_;
+};
+
+TEST_F(SimHandlerTest, IssuesTokensForClientCredentials) {
+  auto [status, body] = Post("/tid-1/oauth2/v2.0/token", Form("s3cret"));
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body["token_type"], "Bearer");
+  EXPECT_EQ(body["expires_in"], 3599);
+  std::string token = body["access_token"];
+  std::optional<SimApp> app = identity_.Authenticate(token);
+  ASSERT_TRUE(app.has_value());
+  EXPECT_EQ(app->client_id, "app-1");
+  // The domain names the tenant too.
+  EXPECT_EQ(Post("/contoso.example/oauth2/v2.0/token", Form("s3cret")).first, 200);
+  // Tokens expire.
+  clock_.Advance(std::chrono::seconds(3600));
+  EXPECT_FALSE(identity_.Authenticate(token).has_value());
+  EXPECT_FALSE(identity_.Authenticate("made-up").has_value());
+}
+
+TEST_F(SimHandlerTest, AnswersEntraErrors) {
+  auto [s1, wrong_secret] = Post("/tid-1/oauth2/v2.0/token", Form("nope"));
+  EXPECT_EQ(s1, 401);
+  EXPECT_EQ(wrong_secret["error"], "invalid_client");
+  EXPECT_EQ(wrong_secret["error_codes"][0], 7000215);
+  EXPECT_TRUE(wrong_secret["trace_id"].is_string());
+
+  auto [s2, bad_scope] = Post("/tid-1/oauth2/v2.0/token", Form("s3cret", "User.Read"));
+  EXPECT_EQ(s2, 400);
+  EXPECT_EQ(bad_scope["error"], "invalid_scope");
+  EXPECT_EQ(bad_scope["error_codes"][0], 70011);
+
+  auto [s3, bad_grant] =
+      Post("/tid-1/oauth2/v2.0/token",
+           Form("s3cret", "https%3A%2F%2Fgraph.microsoft.com%2F.default", "password"));
+  EXPECT_EQ(s3, 400);
+  EXPECT_EQ(bad_grant["error"], "unsupported_grant_type");
+
+  auto [s4, no_tenant] = Post("/other/oauth2/v2.0/token", Form("s3cret"));
+  EXPECT_EQ(s4, 400);
+  EXPECT_EQ(no_tenant["error_codes"][0], 90002);
+
+  auto [s5, unknown_app] =
+      Post("/tid-1/oauth2/v2.0/token",
+           "client_id=app-9&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&client_secret=x"
+           "&grant_type=client_credentials");
+  EXPECT_EQ(s5, 400);
+  EXPECT_EQ(unknown_app["error_codes"][0], 700016);
+
+  EXPECT_EQ(Post("/tid-1/oauth2/v2.0/token", "a=%zz").first, 400);
+}
+
+}  // namespace
+}  // namespace apm::sim

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/sha256.h"
+#include "core/text.h"
 
 namespace apm {
 namespace {
@@ -16,13 +17,6 @@ uint16_t ReadU16(std::string_view b, size_t at) {
   return uint16_t(uint8_t(b[at]) | (uint8_t(b[at + 1]) << 8));
 }
 
-std::string Trimmed(std::string s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return {};
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
-
 // A NUL-terminated string value; stops at the first NUL (record 4 and others carry padding).
 std::string CString(std::string_view value) {
   size_t nul = value.find('\0');
@@ -31,7 +25,7 @@ std::string CString(std::string_view value) {
 
 // The SMBIOS placeholder means "no value": report it as empty.
 std::string SmbiosString(std::string_view value) {
-  std::string s = Trimmed(CString(value));
+  std::string s = Trim(CString(value));
   return s == kSmbiosMissing ? std::string() : s;
 }
 
@@ -121,7 +115,7 @@ Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
     ++info.record_count;
     // Where a string record repeats, the first non-empty value wins.
     auto set_once = [](std::string& field, std::string v) {
-      if (field.empty()) field = Trimmed(std::move(v));
+      if (field.empty()) field = Trim(v);
     };
     switch (type) {
       case kRecBuildInfo:
@@ -129,7 +123,7 @@ Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
         break;
       case kRecDisk: {
         std::string s = DiskSerial(value);
-        if (!s.empty()) info.disk_serials.push_back(Trimmed(s));
+        if (!s.empty()) info.disk_serials.push_back(Trim(s));
         break;
       }
       case kRecNetworkAdapter: {
@@ -149,7 +143,7 @@ Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
         break;
       case kRecKernelDiskSerial: {
         // The kernel's view of a disk serial; kept when record 7 did not already list it.
-        std::string serial = Trimmed(CString(value));
+        std::string serial = Trim(CString(value));
         if (!serial.empty() && std::find(info.disk_serials.begin(), info.disk_serials.end(),
                                          serial) == info.disk_serials.end()) {
           info.disk_serials.push_back(serial);

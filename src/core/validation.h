@@ -7,6 +7,7 @@
 
 #include "core/hardware_hash.h"
 #include "core/status.h"
+#include "core/text.h"
 
 namespace apm {
 
@@ -61,9 +62,5 @@ const char* VerdictName(VerificationOutcome::Verdict verdict);
 VerificationOutcome VerifyDevice(const DeviceSubmission& submission,
                                  const Result<HardwareHashInfo>& decoded, HashVerificationMode mode,
                                  const AllowList& allow);
-
-bool IsValidUtf8(std::string_view s);
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-std::string Trim(std::string_view s);
 
 }  // namespace apm

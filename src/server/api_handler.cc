@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "server/json_text.h"
 #include "server/json_writer.h"
 #include "server/logging.h"
@@ -181,25 +182,23 @@ void Guarded(const Reply& reply, std::string_view route, F&& work) {
     work();
   } catch (const std::exception& e) {
     LogError("handler failed", {{"error", e.what()}, {"route", route}});
-    StringResponse res{http::status::internal_server_error, 11};
-    res.set(http::field::content_type, "application/json");
-    res.body() = R"({"error":{"code":"internal","message":"internal error"}})";
-    res.prepare_payload();
-    reply(std::move(res), route);
+    reply(
+        Respond(11, http::status::internal_server_error,
+                R"({"error":{"code":"internal","message":"internal error"}})", "application/json"),
+        route);
   }
 }
 
 }  // namespace
 
 ApiHandler::ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
-                       ChangeWatcher& watcher, apm::Metrics& metrics, const Clock& clock,
+                       ChangeWatcher& watcher, apm::Metrics& metrics,
                        boost::asio::thread_pool& blocking)
     : config_(config),
       store_(store),
       intake_(intake),
       watcher_(watcher),
       metrics_(metrics),
-      clock_(clock),
       blocking_(blocking) {}
 
 void ApiHandler::OnShutdown() {
@@ -446,9 +445,8 @@ void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const
   if (!action.empty() && action != "IMPORT" && action != "BYPASS") {
     return fail(http::status::bad_request, "Invalid Action");
   }
-  std::string guid = id;
-  for (char& c : guid) c = char(std::tolower(static_cast<unsigned char>(c)));
-  IntakeResult r = intake_.Submit(std::move(s), req.client_address, "compat", guid);
+  IntakeResult r =
+      intake_.Submit(std::move(s), req.client_address, "compat", CanonicalRequestId(id));
   using K = IntakeResult::Kind;
   switch (r.kind) {
     case K::kCreated:
@@ -488,10 +486,8 @@ void ApiHandler::CompatResult(const HttpRequest& req, const std::string& id, con
     reply(Respond(req, s, text.empty() ? std::string() : JsonText(json(text)), "application/json"),
           kRouteCompatResult);
   };
-  std::string guid = id;
-  for (char& c : guid) c = char(std::tolower(static_cast<unsigned char>(c)));
   if (!LooksLikeRequestId(id)) return send(http::status::not_found, "");
-  Result<StoredRequest> r = store_.Get(IsGuid(id) ? guid : id);
+  Result<StoredRequest> r = store_.Get(CanonicalRequestId(id));
   if (!r.ok()) {
     if (r.status().code() == StatusCode::kNotFound) return send(http::status::not_found, "");
     return send(http::status::service_unavailable, "");

@@ -5,7 +5,6 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "server/change_watcher.h"
-#include "server/clock.h"
 #include "server/config.h"
 #include "server/http/http_types.h"
 #include "server/intake_service.h"
@@ -18,8 +17,7 @@ class ApiHandler : public HttpHandler {
  public:
   // Submissions run on `blocking` (they wait for a durable commit), never on an I/O thread.
   ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
-             ChangeWatcher& watcher, Metrics& metrics, const Clock& clock,
-             boost::asio::thread_pool& blocking);
+             ChangeWatcher& watcher, Metrics& metrics, boost::asio::thread_pool& blocking);
 
   void Handle(HttpRequest request, Reply reply) override;
   void OnShutdown() override;
@@ -43,7 +41,6 @@ class ApiHandler : public HttpHandler {
   IntakeService& intake_;
   ChangeWatcher& watcher_;
   apm::Metrics& metrics_;
-  const Clock& clock_;
   boost::asio::thread_pool& blocking_;
 };
 

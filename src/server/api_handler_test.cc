@@ -31,8 +31,7 @@ class ApiHandlerTest : public ::testing::Test {
     limiter_ = std::make_unique<RateLimiter>(clock_, 1000, 1000);
     intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
     watcher_ = std::make_unique<ChangeWatcher>(*store_, io_, std::chrono::milliseconds(50));
-    handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, clock_,
-                                            pool_);
+    handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, pool_);
   }
   void TearDown() override {
     pool_.join();

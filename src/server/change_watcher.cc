@@ -146,9 +146,4 @@ void ChangeWatcher::Shutdown() {
   asio::post(background_, [this] { timer_.cancel(); });
 }
 
-size_t ChangeWatcher::waiting() {
-  std::lock_guard lock(mu_);
-  return waiters_.size();
-}
-
 }  // namespace apm

@@ -38,8 +38,6 @@ class ChangeWatcher {
   // Answers every waiter now and stops polling.
   void Shutdown();
 
-  size_t waiting();
-
  private:
   struct Waiter;
   void Poll();

@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include "core/text.h"
+
 #include <toml++/toml.h>
 #include <cctype>
 #include <cstdlib>

@@ -44,6 +44,14 @@ bool IsGuid(std::string_view id) {
   return true;
 }
 
+std::string CanonicalRequestId(std::string_view id) {
+  std::string out(id);
+  if (IsGuid(out)) {
+    for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
 bool LooksLikeRequestId(std::string_view id) {
   if (IsGuid(id)) return true;
   if (id.size() != 24) return false;

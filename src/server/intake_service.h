@@ -38,6 +38,8 @@ std::string NewRequestId();
 // Our ids and the GUIDs old clients choose; anything else cannot name a request.
 bool LooksLikeRequestId(std::string_view id);
 bool IsGuid(std::string_view id);
+// The form an id is stored under: GUIDs in lower case, our ids as they are.
+std::string CanonicalRequestId(std::string_view id);
 
 class IntakeService {
  public:

@@ -28,6 +28,9 @@ TEST(RequestIds, Guids) {
   EXPECT_TRUE(LooksLikeRequestId("3f2504e0-4f89-11d3-9a0c-0305e82c3301"));
   EXPECT_FALSE(LooksLikeRequestId("../../etc/passwd"));
   EXPECT_FALSE(LooksLikeRequestId("short"));
+  EXPECT_EQ(CanonicalRequestId("3F2504E0-4F89-11D3-9A0C-0305E82C3301"),
+            "3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+  EXPECT_EQ(CanonicalRequestId("AbCdEfGhIjKlMnOpQrStUvWx"), "AbCdEfGhIjKlMnOpQrStUvWx");
 }
 
 }  // namespace

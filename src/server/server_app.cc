@@ -34,8 +34,8 @@ Status ServerApp::Start() {
                                            double(config_.SubmitBurst));
   intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
   watcher_ = std::make_unique<ChangeWatcher>(*store_, background_, std::chrono::milliseconds(200));
-  handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, clock_,
-                                          blocking_);
+  handler_ =
+      std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, blocking_);
 
   HttpServerOptions o;
   o.listen = config_.Listen;

@@ -32,8 +32,6 @@ class ServerApp {
   // Graceful shutdown; closes the store last.
   void Shutdown();
 
-  uint16_t port() const { return http_ ? http_->port() : 0; }
-
   // One expiry-and-purge pass (normally run by the timer).
   void RunMaintenance();
 

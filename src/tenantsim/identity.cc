@@ -3,7 +3,7 @@
 #include <openssl/rand.h>
 
 #include "core/base64.h"
-#include "core/validation.h"
+#include "core/text.h"
 
 namespace apm::sim {
 namespace {

@@ -145,10 +145,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     req.path = std::string(target.substr(0, q));
     if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
     path_ = req.path;
-    boost::system::error_code pec;
     TrustedProxies::Client client = server_.options().trusted_proxies.Resolve(
         peer_.address(), kTls, req.message["X-Forwarded-For"], req.message["X-Forwarded-Proto"]);
-    (void)pec;
     req.client_address = client.address;
     req.secure = client.secure;
     client_ = client.address;

@@ -1,6 +1,6 @@
 #include "server/http/trusted_proxies.h"
 
-#include "core/validation.h"
+#include "core/text.h"
 
 namespace apm {
 namespace {

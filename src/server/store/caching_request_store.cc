@@ -64,10 +64,6 @@ Result<StoredRequest> CachingRequestStore::GetWithHash(const std::string& id) {
   return inner_.GetWithHash(id);
 }
 
-Result<bool> CachingRequestStore::IdExists(const std::string& id) {
-  return inner_.IdExists(id);
-}
-
 Result<StoredRequest> CachingRequestStore::Transition(const std::string& id,
                                                       std::span<const RequestState> from,
                                                       RequestState to, const std::string& step,

@@ -83,9 +83,6 @@ class RequestStore {
   // The same with the hash and its decoded facts.
   virtual Result<StoredRequest> GetWithHash(const std::string& id) = 0;
 
-  // Whether an id or alias is in use.
-  virtual Result<bool> IdExists(const std::string& id) = 0;
-
   // Moves a request to `to` if it is in one of `from`; kFailedPrecondition otherwise.
   virtual Result<StoredRequest> Transition(const std::string& id,
                                            std::span<const RequestState> from, RequestState to,

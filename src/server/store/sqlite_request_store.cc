@@ -403,18 +403,6 @@ Result<StoredRequest> SqliteRequestStore::GetWithHash(const std::string& id) {
   return GetOn(c, id, /*full=*/true);
 }
 
-Result<bool> SqliteRequestStore::IdExists(const std::string& id) {
-  READER_OR_RETURN();
-  PREPARE(c, s,
-          "SELECT 1 FROM requests WHERE id = ?1 UNION ALL "
-          "SELECT 1 FROM request_aliases WHERE alias = ?1");
-  s.Bind(1, id);
-  int rc = s.Step();
-  if (rc == SQLITE_ROW) return true;
-  if (rc != SQLITE_DONE) return c.Error("id exists");
-  return false;
-}
-
 Result<StoredRequest> SqliteRequestStore::Transition(const std::string& id,
                                                      std::span<const RequestState> from,
                                                      RequestState to, const std::string& step,

@@ -26,7 +26,6 @@ class SqliteRequestStore : public RequestStore {
                                const std::string& alias_id) override;
   Result<StoredRequest> Get(const std::string& id) override;
   Result<StoredRequest> GetWithHash(const std::string& id) override;
-  Result<bool> IdExists(const std::string& id) override;
   Result<StoredRequest> Transition(const std::string& id, std::span<const RequestState> from,
                                    RequestState to, const std::string& step,
                                    const std::optional<RequestError>& error,

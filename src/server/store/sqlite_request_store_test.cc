@@ -101,8 +101,8 @@ TEST_F(SqliteRequestStoreTest, AliasesResolveAndReserveIds) {
   EXPECT_EQ(store_->Create(Make("id-9", "SER9"), 10, "guid-a")->kind,
             CreateOutcome::Kind::kIdTaken);
   EXPECT_EQ(store_->Create(Make("id-1", "SER8"), 10, "")->kind, CreateOutcome::Kind::kIdTaken);
-  EXPECT_TRUE(*store_->IdExists("guid-b"));
-  EXPECT_FALSE(*store_->IdExists("guid-z"));
+  EXPECT_TRUE(store_->Get("guid-b").ok());
+  EXPECT_EQ(store_->Get("guid-z").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(SqliteRequestStoreTest, CapsOpenRequestsPerAddress) {

@@ -32,9 +32,6 @@ class TimedRequestStore : public RequestStore {
   Result<StoredRequest> GetWithHash(const std::string& id) override {
     return Time("get_with_hash", [&] { return inner_.GetWithHash(id); });
   }
-  Result<bool> IdExists(const std::string& id) override {
-    return Time("id_exists", [&] { return inner_.IdExists(id); });
-  }
   Result<StoredRequest> Transition(const std::string& id, std::span<const RequestState> from,
                                    RequestState to, const std::string& step,
                                    const std::optional<RequestError>& error,

@@ -1,0 +1,14 @@
+// Small text helpers shared by the core (validation, hash decoding) and the server.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace apm {
+
+// Without leading and trailing white space.
+std::string Trim(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace apm

@@ -63,6 +63,25 @@ const Key kKeys[] = {
     APM_KEY(SubmitBurst),
     APM_KEY(MaxOpenRequestsPerAddress),
     APM_KEY(MaxWaitSeconds),
+    APM_KEY(TenantId),
+    APM_KEY(ClientId),
+    APM_KEY(ClientSecret),
+    APM_KEY(ClientCertificateFile),
+    APM_KEY(ClientPrivateKeyFile),
+    APM_KEY(LoginEndpoint),
+    APM_KEY(GraphEndpoint),
+    APM_KEY(GraphCaFile),
+    APM_KEY(GraphWritesPer20Seconds),
+    APM_KEY(GraphRequestsPer20Seconds),
+    APM_KEY(ImportWorkers),
+    APM_KEY(MaxActiveImports),
+    APM_KEY(ImportPollMinSeconds),
+    APM_KEY(ImportPollMaxSeconds),
+    APM_KEY(WaitForProfileAssignment),
+    APM_KEY(ImportStepTimeoutMinutes),
+    APM_KEY(SyncStepTimeoutMinutes),
+    APM_KEY(GroupStepTimeoutMinutes),
+    APM_KEY(ProfileStepTimeoutMinutes),
 };
 #undef APM_KEY
 
@@ -266,6 +285,37 @@ Status ValidateConfig(const Config& c) {
   }
   if (c.UseAutopilotProfileGroup && c.AutopilotProfileGroup.empty()) {
     return bad("AutopilotProfileGroup", "is required when UseAutopilotProfileGroup is true");
+  }
+  if (c.graph_configured()) {
+    if (c.ClientId.empty()) return bad("ClientId", "is required when TenantId is set");
+    if (c.ClientSecret.empty() == c.ClientCertificateFile.empty()) {
+      return bad(c.ClientSecret.empty() ? "ClientSecret" : "ClientCertificateFile",
+                 "exactly one of ClientSecret and ClientCertificateFile is required when "
+                 "TenantId is set");
+    }
+    for (const auto& [name, url] :
+         {std::pair{"LoginEndpoint", &c.LoginEndpoint}, {"GraphEndpoint", &c.GraphEndpoint}}) {
+      if (url->rfind("https://", 0) != 0 && url->rfind("http://", 0) != 0)
+        return bad(name, "must start with https://");
+    }
+  } else if (!c.ClientId.empty() || !c.ClientSecret.empty() || !c.ClientCertificateFile.empty()) {
+    return bad("TenantId",
+               "is required when ClientId, ClientSecret or ClientCertificateFile is set");
+  }
+  if (c.GraphWritesPer20Seconds < 1 || c.GraphRequestsPer20Seconds < c.GraphWritesPer20Seconds) {
+    return bad("GraphWritesPer20Seconds",
+               "must be at least 1 and not above GraphRequestsPer20Seconds");
+  }
+  if (c.ImportWorkers < 1 || c.ImportWorkers > 64) return bad("ImportWorkers", "must be 1 to 64");
+  if (c.MaxActiveImports < 1) return bad("MaxActiveImports", "must be at least 1");
+  if (!(c.ImportPollMinSeconds >= 0.05) || !(c.ImportPollMaxSeconds >= c.ImportPollMinSeconds)) {
+    return bad("ImportPollMinSeconds", "must be at least 0.05 and not above ImportPollMaxSeconds");
+  }
+  for (const auto& [name, v] : {std::pair{"ImportStepTimeoutMinutes", c.ImportStepTimeoutMinutes},
+                                {"SyncStepTimeoutMinutes", c.SyncStepTimeoutMinutes},
+                                {"GroupStepTimeoutMinutes", c.GroupStepTimeoutMinutes},
+                                {"ProfileStepTimeoutMinutes", c.ProfileStepTimeoutMinutes}}) {
+    if (v < 1) return bad(name, "must be at least 1 minute");
   }
   if (c.UseManufacturersFilter && c.Manufacturers.empty()) {
     return bad("Manufacturers", "is required when UseManufacturersFilter is true");

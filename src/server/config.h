@@ -59,7 +59,30 @@ struct Config {
   int64_t MaxOpenRequestsPerAddress = 50;
   int64_t MaxWaitSeconds = 60;  // long-poll cap
 
+  // Microsoft Graph (the import engine). No TenantId: requests wait for approval, nothing is
+  // imported, and start-up says so.
+  std::string TenantId;
+  std::string ClientId;
+  std::string ClientSecret;  // prefer APM_CLIENT_SECRET to a file setting
+  std::string ClientCertificateFile;
+  std::string ClientPrivateKeyFile;  // empty: in ClientCertificateFile
+  std::string LoginEndpoint = "https://login.microsoftonline.com";
+  std::string GraphEndpoint = "https://graph.microsoft.com";
+  std::string GraphCaFile;                // empty: the system's trust store
+  int64_t GraphWritesPer20Seconds = 100;  // Intune's documented per-app limits
+  int64_t GraphRequestsPer20Seconds = 1000;
+  int64_t ImportWorkers = 4;
+  int64_t MaxActiveImports = 200;
+  double ImportPollMinSeconds = 5;
+  double ImportPollMaxSeconds = 60;
+  bool WaitForProfileAssignment = true;
+  int64_t ImportStepTimeoutMinutes = 30;
+  int64_t SyncStepTimeoutMinutes = 60;
+  int64_t GroupStepTimeoutMinutes = 30;
+  int64_t ProfileStepTimeoutMinutes = 90;
+
   HashVerificationMode hash_verification_mode() const;
+  bool graph_configured() const { return !TenantId.empty(); }
   AllowList allow_list() const;
 };
 

@@ -12,6 +12,7 @@
 #include "core/base64.h"
 #include "core/hardware_hash.h"
 #include "core/validation.h"
+#include "server/approval_service.h"
 #include "server/config.h"
 #include "server/hash_facts.h"
 #include "server/json_text.h"
@@ -113,6 +114,16 @@ int main(int argc, char** argv) {
   show->add_option("id", request_id)->required();
   reject->add_option("id", request_id)->required();
   reject->add_option("--reason", reason, "text shown to the device's user");
+  auto* approve = request->add_subcommand(
+      "approve", "approve a pending request; the running server imports the device");
+  apm::Approval approval;
+  bool group_tag_given = false;
+  approve->add_option("id", request_id)->required();
+  approve->add_option("--group-tag", approval.group_tag, "group tag (default: GroupTag setting)")
+      ->each([&](const std::string&) { group_tag_given = true; });
+  approve->add_option("--user", approval.assigned_user, "UPN of the device's assigned user");
+  approve->add_option("--name", approval.device_name, "device name to set");
+  approve->add_option("--comment", approval.comment, "comment kept with the import");
   request->require_subcommand(1);
 
   CLI11_PARSE(app, argc, argv);
@@ -171,15 +182,25 @@ int main(int argc, char** argv) {
       std::cout << apm::JsonText(j, 2) << "\n";
       return 0;
     }
+    apm::SystemClock clock;
+    apm::ApprovalService approvals(config, **store, clock);
+    const char* user = std::getenv("USER");
+    std::string who = std::string("cli:") + (user ? user : "unknown");
     if (*reject) {
-      apm::RequestState from[] = {apm::RequestState::kPendingApproval};
-      apm::SystemClock clock;
-      auto r =
-          (*store)->Transition(request_id, from, apm::RequestState::kRejected,
-                               std::string(apm::RequestStateStep(apm::RequestState::kRejected)),
-                               apm::RequestError{0, "Rejected", reason}, clock.NowMs());
+      auto r = approvals.Reject(request_id, reason, who);
       if (!r.ok()) {
         std::cerr << "apm-server: cannot reject: " << r.status().message() << "\n";
+        return 1;
+      }
+      std::cout << apm::JsonText(RequestSummary(*r), 2) << "\n";
+      return 0;
+    }
+    if (*approve) {
+      if (!group_tag_given) approval.group_tag = config.GroupTag;
+      approval.approver = who;
+      auto r = approvals.Approve(request_id, approval);
+      if (!r.ok()) {
+        std::cerr << "apm-server: cannot approve: " << r.status().message() << "\n";
         return 1;
       }
       std::cout << apm::JsonText(RequestSummary(*r), 2) << "\n";

@@ -51,6 +51,8 @@ Status ServerApp::Start() {
   http_ = std::make_unique<HttpServer>(o, *handler_, &metrics_);
   if (Status s = http_->Start(); !s.ok()) return s;
 
+  if (Status s = StartImportEngine(); !s.ok()) return s;
+
   maintenance_timer_ = std::make_unique<boost::asio::steady_timer>(background_);
   ScheduleMaintenance(std::chrono::seconds(1));
   background_thread_ = std::thread([this] {
@@ -67,6 +69,55 @@ Status ServerApp::Start() {
                         {"hash_verification", config_.HashVerification}});
   LogInfo("approval pages are off: no identity provider is configured (client API only)");
   FlushLogs();
+  return Status::Ok();
+}
+
+Status ServerApp::StartImportEngine() {
+  if (!config_.graph_configured()) {
+    LogWarn("imports are off: no TenantId is configured; approved requests wait");
+    return Status::Ok();
+  }
+  graph_http_ = std::make_unique<CurlHttpClient>(CurlHttpClient::Options{
+      .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
+  AppCredentials credentials;
+  credentials.login_endpoint = config_.LoginEndpoint;
+  credentials.tenant = config_.TenantId;
+  credentials.client_id = config_.ClientId;
+  credentials.client_secret = config_.ClientSecret;
+  credentials.certificate_file = config_.ClientCertificateFile;
+  credentials.private_key_file = config_.ClientPrivateKeyFile;
+  auto tokens = ClientCredentialsTokenSource::Create(credentials, *graph_http_, clock_);
+  if (!tokens.ok())
+    return Status::InvalidArgument("ClientCertificateFile: " + tokens.status().message());
+  tokens_ = std::move(tokens).value();
+  GraphClient::Options graph_options;
+  graph_options.endpoint = config_.GraphEndpoint;
+  graph_options.intune_limits.writes_per_window = int(config_.GraphWritesPer20Seconds);
+  graph_options.intune_limits.requests_per_window = int(config_.GraphRequestsPer20Seconds);
+  graph_ = std::make_unique<GraphClient>(graph_options, *graph_http_, *tokens_, clock_);
+
+  ImportSettings settings;
+  if (config_.UseAutopilotProfileGroup) settings.profile_group_id = config_.AutopilotProfileGroup;
+  settings.wait_for_profile = config_.WaitForProfileAssignment;
+  settings.max_active_jobs = int(config_.MaxActiveImports);
+  auto ms = [](double seconds) { return std::chrono::milliseconds(int64_t(seconds * 1000)); };
+  settings.poll_min = ms(config_.ImportPollMinSeconds);
+  settings.poll_max = ms(config_.ImportPollMaxSeconds);
+  settings.import_deadline = std::chrono::minutes(config_.ImportStepTimeoutMinutes);
+  settings.sync_deadline = std::chrono::minutes(config_.SyncStepTimeoutMinutes);
+  settings.group_deadline = std::chrono::minutes(config_.GroupStepTimeoutMinutes);
+  settings.profile_deadline = std::chrono::minutes(config_.ProfileStepTimeoutMinutes);
+  import_pool_ = std::make_unique<boost::asio::thread_pool>(size_t(config_.ImportWorkers));
+  engine_ = std::make_unique<ImportEngine>(
+      *store_, *graph_, clock_, settings,
+      [this](std::function<void()> work) { boost::asio::post(*import_pool_, std::move(work)); });
+  engine_->SetChangeListener([this] { watcher_->Poke(); });
+  engine_->Start();
+  LogInfo("import engine started",
+          {{"tenant", config_.TenantId},
+           {"graph", config_.GraphEndpoint},
+           {"auth", config_.ClientSecret.empty() ? "certificate" : "secret"},
+           {"profile_group", settings.profile_group_id}});
   return Status::Ok();
 }
 
@@ -108,6 +159,8 @@ void ServerApp::Shutdown() {
   boost::asio::post(background_, [this] { maintenance_timer_->cancel(); });
   background_.stop();
   if (background_thread_.joinable()) background_thread_.join();
+  if (engine_) engine_->Stop();  // lets running steps finish and save
+  if (import_pool_) import_pool_->join();
   sqlite_->Close();
   LogInfo("stopped");
   FlushLogs();

@@ -12,7 +12,11 @@
 #include "server/change_watcher.h"
 #include "server/clock.h"
 #include "server/config.h"
+#include "server/graph/graph_client.h"
+#include "server/graph/token_source.h"
+#include "server/http/curl_http_client.h"
 #include "server/http/http_server.h"
+#include "server/importer/import_engine.h"
 #include "server/intake_service.h"
 #include "server/metrics.h"
 #include "server/rate_limiter.h"
@@ -37,6 +41,7 @@ class ServerApp {
 
  private:
   void ScheduleMaintenance(std::chrono::seconds delay);
+  Status StartImportEngine();
 
   Config config_;
   SystemClock clock_;
@@ -53,6 +58,12 @@ class ServerApp {
   std::unique_ptr<ChangeWatcher> watcher_;
   std::unique_ptr<ApiHandler> handler_;
   std::unique_ptr<HttpServer> http_;
+  // The import engine (only with a tenant configured).
+  std::unique_ptr<CurlHttpClient> graph_http_;
+  std::unique_ptr<ClientCredentialsTokenSource> tokens_;
+  std::unique_ptr<GraphClient> graph_;
+  std::unique_ptr<boost::asio::thread_pool> import_pool_;
+  std::unique_ptr<ImportEngine> engine_;
   std::thread background_thread_;
   bool started_ = false;
 };

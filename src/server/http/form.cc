@@ -1,5 +1,7 @@
 #include "server/http/form.h"
 
+#include <cctype>
+
 namespace apm {
 namespace {
 
@@ -49,6 +51,26 @@ std::optional<std::map<std::string, std::string>> ParseForm(std::string_view bod
     body.remove_prefix(amp + 1);
   }
   return fields;
+}
+
+}  // namespace apm
+
+namespace apm {
+
+std::string FormEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace apm

@@ -11,6 +11,10 @@ namespace apm {
 // Decodes %XX and '+'; nullopt for a malformed escape.
 std::optional<std::string> UrlDecode(std::string_view text);
 
+// Percent-encodes everything but unreserved characters (RFC 3986), for form bodies and
+// query strings.
+std::string FormEncode(std::string_view text);
+
 // name -> value; nullopt when any part is malformed. A repeated name keeps its first value.
 std::optional<std::map<std::string, std::string>> ParseForm(std::string_view body);
 

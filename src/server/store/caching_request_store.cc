@@ -75,6 +75,31 @@ Result<StoredRequest> CachingRequestStore::Transition(const std::string& id,
   return r;
 }
 
+Result<StoredRequest> CachingRequestStore::Approve(const std::string& id, const Approval& approval,
+                                                   int64_t now_ms) {
+  Result<StoredRequest> r = inner_.Approve(id, approval, now_ms);
+  Evict(id);
+  if (r.ok()) Evict(r->id);
+  return r;
+}
+
+Result<ImportJob> CachingRequestStore::GetJob(const std::string& request_id) {
+  return inner_.GetJob(request_id);
+}
+
+Result<std::vector<ImportJob>> CachingRequestStore::OpenJobs(int limit) {
+  return inner_.OpenJobs(limit);
+}
+
+Result<StoredRequest> CachingRequestStore::SaveJob(const ImportJob& job, RequestState state,
+                                                   const std::string& step,
+                                                   const std::optional<RequestError>& error,
+                                                   int64_t now_ms) {
+  Result<StoredRequest> r = inner_.SaveJob(job, state, step, error, now_ms);
+  Evict(job.request_id);
+  return r;
+}
+
 Result<int64_t> CachingRequestStore::ExpirePending(int64_t now_ms) {
   Result<int64_t> n = inner_.ExpirePending(now_ms);
   if (!n.ok() || *n > 0) Clear();

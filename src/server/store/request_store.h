@@ -61,6 +61,46 @@ struct RequestChange {
   int64_t seq = 0;
 };
 
+// What an approver decided, and who decided it.
+struct Approval {
+  std::string group_tag;
+  std::string assigned_user;  // UPN, or "" for none
+  std::string device_name;    // display name to set, or ""
+  std::string comment;
+  std::string approver;  // UPN of the person (or "cli:<account>" for the admin command)
+};
+
+// Where an import job is. Finer than RequestState: a state may span several phases.
+enum class ImportPhase {
+  kImport,        // send the import (reconciling first if an earlier attempt's answer was lost)
+  kWaitImport,    // poll the import record until complete or error
+  kDeleteImport,  // delete the import record, whatever the outcome
+  kWaitDevice,    // poll the Autopilot device until it carries the Entra device id
+  kFindEntraDevice,
+  kAddToGroup,
+  kSetProperties,  // device name and assigned user
+  kWaitProfile,    // poll until the deployment profile is assigned
+  kDone,
+};
+std::string_view ImportPhaseName(ImportPhase phase);
+std::optional<ImportPhase> ParseImportPhase(std::string_view name);
+
+// The durable state of the import of one approved request.
+struct ImportJob {
+  std::string request_id;
+  ImportPhase phase = ImportPhase::kImport;
+  Approval approval;
+  int64_t approved_at = 0;
+  int64_t import_attempts = 0;  // import calls sent (recorded before sending)
+  std::string import_id;        // the Graph import record
+  std::string registration_id;  // the windowsAutopilotDeviceIdentity
+  std::string aad_device_id;
+  std::string entra_object_id;
+  std::optional<RequestError> outcome;  // an import error, kept while the record is deleted
+  int64_t phase_started_at = 0;         // basis of the phase's deadline
+  int64_t updated_at = 0;
+};
+
 struct RequestFilter {
   std::optional<RequestState> state;
   int limit = 100;
@@ -101,6 +141,24 @@ class RequestStore {
 
   virtual Result<std::map<RequestState, int64_t>> CountByState() = 0;
   virtual Result<std::vector<StoredRequest>> List(const RequestFilter& filter) = 0;
+
+  // Approves a pending request: it becomes approved and gets an import job, in one
+  // transaction. kFailedPrecondition naming the state when it is not pending any more.
+  virtual Result<StoredRequest> Approve(const std::string& id, const Approval& approval,
+                                        int64_t now_ms) = 0;
+
+  // The job of a request; kNotFound when it was never approved.
+  virtual Result<ImportJob> GetJob(const std::string& request_id) = 0;
+
+  // Jobs not done yet, oldest approval first.
+  virtual Result<std::vector<ImportJob>> OpenJobs(int limit) = 0;
+
+  // Saves a job's progress and, in the same transaction, the request's state, step and error
+  // (the request's version changes only when one of those does).
+  virtual Result<StoredRequest> SaveJob(const ImportJob& job, RequestState state,
+                                        const std::string& step,
+                                        const std::optional<RequestError>& error,
+                                        int64_t now_ms) = 0;
 
   // Cheap check that the store answers (readiness).
   virtual Status Ping() = 0;

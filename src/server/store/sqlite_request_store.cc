@@ -48,6 +48,29 @@ CREATE INDEX request_aliases_by_request ON request_aliases(request_id);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 INSERT INTO counters VALUES ('change_seq', 0);
 )sql",
+    R"sql(
+CREATE TABLE import_jobs (
+  request_id TEXT PRIMARY KEY REFERENCES requests(id) ON DELETE CASCADE,
+  phase TEXT NOT NULL,
+  group_tag TEXT NOT NULL,
+  assigned_user TEXT NOT NULL,
+  device_name TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  approver TEXT NOT NULL,
+  approved_at INTEGER NOT NULL,
+  import_attempts INTEGER NOT NULL,
+  import_id TEXT NOT NULL,
+  registration_id TEXT NOT NULL,
+  aad_device_id TEXT NOT NULL,
+  entra_object_id TEXT NOT NULL,
+  outcome_code INTEGER,
+  outcome_name TEXT,
+  outcome_message TEXT,
+  phase_started_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX import_jobs_open ON import_jobs(approved_at) WHERE phase <> 'done';
+)sql",
 };
 
 // The hash (4 KB) and its decoded facts are read only where needed (SELECT_FULL): status
@@ -144,6 +167,84 @@ Result<StoredRequest> GetOn(SqliteConnection& c, const std::string& id, bool ful
   if (rc == SQLITE_ROW) return ReadRow(s);
   if (rc != SQLITE_DONE) return c.Error("get by alias");
   return Status::NotFound("no request with id " + id);
+}
+
+#define SELECT_JOB                                                                             \
+  "SELECT request_id, phase, group_tag, assigned_user, device_name, comment, approver, "       \
+  "approved_at, import_attempts, import_id, registration_id, aad_device_id, entra_object_id, " \
+  "outcome_code, outcome_name, outcome_message, phase_started_at, updated_at FROM import_jobs "
+
+ImportJob ReadJob(const SqliteStatement& s) {
+  ImportJob j;
+  j.request_id = s.Text(0);
+  j.phase = ParseImportPhase(s.Text(1)).value_or(ImportPhase::kDone);
+  j.approval = {s.Text(2), s.Text(3), s.Text(4), s.Text(5), s.Text(6)};
+  j.approved_at = s.Int(7);
+  j.import_attempts = s.Int(8);
+  j.import_id = s.Text(9);
+  j.registration_id = s.Text(10);
+  j.aad_device_id = s.Text(11);
+  j.entra_object_id = s.Text(12);
+  if (!s.IsNull(13)) j.outcome = RequestError{s.Int(13), s.Text(14), s.Text(15)};
+  j.phase_started_at = s.Int(16);
+  j.updated_at = s.Int(17);
+  return j;
+}
+
+Status WriteJob(SqliteConnection& c, const ImportJob& j, bool insert) {
+  PREPARE(c, s,
+          insert ? "INSERT INTO import_jobs(phase, group_tag, assigned_user, device_name, "
+                   "comment, approver, approved_at, import_attempts, import_id, "
+                   "registration_id, aad_device_id, entra_object_id, outcome_code, outcome_name, "
+                   "outcome_message, phase_started_at, updated_at, request_id) VALUES (?1, ?2, "
+                   "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                 : "UPDATE import_jobs SET phase = ?1, group_tag = ?2, assigned_user = ?3, "
+                   "device_name = ?4, comment = ?5, approver = ?6, approved_at = ?7, "
+                   "import_attempts = ?8, import_id = ?9, registration_id = ?10, "
+                   "aad_device_id = ?11, entra_object_id = ?12, outcome_code = ?13, "
+                   "outcome_name = ?14, outcome_message = ?15, phase_started_at = ?16, "
+                   "updated_at = ?17 WHERE request_id = ?18");
+  s.Bind(1, ImportPhaseName(j.phase))
+      .Bind(2, j.approval.group_tag)
+      .Bind(3, j.approval.assigned_user)
+      .Bind(4, j.approval.device_name)
+      .Bind(5, j.approval.comment)
+      .Bind(6, j.approval.approver)
+      .Bind(7, j.approved_at)
+      .Bind(8, j.import_attempts)
+      .Bind(9, j.import_id)
+      .Bind(10, j.registration_id)
+      .Bind(11, j.aad_device_id)
+      .Bind(12, j.entra_object_id);
+  if (j.outcome) {
+    s.Bind(13, j.outcome->code).Bind(14, j.outcome->name).Bind(15, j.outcome->message);
+  } else {
+    s.BindNull(13).BindNull(14).BindNull(15);
+  }
+  s.Bind(16, j.phase_started_at).Bind(17, j.updated_at).Bind(18, j.request_id);
+  if (Status st = Run(c, s, insert ? "insert job" : "update job"); !st.ok()) return st;
+  if (sqlite3_changes(c.db()) != 1) return Status::NotFound("no job for " + j.request_id);
+  return Status::Ok();
+}
+
+// Sets a request's state, step and error, bumping its version and the change feed.
+Status WriteState(SqliteConnection& c, const std::string& id, RequestState to,
+                  const std::string& step, const std::optional<RequestError>& error,
+                  int64_t now_ms) {
+  Result<int64_t> seq = NextChangeSeq(c);
+  if (!seq.ok()) return seq.status();
+  PREPARE(c, s,
+          "UPDATE requests SET state = ?2, step = ?3, error_code = ?4, error_name = ?5, "
+          "error_message = ?6, updated_at = ?7, finished_at = ?8, version = version + 1, "
+          "change_seq = ?9 WHERE id = ?1");
+  s.Bind(1, id).Bind(2, RequestStateName(to)).Bind(3, step);
+  if (error) {
+    s.Bind(4, error->code).Bind(5, error->name).Bind(6, error->message);
+  } else {
+    s.BindNull(4).BindNull(5).BindNull(6);
+  }
+  s.Bind(7, now_ms).Bind(8, IsTerminal(to) ? now_ms : int64_t{0}).Bind(9, *seq);
+  return Run(c, s, "write state");
 }
 
 Status AddAlias(SqliteConnection& c, const std::string& alias, const std::string& request_id) {
@@ -419,26 +520,87 @@ Result<StoredRequest> SqliteRequestStore::Transition(const std::string& id,
     return Status::FailedPrecondition("request " + current->id + " is " +
                                       std::string(RequestStateName(current->state)));
   }
-  Result<int64_t> seq = NextChangeSeq(c);
-  if (!seq.ok()) return seq.status();
-  {
-    PREPARE(c, s,
-            "UPDATE requests SET state = ?2, step = ?3, error_code = ?4, error_name = ?5, "
-            "error_message = ?6, updated_at = ?7, finished_at = ?8, version = version + 1, "
-            "change_seq = ?9 WHERE id = ?1");
-    s.Bind(1, current->id).Bind(2, RequestStateName(to)).Bind(3, step);
-    if (error) {
-      s.Bind(4, error->code).Bind(5, error->name).Bind(6, error->message);
-    } else {
-      s.BindNull(4).BindNull(5).BindNull(6);
-    }
-    s.Bind(7, now_ms).Bind(8, IsTerminal(to) ? now_ms : int64_t{0}).Bind(9, *seq);
-    if (Status st = Run(c, s, "transition"); !st.ok()) return st;
-  }
+  if (Status s = WriteState(c, current->id, to, step, error, now_ms); !s.ok()) return s;
   Result<StoredRequest> updated = GetOn(c, current->id);
   if (!updated.ok()) return updated.status();
   if (Status s = tx.Commit(); !s.ok()) return s;
   return updated;
+}
+
+Result<StoredRequest> SqliteRequestStore::Approve(const std::string& id, const Approval& approval,
+                                                  int64_t now_ms) {
+  WRITER_OR_RETURN();
+  Transaction tx(c);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  Result<StoredRequest> current = GetOn(c, id);
+  if (!current.ok()) return current.status();
+  if (current->state != RequestState::kPendingApproval) {
+    return Status::FailedPrecondition("request " + current->id + " is " +
+                                      std::string(RequestStateName(current->state)) +
+                                      ", not pending approval");
+  }
+  ImportJob job;
+  job.request_id = current->id;
+  job.phase = ImportPhase::kImport;
+  job.approval = approval;
+  job.approved_at = now_ms;
+  job.phase_started_at = now_ms;
+  job.updated_at = now_ms;
+  if (Status s = WriteJob(c, job, /*insert=*/true); !s.ok()) return s;
+  if (Status s =
+          WriteState(c, current->id, RequestState::kApproved,
+                     std::string(RequestStateStep(RequestState::kApproved)), std::nullopt, now_ms);
+      !s.ok())
+    return s;
+  Result<StoredRequest> updated = GetOn(c, current->id);
+  if (!updated.ok()) return updated.status();
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  return updated;
+}
+
+Result<ImportJob> SqliteRequestStore::GetJob(const std::string& request_id) {
+  READER_OR_RETURN();
+  PREPARE(c, s, SELECT_JOB "WHERE request_id = ?1");
+  s.Bind(1, request_id);
+  int rc = s.Step();
+  if (rc == SQLITE_ROW) return ReadJob(s);
+  if (rc != SQLITE_DONE) return c.Error("get job");
+  return Status::NotFound("request " + request_id + " has no import job");
+}
+
+Result<std::vector<ImportJob>> SqliteRequestStore::OpenJobs(int limit) {
+  READER_OR_RETURN();
+  PREPARE(c, s, SELECT_JOB "WHERE phase <> 'done' ORDER BY approved_at LIMIT ?1");
+  s.Bind(1, int64_t(limit));
+  std::vector<ImportJob> jobs;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) jobs.push_back(ReadJob(s));
+  if (rc != SQLITE_DONE) return c.Error("open jobs");
+  return jobs;
+}
+
+Result<StoredRequest> SqliteRequestStore::SaveJob(const ImportJob& job, RequestState state,
+                                                  const std::string& step,
+                                                  const std::optional<RequestError>& error,
+                                                  int64_t now_ms) {
+  WRITER_OR_RETURN();
+  Transaction tx(c);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  Result<StoredRequest> current = GetOn(c, job.request_id);
+  if (!current.ok()) return current.status();
+  if (Status s = WriteJob(c, job, /*insert=*/false); !s.ok()) return s;
+  bool same_error =
+      (!error && !current->error) ||
+      (error && current->error && error->code == current->error->code &&
+       error->name == current->error->name && error->message == current->error->message);
+  if (current->state != state || current->step != step || !same_error) {
+    if (Status s = WriteState(c, current->id, state, step, error, now_ms); !s.ok()) return s;
+    Result<StoredRequest> updated = GetOn(c, current->id);
+    if (!updated.ok()) return updated.status();
+    current = std::move(updated);
+  }
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  return current;
 }
 
 Result<int64_t> SqliteRequestStore::ExpirePending(int64_t now_ms) {

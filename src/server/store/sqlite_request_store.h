@@ -35,6 +35,12 @@ class SqliteRequestStore : public RequestStore {
   Result<std::vector<RequestChange>> ChangesSince(int64_t seq, int64_t* latest) override;
   Result<std::map<RequestState, int64_t>> CountByState() override;
   Result<std::vector<StoredRequest>> List(const RequestFilter& filter) override;
+  Result<StoredRequest> Approve(const std::string& id, const Approval& approval,
+                                int64_t now_ms) override;
+  Result<ImportJob> GetJob(const std::string& request_id) override;
+  Result<std::vector<ImportJob>> OpenJobs(int limit) override;
+  Result<StoredRequest> SaveJob(const ImportJob& job, RequestState state, const std::string& step,
+                                const std::optional<RequestError>& error, int64_t now_ms) override;
   Status Ping() override;
 
   // The schema version after migrations; for tests and `apm-server` start-up logs.

@@ -54,7 +54,7 @@ TEST_F(SqliteRequestStoreTest, CreateGetAndSurviveReopen) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 1);
+  EXPECT_EQ(store_->schema_version(), 2);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");
@@ -263,6 +263,105 @@ TEST_F(SqliteRequestStoreTest, RefusesNewerSchema) {
   auto s = SqliteRequestStore::Open(dir_.File("apm.db"));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("newer"), std::string::npos);
+}
+
+TEST_F(SqliteRequestStoreTest, ApproveCreatesAJobAndOnlyOnce) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
+  EXPECT_EQ(store_->GetJob("id-1").status().code(), StatusCode::kNotFound);
+  Approval a{"Kiosk", "anna@contoso.example", "PC-01", "front desk", "helpdesk@contoso.example"};
+  Result<StoredRequest> r = store_->Approve("id-1", a, clock_.NowMs());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->state, RequestState::kApproved);
+  EXPECT_EQ(r->version, 2);
+
+  Result<StoredRequest> again = store_->Approve("id-1", a, clock_.NowMs());
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(again.status().message().find("approved"), std::string::npos);
+
+  Reopen();
+  Result<ImportJob> job = store_->GetJob("id-1");
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  EXPECT_EQ(job->phase, ImportPhase::kImport);
+  EXPECT_EQ(job->approval.group_tag, "Kiosk");
+  EXPECT_EQ(job->approval.assigned_user, "anna@contoso.example");
+  EXPECT_EQ(job->approval.device_name, "PC-01");
+  EXPECT_EQ(job->approval.comment, "front desk");
+  EXPECT_EQ(job->approval.approver, "helpdesk@contoso.example");
+  EXPECT_EQ(job->approved_at, clock_.NowMs());
+  EXPECT_EQ(job->import_attempts, 0);
+}
+
+TEST_F(SqliteRequestStoreTest, RejectedOrExpiredRequestsCannotBeApproved) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
+  RequestState from[] = {RequestState::kPendingApproval};
+  ASSERT_TRUE(store_
+                  ->Transition("id-1", from, RequestState::kRejected, "Rejected",
+                               RequestError{0, "Rejected", "no"}, clock_.NowMs())
+                  .ok());
+  Result<StoredRequest> r = store_->Approve("id-1", Approval{}, clock_.NowMs());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("rejected"), std::string::npos);
+  EXPECT_EQ(store_->GetJob("id-1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteRequestStoreTest, SaveJobPersistsProgressAndStateTogether) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
+  ASSERT_TRUE(store_->Create(Make("id-2", "SER2"), 10, "").ok());
+  ASSERT_TRUE(store_->Approve("id-1", Approval{}, clock_.NowMs()).ok());
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(store_->Approve("id-2", Approval{}, clock_.NowMs()).ok());
+
+  Result<ImportJob> job = store_->GetJob("id-1");
+  ASSERT_TRUE(job.ok());
+  job->phase = ImportPhase::kWaitImport;
+  job->import_attempts = 1;
+  job->import_id = "imp-1";
+  job->outcome = RequestError{806, "ZtdDeviceAlreadyAssigned", "already registered"};
+  int64_t seq_before = 0;
+  ASSERT_TRUE(store_->ChangesSince(0, &seq_before).ok());
+  Result<StoredRequest> saved =
+      store_->SaveJob(*job, RequestState::kImporting, "Waiting", std::nullopt, clock_.NowMs());
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  EXPECT_EQ(saved->state, RequestState::kImporting);
+  EXPECT_EQ(saved->version, 3);
+  // Saving progress without a visible change leaves the version (and ETags) alone.
+  job->import_attempts = 2;
+  saved = store_->SaveJob(*job, RequestState::kImporting, "Waiting", std::nullopt, clock_.NowMs());
+  ASSERT_TRUE(saved.ok());
+  EXPECT_EQ(saved->version, 3);
+  int64_t seq_after = 0;
+  ASSERT_TRUE(store_->ChangesSince(0, &seq_after).ok());
+  EXPECT_EQ(seq_after, seq_before + 1);
+
+  Reopen();
+  Result<std::vector<ImportJob>> open = store_->OpenJobs(10);
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 2u);
+  EXPECT_EQ((*open)[0].request_id, "id-1");  // oldest approval first
+  EXPECT_EQ((*open)[0].phase, ImportPhase::kWaitImport);
+  EXPECT_EQ((*open)[0].import_attempts, 2);
+  EXPECT_EQ((*open)[0].import_id, "imp-1");
+  ASSERT_TRUE((*open)[0].outcome.has_value());
+  EXPECT_EQ((*open)[0].outcome->code, 806);
+
+  ImportJob done = (*open)[0];
+  done.phase = ImportPhase::kDone;
+  RequestError failure{806, "ZtdDeviceAlreadyAssigned", "already registered"};
+  saved = store_->SaveJob(done, RequestState::kFailed, "Failed", failure, clock_.NowMs());
+  ASSERT_TRUE(saved.ok());
+  EXPECT_EQ(saved->state, RequestState::kFailed);
+  ASSERT_TRUE(saved->error.has_value());
+  EXPECT_EQ(saved->error->code, 806);
+  EXPECT_NE(saved->finished_at, 0);
+  open = store_->OpenJobs(10);
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].request_id, "id-2");
+
+  // Purging the finished request takes its job with it.
+  clock_.Advance(std::chrono::seconds(5));
+  ASSERT_TRUE(store_->PurgeFinishedBefore(clock_.NowMs()).ok());
+  EXPECT_EQ(store_->GetJob("id-1").status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -53,6 +53,19 @@ class TimedRequestStore : public RequestStore {
   Result<std::vector<StoredRequest>> List(const RequestFilter& f) override {
     return Time("list", [&] { return inner_.List(f); });
   }
+  Result<StoredRequest> Approve(const std::string& id, const Approval& a, int64_t now_ms) override {
+    return Time("approve", [&] { return inner_.Approve(id, a, now_ms); });
+  }
+  Result<ImportJob> GetJob(const std::string& request_id) override {
+    return Time("get_job", [&] { return inner_.GetJob(request_id); });
+  }
+  Result<std::vector<ImportJob>> OpenJobs(int limit) override {
+    return Time("open_jobs", [&] { return inner_.OpenJobs(limit); });
+  }
+  Result<StoredRequest> SaveJob(const ImportJob& job, RequestState state, const std::string& step,
+                                const std::optional<RequestError>& error, int64_t now_ms) override {
+    return Time("save_job", [&] { return inner_.SaveJob(job, state, step, error, now_ms); });
+  }
   Status Ping() override {
     return Time("ping", [&] { return inner_.Ping(); });
   }

@@ -1,0 +1,60 @@
+#include "server/approval_service.h"
+
+#include "core/base64.h"
+#include "core/hardware_hash.h"
+#include "core/validation.h"
+#include "server/logging.h"
+
+namespace apm {
+
+ApprovalService::ApprovalService(const Config& config, RequestStore& store, const Clock& clock)
+    : config_(config), store_(store), clock_(clock) {}
+
+Result<StoredRequest> ApprovalService::Approve(const std::string& id, const Approval& approval) {
+  Result<StoredRequest> request = store_.GetWithHash(id);
+  if (!request.ok()) return request.status();
+  if (request->state != RequestState::kPendingApproval) {
+    return Status::FailedPrecondition("request " + request->id + " is " +
+                                      std::string(RequestStateName(request->state)) +
+                                      ", not pending approval");
+  }
+  DeviceSubmission device{request->serial_number, request->manufacturer, request->model,
+                          request->hardware_hash, request->product_key,  request->client_version};
+  Result<std::string> blob = Base64Decode(request->hardware_hash);
+  Result<HardwareHashInfo> decoded =
+      blob.ok() ? DecodeHardwareHash(*blob) : Result<HardwareHashInfo>(blob.status());
+  // Only the allow-list is re-checked: the hash was verified (or accepted) at submission.
+  VerificationOutcome v =
+      VerifyDevice(device, decoded, HashVerificationMode::kOff, config_.allow_list());
+  if (v.refused) {
+    RequestState from[] = {RequestState::kPendingApproval};
+    Result<StoredRequest> r =
+        store_.Transition(request->id, from, RequestState::kNotAllowed,
+                          std::string(RequestStateStep(RequestState::kNotAllowed)),
+                          RequestError{0, v.refusal_code, v.refusal_message}, clock_.NowMs());
+    LogWarn("approval refused by the allow-list",
+            {{"request", request->id}, {"reason", v.refusal_code}, {"by", approval.approver}});
+    if (!r.ok()) return r.status();
+    return Status::PermissionDenied(v.refusal_message);
+  }
+  Result<StoredRequest> approved = store_.Approve(request->id, approval, clock_.NowMs());
+  if (!approved.ok()) return approved.status();
+  LogInfo("request approved", {{"request", approved->id},
+                               {"serial", approved->serial_number},
+                               {"by", approval.approver},
+                               {"group_tag", approval.group_tag}});
+  if (on_approved_) on_approved_();
+  return approved;
+}
+
+Result<StoredRequest> ApprovalService::Reject(const std::string& id, const std::string& reason,
+                                              const std::string& who) {
+  RequestState from[] = {RequestState::kPendingApproval};
+  Result<StoredRequest> r = store_.Transition(
+      id, from, RequestState::kRejected, std::string(RequestStateStep(RequestState::kRejected)),
+      RequestError{0, "Rejected", reason}, clock_.NowMs());
+  if (r.ok()) LogInfo("request rejected", {{"request", r->id}, {"by", who}});
+  return r;
+}
+
+}  // namespace apm

@@ -1,0 +1,36 @@
+// Decisions on pending requests. Approval re-checks the device against today's allow-list (it
+// may have changed since the device submitted) and hands the request to the import engine.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "server/clock.h"
+#include "server/config.h"
+#include "server/store/request_store.h"
+
+namespace apm {
+
+class ApprovalService {
+ public:
+  ApprovalService(const Config& config, RequestStore& store, const Clock& clock);
+
+  // Called after every approval (wakes the import engine).
+  void SetApprovedListener(std::function<void()> listener) { on_approved_ = std::move(listener); }
+
+  // Approves a pending request. A device the allow-list no longer admits becomes not_allowed
+  // and the answer is kPermissionDenied; a request that is not pending is kFailedPrecondition.
+  Result<StoredRequest> Approve(const std::string& id, const Approval& approval);
+
+  // Rejects a pending request with a reason the device's user is shown.
+  Result<StoredRequest> Reject(const std::string& id, const std::string& reason,
+                               const std::string& who);
+
+ private:
+  const Config& config_;
+  RequestStore& store_;
+  const Clock& clock_;
+  std::function<void()> on_approved_;
+};
+
+}  // namespace apm

@@ -1,0 +1,82 @@
+// The Microsoft Graph operations of the import workflow, batched where Graph allows it. The
+// workflow sees only this interface; GraphClient implements it over HTTP. Facts:
+// ../shared/reference/graph-api.md §2-§4, §6.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace apm {
+
+struct ImportItem {
+  std::string serial_number;
+  std::string hardware_hash;  // standard base64, as the device reported it
+  std::string group_tag;
+  std::string assigned_user;  // UPN or ""
+  std::string product_key;
+};
+
+// importedWindowsAutopilotDeviceIdentity, as far as the workflow needs it.
+struct ImportRecord {
+  std::string id;
+  std::string serial_number;
+  std::string import_status;  // unknown | pending | partial | complete | error
+  std::string registration_id;
+  int error_code = 0;
+  std::string error_name;
+};
+
+// windowsAutopilotDeviceIdentity (beta).
+struct AutopilotDevice {
+  std::string id;
+  std::string serial_number;
+  std::string aad_device_id;   // azureActiveDirectoryDeviceId, "" until synced to Entra
+  std::string profile_status;  // deploymentProfileAssignmentStatus
+  std::string display_name;
+  std::string user_principal_name;
+};
+
+struct EntraDevice {
+  std::string object_id;
+  std::string device_id;
+};
+
+class GraphApi {
+ public:
+  virtual ~GraphApi() = default;
+
+  // Creates one import record per item (one request for all of them). Not idempotent: the
+  // caller reconciles with FindImports before repeating a call whose answer was lost.
+  virtual Result<std::vector<ImportRecord>> Import(std::span<const ImportItem> items) = 0;
+  // Import records whose serial number equals `serial` (case-insensitive), following pages.
+  virtual Result<std::vector<ImportRecord>> FindImports(const std::string& serial) = 0;
+  // One answer per id, in order: the record, or nullopt when it no longer exists.
+  virtual std::vector<Result<std::optional<ImportRecord>>> GetImports(
+      std::span<const std::string> ids) = 0;
+  // One answer per id; a record that is already gone counts as deleted.
+  virtual std::vector<Status> DeleteImports(std::span<const std::string> ids) = 0;
+  // One answer per id: the Autopilot device, or nullopt while it is not synced yet.
+  virtual std::vector<Result<std::optional<AutopilotDevice>>> GetAutopilotDevices(
+      std::span<const std::string> ids) = 0;
+  // One answer per Entra device id: the device object, or nullopt while it does not exist.
+  virtual std::vector<Result<std::optional<EntraDevice>>> FindEntraDevices(
+      std::span<const std::string> device_ids) = 0;
+  // Adds directory objects to a group; members already in it count as added.
+  virtual std::vector<Status> AddGroupMembers(const std::string& group_id,
+                                              std::span<const std::string> object_ids) = 0;
+  // Sets what is not empty of display name and assigned user.
+  virtual Status UpdateDeviceProperties(const std::string& autopilot_id,
+                                        const std::string& display_name,
+                                        const std::string& user_principal_name) = 0;
+  // Asks Intune to sync Autopilot devices. kResourceExhausted when Graph refuses because the
+  // last sync was less than 10 minutes ago; a sync already running counts as success.
+  virtual Status SyncAutopilot() = 0;
+  // Transitive group ids of a user (group overage in sign-in tokens).
+  virtual Result<std::vector<std::string>> GetMemberObjects(const std::string& user_id) = 0;
+};
+
+}  // namespace apm

@@ -1,0 +1,516 @@
+#include "server/graph/graph_client.h"
+
+#include <algorithm>
+#include <charconv>
+#include <random>
+#include <thread>
+
+#include "core/text.h"
+#include "server/graph/graph_error.h"
+#include "server/http/form.h"
+#include "server/json_text.h"
+
+namespace apm {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr size_t kMaxBatch = 20;  // Graph's limit per $batch and per members@odata.bind
+
+std::string Str(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool IsWrite(const std::string& method) {
+  return method != "GET" && method != "HEAD";
+}
+
+ImportRecord ToImportRecord(const json& j) {
+  ImportRecord r;
+  r.id = Str(j, "id");
+  r.serial_number = Str(j, "serialNumber");
+  if (j.contains("state") && j["state"].is_object()) {
+    const json& s = j["state"];
+    r.import_status = Str(s, "deviceImportStatus");
+    r.registration_id = Str(s, "deviceRegistrationId");
+    if (s.contains("deviceErrorCode") && s["deviceErrorCode"].is_number_integer())
+      r.error_code = s["deviceErrorCode"].get<int>();
+    r.error_name = Str(s, "deviceErrorName");
+  }
+  return r;
+}
+
+AutopilotDevice ToAutopilotDevice(const json& j) {
+  return {Str(j, "id"),
+          Str(j, "serialNumber"),
+          Str(j, "azureActiveDirectoryDeviceId"),
+          Str(j, "deploymentProfileAssignmentStatus"),
+          Str(j, "displayName"),
+          Str(j, "userPrincipalName")};
+}
+
+json ImportBody(const ImportItem& item) {
+  return {{"@odata.type", "#microsoft.graph.importedWindowsAutopilotDeviceIdentity"},
+          {"groupTag", item.group_tag},
+          {"serialNumber", item.serial_number},
+          {"productKey", item.product_key},
+          {"hardwareIdentifier", item.hardware_hash},
+          {"assignedUserPrincipalName", item.assigned_user}};
+}
+
+// OData string literal: a quote is doubled.
+std::string Quoted(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+std::string HeaderValue(const std::map<std::string, std::string>& headers, std::string name) {
+  for (const auto& [k, v] : headers) {
+    if (EqualsIgnoreCase(k, name)) return v;
+  }
+  return "";
+}
+
+}  // namespace
+
+Status GraphClient::Answer::ToStatus(std::string_view what) const {
+  if (status == 0) return Status(transport.code(), std::string(what) + ": " + transport.message());
+  std::string retry_after = HeaderValue(headers, "retry-after");
+  GraphError e = ParseGraphError(
+      status, JsonText(body),
+      retry_after.empty() ? std::nullopt : std::optional<std::string_view>(retry_after));
+  Status s = apm::ToStatus(e);
+  return Status(s.code(), std::string(what) + ": " + s.message());
+}
+
+GraphClient::GraphClient(Options options, HttpClient& http, TokenSource& tokens, const Clock& clock,
+                         Sleep sleep, Uniform uniform)
+    : options_(std::move(options)),
+      http_(http),
+      tokens_(tokens),
+      clock_(clock),
+      sleep_(sleep ? std::move(sleep)
+                   : Sleep([](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); })),
+      retry_(options_.retry, uniform ? std::move(uniform) : Uniform([](int64_t n) -> int64_t {
+               thread_local std::mt19937_64 rng{std::random_device{}()};
+               return std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(n, 0))(rng);
+             })),
+      intune_budget_(clock, options_.intune_limits),
+      directory_budget_(clock, options_.directory_limits) {
+  while (!options_.endpoint.empty() && options_.endpoint.back() == '/')
+    options_.endpoint.pop_back();
+}
+
+RequestBudget& GraphClient::BudgetFor(const std::string& url) {
+  return url.find("/deviceManagement/") != std::string::npos ? intune_budget_ : directory_budget_;
+}
+
+void GraphClient::Acquire(const std::string& url, bool write) {
+  RequestBudget& budget = BudgetFor(url);
+  while (std::optional<std::chrono::milliseconds> wait = budget.TryAcquire(write)) {
+    sleep_(*wait);
+  }
+}
+
+std::optional<std::chrono::milliseconds> GraphClient::RetryDelay(int attempt,
+                                                                 const Answer& answer) const {
+  GraphError e;
+  if (answer.status == 0) {
+    e.http_status = 0;
+  } else {
+    std::string retry_after = HeaderValue(answer.headers, "retry-after");
+    e = ParseGraphError(
+        answer.status, JsonText(answer.body),
+        retry_after.empty() ? std::nullopt : std::optional<std::string_view>(retry_after));
+  }
+  return retry_.NextDelay(attempt, e);
+}
+
+GraphClient::Answer GraphClient::SendOnce(const Call& call, bool* not_sent) {
+  Answer answer;
+  *not_sent = false;
+  Result<std::string> token = tokens_.AccessToken();
+  if (!token.ok()) {
+    answer.transport = token.status();
+    *not_sent = true;
+    return answer;
+  }
+  OutboundRequest request;
+  request.method = call.method;
+  request.url = call.url.starts_with("https://") || call.url.starts_with("http://")
+                    ? call.url
+                    : options_.endpoint + call.url;
+  request.headers = {{"Authorization", "Bearer " + *token}, {"Accept", "application/json"}};
+  if (call.body) {
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = JsonText(*call.body);
+  }
+  request.timeout = options_.timeout;
+  ++http_requests_;
+  TransportFailure failure = TransportFailure::kLost;
+  Result<OutboundResponse> response = http_.Send(request, &failure);
+  if (!response.ok()) {
+    answer.transport = response.status();
+    *not_sent = failure == TransportFailure::kNotSent;
+    return answer;
+  }
+  answer.status = response->status;
+  answer.headers = std::move(response->headers);
+  if (!response->body.empty()) answer.body = json::parse(response->body, nullptr, false);
+  if (answer.status == 401) tokens_.Invalidate(*token);
+  return answer;
+}
+
+GraphClient::Answer GraphClient::Send(const Call& call) {
+  Answer answer;
+  bool token_renewed = false;
+  for (int attempt = 1;; ++attempt) {
+    Acquire(call.url, IsWrite(call.method));
+    ++operations_;
+    bool not_sent = false;
+    answer = SendOnce(call, &not_sent);
+    if (answer.status == 401 && !token_renewed) {
+      token_renewed = true;  // a token revoked or expired early: one fresh try
+      continue;
+    }
+    bool may_repeat = call.idempotent || not_sent || (answer.status == 429 && call.retry_429);
+    if (answer.status == 429 && !call.retry_429) return answer;
+    if (!may_repeat) return answer;
+    std::optional<std::chrono::milliseconds> delay = RetryDelay(attempt, answer);
+    if (!delay) return answer;
+    sleep_(*delay);
+  }
+}
+
+std::vector<GraphClient::Answer> GraphClient::SendBatch(const std::vector<const Call*>& calls) {
+  std::vector<Answer> answers(calls.size());
+  // All sub-requests of one envelope share its version; the envelope goes to that version.
+  std::string version = calls.front()->url.substr(0, calls.front()->url.find('/', 1));
+  json requests = json::array();
+  for (size_t i = 0; i < calls.size(); ++i) {
+    json r = {{"id", std::to_string(i)},
+              {"method", calls[i]->method},
+              {"url", calls[i]->url.substr(version.size())}};
+    if (calls[i]->body) {
+      r["body"] = *calls[i]->body;
+      r["headers"] = {{"Content-Type", "application/json"}};
+    }
+    requests.push_back(std::move(r));
+    Acquire(calls[i]->url, IsWrite(calls[i]->method));
+  }
+  operations_ += int64_t(calls.size());
+  bool not_sent = false;
+  Answer envelope = SendOnce(Call{.method = "POST",
+                                  .url = version + "/$batch",
+                                  .body = json{{"requests", std::move(requests)}},
+                                  .idempotent = false,
+                                  .retry_429 = true},
+                             &not_sent);
+  if (!envelope.ok() || !envelope.body.is_object() || !envelope.body.contains("responses") ||
+      !envelope.body["responses"].is_array()) {
+    for (Answer& a : answers) {
+      a = envelope;
+      if (a.ok()) a.status = 0, a.transport = Status::Unavailable("malformed $batch answer");
+    }
+    return answers;
+  }
+  for (const json& r : envelope.body["responses"]) {
+    std::string id = Str(r, "id");
+    size_t index = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), index);
+    if (ec != std::errc() || end != id.data() + id.size() || index >= calls.size()) continue;
+    Answer& a = answers[index];
+    a.status = r.contains("status") && r["status"].is_number_integer() ? r["status"].get<int>() : 0;
+    if (r.contains("body")) a.body = r["body"];
+    if (r.contains("headers") && r["headers"].is_object()) {
+      for (const auto& [k, v] : r["headers"].items()) {
+        if (v.is_string()) a.headers[k] = v.get<std::string>();
+      }
+    }
+  }
+  for (Answer& a : answers) {
+    if (a.status == 0 && a.transport.ok()) a.transport = Status::Unavailable("missing in $batch");
+  }
+  return answers;
+}
+
+std::vector<GraphClient::Answer> GraphClient::SendAll(const std::vector<Call>& calls) {
+  std::vector<Answer> answers(calls.size());
+  if (calls.size() == 1) {
+    answers[0] = Send(calls[0]);
+    return answers;
+  }
+  std::vector<size_t> todo(calls.size());
+  for (size_t i = 0; i < calls.size(); ++i) todo[i] = i;
+  for (int attempt = 1; !todo.empty(); ++attempt) {
+    std::vector<size_t> again;
+    std::chrono::milliseconds wait{0};
+    for (size_t start = 0; start < todo.size(); start += kMaxBatch) {
+      std::vector<const Call*> chunk;
+      for (size_t i = start; i < std::min(todo.size(), start + kMaxBatch); ++i) {
+        chunk.push_back(&calls[todo[i]]);
+      }
+      std::vector<Answer> got =
+          chunk.size() == 1 ? std::vector<Answer>{Send(*chunk[0])} : SendBatch(chunk);
+      for (size_t k = 0; k < got.size(); ++k) {
+        size_t index = todo[start + k];
+        const Call& call = calls[index];
+        answers[index] = std::move(got[k]);
+        const Answer& a = answers[index];
+        if (a.ok() || chunk.size() == 1) continue;
+        bool may_repeat = call.idempotent || (a.status == 429 && call.retry_429);
+        if (!may_repeat) continue;
+        if (std::optional<std::chrono::milliseconds> d = RetryDelay(attempt, a)) {
+          wait = std::max(wait, *d);
+          again.push_back(index);
+        }
+      }
+    }
+    if (!again.empty()) sleep_(wait);
+    todo = std::move(again);
+  }
+  return answers;
+}
+
+Result<std::vector<ImportRecord>> GraphClient::Import(std::span<const ImportItem> items) {
+  std::vector<ImportRecord> records;
+  if (items.empty()) return records;
+  const std::string base = "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities";
+  if (items.size() == 1) {
+    Answer a = Send({.method = "POST",
+                     .url = base,
+                     .body = ImportBody(items[0]),
+                     .idempotent = false,
+                     .retry_429 = true});
+    if (!a.ok()) return a.ToStatus("importing " + items[0].serial_number);
+    records.push_back(ToImportRecord(a.body));
+    return records;
+  }
+  json list = json::array();
+  for (const ImportItem& item : items) list.push_back(ImportBody(item));
+  Answer a = Send({.method = "POST",
+                   .url = base + "/import",
+                   .body = json{{"importedWindowsAutopilotDeviceIdentities", std::move(list)}},
+                   .idempotent = false,
+                   .retry_429 = true});
+  if (!a.ok()) return a.ToStatus("importing " + std::to_string(items.size()) + " devices");
+  if (!a.body.contains("value") || !a.body["value"].is_array()) {
+    return Status::Unavailable("the import answer has no value list");
+  }
+  for (const json& j : a.body["value"]) records.push_back(ToImportRecord(j));
+  return records;
+}
+
+Result<std::vector<ImportRecord>> GraphClient::FindImports(const std::string& serial) {
+  // contains() on the first space-separated token, then an exact match here (Graph refuses
+  // `serialNumber eq`, and contains() also matches longer serials).
+  std::string token = serial.substr(0, serial.find(' '));
+  std::string url = "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities?$filter=" +
+                    FormEncode("contains(serialNumber," + Quoted(token) + ")");
+  std::vector<ImportRecord> found;
+  for (int page = 0; page < 100 && !url.empty(); ++page) {
+    Answer a = Send(
+        {.method = "GET", .url = url, .body = std::nullopt, .idempotent = true, .retry_429 = true});
+    if (!a.ok()) return a.ToStatus("looking for import records of " + serial);
+    if (a.body.contains("value") && a.body["value"].is_array()) {
+      for (const json& j : a.body["value"]) {
+        ImportRecord r = ToImportRecord(j);
+        if (EqualsIgnoreCase(Trim(r.serial_number), Trim(serial))) found.push_back(std::move(r));
+      }
+    }
+    url = Str(a.body, "@odata.nextLink");
+  }
+  return found;
+}
+
+std::vector<Result<std::optional<ImportRecord>>> GraphClient::GetImports(
+    std::span<const std::string> ids) {
+  std::vector<Call> calls;
+  for (const std::string& id : ids) {
+    calls.push_back({.method = "GET",
+                     .url = "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities/" + id,
+                     .body = std::nullopt,
+                     .idempotent = true,
+                     .retry_429 = true});
+  }
+  std::vector<Answer> answers = SendAll(calls);
+  std::vector<Result<std::optional<ImportRecord>>> out;
+  for (const Answer& a : answers) {
+    if (a.ok()) {
+      out.emplace_back(std::optional<ImportRecord>(ToImportRecord(a.body)));
+    } else if (a.status == 404) {
+      out.emplace_back(std::optional<ImportRecord>());
+    } else {
+      out.emplace_back(a.ToStatus("reading an import record"));
+    }
+  }
+  return out;
+}
+
+std::vector<Status> GraphClient::DeleteImports(std::span<const std::string> ids) {
+  std::vector<Call> calls;
+  for (const std::string& id : ids) {
+    // Repeating a delete is safe: a record already gone answers 404, which counts as done.
+    calls.push_back({.method = "DELETE",
+                     .url = "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities/" + id,
+                     .body = std::nullopt,
+                     .idempotent = true,
+                     .retry_429 = true});
+  }
+  std::vector<Status> out;
+  for (const Answer& a : SendAll(calls)) {
+    out.push_back(a.ok() || a.status == 404 ? Status() : a.ToStatus("deleting an import record"));
+  }
+  return out;
+}
+
+std::vector<Result<std::optional<AutopilotDevice>>> GraphClient::GetAutopilotDevices(
+    std::span<const std::string> ids) {
+  std::vector<Call> calls;
+  for (const std::string& id : ids) {
+    calls.push_back({.method = "GET",
+                     .url = "/beta/deviceManagement/windowsAutopilotDeviceIdentities/" + id,
+                     .body = std::nullopt,
+                     .idempotent = true,
+                     .retry_429 = true});
+  }
+  std::vector<Result<std::optional<AutopilotDevice>>> out;
+  for (const Answer& a : SendAll(calls)) {
+    if (a.ok()) {
+      out.emplace_back(std::optional<AutopilotDevice>(ToAutopilotDevice(a.body)));
+    } else if (a.status == 404) {
+      out.emplace_back(std::optional<AutopilotDevice>());
+    } else {
+      out.emplace_back(a.ToStatus("reading an Autopilot device"));
+    }
+  }
+  return out;
+}
+
+std::vector<Result<std::optional<EntraDevice>>> GraphClient::FindEntraDevices(
+    std::span<const std::string> device_ids) {
+  std::vector<Call> calls;
+  for (const std::string& id : device_ids) {
+    calls.push_back({.method = "GET",
+                     .url = "/v1.0/devices?$filter=" + FormEncode("deviceId eq " + Quoted(id)) +
+                            "&$select=id,deviceId",
+                     .body = std::nullopt,
+                     .idempotent = true,
+                     .retry_429 = true});
+  }
+  std::vector<Result<std::optional<EntraDevice>>> out;
+  for (const Answer& a : SendAll(calls)) {
+    if (!a.ok()) {
+      out.emplace_back(a.ToStatus("looking for the Entra device"));
+      continue;
+    }
+    std::optional<EntraDevice> device;
+    if (a.body.contains("value") && a.body["value"].is_array() && !a.body["value"].empty()) {
+      const json& d = a.body["value"][0];
+      device = EntraDevice{Str(d, "id"), Str(d, "deviceId")};
+    }
+    out.emplace_back(device);
+  }
+  return out;
+}
+
+std::vector<Status> GraphClient::AddGroupMembers(const std::string& group_id,
+                                                 std::span<const std::string> object_ids) {
+  std::vector<Status> out(object_ids.size());
+  auto ref = [&](const std::string& id) {
+    return options_.endpoint + "/v1.0/directoryObjects/" + id;
+  };
+  for (size_t start = 0; start < object_ids.size(); start += kMaxBatch) {
+    size_t end = std::min(object_ids.size(), start + kMaxBatch);
+    if (end - start > 1) {
+      json bind = json::array();
+      for (size_t i = start; i < end; ++i) bind.push_back(ref(object_ids[i]));
+      Answer a = Send({.method = "PATCH",
+                       .url = "/v1.0/groups/" + group_id,
+                       .body = json{{"members@odata.bind", std::move(bind)}},
+                       .idempotent = true,
+                       .retry_429 = true});
+      if (a.ok()) continue;
+      // All or nothing: one member already in the group (or gone) fails the whole request, so
+      // fall back to one request per device, where "already a member" is recognisable.
+      if (a.status != 400 && a.status != 404) {
+        for (size_t i = start; i < end; ++i) out[i] = a.ToStatus("adding devices to the group");
+        continue;
+      }
+    }
+    for (size_t i = start; i < end; ++i) {
+      Answer a = Send({.method = "POST",
+                       .url = "/v1.0/groups/" + group_id + "/members/$ref",
+                       .body = json{{"@odata.id", ref(object_ids[i])}},
+                       .idempotent = true,
+                       .retry_429 = true});
+      bool already = a.status == 400 && a.body.is_object() && a.body.contains("error") &&
+                     Str(a.body["error"], "message").find("already exist") != std::string::npos;
+      out[i] = a.ok() || already ? Status() : a.ToStatus("adding the device to the group");
+    }
+  }
+  return out;
+}
+
+Status GraphClient::UpdateDeviceProperties(const std::string& autopilot_id,
+                                           const std::string& display_name,
+                                           const std::string& user_principal_name) {
+  const std::string base =
+      "/beta/deviceManagement/windowsAutopilotDeviceIdentities/" + autopilot_id;
+  if (!display_name.empty()) {
+    Answer a = Send({.method = "POST",
+                     .url = base + "/updateDeviceProperties",
+                     .body = json{{"displayName", display_name}},
+                     .idempotent = true,
+                     .retry_429 = true});
+    if (!a.ok()) return a.ToStatus("setting the device name");
+  }
+  if (!user_principal_name.empty()) {
+    Answer a = Send({.method = "POST",
+                     .url = base + "/assignUserToDevice",
+                     .body = json{{"userPrincipalName", user_principal_name},
+                                  {"addressableUserName", user_principal_name}},
+                     .idempotent = true,
+                     .retry_429 = true});
+    if (!a.ok()) return a.ToStatus("assigning the user");
+  }
+  return Status();
+}
+
+Status GraphClient::SyncAutopilot() {
+  Answer a = Send({.method = "POST",
+                   .url = "/beta/deviceManagement/windowsAutopilotSettings/sync",
+                   .body = std::nullopt,
+                   .idempotent = true,
+                   .retry_429 = false});
+  if (a.ok() || a.status == 409) return Status();
+  if (a.status == 429) {
+    return Status::ResourceExhausted(
+        "Autopilot sync refused: the last one was less than 10 minutes ago");
+  }
+  return a.ToStatus("starting an Autopilot sync");
+}
+
+Result<std::vector<std::string>> GraphClient::GetMemberObjects(const std::string& user_id) {
+  Answer a = Send({.method = "POST",
+                   .url = "/v1.0/users/" + user_id + "/getMemberObjects",
+                   .body = json{{"securityEnabledOnly", false}},
+                   .idempotent = true,
+                   .retry_429 = true});
+  if (!a.ok()) return a.ToStatus("reading the user's groups");
+  std::vector<std::string> ids;
+  if (a.body.contains("value") && a.body["value"].is_array()) {
+    for (const json& v : a.body["value"]) {
+      if (v.is_string()) ids.push_back(v.get<std::string>());
+    }
+  }
+  return ids;
+}
+
+}  // namespace apm

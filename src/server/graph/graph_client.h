@@ -1,0 +1,103 @@
+// GraphApi over HTTP: app-only tokens, the per-tenant request budget, retries with backoff
+// (Retry-After on 429), `$batch` of up to 20 sub-requests, and `@odata.nextLink` paging.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "server/clock.h"
+#include "server/graph/graph_api.h"
+#include "server/graph/request_budget.h"
+#include "server/graph/retry_policy.h"
+#include "server/graph/token_source.h"
+#include "server/http/http_client.h"
+
+namespace apm {
+
+class GraphClient : public GraphApi {
+ public:
+  struct Options {
+    std::string endpoint = "https://graph.microsoft.com";
+    RetryPolicy::Options retry;
+    // Intune (deviceManagement) and directory (devices, groups) are throttled separately.
+    RequestBudget::Limits intune_limits;
+    RequestBudget::Limits directory_limits{.writes_per_window = 200,
+                                           .requests_per_window = 2000,
+                                           .window = std::chrono::milliseconds(20'000)};
+    std::chrono::milliseconds timeout{30'000};
+  };
+  using Sleep = std::function<void(std::chrono::milliseconds)>;
+  using Uniform = std::function<int64_t(int64_t)>;
+
+  // `sleep` waits (tests advance a ManualClock instead); `uniform(n)` draws from [0, n].
+  GraphClient(Options options, HttpClient& http, TokenSource& tokens, const Clock& clock,
+              Sleep sleep = {}, Uniform uniform = {});
+
+  Result<std::vector<ImportRecord>> Import(std::span<const ImportItem> items) override;
+  Result<std::vector<ImportRecord>> FindImports(const std::string& serial) override;
+  std::vector<Result<std::optional<ImportRecord>>> GetImports(
+      std::span<const std::string> ids) override;
+  std::vector<Status> DeleteImports(std::span<const std::string> ids) override;
+  std::vector<Result<std::optional<AutopilotDevice>>> GetAutopilotDevices(
+      std::span<const std::string> ids) override;
+  std::vector<Result<std::optional<EntraDevice>>> FindEntraDevices(
+      std::span<const std::string> device_ids) override;
+  std::vector<Status> AddGroupMembers(const std::string& group_id,
+                                      std::span<const std::string> object_ids) override;
+  Status UpdateDeviceProperties(const std::string& autopilot_id, const std::string& display_name,
+                                const std::string& user_principal_name) override;
+  Status SyncAutopilot() override;
+  Result<std::vector<std::string>> GetMemberObjects(const std::string& user_id) override;
+
+  // HTTP requests sent to Graph ($batch envelopes count once) and Graph operations inside them.
+  int64_t http_requests() const { return http_requests_.load(); }
+  int64_t operations() const { return operations_.load(); }
+
+  // One Graph operation; `url` is relative to the endpoint ("/beta/deviceManagement/...").
+  struct Call {
+    std::string method = "GET";
+    std::string url;
+    std::optional<nlohmann::json> body;
+    bool idempotent = true;  // may be repeated after a lost answer or a server error
+    bool retry_429 = true;   // false where 429 is an answer, not throttling (sync)
+  };
+  struct Answer {
+    int status = 0;  // 0: no answer, see `transport`
+    nlohmann::json body;
+    std::map<std::string, std::string> headers;
+    Status transport;
+
+    bool ok() const { return status >= 200 && status < 300; }
+    // The answer as a Status naming Graph's code and message.
+    Status ToStatus(std::string_view what) const;
+  };
+  Answer Send(const Call& call);
+  // Sends the calls in `$batch` envelopes of up to 20 (a single call goes alone); answers in
+  // the order of `calls`.
+  std::vector<Answer> SendAll(const std::vector<Call>& calls);
+
+ private:
+  RequestBudget& BudgetFor(const std::string& url);
+  void Acquire(const std::string& url, bool write);
+  std::optional<std::chrono::milliseconds> RetryDelay(int attempt, const Answer& answer) const;
+  Answer SendOnce(const Call& call, bool* not_sent);
+  std::vector<Answer> SendBatch(const std::vector<const Call*>& calls);
+
+  Options options_;
+  HttpClient& http_;
+  TokenSource& tokens_;
+  const Clock& clock_;
+  Sleep sleep_;
+  RetryPolicy retry_;
+  RequestBudget intune_budget_;
+  RequestBudget directory_budget_;
+  std::atomic<int64_t> http_requests_{0};
+  std::atomic<int64_t> operations_{0};
+};
+
+}  // namespace apm

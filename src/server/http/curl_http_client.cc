@@ -1,0 +1,125 @@
+#include "server/http/curl_http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+namespace apm {
+namespace {
+
+std::once_flag g_curl_init;
+
+size_t AppendBody(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t AppendHeader(char* data, size_t size, size_t n, void* user) {
+  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  std::string_view line(data, size * n);
+  if (line.starts_with("HTTP/")) {
+    headers->clear();  // a new response (after 100-continue or a redirect)
+    return size * n;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return size * n;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
+  (*headers)[name] = std::string(value);
+  return size * n;
+}
+
+struct SlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+}  // namespace
+
+CurlHttpClient::CurlHttpClient() : CurlHttpClient(Options{}) {}
+
+CurlHttpClient::CurlHttpClient(Options options) : options_(std::move(options)) {
+  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+CurlHttpClient::~CurlHttpClient() {
+  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+void* CurlHttpClient::Borrow() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      void* h = idle_.back();
+      idle_.pop_back();
+      return h;
+    }
+  }
+  return curl_easy_init();
+}
+
+void CurlHttpClient::Return(void* handle) {
+  std::lock_guard lock(mu_);
+  idle_.push_back(handle);
+}
+
+Result<OutboundResponse> CurlHttpClient::Send(const OutboundRequest& request,
+                                              TransportFailure* failure) {
+  CURL* curl = static_cast<CURL*>(Borrow());
+  if (!curl) return Status::Internal("libcurl could not create a handle");
+  curl_easy_reset(curl);
+  OutboundResponse response;
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  for (const auto& [name, value] : request.headers) {
+    std::string line = name + ": " + value;
+    headers.reset(curl_slist_append(headers.release(), line.c_str()));
+  }
+  // libcurl would add "Expect: 100-continue" to larger bodies and wait for it; Graph does not
+  // need the round trip.
+  headers.reset(curl_slist_append(headers.release(), "Expect:"));
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  if (!request.body.empty() || request.method == "POST" || request.method == "PATCH" ||
+      request.method == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, long(request.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   long(std::min<int64_t>(request.timeout.count(), 10'000)));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+  CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  Return(curl);
+  if (rc == CURLE_OK) {
+    response.status = int(status);
+    return response;
+  }
+  bool not_sent = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                  rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_URL_MALFORMAT ||
+                  rc == CURLE_UNSUPPORTED_PROTOCOL;
+  if (failure) *failure = not_sent ? TransportFailure::kNotSent : TransportFailure::kLost;
+  std::string what = std::string(request.method) + " " +
+                     request.url.substr(0, request.url.find('?')) + ": " + curl_easy_strerror(rc);
+  if (rc == CURLE_OPERATION_TIMEDOUT) return Status(StatusCode::kDeadlineExceeded, what);
+  return Status::Unavailable(what);
+}
+
+}  // namespace apm

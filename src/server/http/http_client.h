@@ -1,0 +1,49 @@
+// Outbound HTTP, as the server's Graph and sign-in code sees it: one blocking call, errors as
+// values. The real implementation is libcurl; tests route calls to an in-process handler.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace apm {
+
+struct OutboundRequest {
+  std::string method = "GET";
+  std::string url;  // absolute
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{30'000};
+};
+
+struct OutboundResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-case
+  std::string body;
+
+  // The header's value, or "" when absent.
+  std::string Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+// Why a call got no answer. kNotSent means the request provably never reached the server (no
+// connection), so even a non-idempotent call may be repeated; after kLost it may have been
+// applied.
+enum class TransportFailure { kNotSent, kLost };
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // An answer of any status, or kUnavailable (no connection, reset, lost answer) /
+  // kDeadlineExceeded (timeout). `failure`, when given, says whether the request was sent.
+  virtual Result<OutboundResponse> Send(const OutboundRequest& request,
+                                        TransportFailure* failure = nullptr) = 0;
+};
+
+}  // namespace apm

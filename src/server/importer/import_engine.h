@@ -1,0 +1,117 @@
+// Runs the import job of every approved request through Microsoft Graph: import, wait for the
+// Autopilot service, delete the import record, wait for the device to sync, add it to the
+// profile group, set its name and user, wait for the profile. Every step is saved in the store
+// before the next one starts, so a restarted server resumes each job where it stopped; a call
+// whose answer was lost is reconciled before it is repeated. Jobs in the same phase are handled
+// together (one $batch for their polls), and slow jobs never hold up the others.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/clock.h"
+#include "server/graph/graph_api.h"
+#include "server/store/request_store.h"
+
+namespace apm {
+
+struct ImportSettings {
+  // The group whose members get the Autopilot profile; "" to rely on dynamic groups.
+  std::string profile_group_id;
+  // Wait until a deployment profile is assigned before reporting success.
+  bool wait_for_profile = true;
+  int max_active_jobs = 200;  // jobs advanced at once; the rest wait their turn
+  int max_import_batch = 20;  // devices per /import request
+  // Adaptive polling: soon after a change, slower (×1.5 per quiet poll) while nothing moves.
+  std::chrono::milliseconds poll_min{5'000};
+  std::chrono::milliseconds poll_max{60'000};
+  // Wait this long for a profile before asking Intune to sync (at most once per 10 minutes).
+  std::chrono::milliseconds sync_after{120'000};
+  std::chrono::milliseconds sync_interval{600'000};
+  // Deadlines of the steps a user sees; a job past one fails and says which step took too long.
+  std::chrono::milliseconds import_deadline{30 * 60'000};
+  std::chrono::milliseconds sync_deadline{60 * 60'000};
+  std::chrono::milliseconds group_deadline{30 * 60'000};
+  std::chrono::milliseconds profile_deadline{90 * 60'000};
+};
+
+class ImportEngine {
+ public:
+  // Runs `work` on some thread; the default runs it at once, on the caller's thread.
+  using Executor = std::function<void(std::function<void()> work)>;
+
+  ImportEngine(RequestStore& store, GraphApi& graph, const Clock& clock, ImportSettings settings,
+               Executor executor = {});
+  ~ImportEngine();
+
+  // One scheduling pass: picks up new approvals and hands every due job to the executor
+  // (jobs in the same phase together). Returns how long until something is due again.
+  std::chrono::milliseconds RunOnce();
+
+  // A thread that calls RunOnce whenever something is due or Wake() is called.
+  void Start();
+  void Stop();
+  // Something changed (an approval): look at the store now, not at the next refresh.
+  void Wake();
+
+  // Called after every saved change of a request's state (wakes long-polling clients).
+  void SetChangeListener(std::function<void()> listener) { on_change_ = std::move(listener); }
+
+  // Jobs the engine holds now (for metrics and tests).
+  size_t active_jobs();
+
+ private:
+  struct Slot;
+  using Batch = std::vector<std::shared_ptr<Slot>>;
+
+  void Refresh();
+  void RunPhase(ImportPhase phase, Batch batch);
+  void DoImport(Batch& batch);
+  void DoWaitImport(Batch& batch);
+  void DoDeleteImport(Batch& batch);
+  void DoWaitDevice(Batch& batch);
+  void DoFindEntraDevice(Batch& batch);
+  void DoAddToGroup(Batch& batch);
+  void DoSetProperties(Batch& batch);
+  void DoWaitProfile(Batch& batch);
+  void MaybeSync();
+
+  // Saves the slot's job in `phase` (restarting its deadline when the visible step changes).
+  void Advance(Slot& slot, ImportPhase phase);
+  // Ends the job as failed with `error`; the import record is deleted first if there is one.
+  void Fail(Slot& slot, RequestError error);
+  void Complete(Slot& slot);
+  // Nothing moved: poll again later, slower.
+  void Quiet(Slot& slot);
+  // A call failed: retry later, or fail the job if the error is final.
+  void CallFailed(Slot& slot, const Status& status);
+  bool PastDeadline(Slot& slot);
+  void Save(Slot& slot, RequestState state, const std::string& step,
+            const std::optional<RequestError>& error);
+
+  RequestStore& store_;
+  GraphApi& graph_;
+  const Clock& clock_;
+  ImportSettings settings_;
+  Executor executor_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::shared_ptr<Slot>> slots_;
+  int64_t next_refresh_ms_ = 0;
+  int64_t last_sync_ms_ = 0;
+  bool woken_ = false;
+  bool stopping_ = false;
+  int busy_batches_ = 0;
+  std::thread thread_;
+  std::function<void()> on_change_;
+};
+
+}  // namespace apm

@@ -4,6 +4,7 @@
 
 #include "core/base64.h"
 #include "core/text.h"
+#include "tenantsim/client_assertion.h"
 
 namespace apm::sim {
 namespace {
@@ -37,7 +38,7 @@ bool Identity::IsTenant(const std::string& tenant) const {
 }
 
 std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
-    const std::map<std::string, std::string>& form) {
+    const std::map<std::string, std::string>& form, const std::string& called_url) {
   const std::string* grant = Field(form, "grant_type");
   if (!grant || grant->empty()) {
     return TokenError{400, "invalid_request", 900144,
@@ -68,7 +69,41 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
                           "' was not found in the directory '" + tenant_id_ + "'."};
   }
   const std::string* secret = Field(form, "client_secret");
-  if (!secret || *secret != app->second.client_secret) {
+  const std::string* assertion = Field(form, "client_assertion");
+  const std::string* assertion_type = Field(form, "client_assertion_type");
+  if (assertion || assertion_type) {
+    if (!assertion_type || *assertion_type != kJwtBearerAssertionType) {
+      return TokenError{400, "invalid_request", 50027,
+                        "AADSTS50027: JWT token is invalid or malformed. The "
+                        "'client_assertion_type' must be '" +
+                            std::string(kJwtBearerAssertionType) + "'."};
+    }
+    if (!assertion || assertion->empty()) {
+      return TokenError{400, "invalid_request", 900144,
+                        "AADSTS900144: The request body must contain the following parameter: "
+                        "'client_assertion'."};
+    }
+    std::vector<std::string> audiences = {
+        "https://login.microsoftonline.com/" + tenant_id_ + "/oauth2/v2.0/token",
+        "https://login.microsoftonline.com/" + tenant_domain_ + "/oauth2/v2.0/token"};
+    if (!called_url.empty()) audiences.push_back(called_url);
+    int64_t now = clock_.NowMs();
+    auto checked =
+        VerifyClientAssertion(*assertion, *client_id, app->second.certificate_pem, audiences, now);
+    if (const TokenError* e = std::get_if<TokenError>(&checked)) return *e;
+    const AssertionClaims& claims = std::get<AssertionClaims>(checked);
+    std::erase_if(used_jtis_, [&](const auto& entry) { return entry.second <= now; });
+    if (!used_jtis_.emplace(claims.jti, claims.exp_ms).second) {
+      return TokenError{400, "invalid_request", 50027,
+                        "AADSTS50027: JWT token is invalid or malformed. The client assertion "
+                        "'jti' " +
+                            claims.jti + " was already used."};
+    }
+  } else if (!secret) {
+    return TokenError{401, "invalid_client", 7000218,
+                      "AADSTS7000218: The request body must contain the following parameter: "
+                      "'client_assertion' or 'client_secret'."};
+  } else if (app->second.client_secret.empty() || *secret != app->second.client_secret) {
     return TokenError{401, "invalid_client", 7000215,
                       "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
                       "sent in the request is the client secret value, not the client secret "
@@ -77,6 +112,14 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
   }
   IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
   tokens_[t.access_token] = Grant{*client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000};
+  return t;
+}
+
+std::optional<IssuedToken> Identity::IssueToken(const std::string& client_id) {
+  std::lock_guard lock(mu_);
+  if (!apps_.contains(client_id)) return std::nullopt;
+  IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
+  tokens_[t.access_token] = Grant{client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000};
   return t;
 }
 

@@ -19,8 +19,9 @@ namespace apm::sim {
 
 struct SimApp {
   std::string client_id;
-  std::string client_secret;
+  std::string client_secret;       // "" : no secret credential
   std::vector<std::string> roles;  // application permissions granted to the app
+  std::string certificate_pem;     // "" : no certificate credential (client assertions)
 };
 
 // An OAuth error answer: HTTP status, `error`, AADSTS code and description.
@@ -45,10 +46,16 @@ class Identity {
   // Whether `tenant` (GUID or domain, as in the token URL) names this tenant.
   bool IsTenant(const std::string& tenant) const;
 
-  // The client-credentials grant, given the decoded form fields of the token request.
+  // The client-credentials grant, given the decoded form fields of the token request, with a
+  // client secret or a certificate's client assertion. `called_url` is the URL the request
+  // came to; an assertion may name it as audience besides the login.microsoftonline.com form.
   // Either a token or the error Entra would answer.
   std::variant<IssuedToken, TokenError> ClientCredentials(
-      const std::map<std::string, std::string>& form);
+      const std::map<std::string, std::string>& form, const std::string& called_url = "");
+
+  // Issues a token to a registered app without a token request (in-process tests); nullopt
+  // for an unknown app.
+  std::optional<IssuedToken> IssueToken(const std::string& client_id);
 
   // The app an unexpired access token was issued to; nullopt for unknown or expired tokens.
   std::optional<SimApp> Authenticate(const std::string& access_token);
@@ -67,6 +74,7 @@ class Identity {
   std::mutex mu_;
   std::map<std::string, SimApp> apps_;
   std::map<std::string, Grant> tokens_;
+  std::map<std::string, int64_t> used_jtis_;  // client assertion ids -> their expiry, ms
 };
 
 }  // namespace apm::sim

@@ -5,10 +5,14 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "server/http/http_server.h"
 #include "server/logging.h"
+#include "tenantsim/client_assertion.h"
+#include "tenantsim/graph_model.h"
 #include "tenantsim/identity.h"
 #include "tenantsim/sim_handler.h"
 
@@ -26,7 +30,103 @@ int main(int argc, char** argv) {
   app.add_option("--tenant-domain", tenant_domain, "the simulated tenant's domain");
   app.add_option("--client-id", client_id, "application (client) id of apm-server's app");
   app.add_option("--client-secret", client_secret, "its client secret");
+  std::string certificate_file;
+  app.add_option("--client-certificate", certificate_file,
+                 "PEM file with the app's certificate: client assertions signed with its key are "
+                 "accepted on the token endpoint")
+      ->check(CLI::ExistingFile);
+
+  apm::sim::SimConfig config;
+  std::vector<std::string> other_tenant, registered;
+  app.add_flag(
+      "--admin", config.admin_enabled,
+      "enable the inspection routes /_sim/stats, /_sim/devices, /_sim/reset, /_sim/config");
+  app.add_option("--seed", config.seed, "seed of the fault generator and of generated ids")
+      ->capture_default_str();
+  app.add_option("--import-delay-ms", config.import_delay_ms,
+                 "milliseconds an import stays \"unknown\" before complete or error")
+      ->capture_default_str();
+  app.add_option("--sync-visible-delay-ms", config.sync_visible_delay_ms,
+                 "milliseconds after completion until the windowsAutopilotDeviceIdentity exists "
+                 "(without azureActiveDirectoryDeviceId)")
+      ->capture_default_str();
+  app.add_option("--sync-delay-ms", config.sync_delay_ms,
+                 "milliseconds after completion until the identity carries "
+                 "azureActiveDirectoryDeviceId and the Entra device exists")
+      ->capture_default_str();
+  app.add_option("--profile-delay-ms", config.profile_delay_ms,
+                 "milliseconds after the Entra device joins the profile group until "
+                 "deploymentProfileAssignmentStatus is assignedInSync")
+      ->capture_default_str();
+  app.add_option("--other-tenant-serial", other_tenant,
+                 "serial registered to another tenant: its import ends in 808 (repeatable)");
+  app.add_option("--registered-serial", registered,
+                 "serial already registered in this tenant: its import ends in 806 (repeatable)");
+  app.add_option("--profile-group-id", config.profile_group_id,
+                 "object id of the group that gets devices their Autopilot profile")
+      ->capture_default_str();
+  app.add_option("--profile-group-name", config.profile_group_name, "that group's displayName")
+      ->capture_default_str();
+  app.add_option("--write-limit", config.write_limit,
+                 "POST/PUT/PATCH/DELETE per app per throttle window; 0 = unlimited")
+      ->capture_default_str();
+  app.add_option("--request-limit", config.request_limit,
+                 "requests of any method per app per throttle window; 0 = unlimited")
+      ->capture_default_str();
+  app.add_option("--directory-write-limit", config.directory_write_limit,
+                 "writes per app per window to devices, groups and users; 0 = unlimited")
+      ->capture_default_str();
+  app.add_option("--directory-request-limit", config.directory_request_limit,
+                 "requests per app per window to devices, groups and users; 0 = unlimited")
+      ->capture_default_str();
+  app.add_option("--throttle-window-ms", config.throttle_window_ms,
+                 "length of the sliding throttle window, milliseconds")
+      ->capture_default_str();
+  app.add_option("--error-rate", config.error_rate,
+                 "share (0..1) of Graph requests answered 500 or 503 without effect")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--lost-response-rate", config.lost_response_rate,
+                 "share (0..1) of Graph requests applied but answered by dropping the connection")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--drop-rate", config.drop_rate,
+                 "share (0..1) of Graph requests whose connection is dropped before any effect")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--slow-rate", config.slow_rate,
+                 "share (0..1) of Graph requests answered after --slow-ms")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--slow-ms", config.slow_ms, "delay of a slow answer, milliseconds")
+      ->capture_default_str();
+  app.add_option("--page-size", config.page_size, "items per page of every list")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-import-batch", config.max_import_batch,
+                 "records per importedWindowsAutopilotDeviceIdentities/import call (more: 400)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--sync-cooldown-ms", config.sync_cooldown_ms,
+                 "windowsAutopilotSettings/sync answers 429 within this many milliseconds of "
+                 "the previous sync")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  config.other_tenant_serials.insert(other_tenant.begin(), other_tenant.end());
+  config.registered_serials.insert(registered.begin(), registered.end());
+
+  std::string certificate_pem;
+  if (!certificate_file.empty()) {
+    std::ifstream in(certificate_file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    certificate_pem = text.str();
+    if (apm::Status s = apm::sim::CheckCertificatePem(certificate_pem); !s.ok()) {
+      std::cerr << "apm-tenant-sim: --client-certificate " << certificate_file << ": "
+                << s.message() << "\n";
+      return 1;
+    }
+  }
 
   apm::InitLogging("text", "info");
   apm::SystemClock clock;
@@ -34,10 +134,14 @@ int main(int argc, char** argv) {
   identity.AddApp({client_id,
                    client_secret,
                    {"DeviceManagementServiceConfig.ReadWrite.All", "Device.Read.All",
-                    "GroupMember.ReadWrite.All"}});
-  apm::sim::SimHandler handler(identity, clock);
+                    "GroupMember.ReadWrite.All"},
+                   certificate_pem});
+  apm::sim::GraphModel model(clock, config);
+  apm::sim::SimHandler handler(identity, model, clock);
   apm::HttpServerOptions options;
   options.listen = listen;
+  options.max_body_bytes =
+      4 * 1024 * 1024;  // Graph takes bodies up to 4 MB (imports of 20+ hashes)
   apm::HttpServer server(options, handler, nullptr);
   boost::asio::io_context signals_io;
   boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
@@ -47,7 +151,9 @@ int main(int argc, char** argv) {
   }
   apm::LogInfo("listening", {{"address", listen.substr(0, listen.rfind(':')) + ":" +
                                              std::to_string(server.port())},
-                             {"tenant", tenant_id}});
+                             {"tenant", tenant_id},
+                             {"profile_group", model.profile_group_id()},
+                             {"admin", config.admin_enabled}});
   apm::FlushLogs();
   signals.async_wait([](boost::system::error_code, int) {});
   signals_io.run();

@@ -1,11 +1,12 @@
 #include "tenantsim/sim_handler.h"
 
-#include <openssl/rand.h>
-
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "server/http/form.h"
 #include "server/json_text.h"
+#include "server/random_guid.h"
 
 namespace apm::sim {
 namespace {
@@ -21,30 +22,38 @@ StringResponse JsonAnswer(const HttpRequest& req, http::status status, const jso
   return res;
 }
 
-std::string Guid() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) std::abort();
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
-}
-
 // Entra's error body: error, description, codes, time and trace ids.
 json OAuthError(const TokenError& e, int64_t now_ms) {
   std::string ts = FormatTimestamp(now_ms);  // 2026-11-27T08:00:00.000Z
   std::string entra_ts = ts.substr(0, 10) + " " + ts.substr(11, 8) + "Z";
   return {{"error", e.error},          {"error_description", e.description},
           {"error_codes", {e.aadsts}}, {"timestamp", entra_ts},
-          {"trace_id", Guid()},        {"correlation_id", Guid()}};
+          {"trace_id", RandomGuid()},  {"correlation_id", RandomGuid()}};
+}
+
+// The scheme and host the client used, e.g. "http://127.0.0.1:9090".
+std::string BaseUrl(const HttpRequest& req) {
+  std::string host(req.message[http::field::host]);
+  if (host.empty()) return "https://graph.microsoft.com";
+  return (req.secure ? "https://" : "http://") + host;
+}
+
+StringResponse NotFound(const HttpRequest& req) {
+  return JsonAnswer(req, http::status::not_found,
+                    {{"error", {{"code", "NotFound"}, {"message", "No route for " + req.path}}}});
 }
 
 }  // namespace
 
 SimHandler::SimHandler(Identity& identity, const Clock& clock)
-    : identity_(identity), clock_(clock) {}
+    : owned_model_(std::make_unique<GraphModel>(clock, SimConfig())),
+      identity_(identity),
+      model_(*owned_model_),
+      clock_(clock),
+      api_(identity, model_, clock) {}
+
+SimHandler::SimHandler(Identity& identity, GraphModel& model, const Clock& clock)
+    : identity_(identity), model_(model), clock_(clock), api_(identity, model, clock) {}
 
 void SimHandler::Handle(HttpRequest req, Reply reply) {
   // /{tenant}/oauth2/v2.0/token
@@ -61,12 +70,114 @@ void SimHandler::Handle(HttpRequest req, Reply reply) {
     }
     return Token(req, tenant, reply);
   }
+  for (const char* version : {"v1.0", "beta"}) {
+    std::string prefix = std::string("/") + version + "/";
+    if (path.starts_with(prefix)) return Graph(req, version, reply);
+  }
+  if (path.starts_with("/_sim/")) return Admin(req, reply);
   if (req.path == "/healthz") {
     return reply(JsonAnswer(req, http::status::ok, {{"status", "ok"}}), "/healthz");
   }
-  reply(JsonAnswer(req, http::status::not_found,
-                   {{"error", {{"code", "NotFound"}, {"message", "No route for " + req.path}}}}),
-        "(unmatched)");
+  reply(NotFound(req), "(unmatched)");
+}
+
+void SimHandler::Graph(const HttpRequest& req, const std::string& version, const Reply& reply) {
+  GraphCall call;
+  call.method = std::string(req.message.method_string());
+  call.version = version;
+  call.path = req.path.substr(version.size() + 1);
+  call.query = req.query;
+  for (const auto& field : req.message) {
+    std::string name(field.name_string());
+    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    call.headers[name] = std::string(field.value());
+  }
+  call.body = req.message.body();
+  call.base_url = BaseUrl(req);
+  GraphAnswer a = api_.Dispatch(call);
+
+  StringResponse res{http::status(a.status), req.message.version()};
+  for (const auto& [name, value] : a.headers) res.set(name, value);
+  if (a.body) {
+    res.set(http::field::content_type, "application/json; charset=utf-8");
+    res.body() = JsonText(*a.body);
+  }
+  res.set(http::field::cache_control, "no-store, no-cache");
+  if (!a.fault.empty()) res.set("X-Apm-Sim-Fault", a.fault);
+  if (a.drop_connection) res.set(kDropConnectionHeader, "1");
+  res.prepare_payload();
+  std::string route = a.route.substr(a.route.find(' ') + 1);
+  if (a.delay_ms > 0 && req.executor) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(req.executor,
+                                                             std::chrono::milliseconds(a.delay_ms));
+    timer->async_wait([timer, reply, res = std::move(res),
+                       route](boost::system::error_code) mutable { reply(std::move(res), route); });
+    return;
+  }
+  reply(std::move(res), route);
+}
+
+void SimHandler::Admin(const HttpRequest& req, const Reply& reply) {
+  constexpr std::string_view kRoute = "/_sim/*";
+  if (!model_.config().admin_enabled) return reply(NotFound(req), "(unmatched)");
+  http::verb method = req.message.method();
+  if (req.path == "/_sim/stats" && method == http::verb::get) {
+    SimStats s = model_.Stats();
+    json body = {{"requests", s.requests},
+                 {"throttled", s.throttled},
+                 {"syncRefused", s.sync_refused},
+                 {"faults",
+                  {{"status500", s.faults_500},
+                   {"status503", s.faults_503},
+                   {"dropped", s.dropped},
+                   {"lostResponses", s.lost},
+                   {"slow", s.slow}}},
+                 {"importsBySerial", s.imports_by_serial}};
+    return reply(JsonAnswer(req, http::status::ok, body), kRoute);
+  }
+  if (req.path == "/_sim/devices" && method == http::verb::get) {
+    json devices = json::array();
+    for (const AutopilotDeviceView& d : model_.Devices()) {
+      devices.push_back({{"id", d.id},
+                         {"serialNumber", d.serial_number},
+                         {"groupTag", d.group_tag},
+                         {"azureActiveDirectoryDeviceId", d.azure_ad_device_id},
+                         {"entraObjectId", d.entra_object_id},
+                         {"deploymentProfileAssignmentStatus", d.profile_status},
+                         {"displayName", d.display_name},
+                         {"userPrincipalName", d.user_principal_name},
+                         {"visible", d.visible}});
+    }
+    json groups = json::array();
+    for (const json& g : model_.ListGroups()) {
+      std::string id = g["id"];
+      groups.push_back(
+          {{"id", id}, {"displayName", g["displayName"]}, {"members", model_.GroupMemberIds(id)}});
+    }
+    json body = {{"autopilotDevices", std::move(devices)},
+                 {"profileGroupId", model_.profile_group_id()},
+                 {"groups", std::move(groups)}};
+    return reply(JsonAnswer(req, http::status::ok, body), kRoute);
+  }
+  if (req.path == "/_sim/reset" && method == http::verb::post) {
+    model_.Reset();
+    return reply(JsonAnswer(req, http::status::ok, {{"status", "reset"}}), kRoute);
+  }
+  if (req.path == "/_sim/config" && method == http::verb::get) {
+    return reply(JsonAnswer(req, http::status::ok, ConfigToJson(model_.config())), kRoute);
+  }
+  if (req.path == "/_sim/config" && method == http::verb::post) {
+    json patch = json::parse(req.message.body(), nullptr, false);
+    SimConfig config = model_.config();
+    if (Status s = ApplyConfigJson(patch, config); !s.ok()) {
+      return reply(JsonAnswer(req, http::status::bad_request,
+                              {{"error", {{"code", "BadRequest"}, {"message", s.message()}}}}),
+                   kRoute);
+    }
+    model_.SetConfig(config);
+    return reply(JsonAnswer(req, http::status::ok, ConfigToJson(config)), kRoute);
+  }
+  reply(NotFound(req), "(unmatched)");
 }
 
 void SimHandler::Token(const HttpRequest& req, const std::string& tenant, const Reply& reply) {
@@ -83,7 +194,8 @@ void SimHandler::Token(const HttpRequest& req, const std::string& tenant, const 
     TokenError e{400, "invalid_request", 900144, "AADSTS900144: The request body is malformed."};
     return reply(JsonAnswer(req, http::status::bad_request, OAuthError(e, clock_.NowMs())), kRoute);
   }
-  auto result = identity_.ClientCredentials(*form);
+  std::string called_url = BaseUrl(req) + req.path;
+  auto result = identity_.ClientCredentials(*form, called_url);
   if (const TokenError* e = std::get_if<TokenError>(&result)) {
     return reply(JsonAnswer(req, http::status(e->http_status), OAuthError(*e, clock_.NowMs())),
                  kRoute);

@@ -1,22 +1,44 @@
-// HTTP routes of apm-tenant-sim. Today: the Entra ID v2 token endpoint (client credentials);
-// the Graph endpoints of the import workflow follow (issue 3).
+// HTTP routes of apm-tenant-sim: the Entra ID v2 token endpoint (client secret or certificate
+// assertion), the Microsoft Graph routes of the Autopilot import workflow under /v1.0 and /beta
+// (GraphApi), and, when enabled, inspection routes under /_sim/.
+//
+// In-process use: build an Identity and a GraphModel on the same Clock (a ManualClock in
+// tests), then a SimHandler, and call Handle directly. An answer carrying the header
+// X-Apm-Drop-Connection: 1 (kDropConnectionHeader) stands for a connection dropped without an
+// answer: the HTTP server writes nothing, so an in-process caller must treat it as "no answer"
+// (the request may or may not have taken effect; X-Apm-Sim-Fault says which: "dropped" before
+// any effect, "lost-response" after it). Slow answers are delayed on req.executor when set,
+// and answered at once otherwise.
 #pragma once
 
+#include <memory>
+
 #include "server/http/http_types.h"
+#include "tenantsim/graph_api.h"
+#include "tenantsim/graph_model.h"
 #include "tenantsim/identity.h"
 
 namespace apm::sim {
 
 class SimHandler : public HttpHandler {
  public:
+  // With a tenant of default configuration (no admin routes, no faults).
   SimHandler(Identity& identity, const Clock& clock);
+  SimHandler(Identity& identity, GraphModel& model, const Clock& clock);
   void Handle(HttpRequest request, Reply reply) override;
+
+  GraphModel& model() { return model_; }
 
  private:
   void Token(const HttpRequest& req, const std::string& tenant, const Reply& reply);
+  void Graph(const HttpRequest& req, const std::string& version, const Reply& reply);
+  void Admin(const HttpRequest& req, const Reply& reply);
 
+  std::unique_ptr<GraphModel> owned_model_;  // only with the two-argument constructor
   Identity& identity_;
+  GraphModel& model_;
   const Clock& clock_;
+  GraphApi api_;
 };
 
 }  // namespace apm::sim

@@ -2,7 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
 #include <nlohmann/json.hpp>
+
+#include "core/testing/hash_builder.h"
+#include "server/http/http_server.h"
 
 namespace apm::sim {
 namespace {
@@ -12,7 +21,7 @@ using json = nlohmann::json;
 class SimHandlerTest : public ::testing::Test {
  protected:
   SimHandlerTest() : identity_(clock_, "tid-1", "contoso.example"), handler_(identity_, clock_) {
-    identity_.AddApp({"app-1", "s3cret", {"DeviceManagementServiceConfig.ReadWrite.All"}});
+    identity_.AddApp({"app-1", "s3cret", {"DeviceManagementServiceConfig.ReadWrite.All"}, ""});
   }
 
   std::pair<int, json> Post(const std::string& path, const std::string& form) {
@@ -88,6 +97,88 @@ TEST_F(SimHandlerTest, AnswersEntraErrors) {
   EXPECT_EQ(unknown_app["error_codes"][0], 700016);
 
   EXPECT_EQ(Post("/tid-1/oauth2/v2.0/token", "a=%zz").first, 400);
+}
+
+// Over real HTTP: the server honours X-Apm-Drop-Connection, and slow answers wait on a timer.
+class SimServerTest : public ::testing::Test {
+ protected:
+  SimServerTest() : identity_(clock_, "tid-1", "contoso.example"), model_(clock_, Config()) {
+    identity_.AddApp({"app-1", "s", {"DeviceManagementServiceConfig.ReadWrite.All"}, ""});
+    token_ = identity_.IssueToken("app-1")->access_token;
+    HttpServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.threads = 1;
+    o.access_log = false;
+    server_ = std::make_unique<HttpServer>(o, handler_, nullptr);
+    EXPECT_TRUE(server_->Start().ok());
+  }
+  ~SimServerTest() override { server_->Shutdown(); }
+
+  static SimConfig Config() {
+    SimConfig c;
+    c.admin_enabled = true;
+    return c;
+  }
+
+  // The status, or -1 when the connection ended without an answer.
+  int Send(http::verb method, const std::string& target, const std::string& body = "") {
+    namespace asio = boost::asio;
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::authorization, "Bearer " + token_);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+    http::write(socket, req);
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    boost::system::error_code ec;
+    http::read(socket, buffer, res, ec);
+    return ec ? -1 : res.result_int();
+  }
+
+  SystemClock clock_;
+  Identity identity_;
+  GraphModel model_;
+  SimHandler handler_{identity_, model_, clock_};
+  std::unique_ptr<HttpServer> server_;
+  std::string token_;
+};
+
+TEST_F(SimServerTest, LostAnswersDropTheConnectionAfterTheEffect) {
+  const std::string imports = "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities";
+  std::string hash = apm::testing::HashText(apm::testing::HashBuilder::Laptop("NET1").Build());
+  json body = {{"serialNumber", "NET1"}, {"hardwareIdentifier", hash}};
+  EXPECT_EQ(Send(http::verb::get, imports), 200);
+  SimConfig c = model_.config();
+  c.lost_response_rate = 1;
+  model_.SetConfig(c);
+  EXPECT_EQ(Send(http::verb::post, imports, body.dump()), -1);
+  EXPECT_EQ(model_.ImportCount("NET1"), 1);
+  c.lost_response_rate = 0;
+  c.drop_rate = 1;
+  model_.SetConfig(c);
+  EXPECT_EQ(Send(http::verb::post, imports, body.dump()), -1);
+  EXPECT_EQ(model_.ImportCount("NET1"), 1);
+  SimStats s = model_.Stats();
+  EXPECT_EQ(s.lost, 1);
+  EXPECT_EQ(s.dropped, 1);
+}
+
+TEST_F(SimServerTest, SlowAnswersArriveLater) {
+  SimConfig c = model_.config();
+  c.slow_rate = 1;
+  c.slow_ms = 300;
+  model_.SetConfig(c);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(
+      Send(http::verb::get, "/v1.0/deviceManagement/importedWindowsAutopilotDeviceIdentities"),
+      200);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  EXPECT_EQ(model_.Stats().slow, 1);
 }
 
 }  // namespace

@@ -28,8 +28,16 @@ std::string ServerProcess::Binary() {
   return APM_SERVER_BINARY;
 }
 
+std::unique_ptr<ServerProcess> ServerProcess::TenantSim(std::vector<std::string> args) {
+  auto p = std::make_unique<ServerProcess>();
+  p->binary_ = APM_SIM_BINARY;
+  p->sim_args_ = std::move(args);
+  return p;
+}
+
 ServerProcess::ServerProcess(std::string config_toml, std::map<std::string, std::string> env)
     : env_(std::move(env)) {
+  binary_ = Binary();
   static std::atomic<int> counter{0};
   dir_ = (fs::temp_directory_path() /
           ("apm-itest-" + std::to_string(getpid()) + "-" + std::to_string(counter++)))
@@ -51,7 +59,13 @@ ServerProcess::~ServerProcess() {
 }
 
 bool ServerProcess::Start() {
-  std::vector<std::string> args = {Binary(), "--listen", "127.0.0.1:0", "--data-dir", data_dir_};
+  std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:0"};
+  if (binary_ != Binary()) {
+    args.insert(args.end(), sim_args_.begin(), sim_args_.end());
+  } else {
+    args.push_back("--data-dir");
+    args.push_back(data_dir_);
+  }
   if (!config_path_.empty()) {
     args.push_back("--config");
     args.push_back(config_path_);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ class ServerProcess {
  public:
   // `config_toml` is written to a file and passed with --config when not empty.
   explicit ServerProcess(std::string config_toml = "", std::map<std::string, std::string> env = {});
+  // apm-tenant-sim on a loopback port, with these extra arguments.
+  static std::unique_ptr<ServerProcess> TenantSim(std::vector<std::string> args);
   ~ServerProcess();
 
   // Starts and waits until the server logs that it listens; false on failure (see log()).
@@ -38,6 +41,8 @@ class ServerProcess {
   static std::string Binary();
 
  private:
+  std::string binary_;
+  std::vector<std::string> sim_args_;  // set: this is apm-tenant-sim
   std::string dir_, data_dir_, config_path_, log_path_;
   std::map<std::string, std::string> env_;
   pid_t pid_ = -1;

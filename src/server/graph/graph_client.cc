@@ -152,6 +152,7 @@ GraphClient::Answer GraphClient::SendOnce(const Call& call, bool* not_sent) {
     request.body = JsonText(*call.body);
   }
   request.timeout = options_.timeout;
+  request.idempotent = call.idempotent;
   ++http_requests_;
   TransportFailure failure = TransportFailure::kLost;
   Result<OutboundResponse> response = http_.Send(request, &failure);
@@ -168,10 +169,14 @@ GraphClient::Answer GraphClient::SendOnce(const Call& call, bool* not_sent) {
 }
 
 GraphClient::Answer GraphClient::Send(const Call& call) {
+  return Send(call, false);
+}
+
+GraphClient::Answer GraphClient::Send(const Call& call, bool slot_taken) {
   Answer answer;
   bool token_renewed = false;
   for (int attempt = 1;; ++attempt) {
-    Acquire(call.url, IsWrite(call.method));
+    if (attempt > 1 || !slot_taken) Acquire(call.url, IsWrite(call.method));
     ++operations_;
     bool not_sent = false;
     answer = SendOnce(call, &not_sent);
@@ -202,14 +207,15 @@ std::vector<GraphClient::Answer> GraphClient::SendBatch(const std::vector<const 
       r["headers"] = {{"Content-Type", "application/json"}};
     }
     requests.push_back(std::move(r));
-    Acquire(calls[i]->url, IsWrite(calls[i]->method));
   }
   operations_ += int64_t(calls.size());
   bool not_sent = false;
+  bool idempotent =
+      std::all_of(calls.begin(), calls.end(), [](const Call* c) { return c->idempotent; });
   Answer envelope = SendOnce(Call{.method = "POST",
                                   .url = version + "/$batch",
                                   .body = json{{"requests", std::move(requests)}},
-                                  .idempotent = false,
+                                  .idempotent = idempotent,
                                   .retry_429 = true},
                              &not_sent);
   if (!envelope.ok() || !envelope.body.is_object() || !envelope.body.contains("responses") ||
@@ -251,15 +257,29 @@ std::vector<GraphClient::Answer> GraphClient::SendAll(const std::vector<Call>& c
   for (int attempt = 1; !todo.empty(); ++attempt) {
     std::vector<size_t> again;
     std::chrono::milliseconds wait{0};
-    for (size_t start = 0; start < todo.size(); start += kMaxBatch) {
+    size_t pos = 0;
+    while (pos < todo.size()) {
+      // Slots are taken just before the envelope leaves, never long before, so our window
+      // and Graph's count the same moments. A full budget sends what fits and waits for the
+      // rest.
       std::vector<const Call*> chunk;
-      for (size_t i = start; i < std::min(todo.size(), start + kMaxBatch); ++i) {
-        chunk.push_back(&calls[todo[i]]);
+      std::vector<size_t> chunk_index;
+      while (pos < todo.size() && chunk.size() < kMaxBatch) {
+        const Call& call = calls[todo[pos]];
+        std::optional<std::chrono::milliseconds> full =
+            BudgetFor(call.url).TryAcquire(IsWrite(call.method));
+        if (full) {
+          if (!chunk.empty()) break;
+          sleep_(*full);
+          continue;
+        }
+        chunk.push_back(&call);
+        chunk_index.push_back(todo[pos++]);
       }
       std::vector<Answer> got =
-          chunk.size() == 1 ? std::vector<Answer>{Send(*chunk[0])} : SendBatch(chunk);
+          chunk.size() == 1 ? std::vector<Answer>{Send(*chunk[0], true)} : SendBatch(chunk);
       for (size_t k = 0; k < got.size(); ++k) {
-        size_t index = todo[start + k];
+        size_t index = chunk_index[k];
         const Call& call = calls[index];
         answers[index] = std::move(got[k]);
         const Answer& a = answers[index];

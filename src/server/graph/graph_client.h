@@ -28,7 +28,8 @@ class GraphClient : public GraphApi {
     RequestBudget::Limits intune_limits;
     RequestBudget::Limits directory_limits{.writes_per_window = 200,
                                            .requests_per_window = 2000,
-                                           .window = std::chrono::milliseconds(20'000)};
+                                           .window = std::chrono::milliseconds(20'000),
+                                           .slack = std::chrono::milliseconds(1'000)};
     std::chrono::milliseconds timeout{30'000};
   };
   using Sleep = std::function<void(std::chrono::milliseconds)>;
@@ -86,6 +87,8 @@ class GraphClient : public GraphApi {
   void Acquire(const std::string& url, bool write);
   std::optional<std::chrono::milliseconds> RetryDelay(int attempt, const Answer& answer) const;
   Answer SendOnce(const Call& call, bool* not_sent);
+  // Send, when the caller already took the first attempt's budget slot.
+  Answer Send(const Call& call, bool slot_taken);
   std::vector<Answer> SendBatch(const std::vector<const Call*>& calls);
 
   Options options_;

@@ -77,8 +77,10 @@ class GraphClientTest : public ::testing::Test {
     tokens_ = std::move(ClientCredentialsTokenSource::Create(c, http_, clock_)).value();
     GraphClient::Options o;
     o.endpoint = "https://graph.example";
-    o.intune_limits = {
-        .writes_per_window = 3, .requests_per_window = 1000, .window = milliseconds(20'000)};
+    o.intune_limits = {.writes_per_window = 3,
+                       .requests_per_window = 1000,
+                       .window = milliseconds(20'000),
+                       .slack = milliseconds(1000)};
     client_ = std::make_unique<GraphClient>(
         o, http_, *tokens_, clock_,
         [this](milliseconds d) {

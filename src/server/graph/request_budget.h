@@ -18,6 +18,9 @@ class RequestBudget {
     int writes_per_window = 100;     // POST/PUT/PATCH/DELETE per app per tenant (safe default)
     int requests_per_window = 1000;  // any request per app per tenant
     std::chrono::milliseconds window{20'000};
+    // Added to the window: a slot we count as free at t+window left our side a little before
+    // Graph counted it, so without slack the first request of the next window can be a 429.
+    std::chrono::milliseconds slack{1'000};
   };
 
   RequestBudget(const Clock& clock, Limits limits);

@@ -96,6 +96,7 @@ Result<OutboundResponse> CurlHttpClient::Send(const OutboundRequest& request,
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    long(std::min<int64_t>(request.timeout.count(), 10'000)));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (!request.idempotent) curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());

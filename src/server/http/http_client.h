@@ -18,6 +18,9 @@ struct OutboundRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{30'000};
+  // False for calls that must not be sent twice: they get a fresh connection, because libcurl
+  // silently re-sends a request whose reused connection died before any answer.
+  bool idempotent = true;
 };
 
 struct OutboundResponse {

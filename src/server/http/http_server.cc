@@ -196,6 +196,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     server_.Record(method_, route_, path_, client_, status_, secs);
+    if (std::visit([](auto& r) { return r[kDropConnectionHeader] == "1"; }, res)) {
+      // No answer and no orderly shutdown: the peer sees the connection end mid-request.
+      busy_ = false;
+      beast::error_code ec;
+      Lowest().close(ec);
+      return;
+    }
     std::visit(
         [&](auto& r) {
           using Msg = std::decay_t<decltype(r)>;

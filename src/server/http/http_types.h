@@ -27,6 +27,10 @@ struct HttpRequest {
   boost::asio::any_io_executor executor;
 };
 
+// A response carrying this header with the value "1" is not written: the session closes the
+// connection at once, so a test double (apm-tenant-sim) can act as a service that drops it.
+inline constexpr std::string_view kDropConnectionHeader = "X-Apm-Drop-Connection";
+
 // Completes a request exactly once, from any thread. `route` names the matched route pattern
 // (e.g. "/api/v1/requests/{id}") for logs and metrics.
 using Reply = std::function<void(AnyResponse response, std::string_view route)>;

@@ -44,7 +44,7 @@ Result<OutboundResponse> InProcessHttpClient::Send(const OutboundRequest& reques
   AnyResponse any = answer.get();
   auto* res = std::get_if<StringResponse>(&any);
   if (!res) return Status::Internal("in-process answer was a file");
-  if ((*res)["X-Apm-Drop-Connection"] == "1") {
+  if ((*res)[kDropConnectionHeader] == "1") {
     if (failure) *failure = TransportFailure::kLost;
     return Status::Unavailable(request.method + " " + req.path + ": connection dropped");
   }

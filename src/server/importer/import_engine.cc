@@ -420,6 +420,10 @@ void ImportEngine::DoImport(Batch& batch) {
     }
     Result<std::vector<ImportRecord>> records = graph_.Import(items);
     if (!records.ok()) {
+      if (records.status().code() == StatusCode::kInvalidArgument && group.size() > 1) {
+        LogWarn("batch import refused; importing each device alone",
+                {{"devices", group.size()}, {"error", records.status().message()}});
+      }
       for (auto& slot : group) {
         if (records.status().code() == StatusCode::kInvalidArgument && group.size() > 1) {
           slot->solo = true;  // one bad device must not fail the others: try each alone

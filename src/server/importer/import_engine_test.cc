@@ -1,0 +1,365 @@
+#include "server/importer/import_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/testing/hash_builder.h"
+#include "server/graph/graph_client.h"
+#include "server/http/in_process_http_client.h"
+#include "server/store/sqlite_request_store.h"
+#include "server/testing/temp_dir.h"
+#include "tenantsim/graph_model.h"
+#include "tenantsim/identity.h"
+#include "tenantsim/sim_handler.h"
+
+namespace apm {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr char kTenant[] = "00000000-0000-4000-8000-000000000001";
+constexpr char kClient[] = "11111111-1111-4111-8111-111111111111";
+constexpr char kSecret[] = "simulator-secret";
+
+sim::SimConfig FastTenant() {
+  sim::SimConfig c;
+  c.import_delay_ms = 10'000;
+  c.sync_visible_delay_ms = 15'000;
+  c.sync_delay_ms = 30'000;
+  c.profile_delay_ms = 40'000;
+  return c;
+}
+
+// The engine against the tenant simulator, in-process, on a manual clock: every Graph call is
+// real (routing, throttling, faults), nothing waits for real time.
+class ImportEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Build(FastTenant()); }
+
+  void Build(sim::SimConfig sim_config, bool use_profile_group = true) {
+    engine_.reset();
+    identity_ = std::make_unique<sim::Identity>(clock_, kTenant, "contoso.example");
+    sim::SimApp app;
+    app.client_id = kClient;
+    app.client_secret = kSecret;
+    app.roles = {"DeviceManagementServiceConfig.ReadWrite.All", "Device.Read.All",
+                 "GroupMember.ReadWrite.All"};
+    identity_->AddApp(app);
+    model_ = std::make_unique<sim::GraphModel>(clock_, sim_config);
+    handler_ = std::make_unique<sim::SimHandler>(*identity_, *model_, clock_);
+    http_ = std::make_unique<InProcessHttpClient>(*handler_);
+    AppCredentials credentials;
+    credentials.login_endpoint = "http://sim.test";
+    credentials.tenant = kTenant;
+    credentials.client_id = kClient;
+    credentials.client_secret = kSecret;
+    tokens_ = std::move(ClientCredentialsTokenSource::Create(credentials, *http_, clock_)).value();
+    GraphClient::Options options;
+    options.endpoint = "http://sim.test";
+    options.intune_limits.writes_per_window = sim_config.write_limit;
+    options.intune_limits.requests_per_window = sim_config.request_limit;
+    graph_ = std::make_unique<GraphClient>(options, *http_, *tokens_, clock_,
+                                           [this](milliseconds d) { clock_.Advance(d); });
+    if (!store_) {
+      auto s = SqliteRequestStore::Open(dir_.File("apm.db"));
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      store_ = std::move(s).value();
+    }
+    settings_ = ImportSettings{};
+    settings_.profile_group_id = use_profile_group ? model_->profile_group_id() : "";
+    settings_.poll_min = seconds(2);
+    settings_.poll_max = seconds(20);
+    NewEngine();
+  }
+
+  void NewEngine() {
+    engine_ = std::make_unique<ImportEngine>(*store_, *graph_, clock_, settings_);
+  }
+
+  // A pending request for a laptop with this serial, approved.
+  std::string Approved(const std::string& serial, Approval approval = {}) {
+    StoredRequest r;
+    r.id = "req-" + serial;
+    r.serial_number = serial;
+    r.manufacturer = "LENOVO";
+    r.model = "21R3001BUK";
+    r.hardware_hash = testing::HashText(testing::HashBuilder::Laptop(serial).Build());
+    r.hash_fingerprint = "f";
+    r.client_address = "192.0.2.1";
+    r.api = "v1";
+    r.verification = "verified";
+    r.state = RequestState::kPendingApproval;
+    r.step = "Waiting for approval";
+    r.created_at = r.updated_at = clock_.NowMs();
+    r.expires_at = clock_.NowMs() + 3'600'000;
+    EXPECT_TRUE(store_->Create(r, 1000, "").ok());
+    auto a = store_->Approve(r.id, approval, clock_.NowMs());
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return r.id;
+  }
+
+  StoredRequest Get(const std::string& id) { return store_->Get(id).value(); }
+
+  // Runs the engine in 250 ms steps of simulated time until every request in `ids` is
+  // finished or `limit` has passed; records each request's visible states in order.
+  void RunUntilDone(const std::vector<std::string>& ids, milliseconds limit = seconds(3600)) {
+    int64_t end = clock_.NowMs() + limit.count();
+    auto record = [&] {
+      bool all = true;
+      for (const std::string& id : ids) {
+        StoredRequest r = Get(id);
+        auto& seen = states_[id];
+        if (seen.empty() || seen.back() != r.state) seen.push_back(r.state);
+        all = all && IsTerminal(r.state);
+      }
+      return all;
+    };
+    record();
+    while (clock_.NowMs() < end) {
+      engine_->RunOnce();
+      if (record()) return;
+      clock_.Advance(milliseconds(250));
+    }
+  }
+
+  int64_t SimRequests(const std::string& route) {
+    auto stats = model_->Stats();
+    auto it = stats.requests.find(route);
+    return it == stats.requests.end() ? 0 : it->second;
+  }
+  int64_t AllSimRequests() {
+    int64_t n = 0;
+    for (const auto& [route, count] : model_->Stats().requests) n += count;
+    return n;
+  }
+
+  ManualClock clock_;
+  testing::ScopedTempDir dir_{"apm-engine-test"};
+  std::unique_ptr<SqliteRequestStore> store_;
+  std::unique_ptr<sim::Identity> identity_;
+  std::unique_ptr<sim::GraphModel> model_;
+  std::unique_ptr<sim::SimHandler> handler_;
+  std::unique_ptr<InProcessHttpClient> http_;
+  std::unique_ptr<ClientCredentialsTokenSource> tokens_;
+  std::unique_ptr<GraphClient> graph_;
+  ImportSettings settings_;
+  std::unique_ptr<ImportEngine> engine_;
+  std::map<std::string, std::vector<RequestState>> states_;
+};
+
+TEST_F(ImportEngineTest, HappyPathWalksEveryStepAndLeavesTheTenantClean) {
+  std::string id =
+      Approved("PF3HAPPY", {"Kiosk", "anna@contoso.example", "KIOSK-01", "lobby", "cli:test"});
+  RunUntilDone({id});
+  StoredRequest r = Get(id);
+  ASSERT_EQ(r.state, RequestState::kCompleted)
+      << r.step << " " << (r.error ? r.error->message : "");
+  std::vector<RequestState> expected = {
+      RequestState::kApproved,      RequestState::kImporting,         RequestState::kWaitingForSync,
+      RequestState::kAddingToGroup, RequestState::kWaitingForProfile, RequestState::kCompleted};
+  EXPECT_EQ(states_[id], expected);
+
+  EXPECT_EQ(model_->ImportCount("PF3HAPPY"), 1);
+  EXPECT_TRUE(model_->ListImports().empty()) << "the import record is deleted";
+  auto devices = model_->Devices();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].serial_number, "PF3HAPPY");
+  EXPECT_EQ(devices[0].group_tag, "Kiosk");
+  EXPECT_EQ(devices[0].display_name, "KIOSK-01");
+  EXPECT_EQ(devices[0].user_principal_name, "anna@contoso.example");
+  EXPECT_TRUE(devices[0].profile_status.starts_with("assigned"));
+  auto members = model_->GroupMemberIds(model_->profile_group_id());
+  ASSERT_EQ(members.size(), 1u);
+  EXPECT_EQ(members[0], devices[0].entra_object_id);
+
+  Result<ImportJob> job = store_->GetJob(id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->phase, ImportPhase::kDone);
+  EXPECT_EQ(job->import_attempts, 1);
+  EXPECT_EQ(job->registration_id, devices[0].id);
+}
+
+TEST_F(ImportEngineTest, DdsErrorsEndTheJobWithTheirCodeAndWordsAndTheRecordIsDeleted) {
+  sim::SimConfig c = FastTenant();
+  c.registered_serials = {"PF3ALREADY"};
+  c.other_tenant_serials = {"PF3OTHER"};
+  Build(c);
+  std::string mine = Approved("PF3ALREADY");
+  std::string other = Approved("PF3OTHER");
+  RunUntilDone({mine, other});
+  StoredRequest a = Get(mine);
+  ASSERT_EQ(a.state, RequestState::kFailed);
+  ASSERT_TRUE(a.error.has_value());
+  EXPECT_EQ(a.error->code, 806);
+  EXPECT_EQ(a.error->name, "ZtdDeviceAlreadyAssigned");
+  EXPECT_NE(a.error->message.find("already registered"), std::string::npos);
+  StoredRequest b = Get(other);
+  ASSERT_EQ(b.state, RequestState::kFailed);
+  EXPECT_EQ(b.error->code, 808);
+  EXPECT_NE(b.error->message.find("another organization"), std::string::npos);
+  EXPECT_TRUE(model_->ListImports().empty());
+  EXPECT_EQ(
+      SimRequests("DELETE /beta/deviceManagement/importedWindowsAutopilotDeviceIdentities/{id}"),
+      2);
+}
+
+TEST_F(ImportEngineTest, AnInvalidHashEndsIn802) {
+  StoredRequest r;
+  r.id = "req-bad";
+  r.serial_number = "PF3BAD";
+  r.manufacturer = "LENOVO";
+  r.model = "X";
+  r.hardware_hash = "T0EAAA==";  // base64, but no hardware hash
+  r.hash_fingerprint = "f";
+  r.client_address = "192.0.2.1";
+  r.api = "v1";
+  r.verification = "unverifiable";
+  r.step = "Waiting for approval";
+  r.created_at = r.updated_at = clock_.NowMs();
+  r.expires_at = clock_.NowMs() + 3'600'000;
+  ASSERT_TRUE(store_->Create(r, 10, "").ok());
+  ASSERT_TRUE(store_->Approve(r.id, Approval{}, clock_.NowMs()).ok());
+  RunUntilDone({r.id});
+  StoredRequest got = Get(r.id);
+  ASSERT_EQ(got.state, RequestState::kFailed);
+  EXPECT_EQ(got.error->code, 802);
+}
+
+TEST_F(ImportEngineTest, ManyJobsShareImportsAndPollsAndStayUnderThreeRequestsPerDevice) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 45; ++i) ids.push_back(Approved("PF3B" + std::to_string(100 + i)));
+  RunUntilDone(ids);
+  for (const std::string& id : ids) ASSERT_EQ(Get(id).state, RequestState::kCompleted) << id;
+  EXPECT_EQ(
+      SimRequests("POST /beta/deviceManagement/importedWindowsAutopilotDeviceIdentities/import"),
+      3);  // 20 + 20 + 5
+  EXPECT_GT(SimRequests("POST /beta/$batch"), 0);
+  int64_t per_device_x100 = graph_->http_requests() * 100 / int64_t(ids.size());
+  EXPECT_LE(per_device_x100, 300) << graph_->http_requests() << " Graph requests";
+  EXPECT_EQ(model_->GroupMemberIds(model_->profile_group_id()).size(), ids.size());
+}
+
+TEST_F(ImportEngineTest, InjectedFaultsNeverDuplicateAnImport) {
+  sim::SimConfig c = FastTenant();
+  c.error_rate = 0.1;
+  c.lost_response_rate = 0.05;
+  c.drop_rate = 0.05;
+  c.seed = 7;
+  Build(c);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) ids.push_back(Approved("PF3F" + std::to_string(100 + i)));
+  RunUntilDone(ids);
+  auto stats = model_->Stats();
+  EXPECT_GT(stats.faults_500 + stats.faults_503, 0);
+  EXPECT_GT(stats.lost, 0);
+  for (int i = 0; i < 30; ++i) {
+    std::string serial = "PF3F" + std::to_string(100 + i);
+    EXPECT_EQ(Get(ids[size_t(i)]).state, RequestState::kCompleted) << serial;
+    EXPECT_EQ(model_->ImportCount(serial), 1) << serial;
+  }
+  EXPECT_TRUE(model_->ListImports().empty());
+}
+
+TEST_F(ImportEngineTest, ALostImportAnswerIsReconciledNotRepeated) {
+  sim::SimConfig c = FastTenant();
+  c.lost_response_rate = 1.0;  // every answer lost: the import happens, we never hear of it
+  Build(c);
+  std::string id = Approved("PF3LOST");
+  engine_->RunOnce();
+  EXPECT_EQ(model_->ImportCount("PF3LOST"), 1);
+  Result<ImportJob> job = store_->GetJob(id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->import_attempts, 1);
+  EXPECT_TRUE(job->import_id.empty());
+
+  sim::SimConfig healthy = model_->config();
+  healthy.lost_response_rate = 0;
+  model_->SetConfig(healthy);
+  RunUntilDone({id});
+  EXPECT_EQ(Get(id).state, RequestState::kCompleted);
+  EXPECT_EQ(model_->ImportCount("PF3LOST"), 1);
+  EXPECT_GE(SimRequests("GET /beta/deviceManagement/importedWindowsAutopilotDeviceIdentities"), 1);
+}
+
+TEST_F(ImportEngineTest, ARestartedEngineResumesEveryJobFromItsSavedStep) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Approved("PF3R" + std::to_string(i)));
+  // Run until the jobs are spread over several steps, then "crash" (drop the engine).
+  for (int i = 0; i < 200; ++i) {
+    engine_->RunOnce();
+    clock_.Advance(milliseconds(250));
+  }
+  std::set<RequestState> middle;
+  for (const auto& id : ids) middle.insert(Get(id).state);
+  EXPECT_EQ(middle.count(RequestState::kCompleted), 0u);
+  NewEngine();
+  RunUntilDone(ids);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Get(ids[size_t(i)]).state, RequestState::kCompleted);
+    EXPECT_EQ(model_->ImportCount("PF3R" + std::to_string(i)), 1);
+  }
+}
+
+TEST_F(ImportEngineTest, WithoutAProfileAStepDeadlineFailsTheJobWithAClearMessage) {
+  Build(FastTenant(), /*use_profile_group=*/false);
+  settings_.profile_deadline = std::chrono::minutes(30);
+  NewEngine();
+  std::string id = Approved("PF3NOPROFILE");
+  RunUntilDone({id}, std::chrono::minutes(45));
+  StoredRequest r = Get(id);
+  ASSERT_EQ(r.state, RequestState::kFailed);
+  EXPECT_EQ(r.error->name, "StepTimedOut");
+  EXPECT_NE(r.error->message.find("Waiting for the Autopilot profile"), std::string::npos);
+  EXPECT_NE(r.error->message.find("group tag"), std::string::npos);
+  // Intune's sync was asked for, but never twice within ten minutes.
+  int64_t syncs = SimRequests("POST /beta/deviceManagement/windowsAutopilotSettings/sync");
+  EXPECT_GE(syncs, 1);
+  EXPECT_LE(syncs, 3);
+  EXPECT_EQ(model_->Stats().sync_refused, 0);
+}
+
+TEST_F(ImportEngineTest, WithoutWaitingForAProfileTheJobCompletesAfterTheSync) {
+  Build(FastTenant(), /*use_profile_group=*/false);
+  settings_.wait_for_profile = false;
+  NewEngine();
+  std::string id = Approved("PF3NOWAIT");
+  RunUntilDone({id});
+  EXPECT_EQ(Get(id).state, RequestState::kCompleted);
+  EXPECT_TRUE(model_->GroupMemberIds(model_->profile_group_id()).empty());
+  EXPECT_EQ(states_[id].back(), RequestState::kCompleted);
+}
+
+TEST_F(ImportEngineTest, TheBudgetKeepsABurstUnderTheTenantsLimits) {
+  sim::SimConfig c = FastTenant();
+  c.write_limit = 15;  // scaled down so the burst needs several windows
+  c.request_limit = 150;
+  Build(c);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 60; ++i) ids.push_back(Approved("PF3T" + std::to_string(100 + i)));
+  RunUntilDone(ids, std::chrono::minutes(120));
+  for (const auto& id : ids) ASSERT_EQ(Get(id).state, RequestState::kCompleted);
+  EXPECT_EQ(model_->Stats().throttled, 0);
+}
+
+TEST_F(ImportEngineTest, ARequestRefusedByGraphFailsWithGraphsWords) {
+  // The app lost its group permission: adding to the group is refused (403) until the
+  // deadline, and the job says why.
+  sim::SimApp app;
+  app.client_id = kClient;
+  app.client_secret = kSecret;
+  app.roles = {"DeviceManagementServiceConfig.ReadWrite.All", "Device.Read.All"};
+  identity_->AddApp(app);
+  settings_.group_deadline = std::chrono::minutes(5);
+  NewEngine();
+  std::string id = Approved("PF3NOPERM");
+  RunUntilDone({id});
+  StoredRequest r = Get(id);
+  ASSERT_EQ(r.state, RequestState::kFailed);
+  EXPECT_NE(r.error->message.find("Authorization_RequestDenied"), std::string::npos)
+      << r.error->message;
+}
+
+}  // namespace
+}  // namespace apm

@@ -10,6 +10,7 @@
 
 #include "core/base64.h"
 #include "server/http/http_types.h"
+#include "server/testing/test_certificate.h"
 #include "tenantsim/sim_handler.h"
 
 namespace apm::sim {
@@ -21,32 +22,6 @@ constexpr const char* kAudience = "https://login.microsoftonline.com/tid-1/oauth
 
 std::string B64u(std::string_view bytes) {
   return Base64UrlEncodeNoPad(bytes);
-}
-
-EVP_PKEY* NewKey() {
-  return EVP_RSA_gen(2048);
-}
-
-std::string SelfSigned(EVP_PKEY* key) {
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x), 0);
-  X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-  X509_set_pubkey(x, key);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("apm-test"), -1, -1, 0);
-  X509_set_issuer_name(x, name);
-  X509_sign(x, key, EVP_sha256());
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(bio, x);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, size_t(len));
-  BIO_free(bio);
-  X509_free(x);
-  return pem;
 }
 
 std::string Sign(EVP_PKEY* key, std::string_view data) {
@@ -66,14 +41,14 @@ std::string Sign(EVP_PKEY* key, std::string_view data) {
 class ClientAssertionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    key_ = NewKey();
-    other_key_ = NewKey();
-    cert_pem_ = new std::string(SelfSigned(key_));
+    certificate_ = new apm::testing::TestCertificate("apm-test");
+    key_ = certificate_->key;
+    other_key_ = EVP_RSA_gen(2048);
+    cert_pem_ = &certificate_->certificate_pem;
   }
   static void TearDownTestSuite() {
-    EVP_PKEY_free(key_);
     EVP_PKEY_free(other_key_);
-    delete cert_pem_;
+    delete certificate_;
   }
 
   ClientAssertionTest()
@@ -120,6 +95,7 @@ class ClientAssertionTest : public ::testing::Test {
     return status == 200 ? 0 : body["error_codes"][0].get<int64_t>();
   }
 
+  static apm::testing::TestCertificate* certificate_;
   static EVP_PKEY* key_;
   static EVP_PKEY* other_key_;
   static std::string* cert_pem_;
@@ -129,6 +105,7 @@ class ClientAssertionTest : public ::testing::Test {
   SimHandler handler_;
 };
 
+apm::testing::TestCertificate* ClientAssertionTest::certificate_ = nullptr;
 EVP_PKEY* ClientAssertionTest::key_ = nullptr;
 EVP_PKEY* ClientAssertionTest::other_key_ = nullptr;
 std::string* ClientAssertionTest::cert_pem_ = nullptr;

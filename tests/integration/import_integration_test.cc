@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -73,11 +75,12 @@ class ImportTest : public ::testing::Test {
            "MaxOpenRequestsPerAddress = 10000\n";
   }
 
-  void StartServer() {
-    // The secret comes from the environment, as operators are told to do.
-    server_ = std::make_unique<ServerProcess>(
-        ServerConfig(),
-        std::map<std::string, std::string>{{"APM_CLIENT_SECRET", "simulator-secret"}});
+  // `extra` is appended to the configuration; without it the secret comes from the
+  // environment, as operators are told to do.
+  void StartServer(const std::string& extra = "") {
+    std::map<std::string, std::string> env;
+    if (extra.empty()) env["APM_CLIENT_SECRET"] = "simulator-secret";
+    server_ = std::make_unique<ServerProcess>(ServerConfig() + extra, env);
     ASSERT_TRUE(server_->Start()) << server_->log();
   }
 
@@ -248,6 +251,26 @@ TEST_F(ImportTest, ABurstOf200DevicesAtTheDocumentedLimitsIsNeverThrottled) {
   for (const auto& [id, state] : final_state) EXPECT_EQ(state, "completed") << id << Problems();
   json stats = SimStats();
   EXPECT_EQ(stats["throttled"], 0) << stats["requests"].dump() << Problems();
+}
+
+TEST_F(ImportTest, ACertificateCredentialImportsToo) {
+  std::string dir = ::testing::TempDir() + "apm-cert-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=apm-server "
+      "-keyout " +
+      dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+  ASSERT_EQ(system(cmd.c_str()), 0);
+  StartSim({"--client-certificate=" + dir + "/cert.pem"});
+  StartServer("ClientCertificateFile = \"" + dir + "/cert.pem\"\nClientPrivateKeyFile = \"" + dir +
+              "/key.pem\"\n");
+  ASSERT_TRUE(server_->WaitForLog("auth=certificate")) << server_->log();
+  std::string id = Submit("PF3CERT01");
+  Approve(id);
+  json last;
+  Follow(id, &last);
+  EXPECT_EQ(last["state"], "completed") << last.dump() << Problems();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

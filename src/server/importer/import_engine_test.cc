@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <fstream>
 #include <set>
 
 #include "core/testing/hash_builder.h"
@@ -9,6 +13,7 @@
 #include "server/http/in_process_http_client.h"
 #include "server/store/sqlite_request_store.h"
 #include "server/testing/temp_dir.h"
+#include "server/testing/test_certificate.h"
 #include "tenantsim/graph_model.h"
 #include "tenantsim/identity.h"
 #include "tenantsim/sim_handler.h"
@@ -359,6 +364,137 @@ TEST_F(ImportEngineTest, ARequestRefusedByGraphFailsWithGraphsWords) {
   ASSERT_EQ(r.state, RequestState::kFailed);
   EXPECT_NE(r.error->message.find("Authorization_RequestDenied"), std::string::npos)
       << r.error->message;
+}
+
+TEST_F(ImportEngineTest, ACertificateCredentialGetsTokensTheSimulatorVerifies) {
+  apm::testing::TestCertificate certificate("apm-server");
+  sim::SimApp app;
+  app.client_id = kClient;
+  app.roles = {"DeviceManagementServiceConfig.ReadWrite.All", "Device.Read.All",
+               "GroupMember.ReadWrite.All"};
+  app.certificate_pem = certificate.certificate_pem;  // no secret any more
+  identity_->AddApp(app);
+  std::ofstream(dir_.File("cert.pem")) << certificate.certificate_pem;
+  std::ofstream(dir_.File("key.pem")) << certificate.private_key_pem;
+
+  AppCredentials credentials;
+  credentials.login_endpoint = "http://sim.test";
+  credentials.tenant = "contoso.example";
+  credentials.client_id = kClient;
+  credentials.certificate_file = dir_.File("cert.pem");
+  credentials.private_key_file = dir_.File("key.pem");
+  auto tokens = ClientCredentialsTokenSource::Create(credentials, *http_, clock_);
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  Result<std::string> token = (*tokens)->AccessToken();
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  EXPECT_TRUE(identity_->Authenticate(*token).has_value());
+
+  // The secret no longer works, and the message says what Entra said.
+  EXPECT_FALSE(tokens_->AccessToken().ok());
+  EXPECT_NE(tokens_->AccessToken().status().message().find("AADSTS"), std::string::npos);
+
+  // A key that is not the certificate's is refused at start-up, naming the file.
+  apm::testing::TestCertificate other("other");
+  std::ofstream(dir_.File("other-key.pem")) << other.private_key_pem;
+  credentials.private_key_file = dir_.File("other-key.pem");
+  auto mismatched = ClientCredentialsTokenSource::Create(credentials, *http_, clock_);
+  ASSERT_FALSE(mismatched.ok());
+  EXPECT_NE(mismatched.status().message().find("other-key.pem"), std::string::npos);
+}
+
+// Blocks Graph reads of one Autopilot device until released, to stand for a slow call.
+class SlowDevice : public GraphApi {
+ public:
+  SlowDevice(GraphApi& inner, std::string blocked_serial_id)
+      : inner_(inner), blocked_(std::move(blocked_serial_id)) {}
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  bool holding() {
+    std::lock_guard lock(mu_);
+    return holding_;
+  }
+
+  Result<std::vector<ImportRecord>> Import(std::span<const ImportItem> items) override {
+    return inner_.Import(items);
+  }
+  Result<std::vector<ImportRecord>> FindImports(const std::string& serial) override {
+    return inner_.FindImports(serial);
+  }
+  std::vector<Result<std::optional<ImportRecord>>> GetImports(
+      std::span<const std::string> ids) override {
+    return inner_.GetImports(ids);
+  }
+  std::vector<Status> DeleteImports(std::span<const std::string> ids) override {
+    return inner_.DeleteImports(ids);
+  }
+  std::vector<Result<std::optional<AutopilotDevice>>> GetAutopilotDevices(
+      std::span<const std::string> ids) override {
+    auto answers = inner_.GetAutopilotDevices(ids);
+    for (const auto& a : answers) {
+      if (a.ok() && a->has_value() && (*a)->serial_number == blocked_) {
+        std::unique_lock lock(mu_);
+        holding_ = true;
+        cv_.wait(lock, [this] { return released_; });
+        holding_ = false;
+      }
+    }
+    return answers;
+  }
+  std::vector<Result<std::optional<EntraDevice>>> FindEntraDevices(
+      std::span<const std::string> ids) override {
+    return inner_.FindEntraDevices(ids);
+  }
+  std::vector<Status> AddGroupMembers(const std::string& group,
+                                      std::span<const std::string> ids) override {
+    return inner_.AddGroupMembers(group, ids);
+  }
+  Status UpdateDeviceProperties(const std::string& id, const std::string& name,
+                                const std::string& upn) override {
+    return inner_.UpdateDeviceProperties(id, name, upn);
+  }
+  Status SyncAutopilot() override { return inner_.SyncAutopilot(); }
+  Result<std::vector<std::string>> GetMemberObjects(const std::string& user) override {
+    return inner_.GetMemberObjects(user);
+  }
+
+ private:
+  GraphApi& inner_;
+  std::string blocked_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+  bool holding_ = false;
+};
+
+TEST_F(ImportEngineTest, ASlowCallHoldsOnlyItsOwnJob) {
+  std::string slow = Approved("PF3SLOW");
+  clock_.Advance(seconds(30));  // approved later: its polls never share a batch with the slow one
+  std::string fast = Approved("PF3FAST");
+  SlowDevice graph(*graph_, "PF3SLOW");
+  boost::asio::thread_pool pool(2);
+  engine_ = std::make_unique<ImportEngine>(
+      *store_, graph, clock_, settings_,
+      [&pool](std::function<void()> work) { boost::asio::post(pool, std::move(work)); });
+  for (int i = 0; i < 40'000 && !IsTerminal(Get(fast).state); ++i) {
+    engine_->RunOnce();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    clock_.Advance(milliseconds(50));
+  }
+  EXPECT_TRUE(graph.holding()) << "the slow job's call is still running";
+  EXPECT_EQ(Get(fast).state, RequestState::kCompleted);
+  EXPECT_FALSE(IsTerminal(Get(slow).state));
+  graph.Release();
+  for (int i = 0; i < 40'000 && !IsTerminal(Get(slow).state); ++i) {
+    engine_->RunOnce();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    clock_.Advance(milliseconds(50));
+  }
+  EXPECT_EQ(Get(slow).state, RequestState::kCompleted);
+  engine_.reset();
+  pool.join();
 }
 
 }  // namespace

@@ -115,10 +115,11 @@ int main(int argc, char** argv) {
   reject->add_option("id", request_id)->required();
   reject->add_option("--reason", reason, "text shown to the device's user");
   auto* approve = request->add_subcommand(
-      "approve", "approve a pending request; the running server imports the device");
+      "approve", "approve pending requests; the running server imports the devices");
+  std::vector<std::string> approve_ids;
   apm::Approval approval;
   bool group_tag_given = false;
-  approve->add_option("id", request_id)->required();
+  approve->add_option("ids", approve_ids, "one or more request ids")->required();
   approve->add_option("--group-tag", approval.group_tag, "group tag (default: GroupTag setting)")
       ->each([&](const std::string&) { group_tag_given = true; });
   approve->add_option("--user", approval.assigned_user, "UPN of the device's assigned user");
@@ -198,13 +199,18 @@ int main(int argc, char** argv) {
     if (*approve) {
       if (!group_tag_given) approval.group_tag = config.GroupTag;
       approval.approver = who;
-      auto r = approvals.Approve(request_id, approval);
-      if (!r.ok()) {
-        std::cerr << "apm-server: cannot approve: " << r.status().message() << "\n";
-        return 1;
+      // Each request is decided on its own: one that cannot be approved does not stop the rest.
+      int failures = 0;
+      for (const std::string& id : approve_ids) {
+        auto r = approvals.Approve(id, approval);
+        if (!r.ok()) {
+          std::cerr << "apm-server: cannot approve " << id << ": " << r.status().message() << "\n";
+          ++failures;
+          continue;
+        }
+        std::cout << apm::JsonText(RequestSummary(*r), 2) << "\n";
       }
-      std::cout << apm::JsonText(RequestSummary(*r), 2) << "\n";
-      return 0;
+      return failures == 0 ? 0 : 1;
     }
   }
 

@@ -87,8 +87,7 @@ Status ServerApp::StartImportEngine() {
   credentials.certificate_file = config_.ClientCertificateFile;
   credentials.private_key_file = config_.ClientPrivateKeyFile;
   auto tokens = ClientCredentialsTokenSource::Create(credentials, *graph_http_, clock_);
-  if (!tokens.ok())
-    return Status::InvalidArgument("ClientCertificateFile: " + tokens.status().message());
+  if (!tokens.ok()) return tokens.status();
   tokens_ = std::move(tokens).value();
   GraphClient::Options graph_options;
   graph_options.endpoint = config_.GraphEndpoint;
@@ -159,7 +158,11 @@ void ServerApp::Shutdown() {
   boost::asio::post(background_, [this] { maintenance_timer_->cancel(); });
   background_.stop();
   if (background_thread_.joinable()) background_thread_.join();
-  if (engine_) engine_->Stop();  // lets running steps finish and save
+  // Waits for the budget and calls in flight end at once; each job resumes from its last saved
+  // step at the next start (a cut-off import is reconciled).
+  if (graph_) graph_->Stop();
+  if (graph_http_) graph_http_->Cancel();
+  if (engine_) engine_->Stop();
   if (import_pool_) import_pool_->join();
   sqlite_->Close();
   LogInfo("stopped");

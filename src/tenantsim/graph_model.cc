@@ -259,6 +259,7 @@ void GraphModel::CreateDeviceLocked(const std::string& serial, const std::string
   d.manufacturer = manufacturer;
   d.model = model;
   d.product_key = product_key;
+  d.completed_ms = completed_ms;
   d.visible_ms = completed_ms + config_.sync_visible_delay_ms;
   d.synced_ms = completed_ms + std::max(config_.sync_delay_ms, config_.sync_visible_delay_ms);
   d.aad_device_id = NewGuidLocked();
@@ -784,9 +785,12 @@ std::vector<AutopilotDeviceView> GraphModel::Devices() const {
   std::vector<AutopilotDeviceView> out;
   for (const auto& [id, d] : devices_) {
     bool synced = now >= d.synced_ms;
+    int64_t assigned_ms = -1;
+    std::string profile = ProfileStatusLocked(d, &assigned_ms);
     out.push_back(AutopilotDeviceView{
         d.id, d.serial, d.group_tag, synced ? d.aad_device_id : "", synced ? d.entra_object_id : "",
-        ProfileStatusLocked(d, nullptr), d.display_name, d.upn, now >= d.visible_ms});
+        profile, d.display_name, d.upn, now >= d.visible_ms,
+        d.completed_ms <= now ? d.completed_ms : -1, synced ? d.synced_ms : -1, assigned_ms});
   }
   return out;
 }

@@ -108,6 +108,11 @@ struct AutopilotDeviceView {
   std::string display_name;
   std::string user_principal_name;
   bool visible = false;
+  // When the simulated service made each change (ms since the epoch; -1: not yet), so
+  // benchmarks can measure how soon a client sees it.
+  int64_t import_completed_ms = -1;
+  int64_t synced_ms = -1;
+  int64_t profile_assigned_ms = -1;
 };
 
 class GraphModel {
@@ -199,7 +204,7 @@ class GraphModel {
     std::string id, serial, group_tag, manufacturer, model, product_key, sku, family;
     std::string display_name, upn, addressable_user_name;
     std::string aad_device_id, entra_object_id;
-    int64_t visible_ms = 0, synced_ms = 0;
+    int64_t completed_ms = 0, visible_ms = 0, synced_ms = 0;
   };
   struct EntraDevice {
     std::string object_id, device_id, display_name, ztd_id, group_tag;

@@ -146,7 +146,10 @@ void SimHandler::Admin(const HttpRequest& req, const Reply& reply) {
                          {"deploymentProfileAssignmentStatus", d.profile_status},
                          {"displayName", d.display_name},
                          {"userPrincipalName", d.user_principal_name},
-                         {"visible", d.visible}});
+                         {"visible", d.visible},
+                         {"importCompletedAtMs", d.import_completed_ms},
+                         {"syncedAtMs", d.synced_ms},
+                         {"profileAssignedAtMs", d.profile_assigned_ms}});
     }
     json groups = json::array();
     for (const json& g : model_.ListGroups()) {

@@ -54,6 +54,9 @@ class GraphApi {
   virtual Result<std::vector<ImportRecord>> Import(std::span<const ImportItem> items) = 0;
   // Import records whose serial number equals `serial` (case-insensitive), following pages.
   virtual Result<std::vector<ImportRecord>> FindImports(const std::string& serial) = 0;
+  // All import records of the tenant (they are transient, so the list is short), following
+  // pages: one request answers the polls of many jobs.
+  virtual Result<std::vector<ImportRecord>> ListImports() = 0;
   // One answer per id, in order: the record, or nullopt when it no longer exists.
   virtual std::vector<Result<std::optional<ImportRecord>>> GetImports(
       std::span<const std::string> ids) = 0;

@@ -95,8 +95,10 @@ GraphClient::GraphClient(Options options, HttpClient& http, TokenSource& tokens,
       http_(http),
       tokens_(tokens),
       clock_(clock),
-      sleep_(sleep ? std::move(sleep)
-                   : Sleep([](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); })),
+      sleep_(sleep ? std::move(sleep) : Sleep([this](std::chrono::milliseconds d) {
+        std::unique_lock lock(stop_mu_);
+        return !stop_cv_.wait_for(lock, d, [this] { return stopping_; });
+      })),
       retry_(options_.retry, uniform ? std::move(uniform) : Uniform([](int64_t n) -> int64_t {
                thread_local std::mt19937_64 rng{std::random_device{}()};
                return std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(n, 0))(rng);
@@ -111,12 +113,29 @@ RequestBudget& GraphClient::BudgetFor(const std::string& url) {
   return url.find("/deviceManagement/") != std::string::npos ? intune_budget_ : directory_budget_;
 }
 
-void GraphClient::Acquire(const std::string& url, bool write) {
+void GraphClient::Stop() {
+  std::lock_guard lock(stop_mu_);
+  stopping_ = true;
+  stop_cv_.notify_all();
+}
+
+bool GraphClient::Acquire(const std::string& url, bool write) {
   RequestBudget& budget = BudgetFor(url);
   while (std::optional<std::chrono::milliseconds> wait = budget.TryAcquire(write)) {
-    sleep_(*wait);
+    if (!sleep_(*wait)) return false;
   }
+  return true;
 }
+
+namespace {
+
+GraphClient::Answer Stopping() {
+  GraphClient::Answer a;
+  a.transport = Status::Unavailable("apm-server is shutting down");
+  return a;
+}
+
+}  // namespace
 
 std::optional<std::chrono::milliseconds> GraphClient::RetryDelay(int attempt,
                                                                  const Answer& answer) const {
@@ -176,7 +195,9 @@ GraphClient::Answer GraphClient::Send(const Call& call, bool slot_taken) {
   Answer answer;
   bool token_renewed = false;
   for (int attempt = 1;; ++attempt) {
-    if (attempt > 1 || !slot_taken) Acquire(call.url, IsWrite(call.method));
+    if ((attempt > 1 || !slot_taken) && !Acquire(call.url, IsWrite(call.method))) {
+      return Stopping();
+    }
     ++operations_;
     bool not_sent = false;
     answer = SendOnce(call, &not_sent);
@@ -188,8 +209,7 @@ GraphClient::Answer GraphClient::Send(const Call& call, bool slot_taken) {
     if (answer.status == 429 && !call.retry_429) return answer;
     if (!may_repeat) return answer;
     std::optional<std::chrono::milliseconds> delay = RetryDelay(attempt, answer);
-    if (!delay) return answer;
-    sleep_(*delay);
+    if (!delay || !sleep_(*delay)) return answer;
   }
 }
 
@@ -270,7 +290,10 @@ std::vector<GraphClient::Answer> GraphClient::SendAll(const std::vector<Call>& c
             BudgetFor(call.url).TryAcquire(IsWrite(call.method));
         if (full) {
           if (!chunk.empty()) break;
-          sleep_(*full);
+          if (!sleep_(*full)) {
+            for (size_t k = pos; k < todo.size(); ++k) answers[todo[k]] = Stopping();
+            return answers;
+          }
           continue;
         }
         chunk.push_back(&call);
@@ -292,7 +315,7 @@ std::vector<GraphClient::Answer> GraphClient::SendAll(const std::vector<Call>& c
         }
       }
     }
-    if (!again.empty()) sleep_(wait);
+    if (!again.empty() && !sleep_(wait)) break;  // stopping: the last answers stand
     todo = std::move(again);
   }
   return answers;
@@ -327,26 +350,40 @@ Result<std::vector<ImportRecord>> GraphClient::Import(std::span<const ImportItem
   return records;
 }
 
+Result<std::vector<ImportRecord>> GraphClient::ListImportPages(std::string url,
+                                                               const std::string& what) {
+  std::vector<ImportRecord> records;
+  for (int page = 0; page < 1000 && !url.empty(); ++page) {
+    Answer a = Send(
+        {.method = "GET", .url = url, .body = std::nullopt, .idempotent = true, .retry_429 = true});
+    if (!a.ok()) return a.ToStatus(what);
+    if (a.body.contains("value") && a.body["value"].is_array()) {
+      for (const json& j : a.body["value"]) records.push_back(ToImportRecord(j));
+    }
+    url = Str(a.body, "@odata.nextLink");
+  }
+  return records;
+}
+
 Result<std::vector<ImportRecord>> GraphClient::FindImports(const std::string& serial) {
   // contains() on the first space-separated token, then an exact match here (Graph refuses
   // `serialNumber eq`, and contains() also matches longer serials).
   std::string token = serial.substr(0, serial.find(' '));
-  std::string url = "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities?$filter=" +
-                    FormEncode("contains(serialNumber," + Quoted(token) + ")");
+  Result<std::vector<ImportRecord>> listed =
+      ListImportPages("/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities?$filter=" +
+                          FormEncode("contains(serialNumber," + Quoted(token) + ")"),
+                      "looking for import records of " + serial);
+  if (!listed.ok()) return listed.status();
   std::vector<ImportRecord> found;
-  for (int page = 0; page < 100 && !url.empty(); ++page) {
-    Answer a = Send(
-        {.method = "GET", .url = url, .body = std::nullopt, .idempotent = true, .retry_429 = true});
-    if (!a.ok()) return a.ToStatus("looking for import records of " + serial);
-    if (a.body.contains("value") && a.body["value"].is_array()) {
-      for (const json& j : a.body["value"]) {
-        ImportRecord r = ToImportRecord(j);
-        if (EqualsIgnoreCase(Trim(r.serial_number), Trim(serial))) found.push_back(std::move(r));
-      }
-    }
-    url = Str(a.body, "@odata.nextLink");
+  for (ImportRecord& r : *listed) {
+    if (EqualsIgnoreCase(Trim(r.serial_number), Trim(serial))) found.push_back(std::move(r));
   }
   return found;
+}
+
+Result<std::vector<ImportRecord>> GraphClient::ListImports() {
+  return ListImportPages("/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities",
+                         "listing import records");
 }
 
 std::vector<Result<std::optional<ImportRecord>>> GraphClient::GetImports(

@@ -4,8 +4,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -32,15 +34,18 @@ class GraphClient : public GraphApi {
                                            .slack = std::chrono::milliseconds(1'000)};
     std::chrono::milliseconds timeout{30'000};
   };
-  using Sleep = std::function<void(std::chrono::milliseconds)>;
+  // Waits; false when the wait was cut short because the client is stopping.
+  using Sleep = std::function<bool(std::chrono::milliseconds)>;
   using Uniform = std::function<int64_t(int64_t)>;
 
-  // `sleep` waits (tests advance a ManualClock instead); `uniform(n)` draws from [0, n].
+  // `sleep` waits (tests advance a ManualClock instead; the default ends early on Stop());
+  // `uniform(n)` draws from [0, n].
   GraphClient(Options options, HttpClient& http, TokenSource& tokens, const Clock& clock,
               Sleep sleep = {}, Uniform uniform = {});
 
   Result<std::vector<ImportRecord>> Import(std::span<const ImportItem> items) override;
   Result<std::vector<ImportRecord>> FindImports(const std::string& serial) override;
+  Result<std::vector<ImportRecord>> ListImports() override;
   std::vector<Result<std::optional<ImportRecord>>> GetImports(
       std::span<const std::string> ids) override;
   std::vector<Status> DeleteImports(std::span<const std::string> ids) override;
@@ -54,6 +59,9 @@ class GraphClient : public GraphApi {
                                 const std::string& user_principal_name) override;
   Status SyncAutopilot() override;
   Result<std::vector<std::string>> GetMemberObjects(const std::string& user_id) override;
+
+  // Ends waits for the budget or a retry at once; calls then fail as kUnavailable (shutdown).
+  void Stop();
 
   // HTTP requests sent to Graph ($batch envelopes count once) and Graph operations inside them.
   int64_t http_requests() const { return http_requests_.load(); }
@@ -84,7 +92,10 @@ class GraphClient : public GraphApi {
 
  private:
   RequestBudget& BudgetFor(const std::string& url);
-  void Acquire(const std::string& url, bool write);
+  // Import records from `url` on, following @odata.nextLink.
+  Result<std::vector<ImportRecord>> ListImportPages(std::string url, const std::string& what);
+  // False when stopping.
+  bool Acquire(const std::string& url, bool write);
   std::optional<std::chrono::milliseconds> RetryDelay(int attempt, const Answer& answer) const;
   Answer SendOnce(const Call& call, bool* not_sent);
   // Send, when the caller already took the first attempt's budget slot.
@@ -99,6 +110,9 @@ class GraphClient : public GraphApi {
   RetryPolicy retry_;
   RequestBudget intune_budget_;
   RequestBudget directory_budget_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
   std::atomic<int64_t> http_requests_{0};
   std::atomic<int64_t> operations_{0};
 };

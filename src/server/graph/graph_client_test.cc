@@ -86,6 +86,7 @@ class GraphClientTest : public ::testing::Test {
         [this](milliseconds d) {
           slept_.push_back(d);
           clock_.Advance(d);
+          return true;
         },
         [](int64_t n) { return n; });  // the largest backoff: deterministic
   }

@@ -36,6 +36,11 @@ size_t AppendHeader(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// Called by libcurl while a transfer runs; a non-zero answer aborts it.
+int AbortIfCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
+}
+
 struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
@@ -71,6 +76,10 @@ void CurlHttpClient::Return(void* handle) {
 
 Result<OutboundResponse> CurlHttpClient::Send(const OutboundRequest& request,
                                               TransportFailure* failure) {
+  if (cancelled_) {
+    if (failure) *failure = TransportFailure::kNotSent;
+    return Status::Unavailable("apm-server is shutting down");
+  }
   CURL* curl = static_cast<CURL*>(Borrow());
   if (!curl) return Status::Internal("libcurl could not create a handle");
   curl_easy_reset(curl);
@@ -96,6 +105,9 @@ Result<OutboundResponse> CurlHttpClient::Send(const OutboundRequest& request,
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    long(std::min<int64_t>(request.timeout.count(), 10'000)));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortIfCancelled);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cancelled_);
   if (!request.idempotent) curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());

@@ -2,6 +2,7 @@
 // connections (and TLS sessions) are reused across calls and threads.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -24,11 +25,15 @@ class CurlHttpClient : public HttpClient {
   Result<OutboundResponse> Send(const OutboundRequest& request,
                                 TransportFailure* failure = nullptr) override;
 
+  // Aborts the calls in flight and refuses new ones (shutdown).
+  void Cancel() { cancelled_ = true; }
+
  private:
   void* Borrow();
   void Return(void* handle);
 
   Options options_;
+  std::atomic<bool> cancelled_{false};
   std::mutex mu_;
   std::vector<void*> idle_;  // CURL* handles
 };

@@ -55,6 +55,14 @@ std::string StepOf(ImportPhase phase) {
   return "";
 }
 
+// Phases whose calls change the tenant. One batch of each at a time: deletes and property
+// updates spend a write per device and may wait long for the write budget, and spreading
+// imports and group adds spreads the polls that follow them (measured in docs/performance.md).
+bool IsWritePhase(ImportPhase phase) {
+  return phase == ImportPhase::kImport || phase == ImportPhase::kDeleteImport ||
+         phase == ImportPhase::kAddToGroup || phase == ImportPhase::kSetProperties;
+}
+
 // Phases that wait for the service: polled after a pause, not at once.
 bool IsWaitPhase(ImportPhase phase) {
   return phase == ImportPhase::kWaitImport || phase == ImportPhase::kWaitDevice ||
@@ -71,6 +79,7 @@ struct ImportEngine::Slot {
   std::string hash;
   int64_t due_at = 0;
   milliseconds interval{0};
+  int64_t phase_entered_ms = 0;  // when the job entered its current phase (this run)
   int failures = 0;
   bool busy = false;
   bool done = false;
@@ -118,9 +127,10 @@ void ImportEngine::Refresh() {
     slot->state = r->state;
     slot->step = r->step;
     slot->interval = settings_.poll_min;
-    slot->due_at = clock_.NowMs();  // resumed or new: look at it now
-    if (r->state == RequestState::kApproved || r->state != StateOf(slot->job.phase)) {
-      LogInfo("import job picked up",
+    slot->phase_entered_ms = clock_.NowMs();
+    slot->due_at = clock_.NowMs();              // resumed or new: look at it now
+    if (r->state != RequestState::kApproved) {  // a job an earlier run left unfinished
+      LogInfo("import job resumed",
               {{"request", slot->job.request_id}, {"phase", ImportPhaseName(slot->job.phase)}});
     }
   }
@@ -144,8 +154,8 @@ std::chrono::milliseconds ImportEngine::RunOnce() {
   {
     std::lock_guard lock(mu_);
     std::erase_if(slots_, [](const auto& kv) { return kv.second->done && !kv.second->busy; });
-    // Jobs due within half the shortest poll interval join this round: fewer, fuller batches.
-    int64_t horizon = now + settings_.poll_min.count() / 2;
+    // Jobs due within a fifth of the shortest poll interval join this round: fuller batches.
+    int64_t horizon = now + settings_.poll_min.count() / 5;
     std::map<ImportPhase, Batch> due;
     for (auto& [id, slot] : slots_) {
       if (slot->busy || slot->done) continue;
@@ -155,14 +165,32 @@ std::chrono::milliseconds ImportEngine::RunOnce() {
         next_due = std::min(next_due, slot->due_at);
       }
     }
+    // One list (or one $batch) answers for every job waiting for its import record: when one
+    // is due, all of them come along.
+    if (due.count(ImportPhase::kWaitImport)) {
+      Batch& waiting = due[ImportPhase::kWaitImport];
+      for (auto& [id, slot] : slots_) {
+        if (!slot->busy && !slot->done && slot->job.phase == ImportPhase::kWaitImport &&
+            slot->due_at > horizon)
+          waiting.push_back(slot);
+      }
+    }
     for (auto& [phase, slots] : due) {
+      // Import records are polled with one list for all jobs; the rest in $batch-sized groups.
       size_t chunk = phase == ImportPhase::kImport ? size_t(std::max(1, settings_.max_import_batch))
-                                                   : size_t(20);
+                     : phase == ImportPhase::kWaitImport ? slots.size()
+                                                         : size_t(20);
+      // Writes wait for the write budget inside the call; one batch of each writing phase at a
+      // time keeps the other workers free for polls (and the rest of its jobs for later).
+      bool writes = IsWritePhase(phase);
+      if (writes && busy_phases_[phase] > 0) continue;
       for (size_t i = 0; i < slots.size(); i += chunk) {
         Batch batch(slots.begin() + i, slots.begin() + std::min(slots.size(), i + chunk));
         for (auto& s : batch) s->busy = true;
         ++busy_batches_;
+        ++busy_phases_[phase];
         work.emplace_back(phase, std::move(batch));
+        if (writes) break;
       }
     }
   }
@@ -172,6 +200,7 @@ std::chrono::milliseconds ImportEngine::RunOnce() {
       std::lock_guard lock(mu_);
       for (auto& s : batch) s->busy = false;
       --busy_batches_;
+      --busy_phases_[phase];
       cv_.notify_all();
     });
   }
@@ -309,6 +338,7 @@ void ImportEngine::Advance(Slot& slot, ImportPhase phase) {
     LogInfo("import step", {{"request", slot.job.request_id}, {"phase", ImportPhaseName(phase)}});
   }
   slot.interval = settings_.poll_min;
+  slot.phase_entered_ms = now;
   slot.failures = 0;
   slot.last_error.clear();
   slot.due_at = IsWaitPhase(phase) ? now + settings_.poll_min.count() : now;
@@ -342,10 +372,13 @@ void ImportEngine::Complete(Slot& slot) {
 }
 
 void ImportEngine::Quiet(Slot& slot) {
-  slot.interval = std::min(
-      settings_.poll_max,
-      milliseconds(std::max<int64_t>(slot.interval.count() * 3 / 2, settings_.poll_min.count())));
-  slot.due_at = clock_.NowMs() + slot.interval.count();
+  // Poll at about a tenth of the time already waited: a change is seen late by ~5% of the
+  // wait, and a long wait costs few polls (logarithmic in its length).
+  int64_t now = clock_.NowMs();
+  int64_t waited = now - slot.phase_entered_ms;
+  slot.interval = milliseconds(
+      std::clamp<int64_t>(waited / 10, settings_.poll_min.count(), settings_.poll_max.count()));
+  slot.due_at = now + slot.interval.count();
 }
 
 void ImportEngine::CallFailed(Slot& slot, const Status& status) {
@@ -452,7 +485,29 @@ void ImportEngine::DoImport(Batch& batch) {
 void ImportEngine::DoWaitImport(Batch& batch) {
   std::vector<std::string> ids;
   for (auto& slot : batch) ids.push_back(slot->job.import_id);
-  auto answers = graph_.GetImports(ids);
+  std::vector<Result<std::optional<ImportRecord>>> answers;
+  Result<std::vector<ImportRecord>> listed = Status::Unavailable("not listed");
+  if (batch.size() > 20) listed = graph_.ListImports();  // one request instead of a $batch each 20
+  if (listed.ok()) {
+    std::map<std::string, ImportRecord> by_id;
+    for (ImportRecord& r : *listed) by_id.emplace(r.id, std::move(r));
+    std::vector<std::string> unlisted;
+    for (const std::string& id : ids) {
+      auto it = by_id.find(id);
+      answers.emplace_back(it == by_id.end() ? std::optional<ImportRecord>()
+                                             : std::optional<ImportRecord>(it->second));
+      if (it == by_id.end()) unlisted.push_back(id);
+    }
+    // Not in the list: make sure with a direct read before calling the record gone.
+    if (!unlisted.empty()) {
+      auto direct = graph_.GetImports(unlisted);
+      for (size_t i = 0, k = 0; i < ids.size(); ++i) {
+        if (k < unlisted.size() && ids[i] == unlisted[k]) answers[i] = std::move(direct[k++]);
+      }
+    }
+  } else {
+    answers = graph_.GetImports(ids);
+  }
   for (size_t i = 0; i < batch.size(); ++i) {
     Slot& slot = *batch[i];
     if (!answers[i].ok()) {

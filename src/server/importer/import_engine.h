@@ -29,7 +29,8 @@ struct ImportSettings {
   bool wait_for_profile = true;
   int max_active_jobs = 200;  // jobs advanced at once; the rest wait their turn
   int max_import_batch = 20;  // devices per /import request
-  // Adaptive polling: soon after a change, slower (×1.5 per quiet poll) while nothing moves.
+  // Adaptive polling: soon after a change, then at about a tenth of the time already waited,
+  // between these bounds.
   std::chrono::milliseconds poll_min{5'000};
   std::chrono::milliseconds poll_max{60'000};
   // Wait this long for a profile before asking Intune to sync (at most once per 10 minutes).
@@ -110,6 +111,7 @@ class ImportEngine {
   bool woken_ = false;
   bool stopping_ = false;
   int busy_batches_ = 0;
+  std::map<ImportPhase, int> busy_phases_;
   std::thread thread_;
   std::function<void()> on_change_;
 };

@@ -10,5 +10,7 @@ namespace apm {
 std::string Trim(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool IsValidUtf8(std::string_view s);
+// Text safe inside HTML elements and quoted attributes (& < > " ' escaped).
+std::string HtmlEscape(std::string_view s);
 
 }  // namespace apm

@@ -132,32 +132,6 @@ bool SafeHost(std::string_view host) {
   return true;
 }
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // Splits "/a/b/c" into its segments.
 std::vector<std::string_view> Segments(std::string_view path) {
   std::vector<std::string_view> out;

@@ -107,7 +107,17 @@ std::string Metrics::Render(const std::map<RequestState, int64_t>& by_state) con
     out += "apm_device_requests{state=\"" + std::string(RequestStateName(state)) + "\"} " +
            std::to_string(n) + "\n";
   }
+  for (const auto& collect : collectors_) collect(out);
   return out;
+}
+
+}  // namespace apm
+
+namespace apm {
+
+void Metrics::AddCollector(std::function<void(std::string&)> collector) {
+  std::unique_lock lock(mu_);
+  collectors_.push_back(std::move(collector));
 }
 
 }  // namespace apm

@@ -5,12 +5,14 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/request_state.h"
 #include "server/http/http_types.h"
@@ -36,6 +38,8 @@ class Metrics : public RequestObserver {
   void OnRequest(std::string_view route, int status, double seconds) override;
   void ObserveStore(std::string_view operation, double seconds);
   std::string Render(const std::map<RequestState, int64_t>& requests_by_state) const;
+  // Adds text a component renders itself at scrape time (set up before serving starts).
+  void AddCollector(std::function<void(std::string& out)> collector);
 
  private:
   struct RouteStats {
@@ -49,6 +53,7 @@ class Metrics : public RequestObserver {
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<RouteStats>, std::less<>> routes_;
   std::map<std::string, std::unique_ptr<Histogram>, std::less<>> store_;
+  std::vector<std::function<void(std::string&)>> collectors_;
 };
 
 }  // namespace apm

@@ -111,6 +111,21 @@ Status ServerApp::StartImportEngine() {
       *store_, *graph_, clock_, settings,
       [this](std::function<void()> work) { boost::asio::post(*import_pool_, std::move(work)); });
   engine_->SetChangeListener([this] { watcher_->Poke(); });
+  metrics_.AddCollector([this](std::string& out) {
+    auto line = [&](const char* name, const char* type, const char* help, int64_t value) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+             name + " " + std::to_string(value) + "\n";
+    };
+    line("apm_graph_http_requests_total", "counter",
+         "HTTP requests sent to Microsoft Graph ($batch envelopes count once).",
+         graph_->http_requests());
+    line("apm_graph_operations_total", "counter",
+         "Graph operations, $batch members counted (what Graph throttles).", graph_->operations());
+    line("apm_graph_token_requests_total", "counter", "Token requests sent to Entra ID.",
+         tokens_->fetches());
+    line("apm_import_jobs_active", "gauge", "Import jobs the engine is advancing.",
+         int64_t(engine_->active_jobs()));
+  });
   engine_->Start();
   LogInfo("import engine started",
           {{"tenant", config_.TenantId},

@@ -11,6 +11,7 @@
 
 #include "core/base64.h"
 #include "core/text.h"
+#include "tenantsim/jose.h"
 
 namespace apm::sim {
 namespace {
@@ -23,9 +24,6 @@ struct X509Free {
 struct PkeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 
 // The clock skew Entra tolerates for nbf.
@@ -37,21 +35,6 @@ X509Ptr LoadCertificate(const std::string& pem) {
   X509Ptr cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
   BIO_free(bio);
   return cert;
-}
-
-// base64url without padding (RFC 7515 §2), through the project's strict standard decoder.
-std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string standard;
-  standard.reserve(text.size() + 3);
-  for (char c : text) {
-    if (c == '+' || c == '/' || c == '=') return std::nullopt;
-    standard.push_back(c == '-' ? '+' : c == '_' ? '/' : c);
-  }
-  while (standard.size() % 4 != 0) standard.push_back('=');
-  Result<std::string> decoded = Base64Decode(standard);
-  if (!decoded.ok()) return std::nullopt;
-  return std::move(*decoded);
 }
 
 TokenError Malformed(const std::string& why) {
@@ -73,15 +56,6 @@ std::optional<int64_t> NumericDate(const json& payload, const char* name) {
   auto it = payload.find(name);
   if (it == payload.end() || !it->is_number()) return std::nullopt;
   return int64_t(it->get<double>() * 1000);
-}
-
-bool VerifyRs256(EVP_PKEY* key, std::string_view signed_part, const std::string& signature) {
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  if (!ctx) return false;
-  if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) return false;
-  return EVP_DigestVerify(
-             ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-             reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
 }
 
 }  // namespace

@@ -14,7 +14,16 @@ namespace apm::sim {
 
 using json = nlohmann::json;
 
-enum class Access { kIntuneRead, kIntuneWrite, kDeviceRead, kGroupRead, kGroupWrite, kUserRead };
+// kSelfRead: /me routes, for delegated (user) tokens only.
+enum class Access {
+  kIntuneRead,
+  kIntuneWrite,
+  kDeviceRead,
+  kGroupRead,
+  kGroupWrite,
+  kUserRead,
+  kSelfRead
+};
 
 struct GraphApi::Route {
   const char* method;
@@ -48,6 +57,9 @@ bool Allowed(const SimApp& app, Access access) {
       {Access::kUserRead,
        {"User.Read.All", "User.ReadWrite.All", "GroupMember.Read.All", "GroupMember.ReadWrite.All",
         "Directory.Read.All", "Directory.ReadWrite.All"}},
+      {Access::kSelfRead,
+       {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All",
+        "GroupMember.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}},
   };
   for (const std::string& role : kRoles.at(access)) {
     if (std::find(app.roles.begin(), app.roles.end(), role) != app.roles.end()) return true;
@@ -263,6 +275,7 @@ const std::vector<GraphApi::Route>& GraphApi::Routes() {
       {"DELETE", "/groups/{id}/members/{id}/$ref", A::kGroupWrite, false, false,
        &G::RemoveMemberRef},
       {"POST", "/users/{id}/getMemberObjects", A::kUserRead, false, false, &G::MemberObjects},
+      {"POST", "/me/getMemberObjects", A::kSelfRead, false, false, &G::MemberObjects},
   };
   return kRoutes;
 }
@@ -313,8 +326,10 @@ GraphAnswer GraphApi::Dispatch(const GraphCall& call) {
   };
 
   SimApp app;
+  std::string user_id;
   if (call.app) {
     app = *call.app;
+    user_id = call.user_id;
   } else {
     auto auth = call.headers.find("authorization");
     std::string token;
@@ -322,7 +337,8 @@ GraphAnswer GraphApi::Dispatch(const GraphCall& call) {
         EqualsIgnoreCase(std::string_view(auth->second).substr(0, 7), "Bearer ")) {
       token = Trim(std::string_view(auth->second).substr(7));
     }
-    std::optional<SimApp> found = token.empty() ? std::nullopt : identity_.Authenticate(token);
+    std::optional<Caller> found =
+        token.empty() ? std::nullopt : identity_.AuthenticateCaller(token);
     if (!found) {
       GraphAnswer a = GraphError(call, 401, "InvalidAuthenticationToken",
                                  token.empty() ? "Access token is empty."
@@ -333,7 +349,8 @@ GraphAnswer GraphApi::Dispatch(const GraphCall& call) {
                                                      "\"");
       return finish(std::move(a));
     }
-    app = std::move(*found);
+    app = std::move(found->app);
+    user_id = std::move(found->user_id);
   }
 
   if (is_batch) {
@@ -343,7 +360,7 @@ GraphAnswer GraphApi::Dispatch(const GraphCall& call) {
     if (call.app) {
       return finish(GraphError(call, 400, "BadRequest", "Nested batch requests are not allowed."));
     }
-    return finish(Batch(call, app));
+    return finish(Batch(call, app, user_id));
   }
   if (!route) {
     if (path_known) {
@@ -354,6 +371,13 @@ GraphAnswer GraphApi::Dispatch(const GraphCall& call) {
     std::string segment = segs.size() > 1 ? segs[1] : segs.empty() ? "" : segs[0];
     return finish(GraphError(call, 400, "BadRequest",
                              "Resource not found for the segment '" + segment + "'."));
+  }
+  if (route->access == Access::kSelfRead) {
+    if (user_id.empty()) {
+      return finish(GraphError(call, 400, "BadRequest",
+                               "/me request is only valid with delegated authentication flow."));
+    }
+    params = {user_id};  // the handlers serve /me as /users/{signed-in user}
   }
   if (!Allowed(app, route->access)) {
     std::string text = "Insufficient privileges to complete the operation.";
@@ -861,7 +885,7 @@ GraphAnswer GraphApi::MemberObjects(const GraphCall& call, const Params& p) {
 // ---------------------------------------------------------------------------------------------
 // $batch (§6): each sub-request is dispatched like a top-level one, without connection faults.
 
-GraphAnswer GraphApi::Batch(const GraphCall& call, const SimApp& app) {
+GraphAnswer GraphApi::Batch(const GraphCall& call, const SimApp& app, const std::string& user_id) {
   FaultDecision fault = model_.DrawFault(true);
   GraphAnswer answer;
   if (fault.fault == Fault::kDropBeforeEffect) {
@@ -962,6 +986,7 @@ GraphAnswer GraphApi::Batch(const GraphCall& call, const SimApp& app) {
       }
       c.base_url = call.base_url;
       c.app = app;
+      c.user_id = user_id;
       sub = Dispatch(c);
     }
     statuses[id] = sub.status;

@@ -25,8 +25,10 @@ struct GraphCall {
   std::map<std::string, std::string> headers;  // names lower-case
   std::string body;
   std::string base_url;  // "http://host:port" the client used, for @odata.nextLink
-  // Set for $batch sub-requests: the envelope's app, already authenticated.
+  // Set for $batch sub-requests: the envelope's app, already authenticated, and its user ("" for
+  // app-only tokens).
   std::optional<SimApp> app;
+  std::string user_id = "";
 };
 
 struct GraphAnswer {
@@ -50,7 +52,7 @@ class GraphApi {
   struct Route;
   using Params = std::vector<std::string>;
 
-  GraphAnswer Batch(const GraphCall& call, const SimApp& app);
+  GraphAnswer Batch(const GraphCall& call, const SimApp& app, const std::string& user_id);
 
   GraphAnswer CreateImport(const GraphCall& call, const Params& p);
   GraphAnswer ImportBatch(const GraphCall& call, const Params& p);

@@ -61,6 +61,22 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
                       "AADSTS70011: The provided request must include a 'scope' input parameter. "
                       "The provided value for the input parameter 'scope' is not valid."};
   }
+  if (std::optional<TokenError> e = AuthenticateClient(form, called_url)) return *e;
+  std::lock_guard lock(mu_);
+  IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
+  tokens_[t.access_token] =
+      Grant{*client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, "", {}};
+  return t;
+}
+
+std::optional<TokenError> Identity::AuthenticateClient(
+    const std::map<std::string, std::string>& form, const std::string& called_url) {
+  const std::string* client_id = Field(form, "client_id");
+  if (!client_id || client_id->empty()) {
+    return TokenError{400, "invalid_request", 900144,
+                      "AADSTS900144: The request body must contain the following parameter: "
+                      "'client_id'."};
+  }
   std::lock_guard lock(mu_);
   auto app = apps_.find(*client_id);
   if (app == apps_.end()) {
@@ -68,6 +84,13 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
                       "AADSTS700016: Application with identifier '" + *client_id +
                           "' was not found in the directory '" + tenant_id_ + "'."};
   }
+  return AuthenticateClientLocked(app->second, form, called_url);
+}
+
+std::optional<TokenError> Identity::AuthenticateClientLocked(
+    const SimApp& app, const std::map<std::string, std::string>& form,
+    const std::string& called_url) {
+  const std::string& client_id = app.client_id;
   const std::string* secret = Field(form, "client_secret");
   const std::string* assertion = Field(form, "client_assertion");
   const std::string* assertion_type = Field(form, "client_assertion_type");
@@ -89,7 +112,7 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
     if (!called_url.empty()) audiences.push_back(called_url);
     int64_t now = clock_.NowMs();
     auto checked =
-        VerifyClientAssertion(*assertion, *client_id, app->second.certificate_pem, audiences, now);
+        VerifyClientAssertion(*assertion, client_id, app.certificate_pem, audiences, now);
     if (const TokenError* e = std::get_if<TokenError>(&checked)) return *e;
     const AssertionClaims& claims = std::get<AssertionClaims>(checked);
     std::erase_if(used_jtis_, [&](const auto& entry) { return entry.second <= now; });
@@ -103,27 +126,42 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
     return TokenError{401, "invalid_client", 7000218,
                       "AADSTS7000218: The request body must contain the following parameter: "
                       "'client_assertion' or 'client_secret'."};
-  } else if (app->second.client_secret.empty() || *secret != app->second.client_secret) {
+  } else if (app.client_secret.empty() || *secret != app.client_secret) {
     return TokenError{401, "invalid_client", 7000215,
                       "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
                       "sent in the request is the client secret value, not the client secret "
                       "ID, for a secret added to app '" +
-                          *client_id + "'."};
+                          client_id + "'."};
   }
-  IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
-  tokens_[t.access_token] = Grant{*client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000};
-  return t;
+  return std::nullopt;
 }
 
 std::optional<IssuedToken> Identity::IssueToken(const std::string& client_id) {
   std::lock_guard lock(mu_);
   if (!apps_.contains(client_id)) return std::nullopt;
   IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
-  tokens_[t.access_token] = Grant{client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000};
+  tokens_[t.access_token] = Grant{client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, "", {}};
+  return t;
+}
+
+std::optional<IssuedToken> Identity::IssueDelegatedToken(const std::string& client_id,
+                                                         const std::string& user_id,
+                                                         std::vector<std::string> scopes) {
+  std::lock_guard lock(mu_);
+  if (!apps_.contains(client_id) || user_id.empty()) return std::nullopt;
+  IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
+  tokens_[t.access_token] =
+      Grant{client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, user_id, std::move(scopes)};
   return t;
 }
 
 std::optional<SimApp> Identity::Authenticate(const std::string& access_token) {
+  std::optional<Caller> caller = AuthenticateCaller(access_token);
+  if (!caller) return std::nullopt;
+  return std::move(caller->app);
+}
+
+std::optional<Caller> Identity::AuthenticateCaller(const std::string& access_token) {
   std::lock_guard lock(mu_);
   auto it = tokens_.find(access_token);
   if (it == tokens_.end()) return std::nullopt;
@@ -133,7 +171,24 @@ std::optional<SimApp> Identity::Authenticate(const std::string& access_token) {
   }
   auto app = apps_.find(it->second.client_id);
   if (app == apps_.end()) return std::nullopt;
-  return app->second;
+  Caller caller{app->second, it->second.user_id};
+  // A user token carries the user's delegated scopes, never the app's application roles.
+  if (!caller.user_id.empty()) caller.app.roles = it->second.scopes;
+  return caller;
+}
+
+std::optional<SimApp> Identity::FindApp(const std::string& client_id) {
+  std::lock_guard lock(mu_);
+  auto it = apps_.find(client_id);
+  if (it == apps_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<SimApp> Identity::Apps() {
+  std::lock_guard lock(mu_);
+  std::vector<SimApp> out;
+  for (const auto& [id, app] : apps_) out.push_back(app);
+  return out;
 }
 
 }  // namespace apm::sim

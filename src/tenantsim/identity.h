@@ -1,7 +1,8 @@
 // The Entra ID side of apm-tenant-sim: one tenant, its registered apps, and the v2 token
 // endpoint for client credentials. Access tokens are opaque random strings (Graph tokens are
-// opaque to clients), remembered with their app and expiry so Graph endpoints can check them.
-// Facts: ../shared/reference/graph-api.md §1a.
+// opaque to clients), remembered with their app, expiry and (for delegated tokens from the
+// sign-in flow, see oidc_provider.h) their user, so Graph endpoints can check them.
+// Facts: ../shared/reference/graph-api.md §1a, §1b.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,21 @@ struct SimApp {
   std::string client_secret;       // "" : no secret credential
   std::vector<std::string> roles;  // application permissions granted to the app
   std::string certificate_pem;     // "" : no certificate credential (client assertions)
+  // Sign-in (OIDC). Every field has a default so four-value initialisers keep compiling.
+  std::vector<std::string> redirect_uris = {};  // exact match, as Entra's web platform
+  // Extra exact post_logout_redirect_uri values besides redirect_uris.
+  std::vector<std::string> post_logout_redirect_uris = {};
+  // A login_hint naming a test user signs in without the picker page (automated tests).
+  bool auto_login = false;
+  // The id_token carries `groups` (groupMembershipClaims "SecurityGroup").
+  bool group_claims = true;
+};
+
+// Who an access token speaks for. `app.roles` holds the token's permissions: the app's
+// application roles for app-only tokens, the granted delegated scopes for user tokens.
+struct Caller {
+  SimApp app;
+  std::string user_id;  // "" for app-only tokens
 };
 
 // An OAuth error answer: HTTP status, `error`, AADSTS code and description.
@@ -53,12 +69,28 @@ class Identity {
   std::variant<IssuedToken, TokenError> ClientCredentials(
       const std::map<std::string, std::string>& form, const std::string& called_url = "");
 
+  // Checks the client_id and the client's credential (client_secret or client assertion) in
+  // a token request's form; nullopt when the client is authenticated.
+  std::optional<TokenError> AuthenticateClient(const std::map<std::string, std::string>& form,
+                                               const std::string& called_url = "");
+
   // Issues a token to a registered app without a token request (in-process tests); nullopt
   // for an unknown app.
   std::optional<IssuedToken> IssueToken(const std::string& client_id);
+  // A delegated token: `user_id` signed in to `client_id`, with delegated `scopes`.
+  std::optional<IssuedToken> IssueDelegatedToken(const std::string& client_id,
+                                                 const std::string& user_id,
+                                                 std::vector<std::string> scopes);
 
-  // The app an unexpired access token was issued to; nullopt for unknown or expired tokens.
+  // The app an unexpired access token was issued to (roles as in Caller); nullopt for
+  // unknown or expired tokens.
   std::optional<SimApp> Authenticate(const std::string& access_token);
+  std::optional<Caller> AuthenticateCaller(const std::string& access_token);
+
+  std::optional<SimApp> FindApp(const std::string& client_id);
+  std::vector<SimApp> Apps();
+  const std::string& tenant_id() const { return tenant_id_; }
+  const std::string& tenant_domain() const { return tenant_domain_; }
 
   static constexpr int64_t kTokenLifetimeSeconds = 3599;
 
@@ -66,7 +98,13 @@ class Identity {
   struct Grant {
     std::string client_id;
     int64_t expires_at_ms;
+    std::string user_id;              // "" : app-only
+    std::vector<std::string> scopes;  // delegated scopes of a user token
   };
+
+  std::optional<TokenError> AuthenticateClientLocked(const SimApp& app,
+                                                     const std::map<std::string, std::string>& form,
+                                                     const std::string& called_url);
 
   const Clock& clock_;
   std::string tenant_id_;

@@ -14,6 +14,7 @@
 #include "tenantsim/client_assertion.h"
 #include "tenantsim/graph_model.h"
 #include "tenantsim/identity.h"
+#include "tenantsim/oidc_provider.h"
 #include "tenantsim/sim_handler.h"
 
 int main(int argc, char** argv) {
@@ -36,11 +37,35 @@ int main(int argc, char** argv) {
                  "accepted on the token endpoint")
       ->check(CLI::ExistingFile);
 
+  // Sign-in (OpenID Connect) for apm-server's app.
+  std::vector<std::string> redirect_uris, post_logout_uris, user_specs;
+  bool auto_login = false, no_group_claims = false;
+  size_t group_overage_limit = 200;
+  std::string public_url;
+  app.add_option("--redirect-uri", redirect_uris,
+                 "a redirect URI registered for the app, matched exactly (repeatable)");
+  app.add_option("--post-logout-redirect-uri", post_logout_uris,
+                 "an extra URI logout may return to besides the redirect URIs (repeatable)");
+  app.add_flag("--auto-login", auto_login,
+               "authorize with a login_hint naming a test user signs in at once, without the "
+               "picker page (automated tests)");
+  app.add_flag("--no-group-claims", no_group_claims, "id_tokens carry no groups claim");
+  app.add_option("--group-overage-limit", group_overage_limit,
+                 "users in more groups get _claim_names/_claim_sources instead of groups")
+      ->capture_default_str();
+  app.add_option("--user", user_specs,
+                 "a test user \"upn|Display Name|group1,group2\" (repeatable; groups by name, "
+                 "created when missing); default: approver@, user@, viewer@, nogroups@ and "
+                 "overage@ of the tenant domain");
+  app.add_option("--public-url", public_url,
+                 "scheme://host:port for the issuer and sign-in URLs instead of the Host each "
+                 "request came under");
+
   apm::sim::SimConfig config;
   std::vector<std::string> other_tenant, registered;
-  app.add_flag(
-      "--admin", config.admin_enabled,
-      "enable the inspection routes /_sim/stats, /_sim/devices, /_sim/reset, /_sim/config");
+  app.add_flag("--admin", config.admin_enabled,
+               "enable the inspection routes /_sim/stats, /_sim/devices, /_sim/users, /_sim/reset, "
+               "/_sim/config, /_sim/rotate-signing-key");
   app.add_option("--seed", config.seed, "seed of the fault generator and of generated ids")
       ->capture_default_str();
   app.add_option("--import-delay-ms", config.import_delay_ms,
@@ -128,16 +153,47 @@ int main(int argc, char** argv) {
     }
   }
 
+  std::vector<apm::sim::TestUserSpec> users;
+  for (const std::string& text : user_specs) {
+    apm::Result<apm::sim::TestUserSpec> spec = apm::sim::ParseTestUserSpec(text);
+    if (!spec.ok()) {
+      std::cerr << "apm-tenant-sim: --user " << text << ": " << spec.status().message() << "\n";
+      return 1;
+    }
+    users.push_back(std::move(*spec));
+  }
+  if (users.empty()) users = apm::sim::DefaultTestUsers(tenant_domain);
+
   apm::InitLogging("text", "info");
   apm::SystemClock clock;
   apm::sim::Identity identity(clock, tenant_id, tenant_domain);
-  identity.AddApp({client_id,
-                   client_secret,
-                   {"DeviceManagementServiceConfig.ReadWrite.All", "Device.Read.All",
-                    "GroupMember.ReadWrite.All"},
-                   certificate_pem});
+  apm::sim::SimApp sim_app;
+  sim_app.client_id = client_id;
+  sim_app.client_secret = client_secret;
+  sim_app.roles = {"DeviceManagementServiceConfig.ReadWrite.All", "Device.Read.All",
+                   "GroupMember.ReadWrite.All"};
+  sim_app.certificate_pem = certificate_pem;
+  sim_app.redirect_uris = redirect_uris;
+  sim_app.post_logout_redirect_uris = post_logout_uris;
+  sim_app.auto_login = auto_login;
+  sim_app.group_claims = !no_group_claims;
+  identity.AddApp(sim_app);
   apm::sim::GraphModel model(clock, config);
   apm::sim::SimHandler handler(identity, model, clock);
+  apm::sim::OidcProvider& oidc = handler.oidc();
+  oidc.set_group_overage_limit(group_overage_limit);
+  oidc.set_public_base_url(public_url);
+  oidc.signing_keys().CurrentKid();  // the first key now, not in the first sign-in
+  // One line per user, for scripts that configure apm-server's security groups from the ids.
+  for (const apm::sim::TestUserSpec& spec : users) {
+    apm::sim::TestUser u = oidc.AddTestUser(spec);
+    std::cout << "test user upn=" << u.upn << " oid=" << u.oid << " groups=";
+    for (size_t i = 0; i < u.groups.size(); ++i) {
+      std::cout << (i ? "," : "") << u.groups[i].first << ":" << u.groups[i].second;
+    }
+    std::cout << "\n";
+  }
+  std::cout.flush();
   apm::HttpServerOptions options;
   options.listen = listen;
   options.max_body_bytes =

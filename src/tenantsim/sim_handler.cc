@@ -4,6 +4,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "core/base64.h"
+#include "core/text.h"
 #include "server/http/form.h"
 #include "server/json_text.h"
 #include "server/random_guid.h"
@@ -38,6 +40,48 @@ std::string BaseUrl(const HttpRequest& req) {
   return (req.secure ? "https://" : "http://") + host;
 }
 
+// The same for the sign-in routes, whose URLs land in tokens (issuer): Entra's host when the
+// request named none.
+std::string LoginBaseUrl(const HttpRequest& req) {
+  if (req.message[http::field::host].empty()) return "https://login.microsoftonline.com";
+  return BaseUrl(req);
+}
+
+StringResponse FromOidc(const HttpRequest& req, const OidcAnswer& a) {
+  StringResponse res{http::status(a.status), req.message.version()};
+  for (const auto& [name, value] : a.headers) res.set(name, value);
+  if (!a.content_type.empty()) res.set(http::field::content_type, a.content_type);
+  res.set(http::field::cache_control, "no-store, no-cache");
+  if (a.content_type.starts_with("text/html")) {
+    // Pages carry only inline style and the form_post script; nothing may frame them.
+    res.set("Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+            "form-action *; frame-ancestors 'none'");
+    res.set("X-Content-Type-Options", "nosniff");
+  }
+  res.body() = a.body;
+  res.prepare_payload();
+  return res;
+}
+
+// client_secret_basic (RFC 6749 §2.3.1): "id:secret", each form-encoded, in base64.
+bool MergeBasicCredentials(const HttpRequest& req, std::map<std::string, std::string>& form) {
+  std::string_view auth = req.message[http::field::authorization];
+  if (auth.size() < 6 || !EqualsIgnoreCase(auth.substr(0, 6), "Basic ")) return true;
+  Result<std::string> decoded = Base64Decode(Trim(auth.substr(6)));
+  if (!decoded.ok()) return false;
+  size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return false;
+  std::optional<std::string> id = UrlDecode(std::string_view(*decoded).substr(0, colon));
+  std::optional<std::string> secret = UrlDecode(std::string_view(*decoded).substr(colon + 1));
+  if (!id || !secret) return false;
+  auto form_id = form.find("client_id");
+  if (form_id != form.end() && form_id->second != *id) return false;
+  form["client_id"] = *id;
+  form["client_secret"] = *secret;
+  return true;
+}
+
 StringResponse NotFound(const HttpRequest& req) {
   return JsonAnswer(req, http::status::not_found,
                     {{"error", {{"code", "NotFound"}, {"message", "No route for " + req.path}}}});
@@ -50,25 +94,21 @@ SimHandler::SimHandler(Identity& identity, const Clock& clock)
       identity_(identity),
       model_(*owned_model_),
       clock_(clock),
-      api_(identity, model_, clock) {}
+      api_(identity, model_, clock),
+      oidc_(identity, model_, clock) {}
 
 SimHandler::SimHandler(Identity& identity, GraphModel& model, const Clock& clock)
-    : identity_(identity), model_(model), clock_(clock), api_(identity, model, clock) {}
+    : identity_(identity),
+      model_(model),
+      clock_(clock),
+      api_(identity, model, clock),
+      oidc_(identity, model, clock) {}
 
 void SimHandler::Handle(HttpRequest req, Reply reply) {
-  // /{tenant}/oauth2/v2.0/token
   std::string_view path = req.path;
-  std::string_view suffix = "/oauth2/v2.0/token";
-  if (path.size() > suffix.size() + 1 && path.substr(path.size() - suffix.size()) == suffix &&
-      path.find('/', 1) == path.size() - suffix.size()) {
-    std::string tenant(path.substr(1, path.size() - suffix.size() - 1));
-    if (req.message.method() != http::verb::post) {
-      return reply(JsonAnswer(req, http::status::method_not_allowed,
-                              {{"error", "invalid_request"},
-                               {"error_description", "The token endpoint accepts only POST."}}),
-                   "/{tenant}/oauth2/v2.0/token");
-    }
-    return Token(req, tenant, reply);
+  if (size_t slash = path.find('/', 1); path.size() > 1 && slash != std::string_view::npos) {
+    std::string tenant(path.substr(1, slash - 1));
+    if (TenantRoute(req, tenant, path.substr(slash), reply)) return;
   }
   for (const char* version : {"v1.0", "beta"}) {
     std::string prefix = std::string("/") + version + "/";
@@ -162,6 +202,15 @@ void SimHandler::Admin(const HttpRequest& req, const Reply& reply) {
                  {"groups", std::move(groups)}};
     return reply(JsonAnswer(req, http::status::ok, body), kRoute);
   }
+  if (req.path == "/_sim/users" && method == http::verb::get) {
+    return reply(JsonAnswer(req, http::status::ok, oidc_.UsersJson()), kRoute);
+  }
+  if (req.path == "/_sim/rotate-signing-key" && method == http::verb::post) {
+    std::string kid = oidc_.RotateSigningKey();
+    return reply(JsonAnswer(req, http::status::ok,
+                            {{"kid", kid}, {"publishedKids", oidc_.signing_keys().Kids()}}),
+                 kRoute);
+  }
   if (req.path == "/_sim/reset" && method == http::verb::post) {
     model_.Reset();
     return reply(JsonAnswer(req, http::status::ok, {{"status", "reset"}}), kRoute);
@@ -183,6 +232,70 @@ void SimHandler::Admin(const HttpRequest& req, const Reply& reply) {
   reply(NotFound(req), "(unmatched)");
 }
 
+bool SimHandler::TenantRoute(const HttpRequest& req, const std::string& tenant,
+                             std::string_view rest, const Reply& reply) {
+  http::verb method = req.message.method();
+  auto method_not_allowed = [&](const char* route, const char* allowed) {
+    reply(JsonAnswer(
+              req, http::status::method_not_allowed,
+              {{"error", "invalid_request"},
+               {"error_description", std::string("This endpoint accepts only ") + allowed + "."}}),
+          route);
+  };
+  if (rest == "/oauth2/v2.0/token") {
+    if (method != http::verb::post) {
+      method_not_allowed("/{tenant}/oauth2/v2.0/token", "POST");
+    } else {
+      Token(req, tenant, reply);
+    }
+    return true;
+  }
+  if (rest == "/v2.0/.well-known/openid-configuration") {
+    constexpr const char* kRoute = "/{tenant}/v2.0/.well-known/openid-configuration";
+    if (method != http::verb::get) {
+      method_not_allowed(kRoute, "GET");
+    } else {
+      reply(FromOidc(req, oidc_.Discovery(tenant, LoginBaseUrl(req))), kRoute);
+    }
+    return true;
+  }
+  if (rest == "/discovery/v2.0/keys") {
+    constexpr const char* kRoute = "/{tenant}/discovery/v2.0/keys";
+    if (method != http::verb::get) {
+      method_not_allowed(kRoute, "GET");
+    } else {
+      reply(FromOidc(req, oidc_.Keys(tenant)), kRoute);
+    }
+    return true;
+  }
+  bool authorize = rest == "/oauth2/v2.0/authorize";
+  bool logout = rest == "/oauth2/v2.0/logout";
+  if (!authorize && !logout) return false;
+  const char* route =
+      authorize ? "/{tenant}/oauth2/v2.0/authorize" : "/{tenant}/oauth2/v2.0/logout";
+  bool is_post = method == http::verb::post;
+  if (method != http::verb::get && !(is_post && authorize)) {
+    method_not_allowed(route, authorize ? "GET and POST" : "GET");
+    return true;
+  }
+  // Query parameters for GET; the picker's form posts its fields in the body.
+  std::optional<std::map<std::string, std::string>> params =
+      ParseForm(is_post ? std::string_view(req.message.body()) : std::string_view(req.query));
+  if (!params) {
+    reply(JsonAnswer(req, http::status::bad_request,
+                     {{"error", "invalid_request"},
+                      {"error_description",
+                       "AADSTS9002313: Invalid request. Request is "
+                       "malformed or invalid."}}),
+          route);
+    return true;
+  }
+  OidcAnswer a = authorize ? oidc_.Authorize(is_post, tenant, req.path, *params)
+                           : oidc_.Logout(tenant, *params);
+  reply(FromOidc(req, a), route);
+  return true;
+}
+
 void SimHandler::Token(const HttpRequest& req, const std::string& tenant, const Reply& reply) {
   constexpr std::string_view kRoute = "/{tenant}/oauth2/v2.0/token";
   if (!identity_.IsTenant(tenant)) {
@@ -193,11 +306,27 @@ void SimHandler::Token(const HttpRequest& req, const std::string& tenant, const 
     return reply(JsonAnswer(req, http::status::bad_request, OAuthError(e, clock_.NowMs())), kRoute);
   }
   std::optional<std::map<std::string, std::string>> form = ParseForm(req.message.body());
+  if (form && !MergeBasicCredentials(req, *form)) {
+    TokenError e{401, "invalid_client", 7000215,
+                 "AADSTS7000215: Invalid client secret provided. The Authorization header does "
+                 "not hold client_id:client_secret for this client."};
+    return reply(JsonAnswer(req, http::status::unauthorized, OAuthError(e, clock_.NowMs())),
+                 kRoute);
+  }
   if (!form) {
     TokenError e{400, "invalid_request", 900144, "AADSTS900144: The request body is malformed."};
     return reply(JsonAnswer(req, http::status::bad_request, OAuthError(e, clock_.NowMs())), kRoute);
   }
   std::string called_url = BaseUrl(req) + req.path;
+  if (auto grant = form->find("grant_type");
+      grant != form->end() && grant->second == "authorization_code") {
+    auto redeemed = oidc_.RedeemCode(*form, called_url, LoginBaseUrl(req));
+    if (const TokenError* e = std::get_if<TokenError>(&redeemed)) {
+      return reply(JsonAnswer(req, http::status(e->http_status), OAuthError(*e, clock_.NowMs())),
+                   kRoute);
+    }
+    return reply(JsonAnswer(req, http::status::ok, std::get<json>(redeemed)), kRoute);
+  }
   auto result = identity_.ClientCredentials(*form, called_url);
   if (const TokenError* e = std::get_if<TokenError>(&result)) {
     return reply(JsonAnswer(req, http::status(e->http_status), OAuthError(*e, clock_.NowMs())),

@@ -1,5 +1,7 @@
 // HTTP routes of apm-tenant-sim: the Entra ID v2 token endpoint (client secret or certificate
-// assertion), the Microsoft Graph routes of the Autopilot import workflow under /v1.0 and /beta
+// assertion; client credentials and authorization codes), the OpenID Connect provider routes
+// (discovery, keys, authorize, logout: OidcProvider, reached through oidc()), the Microsoft Graph
+// routes of the Autopilot import workflow under /v1.0 and /beta
 // (GraphApi), and, when enabled, inspection routes under /_sim/.
 //
 // In-process use: build an Identity and a GraphModel on the same Clock (a ManualClock in
@@ -17,6 +19,7 @@
 #include "tenantsim/graph_api.h"
 #include "tenantsim/graph_model.h"
 #include "tenantsim/identity.h"
+#include "tenantsim/oidc_provider.h"
 
 namespace apm::sim {
 
@@ -28,8 +31,13 @@ class SimHandler : public HttpHandler {
   void Handle(HttpRequest request, Reply reply) override;
 
   GraphModel& model() { return model_; }
+  // Test users, signing keys and sign-in settings.
+  OidcProvider& oidc() { return oidc_; }
 
  private:
+  // Routes under /{tenant}/; false when `rest` names none of them.
+  bool TenantRoute(const HttpRequest& req, const std::string& tenant, std::string_view rest,
+                   const Reply& reply);
   void Token(const HttpRequest& req, const std::string& tenant, const Reply& reply);
   void Graph(const HttpRequest& req, const std::string& version, const Reply& reply);
   void Admin(const HttpRequest& req, const Reply& reply);
@@ -39,6 +47,7 @@ class SimHandler : public HttpHandler {
   GraphModel& model_;
   const Clock& clock_;
   GraphApi api_;
+  OidcProvider oidc_;
 };
 
 }  // namespace apm::sim

@@ -178,6 +178,10 @@ TEST_F(ImportTest, ApprovedDeviceIsImportedStepByStepAndTheClientSeesEveryStep) 
   json devices = Body(Http("GET", sim_->url() + "/_sim/devices"));
   ASSERT_TRUE(devices.is_object()) << devices.dump();
   EXPECT_THAT(devices.dump(), HasSubstr("\"groupTag\":\"Kiosk\""));
+  std::string metrics = Http("GET", server_->url() + "/metrics").body;
+  EXPECT_NE(metrics.find("\napm_graph_token_requests_total 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("\napm_import_jobs_active 0\n"), std::string::npos);
+  EXPECT_NE(metrics.find("\napm_graph_http_requests_total "), std::string::npos);
 }
 
 TEST_F(ImportTest, EachDdsErrorEndsTheRequestWithItsCode) {

@@ -102,7 +102,8 @@ ImportEngine::~ImportEngine() {
 
 size_t ImportEngine::active_jobs() {
   std::lock_guard lock(mu_);
-  return slots_.size();
+  return size_t(
+      std::count_if(slots_.begin(), slots_.end(), [](const auto& kv) { return !kv.second->done; }));
 }
 
 void ImportEngine::Refresh() {

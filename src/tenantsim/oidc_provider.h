@@ -1,0 +1,149 @@
+// The Entra ID OpenID Connect provider of apm-tenant-sim, for apm-server's sign-in (authorization
+// code flow with PKCE): discovery, JWKS, the authorize endpoint with a test-user picker page,
+// code redemption at the token endpoint (id_token RS256 with groups or the overage claims, and a
+// delegated access token usable on /me/getMemberObjects), and logout. Independent of HTTP
+// plumbing: SimHandler turns OidcAnswer into responses. Facts: ../shared/reference/graph-api.md
+// §1b.
+//
+// Test users live in the GraphModel (users, groups, memberships) so Graph's getMemberObjects
+// sees them; the provider remembers which users the picker offers. Users' and groups' object ids
+// are stable: see StableObjectId.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/status.h"
+#include "server/clock.h"
+#include "tenantsim/graph_model.h"
+#include "tenantsim/identity.h"
+#include "tenantsim/oidc_pages.h"
+#include "tenantsim/signing_keys.h"
+
+namespace apm::sim {
+
+// A test user as given on the command line: "upn|Display Name|group1,group2" (groups by
+// displayName, possibly none).
+struct TestUserSpec {
+  std::string upn;
+  std::string display_name;
+  std::vector<std::string> groups;
+};
+
+Result<TestUserSpec> ParseTestUserSpec(std::string_view text);
+
+// approver@, user@, viewer@, nogroups@ and overage@ (210 groups) of `domain`.
+std::vector<TestUserSpec> DefaultTestUsers(const std::string& domain);
+
+inline constexpr const char* kApproversGroup = "Autopilot Approvers";
+inline constexpr const char* kUsersGroup = "Autopilot Users";
+inline constexpr const char* kViewersGroup = "Autopilot Viewers";
+
+// The object id of a test user or group: a name-based UUID (RFC 9562 version 5, SHA-1) in the
+// URL namespace 6ba7b811-9dad-11d1-80b4-00c04fd430c8 of the name "apm-tenant-sim:<kind>:<name>",
+// kind "user" with the lower-case UPN or "group" with the displayName. In Python:
+// uuid.uuid5(uuid.NAMESPACE_URL, "apm-tenant-sim:group:Autopilot Approvers").
+std::string StableObjectId(std::string_view kind, std::string_view name);
+
+struct TestUser {
+  std::string oid;
+  std::string upn;
+  std::string display_name;
+  std::vector<std::pair<std::string, std::string>> groups;  // direct groups: (displayName, id)
+};
+
+// One answer of an OIDC route: a page, JSON, or a redirect (Location in headers).
+struct OidcAnswer {
+  int status = 200;
+  std::string content_type;  // "" : no body
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class OidcProvider {
+ public:
+  OidcProvider(Identity& identity, GraphModel& model, const Clock& clock);
+
+  // Creates the user (and missing groups, found by displayName) in the model with stable ids
+  // and offers it on the picker. Adding a UPN again adds memberships only.
+  TestUser AddTestUser(const TestUserSpec& spec);
+  std::vector<TestUser> test_users() const;
+  // nullopt when no test user has this UPN (case-insensitive) or object id.
+  std::optional<TestUser> FindTestUser(const std::string& upn_or_oid) const;
+
+  // More groups than this: the id_token carries _claim_names/_claim_sources instead of groups.
+  void set_group_overage_limit(size_t limit);
+  // A fixed "scheme://host[:port]" for the issuer and endpoint URLs instead of the one each
+  // request came under (when browser and apm-server reach the simulator by different names).
+  void set_public_base_url(std::string url);
+
+  SigningKeys& signing_keys() { return keys_; }
+  // A new signing key for new tokens, the previous one still published; returns its kid.
+  std::string RotateSigningKey() { return keys_.Rotate(); }
+
+  // The routes. `tenant` is the path's first segment; `base_url` the scheme and host the
+  // request came under; `params` the decoded query or form fields.
+  OidcAnswer Discovery(const std::string& tenant, const std::string& base_url);
+  OidcAnswer Keys(const std::string& tenant);
+  // GET shows the picker (or signs in at once, see SimApp::auto_login); POST with `user`
+  // (the picker's form) issues the code.
+  OidcAnswer Authorize(bool is_post, const std::string& tenant, const std::string& path,
+                       const std::map<std::string, std::string>& params);
+  OidcAnswer Logout(const std::string& tenant, const std::map<std::string, std::string>& params);
+  // grant_type=authorization_code on the token endpoint: the answer's JSON or Entra's error.
+  std::variant<nlohmann::json, TokenError> RedeemCode(
+      const std::map<std::string, std::string>& form, const std::string& called_url,
+      const std::string& base_url);
+
+  // GET /_sim/users: test users with object and group ids, and all groups.
+  nlohmann::json UsersJson() const;
+
+  static constexpr int64_t kCodeLifetimeMs = 60'000;
+  static constexpr int64_t kIdTokenLifetimeSeconds = 3600;
+
+ private:
+  struct AuthRequest {
+    SimApp app;
+    std::string redirect_uri, response_mode, scope, state, nonce, code_challenge,
+        code_challenge_method, prompt, login_hint;
+  };
+  struct Code {
+    std::string client_id, redirect_uri, user_oid, upn, display_name, nonce, scope, code_challenge,
+        code_challenge_method, sid;
+    int64_t expires_at_ms = 0;
+    bool redeemed = false;
+  };
+
+  std::variant<AuthRequest, OidcAnswer> ParseAuthorize(
+      const std::string& tenant, const std::map<std::string, std::string>& params);
+  OidcAnswer IssueCode(const AuthRequest& r, const TestUser& user);
+  OidcAnswer Picker(const AuthRequest& r, const std::string& path, const std::string& notice,
+                    int status);
+  // The answer to the client's redirect_uri: 302 with a query, or a form_post page.
+  static OidcAnswer Deliver(const std::string& redirect_uri, const std::string& response_mode,
+                            const FormFields& fields);
+  OidcAnswer ErrorPage(int status, const std::string& aadsts_message) const;
+  std::string Issuer(const std::string& base_url) const;
+  std::string Base(const std::string& base_url) const;
+  nlohmann::json IdTokenClaims(const Code& code, const std::string& issuer) const;
+
+  Identity& identity_;
+  GraphModel& model_;
+  const Clock& clock_;
+  SigningKeys keys_;
+  mutable std::mutex mu_;
+  std::vector<TestUser> users_;  // in the order added
+  std::map<std::string, Code> codes_;
+  size_t group_overage_limit_ = 200;
+  std::string public_base_url_;
+};
+
+}  // namespace apm::sim

@@ -88,7 +88,10 @@ struct Config {
 
 // Reads the optional TOML file (empty path: none) and the APM_* variables in `env`, and checks
 // the result. Errors name the key (and the file or variable) that is wrong.
-Result<Config> LoadConfig(const std::string& path, const std::map<std::string, std::string>& env);
+// `check` false leaves the cross-setting rules (ValidateConfig) to the caller, who may still
+// change settings (command-line overrides) first.
+Result<Config> LoadConfig(const std::string& path, const std::map<std::string, std::string>& env,
+                          bool check = true);
 
 // The APM_* variables of this process.
 std::map<std::string, std::string> ProcessEnvironment();

@@ -119,5 +119,44 @@ TEST(Config, RejectsBadEnumValues) {
   EXPECT_FALSE(LoadConfig("", {{"APM_LOG_FORMAT", "xml"}}).ok());
 }
 
+TEST(Config, GraphSettingsAreAllOrNothing) {
+  // No tenant: valid, imports off.
+  Result<Config> none = LoadConfig("", {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->graph_configured());
+
+  std::string tenant = "TenantId = \"contoso.example\"\nClientId = \"app-1\"\n";
+  Result<Config> no_secret = LoadConfig(WriteFile(tenant), {});
+  ASSERT_FALSE(no_secret.ok());
+  EXPECT_NE(no_secret.status().message().find("APM_CLIENT_SECRET"), std::string::npos);
+
+  Result<Config> secret = LoadConfig(WriteFile(tenant), {{"APM_CLIENT_SECRET", "s"}});
+  ASSERT_TRUE(secret.ok()) << secret.status().ToString();
+  EXPECT_TRUE(secret->graph_configured());
+  EXPECT_EQ(secret->GraphEndpoint, "https://graph.microsoft.com");
+
+  Result<Config> both = LoadConfig(WriteFile(tenant + "ClientCertificateFile = \"/c.pem\"\n"),
+                                   {{"APM_CLIENT_SECRET", "s"}});
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("exactly one"), std::string::npos);
+
+  Result<Config> no_client = LoadConfig(WriteFile("TenantId = \"t\"\n"), {});
+  ASSERT_FALSE(no_client.ok());
+  EXPECT_NE(no_client.status().message().find("ClientId"), std::string::npos);
+
+  Result<Config> no_tenant = LoadConfig("", {{"APM_CLIENT_ID", "app-1"}});
+  ASSERT_FALSE(no_tenant.ok());
+  EXPECT_NE(no_tenant.status().message().find("TenantId"), std::string::npos);
+
+  Result<Config> bad_poll = LoadConfig("", {{"APM_IMPORT_POLL_MIN_SECONDS", "0"}});
+  ASSERT_FALSE(bad_poll.ok());
+  EXPECT_NE(bad_poll.status().message().find("ImportPollMinSeconds"), std::string::npos);
+
+  Result<Config> bad_endpoint = LoadConfig(
+      WriteFile(tenant + "GraphEndpoint = \"graph.example\"\n"), {{"APM_CLIENT_SECRET", "s"}});
+  ASSERT_FALSE(bad_endpoint.ok());
+  EXPECT_NE(bad_endpoint.status().message().find("GraphEndpoint"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace apm

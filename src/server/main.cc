@@ -1,4 +1,8 @@
 // apm-server: the Autopilot Manager web service, and a few admin commands on its store.
+#include <pwd.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -131,7 +135,8 @@ int main(int argc, char** argv) {
 
   if (*decode) return DecodeHashCommand(hash_source);
 
-  apm::Result<apm::Config> loaded = apm::LoadConfig(config_path, apm::ProcessEnvironment());
+  apm::Result<apm::Config> loaded =
+      apm::LoadConfig(config_path, apm::ProcessEnvironment(), /*check=*/false);
   if (!loaded.ok()) {
     std::cerr << "apm-server: configuration error: " << loaded.status().message() << "\n";
     return 2;
@@ -139,6 +144,15 @@ int main(int argc, char** argv) {
   apm::Config config = std::move(loaded).value();
   if (!listen.empty()) config.Listen = listen;
   if (!data_dir.empty()) config.DataDir = data_dir;
+  if (*request) {
+    // Admin commands work on the store only; the Graph credentials (often only in the
+    // service's environment) are not needed for them.
+    config.TenantId.clear();
+    config.ClientId.clear();
+    config.ClientSecret.clear();
+    config.ClientCertificateFile.clear();
+    config.ClientPrivateKeyFile.clear();
+  }
   if (apm::Status s = apm::ValidateConfig(config); !s.ok()) {
     std::cerr << "apm-server: configuration error: " << s.message() << "\n";
     return 2;
@@ -185,8 +199,10 @@ int main(int argc, char** argv) {
     }
     apm::SystemClock clock;
     apm::ApprovalService approvals(config, **store, clock);
-    const char* user = std::getenv("USER");
-    std::string who = std::string("cli:") + (user ? user : "unknown");
+    // Admin commands print JSON on stdout; their log lines go to stderr.
+    spdlog::set_default_logger(spdlog::stderr_logger_mt("apm-cli"));
+    const passwd* account = getpwuid(getuid());
+    std::string who = std::string("cli:") + (account ? account->pw_name : std::to_string(getuid()));
     if (*reject) {
       auto r = approvals.Reject(request_id, reason, who);
       if (!r.ok()) {

@@ -78,6 +78,7 @@ const Key kKeys[] = {
     APM_KEY(ImportPollMinSeconds),
     APM_KEY(ImportPollMaxSeconds),
     APM_KEY(WaitForProfileAssignment),
+    APM_KEY(ImportReconcileDelaySeconds),
     APM_KEY(ImportStepTimeoutMinutes),
     APM_KEY(SyncStepTimeoutMinutes),
     APM_KEY(GroupStepTimeoutMinutes),
@@ -310,6 +311,9 @@ Status ValidateConfig(const Config& c) {
                "must be at least 1 and not above GraphRequestsPer20Seconds");
   }
   if (c.ImportWorkers < 1 || c.ImportWorkers > 64) return bad("ImportWorkers", "must be 1 to 64");
+  if (!(c.ImportReconcileDelaySeconds >= 0 && c.ImportReconcileDelaySeconds <= 3600)) {
+    return bad("ImportReconcileDelaySeconds", "must be between 0 and 3600");
+  }
   if (c.MaxActiveImports < 1) return bad("MaxActiveImports", "must be at least 1");
   if (!(c.ImportPollMinSeconds >= 0.05) || !(c.ImportPollMaxSeconds >= c.ImportPollMinSeconds)) {
     return bad("ImportPollMinSeconds", "must be at least 0.05 and not above ImportPollMaxSeconds");

@@ -76,6 +76,7 @@ struct Config {
   double ImportPollMinSeconds = 5;
   double ImportPollMaxSeconds = 60;
   bool WaitForProfileAssignment = true;
+  double ImportReconcileDelaySeconds = 60;  // after a lost import answer, before looking again
   int64_t ImportStepTimeoutMinutes = 30;
   int64_t SyncStepTimeoutMinutes = 60;
   int64_t GroupStepTimeoutMinutes = 30;

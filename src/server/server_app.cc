@@ -102,6 +102,7 @@ Status ServerApp::StartImportEngine() {
   auto ms = [](double seconds) { return std::chrono::milliseconds(int64_t(seconds * 1000)); };
   settings.poll_min = ms(config_.ImportPollMinSeconds);
   settings.poll_max = ms(config_.ImportPollMaxSeconds);
+  settings.reconcile_settle = ms(config_.ImportReconcileDelaySeconds);
   settings.import_deadline = std::chrono::minutes(config_.ImportStepTimeoutMinutes);
   settings.sync_deadline = std::chrono::minutes(config_.SyncStepTimeoutMinutes);
   settings.group_deadline = std::chrono::minutes(config_.GroupStepTimeoutMinutes);

@@ -70,6 +70,7 @@ class ImportTest : public ::testing::Test {
            "\"\n"
            "ImportPollMinSeconds = 0.2\n"
            "ImportPollMaxSeconds = 1\n"
+           "ImportReconcileDelaySeconds = 1\n"
            "SubmitBurst = 10000\n"
            "SubmitRatePerMinute = 100000\n"
            "MaxOpenRequestsPerAddress = 10000\n";

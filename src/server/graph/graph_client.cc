@@ -361,6 +361,10 @@ Result<std::vector<ImportRecord>> GraphClient::ListImportPages(std::string url,
       for (const json& j : a.body["value"]) records.push_back(ToImportRecord(j));
     }
     url = Str(a.body, "@odata.nextLink");
+    // The token goes only where Graph is: a next link elsewhere is not followed.
+    if (!url.empty() && !url.starts_with(options_.endpoint + "/")) {
+      return Status::Unavailable("Graph returned a next link outside " + options_.endpoint);
+    }
   }
   return records;
 }
@@ -509,6 +513,13 @@ std::vector<Status> GraphClient::AddGroupMembers(const std::string& group_id,
                        .retry_429 = true});
       bool already = a.status == 400 && a.body.is_object() && a.body.contains("error") &&
                      Str(a.body["error"], "message").find("already exist") != std::string::npos;
+      if (a.status == 404) {
+        // Entra replicates new device objects with a delay: "does not exist" right after the
+        // lookup found it is worth another try (until the step's deadline).
+        out[i] = Status::Unavailable("adding the device to group " + group_id +
+                                     ": Graph says the group or the device does not exist (yet)");
+        continue;
+      }
       out[i] = a.ok() || already ? Status() : a.ToStatus("adding the device to the group");
     }
   }

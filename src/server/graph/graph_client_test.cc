@@ -315,5 +315,21 @@ TEST_F(GraphClientTest, NonRetryableErrorsCarryGraphsCodeAndIntunesMessage) {
   EXPECT_NE(got[0].status().message().find("An error has occurred"), std::string::npos);
 }
 
+TEST_F(GraphClientTest, ADeviceNotYetReplicatedIsRetriedNotFinal) {
+  graph_.Then(404, {{"error", {{"code", "Request_ResourceNotFound"}, {"message", "nope"}}}});
+  std::vector<std::string> ids{"o1"};
+  std::vector<Status> results = client_->AddGroupMembers("g1", ids);
+  EXPECT_EQ(results[0].code(), StatusCode::kUnavailable);
+}
+
+TEST_F(GraphClientTest, NextLinksOutsideGraphAreNotFollowed) {
+  graph_.Then(200, {{"value", json::array()},
+                    {"@odata.nextLink", "https://evil.example/beta/next?$skiptoken=2"}});
+  auto listed = client_->ListImports();
+  ASSERT_FALSE(listed.ok());
+  EXPECT_NE(listed.status().message().find("outside"), std::string::npos);
+  EXPECT_EQ(graph_.seen.size(), 1u);  // the token never went to evil.example
+}
+
 }  // namespace
 }  // namespace apm

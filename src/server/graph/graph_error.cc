@@ -70,17 +70,24 @@ GraphError ParseGraphError(int http_status, std::string_view body,
     e.message = Excerpt(body);
     return e;
   }
-  e.code = err->value("code", "");
-  e.message = err->value("message", "");
+  // Fields of another type than documented are ignored, never thrown on.
+  auto text = [](const json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  e.code = text(*err, "code");
+  e.message = text(*err, "message");
   if (auto inner = err->find("innerError"); inner != err->end() && inner->is_object()) {
-    e.request_id = inner->value("request-id", "");
+    e.request_id = text(*inner, "request-id");
   }
   // Intune puts its own error, as JSON text, in Graph's message.
   json nested = json::parse(e.message, nullptr, false);
   if (nested.is_object() && nested.contains("Message")) {
     if (nested["Message"].is_string()) e.message = nested["Message"].get<std::string>();
     const json& ra = nested["RetryAfter"];
-    if (!e.retry_after_seconds && ra.is_number_integer()) e.retry_after_seconds = ra.get<int>();
+    if (!e.retry_after_seconds && ra.is_number_integer() && ra.get<int64_t>() >= 0 &&
+        ra.get<int64_t>() < 86'400)
+      e.retry_after_seconds = int(ra.get<int64_t>());
     if (!e.retry_after_seconds && ra.is_string())
       e.retry_after_seconds = ParseSeconds(ra.get<std::string>());
   }

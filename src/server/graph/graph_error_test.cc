@@ -73,5 +73,19 @@ TEST(DdsError, KnownAndUnknownCodes) {
   EXPECT_NE(unknown.find("ZtdSomethingNew"), std::string::npos);
 }
 
+TEST(GraphError, FieldsOfUnexpectedTypesAreIgnoredNotThrown) {
+  GraphError e = ParseGraphError(
+      502, R"({"error":{"code":42,"message":null,"innerError":{"request-id":7}}})", std::nullopt);
+  EXPECT_EQ(e.http_status, 502);
+  EXPECT_EQ(e.code, "");
+  EXPECT_EQ(e.message, "");
+  EXPECT_TRUE(IsRetryable(e));
+  GraphError nested = ParseGraphError(
+      400, R"({"error":{"code":"BadRequest","message":"{\"Message\":5,\"RetryAfter\":-3}"}})",
+      std::nullopt);
+  EXPECT_EQ(nested.code, "BadRequest");
+  EXPECT_FALSE(nested.retry_after_seconds.has_value());
+}
+
 }  // namespace
 }  // namespace apm

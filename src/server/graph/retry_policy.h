@@ -13,6 +13,9 @@ namespace apm {
 
 class RetryPolicy {
  public:
+  // The longest Retry-After honoured within one call.
+  static constexpr std::chrono::milliseconds kMaxRetryAfter{300'000};
+
   struct Options {
     int max_attempts = 6;  // including the first
     std::chrono::milliseconds base{500};

@@ -38,6 +38,8 @@ TEST(RetryPolicy, HonoursRetryAfterAndStops) {
   RetryPolicy p({.max_attempts = 3, .base = milliseconds(500), .cap = milliseconds(60000)},
                 [](int64_t n) { return n; });
   EXPECT_EQ(p.NextDelay(1, Error(429, 42)), milliseconds(42'000));
+  // A huge Retry-After neither overflows nor parks a worker for hours.
+  EXPECT_EQ(p.NextDelay(1, Error(429, 2'000'000'000)), RetryPolicy::kMaxRetryAfter);
   EXPECT_FALSE(p.NextDelay(1, Error(400)).has_value());  // final
   EXPECT_FALSE(p.NextDelay(1, Error(404)).has_value());
   EXPECT_FALSE(p.NextDelay(3, Error(503)).has_value());  // attempts used up

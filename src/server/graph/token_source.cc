@@ -85,8 +85,7 @@ std::string ClientCredentialsTokenSource::token_url() const {
 }
 
 int64_t ClientCredentialsTokenSource::fetches() const {
-  std::lock_guard lock(mu_);
-  return fetches_;
+  return fetches_.load();
 }
 
 Result<std::string> ClientCredentialsTokenSource::SignedAssertion() {
@@ -96,7 +95,8 @@ Result<std::string> ClientCredentialsTokenSource::SignedAssertion() {
                  {"iss", credentials_.client_id},
                  {"sub", credentials_.client_id},
                  {"jti", RandomGuid()},
-                 {"nbf", now},
+                 {"nbf", now - 60},  // a minute of slack for a fast server clock
+
                  {"iat", now},
                  {"exp", now + 600}};
   std::string signing_input =
@@ -124,7 +124,17 @@ Result<std::string> ClientCredentialsTokenSource::AccessToken() {
   std::lock_guard lock(mu_);
   int64_t now = clock_.NowMs();
   if (!token_.empty() && now < renew_at_ms_) return token_;
+  // A refusal is remembered briefly, so many waiting calls do not each ask Entra again.
+  if (now < failed_until_ms_) return failure_;
+  Result<std::string> fetched = Fetch(now);
+  if (!fetched.ok()) {
+    failure_ = fetched.status();
+    failed_until_ms_ = now + kFailureMemoryMs;
+  }
+  return fetched;
+}
 
+Result<std::string> ClientCredentialsTokenSource::Fetch(int64_t now) {
   std::string body =
       "grant_type=client_credentials&client_id=" + FormEncode(credentials_.client_id) +
       "&scope=" + FormEncode(credentials_.scope);

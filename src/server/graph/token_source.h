@@ -3,6 +3,7 @@
 // they expire. Facts: ../shared/reference/graph-api.md §1a.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +53,9 @@ class ClientCredentialsTokenSource : public TokenSource {
   ClientCredentialsTokenSource(AppCredentials credentials, HttpClient& http, const Clock& clock,
                                std::unique_ptr<KeyMaterial> key);
   Result<std::string> SignedAssertion();
+  // One token request (mu_ held).
+  Result<std::string> Fetch(int64_t now);
+  static constexpr int64_t kFailureMemoryMs = 5'000;
 
   AppCredentials credentials_;
   HttpClient& http_;
@@ -60,7 +64,9 @@ class ClientCredentialsTokenSource : public TokenSource {
   mutable std::mutex mu_;  // held while fetching, so concurrent callers share one fetch
   std::string token_;
   int64_t renew_at_ms_ = 0;
-  int64_t fetches_ = 0;
+  std::atomic<int64_t> fetches_{0};
+  Status failure_;
+  int64_t failed_until_ms_ = 0;
 };
 
 }  // namespace apm

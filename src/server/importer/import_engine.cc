@@ -102,8 +102,9 @@ ImportEngine::~ImportEngine() {
 
 size_t ImportEngine::active_jobs() {
   std::lock_guard lock(mu_);
-  return size_t(
-      std::count_if(slots_.begin(), slots_.end(), [](const auto& kv) { return !kv.second->done; }));
+  // `done` of a busy slot belongs to its worker: a busy job counts as active.
+  return size_t(std::count_if(slots_.begin(), slots_.end(),
+                              [](const auto& kv) { return kv.second->busy || !kv.second->done; }));
 }
 
 void ImportEngine::Refresh() {
@@ -122,9 +123,14 @@ void ImportEngine::Refresh() {
       fresh.push_back(slot);
     }
   }
+  std::vector<std::shared_ptr<Slot>> ready;
   for (auto& slot : fresh) {
     Result<StoredRequest> r = store_.Get(slot->job.request_id);
-    if (!r.ok()) continue;
+    if (!r.ok()) continue;  // picked up at the next refresh
+    ready.push_back(slot);
+    // A job's first deadline runs from when the engine starts it, not from the approval
+    // (jobs may queue behind MaxActiveImports, or wait for a tenant to be configured).
+    if (r->state == RequestState::kApproved) slot->job.phase_started_at = clock_.NowMs();
     slot->state = r->state;
     slot->step = r->step;
     slot->interval = settings_.poll_min;
@@ -136,7 +142,7 @@ void ImportEngine::Refresh() {
     }
   }
   std::lock_guard lock(mu_);
-  for (auto& slot : fresh) slots_.emplace(slot->job.request_id, slot);
+  for (auto& slot : ready) slots_.emplace(slot->job.request_id, slot);
 }
 
 std::chrono::milliseconds ImportEngine::RunOnce() {
@@ -154,7 +160,7 @@ std::chrono::milliseconds ImportEngine::RunOnce() {
   int64_t next_due = now + 1000;
   {
     std::lock_guard lock(mu_);
-    std::erase_if(slots_, [](const auto& kv) { return kv.second->done && !kv.second->busy; });
+    std::erase_if(slots_, [](const auto& kv) { return !kv.second->busy && kv.second->done; });
     // Jobs due within a fifth of the shortest poll interval join this round: fuller batches.
     int64_t horizon = now + settings_.poll_min.count() / 5;
     std::map<ImportPhase, Batch> due;
@@ -197,7 +203,13 @@ std::chrono::milliseconds ImportEngine::RunOnce() {
   }
   for (auto& [phase, batch] : work) {
     executor_([this, phase = phase, batch = std::move(batch)]() mutable {
-      RunPhase(phase, batch);
+      try {
+        RunPhase(phase, batch);
+      } catch (const std::exception& e) {  // a bug must cost one round, not the process
+        LogError("import step crashed; will be retried",
+                 {{"phase", ImportPhaseName(phase)}, {"error", e.what()}});
+        for (auto& s : batch) s->due_at = clock_.NowMs() + settings_.poll_max.count();
+      }
       std::lock_guard lock(mu_);
       for (auto& s : batch) s->busy = false;
       --busy_batches_;
@@ -292,6 +304,12 @@ bool ImportEngine::PastDeadline(Slot& slot) {
   }
   int64_t now = clock_.NowMs();
   if (now - slot.job.phase_started_at <= limit.count()) return false;
+  if (slot.job.phase == ImportPhase::kImport && slot.job.import_attempts > 0 &&
+      slot.job.import_id.empty() && !slot.serial.empty()) {
+    // Before giving up, one more look: a record our lost attempt made must still be deleted.
+    Result<std::vector<ImportRecord>> found = graph_.FindImports(slot.serial);
+    if (found.ok() && !found->empty()) slot.job.import_id = found->front().id;
+  }
   if (slot.job.phase == ImportPhase::kDeleteImport && slot.job.outcome) {
     // The import already failed and the record cannot be deleted: report the real outcome.
     LogWarn("import record left behind", {{"request", slot.job.request_id},
@@ -311,7 +329,7 @@ bool ImportEngine::PastDeadline(Slot& slot) {
   return true;
 }
 
-void ImportEngine::Save(Slot& slot, RequestState state, const std::string& step,
+bool ImportEngine::Save(Slot& slot, RequestState state, const std::string& step,
                         const std::optional<RequestError>& error) {
   slot.job.updated_at = clock_.NowMs();
   Result<StoredRequest> saved = store_.SaveJob(slot.job, state, step, error, slot.job.updated_at);
@@ -319,12 +337,13 @@ void ImportEngine::Save(Slot& slot, RequestState state, const std::string& step,
     // The store is down: keep going from memory; the next save carries the whole job.
     LogError("import job could not be saved",
              {{"request", slot.job.request_id}, {"error", saved.status().message()}});
-    return;
+    return false;
   }
   bool changed = slot.state != state || slot.step != step;
   slot.state = state;
   slot.step = step;
   if (changed && on_change_) on_change_();
+  return true;
 }
 
 void ImportEngine::Advance(Slot& slot, ImportPhase phase) {
@@ -350,6 +369,7 @@ void ImportEngine::Fail(Slot& slot, RequestError error) {
                                                      slot.job.phase == ImportPhase::kWaitImport);
   if (record_left) {
     slot.job.outcome = std::move(error);
+    slot.job.phase_started_at = clock_.NowMs();  // the clean-up gets a deadline of its own
     Advance(slot, ImportPhase::kDeleteImport);
     return;
   }
@@ -357,18 +377,29 @@ void ImportEngine::Fail(Slot& slot, RequestError error) {
                             {"code", error.code},
                             {"name", error.name},
                             {"message", error.message}});
+  ImportPhase phase = slot.job.phase;
   slot.job.phase = ImportPhase::kDone;
   slot.job.outcome = error;
-  Save(slot, RequestState::kFailed, std::string(RequestStateStep(RequestState::kFailed)), error);
+  if (!Save(slot, RequestState::kFailed, std::string(RequestStateStep(RequestState::kFailed)),
+            error)) {
+    slot.job.phase = phase;  // not recorded: stay and try to record it again later
+    slot.due_at = clock_.NowMs() + settings_.poll_max.count();
+    return;
+  }
   slot.done = true;
 }
 
 void ImportEngine::Complete(Slot& slot) {
   LogInfo("import completed",
           {{"request", slot.job.request_id}, {"autopilot_id", slot.job.registration_id}});
+  ImportPhase phase = slot.job.phase;
   slot.job.phase = ImportPhase::kDone;
-  Save(slot, RequestState::kCompleted, std::string(RequestStateStep(RequestState::kCompleted)),
-       std::nullopt);
+  if (!Save(slot, RequestState::kCompleted, std::string(RequestStateStep(RequestState::kCompleted)),
+            std::nullopt)) {
+    slot.job.phase = phase;
+    slot.due_at = clock_.NowMs() + settings_.poll_max.count();
+    return;
+  }
   slot.done = true;
 }
 
@@ -418,6 +449,13 @@ void ImportEngine::DoImport(Batch& batch) {
       fresh.push_back(slot);
       continue;
     }
+    // Give Graph time to finish (and list) what a lost attempt may have started, so the look
+    // below sees it.
+    int64_t settle_until = slot->job.updated_at + settings_.reconcile_settle.count();
+    if (clock_.NowMs() < settle_until) {
+      slot->due_at = settle_until;
+      continue;
+    }
     // An earlier import's answer was lost (or the server stopped): did it happen?
     Result<std::vector<ImportRecord>> found = graph_.FindImports(slot->serial);
     if (!found.ok()) {
@@ -446,12 +484,20 @@ void ImportEngine::DoImport(Batch& batch) {
   if (!shared.empty()) groups.push_back(shared);
   for (Batch& group : groups) {
     std::vector<ImportItem> items;
+    Batch sending;
     for (auto& slot : group) {
       ++slot->job.import_attempts;  // saved before the call, so a crash leads to reconciling
-      Save(*slot, RequestState::kImporting, StepOf(ImportPhase::kImport), std::nullopt);
+      if (!Save(*slot, RequestState::kImporting, StepOf(ImportPhase::kImport), std::nullopt)) {
+        --slot->job.import_attempts;  // not recorded: importing now could import twice later
+        CallFailed(*slot, Status::Unavailable("the import attempt could not be recorded"));
+        continue;
+      }
+      sending.push_back(slot);
       items.push_back({slot->serial, slot->hash, slot->job.approval.group_tag,
                        slot->job.approval.assigned_user, ""});
     }
+    if (sending.empty()) continue;
+    group = std::move(sending);
     Result<std::vector<ImportRecord>> records = graph_.Import(items);
     if (!records.ok()) {
       if (records.status().code() == StatusCode::kInvalidArgument && group.size() > 1) {

@@ -33,6 +33,9 @@ struct ImportSettings {
   // between these bounds.
   std::chrono::milliseconds poll_min{5'000};
   std::chrono::milliseconds poll_max{60'000};
+  // After an import whose answer was lost, wait this long before looking for its record (and
+  // importing again if there is none): Graph may still be processing the first one.
+  std::chrono::milliseconds reconcile_settle{60'000};
   // Wait this long for a profile before asking Intune to sync (at most once per 10 minutes).
   std::chrono::milliseconds sync_after{120'000};
   std::chrono::milliseconds sync_interval{600'000};
@@ -94,7 +97,8 @@ class ImportEngine {
   // A call failed: retry later, or fail the job if the error is final.
   void CallFailed(Slot& slot, const Status& status);
   bool PastDeadline(Slot& slot);
-  void Save(Slot& slot, RequestState state, const std::string& step,
+  // False when the store refused (the job stays as it was in the store).
+  bool Save(Slot& slot, RequestState state, const std::string& step,
             const std::optional<RequestError>& error);
 
   RequestStore& store_;

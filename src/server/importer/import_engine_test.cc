@@ -383,8 +383,7 @@ TEST_F(ImportEngineTest, ARefusedBatchImportIsRetriedDeviceByDeviceWithoutDuplic
     EXPECT_EQ(Get(ids[size_t(i)]).state, RequestState::kCompleted);
     EXPECT_EQ(model_->ImportCount("PF3SOLO" + std::to_string(i)), 1);
   }
-  EXPECT_EQ(SimRequests("POST /beta/deviceManagement/importedWindowsAutopilotDeviceIdentities"),
-            6);
+  EXPECT_EQ(SimRequests("POST /beta/deviceManagement/importedWindowsAutopilotDeviceIdentities"), 6);
 }
 
 TEST_F(ImportEngineTest, AnImportRecordDeletedBySomeoneElseFailsTheJobInWords) {
@@ -399,6 +398,14 @@ TEST_F(ImportEngineTest, AnImportRecordDeletedBySomeoneElseFailsTheJobInWords) {
   ASSERT_EQ(r.state, RequestState::kFailed);
   EXPECT_EQ(r.error->name, "ImportRecordMissing");
   EXPECT_NE(r.error->message.find("disappeared"), std::string::npos);
+}
+
+TEST_F(ImportEngineTest, AJobThatWaitedInTheQueueGetsItsFullDeadline) {
+  std::string id = Approved("PF3QUEUED");
+  clock_.Advance(std::chrono::hours(2));  // no tenant configured, or a long queue
+  NewEngine();
+  RunUntilDone({id});
+  EXPECT_EQ(Get(id).state, RequestState::kCompleted);
 }
 
 TEST_F(ImportEngineTest, ACertificateCredentialGetsTokensTheSimulatorVerifies) {

@@ -3,6 +3,10 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "server/logging.h"
@@ -13,12 +17,21 @@ ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
 
 ServerApp::~ServerApp() {
   Shutdown();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 Status ServerApp::Start() {
   std::error_code ec;
   std::filesystem::create_directories(config_.DataDir, ec);
   if (ec) return Status::Unavailable("DataDir " + config_.DataDir + ": " + ec.message());
+  // One server per data directory: two would both run every import job (the lock goes with
+  // the process, so a killed server never leaves it behind).
+  std::string lock_path = (std::filesystem::path(config_.DataDir) / "apm.lock").string();
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Status::FailedPrecondition("another apm-server is already using DataDir " +
+                                      config_.DataDir);
+  }
   std::string db_path = (std::filesystem::path(config_.DataDir) / "apm.db").string();
   Result<std::unique_ptr<SqliteRequestStore>> opened = SqliteRequestStore::Open(db_path);
   if (!opened.ok()) return opened.status();

@@ -66,6 +66,7 @@ class ServerApp {
   std::unique_ptr<ImportEngine> engine_;
   std::thread background_thread_;
   bool started_ = false;
+  int lock_fd_ = -1;  // flock on DataDir/apm.lock, held for the process's life
 };
 
 }  // namespace apm

@@ -612,5 +612,12 @@ TEST(ServerCommandTest, HashDecodePrintsFields) {
   std::filesystem::remove(file);
 }
 
+TEST_F(ServerTest, ASecondServerOnTheSameDataDirRefusesToStart) {
+  std::string out;
+  int code = server_->RunCommand({"--listen", "127.0.0.1:0"}, &out);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("another apm-server is already using DataDir"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace apm::itest

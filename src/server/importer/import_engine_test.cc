@@ -514,27 +514,29 @@ class SlowDevice : public GraphApi {
 
 TEST_F(ImportEngineTest, ASlowCallHoldsOnlyItsOwnJob) {
   std::string slow = Approved("PF3SLOW");
-  clock_.Advance(seconds(30));  // approved later: its polls never share a batch with the slow one
-  std::string fast = Approved("PF3FAST");
   SlowDevice graph(*graph_, "PF3SLOW");
   boost::asio::thread_pool pool(2);
   engine_ = std::make_unique<ImportEngine>(
       *store_, graph, clock_, settings_,
       [&pool](std::function<void()> work) { boost::asio::post(pool, std::move(work)); });
-  for (int i = 0; i < 40'000 && !IsTerminal(Get(fast).state); ++i) {
-    engine_->RunOnce();
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-    clock_.Advance(milliseconds(50));
-  }
-  EXPECT_TRUE(graph.holding()) << "the slow job's call is still running";
+  auto run_until = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 100'000 && !done(); ++i) {
+      engine_->RunOnce();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      clock_.Advance(milliseconds(50));
+    }
+  };
+  // The slow job's call hangs (a Graph call that does not come back)...
+  run_until([&] { return graph.holding(); });
+  ASSERT_TRUE(graph.holding());
+  // ...while a job approved now goes through every step.
+  std::string fast = Approved("PF3FAST");
+  run_until([&] { return IsTerminal(Get(fast).state); });
   EXPECT_EQ(Get(fast).state, RequestState::kCompleted);
+  EXPECT_TRUE(graph.holding()) << "the slow job's call is still running";
   EXPECT_FALSE(IsTerminal(Get(slow).state));
   graph.Release();
-  for (int i = 0; i < 40'000 && !IsTerminal(Get(slow).state); ++i) {
-    engine_->RunOnce();
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-    clock_.Advance(milliseconds(50));
-  }
+  run_until([&] { return IsTerminal(Get(slow).state); });
   EXPECT_EQ(Get(slow).state, RequestState::kCompleted);
   engine_.reset();
   pool.join();

@@ -43,7 +43,6 @@ Result<StoredRequest> ApprovalService::Approve(const std::string& id, const Appr
                                {"serial", approved->serial_number},
                                {"by", approval.approver},
                                {"group_tag", approval.group_tag}});
-  if (on_approved_) on_approved_();
   return approved;
 }
 

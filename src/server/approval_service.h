@@ -2,7 +2,6 @@
 // may have changed since the device submitted) and hands the request to the import engine.
 #pragma once
 
-#include <functional>
 #include <string>
 
 #include "server/clock.h"
@@ -14,9 +13,6 @@ namespace apm {
 class ApprovalService {
  public:
   ApprovalService(const Config& config, RequestStore& store, const Clock& clock);
-
-  // Called after every approval (wakes the import engine).
-  void SetApprovedListener(std::function<void()> listener) { on_approved_ = std::move(listener); }
 
   // Approves a pending request. A device the allow-list no longer admits becomes not_allowed
   // and the answer is kPermissionDenied; a request that is not pending is kFailedPrecondition.
@@ -30,7 +26,6 @@ class ApprovalService {
   const Config& config_;
   RequestStore& store_;
   const Clock& clock_;
-  std::function<void()> on_approved_;
 };
 
 }  // namespace apm

@@ -201,7 +201,6 @@ TEST_F(ImportTest, EachDdsErrorEndsTheRequestWithItsCode) {
     EXPECT_EQ(last["error"]["code"], code) << last.dump();
     EXPECT_FALSE(last["error"]["message"].get<std::string>().empty());
   }
-  json imports = Body(Http("GET", sim_->url() + "/_sim/devices"));
   json stats = SimStats();
   EXPECT_EQ(stats["importsBySerial"]["PF3E2E806"], 1);
 }

@@ -77,15 +77,20 @@ std::string HeaderValue(const std::map<std::string, std::string>& headers, std::
   return "";
 }
 
+// Graph's error in an answer (no answer at all reads as http_status 0).
+GraphError ErrorOf(const GraphClient::Answer& answer) {
+  if (answer.status == 0) return GraphError{};
+  std::string retry_after = HeaderValue(answer.headers, "retry-after");
+  return ParseGraphError(
+      answer.status, JsonText(answer.body),
+      retry_after.empty() ? std::nullopt : std::optional<std::string_view>(retry_after));
+}
+
 }  // namespace
 
 Status GraphClient::Answer::ToStatus(std::string_view what) const {
   if (status == 0) return Status(transport.code(), std::string(what) + ": " + transport.message());
-  std::string retry_after = HeaderValue(headers, "retry-after");
-  GraphError e = ParseGraphError(
-      status, JsonText(body),
-      retry_after.empty() ? std::nullopt : std::optional<std::string_view>(retry_after));
-  Status s = apm::ToStatus(e);
+  Status s = apm::ToStatus(ErrorOf(*this));
   return Status(s.code(), std::string(what) + ": " + s.message());
 }
 
@@ -139,16 +144,7 @@ GraphClient::Answer Stopping() {
 
 std::optional<std::chrono::milliseconds> GraphClient::RetryDelay(int attempt,
                                                                  const Answer& answer) const {
-  GraphError e;
-  if (answer.status == 0) {
-    e.http_status = 0;
-  } else {
-    std::string retry_after = HeaderValue(answer.headers, "retry-after");
-    e = ParseGraphError(
-        answer.status, JsonText(answer.body),
-        retry_after.empty() ? std::nullopt : std::optional<std::string_view>(retry_after));
-  }
-  return retry_.NextDelay(attempt, e);
+  return retry_.NextDelay(attempt, ErrorOf(answer));
 }
 
 GraphClient::Answer GraphClient::SendOnce(const Call& call, bool* not_sent) {

@@ -78,7 +78,6 @@ struct ImportEngine::Slot {
   std::string serial;  // loaded for the import
   std::string hash;
   int64_t due_at = 0;
-  milliseconds interval{0};
   int64_t phase_entered_ms = 0;  // when the job entered its current phase (this run)
   int failures = 0;
   bool busy = false;
@@ -133,7 +132,6 @@ void ImportEngine::Refresh() {
     if (r->state == RequestState::kApproved) slot->job.phase_started_at = clock_.NowMs();
     slot->state = r->state;
     slot->step = r->step;
-    slot->interval = settings_.poll_min;
     slot->phase_entered_ms = clock_.NowMs();
     slot->due_at = clock_.NowMs();              // resumed or new: look at it now
     if (r->state != RequestState::kApproved) {  // a job an earlier run left unfinished
@@ -150,8 +148,7 @@ std::chrono::milliseconds ImportEngine::RunOnce() {
   bool refresh;
   {
     std::lock_guard lock(mu_);
-    refresh = woken_ || now >= next_refresh_ms_;
-    woken_ = false;
+    refresh = now >= next_refresh_ms_;
     if (refresh) next_refresh_ms_ = now + 1000;
   }
   if (refresh) Refresh();
@@ -234,7 +231,7 @@ void ImportEngine::Start() {
       lock.unlock();
       milliseconds wait = RunOnce();
       lock.lock();
-      cv_.wait_for(lock, wait, [this] { return stopping_ || woken_; });
+      cv_.wait_for(lock, wait, [this] { return stopping_; });
     }
     cv_.wait(lock, [this] { return busy_batches_ == 0; });
   });
@@ -248,12 +245,6 @@ void ImportEngine::Stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
-}
-
-void ImportEngine::Wake() {
-  std::lock_guard lock(mu_);
-  woken_ = true;
-  cv_.notify_all();
 }
 
 void ImportEngine::RunPhase(ImportPhase phase, Batch batch) {
@@ -357,7 +348,6 @@ void ImportEngine::Advance(Slot& slot, ImportPhase phase) {
   if (moved) {
     LogInfo("import step", {{"request", slot.job.request_id}, {"phase", ImportPhaseName(phase)}});
   }
-  slot.interval = settings_.poll_min;
   slot.phase_entered_ms = now;
   slot.failures = 0;
   slot.last_error.clear();
@@ -408,9 +398,8 @@ void ImportEngine::Quiet(Slot& slot) {
   // wait, and a long wait costs few polls (logarithmic in its length).
   int64_t now = clock_.NowMs();
   int64_t waited = now - slot.phase_entered_ms;
-  slot.interval = milliseconds(
-      std::clamp<int64_t>(waited / 10, settings_.poll_min.count(), settings_.poll_max.count()));
-  slot.due_at = now + slot.interval.count();
+  slot.due_at = now + std::clamp<int64_t>(waited / 10, settings_.poll_min.count(),
+                                          settings_.poll_max.count());
 }
 
 void ImportEngine::CallFailed(Slot& slot, const Status& status) {

@@ -59,11 +59,10 @@ class ImportEngine {
   // (jobs in the same phase together). Returns how long until something is due again.
   std::chrono::milliseconds RunOnce();
 
-  // A thread that calls RunOnce whenever something is due or Wake() is called.
+  // A thread that calls RunOnce whenever something is due (new approvals, also from other
+  // processes, are picked up within a second).
   void Start();
   void Stop();
-  // Something changed (an approval): look at the store now, not at the next refresh.
-  void Wake();
 
   // Called after every saved change of a request's state (wakes long-polling clients).
   void SetChangeListener(std::function<void()> listener) { on_change_ = std::move(listener); }
@@ -112,7 +111,6 @@ class ImportEngine {
   std::map<std::string, std::shared_ptr<Slot>> slots_;
   int64_t next_refresh_ms_ = 0;
   int64_t last_sync_ms_ = 0;
-  bool woken_ = false;
   bool stopping_ = false;
   int busy_batches_ = 0;
   std::map<ImportPhase, int> busy_phases_;

@@ -1,0 +1,42 @@
+// The whole run of ap: checks, device facts, submit (or resume), follow, finish.
+#pragma once
+
+#include <memory>
+
+#include "client/hardware_probe.h"
+#include "client/http_client.h"
+#include "client/messages.h"
+#include "client/net_probe.h"
+#include "client/options.h"
+#include "client/profile_detector.h"
+#include "client/system.h"
+#include "client/ui.h"
+
+namespace apm::client {
+
+// The seams of a run; the platform twins in real use, fakes in tests.
+struct ClientEnvironment {
+  HttpClient* http = nullptr;
+  NetProbe* net = nullptr;
+  HardwareProbe* hardware = nullptr;
+  ProfileDetector* profile = nullptr;
+  Clock* clock = nullptr;
+  Restarter* restarter = nullptr;
+  Ui* ui = nullptr;
+};
+
+struct ClientTuning {
+  std::chrono::seconds poll_wait{55};             // long-poll length asked of the server
+  std::chrono::milliseconds first_backoff{1000};  // after a lost connection
+  std::chrono::milliseconds max_backoff{30000};
+  std::chrono::seconds restart_countdown{10};  // --reboot
+};
+
+// Runs the client and returns its exit code.
+ExitCode RunClient(const ClientOptions& options, const ClientEnvironment& env,
+                   const ClientTuning& tuning = {});
+
+// The hardware picked by the options: device file, OA3 report, or the platform's.
+std::unique_ptr<HardwareProbe> HardwareProbeFor(const ClientOptions& options);
+
+}  // namespace apm::client

@@ -1,0 +1,34 @@
+// The command line of ap / ap.exe (ap --help; docs/client.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace apm::client {
+
+struct ClientOptions {
+  std::string server;  // as typed; see NormalizeServerUrl
+  bool allow_http = false;
+  bool skip_checks = false;
+  bool check_only = false;
+  bool ignore_profile = false;
+  bool no_wait = false;
+  bool quiet = false;
+  bool verbose = false;
+  bool reboot = false;   // restart by itself after a countdown when done
+  bool console = false;  // Windows: console output instead of the window
+  std::string device_file;
+  std::string oa3_report;
+  std::string state_dir;  // empty: DefaultStateDir()
+  // Not options: what to do instead of running.
+  bool show_help = false;
+  bool show_version = false;
+  std::string help_text;
+};
+
+// `args` without the program name. Errors name the option or argument that was wrong.
+Result<ClientOptions> ParseOptions(const std::vector<std::string>& args);
+
+}  // namespace apm::client

@@ -1,0 +1,82 @@
+#include "client/options.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace apm::client {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(OptionsTest, ServerInAnyPosition) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"apm.contoso.com", "-v", "--skip-checks"},
+                                             {"-v", "apm.contoso.com", "--skip-checks"},
+                                             {"-v", "--skip-checks", "apm.contoso.com"}}) {
+    Result<ClientOptions> o = ParseOptions(args);
+    ASSERT_TRUE(o.ok()) << o.status().ToString();
+    EXPECT_EQ(o->server, "apm.contoso.com");
+    EXPECT_TRUE(o->verbose);
+    EXPECT_TRUE(o->skip_checks);
+    EXPECT_FALSE(o->check_only);
+  }
+}
+
+TEST(OptionsTest, ShortFormsOfTheOriginalClient) {
+  Result<ClientOptions> o = ParseOptions({"-s", "-i", "-n", "-q", "x.example"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_TRUE(o->skip_checks);
+  EXPECT_TRUE(o->ignore_profile);
+  EXPECT_TRUE(o->no_wait);
+  EXPECT_TRUE(o->quiet);
+  o = ParseOptions({"-c", "x.example"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->check_only);
+}
+
+TEST(OptionsTest, ValuesOfFileOptions) {
+  Result<ClientOptions> o = ParseOptions(
+      {"--device-file", "dev.json", "x.example", "--state-dir=/tmp/s", "--allow-http", "--reboot"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->device_file, "dev.json");
+  EXPECT_EQ(o->state_dir, "/tmp/s");
+  EXPECT_TRUE(o->allow_http);
+  EXPECT_TRUE(o->reboot);
+}
+
+TEST(OptionsTest, ErrorsNameWhatWasWrong) {
+  Result<ClientOptions> o = ParseOptions({"--frobnicate", "x.example"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_THAT(o.status().message(), HasSubstr("--frobnicate"));
+
+  o = ParseOptions({"-v"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_THAT(o.status().message(), HasSubstr("server is missing"));
+
+  o = ParseOptions({"a.example", "b.example"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_THAT(o.status().message(), HasSubstr("b.example"));
+
+  o = ParseOptions({"x.example", "--device-file", "a.json", "--oa3-report", "OA3.xml"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_THAT(o.status().message(), HasSubstr("--oa3-report"));
+
+  o = ParseOptions({"x.example", "--device-file"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_THAT(o.status().message(), HasSubstr("device-file"));
+}
+
+TEST(OptionsTest, HelpNeedsNoServerAndListsExitCodes) {
+  Result<ClientOptions> o = ParseOptions({"-h"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->show_help);
+  EXPECT_THAT(o->help_text, HasSubstr("--check-only"));
+  EXPECT_THAT(o->help_text, HasSubstr("Exit codes"));
+  EXPECT_THAT(o->help_text, HasSubstr("806"));
+  o = ParseOptions({"--version"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->show_version);
+}
+
+}  // namespace
+}  // namespace apm::client

@@ -1,0 +1,265 @@
+// The POSIX `ap` end to end: the real client binary against the real apm-server and
+// apm-tenant-sim, approvals and rejections through the server's admin command.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "server_process.h"
+
+namespace apm::itest {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+constexpr char kProfileGroup[] = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15";
+
+// One run of the client binary, output to a file.
+class ClientRun {
+ public:
+  ClientRun(const std::string& dir, std::vector<std::string> args) : out_path_(dir + "/ap.out") {
+    pid_ = fork();
+    if (pid_ == 0) {
+      FILE* out = std::fopen(out_path_.c_str(), "w");
+      dup2(fileno(out), STDOUT_FILENO);
+      dup2(fileno(out), STDERR_FILENO);
+      std::vector<char*> argv = {const_cast<char*>(APM_CLIENT_BINARY)};
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(APM_CLIENT_BINARY, argv.data());
+      _exit(127);
+    }
+  }
+  ~ClientRun() {
+    if (pid_ > 0 && exit_code_ < 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  std::string Output() const {
+    std::ifstream in(out_path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  // The request id the client printed, once it did (empty after `limit`).
+  std::string WaitForRequestId(std::chrono::seconds limit = 20s) const {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      std::string out = Output();
+      size_t at = out.find("Request id");
+      size_t eol = at == std::string::npos ? at : out.find('\n', at);
+      if (eol != std::string::npos) {
+        std::istringstream line(out.substr(at + 10, eol - at - 10));
+        std::string id;
+        line >> id;
+        return id;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return "";
+  }
+  // The exit code, or -1 if the client did not end within `limit`.
+  int Wait(std::chrono::seconds limit = 60s) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (exit_code_ < 0 && std::chrono::steady_clock::now() < end) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        break;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return exit_code_;
+  }
+
+ private:
+  std::string out_path_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+};
+
+class ClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "apm-client-it-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      for (auto [process, what] : {std::pair{server_.get(), "server"}, {sim_.get(), "sim"}}) {
+        if (process) std::cerr << "--- " << what << " log:\n" << process->log() << "\n";
+      }
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  void StartSim(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--import-delay-ms=500", "--sync-visible-delay-ms=300",
+                                     "--sync-delay-ms=800", "--profile-delay-ms=500",
+                                     std::string("--profile-group-id=") + kProfileGroup};
+    args.insert(args.end(), extra.begin(), extra.end());
+    sim_ = ServerProcess::TenantSim(args);
+    ASSERT_TRUE(sim_->Start()) << sim_->log();
+  }
+
+  void StartServer(const std::string& extra = "") {
+    std::string config =
+        "TenantId = \"00000000-0000-4000-8000-000000000001\"\n"
+        "ClientId = \"11111111-1111-4111-8111-111111111111\"\n"
+        "LoginEndpoint = \"" +
+        sim_->url() +
+        "\"\n"
+        "GraphEndpoint = \"" +
+        sim_->url() +
+        "\"\n"
+        "UseAutopilotProfileGroup = true\n"
+        "AutopilotProfileGroup = \"" +
+        std::string(kProfileGroup) +
+        "\"\n"
+        "ImportPollMinSeconds = 0.2\n"
+        "ImportPollMaxSeconds = 1\n"
+        "MaintenanceIntervalSeconds = 1\n" +
+        extra;
+    server_ = std::make_unique<ServerProcess>(
+        config, std::map<std::string, std::string>{{"APM_CLIENT_SECRET", "simulator-secret"}});
+    ASSERT_TRUE(server_->Start()) << server_->log();
+  }
+
+  std::string DeviceFile(const std::string& serial, const std::string& manufacturer = "LENOVO",
+                         const std::string& model = "21R3001BUK") {
+    std::string path = dir_ + "/device-" + serial + ".json";
+    std::ofstream(path) << json{{"serialNumber", serial},
+                                {"manufacturer", manufacturer},
+                                {"model", model},
+                                {"hardwareHash", LaptopHash(serial, manufacturer, model)}}
+                               .dump();
+    return path;
+  }
+
+  std::unique_ptr<ClientRun> Ap(const std::string& serial, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {server_->url(),  "--allow-http",     "--skip-checks",
+                                     "--device-file", DeviceFile(serial), "--state-dir",
+                                     dir_ + "/state"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<ClientRun>(dir_, args);
+  }
+
+  int Admin(std::vector<std::string> args) {
+    std::string out;
+    int rc = server_->RunCommand(args, &out);
+    EXPECT_EQ(rc, 0) << out;
+    return rc;
+  }
+
+  std::string dir_;
+  std::unique_ptr<ServerProcess> sim_, server_;
+};
+
+TEST_F(ClientTest, RunsToSuccessAfterApproval) {
+  StartSim();
+  StartServer();
+  auto ap = Ap("PF3OK001");
+  std::string id = ap->WaitForRequestId();
+  ASSERT_EQ(id.size(), 24u) << ap->Output();
+  Admin({"request", "approve", id});
+  ASSERT_EQ(ap->Wait(), 0) << ap->Output();
+  std::string out = ap->Output();
+  // Every step, in order, in plain lines (no terminal here).
+  size_t at = 0;
+  for (const char* step : {"Waiting for approval", "Uploading the device to Autopilot",
+                           "Waiting for Autopilot to register the device",
+                           "Waiting for the Autopilot profile", "Your device is ready"}) {
+    size_t found = out.find(step, at);
+    EXPECT_NE(found, std::string::npos) << step << " missing or out of order in:\n" << out;
+    if (found != std::string::npos) at = found;
+  }
+  EXPECT_THAT(out, HasSubstr("PF3OK001"));
+  EXPECT_EQ(out.find("\033["), std::string::npos) << "colour codes without a terminal";
+  EXPECT_EQ(out.find(LaptopHash("PF3OK001").substr(0, 40)), std::string::npos);
+}
+
+TEST_F(ClientTest, ASecondStartFollowsTheSameRequest) {
+  StartSim();
+  StartServer();
+  auto first = Ap("PF3RES01", {"--no-wait"});
+  ASSERT_EQ(first->Wait(), 0) << first->Output();
+  std::string id = first->WaitForRequestId(1s);
+  ASSERT_FALSE(id.empty()) << first->Output();
+  auto second = Ap("PF3RES01", {"--verbose"});
+  EXPECT_EQ(second->WaitForRequestId(), id) << second->Output();
+  Admin({"request", "approve", id});
+  ASSERT_EQ(second->Wait(), 0) << second->Output();
+  EXPECT_THAT(second->Output(), HasSubstr("continuing the saved request " + id));
+}
+
+TEST_F(ClientTest, AlreadyRegisteredEndsWith806Words) {
+  StartSim({"--registered-serial=PF3DUP01"});
+  StartServer();
+  auto ap = Ap("PF3DUP01");
+  std::string id = ap->WaitForRequestId();
+  ASSERT_FALSE(id.empty()) << ap->Output();
+  Admin({"request", "approve", id});
+  EXPECT_EQ(ap->Wait(), 10) << ap->Output();
+  EXPECT_THAT(ap->Output(), HasSubstr("This device is already registered"));
+  EXPECT_THAT(ap->Output(), HasSubstr("806"));
+}
+
+TEST_F(ClientTest, RejectedEndsWithTheReason) {
+  StartSim();
+  StartServer();
+  auto ap = Ap("PF3REJ01");
+  std::string id = ap->WaitForRequestId();
+  ASSERT_FALSE(id.empty()) << ap->Output();
+  Admin({"request", "reject", id, "--reason", "not one of ours"});
+  EXPECT_EQ(ap->Wait(), 8) << ap->Output();
+  EXPECT_THAT(ap->Output(), HasSubstr("The request was rejected"));
+  EXPECT_THAT(ap->Output(), HasSubstr("not one of ours"));
+}
+
+TEST_F(ClientTest, NotAllowedIsRefusedAtOnce) {
+  StartSim();
+  StartServer("UseManufacturersFilter = true\nManufacturers = [\"Dell Inc.\"]\n");
+  auto ap = Ap("PF3NOT01");
+  EXPECT_EQ(ap->Wait(20s), 6) << ap->Output();
+  EXPECT_THAT(ap->Output(), HasSubstr("This device is not allowed"));
+  EXPECT_THAT(ap->Output(), HasSubstr("LENOVO"));
+}
+
+TEST_F(ClientTest, ExpiresWhenNobodyApproves) {
+  StartSim();
+  StartServer("Timeout = 1\n");
+  auto ap = Ap("PF3EXP01");
+  ASSERT_FALSE(ap->WaitForRequestId().empty()) << ap->Output();
+  EXPECT_EQ(ap->Wait(90s), 9) << ap->Output();
+  EXPECT_THAT(ap->Output(), HasSubstr("The request expired"));
+}
+
+TEST_F(ClientTest, ServerDownIsAClearFailure) {
+  auto ap = std::make_unique<ClientRun>(
+      dir_, std::vector<std::string>{"http://127.0.0.1:9", "--allow-http", "--skip-checks",
+                                     "--device-file", DeviceFile("PF3DWN01")});
+  EXPECT_EQ(ap->Wait(30s), 7) << ap->Output();
+  EXPECT_THAT(ap->Output(), HasSubstr("Cannot reach the server"));
+}
+
+TEST_F(ClientTest, PlainHttpNeedsConsent) {
+  auto ap = std::make_unique<ClientRun>(
+      dir_, std::vector<std::string>{"http://127.0.0.1:9", "--skip-checks"});
+  EXPECT_EQ(ap->Wait(10s), 2) << ap->Output();
+  EXPECT_THAT(ap->Output(), HasSubstr("--allow-http"));
+}
+
+}  // namespace
+}  // namespace apm::itest

@@ -12,6 +12,9 @@ APM_PACKAGES=(
   g++-mingw-w64-x86-64-posix
 )
 
+# What the Windows client's tests need: Wine (64-bit), a virtual X server, screenshots.
+APM_WINE_PACKAGES=(wine wine64 xvfb xauth imagemagick fonts-wine python3)
+
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 
 # Installs what is missing, and nothing when everything is there (idempotent, fast).

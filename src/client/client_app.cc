@@ -236,6 +236,7 @@ ExitCode Run::SubmitAndFollow(bool allow_resume) {
   }
   screen_.request_id = status->id;
   screen_.qr_rows = status->qr_rows;
+  screen_.approval_url = status->approval_url;
   Show(*status);
   if (options_.no_wait && !status->terminal) return kExitCompleted;
   return Follow(api, *status);

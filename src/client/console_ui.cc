@@ -109,6 +109,9 @@ void ConsoleUi::ShowScreen(const Screen& screen) {
       }
       text += "\n" + qr;
     }
+    if (!options_.quiet && !screen.approval_url.empty()) {
+      text += "  " + screen.approval_url + "\n";
+    }
   }
   if (!options_.quiet && !screen.instruction.empty() &&
       (screen.instruction != last_.instruction || new_request)) {

@@ -22,6 +22,7 @@ struct Screen {
   DeviceFacts device;
   std::string request_id;
   std::vector<std::string> qr_rows;  // empty: no QR code (helpdesk mode or before submitting)
+  std::string approval_url;          // what the QR code holds
   std::string instruction;           // what the user should do now
   std::string status_line;           // the current step, or the outcome
   std::string elapsed;               // time in the current step ("1 min 05 s"), or ""

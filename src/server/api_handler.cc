@@ -512,6 +512,8 @@ StringResponse ApiHandler::Page(const HttpRequest& req, std::string_view title,
 
 void ApiHandler::Home(const HttpRequest& req, const Reply& reply) {
   std::string base = HtmlEscape(BaseUrl(req));
+  // The client refuses plain http unless told; a lab server on http needs the switch.
+  std::string allow_http = base.rfind("http://", 0) == 0 ? "--allow-http " : "";
   std::string mode = config_.ApprovalMode
                          ? "Approval mode: after starting the client, call your helpdesk and quote "
                            "the id it shows."
@@ -522,7 +524,8 @@ void ApiHandler::Home(const HttpRequest& req, const Reply& reply) {
              "<p>Register this device for Windows Autopilot. On the Windows setup (OOBE) screen "
              "press <b>Shift+F10</b> to open a command prompt, then type:</p>"
              "<pre id=\"oneliner\">cd %temp%\ncurl -o ap.exe " +
-                 base + "/ap.exe &amp; ap " + base + "</pre><p>" + HtmlEscape(mode) + "</p>"),
+                 base + "/ap.exe &amp; ap " + allow_http + base + "</pre><p>" + HtmlEscape(mode) +
+                 "</p>"),
         "/");
 }
 

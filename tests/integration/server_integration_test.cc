@@ -381,6 +381,13 @@ TEST(ServerConfigTest, CompatAllowListWords) {
   EXPECT_EQ(r.body, "\"Model not allowed\"");
 }
 
+TEST(ServerConfigTest, OneLinerOfAPlainHttpServerAllowsHttp) {
+  ServerProcess s;
+  ASSERT_TRUE(s.Start()) << s.log();
+  HttpResult home = Http("GET", s.url() + "/");
+  EXPECT_THAT(home.body, HasSubstr("/ap.exe &amp; ap --allow-http " + s.url() + "<"));
+}
+
 TEST(ServerConfigTest, SelfServiceModeAndPublicUrl) {
   ServerProcess s("ApprovalMode = false\nPublicUrl = \"https://apm.example.com/\"\n");
   ASSERT_TRUE(s.Start()) << s.log();
@@ -391,7 +398,7 @@ TEST(ServerConfigTest, SelfServiceModeAndPublicUrl) {
   EXPECT_EQ(j["approvalUrl"], "https://apm.example.com/autopilot/" + j["id"].get<std::string>());
   HttpResult home = Http("GET", s.url() + "/");
   EXPECT_THAT(home.body, HasSubstr("curl -o ap.exe https://apm.example.com/ap.exe &amp; ap "
-                                   "https://apm.example.com"));
+                                   "https://apm.example.com<"));
   EXPECT_THAT(home.body, HasSubstr("cd %temp%"));
   std::string guid = "bbbbbbbb-4f89-11d3-9a0c-0305e82c3301";
   json body = {{"SerialNumber", "OLD-3"},

@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""ap.exe under Wine against the real apm-server and apm-tenant-sim.
+
+Checks: the size and DLL imports of ap.exe; the download route; `--help`; a console run with
+--device-file to success; the GUI under Xvfb waiting for approval, on success and on failure,
+with the background colour of each state and the QR code's modules where the server's matrix
+says. Screenshots go to --artifacts for review.
+
+Usage: wine_client_test.py --native-build build/default --exe build/mingw/src/client/ap.exe
+                           --artifacts build/test-artifacts/wine
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+WORKING = (0, 66, 117)
+SUCCESS = (16, 124, 16)
+FAILURE = (164, 38, 44)
+PROFILE_GROUP = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15"
+MAX_EXE_BYTES = 1024 * 1024
+SYSTEM_DLLS = {"advapi32.dll", "gdi32.dll", "kernel32.dll", "msvcrt.dll", "ole32.dll",
+               "oleaut32.dll", "shell32.dll", "user32.dll", "winhttp.dll", "ws2_32.dll",
+               "shcore.dll", "comctl32.dll", "api-ms-win-crt-runtime-l1-1-0.dll"}
+
+failures = []
+
+
+def log(text):
+    print(f"[wine-test] {text}", flush=True)
+
+
+def check(condition, what):
+    if condition:
+        log(f"ok: {what}")
+    else:
+        log(f"FAILED: {what}")
+        failures.append(what)
+    return condition
+
+
+def wait_until(predicate, seconds, what):
+    end = time.time() + seconds
+    while time.time() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise TimeoutError(f"timed out after {seconds} s waiting for {what}")
+
+
+class Service:
+    """apm-server or apm-tenant-sim on a loopback port of its own choosing."""
+
+    def __init__(self, args, log_path, env=None):
+        self.log_path = log_path
+        self.log_file = open(log_path, "w")
+        self.proc = subprocess.Popen(args + ["--listen", "127.0.0.1:0"], stdout=self.log_file,
+                                     stderr=subprocess.STDOUT, env=env)
+        port = wait_until(self._port, 15, f"{args[0]} to listen")
+        self.url = f"http://127.0.0.1:{port}"
+
+    def _port(self):
+        with open(self.log_path) as f:
+            m = re.search(r'listening address=127\.0\.0\.1:(\d+)|"address":"127\.0\.0\.1:(\d+)',
+                          f.read())
+        return m and (m.group(1) or m.group(2))
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def http(method, url, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def read_bmp(path):
+    """24- or 32-bit uncompressed BMP -> (width, height, pixel(x, y) -> (r, g, b))."""
+    with open(path, "rb") as f:
+        data = f.read()
+    offset = struct.unpack_from("<I", data, 10)[0]
+    width, height = struct.unpack_from("<ii", data, 18)
+    bpp = struct.unpack_from("<H", data, 28)[0]
+    step = bpp // 8
+    stride = (width * step + 3) & ~3
+    top_down = height < 0
+    height = abs(height)
+
+    def pixel(x, y):
+        row = y if top_down else height - 1 - y
+        i = offset + row * stride + x * step
+        return data[i + 2], data[i + 1], data[i]
+
+    return width, height, pixel
+
+
+def near(a, b, tolerance=6):
+    return all(abs(x - y) <= tolerance for x, y in zip(a, b))
+
+
+def count_colour_in_png(path, colour):
+    """Pixels of exactly `colour` in a screenshot (via ImageMagick's PPM output)."""
+    ppm = subprocess.run(["/usr/bin/convert", path, "-depth", "8", "ppm:-"], check=True,
+                         capture_output=True).stdout
+    header = re.match(rb"P6\s+(\d+)\s+(\d+)\s+(\d+)\s", ppm)
+    body = ppm[header.end():]
+    target = bytes(colour)
+    return sum(1 for i in range(0, len(body), 3) if body[i:i + 3] == target)
+
+
+class Test:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="apm-wine-")
+        self.artifacts = os.path.abspath(args.artifacts)
+        os.makedirs(self.artifacts, exist_ok=True)
+        native = os.path.abspath(args.native_build)
+        self.server_bin = f"{native}/src/server/apm-server"
+        self.sim_bin = f"{native}/src/tenantsim/apm-tenant-sim"
+        self.exe = os.path.abspath(args.exe)
+        self.wine_env = dict(os.environ, WINEPREFIX=os.path.join(self.tmp, "prefix"),
+                             WINEDEBUG="-all", WINEDLLOVERRIDES="mscoree,mshtml=")
+        self.services = []
+        self.xvfb = None
+
+    # --- set-up -------------------------------------------------------------------------------
+    def start_services(self):
+        self.sim = Service([self.sim_bin, "--admin", "--import-delay-ms=500",
+                            "--sync-visible-delay-ms=300", "--sync-delay-ms=800",
+                            "--profile-delay-ms=500", f"--profile-group-id={PROFILE_GROUP}"],
+                           os.path.join(self.tmp, "sim.log"))
+        self.services.append(self.sim)
+        self.data = os.path.join(self.tmp, "data")
+        os.makedirs(self.data)
+        config = os.path.join(self.tmp, "apm.toml")
+        with open(config, "w") as f:
+            f.write(f'TenantId = "00000000-0000-4000-8000-000000000001"\n'
+                    f'ClientId = "11111111-1111-4111-8111-111111111111"\n'
+                    f'LoginEndpoint = "{self.sim.url}"\nGraphEndpoint = "{self.sim.url}"\n'
+                    f'UseAutopilotProfileGroup = true\nAutopilotProfileGroup = "{PROFILE_GROUP}"\n'
+                    f'ImportPollMinSeconds = 0.2\nImportPollMaxSeconds = 1\n'
+                    f'ApprovalMode = false\nClientWindowsBinary = "{self.exe}"\n')
+        env = dict(os.environ, APM_CLIENT_SECRET="simulator-secret")
+        self.server = Service([self.server_bin, "--data-dir", self.data, "--config", config],
+                              os.path.join(self.tmp, "server.log"), env)
+        self.services.append(self.server)
+
+    def admin(self, *args):
+        out = subprocess.run([self.server_bin, "--data-dir", self.data, *args],
+                             capture_output=True, text=True)
+        check(out.returncode == 0, f"apm-server {' '.join(args[:2])} ({out.stderr.strip()})")
+
+    def device(self, name):
+        with open(os.path.join(os.path.dirname(__file__), "../../docs/examples/sample-request.json")) as f:
+            body = json.load(f)
+        path = os.path.join(self.tmp, f"{name}.json")
+        with open(path, "w") as f:
+            json.dump(body, f)
+        return body, path
+
+    @staticmethod
+    def win_path(path):
+        return "Z:" + path.replace("/", "\\")
+
+    def ap_args(self, name, device_path):
+        return ["--allow-http", "--skip-checks", "--device-file", self.win_path(device_path),
+                "--state-dir", self.win_path(os.path.join(self.tmp, "state-" + name)),
+                self.server.url]
+
+    def open_request(self, body):
+        """The client's open request, with its QR matrix: the server answers a second
+        submission of the same serial with it."""
+        status, text = http("POST", self.server.url + "/api/v1/requests", body)
+        assert status == 200, f"expected the open request, got {status}: {text[:200]}"
+        return json.loads(text)
+
+    # --- checks -------------------------------------------------------------------------------
+    def test_binary(self):
+        size = os.path.getsize(self.exe)
+        check(size <= MAX_EXE_BYTES, f"ap.exe is {size} bytes (limit {MAX_EXE_BYTES})")
+        dump = subprocess.run(["x86_64-w64-mingw32-objdump", "-p", self.exe], check=True,
+                              capture_output=True, text=True).stdout
+        dlls = {m.lower() for m in re.findall(r"DLL Name: (\S+)", dump)}
+        check(dlls and dlls <= SYSTEM_DLLS, f"ap.exe imports only system DLLs: {sorted(dlls)}")
+        status, exe = http("GET", self.server.url + "/ap.exe")
+        with open(self.exe, "rb") as f:
+            check(status == 200 and exe == f.read(), "the server serves ap.exe byte for byte")
+        downloaded = os.path.join(self.tmp, "ap.exe")
+        with open(downloaded, "wb") as f:
+            f.write(exe)
+        self.exe_run = downloaded  # what `curl -o ap.exe` would have fetched
+
+    def test_help(self):
+        out = subprocess.run(["wine", self.exe_run, "--help"], env=self.wine_env,
+                             capture_output=True, text=True, timeout=120)
+        check(out.returncode == 0 and "Exit codes" in out.stdout, "ap.exe --help")
+
+    def test_console_success(self):
+        body, path = self.device("console")
+        out_path = os.path.join(self.artifacts, "console-run.txt")
+        with open(out_path, "w") as out:
+            proc = subprocess.Popen(["wine", self.exe_run, "--console"] +
+                                    self.ap_args("console", path),
+                                    env=self.wine_env, stdout=out, stderr=subprocess.STDOUT)
+
+        def request_id():
+            m = re.search(r"Request id\s+(\S+)", open(out_path).read())
+            return m and m.group(1)
+        rid = wait_until(request_id, 60, "the console client's request id")
+        self.admin("request", "approve", rid)
+        rc = proc.wait(90)
+        text = open(out_path).read()
+        check(rc == 0, f"console ap.exe exits 0 (got {rc})")
+        check("Your device is ready" in text, "console ap.exe reports the device ready")
+        check(body["hardwareHash"][:40] not in text, "the console output has no hash")
+
+    def start_xvfb(self):
+        for display in range(90, 110):
+            if not os.path.exists(f"/tmp/.X11-unix/X{display}") and \
+                    not os.path.exists(f"/tmp/.X{display}-lock"):
+                break
+        self.display = f":{display}"
+        self.xvfb = subprocess.Popen(["Xvfb", self.display, "-screen", "0", "1024x768x24",
+                                      "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_until(lambda: os.path.exists(f"/tmp/.X11-unix/X{display}"), 10, "Xvfb")
+
+    def screenshot(self, name):
+        path = os.path.join(self.artifacts, f"{name}.png")
+        subprocess.run(["import", "-display", self.display, "-window", "root", path], check=True)
+        return path
+
+    def gui_run(self, name, finish):
+        """Runs the GUI client; `finish(request)` ends the request; returns the snapshots."""
+        body, path = self.device(name)
+        snap = os.path.join(self.tmp, f"{name}.bmp")
+        env = dict(self.wine_env, DISPLAY=self.display, APM_UI_SNAPSHOT=self.win_path(snap))
+        proc = subprocess.Popen(["wine", "explorer", "/desktop=ap,1024x768", self.exe_run] +
+                                self.ap_args(name, path), env=env,
+                                stdout=open(os.path.join(self.tmp, f"{name}.out"), "w"),
+                                stderr=subprocess.STDOUT)
+
+        def snapshot_with(tone):
+            try:
+                with open(snap + ".json") as f:
+                    info = json.load(f)
+            except (OSError, ValueError):
+                return None
+            return info if info.get("tone") == tone and os.path.exists(snap) else None
+        try:
+            info = wait_until(lambda: (lambda i: i if i and i.get("qr_size") else None)(
+                snapshot_with("working")), 60, f"{name}: the window waiting for approval")
+            time.sleep(0.5)  # let the desktop finish drawing before the root screenshot
+            shot = self.screenshot(f"{name}-waiting")
+            shutil.copy(snap, os.path.join(self.artifacts, f"{name}-waiting.bmp"))
+            request = self.open_request(body)
+            self.check_screen(snap, info, WORKING, f"{name} waiting", request["qr"]["rows"])
+            check(count_colour_in_png(shot, WORKING) > 100_000,
+                  f"{name} waiting: the screenshot shows the blue window")
+            tone = finish(request["id"])
+            colour = SUCCESS if tone == "success" else FAILURE
+            info = wait_until(lambda: snapshot_with(tone), 60, f"{name}: the {tone} screen")
+            time.sleep(0.5)
+            shot = self.screenshot(f"{name}-{tone}")
+            shutil.copy(snap, os.path.join(self.artifacts, f"{name}-{tone}.bmp"))
+            self.check_screen(snap, info, colour, f"{name} {tone}", None)
+            check(count_colour_in_png(shot, colour) > 100_000,
+                  f"{name} {tone}: the screenshot shows the window in its colour")
+        finally:
+            proc.kill()
+            subprocess.run(["wineserver", "-k"], env=self.wine_env)
+            proc.wait()
+
+    def check_screen(self, bmp, info, background, what, qr_rows):
+        width, height, pixel = read_bmp(bmp)
+        check(width >= 640 and height >= 400, f"{what}: window {width}x{height}")
+        corners = [pixel(2, 2), pixel(width - 3, 2), pixel(2, height - 3)]
+        check(all(near(c, background, 0) for c in corners),
+              f"{what}: background {background} (corners {corners})")
+        if qr_rows is None:
+            return
+        size, m = info["qr_size"], info["module_px"]
+        left, top = info["qr_left"], info["qr_top"]
+        check(size == len(qr_rows) and m >= 2, f"{what}: QR {size} modules of {m} px")
+        wrong = 0
+        for r, row in enumerate(qr_rows):
+            for c, bit in enumerate(row):
+                # Every pixel of the module, not only its centre: crisp means no blending.
+                for dx, dy in ((0, 0), (m - 1, 0), (0, m - 1), (m - 1, m - 1), (m // 2, m // 2)):
+                    colour = pixel(left + c * m + dx, top + r * m + dy)
+                    want = (0, 0, 0) if bit == "1" else (255, 255, 255)
+                    wrong += not near(colour, want, 0)
+        check(wrong == 0, f"{what}: every QR module where the matrix says ({wrong} wrong pixels)")
+        quiet = [pixel(left - 4 * m + 1, top + r) for r in range(0, size * m, m)]
+        check(all(near(q, (255, 255, 255), 0) for q in quiet), f"{what}: white quiet zone")
+
+    def run(self):
+        try:
+            self.start_services()
+            self.test_binary()
+            log("creating the Wine prefix")
+            subprocess.run(["wineboot", "-i"], env=self.wine_env, timeout=180,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.test_help()
+            self.test_console_success()
+            http("POST", self.sim.url + "/_sim/reset")  # the same sample device imports again
+            self.start_xvfb()
+
+            def approve(rid):
+                self.admin("request", "approve", rid)
+                return "success"
+
+            def reject(rid):
+                self.admin("request", "reject", rid, "--reason", "wine test")
+                return "failure"
+            self.gui_run("gui-approved", approve)
+            self.gui_run("gui-rejected", reject)
+        except Exception as e:  # a broken step is a failure with its reason, not a traceback
+            failures.append(f"{type(e).__name__}: {e}")
+            log(f"FAILED: {type(e).__name__}: {e}")
+            for name in ("server.log", "sim.log"):
+                path = os.path.join(self.tmp, name)
+                if os.path.exists(path):
+                    shutil.copy(path, os.path.join(self.artifacts, name))
+        finally:
+            for s in self.services:
+                s.stop()
+            if self.xvfb:
+                self.xvfb.send_signal(signal.SIGTERM)
+                self.xvfb.wait()
+            subprocess.run(["wineserver", "-k"], env=self.wine_env)
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--native-build", required=True)
+    parser.add_argument("--exe", required=True)
+    parser.add_argument("--artifacts", required=True)
+    Test(parser.parse_args()).run()
+    if failures:
+        log(f"{len(failures)} check(s) failed: " + "; ".join(failures))
+        sys.exit(1)
+    log(f"all checks passed; screenshots in {parser.parse_args().artifacts}")
+
+
+if __name__ == "__main__":
+    main()

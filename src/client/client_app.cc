@@ -147,10 +147,9 @@ ExitCode Run::CheckDevice() {
                 kExitDeviceUnreadable);
   }
   if (facts_.hardware_hash.empty()) {
-    return Fail("The hardware hash is not available",
-                "Windows gives it only to an administrator in OOBE (Shift+F10) or in full "
-                "Windows. In WinPE, run OA3Tool and start ap with --oa3-report OA3.xml.",
-                kExitDeviceUnreadable);
+    std::string why = facts_.hash_problem.empty() ? "the " + facts_.source + " has no hardware hash"
+                                                  : facts_.hash_problem;
+    return Fail("The hardware hash is not available", why + ".", kExitDeviceUnreadable);
   }
   // The hash names the device too; a contradiction is shown before anything is sent.
   Result<std::string> blob = Base64Decode(facts_.hardware_hash);
@@ -181,6 +180,14 @@ std::optional<RequestStatus> Run::Resume(ServerApi& api) {
     return std::nullopt;
   }
   ui_.Log("continuing the saved request " + saved->request_id);
+  if (poll->status.state == RequestState::kPendingApproval) {
+    // Its QR code is needed again, and only a submission returns one: the server answers it
+    // with the open request of this serial (this one) instead of making a new one.
+    Result<SubmitOutcome> again = api.Submit(facts_);
+    if (again.ok() && again->request && again->request->id == saved->request_id) {
+      return again->request;
+    }
+  }
   return poll->status;
 }
 
@@ -301,14 +308,14 @@ ExitCode Run::Finish(const RequestStatus& status) {
   seconds countdown = done && options_.reboot ? tuning_.restart_countdown : seconds(0);
   asked_ = true;
   FinalChoice choice = ui_.AskFinal(done, !done, countdown);
-  if (choice == FinalChoice::kRestart) {
+  while (choice == FinalChoice::kRestart) {
     Status restarted = env_.restarter->Restart();
-    if (!restarted.ok()) {
-      screen_.detail =
-          "Could not restart: " + restarted.message() + ". Restart the device yourself.";
-      ui_.ShowScreen(screen_);
-    }
-  } else if (choice == FinalChoice::kRetry) {
+    if (restarted.ok()) break;
+    screen_.detail = "Could not restart: " + restarted.message() + ". Restart the device yourself.";
+    ui_.ShowScreen(screen_);
+    choice = ui_.AskFinal(true, false, seconds(0));
+  }
+  if (choice == FinalChoice::kRetry) {
     screen_ = Screen{};
     screen_.device = facts_;
     shown_state_.clear();
@@ -324,10 +331,12 @@ ExitCode RunClient(const ClientOptions& options, const ClientEnvironment& env,
   for (;;) {
     Run run(options, env, tuning);
     ExitCode code = run.Go();
-    if (run.asked() || (code == kExitCompleted && !options.check_only)) return code;
-    // An early end (a check run, or a failure before following a request): the user reads
-    // the screen and may try again unless trying again cannot help.
-    bool can_retry = !options.check_only && code != kExitUsage && code != kExitHasProfile;
+    if (run.asked()) return code;
+    // An early end (checks only, --no-wait, or a failure before following a request): the user
+    // reads the screen (a window would close at once otherwise) and may try again unless
+    // trying again cannot help.
+    bool can_retry = !options.check_only && code != kExitUsage && code != kExitHasProfile &&
+                     code != kExitCompleted;
     if (env.ui->AskFinal(false, can_retry, std::chrono::seconds(0)) != FinalChoice::kRetry) {
       return code;
     }

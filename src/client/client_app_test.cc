@@ -94,7 +94,7 @@ struct ClientAppTest : ::testing::Test {
                                    hash_serial.empty() ? serial : hash_serial, manufacturer, model)
                                    .Build());
     hardware = std::make_unique<testing::FakeHardwareProbe>(
-        DeviceFacts{serial, manufacturer, model, hash, "test"});
+        DeviceFacts{serial, manufacturer, model, hash, "test", ""});
   }
   ExitCode Run() {
     ClientEnvironment env{&http, &net, hardware.get(), &profile, &clock, &restarter, &ui};
@@ -189,9 +189,10 @@ TEST_F(ClientAppTest, HashThatContradictsTheDeviceIsNotSent) {
 
 TEST_F(ClientAppTest, MissingHashExplainsTheWayOut) {
   hardware = std::make_unique<testing::FakeHardwareProbe>(
-      DeviceFacts{"S1", "Dell Inc.", "Latitude", "", "WMI"});
+      DeviceFacts{"S1", "Dell Inc.", "Latitude", "", "WMI", "no MDM WMI bridge here"});
   EXPECT_EQ(Run(), kExitDeviceUnreadable);
-  EXPECT_THAT(ui.screens.back().detail, HasSubstr("--oa3-report"));
+  EXPECT_EQ(ui.screens.back().status_line, "The hardware hash is not available");
+  EXPECT_THAT(ui.screens.back().detail, HasSubstr("no MDM WMI bridge here"));
   EXPECT_EQ(Posts(), 0);
 }
 

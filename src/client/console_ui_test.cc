@@ -28,7 +28,7 @@ struct Captured {
 
 Screen Waiting(const std::string& elapsed) {
   Screen s;
-  s.device = {"PF3", "LENOVO", "21R3", "", "test"};
+  s.device = {"PF3", "LENOVO", "21R3", "", "test", ""};
   s.request_id = "REQ1";
   s.qr_rows = {"10", "01"};
   s.approval_url = "https://apm.example/autopilot/REQ1";

@@ -1,8 +1,7 @@
 // Device facts from files a technician provides: a JSON device file, or an OA3Tool report.
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "client/file_io.h"
 #include "client/hardware_probe.h"
 #include "core/text.h"
 
@@ -12,11 +11,12 @@ namespace {
 using json = nlohmann::json;
 
 Result<std::string> ReadFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(std::string("cannot open the ") + what + " " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  Result<std::string> text = ReadWholeFile(path);
+  if (!text.ok()) {
+    return Status(text.status().code(),
+                  std::string("the ") + what + ": " + text.status().message());
+  }
+  return text;
 }
 
 class DeviceFileProbe : public HardwareProbe {

@@ -49,7 +49,7 @@ TEST(Oa3ReportTest, HashFromTheReportFactsFromThePlatform) {
 
   std::string path = WriteTemp("OA3.xml", xml);
   auto platform = std::make_unique<testing::FakeHardwareProbe>(
-      DeviceFacts{"SER", "Dell Inc.", "Latitude", "", "WMI"});
+      DeviceFacts{"SER", "Dell Inc.", "Latitude", "", "WMI", ""});
   Result<DeviceFacts> facts = NewOa3ReportProbe(path, std::move(platform))->Read();
   ASSERT_TRUE(facts.ok()) << facts.status().ToString();
   EXPECT_EQ(facts->serial_number, "SER");

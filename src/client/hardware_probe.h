@@ -14,6 +14,7 @@ struct DeviceFacts {
   std::string model;
   std::string hardware_hash;  // standard base64, as WMI gives it; empty when unavailable
   std::string source;         // "WMI", "DMI", "device file …", "OA3 report …"
+  std::string hash_problem;   // why hardware_hash is empty, in words for the user
 };
 
 class HardwareProbe {

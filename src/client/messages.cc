@@ -60,7 +60,7 @@ Verdict DescribeRequest(const RequestStatus& status) {
       return {"Waiting for approval",
               status.self_service ? "Scan the QR code with your phone and sign in to approve "
                                     "this device."
-                                  : "Call your helpdesk and quote the request id below.",
+                                  : "Call your helpdesk and quote the request id.",
               Tone::kWorking, kExitCompleted};
     case RequestState::kApproved:
       return {"Approved", "The registration starts in a moment.", Tone::kWorking, kExitCompleted};

@@ -1,29 +1,29 @@
 #include "client/resume_state.h"
 
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "client/file_io.h"
 
 namespace apm::client {
 
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 std::string ResumeState::path() const {
-  return (fs::path(dir_) / "request.json").string();
+  bool separator = !dir_.empty() && (dir_.back() == '/' || dir_.back() == '\\');
+  return dir_ + (separator ? "" : "/") + "request.json";
 }
 
 std::optional<SavedRequest> ResumeState::Load(const std::string& server_url,
                                               const std::string& serial) {
-  std::ifstream in(path(), std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  json saved = json::parse(text.str(), nullptr, false);
+  Result<std::string> text = ReadWholeFile(path());
+  if (!text.ok()) return std::nullopt;
+  json saved = json::parse(*text, nullptr, false);
   if (!saved.is_object()) return std::nullopt;  // a damaged file is as good as none
-  SavedRequest request{saved.value("server", ""), saved.value("serialNumber", ""),
-                       saved.value("requestId", "")};
+  auto field = [&](const char* name) {
+    auto it = saved.find(name);
+    return it != saved.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  SavedRequest request{field("server"), field("serialNumber"), field("requestId")};
   if (request.server_url != server_url || request.serial_number != serial ||
       request.request_id.empty()) {
     return std::nullopt;
@@ -32,26 +32,15 @@ std::optional<SavedRequest> ResumeState::Load(const std::string& server_url,
 }
 
 Status ResumeState::Save(const SavedRequest& request) {
-  std::error_code error;
-  fs::create_directories(dir_, error);
-  if (error) return Status::Unavailable("cannot create " + dir_ + ": " + error.message());
-  std::string temp = path() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << json{{"server", request.server_url},
-                {"serialNumber", request.serial_number},
-                {"requestId", request.request_id}}
-               .dump();
-    if (!out) return Status::Unavailable("cannot write " + temp);
-  }
-  fs::rename(temp, path(), error);
-  if (error) return Status::Unavailable("cannot write " + path() + ": " + error.message());
-  return Status::Ok();
+  if (Status made = MakeDirectories(dir_); !made.ok()) return made;
+  return WriteFileAtomically(path(), json{{"server", request.server_url},
+                                          {"serialNumber", request.serial_number},
+                                          {"requestId", request.request_id}}
+                                         .dump());
 }
 
 void ResumeState::Clear() {
-  std::error_code ignored;
-  fs::remove(path(), ignored);
+  RemoveFile(path());
 }
 
 }  // namespace apm::client

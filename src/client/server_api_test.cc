@@ -52,7 +52,7 @@ TEST(ServerApiTest, SubmitSendsTheFactsAndReadsTheRequest) {
   FakeHttpClient http(
       [](const HttpRequest&) -> Result<HttpResponse> { return Answer(201, kStatus); });
   ServerApi api(http, "https://apm.example", "1.2.3");
-  Result<SubmitOutcome> outcome = api.Submit({"S", "M", "X", "HASH", "test"});
+  Result<SubmitOutcome> outcome = api.Submit({"S", "M", "X", "HASH", "test", ""});
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   ASSERT_TRUE(outcome->request.has_value());
   EXPECT_EQ(outcome->request->id, "R1");

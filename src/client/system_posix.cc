@@ -9,17 +9,6 @@
 namespace apm::client {
 namespace {
 
-class SystemClock : public Clock {
- public:
-  std::chrono::system_clock::time_point Now() override { return std::chrono::system_clock::now(); }
-  std::chrono::steady_clock::time_point Monotonic() override {
-    return std::chrono::steady_clock::now();
-  }
-  void SleepFor(std::chrono::milliseconds duration) override {
-    std::this_thread::sleep_for(duration);
-  }
-};
-
 class SystemdRestarter : public Restarter {
  public:
   Status Restart() override {
@@ -32,10 +21,6 @@ class SystemdRestarter : public Restarter {
 };
 
 }  // namespace
-
-std::unique_ptr<Clock> NewSystemClock() {
-  return std::make_unique<SystemClock>();
-}
 
 std::unique_ptr<Restarter> NewPlatformRestarter() {
   return std::make_unique<SystemdRestarter>();

@@ -253,7 +253,7 @@ class Test:
         """Runs the GUI client; `finish(request)` ends the request; returns the snapshots."""
         body, path = self.device(name)
         snap = os.path.join(self.tmp, f"{name}.bmp")
-        env = dict(self.wine_env, DISPLAY=self.display, APM_UI_SNAPSHOT=self.win_path(snap))
+        env = dict(self.wine_env, DISPLAY=self.display, AP_UI_SNAPSHOT=self.win_path(snap))
         proc = subprocess.Popen(["wine", "explorer", "/desktop=ap,1024x768", self.exe_run] +
                                 self.ap_args(name, path), env=env,
                                 stdout=open(os.path.join(self.tmp, f"{name}.out"), "w"),

@@ -8,9 +8,13 @@ APM_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl openssl
   libboost1.81-dev nlohmann-json3-dev libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
   libqrencode-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
+  libcjose-dev libjansson-dev libkainjow-mustache-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   g++-mingw-w64-x86-64-posix
 )
+
+# What the browser tests need (Node.js and npm come with the machine).
+APM_BROWSER_PACKAGES=(chromium fonts-liberation)
 
 # What the Windows client's tests need: Wine (64-bit), a virtual X server, screenshots.
 APM_WINE_PACKAGES=(wine wine64 xvfb xauth imagemagick fonts-wine python3)

@@ -82,4 +82,19 @@ Result<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
+Result<std::string> Base64UrlDecodeNoPad(std::string_view text) {
+  if (text.size() % 4 == 1)
+    return Status::InvalidArgument("base64url text has an impossible length");
+  std::string standard;
+  standard.reserve(text.size() + 3);
+  for (char c : text) {
+    if (c == '+' || c == '/' || c == '=') {
+      return Status::InvalidArgument(std::string("'") + c + "' is not base64url without padding");
+    }
+    standard.push_back(c == '-' ? '+' : c == '_' ? '/' : c);
+  }
+  while (standard.size() % 4 != 0) standard.push_back('=');
+  return Base64Decode(standard);  // the strict decoder rejects anything outside the alphabet
+}
+
 }  // namespace apm

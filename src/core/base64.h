@@ -15,4 +15,8 @@ std::string Base64UrlEncodeNoPad(std::string_view bytes);
 // optional but correct when present. The error says what and where.
 Result<std::string> Base64Decode(std::string_view text);
 
+// base64url without padding (RFC 7515 §2), as in JWTs; padding or the standard alphabet's
+// '+' and '/' are errors.
+Result<std::string> Base64UrlDecodeNoPad(std::string_view text);
+
 }  // namespace apm

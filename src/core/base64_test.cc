@@ -40,3 +40,15 @@ TEST(Base64, RejectsBadInput) {
 
 }  // namespace
 }  // namespace apm
+
+TEST(Base64Url, DecodesWhatTheEncoderWritesAndRefusesTheStandardAlphabet) {
+  std::string bytes = "\xfb\xff\xbf?>";
+  std::string text = apm::Base64UrlEncodeNoPad(bytes);
+  EXPECT_EQ(text.find_first_of("+/="), std::string::npos);
+  apm::Result<std::string> back = apm::Base64UrlDecodeNoPad(text);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, bytes);
+  EXPECT_FALSE(apm::Base64UrlDecodeNoPad("+/8").ok());
+  EXPECT_FALSE(apm::Base64UrlDecodeNoPad("AA==").ok());
+  EXPECT_FALSE(apm::Base64UrlDecodeNoPad("A").ok());
+}

@@ -1,5 +1,7 @@
 #include "core/guid.h"
 
+#include <cctype>
+
 #include <cstdio>
 
 namespace apm {
@@ -13,6 +15,18 @@ std::string FormatGuidV4(std::array<uint8_t, 16> b) {
                 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
                 b[15]);
   return out;
+}
+
+bool IsGuid(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (id[i] != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(id[i]))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace apm

@@ -1,5 +1,7 @@
 #include "server/api_handler.h"
 
+#include "server/http/responses.h"
+
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/file.hpp>
 
@@ -20,22 +22,6 @@ constexpr std::string_view kRouteSubmit = "/api/v1/requests";
 constexpr std::string_view kRouteStatus = "/api/v1/requests/{id}";
 constexpr std::string_view kRouteCompatSave = "/api-autopilot/{id}/save-information";
 constexpr std::string_view kRouteCompatResult = "/api-autopilot/{id}/result";
-
-StringResponse Respond(unsigned http_version, http::status status, std::string body,
-                       std::string_view content_type) {
-  StringResponse res{status, http_version};
-  res.set(http::field::content_type, content_type);
-  res.set(http::field::cache_control, "no-store");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
-}
-
-StringResponse Respond(const HttpRequest& req, http::status status, std::string body,
-                       std::string_view content_type) {
-  return Respond(req.message.version(), status, std::move(body), content_type);
-}
 
 StringResponse Json(const HttpRequest& req, http::status status, const json& body) {
   return Respond(req, status, JsonText(body), "application/json");
@@ -120,35 +106,6 @@ std::string ETag(const StoredRequest& r) {
   return "\"v" + std::to_string(r.version) + "\"";
 }
 
-// Host header characters that may appear in a URL we print or encode in a QR code.
-bool SafeHost(std::string_view host) {
-  if (host.empty() || host.size() > 255) return false;
-  for (char c : host) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
-        c != '[' && c != ']') {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Splits "/a/b/c" into its segments.
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    out.push_back(path.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
 // Runs `work` on a pool thread; an exception costs one request (500), not the process.
 template <class F>
 void Guarded(const Reply& reply, std::string_view route, F&& work) {
@@ -180,14 +137,7 @@ void ApiHandler::OnShutdown() {
 }
 
 std::string ApiHandler::BaseUrl(const HttpRequest& req) const {
-  if (!config_.PublicUrl.empty()) {
-    std::string url = config_.PublicUrl;
-    while (!url.empty() && url.back() == '/') url.pop_back();
-    return url;
-  }
-  std::string host(req.message[http::field::host]);
-  if (!SafeHost(host)) host = config_.Listen;
-  return std::string(req.secure ? "https://" : "http://") + host;
+  return PublicBaseUrl(config_, req);
 }
 
 void ApiHandler::Handle(HttpRequest req, Reply reply) {

@@ -2,10 +2,23 @@
 
 #include "core/base64.h"
 #include "core/hardware_hash.h"
+#include "core/text.h"
 #include "core/validation.h"
 #include "server/logging.h"
 
 namespace apm {
+
+std::vector<GroupTagChoice> GroupTagChoices(const Config& config) {
+  std::vector<GroupTagChoice> choices;
+  for (const std::string& entry : config.ApprovalModeGroupTags) {
+    size_t eq = entry.find('=');
+    std::string name = Trim(entry.substr(0, eq));
+    std::string label = eq == std::string::npos ? name : Trim(entry.substr(eq + 1));
+    bool none = name.size() >= 4 && EqualsIgnoreCase(name.substr(0, 4), "none");
+    choices.push_back({none ? "" : name, label});
+  }
+  return choices;
+}
 
 ApprovalService::ApprovalService(const Config& config, RequestStore& store, const Clock& clock)
     : config_(config), store_(store), clock_(clock) {}

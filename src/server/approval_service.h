@@ -3,12 +3,21 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "server/clock.h"
 #include "server/config.h"
 #include "server/store/request_store.h"
 
 namespace apm {
+
+// One entry of ApprovalModeGroupTags: "Kiosk", or "NAME=Label"; a name starting with "none"
+// stands for no group tag (value "").
+struct GroupTagChoice {
+  std::string value;
+  std::string label;
+};
+std::vector<GroupTagChoice> GroupTagChoices(const Config& config);
 
 class ApprovalService {
  public:

@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include "core/guid.h"
 #include "core/text.h"
 
 #include <toml++/toml.h>
@@ -82,6 +83,12 @@ const Key kKeys[] = {
     APM_KEY(ImportStepTimeoutMinutes),
     APM_KEY(SyncStepTimeoutMinutes),
     APM_KEY(GroupStepTimeoutMinutes),
+    APM_KEY(SignInAuthority),
+    APM_KEY(SignInClientId),
+    APM_KEY(SignInClientSecret),
+    APM_KEY(SessionIdleMinutes),
+    APM_KEY(SessionMaxHours),
+    APM_KEY(SignInClockSkewSeconds),
     APM_KEY(ProfileStepTimeoutMinutes),
 };
 #undef APM_KEY
@@ -333,7 +340,51 @@ Status ValidateConfig(const Config& c) {
   if (c.UseApprovalModeGroupTags && c.ApprovalModeGroupTags.empty()) {
     return bad("ApprovalModeGroupTags", "is required when UseApprovalModeGroupTags is true");
   }
+  if (c.sign_in_configured()) {
+    // A partial sign-in configuration is refused rather than left open.
+    for (const auto& [name, group] :
+         {std::pair{"AuthorizationSecurityGroup", &c.AuthorizationSecurityGroup},
+          {"ApproverSecurityGroup", &c.ApproverSecurityGroup},
+          {"ViewerSecurityGroup", &c.ViewerSecurityGroup}}) {
+      if (!group->empty() && !IsGuid(*group)) return bad(name, "must be a group's object id");
+    }
+    if (c.ApprovalMode && c.ApproverSecurityGroup.empty()) {
+      return bad("ApproverSecurityGroup",
+                 "is required for sign-in when ApprovalMode is true (only approvers approve)");
+    }
+    if (!c.ApprovalMode && c.AuthorizationSecurityGroup.empty()) {
+      return bad("AuthorizationSecurityGroup",
+                 "is required for sign-in when ApprovalMode is false (self-service)");
+    }
+    if (c.sign_in_authority().empty()) {
+      return bad("SignInAuthority", "is required for sign-in (or set TenantId)");
+    }
+    std::string authority = c.sign_in_authority();
+    if (authority.rfind("https://", 0) != 0 && authority.rfind("http://", 0) != 0) {
+      return bad("SignInAuthority", "must start with https://");
+    }
+    if (c.sign_in_client_id().empty()) {
+      return bad("SignInClientId", "is required for sign-in (or set ClientId)");
+    }
+    if (c.sign_in_client_secret().empty()) {
+      return bad("SignInClientSecret",
+                 "is required for sign-in (APM_SIGN_IN_CLIENT_SECRET, or ClientSecret)");
+    }
+    if (c.SessionIdleMinutes < 1) return bad("SessionIdleMinutes", "must be at least 1");
+    if (c.SessionMaxHours < 1) return bad("SessionMaxHours", "must be at least 1");
+    if (c.SignInClockSkewSeconds < 0 || c.SignInClockSkewSeconds > 600) {
+      return bad("SignInClockSkewSeconds", "must be between 0 and 600");
+    }
+  }
   return Status::Ok();
+}
+
+std::string Config::sign_in_authority() const {
+  if (!SignInAuthority.empty()) return SignInAuthority;
+  if (TenantId.empty()) return "";
+  std::string base = LoginEndpoint;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/" + TenantId + "/v2.0";
 }
 
 Result<Config> LoadConfig(const std::string& path, const std::map<std::string, std::string>& env,

@@ -82,8 +82,29 @@ struct Config {
   int64_t GroupStepTimeoutMinutes = 30;
   int64_t ProfileStepTimeoutMinutes = 90;
 
+  // Sign-in (OpenID Connect). On when any security group or SignInAuthority is set; then it
+  // must be complete (ValidateConfig names what is missing).
+  std::string SignInAuthority;     // issuer; empty: LoginEndpoint/TenantId/v2.0
+  std::string SignInClientId;      // empty: ClientId
+  std::string SignInClientSecret;  // empty: ClientSecret; prefer APM_SIGN_IN_CLIENT_SECRET
+  int64_t SessionIdleMinutes = 60;
+  int64_t SessionMaxHours = 12;
+  int64_t SignInClockSkewSeconds = 120;
+
   HashVerificationMode hash_verification_mode() const;
   bool graph_configured() const { return !TenantId.empty(); }
+  bool sign_in_configured() const {
+    return !SignInAuthority.empty() || !AuthorizationSecurityGroup.empty() ||
+           !ApproverSecurityGroup.empty() || !ViewerSecurityGroup.empty();
+  }
+  // The effective sign-in settings (defaults from the Graph app registration).
+  std::string sign_in_authority() const;
+  std::string sign_in_client_id() const {
+    return SignInClientId.empty() ? ClientId : SignInClientId;
+  }
+  std::string sign_in_client_secret() const {
+    return SignInClientSecret.empty() ? ClientSecret : SignInClientSecret;
+  }
   AllowList allow_list() const;
 };
 

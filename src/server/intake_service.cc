@@ -32,18 +32,6 @@ std::string NewRequestId() {
   }
 }
 
-bool IsGuid(std::string_view id) {
-  if (id.size() != 36) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (id[i] != '-') return false;
-    } else if (!std::isxdigit(static_cast<unsigned char>(id[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::string CanonicalRequestId(std::string_view id) {
   std::string out(id);
   if (IsGuid(out)) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/guid.h"
 #include "core/validation.h"
 #include "server/clock.h"
 #include "server/config.h"
@@ -37,7 +38,6 @@ struct IntakeResult {
 std::string NewRequestId();
 // Our ids and the GUIDs old clients choose; anything else cannot name a request.
 bool LooksLikeRequestId(std::string_view id);
-bool IsGuid(std::string_view id);
 // The form an id is stored under: GUIDs in lower case, our ids as they are.
 std::string CanonicalRequestId(std::string_view id);
 

@@ -13,6 +13,28 @@
 
 namespace apm {
 
+namespace {
+
+// The pages' routes go to the web handler, everything else to the API.
+class PathRouter : public HttpHandler {
+ public:
+  PathRouter(HttpHandler& web, HttpHandler& api) : web_(web), api_(api) {}
+  void Handle(HttpRequest request, Reply reply) override {
+    HttpHandler& target = web::WebHandler::Owns(request.path) ? web_ : api_;
+    target.Handle(std::move(request), std::move(reply));
+  }
+  void OnShutdown() override {
+    web_.OnShutdown();
+    api_.OnShutdown();
+  }
+
+ private:
+  HttpHandler& web_;
+  HttpHandler& api_;
+};
+
+}  // namespace
+
 ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
 
 ServerApp::~ServerApp() {
@@ -61,10 +83,53 @@ Status ServerApp::Start() {
   o.trusted_proxies = *proxies;
   o.access_log = config_.AccessLog;
   if (Status s = watcher_->Start(); !s.ok()) return s;
-  http_ = std::make_unique<HttpServer>(o, *handler_, &metrics_);
-  if (Status s = http_->Start(); !s.ok()) return s;
-
   if (Status s = StartImportEngine(); !s.ok()) return s;
+
+  approvals_ = std::make_unique<ApprovalService>(config_, *store_, clock_);
+  if (config_.sign_in_configured()) {
+    sign_in_http_ = std::make_unique<CurlHttpClient>(CurlHttpClient::Options{
+        .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
+    auth::OidcSettings sign_in{config_.sign_in_authority(),
+                               config_.sign_in_client_id(),
+                               config_.sign_in_client_secret(),
+                               config_.TenantId,
+                               "openid profile",
+                               config_.SignInClockSkewSeconds};
+    oidc_ = std::make_unique<auth::OidcClient>(*sign_in_http_, clock_, sign_in);
+    LogInfo("sign-in on", {{"authority", sign_in.authority},
+                           {"client_id", sign_in.client_id},
+                           {"approval_mode", config_.ApprovalMode}});
+  } else {
+    LogWarn(
+        "approval pages are off: no sign-in is configured (set the security groups); "
+        "approve with `apm-server request approve`");
+  }
+  // What this server enforces, for the audit trail: a change of settings shows up there.
+  AuditEvent started;
+  started.at = clock_.NowMs();
+  started.actor_upn = "system";
+  started.action = "config";
+  started.detail =
+      std::string("started: ") + (config_.ApprovalMode ? "approval mode" : "self-service") +
+      ", sign-in " + (oidc_ ? "on (" + config_.sign_in_authority() + ")" : "off") +
+      ", general access group " +
+      (config_.AuthorizationSecurityGroup.empty() ? "-" : config_.AuthorizationSecurityGroup) +
+      ", approver group " +
+      (config_.ApproverSecurityGroup.empty() ? "-" : config_.ApproverSecurityGroup) +
+      ", viewer group " +
+      (config_.ViewerSecurityGroup.empty() ? "-" : config_.ViewerSecurityGroup) +
+      ", hash verification " + config_.HashVerification +
+      (config_.UseManufacturersFilter ? ", manufacturer allow-list on" : "") +
+      (config_.UseModelsFilter ? ", model allow-list on" : "") +
+      (config_.UseApprovalUserAsAssignedUser ? ", approving user becomes assigned user" : "");
+  if (Status s = sqlite_->AppendAudit(started); !s.ok()) {
+    LogWarn("audit event lost", {{"error", s.message()}});
+  }
+  web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *approvals_, oidc_.get(),
+                                           graph_.get(), clock_, blocking_);
+  router_ = std::make_unique<PathRouter>(*web_, *handler_);
+  http_ = std::make_unique<HttpServer>(o, *router_, &metrics_);
+  if (Status s = http_->Start(); !s.ok()) return s;
 
   maintenance_timer_ = std::make_unique<boost::asio::steady_timer>(background_);
   ScheduleMaintenance(std::chrono::seconds(1));
@@ -80,7 +145,6 @@ Status ServerApp::Start() {
                         {"scheme", scheme},
                         {"mode", config_.ApprovalMode ? "approval" : "self_service"},
                         {"hash_verification", config_.HashVerification}});
-  LogInfo("approval pages are off: no identity provider is configured (client API only)");
   FlushLogs();
   return Status::Ok();
 }
@@ -167,6 +231,10 @@ void ServerApp::RunMaintenance() {
     LogInfo("requests expired", {{"count", *expired}});
     watcher_->Poke();
   }
+  Result<int64_t> sessions = sqlite_->PurgeSessions(
+      now - config_.SessionIdleMinutes * 60'000, now - config_.SessionMaxHours * 3'600'000,
+      now - 10 * 60'000);  // a sign-in is finished within ten minutes or not at all
+  if (!sessions.ok()) LogWarn("session purge failed", {{"error", sessions.status().ToString()}});
   Result<int64_t> purged = store_->PurgeFinishedBefore(now - config_.HistoryDays * 86'400'000);
   if (!purged.ok()) {
     LogWarn("purge failed", {{"error", purged.status().ToString()}});

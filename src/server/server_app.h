@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "server/api_handler.h"
+#include "server/approval_service.h"
+#include "server/auth/oidc_client.h"
 #include "server/change_watcher.h"
 #include "server/clock.h"
 #include "server/config.h"
@@ -23,6 +25,7 @@
 #include "server/store/caching_request_store.h"
 #include "server/store/sqlite_request_store.h"
 #include "server/store/timed_request_store.h"
+#include "server/web/web_handler.h"
 
 namespace apm {
 
@@ -57,6 +60,11 @@ class ServerApp {
   std::unique_ptr<boost::asio::steady_timer> maintenance_timer_;
   std::unique_ptr<ChangeWatcher> watcher_;
   std::unique_ptr<ApiHandler> handler_;
+  std::unique_ptr<ApprovalService> approvals_;
+  std::unique_ptr<CurlHttpClient> sign_in_http_;
+  std::unique_ptr<auth::OidcClient> oidc_;
+  std::unique_ptr<web::WebHandler> web_;
+  std::unique_ptr<HttpHandler> router_;  // pages to web_, the rest to handler_
   std::unique_ptr<HttpServer> http_;
   // The import engine (only with a tenant configured).
   std::unique_ptr<CurlHttpClient> graph_http_;

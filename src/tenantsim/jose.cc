@@ -15,16 +15,7 @@ struct MdCtxFree {
 }  // namespace
 
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string standard;
-  standard.reserve(text.size() + 3);
-  for (char c : text) {
-    if (c == '+' || c == '/' || c == '=') return std::nullopt;
-    standard.push_back(c == '-' ? '+' : c == '_' ? '/' : c);
-  }
-  while (standard.size() % 4 != 0) standard.push_back('=');
-  // The project's strict standard decoder rejects anything outside the alphabet.
-  Result<std::string> decoded = Base64Decode(standard);
+  Result<std::string> decoded = Base64UrlDecodeNoPad(text);
   if (!decoded.ok()) return std::nullopt;
   return std::move(*decoded);
 }

@@ -1,6 +1,7 @@
 #include "tenantsim/oidc_provider.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -139,6 +140,41 @@ std::string TenantNotFound(const std::string& tenant) {
          "the correct cloud.";
 }
 
+// Rewrites a signed token as an attacker would: a new header and no or a wrong signature, or a
+// payload changed after signing.
+std::string Forge(const std::string& token, const std::string& fault, const json& jwks) {
+  size_t d1 = token.find('.'), d2 = token.rfind('.');
+  std::string header_part = token.substr(0, d1);
+  std::string payload_part = token.substr(d1 + 1, d2 - d1 - 1);
+  auto decode = [](std::string_view part) {
+    Result<std::string> text = Base64UrlDecodeNoPad(part);
+    return text.ok() ? *text : std::string("{}");
+  };
+  json header = json::parse(decode(header_part), nullptr, false);
+  if (fault == "tampered") {
+    json payload = json::parse(decode(payload_part), nullptr, false);
+    payload["groups"] = json::array({"00000000-0000-4000-8000-00000000beef"});
+    return header_part + "." + Base64UrlEncodeNoPad(payload.dump()) + token.substr(d2);
+  }
+  if (fault == "alg-none") {
+    header["alg"] = "none";
+    return Base64UrlEncodeNoPad(header.dump()) + "." + payload_part + ".";
+  }
+  if (fault == "hs256") {
+    header["alg"] = "HS256";
+    std::string signed_part = Base64UrlEncodeNoPad(header.dump()) + "." + payload_part;
+    std::string key = jwks["keys"][0].value("n", "");
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_length = 0;
+    HMAC(EVP_sha256(), key.data(), int(key.size()),
+         reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), mac,
+         &mac_length);
+    return signed_part + "." +
+           Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<char*>(mac), mac_length));
+  }
+  return token;  // claim faults were applied before signing
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +301,15 @@ std::optional<TestUser> OidcProvider::FindTestUser(const std::string& upn_or_oid
     if (EqualsIgnoreCase(u.upn, upn_or_oid) || EqualsIgnoreCase(u.oid, upn_or_oid)) return u;
   }
   return std::nullopt;
+}
+
+Status OidcProvider::set_id_token_fault(const std::string& fault) {
+  static const std::set<std::string> kFaults = {
+      "", "alg-none", "hs256", "tampered", "expired", "wrong-audience", "wrong-nonce"};
+  if (!kFaults.count(fault)) return Status::InvalidArgument("unknown id_token fault " + fault);
+  std::lock_guard lock(mu_);
+  id_token_fault_ = fault;
+  return Status::Ok();
 }
 
 void OidcProvider::set_group_overage_limit(size_t limit) {
@@ -646,7 +691,16 @@ std::variant<json, TokenError> OidcProvider::RedeemCode(
       claims["groups"] = std::move(groups);
     }
   }
+  std::string fault;
+  {
+    std::lock_guard lock(mu_);
+    fault = id_token_fault_;
+  }
+  if (fault == "expired") claims["exp"] = claims["iat"].get<int64_t>() - 3600;
+  if (fault == "wrong-audience") claims["aud"] = "another-application";
+  if (fault == "wrong-nonce") claims["nonce"] = "not-the-nonce-that-was-sent";
   Result<std::string> id_token = keys_.SignJwt(claims);
+  if (id_token.ok() && !fault.empty()) *id_token = Forge(*id_token, fault, keys_.Jwks());
   if (!id_token.ok()) {
     return TokenError{
         500, "server_error", 90033,

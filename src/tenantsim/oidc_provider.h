@@ -85,6 +85,11 @@ class OidcProvider {
   // request came under (when browser and apm-server reach the simulator by different names).
   void set_public_base_url(std::string url);
 
+  // A broken id_token for every later sign-in, to test relying parties: "alg-none",
+  // "hs256" (HMAC keyed with the public modulus), "tampered" (payload changed after signing),
+  // "expired", "wrong-audience", "wrong-nonce"; "" issues good tokens again.
+  Status set_id_token_fault(const std::string& fault);
+
   SigningKeys& signing_keys() { return keys_; }
   // A new signing key for new tokens, the previous one still published; returns its kid.
   std::string RotateSigningKey() { return keys_.Rotate(); }
@@ -143,6 +148,7 @@ class OidcProvider {
   std::vector<TestUser> users_;  // in the order added
   std::map<std::string, Code> codes_;
   size_t group_overage_limit_ = 200;
+  std::string id_token_fault_;
   std::string public_base_url_;
 };
 

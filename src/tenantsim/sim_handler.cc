@@ -211,6 +211,17 @@ void SimHandler::Admin(const HttpRequest& req, const Reply& reply) {
                             {{"kid", kid}, {"publishedKids", oidc_.signing_keys().Kids()}}),
                  kRoute);
   }
+  if (req.path == "/_sim/id-token-fault" && method == http::verb::post) {
+    json body = json::parse(req.message.body(), nullptr, false);
+    std::string fault = body.is_object() && body.contains("fault") && body["fault"].is_string()
+                            ? body["fault"].get<std::string>()
+                            : "";
+    Status set = oidc_.set_id_token_fault(fault);
+    if (!set.ok()) {
+      return reply(JsonAnswer(req, http::status::bad_request, {{"error", set.message()}}), kRoute);
+    }
+    return reply(JsonAnswer(req, http::status::ok, {{"fault", fault}}), kRoute);
+  }
   if (req.path == "/_sim/reset" && method == http::verb::post) {
     model_.Reset();
     return reply(JsonAnswer(req, http::status::ok, {{"status", "reset"}}), kRoute);

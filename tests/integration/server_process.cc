@@ -58,8 +58,23 @@ ServerProcess::~ServerProcess() {
   fs::remove_all(dir_, ec);
 }
 
+uint16_t ServerProcess::FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
 bool ServerProcess::Start() {
-  std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:0"};
+  std::vector<std::string> args = {binary_, "--listen", "127.0.0.1:" + std::to_string(fixed_port_)};
   if (binary_ != Binary()) {
     args.insert(args.end(), sim_args_.begin(), sim_args_.end());
   } else {

@@ -22,6 +22,11 @@ class ServerProcess {
 
   // Starts and waits until the server logs that it listens; false on failure (see log()).
   bool Start();
+  // Listen on this port instead of one the system picks (when another process must know the
+  // URL before this one starts, e.g. an identity provider's redirect URI).
+  void UsePort(uint16_t port) { fixed_port_ = port; }
+  // A port that was free a moment ago.
+  static uint16_t FreePort();
   // Sends a signal and waits for the exit; returns the exit status (-1 if it did not exit).
   int Stop(int signal, std::chrono::milliseconds wait = std::chrono::seconds(15));
   void Kill9();
@@ -47,6 +52,7 @@ class ServerProcess {
   std::map<std::string, std::string> env_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t fixed_port_ = 0;
 };
 
 struct HttpResult {

@@ -37,6 +37,9 @@ class CachingRequestStore : public RequestStore {
   Result<std::vector<ImportJob>> OpenJobs(int limit) override;
   Result<StoredRequest> SaveJob(const ImportJob& job, RequestState state, const std::string& step,
                                 const std::optional<RequestError>& error, int64_t now_ms) override;
+  Result<std::vector<RequestStep>> Steps(const std::string& id) override {
+    return inner_.Steps(id);
+  }
   Status Ping() override;
 
   size_t size();

@@ -101,6 +101,13 @@ struct ImportJob {
   int64_t updated_at = 0;
 };
 
+// One visible change of a request: when it entered a state and step (the timeline).
+struct RequestStep {
+  int64_t at = 0;
+  RequestState state = RequestState::kPendingApproval;
+  std::string step;
+};
+
 struct RequestFilter {
   std::optional<RequestState> state;
   int limit = 100;
@@ -160,6 +167,8 @@ class RequestStore {
                                         const std::optional<RequestError>& error,
                                         int64_t now_ms) = 0;
 
+  // Every state and step the request has been in, oldest first.
+  virtual Result<std::vector<RequestStep>> Steps(const std::string& id) = 0;
   // Cheap check that the store answers (readiness).
   virtual Status Ping() = 0;
 };

@@ -1,5 +1,9 @@
 #include "server/store/sqlite_request_store.h"
 
+#include <nlohmann/json.hpp>
+
+#include "core/base64.h"
+#include "core/sha256.h"
 #include "server/store/sqlite_connection.h"
 
 namespace apm {
@@ -70,6 +74,52 @@ CREATE TABLE import_jobs (
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX import_jobs_open ON import_jobs(approved_at) WHERE phase <> 'done';
+)sql",
+    R"sql(
+CREATE TABLE pending_logins (
+  state TEXT PRIMARY KEY,
+  nonce TEXT NOT NULL,
+  code_verifier TEXT NOT NULL,
+  return_to TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  oid TEXT NOT NULL,
+  tid TEXT NOT NULL,
+  upn TEXT NOT NULL,
+  name TEXT NOT NULL,
+  groups_json TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE audit_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor_oid TEXT NOT NULL,
+  actor_upn TEXT NOT NULL,
+  address TEXT NOT NULL,
+  action TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_events_by_time ON audit_events(at);
+CREATE INDEX audit_events_by_request ON audit_events(request_id);
+CREATE TABLE request_steps (
+  request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  step TEXT NOT NULL
+);
+CREATE INDEX request_steps_by_request ON request_steps(request_id, at);
+CREATE TRIGGER request_steps_on_create AFTER INSERT ON requests BEGIN
+  INSERT INTO request_steps VALUES (NEW.id, NEW.created_at, NEW.state, NEW.step);
+END;
+CREATE TRIGGER request_steps_on_change AFTER UPDATE OF state, step ON requests
+WHEN NEW.state <> OLD.state OR NEW.step <> OLD.step BEGIN
+  INSERT INTO request_steps VALUES (NEW.id, NEW.updated_at, NEW.state, NEW.step);
+END;
 )sql",
 };
 
@@ -686,11 +736,167 @@ Result<std::vector<StoredRequest>> SqliteRequestStore::List(const RequestFilter&
   return out;
 }
 
+Result<std::vector<RequestStep>> SqliteRequestStore::Steps(const std::string& id) {
+  READER_OR_RETURN();
+  PREPARE(c, s,
+          "SELECT at, state, step FROM request_steps WHERE request_id = ?1 "
+          "ORDER BY at, rowid");
+  s.Bind(1, id);
+  std::vector<RequestStep> steps;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    std::optional<RequestState> state = ParseRequestState(s.Text(1));
+    if (state) steps.push_back({s.Int(0), *state, s.Text(2)});
+  }
+  if (rc != SQLITE_DONE) return c.Error("steps");
+  return steps;
+}
+
 Status SqliteRequestStore::Ping() {
   READER_OR_RETURN();
   PREPARE(c, s, "SELECT value FROM counters WHERE name = 'change_seq'");
   if (s.Step() != SQLITE_ROW) return c.Error("ping");
   return Status::Ok();
+}
+
+// --- Sessions and audit (SessionStore) --------------------------------------------------------
+
+namespace {
+
+// Sessions are looked up by the SHA-256 of their id: a copy of the database opens no session.
+std::string SessionKey(const std::string& id) {
+  Sha256Digest digest = Sha256(id);
+  return Base64UrlEncodeNoPad(
+      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+}  // namespace
+
+Status SqliteRequestStore::SavePendingLogin(const PendingLogin& login) {
+  WRITER_OR_RETURN();
+  PREPARE(c, s,
+          "INSERT INTO pending_logins (state, nonce, code_verifier, return_to, created_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.Bind(1, login.state).Bind(2, login.nonce).Bind(3, login.code_verifier);
+  s.Bind(4, login.return_to).Bind(5, login.created_at);
+  if (s.Step() != SQLITE_DONE) return c.Error("save pending login");
+  return Status::Ok();
+}
+
+Result<PendingLogin> SqliteRequestStore::TakePendingLogin(const std::string& state) {
+  WRITER_OR_RETURN();
+  PREPARE(c, s,
+          "DELETE FROM pending_logins WHERE state = ?1 "
+          "RETURNING state, nonce, code_verifier, return_to, created_at");
+  s.Bind(1, state);
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return Status::NotFound("no sign-in is waiting for this state");
+  if (rc != SQLITE_ROW) return c.Error("take pending login");
+  PendingLogin login{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4)};
+  while (s.Step() == SQLITE_ROW) {
+  }
+  return login;
+}
+
+Status SqliteRequestStore::CreateSession(const Session& session) {
+  WRITER_OR_RETURN();
+  PREPARE(c, s,
+          "INSERT INTO sessions (id_hash, oid, tid, upn, name, groups_json, csrf_token, "
+          "created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  nlohmann::json groups = session.groups;
+  s.Bind(1, SessionKey(session.id)).Bind(2, session.oid).Bind(3, session.tid);
+  s.Bind(4, session.upn).Bind(5, session.name).Bind(6, groups.dump());
+  s.Bind(7, session.csrf_token).Bind(8, session.created_at).Bind(9, session.last_seen_at);
+  if (s.Step() != SQLITE_DONE) return c.Error("create session");
+  return Status::Ok();
+}
+
+Result<Session> SqliteRequestStore::GetSession(const std::string& id) {
+  READER_OR_RETURN();
+  PREPARE(c, s,
+          "SELECT oid, tid, upn, name, groups_json, csrf_token, created_at, last_seen_at "
+          "FROM sessions WHERE id_hash = ?1");
+  s.Bind(1, SessionKey(id));
+  int rc = s.Step();
+  if (rc == SQLITE_DONE) return Status::NotFound("no such session");
+  if (rc != SQLITE_ROW) return c.Error("get session");
+  Session session{id, s.Text(0), s.Text(1), s.Text(2), s.Text(3),
+                  {}, s.Text(5), s.Int(6),  s.Int(7)};
+  nlohmann::json groups = nlohmann::json::parse(s.Text(4), nullptr, false);
+  if (groups.is_array()) {
+    for (const auto& g : groups) {
+      if (g.is_string()) session.groups.push_back(g.get<std::string>());
+    }
+  }
+  return session;
+}
+
+Status SqliteRequestStore::TouchSession(const std::string& id, int64_t now_ms) {
+  WRITER_OR_RETURN();
+  PREPARE(c, s, "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1");
+  s.Bind(1, SessionKey(id)).Bind(2, now_ms);
+  if (s.Step() != SQLITE_DONE) return c.Error("touch session");
+  return Status::Ok();
+}
+
+Status SqliteRequestStore::DeleteSession(const std::string& id) {
+  WRITER_OR_RETURN();
+  PREPARE(c, s, "DELETE FROM sessions WHERE id_hash = ?1");
+  s.Bind(1, SessionKey(id));
+  if (s.Step() != SQLITE_DONE) return c.Error("delete session");
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteRequestStore::PurgeSessions(int64_t idle_cutoff_ms,
+                                                  int64_t absolute_cutoff_ms,
+                                                  int64_t login_cutoff_ms) {
+  WRITER_OR_RETURN();
+  Transaction tx(c);
+  if (Status st = tx.Begin(); !st.ok()) return st;
+  int64_t purged = 0;
+  {
+    PREPARE(c, s, "DELETE FROM sessions WHERE last_seen_at < ?1 OR created_at < ?2");
+    s.Bind(1, idle_cutoff_ms).Bind(2, absolute_cutoff_ms);
+    if (s.Step() != SQLITE_DONE) return c.Error("purge sessions");
+    purged = sqlite3_changes(c.db());
+  }
+  {
+    PREPARE(c, s, "DELETE FROM pending_logins WHERE created_at < ?1");
+    s.Bind(1, login_cutoff_ms);
+    if (s.Step() != SQLITE_DONE) return c.Error("purge pending logins");
+  }
+  if (Status st = tx.Commit(); !st.ok()) return st;
+  return purged;
+}
+
+Status SqliteRequestStore::AppendAudit(const AuditEvent& e) {
+  WRITER_OR_RETURN();
+  PREPARE(c, s,
+          "INSERT INTO audit_events (at, actor_oid, actor_upn, address, action, request_id, "
+          "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  s.Bind(1, e.at).Bind(2, e.actor_oid).Bind(3, e.actor_upn).Bind(4, e.address);
+  s.Bind(5, e.action).Bind(6, e.request_id).Bind(7, e.detail);
+  if (s.Step() != SQLITE_DONE) return c.Error("append audit event");
+  return Status::Ok();
+}
+
+Result<std::vector<AuditEvent>> SqliteRequestStore::ListAudit(const AuditFilter& f) {
+  READER_OR_RETURN();
+  PREPARE(c, s,
+          "SELECT seq, at, actor_oid, actor_upn, address, action, request_id, detail "
+          "FROM audit_events WHERE at >= ?1 AND (?2 = 0 OR at < ?2) "
+          "AND (?3 = '' OR action = ?3) AND (?4 = '' OR request_id = ?4) "
+          "ORDER BY seq DESC LIMIT ?5");
+  s.Bind(1, f.since).Bind(2, f.until).Bind(3, f.action).Bind(4, f.request_id);
+  s.Bind(5, int64_t(f.limit));
+  std::vector<AuditEvent> events;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    events.push_back(
+        {s.Int(0), s.Int(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5), s.Text(6), s.Text(7)});
+  }
+  if (rc != SQLITE_DONE) return c.Error("list audit events");
+  return events;
 }
 
 }  // namespace apm

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "server/store/request_store.h"
+#include "server/store/session_store.h"
 
 struct sqlite3;
 
@@ -16,7 +17,7 @@ namespace apm {
 
 class SqliteConnection;
 
-class SqliteRequestStore : public RequestStore {
+class SqliteRequestStore : public RequestStore, public SessionStore {
  public:
   // Opens (creating if needed) the database file and applies pending schema migrations.
   static Result<std::unique_ptr<SqliteRequestStore>> Open(const std::string& path);
@@ -41,7 +42,19 @@ class SqliteRequestStore : public RequestStore {
   Result<std::vector<ImportJob>> OpenJobs(int limit) override;
   Result<StoredRequest> SaveJob(const ImportJob& job, RequestState state, const std::string& step,
                                 const std::optional<RequestError>& error, int64_t now_ms) override;
+  Result<std::vector<RequestStep>> Steps(const std::string& id) override;
   Status Ping() override;
+
+  Status SavePendingLogin(const PendingLogin& login) override;
+  Result<PendingLogin> TakePendingLogin(const std::string& state) override;
+  Status CreateSession(const Session& session) override;
+  Result<Session> GetSession(const std::string& id) override;
+  Status TouchSession(const std::string& id, int64_t now_ms) override;
+  Status DeleteSession(const std::string& id) override;
+  Result<int64_t> PurgeSessions(int64_t idle_cutoff_ms, int64_t absolute_cutoff_ms,
+                                int64_t login_cutoff_ms) override;
+  Status AppendAudit(const AuditEvent& event) override;
+  Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) override;
 
   // The schema version after migrations; for tests and `apm-server` start-up logs.
   int schema_version() const { return schema_version_; }

@@ -54,7 +54,7 @@ TEST_F(SqliteRequestStoreTest, CreateGetAndSurviveReopen) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 2);
+  EXPECT_EQ(store_->schema_version(), 3);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");
@@ -362,6 +362,118 @@ TEST_F(SqliteRequestStoreTest, SaveJobPersistsProgressAndStateTogether) {
   clock_.Advance(std::chrono::seconds(5));
   ASSERT_TRUE(store_->PurgeFinishedBefore(clock_.NowMs()).ok());
   EXPECT_EQ(store_->GetJob("id-1").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace apm
+
+namespace apm {
+namespace {
+
+TEST_F(SqliteRequestStoreTest, APendingLoginIsTakenOnce) {
+  ASSERT_TRUE(store_->SavePendingLogin({"st1", "n1", "v1", "/autopilot/x", 1000}).ok());
+  Reopen();
+  Result<PendingLogin> login = store_->TakePendingLogin("st1");
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  EXPECT_EQ(login->nonce, "n1");
+  EXPECT_EQ(login->code_verifier, "v1");
+  EXPECT_EQ(login->return_to, "/autopilot/x");
+  EXPECT_EQ(store_->TakePendingLogin("st1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteRequestStoreTest, SessionsSurviveARestartAndAreKeptByHash) {
+  Session s{"secret-session-id", "oid-1",  "tid-1", "ada@contoso", "Ada",
+            {"g1", "g2"},        "csrf-1", 1000,    1000};
+  ASSERT_TRUE(store_->CreateSession(s).ok());
+  Reopen();
+  Result<Session> got = store_->GetSession("secret-session-id");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->oid, "oid-1");
+  EXPECT_EQ(got->groups, (std::vector<std::string>{"g1", "g2"}));
+  EXPECT_EQ(got->csrf_token, "csrf-1");
+  // The id itself is not in the database file.
+  auto c = SqliteConnection::Open(dir_.File("apm.db"));
+  ASSERT_TRUE(c.ok());
+  auto p = (*c)->Prepare("SELECT count(*) FROM sessions WHERE id_hash = 'secret-session-id'");
+  ASSERT_TRUE(p.ok());
+  SqliteStatement q(*p);
+  ASSERT_EQ(q.Step(), SQLITE_ROW);
+  EXPECT_EQ(q.Int(0), 0);
+
+  ASSERT_TRUE(store_->TouchSession("secret-session-id", 5000).ok());
+  EXPECT_EQ(store_->GetSession("secret-session-id")->last_seen_at, 5000);
+  ASSERT_TRUE(store_->DeleteSession("secret-session-id").ok());
+  EXPECT_EQ(store_->GetSession("secret-session-id").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteRequestStoreTest, PurgeEndsIdleAndOldSessionsAndStaleLogins) {
+  ASSERT_TRUE(store_->CreateSession({"idle", "o", "t", "u", "n", {}, "c", 1000, 2000}).ok());
+  ASSERT_TRUE(store_->CreateSession({"old", "o", "t", "u", "n", {}, "c", 500, 9000}).ok());
+  ASSERT_TRUE(store_->CreateSession({"fresh", "o", "t", "u", "n", {}, "c", 1000, 9000}).ok());
+  ASSERT_TRUE(store_->SavePendingLogin({"stale", "n", "v", "/", 100}).ok());
+  ASSERT_TRUE(store_->SavePendingLogin({"new", "n", "v", "/", 9000}).ok());
+  Result<int64_t> purged = store_->PurgeSessions(/*idle=*/5000, /*absolute=*/800, /*login=*/1000);
+  ASSERT_TRUE(purged.ok());
+  EXPECT_EQ(*purged, 2);
+  EXPECT_TRUE(store_->GetSession("fresh").ok());
+  EXPECT_FALSE(store_->GetSession("idle").ok());
+  EXPECT_FALSE(store_->GetSession("old").ok());
+  EXPECT_FALSE(store_->TakePendingLogin("stale").ok());
+  EXPECT_TRUE(store_->TakePendingLogin("new").ok());
+}
+
+TEST_F(SqliteRequestStoreTest, AuditEventsNewestFirstAndFiltered) {
+  ASSERT_TRUE(store_->AppendAudit({0, 1000, "o1", "ada@c", "10.0.0.1", "sign_in", "", ""}).ok());
+  ASSERT_TRUE(
+      store_->AppendAudit({0, 2000, "o1", "ada@c", "10.0.0.1", "approve", "R1", "Kiosk"}).ok());
+  ASSERT_TRUE(store_->AppendAudit({0, 3000, "", "", "10.0.0.9", "sign_in_failed", "", "x"}).ok());
+  Reopen();
+  Result<std::vector<AuditEvent>> all = store_->ListAudit({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].action, "sign_in_failed");
+  EXPECT_EQ((*all)[2].action, "sign_in");
+  AuditFilter only_approvals;
+  only_approvals.action = "approve";
+  Result<std::vector<AuditEvent>> approvals = store_->ListAudit(only_approvals);
+  ASSERT_EQ(approvals->size(), 1u);
+  EXPECT_EQ((*approvals)[0].request_id, "R1");
+  EXPECT_EQ((*approvals)[0].detail, "Kiosk");
+  AuditFilter window;
+  window.since = 1500;
+  window.until = 3000;
+  EXPECT_EQ(store_->ListAudit(window)->size(), 1u);
+}
+
+}  // namespace
+}  // namespace apm
+
+namespace apm {
+namespace {
+
+TEST_F(SqliteRequestStoreTest, StepsRecordEveryVisibleChange) {
+  ASSERT_TRUE(store_->Create(Make("id-s", "SERS"), 10, "").ok());
+  const int64_t t0 = store_->Get("id-s")->created_at;
+  ASSERT_TRUE(store_->Approve("id-s", Approval{"Kiosk", "", "", "", "ada"}, t0 + 2000).ok());
+  ImportJob job = *store_->GetJob("id-s");
+  ASSERT_TRUE(
+      store_->SaveJob(job, RequestState::kImporting, "Importing", std::nullopt, t0 + 3000).ok());
+  // The same state and step again is no new line.
+  ASSERT_TRUE(
+      store_->SaveJob(job, RequestState::kImporting, "Importing", std::nullopt, t0 + 3500).ok());
+  ASSERT_TRUE(
+      store_
+          ->SaveJob(job, RequestState::kImporting, "Waiting for Autopilot", std::nullopt, t0 + 4000)
+          .ok());
+  Result<std::vector<RequestStep>> steps = store_->Steps("id-s");
+  ASSERT_TRUE(steps.ok()) << steps.status().ToString();
+  ASSERT_EQ(steps->size(), 4u);
+  EXPECT_EQ((*steps)[0].state, RequestState::kPendingApproval);
+  EXPECT_EQ((*steps)[1].state, RequestState::kApproved);
+  EXPECT_EQ((*steps)[1].at, t0 + 2000);
+  EXPECT_EQ((*steps)[2].step, "Importing");
+  EXPECT_EQ((*steps)[3].step, "Waiting for Autopilot");
+  EXPECT_EQ((*steps)[3].at, t0 + 4000);
 }
 
 }  // namespace

@@ -66,6 +66,9 @@ class TimedRequestStore : public RequestStore {
                                 const std::optional<RequestError>& error, int64_t now_ms) override {
     return Time("save_job", [&] { return inner_.SaveJob(job, state, step, error, now_ms); });
   }
+  Result<std::vector<RequestStep>> Steps(const std::string& id) override {
+    return Time("steps", [&] { return inner_.Steps(id); });
+  }
   Status Ping() override {
     return Time("ping", [&] { return inner_.Ping(); });
   }

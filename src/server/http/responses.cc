@@ -1,0 +1,61 @@
+#include "server/http/responses.h"
+
+#include <cctype>
+
+namespace apm {
+
+StringResponse Respond(unsigned http_version, http::status status, std::string body,
+                       std::string_view content_type) {
+  StringResponse res{status, http_version};
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+StringResponse Respond(const HttpRequest& req, http::status status, std::string body,
+                       std::string_view content_type) {
+  return Respond(req.message.version(), status, std::move(body), content_type);
+}
+
+bool SafeHost(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (char c : host) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
+        c != '[' && c != ']') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::string PublicBaseUrl(const Config& config, const HttpRequest& req) {
+  if (!config.PublicUrl.empty()) {
+    std::string url = config.PublicUrl;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+  }
+  std::string host(req.message[http::field::host]);
+  if (!SafeHost(host)) host = config.Listen;
+  return std::string(req.secure ? "https://" : "http://") + host;
+}
+
+}  // namespace apm

@@ -1,0 +1,180 @@
+#include "server/web/pages.h"
+
+namespace apm::web {
+namespace {
+
+using kainjow::mustache::mustache;
+
+constexpr char kLayout[] = R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+{{#auto_refresh}}<meta http-equiv="refresh" content="10">{{/auto_refresh}}
+<title>{{title}} · Autopilot Manager</title>
+<link rel="stylesheet" href="/static/app.css"></head>
+<body><header><a class="brand" href="/">Autopilot Manager</a><nav>
+{{#approver}}<a href="/autopilot/approve-requests">Pending requests</a>{{/approver}}
+{{#viewer}}<a href="/autopilot/view-imports">Import history</a><a href="/autopilot/audit">Audit</a>{{/viewer}}
+</nav>{{#user}}<form class="signout" method="post" action="/signout"><span>{{user}}</span>
+<input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form>{{/user}}
+</header><main>{{{content}}}</main><script src="/static/app.js"></script></body></html>
+)html";
+
+constexpr char kMessage[] = R"html(<h1>{{heading}}</h1><p>{{text}}</p>
+{{#link}}<p><a class="button" href="{{href}}">{{label}}</a></p>{{/link}})html";
+
+constexpr char kSignedOut[] = R"html(<h1>You are signed out</h1>
+<p>You can close this window.</p><p><a class="button" href="/signin">Sign in again</a></p>)html";
+
+constexpr char kRequest[] = R"html(<h1>Device registration</h1>
+<section class="card state-{{state}}" id="request" data-id="{{id}}" data-etag="{{etag}}" data-terminal="{{terminal}}">
+<p class="status"><span class="badge" id="state">{{state_label}}</span>
+<span id="step">{{step}}</span></p>
+{{#error}}<p class="error" id="error">{{error}}</p>{{/error}}
+<dl>
+<dt>Request id</dt><dd><code>{{id}}</code></dd>
+<dt>Serial number</dt><dd>{{serial}}</dd>
+<dt>Manufacturer</dt><dd>{{manufacturer}}</dd>
+<dt>Model</dt><dd>{{model}}</dd>
+<dt>Hash check</dt><dd>{{verification_text}}</dd>
+<dt>TPM</dt><dd>{{tpm}}</dd>
+<dt>Requested</dt><dd><time datetime="{{created_iso}}">{{created}}</time> ({{age}} ago)</dd>
+{{#approved_by}}<dt>Approved by</dt><dd>{{approved_by}}</dd>{{/approved_by}}
+{{#group_tag}}<dt>Group tag</dt><dd>{{group_tag}}</dd>{{/group_tag}}
+{{#comment}}<dt>Comment</dt><dd>{{comment}}</dd>{{/comment}}
+</dl></section>
+{{#helpdesk}}<p class="notice">This device is approved by your helpdesk. Call them and quote the request id.</p>{{/helpdesk}}
+{{#can_decide}}
+<form method="post" action="/autopilot/{{id}}/approve" class="card decide">
+<input type="hidden" name="csrf" value="{{csrf}}">
+{{#approver_fields}}
+<label>Group tag <select name="group_tag">{{#tags}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/tags}}</select></label>
+<label>Device name <input name="device_name" maxlength="15" placeholder="(keep the default)"></label>
+<label>Assigned user <input name="assigned_user" type="email" placeholder="user@contoso.com"></label>
+<label>Comment <textarea name="comment" maxlength="500"></textarea></label>
+{{/approver_fields}}
+<button class="approve" name="decision" value="approve">Approve</button>
+</form>
+<form method="post" action="/autopilot/{{id}}/reject" class="card decide">
+<input type="hidden" name="csrf" value="{{csrf}}">
+<label>Reason (shown on the device) <input name="reason" maxlength="200"></label>
+<button class="reject">Reject</button>
+</form>
+{{/can_decide}}
+{{#has_timeline}}<h2>Progress</h2><ol class="timeline">{{#timeline}}<li><time>{{at}}</time> {{text}}</li>{{/timeline}}</ol>{{/has_timeline}})html";
+
+constexpr char kApproveRequests[] = R"html(<h1>Pending requests</h1>
+<form class="search" method="get"><input name="q" value="{{q}}" placeholder="Request id or serial number">
+<button>Search</button></form>
+{{^has_requests}}<p>No pending requests{{#q}} match “{{q}}”{{/q}}.</p>{{/has_requests}}
+{{#has_requests}}<table><thead><tr><th>Requested</th><th>Serial</th><th>Manufacturer</th><th>Model</th><th>Hash check</th><th>Id</th></tr></thead><tbody>
+{{#requests}}<tr><td><time datetime="{{created_iso}}">{{created}}</time></td><td>{{serial}}</td><td>{{manufacturer}}</td><td>{{model}}</td><td>{{verification}}</td><td><a href="/autopilot/{{id}}">{{id}}</a></td></tr>{{/requests}}
+</tbody></table>{{/has_requests}})html";
+
+constexpr char kViewImports[] = R"html(<h1>Import history</h1>
+<form class="search" method="get">
+<label>State <select name="state"><option value="">any</option>{{#states}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/states}}</select></label>
+<label>From <input type="date" name="from" value="{{from}}"></label>
+<label>To <input type="date" name="to" value="{{to}}"></label>
+<button>Filter</button> <a href="/autopilot/view-imports.csv?{{query}}">CSV</a></form>
+{{^has_jobs}}<p>No imports match.</p>{{/has_jobs}}
+{{#has_jobs}}<table><thead><tr><th>Approved</th><th>Serial</th><th>State</th><th>Model</th><th>Group tag</th><th>Approver</th><th>Comment</th><th>Outcome</th><th>Finished</th><th>Timeline</th></tr></thead><tbody>
+{{#jobs}}<tr><td><time datetime="{{approved_iso}}">{{approved}}</time></td><td><a href="/autopilot/{{id}}">{{serial}}</a></td><td><span class="badge">{{state}}</span></td><td>{{manufacturer}} {{model}}</td><td>{{group_tag}}</td><td>{{approver}}</td><td>{{comment}}</td><td>{{outcome}}</td><td>{{finished}}</td><td class="timeline-cell">{{timeline}}</td></tr>{{/jobs}}
+</tbody></table>{{/has_jobs}})html";
+
+constexpr char kAudit[] = R"html(<h1>Audit</h1>
+<p><a href="/autopilot/audit.csv">CSV</a></p>
+<table><thead><tr><th>When</th><th>Who</th><th>Address</th><th>What</th><th>Request</th><th>Detail</th></tr></thead><tbody>
+{{#events}}<tr><td><time datetime="{{at_iso}}">{{at}}</time></td><td>{{who}}</td><td>{{address}}</td><td>{{action}}</td><td>{{request_id}}</td><td>{{detail}}</td></tr>{{/events}}
+</tbody></table>)html";
+
+constexpr char kCss[] =
+    R"css(:root{--blue:#0067b8;--ink:#1b1b1b;--line:#d0d7de;--ok:#107c10;--bad:#a4262c}
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--ink);background:#f5f7fa}
+header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.6rem 1rem;background:#00426f;color:#fff}
+header a{color:#fff;text-decoration:none}header nav{display:flex;gap:1rem;flex:1}.brand{font-weight:600}
+.signout{display:flex;gap:.5rem;align-items:center;font-size:.9rem}.signout button{background:transparent;color:#fff;border:1px solid #fff}
+main{max-width:60rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem}
+.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1rem;margin:1rem 0}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;margin:0}dt{color:#555}dd{margin:0;overflow-wrap:anywhere}
+.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;background:#e8eef5;font-weight:600}
+.state-completed .badge{background:#dff6dd;color:var(--ok)}.state-failed .badge,.state-rejected .badge,.state-expired .badge,.state-not_allowed .badge{background:#fde7e9;color:var(--bad)}
+.error{color:var(--bad)}.notice{background:#fff4ce;padding:.8rem;border-radius:8px}
+label{display:block;margin:.5rem 0}input,select,textarea{display:block;width:100%;font:inherit;padding:.5rem;border:1px solid var(--line);border-radius:6px}
+button,.button{font:inherit;padding:.6rem 1.2rem;border-radius:6px;border:0;background:var(--blue);color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
+button.reject{background:var(--bad)}button.approve{background:var(--ok)}
+.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}.search input,.search select{width:auto}
+table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line);vertical-align:top}
+.timeline{padding-left:1.2rem}.timeline-cell{font-size:.8rem;color:#555;min-width:16rem}code{overflow-wrap:anywhere}
+@media (max-width:40rem){table{font-size:.85rem}th:nth-child(n+4),td:nth-child(n+4){display:none}}
+)css";
+
+// Live progress on a request's page: long-polls the v1 status and reloads on a change.
+constexpr char kJs[] = R"js((function () {
+  var card = document.getElementById('request');
+  if (!card || card.dataset.terminal === 'true') return;
+  var url = '/api/v1/requests/' + encodeURIComponent(card.dataset.id) + '?wait=25';
+  function poll() {
+    fetch(url, {headers: {'If-None-Match': card.dataset.etag}, cache: 'no-store'})
+      .then(function (r) {
+        if (r.status === 200) { location.reload(); return; }
+        setTimeout(poll, r.status === 304 ? 100 : 5000);
+      })
+      .catch(function () { setTimeout(poll, 5000); });
+  }
+  poll();
+})();
+)js";
+
+std::string Render(const char* text, const TemplateData& data) {
+  mustache tmpl{std::string(text)};
+  if (!tmpl.is_valid()) return "template error: " + tmpl.error_message();
+  return tmpl.render(data);
+}
+
+const char* TemplateText(PageTemplate page) {
+  switch (page) {
+    case PageTemplate::kMessage:
+      return kMessage;
+    case PageTemplate::kRequest:
+      return kRequest;
+    case PageTemplate::kApproveRequests:
+      return kApproveRequests;
+    case PageTemplate::kViewImports:
+      return kViewImports;
+    case PageTemplate::kAudit:
+      return kAudit;
+    case PageTemplate::kSignedOut:
+      return kSignedOut;
+  }
+  return kMessage;
+}
+
+}  // namespace
+
+std::string RenderPage(const Frame& frame, PageTemplate page, const TemplateData& data) {
+  TemplateData layout;
+  layout.set("title", frame.title);
+  layout.set("user", frame.user);
+  layout.set("csrf", frame.csrf);
+  layout.set("approver", frame.approver);
+  layout.set("viewer", frame.viewer);
+  layout.set("auto_refresh", frame.auto_refresh);
+  layout.set("content", Render(TemplateText(page), data));
+  return Render(kLayout, layout);
+}
+
+bool StaticAsset(std::string_view name, std::string* body, std::string* content_type) {
+  if (name == "app.css") {
+    *body = kCss;
+    *content_type = "text/css; charset=utf-8";
+    return true;
+  }
+  if (name == "app.js") {
+    *body = kJs;
+    *content_type = "text/javascript; charset=utf-8";
+    return true;
+  }
+  return false;
+}
+
+}  // namespace apm::web

@@ -1,0 +1,88 @@
+#include "server/web/session_manager.h"
+
+#include "core/text.h"
+#include "server/random_guid.h"
+
+namespace apm::web {
+
+std::string CookieValue(const HttpRequest& req, std::string_view name) {
+  for (auto it = req.message.find(http::field::cookie);
+       it != req.message.end() && it->name() == http::field::cookie; ++it) {
+    std::string_view header = it->value();
+    size_t start = 0;
+    while (start < header.size()) {
+      size_t end = header.find(';', start);
+      if (end == std::string_view::npos) end = header.size();
+      std::string pair = Trim(header.substr(start, end - start));
+      size_t eq = pair.find('=');
+      if (eq != std::string::npos && std::string_view(pair).substr(0, eq) == name) {
+        return pair.substr(eq + 1);
+      }
+      start = end + 1;
+    }
+  }
+  return "";
+}
+
+std::string SessionManager::CookieName(const HttpRequest& req) const {
+  return req.secure ? "__Host-apm_session" : "apm_session";
+}
+
+std::string SessionManager::LoginCookieName(const HttpRequest& req) const {
+  return req.secure ? "__Host-apm_signin" : "apm_signin";
+}
+
+std::string SessionManager::Attributes(const HttpRequest& req) const {
+  return std::string("; Path=/; HttpOnly; SameSite=Lax") + (req.secure ? "; Secure" : "");
+}
+
+std::string SessionManager::SessionCookie(const HttpRequest& req, const std::string& id) const {
+  return CookieName(req) + "=" + id + Attributes(req);  // a session cookie: gone with the browser
+}
+
+std::string SessionManager::ExpiredSessionCookie(const HttpRequest& req) const {
+  return CookieName(req) + "=" + Attributes(req) + "; Max-Age=0";
+}
+
+std::string SessionManager::LoginCookie(const HttpRequest& req, const std::string& state) const {
+  return LoginCookieName(req) + "=" + state + Attributes(req) + "; Max-Age=600";
+}
+
+std::string SessionManager::ExpiredLoginCookie(const HttpRequest& req) const {
+  return LoginCookieName(req) + "=" + Attributes(req) + "; Max-Age=0";
+}
+
+std::optional<Session> SessionManager::Find(const HttpRequest& req) {
+  std::string id = CookieValue(req, CookieName(req));
+  if (id.empty()) return std::nullopt;
+  Result<Session> session = store_.GetSession(id);
+  if (!session.ok()) return std::nullopt;
+  int64_t now = clock_.NowMs();
+  bool idle = now - session->last_seen_at > config_.SessionIdleMinutes * 60'000;
+  bool too_old = now - session->created_at > config_.SessionMaxHours * 3'600'000;
+  if (idle || too_old) {
+    (void)store_.DeleteSession(id);
+    return std::nullopt;
+  }
+  // Written at most once a minute: the idle timeout needs no finer grain.
+  if (now - session->last_seen_at > 60'000) {
+    (void)store_.TouchSession(id, now);
+    session->last_seen_at = now;
+  }
+  return *session;
+}
+
+Result<Session> SessionManager::Create(const auth::IdentityClaims& identity,
+                                       const std::vector<std::string>& groups) {
+  int64_t now = clock_.NowMs();
+  Session session{RandomToken(32), identity.oid,    identity.tid, identity.upn, identity.name,
+                  groups,          RandomToken(32), now,          now};
+  if (Status s = store_.CreateSession(session); !s.ok()) return s;
+  return session;
+}
+
+void SessionManager::Destroy(const std::string& id) {
+  (void)store_.DeleteSession(id);
+}
+
+}  // namespace apm::web

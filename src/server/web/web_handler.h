@@ -1,0 +1,71 @@
+// The pages people use: sign-in (OpenID Connect relying party), a request's page behind its QR
+// link, the approvers' list, import history and audit — with every action authorized on the
+// server by role, CSRF token and the request's current state.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <string_view>
+
+#include "server/approval_service.h"
+#include "server/auth/oidc_client.h"
+#include "server/auth/roles.h"
+#include "server/clock.h"
+#include "server/config.h"
+#include "server/graph/graph_api.h"
+#include "server/http/http_types.h"
+#include "server/store/request_store.h"
+#include "server/store/session_store.h"
+#include "server/web/pages.h"
+#include "server/web/session_manager.h"
+
+namespace apm::web {
+
+class WebHandler : public HttpHandler {
+ public:
+  // `oidc` null: sign-in is not configured and the pages say so. `graph` null: group overage
+  // cannot be resolved (such users are refused with a clear page).
+  WebHandler(const Config& config, RequestStore& store, SessionStore& sessions,
+             ApprovalService& approvals, auth::OidcClient* oidc, GraphApi* graph,
+             const Clock& clock, boost::asio::thread_pool& blocking);
+
+  // The routes of the pages (the rest belongs to the API).
+  static bool Owns(std::string_view path);
+  void Handle(HttpRequest request, Reply reply) override;
+
+ private:
+  struct Visit;
+  void Serve(Visit& v);
+  void SignIn(Visit& v);
+  void SignInCallback(Visit& v);
+  void SignOut(Visit& v);
+  void RequestPage(Visit& v, const std::string& id);
+  void Decide(Visit& v, const std::string& id, bool approve);
+  void ApproveRequests(Visit& v);
+  void ViewImports(Visit& v, bool csv);
+  void AuditPage(Visit& v, bool csv);
+
+  // Answers and returns false unless the visitor is signed in and has the role.
+  bool Require(Visit& v, bool has_role, std::string_view role_name, std::string_view setting);
+  bool CheckPost(Visit& v);
+  void Message(Visit& v, http::status status, std::string heading, std::string text,
+               std::string link_href = "", std::string link_label = "");
+  void SendPage(Visit& v, http::status status, Frame frame, PageTemplate page,
+                const TemplateData& data);
+  void Redirect(Visit& v, const std::string& location, http::status status = http::status::found,
+                std::vector<std::string> cookies = {});
+  void Audit(const Visit& v, std::string action, std::string request_id, std::string detail);
+  Result<std::vector<std::string>> GroupsOf(const auth::IdentityClaims& identity);
+
+  const Config& config_;
+  RequestStore& store_;
+  SessionStore& session_store_;
+  ApprovalService& approvals_;
+  auth::OidcClient* oidc_;
+  GraphApi* graph_;
+  const Clock& clock_;
+  boost::asio::thread_pool& blocking_;
+  SessionManager sessions_;
+};
+
+}  // namespace apm::web

@@ -1,0 +1,283 @@
+// Browser tests: Chromium (playwright-core) signs in to apm-server through oidc-provider, with
+// apm-tenant-sim as the tenant behind Graph. Starts everything itself; screenshots go to
+// ARTIFACTS. Usage: node e2e.mjs <build dir> <artifacts dir>
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const build = path.resolve(process.argv[2] || 'build/default');
+const artifacts = path.resolve(process.argv[3] || 'build/test-artifacts/browser');
+fs.mkdirSync(artifacts, { recursive: true });
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-browser-'));
+const here = path.dirname(new URL(import.meta.url).pathname);
+const TENANT = '00000000-0000-4000-8000-000000000001';
+const PROFILE_GROUP = '6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15';
+const children = [];
+const failures = [];
+const STEP_MS = 20000;
+
+function log(text) { console.log(`[browser-test] ${text}`); }
+function check(ok, what) {
+  log(`${ok ? 'ok' : 'FAILED'}: ${what}`);
+  if (!ok) failures.push(what);
+}
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+// Starts a process and waits until its output contains `ready`.
+async function start(name, cmd, args, env, ready) {
+  const logPath = path.join(tmp, `${name}.log`);
+  const out = fs.openSync(logPath, 'w');
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  children.push({ name, child, logPath });
+  const end = Date.now() + 15000;
+  while (Date.now() < end) {
+    if (fs.readFileSync(logPath, 'utf8').includes(ready)) return child;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${name} did not start: ${fs.readFileSync(logPath, 'utf8').slice(-2000)}`);
+}
+async function api(method, url, body) {
+  const r = await fetch(url, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+  return { status: r.status, json: await r.json().catch(() => null) };
+}
+
+// --- set-up ----------------------------------------------------------------------------------
+const simPort = await freePort();
+const opPort = await freePort();
+const selfPort = await freePort();
+const deskPort = await freePort();
+const simUrl = `http://127.0.0.1:${simPort}`;
+const opUrl = `http://127.0.0.1:${opPort}`;
+const selfUrl = `http://127.0.0.1:${selfPort}`;
+const deskUrl = `http://127.0.0.1:${deskPort}`;
+
+await start('sim', `${build}/src/tenantsim/apm-tenant-sim`,
+  ['--listen', `127.0.0.1:${simPort}`, '--admin', '--tenant-id', TENANT, '--import-delay-ms=500',
+   '--sync-visible-delay-ms=300', '--sync-delay-ms=800', '--profile-delay-ms=500',
+   `--profile-group-id=${PROFILE_GROUP}`], {}, 'listening');
+const simUsers = await (await fetch(`${simUrl}/_sim/users`)).json();
+const group = Object.fromEntries(simUsers.groups.map((g) => [g.displayName, g.id]));
+const oidOf = Object.fromEntries(simUsers.users.map((u) => [u.userPrincipalName, u.id]));
+const users = {
+  alice: { oid: oidOf['user@contoso.example'], name: 'Alice User', upn: 'alice@contoso.test', groups: [group['Autopilot Users']] },
+  bob: { oid: oidOf['approver@contoso.example'], name: 'Bob Approver', upn: 'bob@contoso.test', groups: [group['Autopilot Approvers']] },
+  carol: { oid: oidOf['viewer@contoso.example'], name: 'Carol Viewer', upn: 'carol@contoso.test', groups: [group['Autopilot Viewers']] },
+  dave: { oid: oidOf['nogroups@contoso.example'], name: 'Dave Nobody', upn: 'dave@contoso.test', groups: [] },
+  // In 210 groups: the token carries the overage claims; apm-server asks Graph (the simulator).
+  erin: { oid: oidOf['overage@contoso.example'], name: 'Erin Overage', upn: 'erin@contoso.test', overage: true },
+};
+await start('op', 'node', [path.join(here, 'op.mjs')], {
+  OP_PORT: String(opPort), RP_BASES: `${selfUrl},${deskUrl}`, TENANT_ID: TENANT,
+  CLIENT_ID: 'apm-web', CLIENT_SECRET: 'apm-web-secret', USERS: JSON.stringify(users),
+}, 'oidc-provider listening');
+
+async function startServer(name, port, approvalMode, extra = []) {
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'apm.toml'), [
+    `TenantId = "${TENANT}"`, 'ClientId = "11111111-1111-4111-8111-111111111111"',
+    `LoginEndpoint = "${simUrl}"`, `GraphEndpoint = "${simUrl}"`,
+    'UseAutopilotProfileGroup = true', `AutopilotProfileGroup = "${PROFILE_GROUP}"`,
+    'ImportPollMinSeconds = 0.2', 'ImportPollMaxSeconds = 1', `ApprovalMode = ${approvalMode}`,
+    `SignInAuthority = "${opUrl}"`, 'SignInClientId = "apm-web"',
+    `AuthorizationSecurityGroup = "${group['Autopilot Users']}"`,
+    `ApproverSecurityGroup = "${group['Autopilot Approvers']}"`,
+    `ViewerSecurityGroup = "${group['Autopilot Viewers']}"`, ...extra, '',
+  ].join('\n'));
+  await start(name, `${build}/src/server/apm-server`,
+    ['--listen', `127.0.0.1:${port}`, '--data-dir', path.join(dir, 'data'), '--config', path.join(dir, 'apm.toml')],
+    { APM_CLIENT_SECRET: 'simulator-secret', APM_SIGN_IN_CLIENT_SECRET: 'apm-web-secret' }, 'listening');
+}
+await startServer('self-service', selfPort, false);
+// Warn mode: a device whose hash contradicts it is accepted and marked (the hostile-text test).
+await startServer('helpdesk', deskPort, true, ['HashVerification = "warn"']);
+
+// A device as the client submits it; the hash is generated by the C++ harness's rules in
+// docs/examples (its serial must match, so the sample's hash is reused with its own serial).
+const sample = JSON.parse(fs.readFileSync(path.join(here, '../../docs/examples/sample-request.json'), 'utf8'));
+async function submit(base) {
+  const r = await api('POST', `${base}/api/v1/requests`, sample);
+  if (r.status !== 201 && r.status !== 200) throw new Error(`submit: ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json.id;
+}
+async function waitState(base, id, state, ms = 30000) {
+  const end = Date.now() + ms;
+  let now = '';
+  while (Date.now() < end) {
+    now = (await api('GET', `${base}/api/v1/requests/${id}`)).json.state;
+    if (now === state) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log(`state of ${id} is ${now}, wanted ${state}`);
+  return false;
+}
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+async function context(options = {}) {
+  const ctx = await browser.newContext(options);
+  ctx.setDefaultTimeout(STEP_MS);
+  return ctx;
+}
+// The provider's development login form, as a user fills it.
+async function login(page, name) {
+  await page.waitForSelector('input[name=login]');
+  await page.fill('input[name=login]', name);
+  await page.fill('input[name=password]', 'any');
+  await page.click('button[type=submit]');
+}
+async function shot(page, name) { await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true }); }
+
+async function scenario(name, body) {
+  try { await body(); } catch (e) { check(false, `${name}: ${e.message.split('\n')[0]}`); }
+}
+
+await scenario('self-service from the QR link on a phone', async () => {
+  const id = await submit(selfUrl);
+  const ctx = await context({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const page = await ctx.newPage();
+  await page.goto(`${selfUrl}/autopilot/${id}`);
+  await login(page, 'alice');
+  await page.waitForURL(`${selfUrl}/autopilot/${id}`);
+  check(await page.isVisible('text=DEMO-0001'), 'self-service: the request page shows the serial');
+  await shot(page, 'self-service-request');
+  await page.click('button.approve');
+  check(await waitState(selfUrl, id, 'completed'), 'self-service: the device is imported');
+  await page.waitForSelector('.badge:text("completed")', { timeout: 30000 });
+  await shot(page, 'self-service-completed');
+  await ctx.close();
+});
+
+await scenario('helpdesk approval with group tag and comment', async () => {
+  await api('POST', `${simUrl}/_sim/reset`);
+  const id = await submit(deskUrl);
+  const user = await context({ viewport: { width: 390, height: 844 } });
+  const userPage = await user.newPage();
+  await userPage.goto(`${deskUrl}/autopilot/${id}`);
+  await login(userPage, 'alice');
+  await userPage.waitForURL(`${deskUrl}/autopilot/${id}`);
+  check(await userPage.isVisible('text=Call them and quote the request id'), 'helpdesk mode: the QR link says call your helpdesk');
+  check(!(await userPage.isVisible('button.approve')), 'helpdesk mode: a general user has no Approve button');
+  await user.close();
+  const ctx = await context({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(`${deskUrl}/autopilot/approve-requests`);
+  await login(page, 'bob');
+  await page.waitForURL(/approve-requests/);
+  await page.fill('input[name=q]', 'DEMO-0001');
+  await page.click('form.search button');
+  await shot(page, 'approve-requests');
+  await page.click(`a[href="/autopilot/${id}"]`);
+  await page.selectOption('select[name=group_tag]', 'Kiosk');
+  await page.fill('textarea[name=comment]', 'desk 4, new hire');
+  await shot(page, 'approver-request');
+  await page.click('button.approve');
+  check(await waitState(deskUrl, id, 'completed'), 'helpdesk: the approved device is imported');
+  const devices = await (await fetch(`${simUrl}/_sim/devices`)).json();
+  check(JSON.stringify(devices).includes('Kiosk'), 'helpdesk: the tenant has the device with group tag Kiosk');
+  await ctx.close();
+});
+
+await scenario('viewer history', async () => {
+  const ctx = await context({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(`${deskUrl}/autopilot/view-imports`);
+  await login(page, 'carol');
+  await page.waitForURL(/view-imports/);
+  check(await page.isVisible('td:text("Kiosk")'), 'viewer: history shows the group tag');
+  check(await page.isVisible('td:text("desk 4, new hire")'), 'viewer: history shows the comment');
+  check(await page.isVisible('td:text("bob@contoso.test")'), 'viewer: history shows the approver');
+  await shot(page, 'view-imports');
+  await page.goto(`${deskUrl}/autopilot/audit`);
+  check(await page.isVisible('td:text("approve")'), 'viewer: the audit shows the approval');
+  await shot(page, 'audit');
+  await ctx.close();
+});
+
+await scenario('access denied without groups', async () => {
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await page.goto(`${deskUrl}/autopilot/approve-requests`);
+  await login(page, 'dave');
+  await page.waitForSelector('h1');
+  check((await page.textContent('h1')) === 'Access denied', 'no groups: access denied');
+  check((await page.textContent('main')).includes('ApproverSecurityGroup'), 'no groups: the page names the role needed');
+  await shot(page, 'access-denied');
+  await ctx.close();
+});
+
+await scenario('group overage resolved through Graph', async () => {
+  const id = await submit(selfUrl);
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await page.goto(`${selfUrl}/autopilot/${id}`);
+  await login(page, 'erin');
+  await page.waitForURL(`${selfUrl}/autopilot/${id}`);
+  check(await page.isVisible('button.approve'), 'overage: the user in 210 groups gets general access');
+  await ctx.close();
+});
+
+await scenario('hostile device text renders as text', async () => {
+  const hostile = { ...sample, serialNumber: '<script>window.pwned=1</script>"\'', model: '<img src=x onerror="window.pwned=2">"x\'' };
+  const r = await api('POST', `${deskUrl}/api/v1/requests`, hostile);
+  if (r.status !== 201) throw new Error(`submit: ${r.status} ${JSON.stringify(r.json)}`);
+  const ctx = await context({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  let dialogs = 0;
+  page.on('dialog', (d) => { dialogs++; d.dismiss(); });
+  await page.goto(`${deskUrl}/autopilot/approve-requests`);
+  await login(page, 'bob');
+  await page.waitForURL(/approve-requests/);
+  check(await page.getByText(hostile.serialNumber, { exact: true }).isVisible(), 'hostile: the list shows the serial as text');
+  await page.goto(`${deskUrl}/autopilot/${r.json.id}`);
+  check((await page.textContent('main')).includes('<img src=x onerror="window.pwned=2">"x\''), 'hostile: the request page shows the model as text');
+  check(await page.evaluate(() => window.pwned === undefined), 'hostile: no script ran');
+  check(dialogs === 0, 'hostile: no dialog');
+  await shot(page, 'hostile-text');
+  await ctx.close();
+});
+
+await scenario('a cross-site POST is refused', async () => {
+  const id = await submit(deskUrl);
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await page.goto(`${deskUrl}/autopilot/approve-requests`);
+  await login(page, 'bob');
+  await page.waitForURL(/approve-requests/);
+  // Another site (the provider's origin stands in) posts a form to the approve route.
+  await page.goto(`${opUrl}/.well-known/openid-configuration`);
+  const status = await page.evaluate(async (target) => {
+    const form = document.createElement('form');
+    form.method = 'POST';
+    form.action = target;
+    const input = document.createElement('input');
+    input.name = 'group_tag';
+    input.value = 'Kiosk';
+    form.appendChild(input);
+    document.body.appendChild(form);
+    form.submit();
+    return 'sent';
+  }, `${deskUrl}/autopilot/${id}/approve`);
+  await page.waitForLoadState();
+  const text = await page.textContent('body');
+  check(/Sign in first|Request refused/.test(text), `cross-site: refused (${status})`);
+  check((await api('GET', `${deskUrl}/api/v1/requests/${id}`)).json.state === 'pending_approval', 'cross-site: nothing changed');
+  await ctx.close();
+});
+
+await browser.close();
+for (const { child } of children) child.kill('SIGTERM');
+if (failures.length) {
+  for (const { name, logPath } of children) fs.copyFileSync(logPath, path.join(artifacts, `${name}.log`));
+  log(`${failures.length} check(s) failed`);
+  process.exit(1);
+}
+fs.rmSync(tmp, { recursive: true, force: true });
+log(`all checks passed; screenshots in ${artifacts}`);

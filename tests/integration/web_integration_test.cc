@@ -1,0 +1,546 @@
+// Sign-in and the pages end to end: the real apm-server with apm-tenant-sim as its OpenID
+// provider (and tenant), driven by a cookie-keeping HTTP client acting as the browser. The
+// authorization matrix covers every page route for every kind of visitor.
+#include <curl/curl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "server_process.h"
+
+namespace apm::itest {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string Encode(const std::map<std::string, std::string>& form) {
+  std::string out;
+  CURL* curl = curl_easy_init();
+  for (const auto& [k, v] : form) {
+    char* key = curl_easy_escape(curl, k.c_str(), int(k.size()));
+    char* value = curl_easy_escape(curl, v.c_str(), int(v.size()));
+    out += (out.empty() ? "" : "&") + std::string(key) + "=" + value;
+    curl_free(key);
+    curl_free(value);
+  }
+  curl_easy_cleanup(curl);
+  return out;
+}
+
+std::string HtmlUnescape(std::string s) {
+  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}}) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+      s.replace(at, from.size(), to);
+    }
+  }
+  return s;
+}
+
+std::map<std::string, std::string> HiddenFields(const std::string& html) {
+  std::map<std::string, std::string> out;
+  std::regex input(R"re(<input type="hidden" name="([^"]*)" value="([^"]*)">)re");
+  for (std::sregex_iterator it(html.begin(), html.end(), input), end; it != end; ++it) {
+    out[HtmlUnescape((*it)[1])] = HtmlUnescape((*it)[2]);
+  }
+  return out;
+}
+
+struct Page {
+  long status = 0;
+  std::string body;
+  std::string location;
+  std::vector<std::string> set_cookies;
+};
+
+// A browser: keeps cookies (libcurl's cookie engine), follows no redirects by itself.
+class Browser {
+ public:
+  Browser() : curl_(curl_easy_init()) { curl_easy_setopt(curl_, CURLOPT_COOKIEFILE, ""); }
+  ~Browser() { curl_easy_cleanup(curl_); }
+
+  Page Get(const std::string& url) { return Send("GET", url, ""); }
+  Page Post(const std::string& url, const std::map<std::string, std::string>& form,
+            std::vector<std::string> headers = {}) {
+    return Send("POST", url, Encode(form), std::move(headers));
+  }
+  // Follows redirects until a page answers.
+  Page Follow(Page page) {
+    for (int hops = 0; hops < 10 && !page.location.empty(); ++hops) page = Get(page.location);
+    return page;
+  }
+  void AddCookie(const std::string& line) {
+    curl_easy_setopt(curl_, CURLOPT_COOKIELIST, line.c_str());
+  }
+  void ClearCookies() { curl_easy_setopt(curl_, CURLOPT_COOKIELIST, "ALL"); }
+
+ private:
+  static size_t OnBody(char* data, size_t size, size_t n, void* out) {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+  }
+  static size_t OnHeader(char* data, size_t size, size_t n, void* out) {
+    std::string line(data, size * n);
+    auto* page = static_cast<Page*>(out);
+    std::string lower = line;
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    auto value = [&] {
+      std::string v = line.substr(line.find(':') + 1);
+      while (!v.empty() && (v.front() == ' ')) v.erase(0, 1);
+      while (!v.empty() && (v.back() == '\r' || v.back() == '\n')) v.pop_back();
+      return v;
+    };
+    if (lower.rfind("location:", 0) == 0) page->location = value();
+    if (lower.rfind("set-cookie:", 0) == 0) page->set_cookies.push_back(value());
+    return size * n;
+  }
+  Page Send(const std::string& method, const std::string& url, const std::string& body,
+            std::vector<std::string> headers = {}) {
+    Page page;
+    curl_slist* list = nullptr;
+    for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
+    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(curl_, CURLOPT_HTTPGET, method == "GET" ? 1L : 0L);
+    if (method == "POST") {
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE, long(body.size()));
+    }
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, OnBody);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &page.body);
+    curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, OnHeader);
+    curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &page);
+    curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 30L);
+    curl_easy_perform(curl_);
+    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &page.status);
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, nullptr);
+    curl_slist_free_all(list);
+    if (!page.location.empty() && page.location[0] == '/') {
+      size_t host_end = url.find('/', url.find("://") + 3);
+      page.location = url.substr(0, host_end) + page.location;
+    }
+    return page;
+  }
+  CURL* curl_;
+};
+
+constexpr char kTenant[] = "00000000-0000-4000-8000-000000000001";
+constexpr char kProfileGroup[] = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15";
+
+class WebTest : public ::testing::Test {
+ protected:
+  // The simulator (tenant and identity provider), then the server on a port known in advance
+  // (the simulator must register its redirect URI).
+  void Start(const std::string& extra_config = "", bool approval_mode = true,
+             const std::string& tenant_for_server = kTenant) {
+    port_ = ServerProcess::FreePort();
+    base_ = "http://127.0.0.1:" + std::to_string(port_);
+    sim_ = ServerProcess::TenantSim(
+        {"--admin", "--tenant-id", kTenant, "--redirect-uri=" + base_ + "/signin-oidc",
+         "--post-logout-redirect-uri=" + base_ + "/signout-callback-oidc", "--import-delay-ms=300",
+         "--sync-visible-delay-ms=200", "--sync-delay-ms=500", "--profile-delay-ms=300",
+         std::string("--profile-group-id=") + kProfileGroup});
+    ASSERT_TRUE(sim_->Start()) << sim_->log();
+    json users = json::parse(Http("GET", sim_->url() + "/_sim/users").body);
+    for (const json& u : users["users"]) oid_[u["userPrincipalName"]] = u["id"];
+    for (const json& g : users["groups"]) group_[g["displayName"]] = g["id"];
+    std::string config =
+        "TenantId = \"" + tenant_for_server + "\"\n" +
+        "ClientId = \"11111111-1111-4111-8111-111111111111\"\n"
+        "LoginEndpoint = \"" +
+        sim_->url() + "\"\n" + "GraphEndpoint = \"" + sim_->url() + "\"\n" +
+        "SignInAuthority = \"" + sim_->url() + "/" + kTenant + "/v2.0\"\n" +
+        "UseAutopilotProfileGroup = true\nAutopilotProfileGroup = \"" + kProfileGroup + "\"\n" +
+        "ImportPollMinSeconds = 0.2\nImportPollMaxSeconds = 1\n" +
+        "ApprovalMode = " + (approval_mode ? "true" : "false") + "\n" +
+        "AuthorizationSecurityGroup = \"" + group_["Autopilot Users"] + "\"\n" +
+        "ApproverSecurityGroup = \"" + group_["Autopilot Approvers"] + "\"\n" +
+        "ViewerSecurityGroup = \"" + group_["Autopilot Viewers"] + "\"\n" + extra_config;
+    server_ = std::make_unique<ServerProcess>(
+        config, std::map<std::string, std::string>{{"APM_CLIENT_SECRET", "simulator-secret"}});
+    server_->UsePort(port_);
+    ASSERT_TRUE(server_->Start()) << server_->log();
+  }
+
+  void TearDown() override {
+    if (HasFailure() && server_) std::cerr << "--- server log:\n" << server_->log() << "\n";
+  }
+
+  // Signs `browser` in as `upn` through the provider's picker; returns the page it lands on.
+  Page SignIn(Browser& browser, const std::string& upn,
+              const std::string& path = "/autopilot/approve-requests") {
+    Page provider = browser.Get(base_ + "/signin?return=" + path);
+    EXPECT_EQ(provider.status, 302);
+    Page picker = browser.Get(provider.location);
+    EXPECT_EQ(picker.status, 200) << picker.body;
+    std::map<std::string, std::string> form = HiddenFields(picker.body);
+    form["user"] = oid_[upn];
+    std::string action = provider.location.substr(0, provider.location.find('?'));
+    Page back = browser.Post(action, form);
+    EXPECT_EQ(back.status, 302) << back.body;
+    callback_ = back.location;
+    return browser.Get(back.location);
+  }
+
+  std::string Submit(const std::string& serial) {
+    HttpResult r = Http("POST", base_ + "/api/v1/requests", SubmitBody(serial),
+                        {"Content-Type: application/json"});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body)["id"];
+  }
+
+  std::string StateOf(const std::string& id) {
+    return json::parse(Http("GET", base_ + "/api/v1/requests/" + id).body)["state"];
+  }
+
+  static std::string Csrf(const std::string& html) { return HiddenFields(html)["csrf"]; }
+
+  uint16_t port_ = 0;
+  std::string base_;
+  std::string callback_;
+  std::unique_ptr<ServerProcess> sim_, server_;
+  std::map<std::string, std::string> oid_, group_;
+};
+
+TEST_F(WebTest, AuthorizationMatrix) {
+  Start();
+  std::string id = Submit("MATRIX-1");
+  // Visitors: browsers signed in as each kind of user, or not at all.
+  std::map<std::string, std::unique_ptr<Browser>> visitors;
+  for (const char* who :
+       {"anonymous", "general", "approver", "viewer", "nogroups", "expired", "forged"}) {
+    visitors[who] = std::make_unique<Browser>();
+  }
+  SignIn(*visitors["general"], "user@contoso.example");
+  SignIn(*visitors["approver"], "approver@contoso.example");
+  SignIn(*visitors["viewer"], "viewer@contoso.example");
+  SignIn(*visitors["nogroups"], "nogroups@contoso.example");
+  SignIn(*visitors["expired"], "approver@contoso.example");
+  visitors["forged"]->AddCookie(
+      "Set-Cookie: apm_session=AAAAforgedAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; Path=/");
+  // Age the "expired" visitor's session past the idle timeout, as the clock would.
+  ASSERT_EQ(std::system(("sqlite3 " + server_->data_dir() +
+                         "/apm.db \"UPDATE sessions SET last_seen_at = 0 WHERE upn = "
+                         "'approver@contoso.example' AND created_at = (SELECT max(created_at) "
+                         "FROM sessions)\"")
+                            .c_str()),
+            0);
+
+  const std::map<std::string, std::map<std::string, long>> expected_get = {
+      {"/autopilot/" + id,
+       {{"anonymous", 302},
+        {"general", 200},
+        {"approver", 200},
+        {"viewer", 403},
+        {"nogroups", 403},
+        {"expired", 302},
+        {"forged", 302}}},
+      {"/autopilot/approve-requests",
+       {{"anonymous", 302},
+        {"general", 403},
+        {"approver", 200},
+        {"viewer", 403},
+        {"nogroups", 403},
+        {"expired", 302},
+        {"forged", 302}}},
+      {"/autopilot/view-imports",
+       {{"anonymous", 302},
+        {"general", 403},
+        {"approver", 403},
+        {"viewer", 200},
+        {"nogroups", 403},
+        {"expired", 302},
+        {"forged", 302}}},
+      {"/autopilot/view-imports.csv",
+       {{"anonymous", 302},
+        {"general", 403},
+        {"approver", 403},
+        {"viewer", 200},
+        {"nogroups", 403},
+        {"expired", 302},
+        {"forged", 302}}},
+      {"/autopilot/audit",
+       {{"anonymous", 302},
+        {"general", 403},
+        {"approver", 403},
+        {"viewer", 200},
+        {"nogroups", 403},
+        {"expired", 302},
+        {"forged", 302}}},
+      {"/autopilot/audit.csv",
+       {{"anonymous", 302},
+        {"general", 403},
+        {"approver", 403},
+        {"viewer", 200},
+        {"nogroups", 403},
+        {"expired", 302},
+        {"forged", 302}}},
+  };
+  for (const auto& [path, by_visitor] : expected_get) {
+    for (const auto& [who, status] : by_visitor) {
+      Page page = visitors[who]->Get(base_ + path);
+      EXPECT_EQ(page.status, status) << who << " GET " << path << "\n" << page.body;
+      if (status == 302) {
+        EXPECT_THAT(page.location, HasSubstr("/signin?return=")) << who << path;
+      }
+      if (status == 403) {
+        EXPECT_THAT(page.body, HasSubstr("Access denied")) << who << path;
+      }
+    }
+  }
+  // Decisions: each visitor posts with the CSRF token of a page they may see (none: empty).
+  std::string approver_csrf = Csrf(visitors["approver"]->Get(base_ + "/autopilot/" + id).body);
+  std::string general_csrf = Csrf(visitors["general"]->Get(base_ + "/autopilot/" + id).body);
+  ASSERT_FALSE(approver_csrf.empty());
+  const std::map<std::string, std::pair<std::string, long>> expected_reject = {
+      {"anonymous", {"", 401}}, {"expired", {"", 401}}, {"forged", {"", 401}},
+      {"nogroups", {"", 403}},  {"viewer", {"", 403}},  {"general", {general_csrf, 403}},
+  };
+  for (const auto& [who, attempt] : expected_reject) {
+    Page page = visitors[who]->Post(base_ + "/autopilot/" + id + "/reject",
+                                    {{"csrf", attempt.first}, {"reason", "no"}});
+    EXPECT_EQ(page.status, attempt.second) << who << " POST reject\n" << page.body;
+  }
+  EXPECT_EQ(StateOf(id), "pending_approval");  // nobody above changed anything
+  Page approved = visitors["approver"]->Post(
+      base_ + "/autopilot/" + id + "/approve",
+      {{"csrf", approver_csrf}, {"group_tag", "Kiosk"}, {"comment", "matrix"}});
+  EXPECT_EQ(approved.status, 303) << approved.body;
+  EXPECT_NE(StateOf(id), "pending_approval");
+}
+
+TEST_F(WebTest, CsrfAndStateChecks) {
+  Start();
+  Browser approver;
+  SignIn(approver, "approver@contoso.example");
+  std::string id = Submit("CSRF-1");
+  std::string csrf = Csrf(approver.Get(base_ + "/autopilot/" + id).body);
+  // No token, a wrong token, a foreign Origin: refused, nothing changes.
+  EXPECT_EQ(approver.Post(base_ + "/autopilot/" + id + "/approve", {{"group_tag", "Kiosk"}}).status,
+            403);
+  EXPECT_EQ(approver
+                .Post(base_ + "/autopilot/" + id + "/approve",
+                      {{"csrf", csrf + "x"}, {"group_tag", "Kiosk"}})
+                .status,
+            403);
+  Page cross =
+      approver.Post(base_ + "/autopilot/" + id + "/approve",
+                    {{"csrf", csrf}, {"group_tag", "Kiosk"}}, {"Origin: https://evil.example"});
+  EXPECT_EQ(cross.status, 403);
+  EXPECT_THAT(cross.body, HasSubstr("another site"));
+  EXPECT_EQ(StateOf(id), "pending_approval");
+  // An unknown group tag is refused; a good decision goes through once.
+  EXPECT_EQ(
+      approver
+          .Post(base_ + "/autopilot/" + id + "/approve", {{"csrf", csrf}, {"group_tag", "Bogus"}})
+          .status,
+      400);
+  EXPECT_EQ(
+      approver
+          .Post(base_ + "/autopilot/" + id + "/reject", {{"csrf", csrf}, {"reason", "wrong desk"}})
+          .status,
+      303);
+  EXPECT_EQ(StateOf(id), "rejected");
+  Page again = approver.Post(base_ + "/autopilot/" + id + "/approve",
+                             {{"csrf", csrf}, {"group_tag", "Kiosk"}});
+  EXPECT_EQ(again.status, 409);
+  EXPECT_THAT(again.body, HasSubstr("rejected"));
+  EXPECT_EQ(StateOf(id), "rejected");
+}
+
+TEST_F(WebTest, SignInAnswersCannotBeReplayedOrForeign) {
+  Start();
+  Browser ada;
+  Page landed = SignIn(ada, "approver@contoso.example");
+  EXPECT_EQ(landed.status, 302);  // to the page it came for
+  // The same answer again (a replay): refused.
+  Page replay = ada.Get(callback_);
+  EXPECT_EQ(replay.status, 403);
+  EXPECT_THAT(replay.body, HasSubstr("Sign-in failed"));
+  // An answer carried to another browser (login CSRF): refused, it started no sign-in there.
+  Browser other;
+  Browser eve;
+  eve.Get(base_ + "/signin");
+  Page provider = other.Get(base_ + "/signin");
+  Page picker = other.Get(provider.location);
+  auto form = HiddenFields(picker.body);
+  form["user"] = oid_["approver@contoso.example"];
+  Page back = other.Post(provider.location.substr(0, provider.location.find('?')), form);
+  Page foreign = eve.Get(back.location);
+  EXPECT_EQ(foreign.status, 403);
+  // An error from the provider is shown, not a crash.
+  Page error =
+      ada.Get(base_ + "/signin-oidc?error=access_denied&error_description=cancelled&state=x");
+  EXPECT_EQ(error.status, 403);
+  EXPECT_THAT(error.body, HasSubstr("access_denied"));
+  // The audit trail has the failures, with the address.
+  Browser viewer;
+  SignIn(viewer, "viewer@contoso.example");
+  Page audit = viewer.Get(base_ + "/autopilot/audit.csv");
+  EXPECT_THAT(audit.body, HasSubstr("sign_in_failed"));
+  EXPECT_THAT(audit.body, HasSubstr("127.0.0.1"));
+}
+
+TEST_F(WebTest, ForgedAndBrokenTokensAreRefused) {
+  Start();
+  const std::map<std::string, std::string> faults = {
+      {"alg-none", "&quot;none&quot; is not accepted"},
+      {"hs256", "&quot;HS256&quot; is not accepted"},
+      {"tampered", "signature"},
+      {"expired", "expired"},
+      {"wrong-audience", "another application"},
+      {"wrong-nonce", "nonce"}};
+  for (const auto& [fault, reason] : faults) {
+    ASSERT_EQ(Http("POST", sim_->url() + "/_sim/id-token-fault", json{{"fault", fault}}.dump(),
+                   {"Content-Type: application/json"})
+                  .status,
+              200);
+    Browser b;
+    Page page = SignIn(b, "approver@contoso.example");
+    EXPECT_EQ(page.status, 403) << fault;
+    EXPECT_THAT(page.body, HasSubstr(reason)) << fault;
+    EXPECT_EQ(b.Get(base_ + "/autopilot/approve-requests").status, 302) << fault << ": no session";
+  }
+  Http("POST", sim_->url() + "/_sim/id-token-fault", R"({"fault":""})",
+       {"Content-Type: application/json"});
+  Browser good;
+  SignIn(good, "approver@contoso.example");
+  EXPECT_EQ(good.Get(base_ + "/autopilot/approve-requests").status, 200);
+}
+
+TEST_F(WebTest, UsersOfAnotherTenantAreRefused) {
+  Start("", true, "22222222-2222-4222-8222-222222222222");
+  Browser b;
+  Page page = SignIn(b, "approver@contoso.example");
+  EXPECT_EQ(page.status, 403);
+  EXPECT_THAT(page.body, HasSubstr("another tenant"));
+  EXPECT_EQ(b.Get(base_ + "/autopilot/approve-requests").status, 302);  // no session
+}
+
+TEST_F(WebTest, SelfServiceApprovalImportsTheDeviceForTheUser) {
+  Start("UseApprovalUserAsAssignedUser = true\n", /*approval_mode=*/false);
+  std::string id = Submit("SELF-1");
+  Browser user;
+  Page landed = user.Follow(SignIn(user, "user@contoso.example", "/autopilot/" + id));
+  ASSERT_EQ(landed.status, 200) << landed.body;
+  EXPECT_THAT(landed.body, HasSubstr("SELF-1"));
+  EXPECT_THAT(landed.body, Not(HasSubstr("name=\"group_tag\"")));  // no approver fields
+  Page done = user.Post(base_ + "/autopilot/" + id + "/approve", {{"csrf", Csrf(landed.body)}});
+  EXPECT_EQ(done.status, 303) << done.body;
+  for (int i = 0; i < 200 && StateOf(id) != "completed"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(StateOf(id), "completed");
+  // The approving user became the device's assigned user in the tenant.
+  json devices = json::parse(Http("GET", sim_->url() + "/_sim/devices").body);
+  EXPECT_THAT(devices.dump(), HasSubstr("user@contoso.example"));
+  // The history has the job with who approved it and its step-by-step timeline.
+  Browser viewer;
+  SignIn(viewer, "viewer@contoso.example");
+  Page csv = viewer.Get(base_ + "/autopilot/view-imports.csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_THAT(csv.body, HasSubstr(id));
+  EXPECT_THAT(csv.body, HasSubstr("\"user@contoso.example\""));
+  EXPECT_THAT(csv.body, HasSubstr("\"completed\""));
+  EXPECT_THAT(csv.body, HasSubstr("Waiting for approval · "));
+  EXPECT_THAT(csv.body, HasSubstr("Waiting for the Autopilot profile to be assigned"));
+  Page page = viewer.Get(base_ + "/autopilot/view-imports?state=completed");
+  EXPECT_THAT(page.body, HasSubstr("SELF-1"));
+  EXPECT_THAT(viewer.Get(base_ + "/autopilot/view-imports?state=failed").body,
+              Not(HasSubstr("SELF-1")));
+}
+
+TEST_F(WebTest, OverageGroupsAreResolvedThroughGraph) {
+  Start("", /*approval_mode=*/false);
+  std::string id = Submit("OVER-1");
+  Browser user;
+  Page landed = user.Follow(SignIn(user, "overage@contoso.example", "/autopilot/" + id));
+  EXPECT_EQ(landed.status, 200) << landed.body;
+  EXPECT_THAT(landed.body, HasSubstr("OVER-1"));
+}
+
+TEST_F(WebTest, SignInReturnsToThePageAskedFor) {
+  Start();
+  std::string id = Submit("RETURN-1");
+  Browser b;
+  Page asked = b.Get(base_ + "/autopilot/" + id + "?from=qr");
+  ASSERT_EQ(asked.status, 302);
+  Page provider = b.Get(asked.location);  // /signin?return=%2Fautopilot%2F…
+  Page picker = b.Get(provider.location);
+  auto form = HiddenFields(picker.body);
+  form["user"] = oid_["approver@contoso.example"];
+  Page back = b.Post(provider.location.substr(0, provider.location.find('?')), form);
+  Page landed = b.Get(back.location);
+  EXPECT_EQ(landed.location, base_ + "/autopilot/" + id + "?from=qr");
+  // A return address on another site is not followed.
+  Page evil = b.Get(base_ + "/signin?return=%2F%2Fevil.example%2F");
+  Page evil_picker = b.Get(evil.location);
+  auto evil_form = HiddenFields(evil_picker.body);
+  evil_form["user"] = oid_["approver@contoso.example"];
+  Page evil_back = b.Post(evil.location.substr(0, evil.location.find('?')), evil_form);
+  EXPECT_EQ(b.Get(evil_back.location).location, base_ + "/");
+}
+
+TEST_F(WebTest, SignOutEndsTheSession) {
+  Start();
+  Browser b;
+  SignIn(b, "approver@contoso.example");
+  Page list = b.Get(base_ + "/autopilot/approve-requests");
+  ASSERT_EQ(list.status, 200);
+  Page out = b.Post(base_ + "/signout", {{"csrf", Csrf(list.body)}});
+  EXPECT_EQ(out.status, 303);
+  EXPECT_THAT(out.location, HasSubstr("/oauth2/v2.0/logout"));
+  EXPECT_EQ(b.Get(base_ + "/autopilot/approve-requests").status, 302);
+}
+
+TEST_F(WebTest, HostileDeviceTextIsEscaped) {
+  Start();
+  // The hash carries the same text, so the submission verifies and is stored as sent.
+  HttpResult r = Http("POST", base_ + "/api/v1/requests",
+                      SubmitBody("<script>alert(1)</script>\"'", "LENOVO", "<b>\"x\"</b>"),
+                      {"Content-Type: application/json"});
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = json::parse(r.body)["id"];
+  Browser approver;
+  SignIn(approver, "approver@contoso.example");
+  for (const std::string& path : {"/autopilot/" + id, std::string("/autopilot/approve-requests")}) {
+    Page page = approver.Get(base_ + path);
+    ASSERT_EQ(page.status, 200);
+    EXPECT_THAT(page.body, Not(HasSubstr("<script>alert")));
+    EXPECT_THAT(page.body, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    EXPECT_THAT(page.body, Not(HasSubstr("<b>")));
+  }
+}
+
+TEST(WebConfigTest, PartialSignInConfigurationIsAStartUpError) {
+  ServerProcess s("ApproverSecurityGroup = \"" + std::string(kProfileGroup) + "\"\n");
+  EXPECT_FALSE(s.Start());
+  EXPECT_THAT(s.log(), HasSubstr("SignInAuthority"));
+  ServerProcess t("ApprovalMode = true\nViewerSecurityGroup = \"" + std::string(kProfileGroup) +
+                  "\"\nSignInAuthority = \"http://127.0.0.1:1/x/v2.0\"\n");
+  EXPECT_FALSE(t.Start());
+  EXPECT_THAT(t.log(), HasSubstr("ApproverSecurityGroup"));
+}
+
+TEST(WebConfigTest, WithoutSignInThePagesSaySoAndTheApiServes) {
+  ServerProcess s;
+  ASSERT_TRUE(s.Start());
+  EXPECT_THAT(s.log(), HasSubstr("approval pages are off"));
+  HttpResult page = Http("GET", s.url() + "/autopilot/approve-requests");
+  EXPECT_EQ(page.status, 404);
+  EXPECT_THAT(page.body, HasSubstr("no sign-in configured"));
+  EXPECT_EQ(Http("POST", s.url() + "/api/v1/requests", SubmitBody("NOSIGNIN-1"),
+                 {"Content-Type: application/json"})
+                .status,
+            201);
+}
+
+}  // namespace
+}  // namespace apm::itest

@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 
 const build = path.resolve(process.argv[2] || 'build/default');
 const artifacts = path.resolve(process.argv[3] || 'build/test-artifacts/browser');
+fs.rmSync(artifacts, { recursive: true, force: true });  // no stale screenshots or logs
 fs.mkdirSync(artifacts, { recursive: true });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'apm-browser-'));
 const here = path.dirname(new URL(import.meta.url).pathname);

@@ -83,4 +83,12 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
+std::string TruncateUtf8(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  size_t end = max_bytes;
+  // Back off continuation bytes (10xxxxxx) so a character is never split.
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return std::string(s.substr(0, end)) + "…";
+}
+
 }  // namespace apm

@@ -12,5 +12,7 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool IsValidUtf8(std::string_view s);
 // Text safe inside HTML elements and quoted attributes (& < > " ' escaped).
 std::string HtmlEscape(std::string_view s);
+// At most `max_bytes` of `s`, cut before a character, not inside one; "…" marks a cut.
+std::string TruncateUtf8(std::string_view s, size_t max_bytes);
 
 }  // namespace apm

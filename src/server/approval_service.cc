@@ -20,10 +20,37 @@ std::vector<GroupTagChoice> GroupTagChoices(const Config& config) {
   return choices;
 }
 
-ApprovalService::ApprovalService(const Config& config, RequestStore& store, const Clock& clock)
-    : config_(config), store_(store), clock_(clock) {}
+ApprovalService::ApprovalService(const Config& config, RequestStore& store, const Clock& clock,
+                                 SessionStore* audit)
+    : config_(config), store_(store), clock_(clock), audit_(audit) {}
 
-Result<StoredRequest> ApprovalService::Approve(const std::string& id, const Approval& approval) {
+void ApprovalService::Record(const DecisionContext& context, const std::string& who,
+                             std::string action, const std::string& request_id,
+                             std::string detail) {
+  if (!audit_) return;
+  AuditEvent e;
+  e.at = clock_.NowMs();
+  e.actor_oid = context.actor_oid;
+  e.actor_upn = who;
+  e.address = context.address;
+  e.action = std::move(action);
+  e.request_id = request_id;
+  e.detail = TruncateUtf8(detail, 600);
+  if (Status s = audit_->AppendAudit(e); !s.ok()) {
+    LogError("audit event lost", {{"action", e.action}, {"error", s.message()}});
+  }
+}
+
+// A pending request whose approval time has run out (the sweep may not have seen it yet).
+static Status ExpiredStatus(const StoredRequest& r, int64_t now) {
+  if (r.state == RequestState::kPendingApproval && r.expires_at <= now) {
+    return Status::FailedPrecondition("request " + r.id + " has expired");
+  }
+  return Status::Ok();
+}
+
+Result<StoredRequest> ApprovalService::Approve(const std::string& id, const Approval& approval,
+                                               const DecisionContext& context) {
   Result<StoredRequest> request = store_.GetWithHash(id);
   if (!request.ok()) return request.status();
   if (request->state != RequestState::kPendingApproval) {
@@ -31,6 +58,7 @@ Result<StoredRequest> ApprovalService::Approve(const std::string& id, const Appr
                                       std::string(RequestStateName(request->state)) +
                                       ", not pending approval");
   }
+  if (Status expired = ExpiredStatus(*request, clock_.NowMs()); !expired.ok()) return expired;
   DeviceSubmission device{request->serial_number, request->manufacturer, request->model,
                           request->hardware_hash, request->product_key,  request->client_version};
   Result<std::string> blob = Base64Decode(request->hardware_hash);
@@ -48,10 +76,16 @@ Result<StoredRequest> ApprovalService::Approve(const std::string& id, const Appr
     LogWarn("approval refused by the allow-list",
             {{"request", request->id}, {"reason", v.refusal_code}, {"by", approval.approver}});
     if (!r.ok()) return r.status();
+    Record(context, approval.approver, "approve_refused", request->id, v.refusal_message);
     return Status::PermissionDenied(v.refusal_message);
   }
   Result<StoredRequest> approved = store_.Approve(request->id, approval, clock_.NowMs());
   if (!approved.ok()) return approved.status();
+  Record(context, approval.approver, "approve", approved->id,
+         "group tag \"" + approval.group_tag + "\"" +
+             (approval.device_name.empty() ? "" : ", name " + approval.device_name) +
+             (approval.assigned_user.empty() ? "" : ", user " + approval.assigned_user) +
+             (approval.comment.empty() ? "" : ", comment: " + approval.comment));
   LogInfo("request approved", {{"request", approved->id},
                                {"serial", approved->serial_number},
                                {"by", approval.approver},
@@ -60,12 +94,19 @@ Result<StoredRequest> ApprovalService::Approve(const std::string& id, const Appr
 }
 
 Result<StoredRequest> ApprovalService::Reject(const std::string& id, const std::string& reason,
-                                              const std::string& who) {
+                                              const std::string& who,
+                                              const DecisionContext& context) {
+  Result<StoredRequest> request = store_.Get(id);
+  if (!request.ok()) return request.status();
+  if (Status expired = ExpiredStatus(*request, clock_.NowMs()); !expired.ok()) return expired;
   RequestState from[] = {RequestState::kPendingApproval};
   Result<StoredRequest> r = store_.Transition(
       id, from, RequestState::kRejected, std::string(RequestStateStep(RequestState::kRejected)),
       RequestError{0, "Rejected", reason}, clock_.NowMs());
-  if (r.ok()) LogInfo("request rejected", {{"request", r->id}, {"by", who}});
+  if (r.ok()) {
+    LogInfo("request rejected", {{"request", r->id}, {"by", who}});
+    Record(context, who, "reject", r->id, reason);
+  }
   return r;
 }
 

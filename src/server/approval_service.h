@@ -8,6 +8,7 @@
 #include "server/clock.h"
 #include "server/config.h"
 #include "server/store/request_store.h"
+#include "server/store/session_store.h"
 
 namespace apm {
 
@@ -19,22 +20,35 @@ struct GroupTagChoice {
 };
 std::vector<GroupTagChoice> GroupTagChoices(const Config& config);
 
+// Who decides, beyond the approver's name (for the audit trail).
+struct DecisionContext {
+  std::string actor_oid;  // "" for the admin command
+  std::string address;    // the browser's address, "" for the admin command
+};
+
 class ApprovalService {
  public:
-  ApprovalService(const Config& config, RequestStore& store, const Clock& clock);
+  // Every decision (and refusal) is recorded in `audit` when given.
+  ApprovalService(const Config& config, RequestStore& store, const Clock& clock,
+                  SessionStore* audit = nullptr);
 
   // Approves a pending request. A device the allow-list no longer admits becomes not_allowed
   // and the answer is kPermissionDenied; a request that is not pending is kFailedPrecondition.
-  Result<StoredRequest> Approve(const std::string& id, const Approval& approval);
+  Result<StoredRequest> Approve(const std::string& id, const Approval& approval,
+                                const DecisionContext& context = {});
 
   // Rejects a pending request with a reason the device's user is shown.
   Result<StoredRequest> Reject(const std::string& id, const std::string& reason,
-                               const std::string& who);
+                               const std::string& who, const DecisionContext& context = {});
 
  private:
   const Config& config_;
   RequestStore& store_;
+  void Record(const DecisionContext& context, const std::string& who, std::string action,
+              const std::string& request_id, std::string detail);
+
   const Clock& clock_;
+  SessionStore* audit_;
 };
 
 }  // namespace apm

@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     apm::SystemClock clock;
-    apm::ApprovalService approvals(config, **store, clock);
+    apm::ApprovalService approvals(config, **store, clock, store->get());
     // Admin commands print JSON on stdout; their log lines go to stderr.
     spdlog::set_default_logger(spdlog::stderr_logger_mt("apm-cli"));
     const passwd* account = getpwuid(getuid());

@@ -85,7 +85,7 @@ Status ServerApp::Start() {
   if (Status s = watcher_->Start(); !s.ok()) return s;
   if (Status s = StartImportEngine(); !s.ok()) return s;
 
-  approvals_ = std::make_unique<ApprovalService>(config_, *store_, clock_);
+  approvals_ = std::make_unique<ApprovalService>(config_, *store_, clock_, sqlite_.get());
   if (config_.sign_in_configured()) {
     sign_in_http_ = std::make_unique<CurlHttpClient>(CurlHttpClient::Options{
         .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
@@ -235,6 +235,9 @@ void ServerApp::RunMaintenance() {
       now - config_.SessionIdleMinutes * 60'000, now - config_.SessionMaxHours * 3'600'000,
       now - 10 * 60'000);  // a sign-in is finished within ten minutes or not at all
   if (!sessions.ok()) LogWarn("session purge failed", {{"error", sessions.status().ToString()}});
+  // The audit trail is kept as long as the history it explains.
+  Result<int64_t> audit = sqlite_->PurgeAuditBefore(now - config_.HistoryDays * 86'400'000);
+  if (!audit.ok()) LogWarn("audit purge failed", {{"error", audit.status().ToString()}});
   Result<int64_t> purged = store_->PurgeFinishedBefore(now - config_.HistoryDays * 86'400'000);
   if (!purged.ok()) {
     LogWarn("purge failed", {{"error", purged.status().ToString()}});
@@ -243,6 +246,7 @@ void ServerApp::RunMaintenance() {
             {{"count", *purged}, {"history_days", config_.HistoryDays}});
   }
   limiter_->Sweep();
+  if (web_) web_->Maintain();
 }
 
 void ServerApp::Shutdown() {

@@ -20,6 +20,7 @@ const children = [];
 const failures = [];
 const STEP_MS = 20000;
 
+process.on('exit', () => { for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL'); });
 function log(text) { console.log(`[browser-test] ${text}`); }
 function check(ok, what) {
   log(`${ok ? 'ok' : 'FAILED'}: ${what}`);
@@ -197,7 +198,7 @@ await scenario('viewer history', async () => {
   check(await page.isVisible('td:text("bob@contoso.test")'), 'viewer: history shows the approver');
   await shot(page, 'view-imports');
   await page.goto(`${deskUrl}/autopilot/audit`);
-  check(await page.isVisible('td:text("approve")'), 'viewer: the audit shows the approval');
+  check(await page.isVisible('td:text-is("approve")'), 'viewer: the audit shows the approval');
   await shot(page, 'audit');
   await ctx.close();
 });
@@ -249,27 +250,29 @@ await scenario('a cross-site POST is refused', async () => {
   const id = await submit(deskUrl);
   const ctx = await context();
   const page = await ctx.newPage();
-  await page.goto(`${deskUrl}/autopilot/approve-requests`);
+  await page.goto(`${deskUrl}/autopilot/${id}`);
   await login(page, 'bob');
-  await page.waitForURL(/approve-requests/);
-  // Another site (the provider's origin stands in) posts a form to the approve route.
+  await page.waitForURL(`${deskUrl}/autopilot/${id}`);
+  // Even with a valid token (say it leaked), a form posted from another origin is refused.
+  const csrf = await page.inputValue('form.decide input[name=csrf]');
   await page.goto(`${opUrl}/.well-known/openid-configuration`);
-  const status = await page.evaluate(async (target) => {
+  await page.evaluate(([target, token]) => {
     const form = document.createElement('form');
     form.method = 'POST';
     form.action = target;
-    const input = document.createElement('input');
-    input.name = 'group_tag';
-    input.value = 'Kiosk';
-    form.appendChild(input);
+    for (const [name, value] of [['csrf', token], ['group_tag', 'Kiosk']]) {
+      const input = document.createElement('input');
+      input.name = name;
+      input.value = value;
+      form.appendChild(input);
+    }
     document.body.appendChild(form);
     form.submit();
-    return 'sent';
-  }, `${deskUrl}/autopilot/${id}/approve`);
-  await page.waitForLoadState();
-  const text = await page.textContent('body');
-  check(/Sign in first|Request refused/.test(text), `cross-site: refused (${status})`);
+  }, [`${deskUrl}/autopilot/${id}/approve`, csrf]);
+  await page.waitForURL(`${deskUrl}/autopilot/${id}/approve`);
+  check((await page.textContent('main')).includes('sent from another site'), 'cross-site: refused by the origin check');
   check((await api('GET', `${deskUrl}/api/v1/requests/${id}`)).json.state === 'pending_approval', 'cross-site: nothing changed');
+  await shot(page, 'cross-site-refused');
   await ctx.close();
 });
 

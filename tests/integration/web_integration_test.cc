@@ -75,7 +75,9 @@ class Browser {
     for (int hops = 0; hops < 10 && !page.location.empty(); ++hops) page = Get(page.location);
     return page;
   }
-  void AddCookie(const std::string& line) {
+  // A cookie for 127.0.0.1 (Netscape format names the host, so it is surely sent).
+  void AddCookie(const std::string& name, const std::string& value) {
+    std::string line = "127.0.0.1\tFALSE\t/\tFALSE\t0\t" + name + "\t" + value;
     curl_easy_setopt(curl_, CURLOPT_COOKIELIST, line.c_str());
   }
   void ClearCookies() { curl_easy_setopt(curl_, CURLOPT_COOKIELIST, "ALL"); }
@@ -223,8 +225,7 @@ TEST_F(WebTest, AuthorizationMatrix) {
   SignIn(*visitors["viewer"], "viewer@contoso.example");
   SignIn(*visitors["nogroups"], "nogroups@contoso.example");
   SignIn(*visitors["expired"], "approver@contoso.example");
-  visitors["forged"]->AddCookie(
-      "Set-Cookie: apm_session=AAAAforgedAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; Path=/");
+  visitors["forged"]->AddCookie("apm_session", "AAAAforgedAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
   // Age the "expired" visitor's session past the idle timeout, as the clock would.
   ASSERT_EQ(std::system(("sqlite3 " + server_->data_dir() +
                          "/apm.db \"UPDATE sessions SET last_seen_at = 0 WHERE upn = "
@@ -299,21 +300,70 @@ TEST_F(WebTest, AuthorizationMatrix) {
   std::string approver_csrf = Csrf(visitors["approver"]->Get(base_ + "/autopilot/" + id).body);
   std::string general_csrf = Csrf(visitors["general"]->Get(base_ + "/autopilot/" + id).body);
   ASSERT_FALSE(approver_csrf.empty());
+  // Every signed-in page carries the session's token (the sign-out form), so each visitor
+  // posts with their own valid token and only the role decides.
+  auto own_csrf = [&](const std::string& who) {
+    return Csrf(visitors[who]->Get(base_ + "/autopilot/" + id).body);
+  };
+  ASSERT_FALSE(own_csrf("viewer").empty());
+  ASSERT_FALSE(own_csrf("nogroups").empty());
   const std::map<std::string, std::pair<std::string, long>> expected_reject = {
-      {"anonymous", {"", 401}}, {"expired", {"", 401}}, {"forged", {"", 401}},
-      {"nogroups", {"", 403}},  {"viewer", {"", 403}},  {"general", {general_csrf, 403}},
+      {"anonymous", {"", 401}},
+      {"expired", {"", 401}},
+      {"forged", {"", 401}},
+      {"nogroups", {own_csrf("nogroups"), 403}},
+      {"viewer", {own_csrf("viewer"), 403}},
+      {"general", {general_csrf, 403}},  // ApprovalMode: only approvers decide
   };
   for (const auto& [who, attempt] : expected_reject) {
-    Page page = visitors[who]->Post(base_ + "/autopilot/" + id + "/reject",
-                                    {{"csrf", attempt.first}, {"reason", "no"}});
-    EXPECT_EQ(page.status, attempt.second) << who << " POST reject\n" << page.body;
+    for (const char* action : {"approve", "reject"}) {
+      Page page = visitors[who]->Post(base_ + "/autopilot/" + id + "/" + action,
+                                      {{"csrf", attempt.first}, {"reason", "no"}});
+      EXPECT_EQ(page.status, attempt.second) << who << " POST " << action << "\n" << page.body;
+    }
+    // Sign-out needs a session and its token too.
+    if (attempt.second == 401) {
+      EXPECT_EQ(visitors[who]->Post(base_ + "/signout", {{"csrf", ""}}).status, 401) << who;
+    }
   }
+  // Another session's token does not count (the approver's token in the viewer's post).
+  EXPECT_EQ(visitors["viewer"]
+                ->Post(base_ + "/autopilot/" + id + "/approve", {{"csrf", approver_csrf}})
+                .status,
+            403);
   EXPECT_EQ(StateOf(id), "pending_approval");  // nobody above changed anything
+  // The QR link of ap.exe 1.x leads to the request's page, for everyone.
+  for (const auto& [who, browser] : visitors) {
+    Page old_link = browser->Get(base_ + "/autopilot/" + id + "/save-information");
+    EXPECT_EQ(old_link.status, 302) << who;
+    EXPECT_EQ(old_link.location, base_ + "/autopilot/" + id) << who;
+  }
   Page approved = visitors["approver"]->Post(
       base_ + "/autopilot/" + id + "/approve",
       {{"csrf", approver_csrf}, {"group_tag", "Kiosk"}, {"comment", "matrix"}});
   EXPECT_EQ(approved.status, 303) << approved.body;
   EXPECT_NE(StateOf(id), "pending_approval");
+}
+
+TEST_F(WebTest, AnExpiredRequestIsNotApprovedEvenBeforeTheSweep) {
+  Start();
+  Browser approver;
+  SignIn(approver, "approver@contoso.example");
+  std::string id = Submit("EXPIRED-1");
+  // Its approval time runs out (as if Timeout minutes had passed).
+  ASSERT_EQ(std::system(("sqlite3 " + server_->data_dir() +
+                         "/apm.db \"UPDATE requests SET expires_at = 1 WHERE id = '" + id + "'\"")
+                            .c_str()),
+            0);
+  Page page = approver.Get(base_ + "/autopilot/" + id);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_THAT(page.body, HasSubstr("This request has expired"));
+  EXPECT_THAT(page.body, Not(HasSubstr("class=\"approve\"")));
+  Page approve = approver.Post(base_ + "/autopilot/" + id + "/approve",
+                               {{"csrf", Csrf(page.body)}, {"group_tag", "Kiosk"}});
+  EXPECT_EQ(approve.status, 409);
+  EXPECT_THAT(approve.body, HasSubstr("expired"));
+  EXPECT_NE(StateOf(id), "approved");
 }
 
 TEST_F(WebTest, CsrfAndStateChecks) {
@@ -360,10 +410,13 @@ TEST_F(WebTest, SignInAnswersCannotBeReplayedOrForeign) {
   Browser ada;
   Page landed = SignIn(ada, "approver@contoso.example");
   EXPECT_EQ(landed.status, 302);  // to the page it came for
-  // The same answer again (a replay): refused.
+  // The same answer again (a replay), even with the sign-in cookie it had: refused, used once.
+  std::string used_state = callback_.substr(callback_.find("state=") + 6);
+  used_state = used_state.substr(0, used_state.find('&'));
+  ada.AddCookie("apm_signin", used_state);
   Page replay = ada.Get(callback_);
   EXPECT_EQ(replay.status, 403);
-  EXPECT_THAT(replay.body, HasSubstr("Sign-in failed"));
+  EXPECT_THAT(replay.body, HasSubstr("already used"));
   // An answer carried to another browser (login CSRF): refused, it started no sign-in there.
   Browser other;
   Browser eve;

@@ -23,8 +23,14 @@ std::string StringClaim(const json& claims, const char* name) {
 // A NumericDate claim; nullopt when absent or not a number.
 std::optional<int64_t> TimeClaim(const json& claims, const char* name) {
   auto it = claims.find(name);
-  if (it == claims.end() || !it->is_number()) return std::nullopt;
-  return it->get<int64_t>();
+  if (it == claims.end()) return std::nullopt;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  // A fractional NumericDate is allowed; a value no clock reaches is not a date.
+  if (it->is_number_float()) {
+    double value = it->get<double>();
+    if (value > -1e15 && value < 1e15) return int64_t(value);
+  }
+  return std::nullopt;
 }
 
 }  // namespace

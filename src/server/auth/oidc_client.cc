@@ -30,10 +30,27 @@ std::string OidcClient::CodeChallenge(const std::string& verifier) {
 }
 
 Result<ProviderMetadata> OidcClient::Metadata() {
+  constexpr int64_t kFailureMemoMs = 10'000;
   {
     std::lock_guard lock(mutex_);
     if (metadata_) return *metadata_;
+    if (discovery_failure_ && clock_.NowMs() - discovery_failed_at_ < kFailureMemoMs) {
+      return *discovery_failure_;
+    }
   }
+  Result<ProviderMetadata> m = Discover();
+  std::lock_guard lock(mutex_);
+  if (m.ok()) {
+    metadata_ = *m;
+    discovery_failure_.reset();
+  } else {
+    discovery_failure_ = m.status();
+    discovery_failed_at_ = clock_.NowMs();
+  }
+  return m;
+}
+
+Result<ProviderMetadata> OidcClient::Discover() {
   std::string authority = settings_.authority;
   while (!authority.empty() && authority.back() == '/') authority.pop_back();
   OutboundRequest request;
@@ -61,15 +78,22 @@ Result<ProviderMetadata> OidcClient::Metadata() {
                                  name);
     }
   }
-  std::lock_guard lock(mutex_);
-  metadata_ = m;
+  // The issuer must be the authority we were told to trust (tokens are checked against it).
+  std::string issuer = m.issuer;
+  while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
+  if (issuer != authority) {
+    return Status::Unavailable("the sign-in provider's issuer \"" + m.issuer +
+                               "\" is not the configured authority \"" + authority + "\"");
+  }
   return m;
 }
 
 Result<std::shared_ptr<const JsonWebKeySet>> OidcClient::Keys(bool refetch) {
+  constexpr int64_t kRefetchIntervalMs = 10'000;
   {
     std::lock_guard lock(mutex_);
-    if (keys_ && !refetch) return keys_;
+    bool recent = clock_.NowMs() - keys_fetched_at_ < kRefetchIntervalMs;
+    if (keys_ && (!refetch || recent)) return keys_;
   }
   Result<ProviderMetadata> m = Metadata();
   if (!m.ok()) return m.status();
@@ -86,6 +110,7 @@ Result<std::shared_ptr<const JsonWebKeySet>> OidcClient::Keys(bool refetch) {
   if (!keys.ok()) return keys.status();
   std::lock_guard lock(mutex_);
   keys_ = *keys;
+  keys_fetched_at_ = clock_.NowMs();
   return keys_;
 }
 

@@ -66,13 +66,17 @@ class OidcClient {
 
  private:
   Result<std::shared_ptr<const JsonWebKeySet>> Keys(bool refetch);
+  Result<ProviderMetadata> Discover();
 
   HttpClient& http_;
   const Clock& clock_;
   OidcSettings settings_;
   std::mutex mutex_;
   std::optional<ProviderMetadata> metadata_;
+  std::optional<Status> discovery_failure_;  // remembered briefly, so an outage costs little
+  int64_t discovery_failed_at_ = 0;
   std::shared_ptr<const JsonWebKeySet> keys_;
+  int64_t keys_fetched_at_ = 0;  // refetches (unknown kid) at most every 10 s
 };
 
 }  // namespace apm::auth

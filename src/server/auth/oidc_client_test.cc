@@ -111,17 +111,40 @@ TEST_F(OidcClientTest, AnotherTenantIsRefused) {
   EXPECT_THAT(in.status().message(), HasSubstr("another tenant"));
 }
 
+// Counts the requests that fetch the signing keys.
+class CountingHttpClient : public HttpClient {
+ public:
+  explicit CountingHttpClient(HttpClient& inner) : inner_(inner) {}
+  Result<OutboundResponse> Send(const OutboundRequest& request,
+                                TransportFailure* failure = nullptr) override {
+    if (request.url.find("/keys") != std::string::npos) ++key_fetches;
+    return inner_.Send(request, failure);
+  }
+  int key_fetches = 0;
+
+ private:
+  HttpClient& inner_;
+};
+
 TEST_F(OidcClientTest, KeyRotationIsFollowedByOneRefetch) {
-  OidcClient client(http_, clock_, Settings());
+  CountingHttpClient counting(http_);
+  OidcClient client(counting, clock_, Settings());
   Result<LoginStart> first = client.StartLogin(kRedirect);
   auto a1 = Authorize(first->url, "ada@contoso.example");
   ASSERT_TRUE(client.FinishLogin(a1["code"], first->code_verifier, first->nonce, kRedirect).ok());
-  handler_.oidc().signing_keys().Rotate();  // new tokens carry a kid the cached JWKS lacks
+  handler_.oidc().signing_keys().Rotate();   // new tokens carry a kid the cached JWKS lacks
+  clock_.Advance(std::chrono::seconds(11));  // refetches are spaced 10 s apart
   Result<LoginStart> second = client.StartLogin(kRedirect);
   auto a2 = Authorize(second->url, "ada@contoso.example");
   Result<SignedIn> in =
       client.FinishLogin(a2["code"], second->code_verifier, second->nonce, kRedirect);
   EXPECT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ(counting.key_fetches, 2);  // once at first use, once for the new kid
+  // Without a rotation the cached keys serve.
+  Result<LoginStart> third = client.StartLogin(kRedirect);
+  auto a3 = Authorize(third->url, "ada@contoso.example");
+  ASSERT_TRUE(client.FinishLogin(a3["code"], third->code_verifier, third->nonce, kRedirect).ok());
+  EXPECT_EQ(counting.key_fetches, 2);
 }
 
 TEST_F(OidcClientTest, LogoutUsesTheEndSessionEndpoint) {

@@ -67,6 +67,8 @@ class SessionStore {
                                         int64_t login_cutoff_ms) = 0;
 
   virtual Status AppendAudit(const AuditEvent& event) = 0;
+  // Removes audit events older than `cutoff_ms`; returns how many.
+  virtual Result<int64_t> PurgeAuditBefore(int64_t cutoff_ms) = 0;
   // Newest first.
   virtual Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) = 0;
 };

@@ -589,6 +589,10 @@ Result<StoredRequest> SqliteRequestStore::Approve(const std::string& id, const A
                                       std::string(RequestStateName(current->state)) +
                                       ", not pending approval");
   }
+  // Checked here too, not only by the expiry sweep: a timed-out request is never approved.
+  if (current->expires_at <= now_ms) {
+    return Status::FailedPrecondition("request " + current->id + " has expired");
+  }
   ImportJob job;
   job.request_id = current->id;
   job.phase = ImportPhase::kImport;
@@ -878,6 +882,14 @@ Status SqliteRequestStore::AppendAudit(const AuditEvent& e) {
   s.Bind(5, e.action).Bind(6, e.request_id).Bind(7, e.detail);
   if (s.Step() != SQLITE_DONE) return c.Error("append audit event");
   return Status::Ok();
+}
+
+Result<int64_t> SqliteRequestStore::PurgeAuditBefore(int64_t cutoff_ms) {
+  WRITER_OR_RETURN();
+  PREPARE(c, s, "DELETE FROM audit_events WHERE at < ?1");
+  s.Bind(1, cutoff_ms);
+  if (s.Step() != SQLITE_DONE) return c.Error("purge audit events");
+  return int64_t(sqlite3_changes(c.db()));
 }
 
 Result<std::vector<AuditEvent>> SqliteRequestStore::ListAudit(const AuditFilter& f) {

@@ -42,6 +42,7 @@ constexpr char kRequest[] = R"html(<h1>Device registration</h1>
 {{#group_tag}}<dt>Group tag</dt><dd>{{group_tag}}</dd>{{/group_tag}}
 {{#comment}}<dt>Comment</dt><dd>{{comment}}</dd>{{/comment}}
 </dl></section>
+{{#expired_notice}}<p class="notice">This request has expired: nobody approved it in time. Start the client on the device again to send a new one.</p>{{/expired_notice}}
 {{#helpdesk}}<p class="notice">This device is approved by your helpdesk. Call them and quote the request id.</p>{{/helpdesk}}
 {{#can_decide}}
 <form method="post" action="/autopilot/{{id}}/approve" class="card decide">
@@ -154,7 +155,7 @@ const char* TemplateText(PageTemplate page) {
 std::string RenderPage(const Frame& frame, PageTemplate page, const TemplateData& data) {
   TemplateData layout;
   layout.set("title", frame.title);
-  layout.set("user", frame.user);
+  if (!frame.user.empty()) layout.set("user", frame.user);  // "" would show the section
   layout.set("csrf", frame.csrf);
   layout.set("approver", frame.approver);
   layout.set("viewer", frame.viewer);

@@ -38,6 +38,9 @@ std::string Age(int64_t ms) {
   return std::to_string(minutes / 1440) + " days";
 }
 
+// A sign-in not finished within this time is refused (and purged).
+constexpr int64_t kSignInMaxAgeMs = 10 * 60'000;
+
 // A local path to return to after sign-in; anything else (another site) becomes "/".
 std::string LocalPath(const std::string& path) {
   if (path.empty() || path[0] != '/' || (path.size() > 1 && (path[1] == '/' || path[1] == '\\'))) {
@@ -76,7 +79,7 @@ bool SameToken(const std::string& a, const std::string& b) {
 
 // A field of a CSV line (RFC 4180), with formula characters defused for spreadsheets.
 std::string CsvField(std::string text) {
-  if (!text.empty() && std::string_view("=+-@").find(text[0]) != std::string_view::npos) {
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text[0]) != std::string_view::npos) {
     text = "'" + text;
   }
   std::string out = "\"";
@@ -125,6 +128,7 @@ bool ValidDeviceName(const std::string& name) {
 }
 
 bool ValidUpn(const std::string& upn) {
+  if (!IsValidUtf8(upn)) return false;
   size_t at = upn.find('@');
   if (upn.size() > 256 || at == std::string::npos || at == 0 || at + 1 == upn.size()) return false;
   for (unsigned char c : upn) {
@@ -155,7 +159,8 @@ WebHandler::WebHandler(const Config& config, RequestStore& store, SessionStore& 
       graph_(graph),
       clock_(clock),
       blocking_(blocking),
-      sessions_(sessions, clock, config) {}
+      sessions_(sessions, clock, config),
+      sign_in_limiter_(clock, /*tokens_per_minute=*/30, /*burst=*/30) {}
 
 bool WebHandler::Owns(std::string_view path) {
   return path == "/signin" || path == "/signin-oidc" || path == "/signout" ||
@@ -212,6 +217,17 @@ void WebHandler::Serve(Visit& v) {
     v.reply(std::move(res), v.route);
   };
 
+  if (v.req.path == "/signin" || v.req.path == "/signin-oidc") {
+    // Each costs a row in the store (and perhaps a call to the provider): bounded per address.
+    if (std::optional<int64_t> wait = sign_in_limiter_.Take(v.req.client_address)) {
+      v.route = v.req.path;
+      StringResponse res =
+          Respond(v.req, http::status::too_many_requests,
+                  "Too many sign-in attempts; try again in a minute.\n", "text/plain");
+      res.set(http::field::retry_after, std::to_string(*wait));
+      return v.reply(std::move(res), v.route);
+    }
+  }
   if (v.req.path == "/signin") {
     v.route = "/signin";
     return get ? SignIn(v) : wrong_method("GET");
@@ -309,6 +325,10 @@ void WebHandler::SignInCallback(Visit& v) {
     return refuse(http::status::forbidden, "unknown or already used state",
                   "This sign-in answer was already used or has expired. Start it again.");
   }
+  if (clock_.NowMs() - login->created_at > kSignInMaxAgeMs) {
+    return refuse(http::status::forbidden, "sign-in started too long ago",
+                  "This sign-in took too long. Start it again.");
+  }
   Result<auth::SignedIn> signed_in = oidc_->FinishLogin(
       code, login->code_verifier, login->nonce, PublicBaseUrl(config_, v.req) + "/signin-oidc");
   if (!signed_in.ok()) {
@@ -327,6 +347,7 @@ void WebHandler::SignInCallback(Visit& v) {
                   "Your group memberships could not be read, so your access cannot be decided. "
                   "Ask your administrator.");
   }
+  if (v.session) sessions_.Destroy(v.session->id);  // one session per browser
   Result<Session> session = sessions_.Create(who, *groups);
   if (!session.ok()) {
     return Message(v, http::status::service_unavailable, "Sign-in is unavailable",
@@ -461,7 +482,9 @@ void WebHandler::RequestPage(Visit& v, const std::string& id) {
       if (!value->empty()) d.set(name, *value);
     }
   }
-  bool pending = r->state == RequestState::kPendingApproval;
+  bool pending = r->state == RequestState::kPendingApproval && r->expires_at > now;
+  d.set("expired_notice", r->state == RequestState::kExpired ||
+                              (r->state == RequestState::kPendingApproval && r->expires_at <= now));
   bool can_decide = pending && auth::CanDecide(v.roles, config_);
   d.set("can_decide", can_decide);
   d.set("helpdesk", pending && !can_decide);
@@ -530,8 +553,9 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
                          "(AuthorizationSecurityGroup) or the approver group.");
   }
   std::string who = v.session->upn.empty() ? v.session->oid : v.session->upn;
+  // The approval service records the decision (or its refusal) in the audit trail.
+  DecisionContext context{v.session->oid, v.req.client_address};
   Result<StoredRequest> outcome = Status::Internal("");
-  std::string detail;
   if (approve) {
     Approval a;
     a.approver = who;
@@ -568,11 +592,7 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
     if (a.assigned_user.empty() && config_.UseApprovalUserAsAssignedUser && !v.roles.approver) {
       a.assigned_user = v.session->upn;  // self-service: the approving user gets the device
     }
-    outcome = approvals_.Approve(id, a);
-    detail = "group tag \"" + a.group_tag + "\"" +
-             (a.device_name.empty() ? "" : ", name " + a.device_name) +
-             (a.assigned_user.empty() ? "" : ", user " + a.assigned_user) +
-             (a.comment.empty() ? "" : ", comment: " + a.comment);
+    outcome = approvals_.Approve(id, a, context);
   } else {
     std::string reason = Trim(v.form["reason"]);
     if (reason.size() > 200 || !IsValidUtf8(reason)) {
@@ -580,8 +600,7 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
                      "The reason must be text of at most 200 characters.");
     }
     if (reason.empty()) reason = "Rejected by " + who;
-    outcome = approvals_.Reject(id, reason, who);
-    detail = reason;
+    outcome = approvals_.Reject(id, reason, who, context);
   }
   if (!outcome.ok()) {
     const Status& s = outcome.status();
@@ -589,9 +608,15 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
       return Message(v, http::status::not_found, "Request not found", "There is no such request.");
     }
     if (s.code() == StatusCode::kPermissionDenied) {
-      Audit(v, "approve_refused", id, s.message());
       return Message(v, http::status::forbidden, "Not allowed",
                      "The device is not allowed: " + s.message(), "/autopilot/" + id, "Back");
+    }
+    if (s.code() == StatusCode::kFailedPrecondition && s.message().ends_with("has expired")) {
+      return Message(v, http::status::conflict, "This request has expired",
+                     "Nobody approved it within " + std::to_string(config_.Timeout) +
+                         " minutes, so nothing was changed. Start the client on the device again "
+                         "to send a new request.",
+                     "/autopilot/" + id, "Back");
     }
     if (s.code() == StatusCode::kFailedPrecondition) {
       return Message(v, http::status::conflict, "Already decided",
@@ -600,7 +625,6 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
     return Message(v, http::status::service_unavailable, "Not saved",
                    "The server could not save the decision right now. Try again.");
   }
-  Audit(v, approve ? "approve" : "reject", id, detail);
   Redirect(v, "/autopilot/" + id, http::status::see_other);
 }
 
@@ -634,7 +658,7 @@ void WebHandler::ApproveRequests(Visit& v) {
     ++shown;
   }
   TemplateData d;
-  d.set("q", q);
+  if (!q.empty()) d.set("q", q);  // mustache shows a section for "" too
   d.set("has_requests", shown > 0);
   d.set("requests", requests);
   SendPage(v, http::status::ok, Titled("Pending requests"), PageTemplate::kApproveRequests, d);
@@ -828,7 +852,7 @@ void WebHandler::Audit(const Visit& v, std::string action, std::string request_i
   e.address = v.req.client_address;
   e.action = std::move(action);
   e.request_id = std::move(request_id);
-  e.detail = std::move(detail);
+  e.detail = TruncateUtf8(detail, 300);  // some of it comes from anonymous visitors
   if (Status s = session_store_.AppendAudit(e); !s.ok()) {
     LogError("audit event lost", {{"action", e.action}, {"error", s.message()}});
   }

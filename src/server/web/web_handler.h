@@ -14,6 +14,7 @@
 #include "server/config.h"
 #include "server/graph/graph_api.h"
 #include "server/http/http_types.h"
+#include "server/rate_limiter.h"
 #include "server/store/request_store.h"
 #include "server/store/session_store.h"
 #include "server/web/pages.h"
@@ -32,6 +33,8 @@ class WebHandler : public HttpHandler {
   // The routes of the pages (the rest belongs to the API).
   static bool Owns(std::string_view path);
   void Handle(HttpRequest request, Reply reply) override;
+  // Periodic clean-up (the maintenance timer): forgets idle rate-limit buckets.
+  void Maintain() { sign_in_limiter_.Sweep(); }
 
  private:
   struct Visit;
@@ -66,6 +69,7 @@ class WebHandler : public HttpHandler {
   const Clock& clock_;
   boost::asio::thread_pool& blocking_;
   SessionManager sessions_;
+  RateLimiter sign_in_limiter_;  // sign-in starts and answers per address
 };
 
 }  // namespace apm::web

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -508,6 +509,17 @@ TEST_F(WebTest, SelfServiceApprovalImportsTheDeviceForTheUser) {
   EXPECT_THAT(page.body, HasSubstr("SELF-1"));
   EXPECT_THAT(viewer.Get(base_ + "/autopilot/view-imports?state=failed").body,
               Not(HasSubstr("SELF-1")));
+  // Filter by the day of approval (UTC): today has it, a day long ago not; a bad date is named.
+  std::time_t now = std::time(nullptr);
+  char today[16];
+  std::strftime(today, sizeof today, "%Y-%m-%d", std::gmtime(&now));
+  EXPECT_THAT(viewer.Get(base_ + "/autopilot/view-imports?from=" + today + "&to=" + today).body,
+              HasSubstr("SELF-1"));
+  EXPECT_THAT(viewer.Get(base_ + "/autopilot/view-imports?from=2001-01-01&to=2001-01-02").body,
+              Not(HasSubstr("SELF-1")));
+  Page bad_date = viewer.Get(base_ + "/autopilot/view-imports?from=yesterday");
+  EXPECT_EQ(bad_date.status, 400);
+  EXPECT_THAT(bad_date.body, HasSubstr("YYYY-MM-DD"));
 }
 
 TEST_F(WebTest, OverageGroupsAreResolvedThroughGraph) {

@@ -111,6 +111,11 @@ struct RequestStep {
 struct RequestFilter {
   std::optional<RequestState> state;
   int limit = 100;
+  // Only approved requests (those with an import job), newest approval first, approved in
+  // [approved_from, approved_to) (ms; 0 = open end). The filters apply before the limit.
+  bool imported_only = false;
+  int64_t approved_from = 0;
+  int64_t approved_to = 0;
 };
 
 class RequestStore {

@@ -727,7 +727,17 @@ Result<std::vector<StoredRequest>> SqliteRequestStore::List(const RequestFilter&
   READER_OR_RETURN();
   std::vector<StoredRequest> out;
   int rc;
-  if (filter.state) {
+  if (filter.imported_only) {
+    PREPARE(c, s,
+            SELECT_REQUEST
+            "WHERE id IN (SELECT request_id FROM import_jobs WHERE approved_at >= ?2 "
+            "AND (?3 = 0 OR approved_at < ?3)) AND (?1 = '' OR state = ?1) "
+            "ORDER BY (SELECT approved_at FROM import_jobs WHERE request_id = requests.id) DESC "
+            "LIMIT ?4");
+    s.Bind(1, filter.state ? RequestStateName(*filter.state) : std::string_view(""));  // not NULL
+    s.Bind(2, filter.approved_from).Bind(3, filter.approved_to).Bind(4, int64_t{filter.limit});
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));
+  } else if (filter.state) {
     PREPARE(c, s, SELECT_REQUEST "WHERE state = ?1 ORDER BY created_at DESC LIMIT ?2");
     s.Bind(1, RequestStateName(*filter.state)).Bind(2, int64_t{filter.limit});
     while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRow(s));

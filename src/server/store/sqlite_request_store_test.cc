@@ -478,3 +478,44 @@ TEST_F(SqliteRequestStoreTest, StepsRecordEveryVisibleChange) {
 
 }  // namespace
 }  // namespace apm
+
+namespace apm {
+namespace {
+
+TEST_F(SqliteRequestStoreTest, ImportListFiltersBeforeTheLimitNewestApprovalFirst) {
+  for (const char* id : {"i-1", "i-2", "i-3", "p-1"}) {
+    ASSERT_TRUE(store_->Create(Make(id, std::string("S") + id), 10, "").ok());
+  }
+  const int64_t t0 = store_->Get("i-1")->created_at;
+  // Approved in the order i-2, i-1, i-3; p-1 stays pending (no job: not an import).
+  ASSERT_TRUE(store_->Approve("i-2", Approval{"", "", "", "", "a"}, t0 + 1000).ok());
+  ASSERT_TRUE(store_->Approve("i-1", Approval{"", "", "", "", "a"}, t0 + 2000).ok());
+  ASSERT_TRUE(store_->Approve("i-3", Approval{"", "", "", "", "a"}, t0 + 3000).ok());
+  ImportJob job = *store_->GetJob("i-3");
+  ASSERT_TRUE(store_->SaveJob(job, RequestState::kCompleted, "Done", std::nullopt, t0 + 4000).ok());
+  auto ids = [&](RequestFilter f) {
+    std::vector<std::string> out;
+    Result<std::vector<StoredRequest>> listed = store_->List(f);
+    EXPECT_TRUE(listed.ok());
+    for (const StoredRequest& r : *listed) out.push_back(r.id);
+    return out;
+  };
+  RequestFilter all;
+  all.imported_only = true;
+  EXPECT_EQ(ids(all), (std::vector<std::string>{"i-3", "i-1", "i-2"}));
+  RequestFilter window = all;
+  window.approved_from = t0 + 1500;
+  window.approved_to = t0 + 2500;
+  EXPECT_EQ(ids(window), (std::vector<std::string>{"i-1"}));
+  RequestFilter completed = all;
+  completed.state = RequestState::kCompleted;
+  completed.limit = 1;  // the filter applies before the limit
+  EXPECT_EQ(ids(completed), (std::vector<std::string>{"i-3"}));
+  RequestFilter approved = all;
+  approved.state = RequestState::kApproved;
+  approved.limit = 1;
+  EXPECT_EQ(ids(approved), (std::vector<std::string>{"i-1"}));
+}
+
+}  // namespace
+}  // namespace apm

@@ -23,6 +23,21 @@ std::string ShortTime(int64_t ms) {
   return iso.size() >= 16 ? iso.substr(0, 10) + " " + iso.substr(11, 5) + " UTC" : iso;
 }
 
+// Midnight UTC of a YYYY-MM-DD date, in ms; nullopt for anything else.
+std::optional<int64_t> DayStartMs(const std::string& date) {
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return std::nullopt;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!std::isdigit(static_cast<unsigned char>(date[i]))) return std::nullopt;
+  }
+  std::chrono::year_month_day day{std::chrono::year(std::stoi(date.substr(0, 4))),
+                                  std::chrono::month(unsigned(std::stoi(date.substr(5, 2)))),
+                                  std::chrono::day(unsigned(std::stoi(date.substr(8, 2))))};
+  if (!day.ok()) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::sys_days(day).time_since_epoch())
+      .count();
+}
+
 // "08:21:35" (UTC), for timelines within a page that shows the date.
 std::string TimeOfDay(int64_t ms) {
   std::string iso = FormatTimestamp(ms);
@@ -671,6 +686,7 @@ void WebHandler::ViewImports(Visit& v, bool csv) {
   std::string to = Param(v.req, "to");
   RequestFilter filter;
   filter.limit = 1000;
+  filter.imported_only = true;
   if (!state_filter.empty()) {
     filter.state = ParseRequestState(state_filter);
     if (!filter.state) {
@@ -678,6 +694,13 @@ void WebHandler::ViewImports(Visit& v, bool csv) {
                      "\"" + state_filter + "\" is not a request state.");
     }
   }
+  std::optional<int64_t> from_ms = DayStartMs(from), to_ms = DayStartMs(to);
+  if ((!from.empty() && !from_ms) || (!to.empty() && !to_ms)) {
+    return Message(v, http::status::bad_request, "Unknown date",
+                   "Dates are written YYYY-MM-DD (UTC).");
+  }
+  filter.approved_from = from_ms.value_or(0);
+  filter.approved_to = to_ms ? *to_ms + 86'400'000 : 0;  // the whole "to" day
   Result<std::vector<StoredRequest>> list = store_.List(filter);
   if (!list.ok()) {
     return Message(v, http::status::service_unavailable, "Unavailable",
@@ -692,8 +715,6 @@ void WebHandler::ViewImports(Visit& v, bool csv) {
   for (const StoredRequest& r : *list) {
     Result<ImportJob> job = store_.GetJob(r.id);
     if (!job.ok()) continue;  // never approved: not an import
-    std::string day = FormatTimestamp(job->approved_at).substr(0, 10);
-    if ((!from.empty() && day < from) || (!to.empty() && day > to)) continue;
     std::string outcome = r.error ? (r.error->code ? std::to_string(r.error->code) + " " : "") +
                                         r.error->name +
                                         (r.error->message.empty() ? "" : ": " + r.error->message)

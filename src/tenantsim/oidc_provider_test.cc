@@ -9,14 +9,16 @@
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "core/base64.h"
+#include "core/testing/html_form.h"
 #include "server/http/form.h"
 #include "tenantsim/sim_handler.h"
 
 namespace apm::sim {
 namespace {
+
+using apm::testing::HiddenFields;
 
 using json = nlohmann::json;
 using Params = std::map<std::string, std::string>;
@@ -58,25 +60,7 @@ Params QueryOf(const std::string& url) {
   return ParseForm(std::string_view(url).substr(q + 1)).value_or(Params());
 }
 
-std::string HtmlUnescape(std::string s) {
-  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}}) {
-    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-      s.replace(at, from.size(), to);
-    }
-  }
-  return s;
-}
-
 // The hidden inputs of a page's form, as a browser would submit them.
-Params HiddenFields(const std::string& html) {
-  Params out;
-  std::regex input(R"re(<input type="hidden" name="([^"]*)" value="([^"]*)">)re");
-  for (std::sregex_iterator it(html.begin(), html.end(), input), end; it != end; ++it) {
-    out[HtmlUnescape((*it)[1])] = HtmlUnescape((*it)[2]);
-  }
-  return out;
-}
 
 std::optional<std::string> B64uDecode(std::string_view text) {
   std::string s(text);

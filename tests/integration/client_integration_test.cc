@@ -21,8 +21,6 @@ using json = nlohmann::json;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-constexpr char kProfileGroup[] = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15";
-
 // One run of the client binary, output to a file.
 class ClientRun {
  public:
@@ -108,30 +106,14 @@ class ClientTest : public ::testing::Test {
   void StartSim(std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"--import-delay-ms=500", "--sync-visible-delay-ms=300",
                                      "--sync-delay-ms=800", "--profile-delay-ms=500",
-                                     std::string("--profile-group-id=") + kProfileGroup};
+                                     std::string("--profile-group-id=") + kSimProfileGroup};
     args.insert(args.end(), extra.begin(), extra.end());
     sim_ = ServerProcess::TenantSim(args);
     ASSERT_TRUE(sim_->Start()) << sim_->log();
   }
 
   void StartServer(const std::string& extra = "") {
-    std::string config =
-        "TenantId = \"00000000-0000-4000-8000-000000000001\"\n"
-        "ClientId = \"11111111-1111-4111-8111-111111111111\"\n"
-        "LoginEndpoint = \"" +
-        sim_->url() +
-        "\"\n"
-        "GraphEndpoint = \"" +
-        sim_->url() +
-        "\"\n"
-        "UseAutopilotProfileGroup = true\n"
-        "AutopilotProfileGroup = \"" +
-        std::string(kProfileGroup) +
-        "\"\n"
-        "ImportPollMinSeconds = 0.2\n"
-        "ImportPollMaxSeconds = 1\n"
-        "MaintenanceIntervalSeconds = 1\n" +
-        extra;
+    std::string config = SimTenantConfig(sim_->url()) + "MaintenanceIntervalSeconds = 1\n" + extra;
     server_ = std::make_unique<ServerProcess>(
         config, std::map<std::string, std::string>{{"APM_CLIENT_SECRET", "simulator-secret"}});
     ASSERT_TRUE(server_->Start()) << server_->log();

@@ -21,7 +21,6 @@ namespace {
 using json = nlohmann::json;
 using ::testing::HasSubstr;
 
-constexpr char kProfileGroup[] = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15";
 const std::vector<std::string> kJson = {"Content-Type: application/json"};
 
 json Body(const HttpResult& r) {
@@ -49,27 +48,14 @@ class ImportTest : public ::testing::Test {
                                      "--sync-visible-delay-ms=500",
                                      "--sync-delay-ms=1500",
                                      "--profile-delay-ms=1000",
-                                     std::string("--profile-group-id=") + kProfileGroup};
+                                     std::string("--profile-group-id=") + kSimProfileGroup};
     args.insert(args.end(), extra.begin(), extra.end());
     sim_ = ServerProcess::TenantSim(args);
     ASSERT_TRUE(sim_->Start()) << sim_->log();
   }
 
   std::string ServerConfig() const {
-    return "TenantId = \"00000000-0000-4000-8000-000000000001\"\n"
-           "ClientId = \"11111111-1111-4111-8111-111111111111\"\n"
-           "LoginEndpoint = \"" +
-           sim_->url() +
-           "\"\n"
-           "GraphEndpoint = \"" +
-           sim_->url() +
-           "\"\n"
-           "UseAutopilotProfileGroup = true\n"
-           "AutopilotProfileGroup = \"" +
-           kProfileGroup +
-           "\"\n"
-           "ImportPollMinSeconds = 0.2\n"
-           "ImportPollMaxSeconds = 1\n"
+    return SimTenantConfig(sim_->url()) +
            "ImportReconcileDelaySeconds = 1\n"
            "SubmitBurst = 10000\n"
            "SubmitRatePerMinute = 100000\n"

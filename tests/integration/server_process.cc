@@ -279,4 +279,21 @@ std::string SubmitBody(const std::string& serial, const std::string& manufacture
       .dump();
 }
 
+std::string SimTenantConfig(const std::string& sim_url, const std::string& tenant_id) {
+  return "TenantId = \"" + tenant_id + "\"\n" +
+         "ClientId = \"11111111-1111-4111-8111-111111111111\"\n"
+         "LoginEndpoint = \"" +
+         sim_url +
+         "\"\n"
+         "GraphEndpoint = \"" +
+         sim_url +
+         "\"\n"
+         "UseAutopilotProfileGroup = true\n"
+         "AutopilotProfileGroup = \"" +
+         std::string(kSimProfileGroup) +
+         "\"\n"
+         "ImportPollMinSeconds = 0.2\n"
+         "ImportPollMaxSeconds = 1\n";
+}
+
 }  // namespace apm::itest

@@ -74,6 +74,14 @@ HttpResult Http(const std::string& method, const std::string& url, const std::st
 std::string RawExchange(uint16_t port, const std::string& bytes,
                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// The profile-assignment group the tests give apm-tenant-sim (--profile-group-id).
+inline constexpr char kSimProfileGroup[] = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15";
+
+// apm-server settings that make the simulator at `sim_url` its tenant (its default app id, the
+// profile group above) with sub-second import polls.
+std::string SimTenantConfig(const std::string& sim_url,
+                            const std::string& tenant_id = "00000000-0000-4000-8000-000000000001");
+
 // A synthetic hash for a laptop with this serial (base64).
 std::string LaptopHash(const std::string& serial, const std::string& manufacturer = "LENOVO",
                        const std::string& model = "21R3001BUK");

@@ -8,13 +8,15 @@
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <thread>
 
+#include "core/testing/html_form.h"
 #include "server_process.h"
 
 namespace apm::itest {
 namespace {
+
+using apm::testing::HiddenFields;
 
 using json = nlohmann::json;
 using ::testing::HasSubstr;
@@ -31,25 +33,6 @@ std::string Encode(const std::map<std::string, std::string>& form) {
     curl_free(value);
   }
   curl_easy_cleanup(curl);
-  return out;
-}
-
-std::string HtmlUnescape(std::string s) {
-  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}}) {
-    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-      s.replace(at, from.size(), to);
-    }
-  }
-  return s;
-}
-
-std::map<std::string, std::string> HiddenFields(const std::string& html) {
-  std::map<std::string, std::string> out;
-  std::regex input(R"re(<input type="hidden" name="([^"]*)" value="([^"]*)">)re");
-  for (std::sregex_iterator it(html.begin(), html.end(), input), end; it != end; ++it) {
-    out[HtmlUnescape((*it)[1])] = HtmlUnescape((*it)[2]);
-  }
   return out;
 }
 
@@ -135,7 +118,6 @@ class Browser {
 };
 
 constexpr char kTenant[] = "00000000-0000-4000-8000-000000000001";
-constexpr char kProfileGroup[] = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15";
 
 class WebTest : public ::testing::Test {
  protected:
@@ -149,21 +131,15 @@ class WebTest : public ::testing::Test {
         {"--admin", "--tenant-id", kTenant, "--redirect-uri=" + base_ + "/signin-oidc",
          "--post-logout-redirect-uri=" + base_ + "/signout-callback-oidc", "--import-delay-ms=300",
          "--sync-visible-delay-ms=200", "--sync-delay-ms=500", "--profile-delay-ms=300",
-         std::string("--profile-group-id=") + kProfileGroup});
+         std::string("--profile-group-id=") + kSimProfileGroup});
     ASSERT_TRUE(sim_->Start()) << sim_->log();
     json users = json::parse(Http("GET", sim_->url() + "/_sim/users").body);
     for (const json& u : users["users"]) oid_[u["userPrincipalName"]] = u["id"];
     for (const json& g : users["groups"]) group_[g["displayName"]] = g["id"];
     std::string config =
-        "TenantId = \"" + tenant_for_server + "\"\n" +
-        "ClientId = \"11111111-1111-4111-8111-111111111111\"\n"
-        "LoginEndpoint = \"" +
-        sim_->url() + "\"\n" + "GraphEndpoint = \"" + sim_->url() + "\"\n" +
-        "SignInAuthority = \"" + sim_->url() + "/" + kTenant + "/v2.0\"\n" +
-        "UseAutopilotProfileGroup = true\nAutopilotProfileGroup = \"" + kProfileGroup + "\"\n" +
-        "ImportPollMinSeconds = 0.2\nImportPollMaxSeconds = 1\n" +
-        "ApprovalMode = " + (approval_mode ? "true" : "false") + "\n" +
-        "AuthorizationSecurityGroup = \"" + group_["Autopilot Users"] + "\"\n" +
+        SimTenantConfig(sim_->url(), tenant_for_server) + "SignInAuthority = \"" + sim_->url() +
+        "/" + kTenant + "/v2.0\"\n" + "ApprovalMode = " + (approval_mode ? "true" : "false") +
+        "\n" + "AuthorizationSecurityGroup = \"" + group_["Autopilot Users"] + "\"\n" +
         "ApproverSecurityGroup = \"" + group_["Autopilot Approvers"] + "\"\n" +
         "ViewerSecurityGroup = \"" + group_["Autopilot Viewers"] + "\"\n" + extra_config;
     server_ = std::make_unique<ServerProcess>(
@@ -585,10 +561,10 @@ TEST_F(WebTest, HostileDeviceTextIsEscaped) {
 }
 
 TEST(WebConfigTest, PartialSignInConfigurationIsAStartUpError) {
-  ServerProcess s("ApproverSecurityGroup = \"" + std::string(kProfileGroup) + "\"\n");
+  ServerProcess s("ApproverSecurityGroup = \"" + std::string(kSimProfileGroup) + "\"\n");
   EXPECT_FALSE(s.Start());
   EXPECT_THAT(s.log(), HasSubstr("SignInAuthority"));
-  ServerProcess t("ApprovalMode = true\nViewerSecurityGroup = \"" + std::string(kProfileGroup) +
+  ServerProcess t("ApprovalMode = true\nViewerSecurityGroup = \"" + std::string(kSimProfileGroup) +
                   "\"\nSignInAuthority = \"http://127.0.0.1:1/x/v2.0\"\n");
   EXPECT_FALSE(t.Start());
   EXPECT_THAT(t.log(), HasSubstr("ApproverSecurityGroup"));

@@ -78,8 +78,7 @@ std::string Origin(const std::string& url) {
 std::string Param(const HttpRequest& req, std::string_view name) {
   std::optional<std::string> raw = QueryParam(req.query, name);
   if (!raw) return "";
-  for (char& c : *raw) c = c == '+' ? ' ' : c;
-  return UrlDecode(*raw).value_or("");
+  return UrlDecode(*raw).value_or("");  // '+' is a space there too
 }
 
 Frame Titled(std::string title) {

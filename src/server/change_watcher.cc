@@ -86,15 +86,40 @@ void ChangeWatcher::Fire(const std::shared_ptr<Waiter>& w, bool changed) {
   });
 }
 
-void ChangeWatcher::Wait(const std::string& id, int64_t version, std::chrono::milliseconds timeout,
-                         asio::any_io_executor executor, std::function<void(bool)> done) {
+void ChangeWatcher::Forget(const std::shared_ptr<Waiter>& w) {
+  auto [begin, end] = waiters_.equal_range(w->id);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second == w) {
+      waiters_.erase(it);
+      return;
+    }
+  }
+}
+
+std::function<void()> ChangeWatcher::Wait(const std::string& id, int64_t version,
+                                          std::chrono::milliseconds timeout,
+                                          asio::any_io_executor executor,
+                                          std::function<void(bool)> done) {
   auto w = std::make_shared<Waiter>(executor, version, std::move(done));
   w->id = id;
+  // Withdrawing holds the waiter weakly: it must not keep an answered wait alive.
+  auto withdraw = [this, weak = std::weak_ptr<Waiter>(w)] {
+    std::shared_ptr<Waiter> w = weak.lock();
+    if (!w || w->fired.exchange(true)) return;
+    {
+      std::lock_guard lock(mu_);
+      Forget(w);
+    }
+    asio::post(w->executor, [w] {
+      w->timer.cancel();
+      w->done = nullptr;  // releases what the answer would have used (the connection)
+    });
+  };
   {
     std::lock_guard lock(mu_);
     if (stopped_) {
       Fire(w, false);
-      return;
+      return withdraw;
     }
     waiters_.emplace(id, w);
   }
@@ -103,35 +128,24 @@ void ChangeWatcher::Wait(const std::string& id, int64_t version, std::chrono::mi
   if (now.ok() && now->version > version) {
     {
       std::lock_guard lock(mu_);
-      auto [begin, end] = waiters_.equal_range(id);
-      for (auto it = begin; it != end; ++it) {
-        if (it->second == w) {
-          waiters_.erase(it);
-          break;
-        }
-      }
+      Forget(w);
     }
     Fire(w, true);
-    return;
+    return withdraw;
   }
   asio::post(executor, [this, w, timeout] {
     if (w->fired) return;
     w->timer.expires_after(timeout);
     w->timer.async_wait([this, w](boost::system::error_code ec) {
-      if (ec) return;  // cancelled: Fire() answered already
+      if (ec) return;  // cancelled: Fire() answered already, or the wait was withdrawn
       {
         std::lock_guard lock(mu_);
-        auto [begin, end] = waiters_.equal_range(w->id);
-        for (auto it = begin; it != end; ++it) {
-          if (it->second == w) {
-            waiters_.erase(it);
-            break;
-          }
-        }
+        Forget(w);
       }
       Fire(w, false);
     });
   });
+  return withdraw;
 }
 
 void ChangeWatcher::Shutdown() {

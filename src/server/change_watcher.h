@@ -28,9 +28,12 @@ class ChangeWatcher {
   Status Start();
 
   // Calls `done(true)` on `executor` once the request's version is past `version`, or
-  // `done(false)` after `timeout` or at shutdown. Exactly one call.
-  void Wait(const std::string& id, int64_t version, std::chrono::milliseconds timeout,
-            boost::asio::any_io_executor executor, std::function<void(bool changed)> done);
+  // `done(false)` after `timeout` or at shutdown. Exactly one call, unless the wait is withdrawn
+  // with the returned function (the client went away): then none, and `done` is released.
+  std::function<void()> Wait(const std::string& id, int64_t version,
+                             std::chrono::milliseconds timeout,
+                             boost::asio::any_io_executor executor,
+                             std::function<void(bool changed)> done);
 
   // Checks the feed now (after a change made in this process).
   void Poke();
@@ -43,6 +46,8 @@ class ChangeWatcher {
   void Poll();
   void ScheduleNext();
   void Fire(const std::shared_ptr<Waiter>& w, bool changed);
+  // Removes `w` from waiters_ if it is still there; call with mu_ held.
+  void Forget(const std::shared_ptr<Waiter>& w);
 
   RequestStore& store_;
   boost::asio::io_context& background_;

@@ -38,6 +38,8 @@ const Key kKeys[] = {
     APM_KEY(LogLevel),
     APM_KEY(AccessLog),
     APM_KEY(MaxBodyBytes),
+    APM_KEY(MaxConnections),
+    APM_KEY(MaxConnectionsPerAddress),
     APM_KEY(IdleTimeoutSeconds),
     APM_KEY(ShutdownGraceSeconds),
     APM_KEY(MaintenanceIntervalSeconds),
@@ -277,6 +279,12 @@ Status ValidateConfig(const Config& c) {
   if (c.Threads < 0 || c.Threads > 256) return bad("Threads", "must be between 0 and 256");
   if (c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 16 * 1024 * 1024) {
     return bad("MaxBodyBytes", "must be between 1024 and 16777216");
+  }
+  if (c.MaxConnections < 0 || c.MaxConnections > 1'000'000) {
+    return bad("MaxConnections", "must be between 0 (from the open-file limit) and 1000000");
+  }
+  if (c.MaxConnectionsPerAddress < 0 || c.MaxConnectionsPerAddress > 1'000'000) {
+    return bad("MaxConnectionsPerAddress", "must be between 0 (no cap) and 1000000");
   }
   if (c.IdleTimeoutSeconds < 1) return bad("IdleTimeoutSeconds", "must be at least 1");
   if (c.ShutdownGraceSeconds < 0) return bad("ShutdownGraceSeconds", "must not be negative");

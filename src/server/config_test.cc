@@ -29,6 +29,8 @@ TEST(Config, DefaultsAreSafeAndValid) {
   EXPECT_EQ(c->HashVerification, "enforce");
   EXPECT_TRUE(c->TrustedProxies.empty());
   EXPECT_EQ(c->MaxBodyBytes, 64 * 1024);
+  EXPECT_EQ(c->MaxConnections, 0);  // from the open-file limit
+  EXPECT_EQ(c->MaxConnectionsPerAddress, 256);
 }
 
 TEST(Config, ReadsTomlWithOriginalNamesAndCommaLists) {
@@ -112,6 +114,10 @@ TEST(Config, EnvNames) {
 TEST(Config, RejectsNotANumberAndOutOfRange) {
   EXPECT_FALSE(LoadConfig("", {{"APM_SUBMIT_RATE_PER_MINUTE", "nan"}}).ok());
   EXPECT_FALSE(LoadConfig("", {{"APM_MAX_WAIT_SECONDS", "61"}}).ok());
+  Result<Config> negative = LoadConfig("", {{"APM_MAX_CONNECTIONS_PER_ADDRESS", "-1"}});
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.status().message().find("MaxConnectionsPerAddress"), std::string::npos);
+  EXPECT_EQ(LoadConfig("", {{"APM_MAX_CONNECTIONS", "5000"}})->MaxConnections, 5000);
 }
 
 TEST(Config, RejectsBadEnumValues) {

@@ -76,6 +76,8 @@ Status ServerApp::Start() {
   o.listen = config_.Listen;
   o.threads = int(config_.Threads);
   o.max_body_bytes = size_t(config_.MaxBodyBytes);
+  o.max_connections = size_t(config_.MaxConnections);
+  o.max_connections_per_address = size_t(config_.MaxConnectionsPerAddress);
   o.idle_timeout = std::chrono::seconds(config_.IdleTimeoutSeconds);
   o.shutdown_grace = std::chrono::seconds(config_.ShutdownGraceSeconds);
   o.tls_certificate_file = config_.TlsCertificateFile;
@@ -143,6 +145,7 @@ Status ServerApp::Start() {
   LogInfo("listening", {{"address", config_.Listen.substr(0, config_.Listen.rfind(':')) + ":" +
                                         std::to_string(http_->port())},
                         {"scheme", scheme},
+                        {"max_connections", http_->max_connections()},
                         {"mode", config_.ApprovalMode ? "approval" : "self_service"},
                         {"hash_verification", config_.HashVerification}});
   FlushLogs();

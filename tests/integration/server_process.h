@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "server/testing/raw_connection.h"
+
 namespace apm::itest {
 
 class ServerProcess {
@@ -25,6 +27,8 @@ class ServerProcess {
   // Listen on this port instead of one the system picks (when another process must know the
   // URL before this one starts, e.g. an identity provider's redirect URI).
   void UsePort(uint16_t port) { fixed_port_ = port; }
+  // Starts the process with this open-file limit, soft and hard (so it cannot raise it).
+  void LimitOpenFiles(uint64_t limit) { open_file_limit_ = limit; }
   // A port that was free a moment ago.
   static uint16_t FreePort();
   // Sends a signal and waits for the exit; returns the exit status (-1 if it did not exit).
@@ -53,6 +57,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   uint16_t fixed_port_ = 0;
+  uint64_t open_file_limit_ = 0;  // 0: inherited
 };
 
 struct HttpResult {
@@ -69,10 +74,8 @@ struct HttpResult {
 HttpResult Http(const std::string& method, const std::string& url, const std::string& body = "",
                 const std::vector<std::string>& headers = {}, bool insecure_tls = false);
 
-// Sends raw bytes on a new TCP connection and returns everything read until the server
-// closes (or `timeout` passes).
-std::string RawExchange(uint16_t port, const std::string& bytes,
-                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
+using apm::testing::RawConnection;
+using apm::testing::RawExchange;
 
 // The profile-assignment group the tests give apm-tenant-sim (--profile-group-id).
 inline constexpr char kSimProfileGroup[] = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15";

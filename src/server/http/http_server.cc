@@ -1,293 +1,23 @@
 #include "server/http/http_server.h"
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
 
-#include <array>
-#include <ctime>
-#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "server/http/http_session.h"
 #include "server/logging.h"
 
 namespace apm {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
-
-// The Date header, formatted once per second per thread.
-const std::string& HttpDate() {
-  thread_local time_t last = 0;
-  thread_local std::string text;
-  time_t now = time(nullptr);
-  if (now != last) {
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char buf[64];
-    strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    text = buf;
-    last = now;
-  }
-  return text;
-}
-
-StringResponse ErrorResponse(http::status status, const char* code, const std::string& message) {
-  StringResponse res{status, 11};
-  res.set(http::field::content_type, "application/json");
-  res.body() = nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
-  res.prepare_payload();
-  res.keep_alive(false);
-  return res;
-}
-
-template <class Stream>
-class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
- public:
-  Session(HttpServer& server, Stream&& stream, tcp::endpoint peer, int worker)
-      : SessionBase(worker), server_(server), stream_(std::move(stream)), peer_(peer) {}
-
-  ~Session() override { server_.Unregister(this); }
-
-  void Start() {
-    if constexpr (kTls) {
-      SetDeadline(server_.options().idle_timeout);
-      stream_.async_handshake(ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (ec) return self->Close();
-                                self->DoRead();
-                              });
-    } else {
-      DoRead();
-    }
-  }
-
-  void Drain() override {
-    closing_ = true;
-    if (!busy_) {
-      boost::system::error_code ec;
-      Lowest().cancel(ec);
-    }
-  }
-
-  void CheckDeadline(std::chrono::steady_clock::time_point now) override {
-    if (now < deadline_) return;
-    deadline_ = std::chrono::steady_clock::time_point::max();
-    // Closing the socket fails whatever operation is pending; its handler ends the session.
-    boost::system::error_code ec;
-    Lowest().close(ec);
-  }
-
-  asio::any_io_executor executor() override { return stream_.get_executor(); }
-
- private:
-  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
-
-  tcp::socket& Lowest() { return beast::get_lowest_layer(stream_); }
-
-  // Deadlines are checked by the worker's sweeper (HttpServer::Sweep): a store here instead of
-  // a timer re-arm and a cancellation per operation.
-  void SetDeadline(std::chrono::steady_clock::duration d) {
-    deadline_ = std::chrono::steady_clock::now() + d;
-  }
-  void ClearDeadline() { deadline_ = std::chrono::steady_clock::time_point::max(); }
-
-  void DoRead() {
-    if (closing_ || server_.stopping()) return Close();
-    parser_.emplace();
-    parser_->header_limit(uint32_t(server_.options().max_header_bytes));
-    parser_->body_limit(server_.options().max_body_bytes);
-    // One deadline covers the wait for the next request and reading all of it, so neither an
-    // idle nor a trickling connection can hold a slot for longer.
-    SetDeadline(server_.options().idle_timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
-  }
-
-  void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor ||
-        ec == asio::error::connection_reset) {
-      return Close();
-    }
-    started_ = std::chrono::steady_clock::now();
-    if (ec == http::error::body_limit) {
-      return SendError(http::status::payload_too_large, "payload_too_large",
-                       "request body is larger than " +
-                           std::to_string(server_.options().max_body_bytes) + " bytes");
-    }
-    if (ec == http::error::header_limit) {
-      return SendError(http::status::request_header_fields_too_large, "header_too_large",
-                       "request headers are larger than " +
-                           std::to_string(server_.options().max_header_bytes) + " bytes");
-    }
-    if (ec) {
-      if (ec.category() == beast::http::make_error_code(http::error::bad_target).category()) {
-        return SendError(http::status::bad_request, "bad_request",
-                         "malformed HTTP request: " + ec.message());
-      }
-      return Close();
-    }
-    busy_ = true;
-    HttpRequest req;
-    req.message = parser_->release();
-    keep_alive_ = req.message.keep_alive();
-    method_ = std::string(req.message.method_string());
-    head_ = req.message.method() == http::verb::head;
-    std::string_view target = req.message.target();
-    size_t q = target.find('?');
-    req.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-    path_ = req.path;
-    TrustedProxies::Client client = server_.options().trusted_proxies.Resolve(
-        peer_.address(), kTls, req.message["X-Forwarded-For"], req.message["X-Forwarded-Proto"]);
-    req.client_address = client.address;
-    req.secure = client.secure;
-    client_ = client.address;
-    req.executor = stream_.get_executor();
-    // A handler may hold the request (long-poll); its own timer bounds that, not the socket's.
-    ClearDeadline();
-    auto self = this->shared_from_this();
-    auto answered = std::make_shared<std::atomic<bool>>(false);
-    Reply reply = [self, answered](AnyResponse res, std::string_view route) {
-      if (answered->exchange(true)) {
-        LogError("handler answered a request twice", {{"route", route}});
-        return;
-      }
-      // Inline when answered on the connection's own thread; posted from elsewhere.
-      asio::dispatch(self->stream_.get_executor(),
-                     [self, res = std::move(res), route = std::string(route)]() mutable {
-                       self->Send(std::move(res), route);
-                     });
-    };
-    // A handler bug must cost one request (500), never the worker thread and the process.
-    try {
-      server_.handler().Handle(std::move(req), reply);
-    } catch (const std::exception& e) {
-      LogError("handler failed", {{"error", e.what()}, {"path", path_}});
-      if (!answered->load()) {
-        reply(ErrorResponse(http::status::internal_server_error, "internal", "internal error"),
-              "(error)");
-      }
-    }
-  }
-
-  void SendError(http::status status, const char* code, const std::string& message) {
-    busy_ = true;
-    head_ = false;
-    keep_alive_ = false;
-    method_ = parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string())
-                                                   : std::string("-");
-    path_ = "-";
-    client_ = peer_.address().to_string();
-    Send(ErrorResponse(status, code, message), "(invalid)");
-  }
-
-  void Send(AnyResponse res, const std::string& route) {
-    route_ = route;
-    // Recorded before the write, so the log and metrics never lag behind what a client saw.
-    std::visit([&](auto& r) { status_ = r.result_int(); }, res);
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    server_.Record(method_, route_, path_, client_, status_, secs);
-    if (std::visit([](auto& r) { return r[kDropConnectionHeader] == "1"; }, res)) {
-      // No answer and no orderly shutdown: the peer sees the connection end mid-request.
-      busy_ = false;
-      beast::error_code ec;
-      Lowest().close(ec);
-      return;
-    }
-    std::visit(
-        [&](auto& r) {
-          using Msg = std::decay_t<decltype(r)>;
-          r.set(http::field::date, HttpDate());
-          if constexpr (std::is_same_v<Msg, StringResponse>) {
-            // A HEAD answer carries the length of the body it stands for, and no body.
-            if (head_ && !r.body().empty()) {
-              r.content_length(r.body().size());
-              r.body().clear();
-            }
-          }
-          r.keep_alive(keep_alive_ && !closing_ && !server_.stopping());
-          auto msg = std::make_shared<Msg>(std::move(r));
-          SetDeadline(server_.options().write_timeout);
-          http::async_write(stream_, *msg,
-                            [self = this->shared_from_this(), msg](beast::error_code ec, size_t) {
-                              self->OnWrite(ec, msg->keep_alive());
-                            });
-        },
-        res);
-  }
-
-  void OnWrite(beast::error_code ec, bool keep_alive) {
-    busy_ = false;
-    if (ec) return Close();
-    if (!keep_alive) return LingeringClose();
-    DoRead();
-  }
-
-  // After answering on a connection we will not read from again (an error such as 413, or
-  // "Connection: close"): stop sending, then read and drop what the client still sends for a
-  // moment, so that closing with unread data does not reset the connection and destroy the
-  // answer before the client has read it.
-  void LingeringClose() {
-    if constexpr (kTls) {
-      Close();
-    } else {
-      beast::error_code ec;
-      Lowest().shutdown(tcp::socket::shutdown_send, ec);
-      SetDeadline(std::chrono::seconds(2));
-      Discard();
-    }
-  }
-
-  void Discard() {
-    Lowest().async_read_some(asio::buffer(discard_),
-                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                               if (ec) {
-                                 beast::error_code ignored;
-                                 self->Lowest().close(ignored);
-                                 return;
-                               }
-                               self->Discard();
-                             });
-  }
-
-  void Close() {
-    beast::error_code ec;
-    if constexpr (kTls) {
-      SetDeadline(std::chrono::seconds(2));
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
-        beast::error_code ignored;
-        self->Lowest().close(ignored);
-      });
-    } else {
-      Lowest().shutdown(tcp::socket::shutdown_send, ec);
-      Lowest().close(ec);
-    }
-  }
-
-  HttpServer& server_;
-  Stream stream_;
-  tcp::endpoint peer_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  bool busy_ = false;
-  bool closing_ = false;
-  bool keep_alive_ = false;
-  std::chrono::steady_clock::time_point started_;
-  std::string method_, path_, route_, client_;
-  int status_ = 0;
-  bool head_ = false;
-  std::array<char, 4096> discard_;
-  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
-};
 
 Result<tcp::endpoint> ParseListen(const std::string& listen) {
   size_t colon = listen.rfind(':');
@@ -307,10 +37,57 @@ Result<tcp::endpoint> ParseListen(const std::string& listen) {
   return tcp::endpoint(addr, uint16_t(std::stoi(port)));
 }
 
+// Raises the soft open-file limit to the hard one (each connection is a descriptor; the usual
+// soft default of 1,024 is far too few); returns the limit in force.
+uint64_t RaiseOpenFileLimit() {
+  constexpr rlim_t kEnough = 1 << 20;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  rlim_t wanted = std::min(limit.rlim_max, kEnough);
+  if (limit.rlim_cur < wanted) {
+    rlimit raised = limit;
+    raised.rlim_cur = wanted;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      limit = raised;
+    } else {
+      LogWarn("cannot raise the open-file limit",
+              {{"limit", uint64_t(limit.rlim_cur)}, {"error", std::strerror(errno)}});
+    }
+  }
+  if (limit.rlim_cur < 4096) {
+    LogWarn("the open-file limit is low: connections are capped by it",
+            {{"limit", uint64_t(limit.rlim_cur)}, {"hint", "raise LimitNOFILE / ulimit -n"}});
+  }
+  return limit.rlim_cur;
+}
+
+// Connections the limit leaves room for after a reserve for the store, logs and outbound calls.
+size_t ConnectionsTheFileLimitAllows(uint64_t file_limit) {
+  uint64_t reserve = file_limit < 1024 ? 64 : 128;
+  return file_limit > 2 * reserve ? size_t(file_limit - reserve) : size_t(file_limit / 2);
+}
+
+// A worker thread: an exception that escapes a completion handler (a parser or handler bug)
+// costs that connection, never the thread and the process.
+void RunWorker(asio::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      LogError("uncaught exception in a connection; it was closed", {{"error", e.what()}});
+    } catch (...) {
+      LogError("uncaught exception in a connection; it was closed", {});
+    }
+  }
+}
+
 }  // namespace
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler, RequestObserver* observer)
-    : options_(std::move(options)), handler_(handler), observer_(observer) {}
+    : options_(std::move(options)), handler_(handler), observer_(observer) {
+  options_.max_header_bytes = std::min(options_.max_header_bytes, kMaxHeaderBytes);
+}
 
 HttpServer::~HttpServer() {
   Shutdown();
@@ -319,6 +96,8 @@ HttpServer::~HttpServer() {
 Status HttpServer::Start() {
   Result<tcp::endpoint> ep = ParseListen(options_.listen);
   if (!ep.ok()) return ep.status();
+  max_connections_ = options_.max_connections;
+  if (max_connections_ == 0) max_connections_ = ConnectionsTheFileLimitAllows(RaiseOpenFileLimit());
   if (!options_.tls_certificate_file.empty()) {
     ssl_ = std::make_unique<ssl::context>(ssl::context::tls_server);
     ssl_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -365,7 +144,7 @@ Status HttpServer::Start() {
     w->sweeper = std::make_unique<asio::steady_timer>(w->io);
     Sweep(*w);
     Accept(*w);
-    w->thread = std::thread([io = &w->io] { io->run(); });
+    w->thread = std::thread([io = &w->io] { RunWorker(*io); });
   }
   return Status::Ok();
 }
@@ -381,23 +160,22 @@ void HttpServer::Accept(Worker& w) {
         if (!stopping_) Accept(w);
       });
       return;
-    } else {
-      boost::system::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      tcp::endpoint peer = socket.remote_endpoint(ignored);
-      if (ssl_) {
-        auto s = std::make_shared<Session<ssl::stream<tcp::socket>>>(
-            *this, ssl::stream<tcp::socket>(std::move(socket), *ssl_), peer, w.index);
-        Register(s);
-        s->Start();
-      } else {
-        auto s = std::make_shared<Session<tcp::socket>>(*this, std::move(socket), peer, w.index);
-        Register(s);
-        s->Start();
-      }
     }
+    Serve(w, std::move(socket));
     if (!stopping_) Accept(w);
   });
+}
+
+void HttpServer::Serve(Worker& w, tcp::socket socket) {
+  boost::system::error_code ignored;
+  tcp::endpoint peer = socket.remote_endpoint(ignored);
+  // Trusted proxies carry many clients' connections: never capped per address.
+  bool capped_address = options_.max_connections_per_address > 0 &&
+                        !options_.trusted_proxies.Contains(peer.address());
+  std::shared_ptr<SessionBase> s = NewSession(*this, std::move(socket), ssl_.get(), w.index);
+  std::string why;
+  if (!Register(s, capped_address, &why)) return s->Refuse(why);
+  s->Start();
 }
 
 void HttpServer::Sweep(Worker& w) {
@@ -418,14 +196,39 @@ void HttpServer::Sweep(Worker& w) {
   });
 }
 
-void HttpServer::Register(const std::shared_ptr<SessionBase>& s) {
-  std::lock_guard lock(sessions_mu_);
-  sessions_.emplace(s.get(), s);
+bool HttpServer::Register(const std::shared_ptr<SessionBase>& s, bool capped_address,
+                          std::string* why) {
+  const std::string& address = s->peer_address();
+  {
+    std::lock_guard lock(sessions_mu_);
+    if (sessions_.size() >= max_connections_) {
+      *why =
+          "the server has its maximum of " + std::to_string(max_connections_) + " connections open";
+    } else if (capped_address && per_address_[address] >= options_.max_connections_per_address) {
+      *why = "your address has its maximum of " +
+             std::to_string(options_.max_connections_per_address) + " connections open";
+    } else {
+      sessions_.emplace(s.get(), s);
+      ++per_address_[address];
+      return true;
+    }
+  }
+  // One warning a second at most: a flood must not also flood the log.
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto last = last_refusal_log_.load();
+  if (now - last > std::chrono::steady_clock::duration(std::chrono::seconds(1)).count() &&
+      last_refusal_log_.compare_exchange_strong(last, now)) {
+    LogWarn("connection refused", {{"reason", *why}, {"client", address}});
+  }
+  if (observer_) observer_->OnRequest("(refused)", 503, 0);
+  return false;
 }
 
 void HttpServer::Unregister(SessionBase* s) {
   std::lock_guard lock(sessions_mu_);
-  sessions_.erase(s);
+  if (sessions_.erase(s) == 0) return;  // refused: never counted
+  auto it = per_address_.find(s->peer_address());
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
 }
 
 size_t HttpServer::open_connections() {

@@ -32,6 +32,10 @@ struct HttpServerOptions {
   std::chrono::seconds idle_timeout{30};  // for reading a whole request, and between requests
   std::chrono::seconds write_timeout{30};
   std::chrono::seconds shutdown_grace{10};
+  // Open connections at most (0: what the open-file limit leaves after a reserve for the rest of
+  // the process), and from one peer address (0: no cap; trusted proxies are never capped).
+  size_t max_connections = 0;
+  size_t max_connections_per_address = 0;
   std::string tls_certificate_file;  // both set: serve https
   std::string tls_key_file;
   TrustedProxies trusted_proxies;
@@ -45,8 +49,10 @@ class HttpServer {
   HttpServer(HttpServerOptions options, HttpHandler& handler, RequestObserver* observer);
   ~HttpServer();
 
-  // Binds and starts the worker threads.
+  // Raises the open-file limit, binds and starts the worker threads.
   Status Start();
+  // The connection cap in force (after Start).
+  size_t max_connections() const { return max_connections_; }
   // The bound port (after Start), useful with port 0.
   uint16_t port() const { return port_; }
   bool tls() const { return ssl_ != nullptr; }
@@ -62,8 +68,14 @@ class HttpServer {
   // Internals used by sessions.
   const HttpServerOptions& options() const { return options_; }
   HttpHandler& handler() { return handler_; }
-  void Register(const std::shared_ptr<SessionBase>& s);
+  // Counts a new connection, or says in `why` which cap it is over (and counts nothing).
+  bool Register(const std::shared_ptr<SessionBase>& s, bool capped_address, std::string* why);
   void Unregister(SessionBase* s);
+  // Beast stores a header field in at most 64 KiB and throws beyond; a header limit (with the
+  // read buffer's slack) below that keeps every field within it.
+  static constexpr size_t kMaxHeaderBytes = 60 * 1024;
+  // HSTS for answers to clients that came over https (directly or through a trusted proxy).
+  static constexpr std::string_view kStrictTransportSecurity = "max-age=31536000";
   void Record(std::string_view method, std::string_view route, std::string_view path,
               const std::string& client, int status, double seconds);
 
@@ -76,6 +88,7 @@ class HttpServer {
     std::thread thread;
   };
   void Accept(Worker& w);
+  void Serve(Worker& w, boost::asio::ip::tcp::socket socket);
   // Closes this worker's connections whose deadline has passed, four times a second.
   void Sweep(Worker& w);
 
@@ -86,17 +99,26 @@ class HttpServer {
   std::vector<std::unique_ptr<Worker>> workers_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
-  std::mutex sessions_mu_;
+  size_t max_connections_ = 0;
+  std::mutex sessions_mu_;  // guards sessions_ and per_address_
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
+  std::unordered_map<std::string, size_t> per_address_;  // open connections per peer address
+  std::atomic<std::chrono::steady_clock::rep> last_refusal_log_{0};
 };
 
 // A connection; implemented for plain TCP and for TLS.
 class SessionBase {
  public:
-  explicit SessionBase(int worker) : worker_(worker) {}
+  SessionBase(int worker, std::string peer_address)
+      : worker_(worker), peer_address_(std::move(peer_address)) {}
   virtual ~SessionBase() = default;
   // The worker (io_context) the connection lives on; its sweeper checks the deadline.
   int worker() const { return worker_; }
+  const std::string& peer_address() const { return peer_address_; }
+  // Begins reading (after the TLS handshake, for TLS).
+  virtual void Start() = 0;
+  // Over a connection cap: answers 503 where it can without blocking, and closes.
+  virtual void Refuse(std::string_view why) = 0;
   // On the session's executor: closes the connection if its current deadline has passed.
   virtual void CheckDeadline(std::chrono::steady_clock::time_point now) = 0;
   // Posted to the session's executor at shutdown: close now if idle, else after the answer.
@@ -105,6 +127,7 @@ class SessionBase {
 
  private:
   int worker_;
+  std::string peer_address_;
 };
 
 }  // namespace apm

@@ -2,6 +2,28 @@
 
 namespace apm {
 
+void PeerGone::OnGone(std::function<void()> f) {
+  {
+    std::lock_guard lock(mu_);
+    if (!gone_) {
+      on_gone_ = std::move(f);
+      return;
+    }
+  }
+  f();
+}
+
+void PeerGone::Raise() {
+  std::function<void()> f;
+  {
+    std::lock_guard lock(mu_);
+    if (gone_) return;
+    gone_ = true;
+    f = std::move(on_gone_);
+  }
+  if (f) f();
+}
+
 std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     size_t amp = query.find('&');

@@ -5,6 +5,8 @@
 #include <boost/beast/http.hpp>
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -17,6 +19,20 @@ using StringResponse = http::response<http::string_body>;
 using FileResponse = http::response<http::file_body>;
 using AnyResponse = std::variant<StringResponse, FileResponse>;
 
+// Raised at most once, when the client goes away before its request is answered (it closed an
+// abandoned long-poll). A handler that holds a request subscribes to stop waiting early.
+class PeerGone {
+ public:
+  // Runs `f` when the peer goes (at once if it has gone); a later call replaces the earlier.
+  void OnGone(std::function<void()> f);
+  void Raise();
+
+ private:
+  std::mutex mu_;  // guards both members: handlers subscribe from pool threads
+  bool gone_ = false;
+  std::function<void()> on_gone_;
+};
+
 struct HttpRequest {
   http::request<http::string_body> message;
   std::string path;            // target before '?'
@@ -25,6 +41,8 @@ struct HttpRequest {
   bool secure = false;         // https as the client sees it
   // The connection's executor: timers a handler starts (long-polls) run there, costing no thread.
   boost::asio::any_io_executor executor;
+  // Set by the HTTP server; null for requests made in tests without one.
+  std::shared_ptr<PeerGone> peer_gone;
 };
 
 // A response carrying this header with the value "1" is not written: the session closes the

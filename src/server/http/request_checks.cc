@@ -1,0 +1,71 @@
+#include "server/http/request_checks.h"
+
+#include "core/text.h"
+
+namespace apm {
+namespace {
+
+// Splits a comma-separated field value into trimmed, non-empty members.
+std::vector<std::string> Members(std::string_view value) {
+  std::vector<std::string> out;
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    std::string member = Trim(value.substr(0, comma));
+    if (!member.empty()) out.push_back(std::move(member));
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string_view OpaqueTag(std::string_view tag) {
+  if (tag.starts_with("W/")) tag.remove_prefix(2);
+  return tag;
+}
+
+}  // namespace
+
+std::string JoinedFieldValues(const http::fields& fields, std::string_view name) {
+  std::string out;
+  auto [begin, end] = fields.equal_range(name);
+  for (auto it = begin; it != end; ++it) {
+    if (!out.empty()) out += ", ";
+    out += it->value();
+  }
+  return out;
+}
+
+size_t FieldBytes(const http::fields& fields) {
+  size_t n = 0;
+  for (const auto& f : fields) n += f.name_string().size() + f.value().size() + 4;
+  return n;
+}
+
+std::optional<std::string> FramingError(const http::fields& fields, unsigned version) {
+  size_t hosts = fields.count(http::field::host);
+  if (version >= 11 && hosts != 1) {
+    return hosts == 0 ? "an HTTP/1.1 request needs a Host header"
+                      : "a request may carry only one Host header";
+  }
+  if (hosts > 1) return "a request may carry only one Host header";
+  if (fields.count(http::field::transfer_encoding) == 0) return std::nullopt;
+  if (version < 11) return "Transfer-Encoding is not allowed in HTTP/1.0";
+  std::vector<std::string> codings =
+      Members(JoinedFieldValues(fields, to_string(http::field::transfer_encoding)));
+  if (codings.size() != 1 || !EqualsIgnoreCase(codings[0], "chunked")) {
+    return "Transfer-Encoding must be exactly \"chunked\"; other codings are not supported";
+  }
+  if (fields.count(http::field::content_length) != 0) {
+    return "a request must not carry both Transfer-Encoding and Content-Length";
+  }
+  return std::nullopt;
+}
+
+bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {
+  for (const std::string& member : Members(if_none_match)) {
+    if (member == "*" || OpaqueTag(member) == OpaqueTag(etag)) return true;
+  }
+  return false;
+}
+
+}  // namespace apm

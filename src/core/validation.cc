@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "core/base64.h"
 
@@ -18,11 +19,30 @@ bool HasControlChar(std::string_view s) {
   return false;
 }
 
+// Invisible characters and direction overrides, which can make one serial render as another:
+// U+061C, U+200B..U+200F, U+202A..U+202E, U+2060, U+2066..U+2069, U+FEFF. Valid UTF-8 only.
+std::optional<uint32_t> FindDeceptiveChar(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    uint32_t cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+    for (size_t k = 1; k < n && i + k < s.size(); ++k) cp = cp << 6 | (s[i + k] & 0x3f);
+    if (cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+        cp == 0x2060 || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff) {
+      return cp;
+    }
+    i += n;
+  }
+  return std::nullopt;
+}
+
 // Length in characters (code points) of valid UTF-8.
 size_t CharCount(std::string_view s) {
   return size_t(std::count_if(
       s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
 }
+
+}  // namespace
 
 std::optional<FieldError> CheckText(std::string_view field, std::string& value, size_t min_len,
                                     size_t max_len) {
@@ -31,6 +51,13 @@ std::optional<FieldError> CheckText(std::string_view field, std::string& value, 
   if (HasControlChar(value)) {
     return FieldError{std::string(field), "must not contain control characters"};
   }
+  if (std::optional<uint32_t> cp = FindDeceptiveChar(value)) {
+    char code[16];
+    std::snprintf(code, sizeof code, "U+%04X", unsigned(*cp));
+    return FieldError{
+        std::string(field),
+        std::string("must not contain invisible or text-direction characters (") + code + ")"};
+  }
   if (value.size() < min_len) return FieldError{std::string(field), "is required"};
   if (CharCount(value) > max_len) {
     return FieldError{std::string(field),
@@ -38,6 +65,8 @@ std::optional<FieldError> CheckText(std::string_view field, std::string& value, 
   }
   return std::nullopt;
 }
+
+namespace {
 
 bool IsProductKey(std::string_view k) {
   if (k.size() != 29) return false;

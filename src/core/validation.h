@@ -31,6 +31,12 @@ struct FieldError {
   std::string message;
 };
 
+// Trims `value` and checks it is text a person typed: valid UTF-8, no control characters (they
+// would reach pages, CSVs and the device's console), no invisible or direction-changing
+// characters, between min_len bytes and max_len characters.
+std::optional<FieldError> CheckText(std::string_view field, std::string& value, size_t min_len,
+                                    size_t max_len);
+
 // Checks and normalises (trims) a submission; on success `blob` holds the decoded hash bytes.
 std::optional<FieldError> ValidateSubmission(DeviceSubmission& submission, std::string* blob);
 

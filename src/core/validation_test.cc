@@ -67,6 +67,30 @@ TEST(Validation, NamesTheField) {
   }
 }
 
+// Security issue 10, finding 7: invisible and direction characters could make one serial
+// render as another on an approver's page.
+TEST(Validation, RefusesInvisibleAndDirectionCharacters) {
+  for (const char* serial : {"PF3\u202eEDCBA", "PF3\u200bABC", "PF3\u2066ABC\u2069", "\ufeffPF3",
+                             "PF3\u061cA", "PF3\u200fA", "PF3\u2060A"}) {
+    DeviceSubmission s = Laptop();
+    s.serial_number = serial;
+    std::optional<FieldError> e = ValidateSubmission(s, nullptr);
+    ASSERT_TRUE(e.has_value()) << serial;
+    EXPECT_EQ(e->field, "serialNumber");
+    EXPECT_NE(e->message.find("U+"), std::string::npos) << e->message;
+  }
+  DeviceSubmission s = Laptop();
+  s.model = "ThinkPad \u202eX1";
+  EXPECT_EQ(ValidateSubmission(s, nullptr)->message,
+            "must not contain invisible or text-direction characters (U+202E)");
+  // Other non-ASCII text is fine.
+  std::string comment = "  Caf\u00e9 \u2014 \u65e5\u672c \U0001F600 ";
+  EXPECT_FALSE(CheckText("comment", comment, 0, 500));
+  EXPECT_EQ(comment, "Caf\u00e9 \u2014 \u65e5\u672c \U0001F600");
+  std::string escape = "ok\x1b[31m";
+  EXPECT_EQ(CheckText("comment", escape, 0, 500)->message, "must not contain control characters");
+}
+
 TEST(Validation, Utf8) {
   EXPECT_TRUE(IsValidUtf8("plain"));
   EXPECT_TRUE(IsValidUtf8("Gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80"));

@@ -1,5 +1,6 @@
 #include "server/api_handler.h"
 
+#include "server/http/request_checks.h"
 #include "server/http/responses.h"
 
 #include <boost/asio/post.hpp>
@@ -253,6 +254,10 @@ void ApiHandler::SubmitV1(const HttpRequest& req, const Reply& reply) {
       res.set(http::field::etag, ETag(r.request));
       return reply(std::move(res), kRouteSubmit);
     }
+    case K::kSerialBusy:
+      return fail(http::status::conflict, "serial_has_open_request",
+                  "this serial number already has an open request with another hardware hash; "
+                  "ask your helpdesk to reject it, or wait until it expires");
     case K::kInvalid:
       return fail(http::status::bad_request, "invalid_field",
                   r.invalid.field + " " + r.invalid.message, {{"field", r.invalid.field}});
@@ -316,7 +321,7 @@ void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, cons
   auto answer = [version, if_none_match, base, approval_mode](const StoredRequest& now,
                                                               const Reply& reply) {
     std::string etag = ETag(now);
-    if (if_none_match == etag) {
+    if (IfNoneMatchMatches(if_none_match, etag)) {
       StringResponse res{http::status::not_modified, version};
       res.set(http::field::etag, etag);
       res.set(http::field::cache_control, "no-store");
@@ -328,16 +333,19 @@ void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, cons
     reply(std::move(res), kRouteStatus);
   };
   // Long-poll only while there is something to wait for: the client's version is current.
-  bool client_is_current = if_none_match.empty() || if_none_match == ETag(*r);
+  bool client_is_current = if_none_match.empty() || IfNoneMatchMatches(if_none_match, ETag(*r));
   if (wait_seconds == 0 || IsTerminal(r->state) || !client_is_current) return answer(*r, reply);
 
   StoredRequest snapshot = *r;
-  watcher_.Wait(snapshot.id, snapshot.version, std::chrono::seconds(wait_seconds), req.executor,
-                [this, snapshot, answer, reply](bool) {
-                  // Read again even on timeout: a change the watcher missed still shows.
-                  Result<StoredRequest> now = store_.Get(snapshot.id);
-                  answer(now.ok() ? *now : snapshot, reply);
-                });
+  std::function<void()> withdraw =
+      watcher_.Wait(snapshot.id, snapshot.version, std::chrono::seconds(wait_seconds), req.executor,
+                    [this, snapshot, answer, reply](bool) {
+                      // Read again even on timeout: a change the watcher missed still shows.
+                      Result<StoredRequest> now = store_.Get(snapshot.id);
+                      answer(now.ok() ? *now : snapshot, reply);
+                    });
+  // A client that closes an abandoned poll frees its waiter now, not at the timeout.
+  if (req.peer_gone) req.peer_gone->OnGone(std::move(withdraw));
 }
 
 void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const Reply& reply) {
@@ -378,6 +386,8 @@ void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const
       return reply(Respond(req, http::status::ok, "", "application/json"), kRouteCompatSave);
     case K::kIdTaken:
       return fail(http::status::bad_request, "Import job id already used");
+    case K::kSerialBusy:
+      return fail(http::status::bad_request, "Device already has an open request");
     case K::kInvalid: {
       // Field names as the old client sends them (PascalCase).
       std::string field = r.invalid.field;

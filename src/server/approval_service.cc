@@ -49,10 +49,23 @@ static Status ExpiredStatus(const StoredRequest& r, int64_t now) {
   return Status::Ok();
 }
 
-Result<StoredRequest> ApprovalService::Approve(const std::string& id, const Approval& approval,
+Result<StoredRequest> ApprovalService::Approve(const std::string& id, Approval approval,
                                                const DecisionContext& context) {
+  if (std::optional<FieldError> e =
+          CheckText("comment", approval.comment, 0, kMaxApprovalComment)) {
+    return Status::InvalidArgument("the " + e->field + " " + e->message);
+  }
   Result<StoredRequest> request = store_.GetWithHash(id);
   if (!request.ok()) return request.status();
+  // Anyone who knows a serial can submit a hash that does not decode; under enforce such a
+  // request is not for self-service, whose approver becomes the device's user.
+  if (!context.approver && request->verification == "unverifiable" &&
+      config_.hash_verification_mode() == HashVerificationMode::kEnforce) {
+    Record(context, approval.approver, "approve_denied", request->id, "hash not verifiable");
+    return Status::PermissionDenied(
+        "its hardware hash could not be verified, so only the helpdesk (an approver) may "
+        "approve it");
+  }
   if (request->state != RequestState::kPendingApproval) {
     return Status::FailedPrecondition("request " + request->id + " is " +
                                       std::string(RequestStateName(request->state)) +
@@ -93,9 +106,12 @@ Result<StoredRequest> ApprovalService::Approve(const std::string& id, const Appr
   return approved;
 }
 
-Result<StoredRequest> ApprovalService::Reject(const std::string& id, const std::string& reason,
+Result<StoredRequest> ApprovalService::Reject(const std::string& id, std::string reason,
                                               const std::string& who,
                                               const DecisionContext& context) {
+  if (std::optional<FieldError> e = CheckText("reason", reason, 0, kMaxRejectReason)) {
+    return Status::InvalidArgument("the " + e->field + " " + e->message);
+  }
   Result<StoredRequest> request = store_.Get(id);
   if (!request.ok()) return request.status();
   if (Status expired = ExpiredStatus(*request, clock_.NowMs()); !expired.ok()) return expired;

@@ -24,7 +24,12 @@ std::vector<GroupTagChoice> GroupTagChoices(const Config& config);
 struct DecisionContext {
   std::string actor_oid;  // "" for the admin command
   std::string address;    // the browser's address, "" for the admin command
+  // An approver (helpdesk) or the admin command, as opposed to a self-service user.
+  bool approver = true;
 };
+
+inline constexpr size_t kMaxApprovalComment = 500;  // characters
+inline constexpr size_t kMaxRejectReason = 200;
 
 class ApprovalService {
  public:
@@ -34,12 +39,15 @@ class ApprovalService {
 
   // Approves a pending request. A device the allow-list no longer admits becomes not_allowed
   // and the answer is kPermissionDenied; a request that is not pending is kFailedPrecondition.
-  Result<StoredRequest> Approve(const std::string& id, const Approval& approval,
+  // A comment that is not plain text is kInvalidArgument. Under HashVerification = "enforce"
+  // a hash that could not be verified needs an approver: self-service gets kPermissionDenied.
+  Result<StoredRequest> Approve(const std::string& id, Approval approval,
                                 const DecisionContext& context = {});
 
-  // Rejects a pending request with a reason the device's user is shown.
-  Result<StoredRequest> Reject(const std::string& id, const std::string& reason,
-                               const std::string& who, const DecisionContext& context = {});
+  // Rejects a pending request with a reason the device's user is shown (plain text, or
+  // kInvalidArgument).
+  Result<StoredRequest> Reject(const std::string& id, std::string reason, const std::string& who,
+                               const DecisionContext& context = {});
 
  private:
   const Config& config_;

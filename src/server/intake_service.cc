@@ -126,6 +126,11 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
     case CreateOutcome::Kind::kExistingOpenForSerial:
       out.kind = IntakeResult::Kind::kExisting;
       break;
+    case CreateOutcome::Kind::kOpenForSerialWithOtherHash:
+      out.kind = IntakeResult::Kind::kSerialBusy;
+      LogWarn("submission for a serial with an open request and another hash",
+              {{"serial", r.serial_number}, {"hash", fingerprint}, {"client", client_address}});
+      break;
     case CreateOutcome::Kind::kIdTaken:
       out.kind = IntakeResult::Kind::kIdTaken;
       break;

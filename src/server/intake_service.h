@@ -16,7 +16,8 @@ namespace apm {
 struct IntakeResult {
   enum class Kind {
     kCreated,
-    kExisting,     // an open request for this serial already existed; it is returned
+    kExisting,     // an open request for this serial and hash already existed; it is returned
+    kSerialBusy,   // an open request for this serial has another hash; nothing is revealed
     kInvalid,      // a field is wrong: `invalid`
     kRefused,      // verification or allow-list: `refusal_code`, `refusal_message`
     kRateLimited,  // `retry_after_seconds`

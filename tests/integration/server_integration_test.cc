@@ -81,6 +81,14 @@ TEST_F(ServerTest, SubmitCreatesRequestWithQrAndStatus) {
       Http("GET", server_->url() + "/api/v1/requests/" + id, "", {"If-None-Match: " + etag});
   EXPECT_EQ(nm.status, 304);
   EXPECT_TRUE(nm.body.empty());
+  // A weak validator matches too (RFC 9110 §13.1.2), as do lists and "*".
+  EXPECT_EQ(Http("GET", server_->url() + "/api/v1/requests/" + id, "", {"If-None-Match: W/" + etag})
+                .status,
+            304);
+  EXPECT_EQ(
+      Http("GET", server_->url() + "/api/v1/requests/" + id, "", {"If-None-Match: \"v0\", " + etag})
+          .status,
+      304);
 
   EXPECT_EQ(Http("GET", server_->url() + "/api/v1/requests/AAAAAAAAAAAAAAAAAAAAAAAA").status, 404);
   EXPECT_EQ(Http("GET", server_->url() + "/api/v1/requests/..%2f..").status, 404);
@@ -93,6 +101,42 @@ TEST_F(ServerTest, SecondSubmissionForSerialReturnsOpenRequest) {
   ASSERT_EQ(second.status, 200) << second.body;
   EXPECT_EQ(Body(second)["id"], Body(first)["id"]);
   EXPECT_TRUE(Body(second)["qr"].is_object());
+}
+
+// Security issue 10, finding 3: only a submission with the same hash gets an open request back;
+// anyone else who knows the serial (in any letter case) learns nothing about it.
+TEST_F(ServerTest, KnowingASerialDoesNotGiveAwayItsRequest) {
+  HttpResult victim = Submit(*server_, SubmitBody("VICTIM-X"));
+  ASSERT_EQ(victim.status, 201) << victim.body;
+  std::string id = Body(victim)["id"];
+  for (const std::string serial : {"VICTIM-X", "victim-x", "Victim-X"}) {
+    json forged = json::parse(SubmitBody(serial));
+    forged["hardwareHash"] = "T0EAAAAA";  // decodes as base64, not as a hash: "unverifiable"
+    HttpResult r = Submit(*server_, forged.dump());
+    EXPECT_EQ(r.status, 409) << serial << ": " << r.body;
+    EXPECT_EQ(Body(r)["error"]["code"], "serial_has_open_request");
+    EXPECT_THAT(r.body, Not(HasSubstr(id)));
+  }
+  // Another serial's real hash claiming this serial is refused as a mismatch before that.
+  json other = json::parse(SubmitBody("OTHER-1"));
+  other["serialNumber"] = "victim-x";
+  EXPECT_EQ(Submit(*server_, other.dump()).status, 403);
+  // The compatibility API neither answers with nor aliases the victim's request.
+  std::string guid = "6c1b1b2e-0d7e-4a8e-9d1f-2a3b4c5d6e7f";
+  json compat = {{"SerialNumber", "victim-x"},
+                 {"HardwareHash", "T0EAAAAA"},
+                 {"Manufacturer", "LENOVO"},
+                 {"Model", "21R3001BUK"},
+                 {"Action", "IMPORT"}};
+  HttpResult save = Http("POST", server_->url() + "/api-autopilot/" + guid + "/save-information",
+                         compat.dump(), kJson);
+  EXPECT_EQ(save.status, 400);
+  EXPECT_EQ(save.body, "\"Device already has an open request\"");
+  EXPECT_EQ(Http("GET", server_->url() + "/api-autopilot/" + guid + "/result").status, 404);
+  // The device itself, submitting again with its hash, still gets its request.
+  HttpResult again = Submit(*server_, SubmitBody("VICTIM-X"));
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(Body(again)["id"], id);
 }
 
 TEST_F(ServerTest, ValidationErrorsNameTheField) {
@@ -483,6 +527,60 @@ TEST_F(ServerTest, MalformedAndOversizedHeadersGetAnAnswer) {
   size_t date = two.find("\r\nDate: ");
   ASSERT_NE(date, std::string::npos);
   EXPECT_NE(two.find("\r\nDate: ", date + 1), std::string::npos);
+}
+
+// Security issue 10, finding 1: this one request used to abort both programs.
+constexpr char kHugeTrailerRequest[] =
+    "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: ";
+TEST_F(ServerTest, AHugeTrailerIsRefusedNotFatal) {
+  std::string answer =
+      RawExchange(server_->port(), kHugeTrailerRequest + std::string(65535, 'a') + "\r\n\r\n");
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 431"));
+  EXPECT_THAT(answer, HasSubstr("Cache-Control: no-store"));
+  EXPECT_EQ(Http("GET", server_->url() + "/healthz").status, 200);
+  EXPECT_EQ(server_->Stop(SIGTERM), 0) << "the server was still running and exits cleanly";
+}
+
+TEST(TenantSimTest, AHugeTrailerIsRefusedNotFatal) {
+  auto sim = ServerProcess::TenantSim({});
+  ASSERT_TRUE(sim->Start()) << sim->log();
+  std::string answer =
+      RawExchange(sim->port(), kHugeTrailerRequest + std::string(65535, 'a') + "\r\n\r\n");
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 431"));
+  EXPECT_EQ(
+      RawExchange(sim->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .substr(0, 12),
+      "HTTP/1.1 200");
+}
+
+// Security issue 10, finding 2: polls abandoned faster than a 60 s wait ends, more of them
+// than the server has descriptors, leave it answering within a second.
+TEST(ServerConfigTest, AbandonedLongPollsDoNotExhaustDescriptors) {
+  ServerProcess server;
+  constexpr int kLimit = 256;
+  server.LimitOpenFiles(kLimit);
+  ASSERT_TRUE(server.Start()) << server.log();
+  EXPECT_THAT(server.log(), HasSubstr("open-file limit is low"));
+  EXPECT_THAT(server.log(), HasSubstr("max_connections=192"));
+  HttpResult c = Submit(server, SubmitBody("ABANDON-1"));
+  ASSERT_EQ(c.status, 201) << c.body;
+  std::string poll = "GET /api/v1/requests/" + Body(c)["id"].get<std::string>() +
+                     "?wait=60 HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int batch = 0; batch < 4; ++batch) {
+    std::vector<std::unique_ptr<RawConnection>> polls;
+    for (int i = 0; i < 100; ++i) {
+      polls.push_back(std::make_unique<RawConnection>(server.port()));
+      polls.back()->Send(poll);
+    }
+    for (size_t i = 0; i < polls.size(); ++i) {
+      if (i % 2) polls[i]->Reset();  // half RST, half FIN
+    }
+  }
+  auto start = std::chrono::steady_clock::now();
+  HttpResult health = Http("GET", server.url() + "/healthz");
+  EXPECT_EQ(health.status, 200) << health.error;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_THAT(server.log(), Not(HasSubstr("Too many open files")));
 }
 
 TEST_F(ServerTest, NonUtf8PathIsAnsweredNotFatal) {

@@ -560,6 +560,80 @@ TEST_F(WebTest, HostileDeviceTextIsEscaped) {
   }
 }
 
+// Security issue 10, finding 7: decisions carry plain text only (control characters would
+// reach pages, CSVs and the device's console), like the device's own fields.
+TEST_F(WebTest, DecisionTextMustBePlainText) {
+  Start();
+  std::string id = Submit("TEXT-1");
+  Browser approver;
+  SignIn(approver, "approver@contoso.example");
+  std::string csrf = Csrf(approver.Get(base_ + "/autopilot/" + id).body);
+  for (const std::string& comment :
+       {std::string("ok\x1b[2J\x1b[31mAPPROVED"), std::string("bell\x07"), std::string("nul\0x", 5),
+        std::string("right\u202eto-left")}) {
+    Page approve = approver.Post(base_ + "/autopilot/" + id + "/approve",
+                                 {{"csrf", csrf}, {"group_tag", "Kiosk"}, {"comment", comment}});
+    EXPECT_EQ(approve.status, 400) << comment;
+    EXPECT_THAT(approve.body, HasSubstr("comment must not contain"));
+  }
+  Page reject = approver.Post(base_ + "/autopilot/" + id + "/reject",
+                              {{"csrf", csrf}, {"reason", "see \x1b]8;;http://evil\x07"}});
+  EXPECT_EQ(reject.status, 400);
+  EXPECT_THAT(reject.body, HasSubstr("reason must not contain control characters"));
+  EXPECT_EQ(StateOf(id), "pending_approval");  // nothing was decided
+  Page ok = approver.Post(base_ + "/autopilot/" + id + "/reject",
+                          {{"csrf", csrf}, {"reason", "Wrong model — café"}});
+  EXPECT_EQ(ok.status, 303) << ok.body;
+  EXPECT_EQ(StateOf(id), "rejected");
+}
+
+// Security issue 10, finding 3: under HashVerification = "enforce" (the default) a hash that
+// does not decode may be submitted, but only an approver may approve it, never self-service.
+TEST_F(WebTest, UnverifiableHashNeedsAnApproverUnderEnforce) {
+  Start("", /*approval_mode=*/false);
+  json body = json::parse(SubmitBody("ODD-2"));
+  body["hardwareHash"] = "T0EAAAAA";
+  HttpResult r =
+      Http("POST", base_ + "/api/v1/requests", body.dump(), {"Content-Type: application/json"});
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = json::parse(r.body)["id"];
+  Browser user;
+  Page landed = user.Follow(SignIn(user, "user@contoso.example", "/autopilot/" + id));
+  ASSERT_EQ(landed.status, 200) << landed.body;
+  Page denied = user.Post(base_ + "/autopilot/" + id + "/approve", {{"csrf", Csrf(landed.body)}});
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_THAT(denied.body, HasSubstr("only the helpdesk"));
+  EXPECT_EQ(StateOf(id), "pending_approval");
+  Browser approver;
+  Page page = approver.Follow(SignIn(approver, "approver@contoso.example", "/autopilot/" + id));
+  Page approved = approver.Post(base_ + "/autopilot/" + id + "/approve",
+                                {{"csrf", Csrf(page.body)}, {"group_tag", "Kiosk"}});
+  EXPECT_EQ(approved.status, 303) << approved.body;
+  EXPECT_NE(StateOf(id), "pending_approval");
+}
+
+// Security issue 10, finding 7: one person repeating sign-in starts behind an office NAT
+// must not stop the others' sign-ins from completing: the callback has its own bucket.
+TEST_F(WebTest, SignInStartsDoNotLockOutCallbacks) {
+  Start();
+  Browser first;
+  Page provider = first.Get(base_ + "/signin");  // a sign-in begun before the flood
+  ASSERT_EQ(provider.status, 302);
+  Browser flooder;
+  long last = 0;
+  for (int i = 0; i < 40 && last != 429; ++i) last = flooder.Get(base_ + "/signin").status;
+  EXPECT_EQ(last, 429) << "starts are limited per address";
+  // The first browser finishes signing in from the same address.
+  Page picker = first.Get(provider.location);
+  std::map<std::string, std::string> form = HiddenFields(picker.body);
+  form["user"] = oid_["approver@contoso.example"];
+  Page back = first.Post(provider.location.substr(0, provider.location.find('?')), form);
+  ASSERT_EQ(back.status, 302) << back.body;
+  Page callback = first.Get(back.location);
+  EXPECT_NE(callback.status, 429);
+  EXPECT_EQ(first.Follow(callback).status, 200);
+}
+
 TEST(WebConfigTest, PartialSignInConfigurationIsAStartUpError) {
   ServerProcess s("ApproverSecurityGroup = \"" + std::string(kSimProfileGroup) + "\"\n");
   EXPECT_FALSE(s.Start());

@@ -47,8 +47,9 @@ struct StoredRequest {
 struct CreateOutcome {
   enum class Kind {
     kCreated,
-    kExistingOpenForSerial,  // an open request for the serial exists; it is returned
-    kIdTaken,                // the requested id is already in use
+    kExistingOpenForSerial,       // an open request for the serial and hash exists; it is returned
+    kOpenForSerialWithOtherHash,  // one exists for the serial with another hash: not returned
+    kIdTaken,                     // the requested id is already in use
     kTooManyOpenForAddress,
   };
   Kind kind = Kind::kCreated;

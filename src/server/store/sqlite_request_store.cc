@@ -121,6 +121,12 @@ WHEN NEW.state <> OLD.state OR NEW.step <> OLD.step BEGIN
   INSERT INTO request_steps VALUES (NEW.id, NEW.updated_at, NEW.state, NEW.step);
 END;
 )sql",
+    // Duplicate detection compares serials without case.
+    R"sql(
+CREATE INDEX requests_open_by_serial_nocase ON requests(serial_number COLLATE NOCASE)
+  WHERE finished_at = 0;
+DROP INDEX requests_open_by_serial;
+)sql",
 };
 
 // The hash (4 KB) and its decoded facts are read only where needed (SELECT_FULL): status
@@ -318,17 +324,24 @@ Result<CreateOutcome> CreateInTransaction(SqliteConnection& c, const StoredReque
     if (rc != SQLITE_DONE) return c.Error("check id");
   }
 
-  std::string existing_id;
+  // Serials compare without case: "victim-x" is the device "VICTIM-X".
+  std::string existing_id, existing_fingerprint;
   {
     PREPARE(c, s,
-            "SELECT id FROM requests WHERE serial_number = ?1 AND finished_at = 0 "
-            "ORDER BY created_at DESC LIMIT 1");
+            "SELECT id, hash_fingerprint FROM requests WHERE serial_number = ?1 COLLATE NOCASE "
+            "AND finished_at = 0 ORDER BY created_at DESC LIMIT 1");
     s.Bind(1, r.serial_number);
     int rc = s.Step();
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
       existing_id = s.Text(0);
-    else if (rc != SQLITE_DONE)
+      existing_fingerprint = s.Text(1);
+    } else if (rc != SQLITE_DONE) {
       return c.Error("find open request");
+    }
+  }
+  // Knowing a serial must not give away its request: only the same hash gets it back.
+  if (!existing_id.empty() && existing_fingerprint != r.hash_fingerprint) {
+    return CreateOutcome{CreateOutcome::Kind::kOpenForSerialWithOtherHash, {}};
   }
   if (!existing_id.empty()) {
     if (!alias_id.empty()) {

@@ -54,7 +54,7 @@ TEST_F(SqliteRequestStoreTest, CreateGetAndSurviveReopen) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 3);
+  EXPECT_EQ(store_->schema_version(), 4);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");
@@ -87,6 +87,25 @@ TEST_F(SqliteRequestStoreTest, OpenRequestForSerialIsReturnedNotDuplicated) {
   Result<CreateOutcome> third = store_->Create(Make("id-3", "SER1"), 10, "");
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->kind, CreateOutcome::Kind::kCreated);
+}
+
+// Security issue 10, finding 3: knowing a serial must not give away its request.
+TEST_F(SqliteRequestStoreTest, OpenRequestIsReturnedOnlyForTheSameHash) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "VICTIM-X"), 10, "").ok());
+  for (const char* serial : {"VICTIM-X", "victim-x"}) {
+    StoredRequest other = Make("id-2", serial);
+    other.hash_fingerprint = "ffffffffffff";
+    Result<CreateOutcome> r = store_->Create(other, 10, "guid-x");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->kind, CreateOutcome::Kind::kOpenForSerialWithOtherHash) << serial;
+    EXPECT_TRUE(r->request.id.empty());
+  }
+  EXPECT_EQ(store_->Get("guid-x").status().code(), StatusCode::kNotFound);  // no alias
+  EXPECT_EQ(store_->Get("id-2").status().code(), StatusCode::kNotFound);
+  // The same hash, in any letter case of the serial, gets the request back.
+  Result<CreateOutcome> same = store_->Create(Make("id-3", "Victim-X"), 10, "");
+  EXPECT_EQ(same->kind, CreateOutcome::Kind::kExistingOpenForSerial);
+  EXPECT_EQ(same->request.id, "id-1");
 }
 
 TEST_F(SqliteRequestStoreTest, AliasesResolveAndReserveIds) {

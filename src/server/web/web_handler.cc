@@ -174,7 +174,8 @@ WebHandler::WebHandler(const Config& config, RequestStore& store, SessionStore& 
       clock_(clock),
       blocking_(blocking),
       sessions_(sessions, clock, config),
-      sign_in_limiter_(clock, /*tokens_per_minute=*/30, /*burst=*/30) {}
+      sign_in_limiter_(clock, /*tokens_per_minute=*/30, /*burst=*/30),
+      callback_limiter_(clock, /*tokens_per_minute=*/120, /*burst=*/120) {}
 
 bool WebHandler::Owns(std::string_view path) {
   return path == "/signin" || path == "/signin-oidc" || path == "/signout" ||
@@ -233,7 +234,10 @@ void WebHandler::Serve(Visit& v) {
 
   if (v.req.path == "/signin" || v.req.path == "/signin-oidc") {
     // Each costs a row in the store (and perhaps a call to the provider): bounded per address.
-    if (std::optional<int64_t> wait = sign_in_limiter_.Take(v.req.client_address)) {
+    // The callback has its own, larger bucket: starts that one person repeats behind an office
+    // NAT must not stop the sign-ins of everyone else there from completing.
+    RateLimiter& limiter = v.req.path == "/signin" ? sign_in_limiter_ : callback_limiter_;
+    if (std::optional<int64_t> wait = limiter.Take(v.req.client_address)) {
       v.route = v.req.path;
       StringResponse res =
           Respond(v.req, http::status::too_many_requests,
@@ -568,7 +572,7 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
   }
   std::string who = v.session->upn.empty() ? v.session->oid : v.session->upn;
   // The approval service records the decision (or its refusal) in the audit trail.
-  DecisionContext context{v.session->oid, v.req.client_address};
+  DecisionContext context{v.session->oid, v.req.client_address, v.roles.approver};
   Result<StoredRequest> outcome = Status::Internal("");
   if (approve) {
     Approval a;
@@ -598,10 +602,6 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
         return Message(v, http::status::bad_request, "Not approved",
                        "The assigned user must be a user principal name like user@contoso.com.");
       }
-      if (a.comment.size() > 500 || !IsValidUtf8(a.comment)) {
-        return Message(v, http::status::bad_request, "Not approved",
-                       "The comment must be text of at most 500 characters.");
-      }
     }
     if (a.assigned_user.empty() && config_.UseApprovalUserAsAssignedUser && !v.roles.approver) {
       a.assigned_user = v.session->upn;  // self-service: the approving user gets the device
@@ -609,10 +609,6 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
     outcome = approvals_.Approve(id, a, context);
   } else {
     std::string reason = Trim(v.form["reason"]);
-    if (reason.size() > 200 || !IsValidUtf8(reason)) {
-      return Message(v, http::status::bad_request, "Not rejected",
-                     "The reason must be text of at most 200 characters.");
-    }
     if (reason.empty()) reason = "Rejected by " + who;
     outcome = approvals_.Reject(id, reason, who, context);
   }
@@ -620,6 +616,10 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
     const Status& s = outcome.status();
     if (s.code() == StatusCode::kNotFound) {
       return Message(v, http::status::not_found, "Request not found", "There is no such request.");
+    }
+    if (s.code() == StatusCode::kInvalidArgument) {
+      return Message(v, http::status::bad_request, approve ? "Not approved" : "Not rejected",
+                     "Nothing was changed: " + s.message() + ".", "/autopilot/" + id, "Back");
     }
     if (s.code() == StatusCode::kPermissionDenied) {
       return Message(v, http::status::forbidden, "Not allowed",

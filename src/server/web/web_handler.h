@@ -34,7 +34,10 @@ class WebHandler : public HttpHandler {
   static bool Owns(std::string_view path);
   void Handle(HttpRequest request, Reply reply) override;
   // Periodic clean-up (the maintenance timer): forgets idle rate-limit buckets.
-  void Maintain() { sign_in_limiter_.Sweep(); }
+  void Maintain() {
+    sign_in_limiter_.Sweep();
+    callback_limiter_.Sweep();
+  }
 
  private:
   struct Visit;
@@ -69,7 +72,8 @@ class WebHandler : public HttpHandler {
   const Clock& clock_;
   boost::asio::thread_pool& blocking_;
   SessionManager sessions_;
-  RateLimiter sign_in_limiter_;  // sign-in starts and answers per address
+  RateLimiter sign_in_limiter_;   // sign-in starts per address
+  RateLimiter callback_limiter_;  // sign-in answers (/signin-oidc) per address
 };
 
 }  // namespace apm::web

@@ -40,7 +40,7 @@ CheckLine ClockLine(std::string name, seconds skew) {
   return line;
 }
 
-CheckLine SntpCheck(const CheckSettings& settings, NetProbe& net, Clock& clock) {
+CheckLine SntpCheck(const CheckSettings& settings, NetProbe& net, DeviceClock& clock) {
   std::string name = "Clock (" + settings.sntp_host + ")";
   auto before = clock.Now();
   Result<std::string> answer =
@@ -59,7 +59,7 @@ CheckLine SntpCheck(const CheckSettings& settings, NetProbe& net, Clock& clock) 
   return ClockLine(name, std::chrono::duration_cast<seconds>(*server_time - local));
 }
 
-CheckLine ServerClockCheck(const CheckSettings& settings, HttpClient& http, Clock& clock) {
+CheckLine ServerClockCheck(const CheckSettings& settings, HttpClient& http, DeviceClock& clock) {
   std::string name = "Clock (server)";
   HttpRequest request;
   request.method = "HEAD";
@@ -171,7 +171,7 @@ CheckOutcome ClassifySkew(seconds skew) {
 }
 
 CheckReport RunChecks(const CheckSettings& settings, NetProbe& net, HttpClient& http,
-                      Clock& clock) {
+                      DeviceClock& clock) {
   CheckReport report;
   report.lines.resize(2 + settings.endpoints.size());
   {

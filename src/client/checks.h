@@ -44,6 +44,7 @@ struct CheckSettings {
 };
 
 // Runs every check at once and reports each. A failure is explained in `detail`.
-CheckReport RunChecks(const CheckSettings& settings, NetProbe& net, HttpClient& http, Clock& clock);
+CheckReport RunChecks(const CheckSettings& settings, NetProbe& net, HttpClient& http,
+                      DeviceClock& clock);
 
 }  // namespace apm::client

@@ -12,7 +12,7 @@ namespace {
 
 using namespace std::chrono;
 using testing::Answer;
-using testing::FakeClock;
+using testing::FakeDeviceClock;
 using testing::FakeHttpClient;
 using testing::FakeNetProbe;
 using ::testing::HasSubstr;
@@ -80,7 +80,7 @@ std::string HttpDate(system_clock::time_point t) {
 }
 
 struct CheckFixture : ::testing::Test {
-  FakeClock clock;
+  FakeDeviceClock clock;
   FakeNetProbe net;
   CheckSettings settings;
   CheckFixture() {

@@ -255,7 +255,7 @@ void Run::Show(const RequestStatus& status) {
     shown_state_ = state;
     step_since_ = env_.clock->Monotonic();
   }
-  Verdict verdict = DescribeRequest(status);
+  StatusMessage verdict = DescribeRequest(status);
   long long elapsed = duration_cast<seconds>(env_.clock->Monotonic() - step_since_).count();
   screen_.tone = verdict.tone;
   screen_.reconnecting = false;
@@ -303,7 +303,7 @@ ExitCode Run::Follow(ServerApi& api, RequestStatus status) {
 
 ExitCode Run::Finish(const RequestStatus& status) {
   resume_.Clear();
-  Verdict verdict = DescribeRequest(status);
+  StatusMessage verdict = DescribeRequest(status);
   bool done = status.state == RequestState::kCompleted;
   seconds countdown = done && options_.reboot ? tuning_.restart_countdown : seconds(0);
   asked_ = true;

@@ -20,7 +20,7 @@ struct ClientEnvironment {
   NetProbe* net = nullptr;
   HardwareProbe* hardware = nullptr;
   ProfileDetector* profile = nullptr;
-  Clock* clock = nullptr;
+  DeviceClock* clock = nullptr;
   Restarter* restarter = nullptr;
   Ui* ui = nullptr;
 };

@@ -72,7 +72,7 @@ struct ClientAppTest : ::testing::Test {
   testing::FakeNetProbe net;
   std::unique_ptr<testing::FakeHardwareProbe> hardware;
   testing::FakeProfileDetector profile;
-  testing::FakeClock clock;
+  testing::FakeDeviceClock clock;
   testing::FakeRestarter restarter;
   testing::RecordingUi ui;
   ClientOptions options;

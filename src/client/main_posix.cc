@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   auto net = NewSystemNetProbe();
   auto hardware = HardwareProbeFor(*options);
   auto profile = NewPlatformProfileDetector();
-  auto clock = NewSystemClock();
+  auto clock = NewSystemDeviceClock();
   auto restarter = NewPlatformRestarter();
   ClientEnvironment env{http.get(),      net.get(), hardware.get(), profile.get(), clock.get(),
                         restarter.get(), &ui};

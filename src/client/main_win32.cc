@@ -70,7 +70,7 @@ int wmain(int argc, wchar_t** argv) {
   auto net = NewSystemNetProbe();
   auto hardware = HardwareProbeFor(options);
   auto profile = NewPlatformProfileDetector();
-  auto clock = NewSystemClock();
+  auto clock = NewSystemDeviceClock();
   auto restarter = NewPlatformRestarter();
   ClientEnvironment env{http.get(),  net.get(),       hardware.get(), profile.get(),
                         clock.get(), restarter.get(), nullptr};

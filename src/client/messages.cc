@@ -7,11 +7,11 @@
 namespace apm::client {
 namespace {
 
-Verdict Failure(std::string headline, std::string detail, ExitCode code) {
+StatusMessage Failure(std::string headline, std::string detail, ExitCode code) {
   return {std::move(headline), std::move(detail), Tone::kFailure, code};
 }
 
-Verdict DescribeFailure(const RequestStatus& status) {
+StatusMessage DescribeFailure(const RequestStatus& status) {
   const RequestError error = status.error.value_or(RequestError{});
   std::string said = error.message.empty() ? "" : " (" + error.message + ")";
   switch (error.code) {
@@ -54,7 +54,7 @@ Verdict DescribeFailure(const RequestStatus& status) {
 
 }  // namespace
 
-Verdict DescribeRequest(const RequestStatus& status) {
+StatusMessage DescribeRequest(const RequestStatus& status) {
   switch (status.state) {
     case RequestState::kPendingApproval:
       return {"Waiting for approval",

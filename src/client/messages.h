@@ -30,7 +30,7 @@ enum ExitCode : int {
   kExitCancelled = 13,          // the user closed the window before the end
 };
 
-struct Verdict {
+struct StatusMessage {
   std::string headline;  // one line, e.g. "Your device is ready"
   std::string detail;    // what it means and what to do
   Tone tone = Tone::kWorking;
@@ -38,7 +38,7 @@ struct Verdict {
 };
 
 // The words for a request's current state (terminal or not).
-Verdict DescribeRequest(const RequestStatus& status);
+StatusMessage DescribeRequest(const RequestStatus& status);
 
 // "1 min 05 s", "42 s", "1 h 02 min".
 std::string FormatElapsed(long long seconds);

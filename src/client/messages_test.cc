@@ -21,7 +21,7 @@ RequestStatus StatusOf(RequestState state, std::optional<RequestError> error = s
 
 TEST(DescribeRequestTest, WorkingStatesAreBlueAndNamed) {
   for (RequestState state : kAllRequestStates) {
-    Verdict v = DescribeRequest(StatusOf(state));
+    StatusMessage v = DescribeRequest(StatusOf(state));
     EXPECT_FALSE(v.headline.empty());
     EXPECT_EQ(v.tone == Tone::kWorking, !IsTerminal(state)) << RequestStateName(state);
   }
@@ -38,35 +38,35 @@ TEST(DescribeRequestTest, ModeDecidesTheInstruction) {
 }
 
 TEST(DescribeRequestTest, OutcomesHaveTheirOwnWordsAndExitCodes) {
-  Verdict done = DescribeRequest(StatusOf(RequestState::kCompleted));
+  StatusMessage done = DescribeRequest(StatusOf(RequestState::kCompleted));
   EXPECT_EQ(done.tone, Tone::kSuccess);
   EXPECT_EQ(done.exit_code, kExitCompleted);
   EXPECT_THAT(done.detail, HasSubstr("Restart"));
 
-  Verdict registered = DescribeRequest(
+  StatusMessage registered = DescribeRequest(
       StatusOf(RequestState::kFailed, RequestError{806, "ZtdDeviceAlreadyAssigned", "x"}));
   EXPECT_EQ(registered.headline, "This device is already registered");
   EXPECT_EQ(registered.exit_code, kExitAlreadyRegistered);
   EXPECT_EQ(registered.tone, Tone::kFailure);
 
-  Verdict other = DescribeRequest(
+  StatusMessage other = DescribeRequest(
       StatusOf(RequestState::kFailed, RequestError{808, "ZtdDeviceAssignedToOtherTenant", ""}));
   EXPECT_THAT(other.headline, HasSubstr("another organisation"));
   EXPECT_EQ(other.exit_code, kExitOtherTenant);
 
-  Verdict timeout = DescribeRequest(
+  StatusMessage timeout = DescribeRequest(
       StatusOf(RequestState::kFailed, RequestError{0, "StepTimedOut", "profile not assigned"}));
   EXPECT_EQ(timeout.exit_code, kExitImportFailed);
   EXPECT_THAT(timeout.detail, HasSubstr("profile not assigned"));
 
-  Verdict rejected =
+  StatusMessage rejected =
       DescribeRequest(StatusOf(RequestState::kRejected, RequestError{0, "", "wrong desk"}));
   EXPECT_EQ(rejected.exit_code, kExitRejected);
   EXPECT_THAT(rejected.detail, HasSubstr("wrong desk"));
 
   EXPECT_EQ(DescribeRequest(StatusOf(RequestState::kExpired)).exit_code, kExitExpired);
   EXPECT_EQ(DescribeRequest(StatusOf(RequestState::kNotAllowed)).exit_code, kExitNotAllowed);
-  Verdict graph =
+  StatusMessage graph =
       DescribeRequest(StatusOf(RequestState::kFailed, RequestError{0, "GraphError", "Forbidden"}));
   EXPECT_THAT(graph.detail, HasSubstr("GraphError"));
   EXPECT_THAT(graph.detail, HasSubstr("Forbidden"));

@@ -18,7 +18,7 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 // "host:port", with brackets around an IPv6 literal.
-std::string Endpoint(const std::string& host, uint16_t port) {
+std::string HostPort(const std::string& host, uint16_t port) {
   const bool ipv6_literal = host.find(':') != std::string::npos;
   return (ipv6_literal ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
@@ -81,7 +81,7 @@ Result<AddrInfoList> Resolve(const std::string& host, uint16_t port, int socket_
   addrinfo* list = nullptr;
   const int error = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &list);
   if (error != 0) {
-    return Status::Unavailable("cannot resolve " + Endpoint(host, port) + ": " +
+    return Status::Unavailable("cannot resolve " + HostPort(host, port) + ": " +
                                SocketErrorWords(error));
   }
   return AddrInfoList(list);
@@ -155,7 +155,7 @@ class WinsockNetProbe : public NetProbe {
     }
     std::string reason = SocketErrorWords(last_error);
     if (last_error == WSAETIMEDOUT) reason += " after " + std::to_string(timeout.count()) + " ms";
-    return Status::Unavailable("cannot connect to " + Endpoint(host, port) + ": " + reason);
+    return Status::Unavailable("cannot connect to " + HostPort(host, port) + ": " + reason);
   }
 
   Result<std::string> UdpExchange(const std::string& host, uint16_t port,
@@ -164,7 +164,7 @@ class WinsockNetProbe : public NetProbe {
     const auto deadline = steady_clock::now() + timeout;
     Result<AddrInfoList> addresses = Resolve(host, port, SOCK_DGRAM);
     if (!addresses.ok()) return addresses.status();
-    const std::string endpoint = Endpoint(host, port);
+    const std::string endpoint = HostPort(host, port);
 
     // The first address we can send to (an IPv6 one fails at once without an IPv6 route).
     int last_error = WSAHOST_NOT_FOUND;

@@ -32,7 +32,7 @@ class RegistryKey {
 };
 
 // A REG_SZ value, trimmed; "" when it does not exist.
-Result<std::string> ReadString(HKEY key, const wchar_t* name) {
+Result<std::string> ReadRegistryString(HKEY key, const wchar_t* name) {
   DWORD bytes = 0;
   LSTATUS error = RegGetValueW(key, nullptr, name, RRF_RT_REG_SZ, nullptr, nullptr, &bytes);
   if (error == ERROR_FILE_NOT_FOUND) return std::string();
@@ -64,10 +64,10 @@ class RegistryProfileDetector : public ProfileDetector {
       return Status::Unavailable("cannot open " + std::string(kAutopilotKeyName) + ": " +
                                  DescribeWin32Error(error));
     }
-    Result<std::string> tenant_id = ReadString(key.get(), L"CloudAssignedTenantId");
+    Result<std::string> tenant_id = ReadRegistryString(key.get(), L"CloudAssignedTenantId");
     if (!tenant_id.ok()) return tenant_id.status();
     if (tenant_id->empty()) return std::optional<ExistingProfile>();
-    Result<std::string> tenant_domain = ReadString(key.get(), L"CloudAssignedTenantDomain");
+    Result<std::string> tenant_domain = ReadRegistryString(key.get(), L"CloudAssignedTenantDomain");
     if (!tenant_domain.ok()) return tenant_domain.status();
     return std::optional<ExistingProfile>(
         ExistingProfile{std::move(*tenant_id), std::move(*tenant_domain)});

@@ -57,7 +57,7 @@ Result<RequestStatus> ParseRequestStatus(const std::string& json_text) {
   if (auto error = body.find("error"); error != body.end() && error->is_object()) {
     RequestError e;
     if (auto code = error->find("code"); code != error->end() && code->is_number_integer()) {
-      e.code = code->get<int>();
+      e.code = code->get<int64_t>();
     }
     e.name = StringField(*error, "name");
     e.message = StringField(*error, "message");

@@ -13,12 +13,6 @@
 
 namespace apm::client {
 
-struct RequestError {
-  int code = 0;      // Autopilot's 8xx, or 0 for the server's own outcomes
-  std::string name;  // e.g. "ZtdDeviceAlreadyAssigned", "StepTimedOut"
-  std::string message;
-};
-
 struct RequestStatus {
   std::string id;
   RequestState state = RequestState::kPendingApproval;

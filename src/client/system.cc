@@ -5,7 +5,7 @@
 namespace apm::client {
 namespace {
 
-class SystemClock : public Clock {
+class SystemDeviceClock : public DeviceClock {
  public:
   std::chrono::system_clock::time_point Now() override { return std::chrono::system_clock::now(); }
   std::chrono::steady_clock::time_point Monotonic() override {
@@ -18,8 +18,8 @@ class SystemClock : public Clock {
 
 }  // namespace
 
-std::unique_ptr<Clock> NewSystemClock() {
-  return std::make_unique<SystemClock>();
+std::unique_ptr<DeviceClock> NewSystemDeviceClock() {
+  return std::make_unique<SystemDeviceClock>();
 }
 
 }  // namespace apm::client

@@ -9,15 +9,15 @@
 
 namespace apm::client {
 
-class Clock {
+class DeviceClock {
  public:
-  virtual ~Clock() = default;
+  virtual ~DeviceClock() = default;
   virtual std::chrono::system_clock::time_point Now() = 0;
   virtual std::chrono::steady_clock::time_point Monotonic() = 0;
   virtual void SleepFor(std::chrono::milliseconds duration) = 0;
 };
 
-std::unique_ptr<Clock> NewSystemClock();
+std::unique_ptr<DeviceClock> NewSystemDeviceClock();
 
 class Restarter {
  public:

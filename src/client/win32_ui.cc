@@ -166,7 +166,7 @@ const char* OutcomeWord(CheckOutcome outcome) {
 }
 
 // Replaces `path` with `bytes` so a reader never sees half a file.
-void WriteFileAtomically(const std::wstring& path, const std::string& bytes) {
+void WriteSnapshotFile(const std::wstring& path, const std::string& bytes) {
   const std::wstring temporary = path + L".tmp";
   HANDLE file = CreateFileW(temporary.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
                             FILE_ATTRIBUTE_NORMAL, nullptr);
@@ -793,7 +793,7 @@ void Win32Ui::WriteSnapshot(HDC dc, HBITMAP bitmap, int width, int height, const
   AppendBytes(&bmp, file);
   AppendBytes(&bmp, info.bmiHeader);
   bmp += pixels;
-  WriteFileAtomically(snapshot_path_, bmp);
+  WriteSnapshotFile(snapshot_path_, bmp);
 
   const std::string json =
       std::string("{\"tone\":\"") + ToneName(view.screen.tone) +
@@ -802,7 +802,7 @@ void Win32Ui::WriteSnapshot(HDC dc, HBITMAP bitmap, int width, int height, const
       ",\"qr_size\":" + std::to_string(qr.modules) + ",\"width\":" + std::to_string(width) +
       ",\"height\":" + std::to_string(height) + ",\"dpi\":" + std::to_string(dpi_) +
       ",\"buttons\":" + std::to_string(buttons_.size()) + "}\n";
-  WriteFileAtomically(snapshot_path_ + L".json", json);
+  WriteSnapshotFile(snapshot_path_ + L".json", json);
 }
 
 }  // namespace apm::client

@@ -1,10 +1,20 @@
 // The life of a device request, as clients and pages see it.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace apm {
+
+// Why a request failed, as the Autopilot service or our own checks said it; the same on the
+// server (stored) and in the client (read from the status JSON).
+struct RequestError {
+  int64_t code = 0;     // Autopilot's 8xx (e.g. 806), or 0 for the server's own outcomes
+  std::string name;     // e.g. ZtdDeviceAlreadyAssigned, StepTimedOut
+  std::string message;  // words a user understands
+};
 
 enum class RequestState {
   kPendingApproval,

@@ -2,6 +2,8 @@
 
 #include "server/http/request_checks.h"
 #include "server/http/responses.h"
+#include "server/http/route_table.h"
+#include "server/status_json.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/file.hpp>
@@ -24,18 +26,18 @@ constexpr std::string_view kRouteStatus = "/api/v1/requests/{id}";
 constexpr std::string_view kRouteCompatSave = "/api-autopilot/{id}/save-information";
 constexpr std::string_view kRouteCompatResult = "/api-autopilot/{id}/result";
 
-StringResponse Json(const HttpRequest& req, http::status status, const json& body) {
+StringResponse Json(const InboundRequest& req, http::status status, const json& body) {
   return Respond(req, status, JsonText(body), "application/json");
 }
 
-StringResponse Error(const HttpRequest& req, http::status status, std::string_view code,
+StringResponse Error(const InboundRequest& req, http::status status, std::string_view code,
                      std::string_view message, const json& extra = json::object()) {
   json err = {{"code", code}, {"message", message}};
   for (const auto& [k, v] : extra.items()) err[k] = v;
   return Json(req, status, json{{"error", err}});
 }
 
-StringResponse MethodNotAllowed(const HttpRequest& req, std::string_view allow) {
+StringResponse MethodNotAllowed(const InboundRequest& req, std::string_view allow) {
   StringResponse res = Error(req, http::status::method_not_allowed, "method_not_allowed",
                              std::string(req.message.method_string()) + " is not allowed here");
   res.set(http::field::allow, allow);
@@ -52,59 +54,6 @@ bool ReadString(const json& body, const char* field, std::string* out, std::stri
   }
   *out = it->get<std::string>();
   return true;
-}
-
-std::string ApprovalUrl(const std::string& base_url, const StoredRequest& r) {
-  return base_url + "/autopilot/" + r.id;
-}
-
-// The status object of docs/api.md, with the QR matrix when given.
-std::string StatusJson(const StoredRequest& r, const std::string& base_url, bool approval_mode,
-                       const QrMatrix* qr = nullptr) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("id").String(r.id);
-  w.Key("state").String(RequestStateName(r.state));
-  w.Key("step").String(r.step);
-  w.Key("terminal").Bool(IsTerminal(r.state));
-  w.Key("mode").String(approval_mode ? "approval" : "self_service");
-  w.Key("approvalUrl").String(ApprovalUrl(base_url, r));
-  w.Key("device").BeginObject();
-  w.Key("serialNumber").String(r.serial_number);
-  w.Key("manufacturer").String(r.manufacturer);
-  w.Key("model").String(r.model);
-  w.EndObject();
-  w.Key("verification").String(r.verification);
-  w.Key("error");
-  if (r.error) {
-    w.BeginObject();
-    w.Key("code").Int(r.error->code);
-    w.Key("name").String(r.error->name);
-    w.Key("message").String(r.error->message);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  w.Key("createdAt").String(FormatTimestamp(r.created_at));
-  w.Key("updatedAt").String(FormatTimestamp(r.updated_at));
-  w.Key("expiresAt").String(FormatTimestamp(r.expires_at));
-  w.Key("finishedAt");
-  if (r.finished_at) {
-    w.String(FormatTimestamp(r.finished_at));
-  } else {
-    w.Null();
-  }
-  if (qr) {
-    w.Key("qr").BeginObject().Key("size").Int(qr->size).Key("rows").BeginArray();
-    for (const std::string& row : qr->rows) w.String(row);
-    w.EndArray().EndObject();
-  }
-  w.EndObject();
-  return w.Take();
-}
-
-std::string ETag(const StoredRequest& r) {
-  return "\"v" + std::to_string(r.version) + "\"";
 }
 
 // Runs `work` on a pool thread; an exception costs one request (500), not the process.
@@ -137,78 +86,107 @@ void ApiHandler::OnShutdown() {
   watcher_.Shutdown();
 }
 
-std::string ApiHandler::BaseUrl(const HttpRequest& req) const {
+std::string ApiHandler::BaseUrl(const InboundRequest& req) const {
   return PublicBaseUrl(config_, req);
 }
 
-void ApiHandler::Handle(HttpRequest req, Reply reply) {
-  const http::verb method = req.message.method();
-  const bool get = method == http::verb::get || method == http::verb::head;
-  std::vector<std::string_view> seg = Segments(req.path);
-
-  if (seg.empty()) {
-    if (!get) return reply(MethodNotAllowed(req, "GET, HEAD"), "/");
-    return Home(req, reply);
-  }
-  if (seg.size() == 1) {
-    if (seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics" || seg[0] == "ap.exe" ||
-        seg[0] == "ap") {
-      if (!get) return reply(MethodNotAllowed(req, "GET, HEAD"), "/" + std::string(seg[0]));
-    }
-    if (seg[0] == "healthz") {
-      return reply(Respond(req, http::status::ok, "ok\n", "text/plain"), "/healthz");
-    }
-    if (seg[0] == "readyz") {
-      Status s = store_.Ping();
-      if (!s.ok()) {
-        return reply(
-            Respond(req, http::status::service_unavailable, "store unavailable\n", "text/plain"),
-            "/readyz");
-      }
-      return reply(Respond(req, http::status::ok, "ready\n", "text/plain"), "/readyz");
-    }
-    if (seg[0] == "metrics") return Metrics(req, reply);
-    if (seg[0] == "ap.exe") return Download(req, config_.ClientWindowsBinary, true, reply);
-    if (seg[0] == "ap") return Download(req, config_.ClientPosixBinary, false, reply);
-  }
-  if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "requests") {
-    if (seg.size() == 3) {
-      if (method != http::verb::post) return reply(MethodNotAllowed(req, "POST"), kRouteSubmit);
-      return boost::asio::post(blocking_, [this, req = std::move(req), reply] {
-        Guarded(reply, kRouteSubmit, [&] { SubmitV1(req, reply); });
-      });
-    }
-    if (seg.size() == 4) {
-      if (method != http::verb::get) return reply(MethodNotAllowed(req, "GET"), kRouteStatus);
-      return GetStatusV1(req, std::string(seg[3]), reply);
-    }
-  }
-  // ap.exe 1.x in approval mode shows a QR code for this page.
-  if (seg.size() == 2 && seg[0] == "Home" && seg[1] == "NoSelfService") {
-    if (!get) return reply(MethodNotAllowed(req, "GET, HEAD"), "/Home/NoSelfService");
-    return reply(Page(req, "Call your helpdesk",
+const RouteTable<ApiHandler::Target>& ApiHandler::Routes() {
+  using Params = std::vector<std::string>;
+  // Captureless lambdas: the table is static, the handler is the first argument.
+  static const RouteTable<Target> kRoutes({
+      {"/",
+       "GET, HEAD",
+       {[](ApiHandler& h, const InboundRequest& req, const Params&, const Reply& reply) {
+         h.Home(req, reply);
+       }}},
+      {"/healthz",
+       "GET, HEAD",
+       {[](ApiHandler&, const InboundRequest& req, const Params&, const Reply& reply) {
+         reply(Respond(req, http::status::ok, "ok\n", "text/plain"), "/healthz");
+       }}},
+      {"/readyz",
+       "GET, HEAD",
+       {[](ApiHandler& h, const InboundRequest& req, const Params&, const Reply& reply) {
+         h.Readyz(req, reply);
+       }}},
+      {"/metrics",
+       "GET, HEAD",
+       {[](ApiHandler& h, const InboundRequest& req, const Params&, const Reply& reply) {
+         h.ServeMetrics(req, reply);
+       }}},
+      {"/ap.exe",
+       "GET, HEAD",
+       {[](ApiHandler& h, const InboundRequest& req, const Params&, const Reply& reply) {
+         h.Download(req, h.config_.ClientWindowsBinary, true, reply);
+       }}},
+      {"/ap",
+       "GET, HEAD",
+       {[](ApiHandler& h, const InboundRequest& req, const Params&, const Reply& reply) {
+         h.Download(req, h.config_.ClientPosixBinary, false, reply);
+       }}},
+      {kRouteSubmit,
+       "POST",
+       {[](ApiHandler& h, const InboundRequest& req, const Params&, const Reply& reply) {
+          h.SubmitV1(req, reply);
+        },
+        /*on_pool=*/true}},
+      {kRouteStatus,
+       "GET",
+       {[](ApiHandler& h, const InboundRequest& req, const Params& p, const Reply& reply) {
+         h.GetStatusV1(req, p[0], reply);
+       }}},
+      // ap.exe 1.x in approval mode shows a QR code for this page.
+      {"/Home/NoSelfService",
+       "GET, HEAD",
+       {[](ApiHandler& h, const InboundRequest& req, const Params&, const Reply& reply) {
+         reply(h.Page(req, "Call your helpdesk",
                       "<h1>Call your helpdesk</h1><p>This device needs to be approved by your "
                       "helpdesk. Call them and quote the ID shown on the device's screen.</p>"),
-                 "/Home/NoSelfService");
-  }
-  if (seg.size() == 3 && seg[0] == "api-autopilot") {
-    if (seg[2] == "save-information") {
-      if (method != http::verb::post) return reply(MethodNotAllowed(req, "POST"), kRouteCompatSave);
-      return boost::asio::post(
-          blocking_, [this, id = std::string(seg[1]), req = std::move(req), reply] {
-            Guarded(reply, kRouteCompatSave, [&] { CompatSave(req, id, reply); });
-          });
-    }
-    if (seg[2] == "result") {
-      if (method != http::verb::get) return reply(MethodNotAllowed(req, "GET"), kRouteCompatResult);
-      return CompatResult(req, std::string(seg[1]), reply);
-    }
-  }
-  reply(Error(req, http::status::not_found, "not_found", "no such resource: " + req.path),
-        "(unmatched)");
+               "/Home/NoSelfService");
+       }}},
+      {kRouteCompatSave,
+       "POST",
+       {[](ApiHandler& h, const InboundRequest& req, const Params& p, const Reply& reply) {
+          h.CompatSave(req, p[0], reply);
+        },
+        /*on_pool=*/true}},
+      {kRouteCompatResult,
+       "GET",
+       {[](ApiHandler& h, const InboundRequest& req, const Params& p, const Reply& reply) {
+         h.CompatResult(req, p[0], reply);
+       }}},
+  });
+  return kRoutes;
 }
 
-void ApiHandler::SubmitV1(const HttpRequest& req, const Reply& reply) {
+void ApiHandler::Handle(InboundRequest req, Reply reply) {
+  auto method = req.message.method_string();
+  RouteTable<Target>::Match m =
+      Routes().Find(req.path, std::string_view(method.data(), method.size()));
+  if (!m.route) {
+    if (!m.label.empty()) return reply(MethodNotAllowed(req, m.allow), std::string(m.label));
+    return reply(Error(req, http::status::not_found, "not_found", "no such resource: " + req.path),
+                 "(unmatched)");
+  }
+  const Target& target = m.route->target;
+  if (!target.on_pool) return target.run(*this, req, m.params, reply);
+  // Waits for a durable commit: on the pool, never on an I/O thread.
+  boost::asio::post(blocking_, [this, &target, label = m.label, params = std::move(m.params),
+                                req = std::move(req), reply] {
+    Guarded(reply, label, [&] { target.run(*this, req, params, reply); });
+  });
+}
+
+void ApiHandler::Readyz(const InboundRequest& req, const Reply& reply) {
+  if (!store_.Ping().ok()) {
+    return reply(
+        Respond(req, http::status::service_unavailable, "store unavailable\n", "text/plain"),
+        "/readyz");
+  }
+  reply(Respond(req, http::status::ok, "ready\n", "text/plain"), "/readyz");
+}
+
+void ApiHandler::SubmitV1(const InboundRequest& req, const Reply& reply) {
   auto fail = [&](http::status s, std::string_view code, std::string_view msg,
                   const json& extra = json::object()) {
     reply(Error(req, s, code, msg, extra), kRouteSubmit);
@@ -284,7 +262,7 @@ void ApiHandler::SubmitV1(const HttpRequest& req, const Reply& reply) {
   }
 }
 
-void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, const Reply& reply) {
+void ApiHandler::GetStatusV1(const InboundRequest& req, const std::string& id, const Reply& reply) {
   if (!LooksLikeRequestId(id)) {
     return reply(Error(req, http::status::not_found, "not_found", "no request with this id"),
                  kRouteStatus);
@@ -348,7 +326,7 @@ void ApiHandler::GetStatusV1(const HttpRequest& req, const std::string& id, cons
   if (req.peer_gone) req.peer_gone->OnGone(std::move(withdraw));
 }
 
-void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const Reply& reply) {
+void ApiHandler::CompatSave(const InboundRequest& req, const std::string& id, const Reply& reply) {
   // The original answers 400 with a JSON string body, which ap.exe 1.x shows as is.
   auto fail = [&](http::status s, std::string_view text) {
     reply(Respond(req, s, JsonText(json(text)), "application/json"), kRouteCompatSave);
@@ -415,7 +393,8 @@ void ApiHandler::CompatSave(const HttpRequest& req, const std::string& id, const
   }
 }
 
-void ApiHandler::CompatResult(const HttpRequest& req, const std::string& id, const Reply& reply) {
+void ApiHandler::CompatResult(const InboundRequest& req, const std::string& id,
+                              const Reply& reply) {
   auto send = [&](http::status s, std::string_view text) {
     reply(Respond(req, s, text.empty() ? std::string() : JsonText(json(text)), "application/json"),
           kRouteCompatResult);
@@ -453,7 +432,7 @@ void ApiHandler::CompatResult(const HttpRequest& req, const std::string& id, con
   }
 }
 
-StringResponse ApiHandler::Page(const HttpRequest& req, std::string_view title,
+StringResponse ApiHandler::Page(const InboundRequest& req, std::string_view title,
                                 std::string_view body_html) {
   std::string html =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -470,7 +449,7 @@ StringResponse ApiHandler::Page(const HttpRequest& req, std::string_view title,
   return res;
 }
 
-void ApiHandler::Home(const HttpRequest& req, const Reply& reply) {
+void ApiHandler::Home(const InboundRequest& req, const Reply& reply) {
   std::string base = HtmlEscape(BaseUrl(req));
   // The client refuses plain http unless told; a lab server on http needs the switch.
   std::string allow_http = base.rfind("http://", 0) == 0 ? "--allow-http " : "";
@@ -489,7 +468,7 @@ void ApiHandler::Home(const HttpRequest& req, const Reply& reply) {
         "/");
 }
 
-void ApiHandler::Download(const HttpRequest& req, const std::string& path, bool windows,
+void ApiHandler::Download(const InboundRequest& req, const std::string& path, bool windows,
                           const Reply& reply) {
   std::string route = windows ? "/ap.exe" : "/ap";
   const char* setting = windows ? "ClientWindowsBinary" : "ClientPosixBinary";
@@ -523,7 +502,7 @@ void ApiHandler::Download(const HttpRequest& req, const std::string& path, bool 
   reply(std::move(res), route);
 }
 
-void ApiHandler::Metrics(const HttpRequest& req, const Reply& reply) {
+void ApiHandler::ServeMetrics(const InboundRequest& req, const Reply& reply) {
   Result<std::map<RequestState, int64_t>> counts = store_.CountByState();
   std::map<RequestState, int64_t> by_state;
   if (counts.ok()) by_state = *counts;

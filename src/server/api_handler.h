@@ -7,6 +7,7 @@
 #include "server/change_watcher.h"
 #include "server/config.h"
 #include "server/http/http_types.h"
+#include "server/http/route_table.h"
 #include "server/intake_service.h"
 #include "server/metrics.h"
 #include "server/store/request_store.h"
@@ -19,22 +20,34 @@ class ApiHandler : public HttpHandler {
   ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
              ChangeWatcher& watcher, Metrics& metrics, boost::asio::thread_pool& blocking);
 
-  void Handle(HttpRequest request, Reply reply) override;
+  void Handle(InboundRequest request, Reply reply) override;
   void OnShutdown() override;
 
  private:
-  void SubmitV1(const HttpRequest& req, const Reply& reply);
-  void GetStatusV1(const HttpRequest& req, const std::string& id, const Reply& reply);
-  void CompatSave(const HttpRequest& req, const std::string& id, const Reply& reply);
-  void CompatResult(const HttpRequest& req, const std::string& id, const Reply& reply);
-  void Home(const HttpRequest& req, const Reply& reply);
+  // A route's work; `on_pool` when it waits for a durable commit (never on an I/O thread).
+  struct Target {
+    void (*run)(ApiHandler& handler, const InboundRequest& req,
+                const std::vector<std::string>& params, const Reply& reply);
+    bool on_pool = false;
+  };
+  // Every route of this handler; matching and dispatch both read it.
+  static const RouteTable<Target>& Routes();
+
+  void Readyz(const InboundRequest& req, const Reply& reply);
+  void SubmitV1(const InboundRequest& req, const Reply& reply);
+  void GetStatusV1(const InboundRequest& req, const std::string& id, const Reply& reply);
+  void CompatSave(const InboundRequest& req, const std::string& id, const Reply& reply);
+  void CompatResult(const InboundRequest& req, const std::string& id, const Reply& reply);
+  void Home(const InboundRequest& req, const Reply& reply);
   // A small self-contained HTML page (no external resources; strict CSP).
-  StringResponse Page(const HttpRequest& req, std::string_view title, std::string_view body_html);
-  void Download(const HttpRequest& req, const std::string& path, bool windows, const Reply& reply);
-  void Metrics(const HttpRequest& req, const Reply& reply);
+  StringResponse Page(const InboundRequest& req, std::string_view title,
+                      std::string_view body_html);
+  void Download(const InboundRequest& req, const std::string& path, bool windows,
+                const Reply& reply);
+  void ServeMetrics(const InboundRequest& req, const Reply& reply);
 
   // https://host[:port] as the client reached us (PublicUrl when configured).
-  std::string BaseUrl(const HttpRequest& req) const;
+  std::string BaseUrl(const InboundRequest& req) const;
 
   const Config& config_;
   RequestStore& store_;

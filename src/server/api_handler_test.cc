@@ -40,7 +40,7 @@ class ApiHandlerTest : public ::testing::Test {
   }
 
   Answer Call(http::verb method, const std::string& target, const std::string& body = "") {
-    HttpRequest req;
+    InboundRequest req;
     req.message.method(method);
     req.message.target(target);
     req.message.version(11);

@@ -19,7 +19,7 @@ namespace {
 class PathRouter : public HttpHandler {
  public:
   PathRouter(HttpHandler& web, HttpHandler& api) : web_(web), api_(api) {}
-  void Handle(HttpRequest request, Reply reply) override {
+  void Handle(InboundRequest request, Reply reply) override {
     HttpHandler& target = web::WebHandler::Owns(request.path) ? web_ : api_;
     target.Handle(std::move(request), std::move(reply));
   }
@@ -89,7 +89,7 @@ Status ServerApp::Start() {
 
   approvals_ = std::make_unique<ApprovalService>(config_, *store_, clock_, sqlite_.get());
   if (config_.sign_in_configured()) {
-    sign_in_http_ = std::make_unique<CurlHttpClient>(CurlHttpClient::Options{
+    sign_in_http_ = std::make_unique<CurlOutboundHttp>(CurlOutboundHttp::Options{
         .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
     auth::OidcSettings sign_in{config_.sign_in_authority(),
                                config_.sign_in_client_id(),
@@ -157,7 +157,7 @@ Status ServerApp::StartImportEngine() {
     LogWarn("imports are off: no TenantId is configured; approved requests wait");
     return Status::Ok();
   }
-  graph_http_ = std::make_unique<CurlHttpClient>(CurlHttpClient::Options{
+  graph_http_ = std::make_unique<CurlOutboundHttp>(CurlOutboundHttp::Options{
       .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
   AppCredentials credentials;
   credentials.login_endpoint = config_.LoginEndpoint;

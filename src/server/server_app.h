@@ -16,7 +16,7 @@
 #include "server/config.h"
 #include "server/graph/graph_client.h"
 #include "server/graph/token_source.h"
-#include "server/http/curl_http_client.h"
+#include "server/http/curl_outbound_http.h"
 #include "server/http/http_server.h"
 #include "server/importer/import_engine.h"
 #include "server/intake_service.h"
@@ -61,13 +61,13 @@ class ServerApp {
   std::unique_ptr<ChangeWatcher> watcher_;
   std::unique_ptr<ApiHandler> handler_;
   std::unique_ptr<ApprovalService> approvals_;
-  std::unique_ptr<CurlHttpClient> sign_in_http_;
+  std::unique_ptr<CurlOutboundHttp> sign_in_http_;
   std::unique_ptr<auth::OidcClient> oidc_;
   std::unique_ptr<web::WebHandler> web_;
   std::unique_ptr<HttpHandler> router_;  // pages to web_, the rest to handler_
   std::unique_ptr<HttpServer> http_;
   // The import engine (only with a tenant configured).
-  std::unique_ptr<CurlHttpClient> graph_http_;
+  std::unique_ptr<CurlOutboundHttp> graph_http_;
   std::unique_ptr<ClientCredentialsTokenSource> tokens_;
   std::unique_ptr<GraphClient> graph_;
   std::unique_ptr<boost::asio::thread_pool> import_pool_;

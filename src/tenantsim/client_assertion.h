@@ -1,7 +1,7 @@
 // Certificate credentials on the token endpoint: the client assertion, a JWT the app signs with
 // its certificate's private key. Checked as Entra does: RS256 only, the certificate's public key,
 // audience, issuer and subject, validity time with 5 minutes of clock skew for nbf, and the
-// optional x5t thumbprint. Facts: ../shared/reference/graph-api.md §1a.
+// optional x5t thumbprint. Facts: docs/graph-facts.md#certificate-assertion.
 #pragma once
 
 #include <cstdint>

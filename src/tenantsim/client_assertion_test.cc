@@ -74,7 +74,7 @@ class ClientAssertionTest : public ::testing::Test {
   // Through the HTTP route, so the called URL is an accepted audience too.
   std::pair<int, json> Token(const std::string& assertion,
                              const std::string& type = std::string(kJwtBearerAssertionType)) {
-    HttpRequest req;
+    InboundRequest req;
     req.message.method(http::verb::post);
     req.message.target("/tid-1/oauth2/v2.0/token");
     req.message.set(http::field::host, "sim.test:9090");

@@ -2,7 +2,7 @@
 // device identities, Entra devices, groups and users, plus the simulator's own machinery
 // (throttling windows, fault injection, counters). Everything time-based is derived from time
 // stamps when read, using the injected Clock, so a ManualClock makes tests deterministic and no
-// thread runs in the background. Facts: ../shared/reference/graph-api.md §2-§6.
+// thread runs in the background. Facts: docs/graph-facts.md, #import-records to #paging.
 #pragma once
 
 #include <cstdint>

@@ -17,7 +17,7 @@ std::string RandomToken() {
   return Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
 }
 
-const std::string* Field(const std::map<std::string, std::string>& form, const char* name) {
+const std::string* FormField(const std::map<std::string, std::string>& form, const char* name) {
   auto it = form.find(name);
   return it == form.end() ? nullptr : &it->second;
 }
@@ -39,7 +39,7 @@ bool Identity::IsTenant(const std::string& tenant) const {
 
 std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
     const std::map<std::string, std::string>& form, const std::string& called_url) {
-  const std::string* grant = Field(form, "grant_type");
+  const std::string* grant = FormField(form, "grant_type");
   if (!grant || grant->empty()) {
     return TokenError{400, "invalid_request", 900144,
                       "AADSTS900144: The request body must contain the following parameter: "
@@ -49,13 +49,13 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
     return TokenError{400, "unsupported_grant_type", 70003,
                       "AADSTS70003: The app requested an unsupported grant type '" + *grant + "'."};
   }
-  const std::string* client_id = Field(form, "client_id");
+  const std::string* client_id = FormField(form, "client_id");
   if (!client_id || client_id->empty()) {
     return TokenError{400, "invalid_request", 900144,
                       "AADSTS900144: The request body must contain the following parameter: "
                       "'client_id'."};
   }
-  const std::string* scope = Field(form, "scope");
+  const std::string* scope = FormField(form, "scope");
   if (!scope || *scope != kGraphScope) {
     return TokenError{400, "invalid_scope", 70011,
                       "AADSTS70011: The provided request must include a 'scope' input parameter. "
@@ -71,7 +71,7 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
 
 std::optional<TokenError> Identity::AuthenticateClient(
     const std::map<std::string, std::string>& form, const std::string& called_url) {
-  const std::string* client_id = Field(form, "client_id");
+  const std::string* client_id = FormField(form, "client_id");
   if (!client_id || client_id->empty()) {
     return TokenError{400, "invalid_request", 900144,
                       "AADSTS900144: The request body must contain the following parameter: "
@@ -91,9 +91,9 @@ std::optional<TokenError> Identity::AuthenticateClientLocked(
     const SimApp& app, const std::map<std::string, std::string>& form,
     const std::string& called_url) {
   const std::string& client_id = app.client_id;
-  const std::string* secret = Field(form, "client_secret");
-  const std::string* assertion = Field(form, "client_assertion");
-  const std::string* assertion_type = Field(form, "client_assertion_type");
+  const std::string* secret = FormField(form, "client_secret");
+  const std::string* assertion = FormField(form, "client_assertion");
+  const std::string* assertion_type = FormField(form, "client_assertion_type");
   if (assertion || assertion_type) {
     if (!assertion_type || *assertion_type != kJwtBearerAssertionType) {
       return TokenError{400, "invalid_request", 50027,

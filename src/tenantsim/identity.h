@@ -2,7 +2,7 @@
 // endpoint for client credentials. Access tokens are opaque random strings (Graph tokens are
 // opaque to clients), remembered with their app, expiry and (for delegated tokens from the
 // sign-in flow, see oidc_provider.h) their user, so Graph endpoints can check them.
-// Facts: ../shared/reference/graph-api.md §1a, §1b.
+// Facts: docs/graph-facts.md#tokens and #sign-in.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // JSON as the Autopilot PowerShell scripts write it: Set-AutopilotDevice sends object keys
 // without quotes (`{ displayName: "PC01" }`), which the real service accepts and a strict parser
-// rejects. Facts: ../shared/reference/graph-api.md §3 (Actions).
+// rejects. Facts: docs/graph-facts.md#actions.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -2,8 +2,7 @@
 // code flow with PKCE): discovery, JWKS, the authorize endpoint with a test-user picker page,
 // code redemption at the token endpoint (id_token RS256 with groups or the overage claims, and a
 // delegated access token usable on /me/getMemberObjects), and logout. Independent of HTTP
-// plumbing: SimHandler turns OidcAnswer into responses. Facts: ../shared/reference/graph-api.md
-// §1b.
+// plumbing: SimHandler turns OidcAnswer into responses. Facts: docs/graph-facts.md#sign-in.
 //
 // Test users live in the GraphModel (users, groups, memberships) so Graph's getMemberObjects
 // sees them; the provider remembers which users the picker offers. Users' and groups' object ids

@@ -152,7 +152,7 @@ class OidcTest : public ::testing::Test {
 
   Response Send(http::verb method, const std::string& path, const std::string& query = "",
                 const std::string& body = "", const std::string& authorization = "") {
-    HttpRequest req;
+    InboundRequest req;
     req.message.method(method);
     req.message.target(query.empty() ? path : path + "?" + query);
     req.message.version(11);

@@ -15,7 +15,7 @@ namespace {
 
 using json = nlohmann::json;
 
-StringResponse JsonAnswer(const HttpRequest& req, http::status status, const json& body) {
+StringResponse JsonAnswer(const InboundRequest& req, http::status status, const json& body) {
   StringResponse res{status, req.message.version()};
   res.set(http::field::content_type, "application/json; charset=utf-8");
   res.set(http::field::cache_control, "no-store, no-cache");
@@ -34,7 +34,7 @@ json OAuthError(const TokenError& e, int64_t now_ms) {
 }
 
 // The scheme and host the client used, e.g. "http://127.0.0.1:9090".
-std::string BaseUrl(const HttpRequest& req) {
+std::string BaseUrl(const InboundRequest& req) {
   std::string host(req.message[http::field::host]);
   if (host.empty()) return "https://graph.microsoft.com";
   return (req.secure ? "https://" : "http://") + host;
@@ -42,12 +42,12 @@ std::string BaseUrl(const HttpRequest& req) {
 
 // The same for the sign-in routes, whose URLs land in tokens (issuer): Entra's host when the
 // request named none.
-std::string LoginBaseUrl(const HttpRequest& req) {
+std::string LoginBaseUrl(const InboundRequest& req) {
   if (req.message[http::field::host].empty()) return "https://login.microsoftonline.com";
   return BaseUrl(req);
 }
 
-StringResponse FromOidc(const HttpRequest& req, const OidcAnswer& a) {
+StringResponse FromOidc(const InboundRequest& req, const OidcAnswer& a) {
   StringResponse res{http::status(a.status), req.message.version()};
   for (const auto& [name, value] : a.headers) res.set(name, value);
   if (!a.content_type.empty()) res.set(http::field::content_type, a.content_type);
@@ -65,7 +65,7 @@ StringResponse FromOidc(const HttpRequest& req, const OidcAnswer& a) {
 }
 
 // client_secret_basic (RFC 6749 §2.3.1): "id:secret", each form-encoded, in base64.
-bool MergeBasicCredentials(const HttpRequest& req, std::map<std::string, std::string>& form) {
+bool MergeBasicCredentials(const InboundRequest& req, std::map<std::string, std::string>& form) {
   std::string_view auth = req.message[http::field::authorization];
   if (auth.size() < 6 || !EqualsIgnoreCase(auth.substr(0, 6), "Basic ")) return true;
   Result<std::string> decoded = Base64Decode(Trim(auth.substr(6)));
@@ -82,7 +82,7 @@ bool MergeBasicCredentials(const HttpRequest& req, std::map<std::string, std::st
   return true;
 }
 
-StringResponse NotFound(const HttpRequest& req) {
+StringResponse NotFound(const InboundRequest& req) {
   return JsonAnswer(req, http::status::not_found,
                     {{"error", {{"code", "NotFound"}, {"message", "No route for " + req.path}}}});
 }
@@ -104,7 +104,7 @@ SimHandler::SimHandler(Identity& identity, GraphModel& model, const Clock& clock
       api_(identity, model, clock),
       oidc_(identity, model, clock) {}
 
-void SimHandler::Handle(HttpRequest req, Reply reply) {
+void SimHandler::Handle(InboundRequest req, Reply reply) {
   std::string_view path = req.path;
   if (size_t slash = path.find('/', 1); path.size() > 1 && slash != std::string_view::npos) {
     std::string tenant(path.substr(1, slash - 1));
@@ -121,7 +121,7 @@ void SimHandler::Handle(HttpRequest req, Reply reply) {
   reply(NotFound(req), "(unmatched)");
 }
 
-void SimHandler::Graph(const HttpRequest& req, const std::string& version, const Reply& reply) {
+void SimHandler::Graph(const InboundRequest& req, const std::string& version, const Reply& reply) {
   GraphCall call;
   call.method = std::string(req.message.method_string());
   call.version = version;
@@ -157,7 +157,7 @@ void SimHandler::Graph(const HttpRequest& req, const std::string& version, const
   reply(std::move(res), route);
 }
 
-void SimHandler::Admin(const HttpRequest& req, const Reply& reply) {
+void SimHandler::Admin(const InboundRequest& req, const Reply& reply) {
   constexpr std::string_view kRoute = "/_sim/*";
   if (!model_.config().admin_enabled) return reply(NotFound(req), "(unmatched)");
   http::verb method = req.message.method();
@@ -243,7 +243,7 @@ void SimHandler::Admin(const HttpRequest& req, const Reply& reply) {
   reply(NotFound(req), "(unmatched)");
 }
 
-bool SimHandler::TenantRoute(const HttpRequest& req, const std::string& tenant,
+bool SimHandler::TenantRoute(const InboundRequest& req, const std::string& tenant,
                              std::string_view rest, const Reply& reply) {
   http::verb method = req.message.method();
   auto method_not_allowed = [&](const char* route, const char* allowed) {
@@ -307,7 +307,7 @@ bool SimHandler::TenantRoute(const HttpRequest& req, const std::string& tenant,
   return true;
 }
 
-void SimHandler::Token(const HttpRequest& req, const std::string& tenant, const Reply& reply) {
+void SimHandler::Token(const InboundRequest& req, const std::string& tenant, const Reply& reply) {
   constexpr std::string_view kRoute = "/{tenant}/oauth2/v2.0/token";
   if (!identity_.IsTenant(tenant)) {
     TokenError e{400, "invalid_request", 90002,

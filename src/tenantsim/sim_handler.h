@@ -2,7 +2,7 @@
 // assertion; client credentials and authorization codes), the OpenID Connect provider routes
 // (discovery, keys, authorize, logout: OidcProvider, reached through oidc()), the Microsoft Graph
 // routes of the Autopilot import workflow under /v1.0 and /beta
-// (GraphApi), and, when enabled, inspection routes under /_sim/.
+// (GraphRouter), and, when enabled, inspection routes under /_sim/.
 //
 // In-process use: build an Identity and a GraphModel on the same Clock (a ManualClock in
 // tests), then a SimHandler, and call Handle directly. An answer carrying the header
@@ -16,8 +16,8 @@
 #include <memory>
 
 #include "server/http/http_types.h"
-#include "tenantsim/graph_api.h"
 #include "tenantsim/graph_model.h"
+#include "tenantsim/graph_router.h"
 #include "tenantsim/identity.h"
 #include "tenantsim/oidc_provider.h"
 
@@ -28,7 +28,7 @@ class SimHandler : public HttpHandler {
   // With a tenant of default configuration (no admin routes, no faults).
   SimHandler(Identity& identity, const Clock& clock);
   SimHandler(Identity& identity, GraphModel& model, const Clock& clock);
-  void Handle(HttpRequest request, Reply reply) override;
+  void Handle(InboundRequest request, Reply reply) override;
 
   GraphModel& model() { return model_; }
   // Test users, signing keys and sign-in settings.
@@ -36,17 +36,17 @@ class SimHandler : public HttpHandler {
 
  private:
   // Routes under /{tenant}/; false when `rest` names none of them.
-  bool TenantRoute(const HttpRequest& req, const std::string& tenant, std::string_view rest,
+  bool TenantRoute(const InboundRequest& req, const std::string& tenant, std::string_view rest,
                    const Reply& reply);
-  void Token(const HttpRequest& req, const std::string& tenant, const Reply& reply);
-  void Graph(const HttpRequest& req, const std::string& version, const Reply& reply);
-  void Admin(const HttpRequest& req, const Reply& reply);
+  void Token(const InboundRequest& req, const std::string& tenant, const Reply& reply);
+  void Graph(const InboundRequest& req, const std::string& version, const Reply& reply);
+  void Admin(const InboundRequest& req, const Reply& reply);
 
   std::unique_ptr<GraphModel> owned_model_;  // only with the two-argument constructor
   Identity& identity_;
   GraphModel& model_;
   const Clock& clock_;
-  GraphApi api_;
+  GraphRouter api_;
   OidcProvider oidc_;
 };
 

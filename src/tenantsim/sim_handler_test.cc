@@ -25,7 +25,7 @@ class SimHandlerTest : public ::testing::Test {
   }
 
   std::pair<int, json> Post(const std::string& path, const std::string& form) {
-    HttpRequest req;
+    InboundRequest req;
     req.message.method(http::verb::post);
     req.message.target(path);
     req.message.version(11);

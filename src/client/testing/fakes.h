@@ -75,7 +75,7 @@ class FakeProfileDetector : public ProfileDetector {
 };
 
 // Time moves only when the code under test sleeps.
-class FakeClock : public Clock {
+class FakeDeviceClock : public DeviceClock {
  public:
   std::chrono::system_clock::time_point now =
       std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));

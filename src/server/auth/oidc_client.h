@@ -10,7 +10,7 @@
 
 #include "server/auth/id_token.h"
 #include "server/clock.h"
-#include "server/http/http_client.h"
+#include "server/http/outbound_http.h"
 
 namespace apm::auth {
 
@@ -47,7 +47,7 @@ struct SignedIn {
 
 class OidcClient {
  public:
-  OidcClient(HttpClient& http, const Clock& clock, OidcSettings settings)
+  OidcClient(OutboundHttp& http, const Clock& clock, OidcSettings settings)
       : http_(http), clock_(clock), settings_(std::move(settings)) {}
 
   // Discovery, cached after the first success.
@@ -68,7 +68,7 @@ class OidcClient {
   Result<std::shared_ptr<const JsonWebKeySet>> Keys(bool refetch);
   Result<ProviderMetadata> Discover();
 
-  HttpClient& http_;
+  OutboundHttp& http_;
   const Clock& clock_;
   OidcSettings settings_;
   std::mutex mutex_;

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "server/http/form.h"
-#include "server/http/in_process_http_client.h"
+#include "server/http/in_process_outbound_http.h"
 #include "tenantsim/sim_handler.h"
 
 namespace apm::auth {
@@ -55,7 +55,7 @@ class OidcClientTest : public ::testing::Test {
   sim::Identity identity_;
   sim::GraphModel model_;
   sim::SimHandler handler_{identity_, model_, clock_};
-  InProcessHttpClient http_{handler_};
+  InProcessOutboundHttp http_{handler_};
   sim::TestUser ada_;
 };
 
@@ -112,9 +112,9 @@ TEST_F(OidcClientTest, AnotherTenantIsRefused) {
 }
 
 // Counts the requests that fetch the signing keys.
-class CountingHttpClient : public HttpClient {
+class CountingOutboundHttp : public OutboundHttp {
  public:
-  explicit CountingHttpClient(HttpClient& inner) : inner_(inner) {}
+  explicit CountingOutboundHttp(OutboundHttp& inner) : inner_(inner) {}
   Result<OutboundResponse> Send(const OutboundRequest& request,
                                 TransportFailure* failure = nullptr) override {
     if (request.url.find("/keys") != std::string::npos) ++key_fetches;
@@ -123,11 +123,11 @@ class CountingHttpClient : public HttpClient {
   int key_fetches = 0;
 
  private:
-  HttpClient& inner_;
+  OutboundHttp& inner_;
 };
 
 TEST_F(OidcClientTest, KeyRotationIsFollowedByOneRefetch) {
-  CountingHttpClient counting(http_);
+  CountingOutboundHttp counting(http_);
   OidcClient client(counting, clock_, Settings());
   Result<LoginStart> first = client.StartLogin(kRedirect);
   auto a1 = Authorize(first->url, "ada@contoso.example");

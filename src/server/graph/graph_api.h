@@ -1,6 +1,7 @@
 // The Microsoft Graph operations of the import workflow, batched where Graph allows it. The
 // workflow sees only this interface; GraphClient implements it over HTTP. Facts:
-// ../shared/reference/graph-api.md §2-§4, §6.
+// docs/graph-facts.md#import-records, #autopilot-devices, #entra-devices-and-groups, #batching,
+// #paging and #throttling.
 #pragma once
 
 #include <optional>

@@ -94,8 +94,8 @@ Status GraphClient::Answer::ToStatus(std::string_view what) const {
   return Status(s.code(), std::string(what) + ": " + s.message());
 }
 
-GraphClient::GraphClient(Options options, HttpClient& http, TokenSource& tokens, const Clock& clock,
-                         Sleep sleep, Uniform uniform)
+GraphClient::GraphClient(Options options, OutboundHttp& http, TokenSource& tokens,
+                         const Clock& clock, Sleep sleep, Uniform uniform)
     : options_(std::move(options)),
       http_(http),
       tokens_(tokens),

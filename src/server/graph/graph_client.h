@@ -17,7 +17,7 @@
 #include "server/graph/request_budget.h"
 #include "server/graph/retry_policy.h"
 #include "server/graph/token_source.h"
-#include "server/http/http_client.h"
+#include "server/http/outbound_http.h"
 
 namespace apm {
 
@@ -40,7 +40,7 @@ class GraphClient : public GraphApi {
 
   // `sleep` waits (tests advance a ManualClock instead; the default ends early on Stop());
   // `uniform(n)` draws from [0, n].
-  GraphClient(Options options, HttpClient& http, TokenSource& tokens, const Clock& clock,
+  GraphClient(Options options, OutboundHttp& http, TokenSource& tokens, const Clock& clock,
               Sleep sleep = {}, Uniform uniform = {});
 
   Result<std::vector<ImportRecord>> Import(std::span<const ImportItem> items) override;
@@ -103,7 +103,7 @@ class GraphClient : public GraphApi {
   std::vector<Answer> SendBatch(const std::vector<const Call*>& calls);
 
   Options options_;
-  HttpClient& http_;
+  OutboundHttp& http_;
   TokenSource& tokens_;
   const Clock& clock_;
   Sleep sleep_;

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/http/form.h"
-#include "server/http/in_process_http_client.h"
+#include "server/http/in_process_outbound_http.h"
 
 namespace apm {
 namespace {
@@ -24,9 +24,9 @@ class ScriptedGraph : public HttpHandler {
     std::string authorization;
     json body;
   };
-  using Responder = std::function<StringResponse(const HttpRequest&)>;
+  using Responder = std::function<StringResponse(const InboundRequest&)>;
 
-  void Handle(HttpRequest req, Reply reply) override {
+  void Handle(InboundRequest req, Reply reply) override {
     std::string target(req.message.target());
     if (target.find("/oauth2/v2.0/token") != std::string::npos) {
       ++token_requests;
@@ -57,7 +57,7 @@ class ScriptedGraph : public HttpHandler {
     return res;
   }
   void Then(int status, json body, std::map<std::string, std::string> headers = {}) {
-    script.push_back([=](const HttpRequest&) { return Json(status, body, headers); });
+    script.push_back([=](const InboundRequest&) { return Json(status, body, headers); });
   }
 
   std::deque<Responder> script;
@@ -93,7 +93,7 @@ class GraphClientTest : public ::testing::Test {
 
   ManualClock clock_;
   ScriptedGraph graph_;
-  InProcessHttpClient http_;
+  InProcessOutboundHttp http_;
   std::unique_ptr<ClientCredentialsTokenSource> tokens_;
   std::unique_ptr<GraphClient> client_;
   std::vector<milliseconds> slept_;
@@ -191,7 +191,7 @@ TEST_F(GraphClientTest, ImportSendsTheDocumentedBodyAndBatchesSeveralDevices) {
 TEST_F(GraphClientTest, PollsOfManyJobsShareBatchesOfTwentyAndRetryOnlyThrottledParts) {
   std::vector<std::string> ids;
   for (int i = 0; i < 25; ++i) ids.push_back("i" + std::to_string(i));
-  auto batch_answer = [](const HttpRequest& req, int throttle_id) {
+  auto batch_answer = [](const InboundRequest& req, int throttle_id) {
     json in = json::parse(req.message.body());
     json out = {{"responses", json::array()}};
     for (const json& r : in["requests"]) {
@@ -210,8 +210,8 @@ TEST_F(GraphClientTest, PollsOfManyJobsShareBatchesOfTwentyAndRetryOnlyThrottled
     }
     return ScriptedGraph::Json(200, out);
   };
-  graph_.script.push_back([&](const HttpRequest& r) { return batch_answer(r, 3); });
-  graph_.script.push_back([&](const HttpRequest& r) { return batch_answer(r, -1); });
+  graph_.script.push_back([&](const InboundRequest& r) { return batch_answer(r, 3); });
+  graph_.script.push_back([&](const InboundRequest& r) { return batch_answer(r, -1); });
   graph_.Then(200, ImportState("i3", "S", "unknown"));  // the throttled one, alone
   auto got = client_->GetImports(ids);
   ASSERT_EQ(got.size(), 25u);
@@ -237,7 +237,7 @@ TEST_F(GraphClientTest, TheBudgetDelaysWritesInsteadOfBeingThrottled) {
   std::vector<std::string> ids{"a", "b", "c", "d"};
   // Four deletes in one $batch, three writes allowed per 20 s: the budget is taken per
   // operation, so the batch waits for the window instead of earning a 429.
-  graph_.script.push_back([](const HttpRequest& req) {
+  graph_.script.push_back([](const InboundRequest& req) {
     json in = json::parse(req.message.body());
     json out = {{"responses", json::array()}};
     for (const json& r : in["requests"])

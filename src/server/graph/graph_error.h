@@ -1,5 +1,5 @@
 // Errors of Microsoft Graph and of the Autopilot service (DDS), turned into values a job can
-// act on and a user can read. Facts: ../shared/reference/graph-api.md §2, §3, §6.
+// act on and a user can read. Facts: docs/graph-facts.md#errors, #dds-error-codes, #throttling.
 #pragma once
 
 #include <optional>

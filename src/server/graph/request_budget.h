@@ -1,6 +1,6 @@
 // Keeps all Graph calls of one tenant under the documented Intune limits (writes and all
 // requests per 20 s window), shared by every job, so a burst of approvals slows down instead
-// of being throttled. Limits: ../shared/reference/graph-api.md §6.
+// of being throttled. Limits: docs/graph-facts.md#throttling.
 #pragma once
 
 #include <chrono>

@@ -25,7 +25,7 @@ struct ClientCredentialsTokenSource::KeyMaterial {
 };
 
 Result<std::unique_ptr<ClientCredentialsTokenSource>> ClientCredentialsTokenSource::Create(
-    AppCredentials credentials, HttpClient& http, const Clock& clock) {
+    AppCredentials credentials, OutboundHttp& http, const Clock& clock) {
   if (credentials.tenant.empty() || credentials.client_id.empty()) {
     return Status::InvalidArgument("the tenant and the client id are both required");
   }
@@ -72,7 +72,7 @@ Result<std::unique_ptr<ClientCredentialsTokenSource>> ClientCredentialsTokenSour
 }
 
 ClientCredentialsTokenSource::ClientCredentialsTokenSource(AppCredentials credentials,
-                                                           HttpClient& http, const Clock& clock,
+                                                           OutboundHttp& http, const Clock& clock,
                                                            std::unique_ptr<KeyMaterial> key)
     : credentials_(std::move(credentials)), http_(http), clock_(clock), key_(std::move(key)) {}
 

@@ -1,6 +1,6 @@
 // App-only access tokens for Microsoft Graph by the client-credentials grant, with a client
 // secret or a certificate (a signed client-assertion JWT). Tokens are cached and renewed before
-// they expire. Facts: ../shared/reference/graph-api.md §1a.
+// they expire. Facts: docs/graph-facts.md#tokens and #certificate-assertion.
 #pragma once
 
 #include <atomic>
@@ -10,7 +10,7 @@
 
 #include "core/status.h"
 #include "server/clock.h"
-#include "server/http/http_client.h"
+#include "server/http/outbound_http.h"
 
 namespace apm {
 
@@ -37,7 +37,7 @@ class ClientCredentialsTokenSource : public TokenSource {
  public:
   // Loads and checks the certificate and key, when configured; errors name the file.
   static Result<std::unique_ptr<ClientCredentialsTokenSource>> Create(AppCredentials credentials,
-                                                                      HttpClient& http,
+                                                                      OutboundHttp& http,
                                                                       const Clock& clock);
   ~ClientCredentialsTokenSource() override;
 
@@ -50,7 +50,7 @@ class ClientCredentialsTokenSource : public TokenSource {
 
  private:
   struct KeyMaterial;
-  ClientCredentialsTokenSource(AppCredentials credentials, HttpClient& http, const Clock& clock,
+  ClientCredentialsTokenSource(AppCredentials credentials, OutboundHttp& http, const Clock& clock,
                                std::unique_ptr<KeyMaterial> key);
   Result<std::string> SignedAssertion();
   // One token request (mu_ held).
@@ -58,7 +58,7 @@ class ClientCredentialsTokenSource : public TokenSource {
   static constexpr int64_t kFailureMemoryMs = 5'000;
 
   AppCredentials credentials_;
-  HttpClient& http_;
+  OutboundHttp& http_;
   const Clock& clock_;
   std::unique_ptr<KeyMaterial> key_;
   mutable std::mutex mu_;  // held while fetching, so concurrent callers share one fetch

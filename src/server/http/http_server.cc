@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "server/http/http_session.h"
+#include "server/http/http_connection.h"
 #include "server/logging.h"
 
 namespace apm {
@@ -172,7 +172,7 @@ void HttpServer::Serve(Worker& w, tcp::socket socket) {
   // Trusted proxies carry many clients' connections: never capped per address.
   bool capped_address = options_.max_connections_per_address > 0 &&
                         !options_.trusted_proxies.Contains(peer.address());
-  std::shared_ptr<SessionBase> s = NewSession(*this, std::move(socket), ssl_.get(), w.index);
+  std::shared_ptr<HttpConnection> s = NewConnection(*this, std::move(socket), ssl_.get(), w.index);
   std::string why;
   if (!Register(s, capped_address, &why)) return s->Refuse(why);
   s->Start();
@@ -183,10 +183,10 @@ void HttpServer::Sweep(Worker& w) {
   w.sweeper->async_wait([this, &w](boost::system::error_code ec) {
     if (ec) return;
     auto now = std::chrono::steady_clock::now();
-    std::vector<std::shared_ptr<SessionBase>> mine;
+    std::vector<std::shared_ptr<HttpConnection>> mine;
     {
-      std::lock_guard lock(sessions_mu_);
-      for (auto& [ptr, weak] : sessions_) {
+      std::lock_guard lock(connections_mu_);
+      for (auto& [ptr, weak] : connections_) {
         if (ptr->worker() != w.index) continue;
         if (auto s = weak.lock()) mine.push_back(std::move(s));
       }
@@ -196,19 +196,19 @@ void HttpServer::Sweep(Worker& w) {
   });
 }
 
-bool HttpServer::Register(const std::shared_ptr<SessionBase>& s, bool capped_address,
+bool HttpServer::Register(const std::shared_ptr<HttpConnection>& s, bool capped_address,
                           std::string* why) {
   const std::string& address = s->peer_address();
   {
-    std::lock_guard lock(sessions_mu_);
-    if (sessions_.size() >= max_connections_) {
+    std::lock_guard lock(connections_mu_);
+    if (connections_.size() >= max_connections_) {
       *why =
           "the server has its maximum of " + std::to_string(max_connections_) + " connections open";
     } else if (capped_address && per_address_[address] >= options_.max_connections_per_address) {
       *why = "your address has its maximum of " +
              std::to_string(options_.max_connections_per_address) + " connections open";
     } else {
-      sessions_.emplace(s.get(), s);
+      connections_.emplace(s.get(), s);
       ++per_address_[address];
       return true;
     }
@@ -224,16 +224,16 @@ bool HttpServer::Register(const std::shared_ptr<SessionBase>& s, bool capped_add
   return false;
 }
 
-void HttpServer::Unregister(SessionBase* s) {
-  std::lock_guard lock(sessions_mu_);
-  if (sessions_.erase(s) == 0) return;  // refused: never counted
+void HttpServer::Unregister(HttpConnection* s) {
+  std::lock_guard lock(connections_mu_);
+  if (connections_.erase(s) == 0) return;  // refused: never counted
   auto it = per_address_.find(s->peer_address());
   if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
 }
 
 size_t HttpServer::open_connections() {
-  std::lock_guard lock(sessions_mu_);
-  return sessions_.size();
+  std::lock_guard lock(connections_mu_);
+  return connections_.size();
 }
 
 void HttpServer::Record(std::string_view method, std::string_view route, std::string_view path,
@@ -251,10 +251,10 @@ void HttpServer::Shutdown(const std::function<void()>& before_stop) {
     });
   }
   handler_.OnShutdown();
-  std::vector<std::shared_ptr<SessionBase>> live;
+  std::vector<std::shared_ptr<HttpConnection>> live;
   {
-    std::lock_guard lock(sessions_mu_);
-    for (auto& [ptr, weak] : sessions_) {
+    std::lock_guard lock(connections_mu_);
+    for (auto& [ptr, weak] : connections_) {
       if (auto s = weak.lock()) live.push_back(std::move(s));
     }
   }

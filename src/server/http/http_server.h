@@ -42,7 +42,7 @@ struct HttpServerOptions {
   bool access_log = true;
 };
 
-class SessionBase;
+class HttpConnection;
 
 class HttpServer {
  public:
@@ -65,12 +65,12 @@ class HttpServer {
   bool stopping() const { return stopping_.load(); }
   size_t open_connections();
 
-  // Internals used by sessions.
+  // Internals used by connections.
   const HttpServerOptions& options() const { return options_; }
   HttpHandler& handler() { return handler_; }
   // Counts a new connection, or says in `why` which cap it is over (and counts nothing).
-  bool Register(const std::shared_ptr<SessionBase>& s, bool capped_address, std::string* why);
-  void Unregister(SessionBase* s);
+  bool Register(const std::shared_ptr<HttpConnection>& s, bool capped_address, std::string* why);
+  void Unregister(HttpConnection* s);
   // Beast stores a header field in at most 64 KiB and throws beyond; a header limit (with the
   // read buffer's slack) below that keeps every field within it.
   static constexpr size_t kMaxHeaderBytes = 60 * 1024;
@@ -100,18 +100,18 @@ class HttpServer {
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   size_t max_connections_ = 0;
-  std::mutex sessions_mu_;  // guards sessions_ and per_address_
-  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
+  std::mutex connections_mu_;  // guards connections_ and per_address_
+  std::unordered_map<HttpConnection*, std::weak_ptr<HttpConnection>> connections_;
   std::unordered_map<std::string, size_t> per_address_;  // open connections per peer address
   std::atomic<std::chrono::steady_clock::rep> last_refusal_log_{0};
 };
 
 // A connection; implemented for plain TCP and for TLS.
-class SessionBase {
+class HttpConnection {
  public:
-  SessionBase(int worker, std::string peer_address)
+  HttpConnection(int worker, std::string peer_address)
       : worker_(worker), peer_address_(std::move(peer_address)) {}
-  virtual ~SessionBase() = default;
+  virtual ~HttpConnection() = default;
   // The worker (io_context) the connection lives on; its sweeper checks the deadline.
   int worker() const { return worker_; }
   const std::string& peer_address() const { return peer_address_; }
@@ -119,9 +119,9 @@ class SessionBase {
   virtual void Start() = 0;
   // Over a connection cap: answers 503 where it can without blocking, and closes.
   virtual void Refuse(std::string_view why) = 0;
-  // On the session's executor: closes the connection if its current deadline has passed.
+  // On the connection's executor: closes the connection if its current deadline has passed.
   virtual void CheckDeadline(std::chrono::steady_clock::time_point now) = 0;
-  // Posted to the session's executor at shutdown: close now if idle, else after the answer.
+  // Posted to the connection's executor at shutdown: close now if idle, else after the answer.
   virtual void Drain() = 0;
   virtual boost::asio::any_io_executor executor() = 0;
 

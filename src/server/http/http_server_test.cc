@@ -29,7 +29,7 @@ using namespace std::chrono_literals;
 // never answers until the client goes away.
 class TestHandler : public HttpHandler {
  public:
-  void Handle(HttpRequest req, Reply reply) override {
+  void Handle(InboundRequest req, Reply reply) override {
     if (req.path == "/throw") throw std::runtime_error("handler bug");
     if (req.path == "/throw-later") {
       boost::asio::post(req.executor, [] { throw std::runtime_error("completion handler bug"); });

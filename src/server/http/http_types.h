@@ -33,7 +33,7 @@ class PeerGone {
   std::function<void()> on_gone_;
 };
 
-struct HttpRequest {
+struct InboundRequest {
   http::request<http::string_body> message;
   std::string path;            // target before '?'
   std::string query;           // after '?', undecoded
@@ -56,7 +56,7 @@ using Reply = std::function<void(AnyResponse response, std::string_view route)>;
 class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
-  virtual void Handle(HttpRequest request, Reply reply) = 0;
+  virtual void Handle(InboundRequest request, Reply reply) = 0;
   // The server has begun a graceful shutdown: answer anything that is waiting now.
   virtual void OnShutdown() {}
 };

@@ -15,7 +15,7 @@ StringResponse Respond(unsigned http_version, http::status status, std::string b
   return res;
 }
 
-StringResponse Respond(const HttpRequest& req, http::status status, std::string body,
+StringResponse Respond(const InboundRequest& req, http::status status, std::string body,
                        std::string_view content_type) {
   return Respond(req.message.version(), status, std::move(body), content_type);
 }
@@ -31,23 +31,7 @@ bool SafeHost(std::string_view host) {
   return true;
 }
 
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    out.push_back(path.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
-std::string PublicBaseUrl(const Config& config, const HttpRequest& req) {
+std::string PublicBaseUrl(const Config& config, const InboundRequest& req) {
   if (!config.PublicUrl.empty()) {
     std::string url = config.PublicUrl;
     while (!url.empty() && url.back() == '/') url.pop_back();

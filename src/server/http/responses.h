@@ -13,16 +13,13 @@ namespace apm {
 // A response with no-store caching and nosniff.
 StringResponse Respond(unsigned http_version, http::status status, std::string body,
                        std::string_view content_type);
-StringResponse Respond(const HttpRequest& req, http::status status, std::string body,
+StringResponse Respond(const InboundRequest& req, http::status status, std::string body,
                        std::string_view content_type);
 
 // Host header characters that may appear in a URL we print or encode in a QR code.
 bool SafeHost(std::string_view host);
 
-// Splits "/a/b/c" into its segments.
-std::vector<std::string_view> Segments(std::string_view path);
-
 // https://host[:port] as the client reached us (PublicUrl when configured).
-std::string PublicBaseUrl(const Config& config, const HttpRequest& req);
+std::string PublicBaseUrl(const Config& config, const InboundRequest& req);
 
 }  // namespace apm

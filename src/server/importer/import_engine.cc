@@ -11,64 +11,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-RequestState StateOf(ImportPhase phase) {
-  switch (phase) {
-    case ImportPhase::kImport:
-    case ImportPhase::kWaitImport:
-    case ImportPhase::kDeleteImport:
-      return RequestState::kImporting;
-    case ImportPhase::kWaitDevice:
-      return RequestState::kWaitingForSync;
-    case ImportPhase::kFindEntraDevice:
-    case ImportPhase::kAddToGroup:
-    case ImportPhase::kSetProperties:
-      return RequestState::kAddingToGroup;
-    case ImportPhase::kWaitProfile:
-      return RequestState::kWaitingForProfile;
-    case ImportPhase::kDone:
-      break;
-  }
-  return RequestState::kCompleted;
-}
-
-std::string StepOf(ImportPhase phase) {
-  switch (phase) {
-    case ImportPhase::kImport:
-      return "Importing the device into Autopilot";
-    case ImportPhase::kWaitImport:
-      return "Waiting for the Autopilot service to process the import";
-    case ImportPhase::kDeleteImport:
-      return "Finishing the import";
-    case ImportPhase::kWaitDevice:
-      return "Waiting for the device to sync to Intune and Entra ID";
-    case ImportPhase::kFindEntraDevice:
-      return "Looking up the device in Entra ID";
-    case ImportPhase::kAddToGroup:
-      return "Adding the device to the Autopilot profile group";
-    case ImportPhase::kSetProperties:
-      return "Setting the device name and assigned user";
-    case ImportPhase::kWaitProfile:
-      return "Waiting for the Autopilot profile to be assigned";
-    case ImportPhase::kDone:
-      break;
-  }
-  return "";
-}
-
-// Phases whose calls change the tenant. One batch of each at a time: deletes and property
-// updates spend a write per device and may wait long for the write budget, and spreading
-// imports and group adds spreads the polls that follow them (measured in docs/performance.md).
-bool IsWritePhase(ImportPhase phase) {
-  return phase == ImportPhase::kImport || phase == ImportPhase::kDeleteImport ||
-         phase == ImportPhase::kAddToGroup || phase == ImportPhase::kSetProperties;
-}
-
-// Phases that wait for the service: polled after a pause, not at once.
-bool IsWaitPhase(ImportPhase phase) {
-  return phase == ImportPhase::kWaitImport || phase == ImportPhase::kWaitDevice ||
-         phase == ImportPhase::kFindEntraDevice || phase == ImportPhase::kWaitProfile;
-}
-
 }  // namespace
 
 struct ImportEngine::Slot {
@@ -186,7 +128,7 @@ std::chrono::milliseconds ImportEngine::RunOnce() {
                                                          : size_t(20);
       // Writes wait for the write budget inside the call; one batch of each writing phase at a
       // time keeps the other workers free for polls (and the rest of its jobs for later).
-      bool writes = IsWritePhase(phase);
+      bool writes = Describe(phase).writes;
       if (writes && busy_phases_[phase] > 0) continue;
       for (size_t i = 0; i < slots.size(); i += chunk) {
         Batch batch(slots.begin() + i, slots.begin() + std::min(slots.size(), i + chunk));
@@ -277,7 +219,7 @@ void ImportEngine::RunPhase(ImportPhase phase, Batch batch) {
 
 bool ImportEngine::PastDeadline(Slot& slot) {
   milliseconds limit{0};
-  switch (StateOf(slot.job.phase)) {
+  switch (Describe(slot.job.phase).state) {
     case RequestState::kImporting:
       limit = settings_.import_deadline;
       break;
@@ -310,8 +252,9 @@ bool ImportEngine::PastDeadline(Slot& slot) {
     Fail(slot, *slot.job.outcome);
     return true;
   }
-  std::string why = "The step \"" + StepOf(slot.job.phase) + "\" did not finish within " +
-                    std::to_string(limit.count() / 60'000) + " minutes.";
+  std::string why = "The step \"" + std::string(Describe(slot.job.phase).step) +
+                    "\" did not finish within " + std::to_string(limit.count() / 60'000) +
+                    " minutes.";
   if (slot.job.phase == ImportPhase::kWaitProfile) {
     why += " Check that a deployment profile targets the device's group tag or group.";
   }
@@ -339,19 +282,20 @@ bool ImportEngine::Save(Slot& slot, RequestState state, const std::string& step,
 
 void ImportEngine::Advance(Slot& slot, ImportPhase phase) {
   int64_t now = clock_.NowMs();
-  if (StateOf(phase) != StateOf(slot.job.phase) || slot.state == RequestState::kApproved) {
+  if (Describe(phase).state != Describe(slot.job.phase).state ||
+      slot.state == RequestState::kApproved) {
     slot.job.phase_started_at = now;
   }
   bool moved = phase != slot.job.phase;
   slot.job.phase = phase;
-  Save(slot, StateOf(phase), StepOf(phase), std::nullopt);
+  Save(slot, Describe(phase).state, std::string(Describe(phase).step), std::nullopt);
   if (moved) {
     LogInfo("import step", {{"request", slot.job.request_id}, {"phase", ImportPhaseName(phase)}});
   }
   slot.phase_entered_ms = now;
   slot.failures = 0;
   slot.last_error.clear();
-  slot.due_at = IsWaitPhase(phase) ? now + settings_.poll_min.count() : now;
+  slot.due_at = Describe(phase).waits ? now + settings_.poll_min.count() : now;
 }
 
 void ImportEngine::Fail(Slot& slot, RequestError error) {
@@ -476,7 +420,8 @@ void ImportEngine::DoImport(Batch& batch) {
     Batch sending;
     for (auto& slot : group) {
       ++slot->job.import_attempts;  // saved before the call, so a crash leads to reconciling
-      if (!Save(*slot, RequestState::kImporting, StepOf(ImportPhase::kImport), std::nullopt)) {
+      if (!Save(*slot, RequestState::kImporting, std::string(Describe(ImportPhase::kImport).step),
+                std::nullopt)) {
         --slot->job.import_attempts;  // not recorded: importing now could import twice later
         CallFailed(*slot, Status::Unavailable("the import attempt could not be recorded"));
         continue;

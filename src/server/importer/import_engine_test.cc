@@ -10,7 +10,7 @@
 
 #include "core/testing/hash_builder.h"
 #include "server/graph/graph_client.h"
-#include "server/http/in_process_http_client.h"
+#include "server/http/in_process_outbound_http.h"
 #include "server/store/sqlite_request_store.h"
 #include "server/testing/temp_dir.h"
 #include "server/testing/test_certificate.h"
@@ -54,7 +54,7 @@ class ImportEngineTest : public ::testing::Test {
     identity_->AddApp(app);
     model_ = std::make_unique<sim::GraphModel>(clock_, sim_config);
     handler_ = std::make_unique<sim::SimHandler>(*identity_, *model_, clock_);
-    http_ = std::make_unique<InProcessHttpClient>(*handler_);
+    http_ = std::make_unique<InProcessOutboundHttp>(*handler_);
     AppCredentials credentials;
     credentials.login_endpoint = "http://sim.test";
     credentials.tenant = kTenant;
@@ -149,7 +149,7 @@ class ImportEngineTest : public ::testing::Test {
   std::unique_ptr<sim::Identity> identity_;
   std::unique_ptr<sim::GraphModel> model_;
   std::unique_ptr<sim::SimHandler> handler_;
-  std::unique_ptr<InProcessHttpClient> http_;
+  std::unique_ptr<InProcessOutboundHttp> http_;
   std::unique_ptr<ClientCredentialsTokenSource> tokens_;
   std::unique_ptr<GraphClient> graph_;
   ImportSettings settings_;

@@ -11,15 +11,9 @@
 
 #include "core/request_state.h"
 #include "core/status.h"
+#include "server/store/import_phase.h"
 
 namespace apm {
-
-// Why a request failed, as the Autopilot service or our own checks said it.
-struct RequestError {
-  int64_t code = 0;     // e.g. 806
-  std::string name;     // e.g. ZtdDeviceAlreadyAssigned
-  std::string message;  // words a user understands
-};
 
 struct StoredRequest {
   std::string id;
@@ -70,21 +64,6 @@ struct Approval {
   std::string comment;
   std::string approver;  // UPN of the person (or "cli:<account>" for the admin command)
 };
-
-// Where an import job is. Finer than RequestState: a state may span several phases.
-enum class ImportPhase {
-  kImport,        // send the import (reconciling first if an earlier attempt's answer was lost)
-  kWaitImport,    // poll the import record until complete or error
-  kDeleteImport,  // delete the import record, whatever the outcome
-  kWaitDevice,    // poll the Autopilot device until it carries the Entra device id
-  kFindEntraDevice,
-  kAddToGroup,
-  kSetProperties,  // device name and assigned user
-  kWaitProfile,    // poll until the deployment profile is assigned
-  kDone,
-};
-std::string_view ImportPhaseName(ImportPhase phase);
-std::optional<ImportPhase> ParseImportPhase(std::string_view name);
 
 // The durable state of the import of one approved request.
 struct ImportJob {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "core/status.h"
 
@@ -17,9 +18,12 @@ namespace apm {
 class SqliteStatement {
  public:
   explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  SqliteStatement(SqliteStatement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
   SqliteStatement(const SqliteStatement&) = delete;
   SqliteStatement& operator=(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(SqliteStatement&&) = delete;
   ~SqliteStatement() {
+    if (!stmt_) return;
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
   }
@@ -60,6 +64,12 @@ class SqliteConnection {
   Status Exec(const char* sql);
   // Prepared once per connection and reused.
   Result<sqlite3_stmt*> Prepare(const char* sql);
+  // The cached statement for `sql`, reset and unbound again when the result goes away.
+  Result<SqliteStatement> Statement(const char* sql) {
+    Result<sqlite3_stmt*> stmt = Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    return SqliteStatement(*stmt);
+  }
   Status Error(const char* what) const;
   sqlite3* db() const { return db_; }
 
@@ -68,5 +78,35 @@ class SqliteConnection {
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
 };
+
+// A write transaction; rolls back unless committed.
+class SqliteTransaction {
+ public:
+  explicit SqliteTransaction(SqliteConnection& c) : c_(c) {}
+  ~SqliteTransaction() {
+    if (open_) (void)c_.Exec("ROLLBACK");
+  }
+  Status Begin() {
+    Status s = c_.Exec("BEGIN IMMEDIATE");
+    open_ = s.ok();
+    return s;
+  }
+  Status Commit() {
+    Status s = c_.Exec("COMMIT");
+    if (s.ok()) open_ = false;
+    return s;
+  }
+
+ private:
+  SqliteConnection& c_;
+  bool open_ = false;
+};
+
+// Runs a statement that returns no rows.
+inline Status RunToCompletion(SqliteConnection& c, SqliteStatement& s, const char* what) {
+  int rc = s.Step();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return c.Error(what);
+  return Status::Ok();
+}
 
 }  // namespace apm

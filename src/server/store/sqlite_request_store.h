@@ -67,22 +67,33 @@ class SqliteRequestStore : public RequestStore, public SessionStore {
   explicit SqliteRequestStore(std::string path);
   Status Migrate();
 
-  // A read connection from the pool, returned on destruction.
-  class Reader;
+  // A read connection from the pool, returned on destruction; `status` says why there is none.
+  class Reader {
+   public:
+    Reader(SqliteRequestStore* store, std::unique_ptr<SqliteConnection> conn);
+    Reader(Reader&&) = default;
+    ~Reader();
+    SqliteConnection* get() { return conn_.get(); }
+    Status status;
+
+   private:
+    SqliteRequestStore* store_;
+    std::unique_ptr<SqliteConnection> conn_;
+  };
   Reader AcquireReader();
 
   struct PendingCreate;
   std::vector<Result<CreateOutcome>> CommitBatch(const std::vector<PendingCreate*>& batch);
 
   std::string path_;
-  std::mutex batch_mu_;
+  std::mutex batch_mu_;  // guards batch_ and batch_leader_
   std::condition_variable batch_cv_;
   std::vector<PendingCreate*> batch_;
   bool batch_leader_ = false;
   int schema_version_ = 0;
-  std::mutex write_mu_;
+  std::mutex write_mu_;  // guards writer_ and every use of it; with pool_mu_ to close
   std::unique_ptr<SqliteConnection> writer_;
-  std::mutex pool_mu_;
+  std::mutex pool_mu_;  // guards readers_ and closed_
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
   bool closed_ = false;
 };

@@ -5,7 +5,7 @@
 
 namespace apm::web {
 
-std::string CookieValue(const HttpRequest& req, std::string_view name) {
+std::string CookieValue(const InboundRequest& req, std::string_view name) {
   for (auto it = req.message.find(http::field::cookie);
        it != req.message.end() && it->name() == http::field::cookie; ++it) {
     std::string_view header = it->value();
@@ -24,35 +24,35 @@ std::string CookieValue(const HttpRequest& req, std::string_view name) {
   return "";
 }
 
-std::string SessionManager::CookieName(const HttpRequest& req) const {
+std::string SessionManager::CookieName(const InboundRequest& req) const {
   return req.secure ? "__Host-apm_session" : "apm_session";
 }
 
-std::string SessionManager::LoginCookieName(const HttpRequest& req) const {
+std::string SessionManager::LoginCookieName(const InboundRequest& req) const {
   return req.secure ? "__Host-apm_signin" : "apm_signin";
 }
 
-std::string SessionManager::Attributes(const HttpRequest& req) const {
+std::string SessionManager::Attributes(const InboundRequest& req) const {
   return std::string("; Path=/; HttpOnly; SameSite=Lax") + (req.secure ? "; Secure" : "");
 }
 
-std::string SessionManager::SessionCookie(const HttpRequest& req, const std::string& id) const {
+std::string SessionManager::SessionCookie(const InboundRequest& req, const std::string& id) const {
   return CookieName(req) + "=" + id + Attributes(req);  // a session cookie: gone with the browser
 }
 
-std::string SessionManager::ExpiredSessionCookie(const HttpRequest& req) const {
+std::string SessionManager::ExpiredSessionCookie(const InboundRequest& req) const {
   return CookieName(req) + "=" + Attributes(req) + "; Max-Age=0";
 }
 
-std::string SessionManager::LoginCookie(const HttpRequest& req, const std::string& state) const {
+std::string SessionManager::LoginCookie(const InboundRequest& req, const std::string& state) const {
   return LoginCookieName(req) + "=" + state + Attributes(req) + "; Max-Age=600";
 }
 
-std::string SessionManager::ExpiredLoginCookie(const HttpRequest& req) const {
+std::string SessionManager::ExpiredLoginCookie(const InboundRequest& req) const {
   return LoginCookieName(req) + "=" + Attributes(req) + "; Max-Age=0";
 }
 
-std::optional<Session> SessionManager::Find(const HttpRequest& req) {
+std::optional<Session> SessionManager::Find(const InboundRequest& req) {
   std::string id = CookieValue(req, CookieName(req));
   if (id.empty()) return std::nullopt;
   Result<Session> session = store_.GetSession(id);

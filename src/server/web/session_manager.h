@@ -14,7 +14,7 @@
 namespace apm::web {
 
 // The value of cookie `name` in the request, or "".
-std::string CookieValue(const HttpRequest& req, std::string_view name);
+std::string CookieValue(const InboundRequest& req, std::string_view name);
 
 class SessionManager {
  public:
@@ -22,21 +22,21 @@ class SessionManager {
       : store_(store), clock_(clock), config_(config) {}
 
   // The request's session when it exists and has not timed out (an expired one is deleted).
-  std::optional<Session> Find(const HttpRequest& req);
+  std::optional<Session> Find(const InboundRequest& req);
   Result<Session> Create(const auth::IdentityClaims& identity,
                          const std::vector<std::string>& groups);
   void Destroy(const std::string& id);
 
-  std::string CookieName(const HttpRequest& req) const;
-  std::string SessionCookie(const HttpRequest& req, const std::string& id) const;
-  std::string ExpiredSessionCookie(const HttpRequest& req) const;
+  std::string CookieName(const InboundRequest& req) const;
+  std::string SessionCookie(const InboundRequest& req, const std::string& id) const;
+  std::string ExpiredSessionCookie(const InboundRequest& req) const;
   // The short-lived cookie that binds a sign-in's state to this browser.
-  std::string LoginCookie(const HttpRequest& req, const std::string& state) const;
-  std::string ExpiredLoginCookie(const HttpRequest& req) const;
-  std::string LoginCookieName(const HttpRequest& req) const;
+  std::string LoginCookie(const InboundRequest& req, const std::string& state) const;
+  std::string ExpiredLoginCookie(const InboundRequest& req) const;
+  std::string LoginCookieName(const InboundRequest& req) const;
 
  private:
-  std::string Attributes(const HttpRequest& req) const;
+  std::string Attributes(const InboundRequest& req) const;
 
   SessionStore& store_;
   const Clock& clock_;

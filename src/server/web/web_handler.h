@@ -14,6 +14,7 @@
 #include "server/config.h"
 #include "server/graph/graph_api.h"
 #include "server/http/http_types.h"
+#include "server/http/route_table.h"
 #include "server/rate_limiter.h"
 #include "server/store/request_store.h"
 #include "server/store/session_store.h"
@@ -32,7 +33,7 @@ class WebHandler : public HttpHandler {
 
   // The routes of the pages (the rest belongs to the API).
   static bool Owns(std::string_view path);
-  void Handle(HttpRequest request, Reply reply) override;
+  void Handle(InboundRequest request, Reply reply) override;
   // Periodic clean-up (the maintenance timer): forgets idle rate-limit buckets.
   void Maintain() {
     sign_in_limiter_.Sweep();
@@ -41,6 +42,13 @@ class WebHandler : public HttpHandler {
 
  private:
   struct Visit;
+  // A route's work; `label` names it in logs and metrics when not its pattern.
+  struct Target {
+    void (*run)(WebHandler& handler, Visit& v, const std::vector<std::string>& params);
+    std::string_view label = {};
+  };
+  // Every page route; Owns, matching and dispatch all read it.
+  static const RouteTable<Target>& Routes();
   void Serve(Visit& v);
   void SignIn(Visit& v);
   void SignInCallback(Visit& v);

@@ -1,4 +1,4 @@
-#include "server/http/http_session.h"
+#include "server/http/http_connection.h"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -56,16 +56,17 @@ StringResponse ErrorResponse(http::status status, const char* code, const std::s
 }
 
 template <class Stream>
-class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+class StreamConnection : public HttpConnection,
+                         public std::enable_shared_from_this<StreamConnection<Stream>> {
  public:
-  Session(HttpServer& server, Stream&& stream, tcp::endpoint peer, int worker)
-      : SessionBase(worker, peer.address().to_string()),
+  StreamConnection(HttpServer& server, Stream&& stream, tcp::endpoint peer, int worker)
+      : HttpConnection(worker, peer.address().to_string()),
         server_(server),
         stream_(std::move(stream)),
         peer_(peer),
         buffer_(server.options().max_header_bytes + kReadBufferSlack) {}
 
-  ~Session() override { server_.Unregister(this); }
+  ~StreamConnection() override { server_.Unregister(this); }
 
   void Start() override {
     if constexpr (kTls) {
@@ -211,7 +212,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                            std::to_string(server_.options().max_header_bytes) + " bytes");
     }
     busy_ = true;
-    HttpRequest req;
+    InboundRequest req;
     req.message = parser_->release();
     keep_alive_ = req.message.keep_alive();
     method_ = std::string(req.message.method_string());
@@ -441,16 +442,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 }  // namespace
 
-std::shared_ptr<SessionBase> NewSession(HttpServer& server, tcp::socket socket, ssl::context* tls,
-                                        int worker) {
+std::shared_ptr<HttpConnection> NewConnection(HttpServer& server, tcp::socket socket,
+                                              ssl::context* tls, int worker) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   tcp::endpoint peer = socket.remote_endpoint(ignored);
   if (tls) {
-    return std::make_shared<Session<ssl::stream<tcp::socket>>>(
+    return std::make_shared<StreamConnection<ssl::stream<tcp::socket>>>(
         server, ssl::stream<tcp::socket>(std::move(socket), *tls), peer, worker);
   }
-  return std::make_shared<Session<tcp::socket>>(server, std::move(socket), peer, worker);
+  return std::make_shared<StreamConnection<tcp::socket>>(server, std::move(socket), peer, worker);
 }
 
 }  // namespace apm

@@ -1,4 +1,4 @@
-#include "server/http/in_process_http_client.h"
+#include "server/http/in_process_outbound_http.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,8 +6,8 @@
 
 namespace apm {
 
-Result<OutboundResponse> InProcessHttpClient::Send(const OutboundRequest& request,
-                                                   TransportFailure* failure) {
+Result<OutboundResponse> InProcessOutboundHttp::Send(const OutboundRequest& request,
+                                                     TransportFailure* failure) {
   // scheme://host[:port]/path?query
   size_t scheme_end = request.url.find("://");
   if (scheme_end == std::string::npos) {
@@ -18,7 +18,7 @@ Result<OutboundResponse> InProcessHttpClient::Send(const OutboundRequest& reques
   std::string host = request.url.substr(scheme_end + 3, path_start - scheme_end - 3);
   std::string target = path_start == std::string::npos ? "/" : request.url.substr(path_start);
 
-  HttpRequest req;
+  InboundRequest req;
   req.message.method(http::string_to_verb(request.method));
   req.message.target(target);
   req.message.version(11);

@@ -1,15 +1,15 @@
-// An HttpClient that hands each call straight to an HttpHandler in this process: no sockets,
+// An OutboundHttp that hands each call straight to an HttpHandler in this process: no sockets,
 // deterministic, for tests of code that talks to the tenant simulator.
 #pragma once
 
-#include "server/http/http_client.h"
 #include "server/http/http_types.h"
+#include "server/http/outbound_http.h"
 
 namespace apm {
 
-class InProcessHttpClient : public HttpClient {
+class InProcessOutboundHttp : public OutboundHttp {
  public:
-  explicit InProcessHttpClient(HttpHandler& handler) : handler_(handler) {}
+  explicit InProcessOutboundHttp(HttpHandler& handler) : handler_(handler) {}
   // Answers carrying `X-Apm-Drop-Connection` become lost answers (kUnavailable, kLost), as the
   // real server drops the connection instead of writing them.
   Result<OutboundResponse> Send(const OutboundRequest& request,

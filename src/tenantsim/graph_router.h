@@ -1,6 +1,6 @@
 // The Microsoft Graph routes of apm-tenant-sim, independent of HTTP plumbing: one call in, one
 // answer out, so $batch sub-requests go through exactly the same routing, authorisation,
-// throttling and fault injection as top-level requests. Facts: ../shared/reference/graph-api.md.
+// throttling and fault injection as top-level requests. Facts: docs/graph-facts.md.
 #pragma once
 
 #include <cstdint>
@@ -41,9 +41,9 @@ struct GraphAnswer {
   std::string route;                   // e.g. "POST /beta/groups/{id}/members/$ref"
 };
 
-class GraphApi {
+class GraphRouter {
  public:
-  GraphApi(Identity& identity, GraphModel& model, const Clock& clock);
+  GraphRouter(Identity& identity, GraphModel& model, const Clock& clock);
 
   // One request under /v1.0 or /beta, the $batch envelope included.
   GraphAnswer Dispatch(const GraphCall& call);

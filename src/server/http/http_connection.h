@@ -12,8 +12,9 @@
 
 namespace apm {
 
-// A session for an accepted connection, not yet started (TLS when `tls` is given).
-std::shared_ptr<SessionBase> NewSession(HttpServer& server, boost::asio::ip::tcp::socket socket,
-                                        boost::asio::ssl::context* tls, int worker);
+// A connection object for an accepted socket, not yet started (TLS when `tls` is given).
+std::shared_ptr<HttpConnection> NewConnection(HttpServer& server,
+                                              boost::asio::ip::tcp::socket socket,
+                                              boost::asio::ssl::context* tls, int worker);
 
 }  // namespace apm

@@ -1,4 +1,4 @@
-#include "tenantsim/graph_api.h"
+#include "tenantsim/graph_router.h"
 
 #include <gtest/gtest.h>
 
@@ -92,7 +92,7 @@ class GraphTest : public ::testing::Test {
 
   Answer Call(const std::string& method, const std::string& target, const std::string& body = "",
               const std::string& token = "*") {
-    HttpRequest req;
+    InboundRequest req;
     req.message.method_string(method);
     req.message.target(target);
     req.message.version(11);
@@ -623,7 +623,7 @@ std::vector<std::string> FaultRun(uint64_t seed, int64_t* lost, int64_t* created
   std::vector<std::string> outcomes;
   for (int i = 0; i < 60; ++i) {
     std::string serial = "F" + std::to_string(i);
-    HttpRequest req;
+    InboundRequest req;
     req.message.method(http::verb::post);
     req.message.target(kImports);
     req.message.set(http::field::authorization, "Bearer " + token);
@@ -740,7 +740,7 @@ TEST(AdminRoutesTest, OffByDefault) {
   Identity identity(clock, "tid-1", "contoso.example");
   SimHandler handler(identity, clock);
   for (const char* path : {"/_sim/stats", "/_sim/devices", "/_sim/reset", "/_sim/config"}) {
-    HttpRequest req;
+    InboundRequest req;
     req.message.method(std::string_view(path) == "/_sim/reset" ? http::verb::post
                                                                : http::verb::get);
     req.message.target(path);

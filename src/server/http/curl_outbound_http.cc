@@ -1,4 +1,4 @@
-#include "server/http/curl_http_client.h"
+#include "server/http/curl_outbound_http.h"
 
 #include <curl/curl.h>
 
@@ -47,17 +47,17 @@ struct SlistDeleter {
 
 }  // namespace
 
-CurlHttpClient::CurlHttpClient() : CurlHttpClient(Options{}) {}
+CurlOutboundHttp::CurlOutboundHttp() : CurlOutboundHttp(Options{}) {}
 
-CurlHttpClient::CurlHttpClient(Options options) : options_(std::move(options)) {
+CurlOutboundHttp::CurlOutboundHttp(Options options) : options_(std::move(options)) {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-CurlHttpClient::~CurlHttpClient() {
+CurlOutboundHttp::~CurlOutboundHttp() {
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
 }
 
-void* CurlHttpClient::Borrow() {
+void* CurlOutboundHttp::Borrow() {
   {
     std::lock_guard lock(mu_);
     if (!idle_.empty()) {
@@ -69,13 +69,13 @@ void* CurlHttpClient::Borrow() {
   return curl_easy_init();
 }
 
-void CurlHttpClient::Return(void* handle) {
+void CurlOutboundHttp::Return(void* handle) {
   std::lock_guard lock(mu_);
   idle_.push_back(handle);
 }
 
-Result<OutboundResponse> CurlHttpClient::Send(const OutboundRequest& request,
-                                              TransportFailure* failure) {
+Result<OutboundResponse> CurlOutboundHttp::Send(const OutboundRequest& request,
+                                                TransportFailure* failure) {
   if (cancelled_) {
     if (failure) *failure = TransportFailure::kNotSent;
     return Status::Unavailable("apm-server is shutting down");

@@ -40,9 +40,9 @@ struct OutboundResponse {
 // applied.
 enum class TransportFailure { kNotSent, kLost };
 
-class HttpClient {
+class OutboundHttp {
  public:
-  virtual ~HttpClient() = default;
+  virtual ~OutboundHttp() = default;
   // An answer of any status, or kUnavailable (no connection, reset, lost answer) /
   // kDeadlineExceeded (timeout). `failure`, when given, says whether the request was sent.
   virtual Result<OutboundResponse> Send(const OutboundRequest& request,

@@ -1,4 +1,4 @@
-// HttpClient over libcurl. Thread-safe: each call borrows an easy handle from a pool, so
+// OutboundHttp over libcurl. Thread-safe: each call borrows an easy handle from a pool, so
 // connections (and TLS sessions) are reused across calls and threads.
 #pragma once
 
@@ -6,21 +6,21 @@
 #include <mutex>
 #include <vector>
 
-#include "server/http/http_client.h"
+#include "server/http/outbound_http.h"
 
 namespace apm {
 
-class CurlHttpClient : public HttpClient {
+class CurlOutboundHttp : public OutboundHttp {
  public:
   struct Options {
     std::string ca_file;  // empty: the system's trust store
     std::string user_agent = "apm-server";
   };
-  explicit CurlHttpClient(Options options);
-  CurlHttpClient();
-  ~CurlHttpClient() override;
-  CurlHttpClient(const CurlHttpClient&) = delete;
-  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
+  explicit CurlOutboundHttp(Options options);
+  CurlOutboundHttp();
+  ~CurlOutboundHttp() override;
+  CurlOutboundHttp(const CurlOutboundHttp&) = delete;
+  CurlOutboundHttp& operator=(const CurlOutboundHttp&) = delete;
 
   Result<OutboundResponse> Send(const OutboundRequest& request,
                                 TransportFailure* failure = nullptr) override;

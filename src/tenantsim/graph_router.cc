@@ -1,4 +1,4 @@
-#include "tenantsim/graph_api.h"
+#include "tenantsim/graph_router.h"
 
 #include <algorithm>
 #include <cctype>
@@ -25,13 +25,13 @@ enum class Access {
   kSelfRead
 };
 
-struct GraphApi::Route {
+struct GraphRouter::Route {
   const char* method;
   const char* pattern;  // after the version; "{id}" matches one segment
   Access access;
   bool intune;     // deviceManagement: Intune's nested error form
   bool beta_only;  // absent from the v1.0 schema
-  GraphAnswer (GraphApi::*fn)(const GraphCall&, const Params&);
+  GraphAnswer (GraphRouter::*fn)(const GraphCall&, const Params&);
 };
 
 namespace {
@@ -234,12 +234,12 @@ bool IsWrite(const std::string& method) {
 
 }  // namespace
 
-GraphApi::GraphApi(Identity& identity, GraphModel& model, const Clock& clock)
+GraphRouter::GraphRouter(Identity& identity, GraphModel& model, const Clock& clock)
     : identity_(identity), model_(model), clock_(clock) {}
 
-const std::vector<GraphApi::Route>& GraphApi::Routes() {
+const std::vector<GraphRouter::Route>& GraphRouter::Routes() {
   using A = Access;
-  using G = GraphApi;
+  using G = GraphRouter;
   static const std::vector<Route> kRoutes = {
       {"POST", "/deviceManagement/importedWindowsAutopilotDeviceIdentities/import", A::kIntuneWrite,
        true, false, &G::ImportBatch},
@@ -280,7 +280,7 @@ const std::vector<GraphApi::Route>& GraphApi::Routes() {
   return kRoutes;
 }
 
-GraphAnswer GraphApi::Dispatch(const GraphCall& call) {
+GraphAnswer GraphRouter::Dispatch(const GraphCall& call) {
   std::vector<std::string> segs;
   bool path_ok = true;
   for (std::string_view s : SplitPath(call.path)) {
@@ -426,21 +426,21 @@ GraphAnswer GraphApi::Dispatch(const GraphCall& call) {
 // ---------------------------------------------------------------------------------------------
 // Answers
 
-GraphAnswer GraphApi::Json(const GraphCall&, int status, json body) {
+GraphAnswer GraphRouter::Json(const GraphCall&, int status, json body) {
   GraphAnswer a;
   a.status = status;
   a.body = std::move(body);
   return a;
 }
 
-GraphAnswer GraphApi::NoContent(const GraphCall&) {
+GraphAnswer GraphRouter::NoContent(const GraphCall&) {
   GraphAnswer a;
   a.status = 204;
   return a;
 }
 
-GraphAnswer GraphApi::GraphError(const GraphCall& call, int status, const std::string& code,
-                                 const std::string& message, int retry_after) {
+GraphAnswer GraphRouter::GraphError(const GraphCall& call, int status, const std::string& code,
+                                    const std::string& message, int retry_after) {
   std::string request_id = model_.NewGuid();
   auto c = call.headers.find("client-request-id");
   std::string client_request_id = c != call.headers.end() ? c->second : request_id;
@@ -459,8 +459,8 @@ GraphAnswer GraphApi::GraphError(const GraphCall& call, int status, const std::s
   return a;
 }
 
-GraphAnswer GraphApi::IntuneError(const GraphCall& call, int status, const std::string& code,
-                                  const std::string& message, int retry_after) {
+GraphAnswer GraphRouter::IntuneError(const GraphCall& call, int status, const std::string& code,
+                                     const std::string& message, int retry_after) {
   // Intune's own error travels as JSON text, with CRLFs, inside Graph's message (§3).
   std::string activity = model_.NewGuid();
   std::string full = message +
@@ -481,9 +481,9 @@ GraphAnswer GraphApi::IntuneError(const GraphCall& call, int status, const std::
   return GraphError(call, status, code, nested, retry_after);
 }
 
-GraphAnswer GraphApi::Collection(const GraphCall& call, std::vector<json> items,
-                                 const std::string& context, bool intune, bool allow_contains,
-                                 bool allow_eq, const std::vector<std::string>& filter_fields) {
+GraphAnswer GraphRouter::Collection(const GraphCall& call, std::vector<json> items,
+                                    const std::string& context, bool intune, bool allow_contains,
+                                    bool allow_eq, const std::vector<std::string>& filter_fields) {
   auto bad = [&](const std::string& code, const std::string& text) {
     return intune ? IntuneError(call, 400, code, text) : GraphError(call, 400, code, text);
   };
@@ -566,7 +566,7 @@ std::optional<ImportInput> ImportFromJson(const json& j) {
 
 }  // namespace
 
-GraphAnswer GraphApi::CreateImport(const GraphCall& call, const Params&) {
+GraphAnswer GraphRouter::CreateImport(const GraphCall& call, const Params&) {
   json body = json::parse(call.body, nullptr, false);
   std::optional<ImportInput> in = ImportFromJson(body);
   if (!in) {
@@ -586,7 +586,7 @@ GraphAnswer GraphApi::CreateImport(const GraphCall& call, const Params&) {
   return Json(call, 201, std::move(out));
 }
 
-GraphAnswer GraphApi::ImportBatch(const GraphCall& call, const Params&) {
+GraphAnswer GraphRouter::ImportBatch(const GraphCall& call, const Params&) {
   json body = json::parse(call.body, nullptr, false);
   const json* list = nullptr;
   if (body.is_object()) {
@@ -627,7 +627,7 @@ GraphAnswer GraphApi::ImportBatch(const GraphCall& call, const Params&) {
        {"value", records}});
 }
 
-GraphAnswer GraphApi::GetImport(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::GetImport(const GraphCall& call, const Params& p) {
   std::optional<json> record = model_.GetImport(p[0]);
   if (!record) {
     return IntuneError(call, 404, "ResourceNotFound",
@@ -640,13 +640,13 @@ GraphAnswer GraphApi::GetImport(const GraphCall& call, const Params& p) {
   return Json(call, 200, std::move(out));
 }
 
-GraphAnswer GraphApi::ListImports(const GraphCall& call, const Params&) {
+GraphAnswer GraphRouter::ListImports(const GraphCall& call, const Params&) {
   return Collection(call, model_.ListImports(),
                     "deviceManagement/importedWindowsAutopilotDeviceIdentities", true, true, false,
                     {"serialNumber"});
 }
 
-GraphAnswer GraphApi::DeleteImport(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::DeleteImport(const GraphCall& call, const Params& p) {
   if (!model_.DeleteImport(p[0])) {
     return IntuneError(call, 404, "ResourceNotFound",
                        "importedWindowsAutopilotDeviceIdentity " + p[0] + " was not found.");
@@ -665,7 +665,7 @@ std::string DeviceNotFound(const std::string& id) {
 
 }  // namespace
 
-GraphAnswer GraphApi::GetAutopilot(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::GetAutopilot(const GraphCall& call, const Params& p) {
   bool beta = call.version == "beta";
   std::optional<json> device = model_.GetAutopilotDevice(p[0], beta);
   if (!device) return IntuneError(call, 404, "ResourceNotFound", DeviceNotFound(p[0]));
@@ -682,20 +682,20 @@ GraphAnswer GraphApi::GetAutopilot(const GraphCall& call, const Params& p) {
   return Json(call, 200, std::move(out));
 }
 
-GraphAnswer GraphApi::ListAutopilot(const GraphCall& call, const Params&) {
+GraphAnswer GraphRouter::ListAutopilot(const GraphCall& call, const Params&) {
   // contains() works on the string properties; eq answers 400 as the real service does (§3).
   return Collection(call, model_.ListAutopilotDevices(call.version == "beta"),
                     "deviceManagement/windowsAutopilotDeviceIdentities", true, true, false, {});
 }
 
-GraphAnswer GraphApi::DeleteAutopilot(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::DeleteAutopilot(const GraphCall& call, const Params& p) {
   if (!model_.DeleteAutopilotDevice(p[0])) {
     return IntuneError(call, 404, "ResourceNotFound", DeviceNotFound(p[0]));
   }
   return NoContent(call);
 }
 
-GraphAnswer GraphApi::AssignUser(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::AssignUser(const GraphCall& call, const Params& p) {
   json body = ParseLenientJson(call.body);
   bool ok = body.is_object();
   std::string upn = ok ? StringField(body, "userPrincipalName", &ok) : "";
@@ -709,14 +709,14 @@ GraphAnswer GraphApi::AssignUser(const GraphCall& call, const Params& p) {
   return NoContent(call);
 }
 
-GraphAnswer GraphApi::UnassignUser(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::UnassignUser(const GraphCall& call, const Params& p) {
   if (!model_.UnassignUser(p[0])) {
     return IntuneError(call, 404, "ResourceNotFound", DeviceNotFound(p[0]));
   }
   return NoContent(call);
 }
 
-GraphAnswer GraphApi::UpdateProperties(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::UpdateProperties(const GraphCall& call, const Params& p) {
   json body = ParseLenientJson(call.body);
   if (!body.is_object()) {
     return IntuneError(call, 400, "BadRequest", "updateDeviceProperties needs a JSON object.");
@@ -734,14 +734,14 @@ GraphAnswer GraphApi::UpdateProperties(const GraphCall& call, const Params& p) {
   return NoContent(call);
 }
 
-GraphAnswer GraphApi::Sync(const GraphCall& call, const Params&) {
+GraphAnswer GraphRouter::Sync(const GraphCall& call, const Params&) {
   if (std::optional<ApiError> e = model_.Sync()) {
     return IntuneError(call, e->status, e->code, e->message, e->retry_after_seconds);
   }
   return NoContent(call);
 }
 
-GraphAnswer GraphApi::GetSettings(const GraphCall& call, const Params&) {
+GraphAnswer GraphRouter::GetSettings(const GraphCall& call, const Params&) {
   json out = {{"@odata.context", kMetadata + call.version +
                                      "/$metadata#deviceManagement/windowsAutopilotSettings/"
                                      "$entity"}};
@@ -752,11 +752,11 @@ GraphAnswer GraphApi::GetSettings(const GraphCall& call, const Params&) {
 // ---------------------------------------------------------------------------------------------
 // Entra: devices, groups, users
 
-GraphAnswer GraphApi::ListDevices(const GraphCall& call, const Params&) {
+GraphAnswer GraphRouter::ListDevices(const GraphCall& call, const Params&) {
   return Collection(call, model_.ListDevices(), "devices", false, false, true, {});
 }
 
-GraphAnswer GraphApi::GetDevice(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::GetDevice(const GraphCall& call, const Params& p) {
   std::optional<json> device = model_.GetDevice(p[0]);
   if (!device) {
     return GraphError(call, 404, "Request_ResourceNotFound",
@@ -769,11 +769,11 @@ GraphAnswer GraphApi::GetDevice(const GraphCall& call, const Params& p) {
   return Json(call, 200, std::move(out));
 }
 
-GraphAnswer GraphApi::ListGroups(const GraphCall& call, const Params&) {
+GraphAnswer GraphRouter::ListGroups(const GraphCall& call, const Params&) {
   return Collection(call, model_.ListGroups(), "groups", false, false, true, {});
 }
 
-GraphAnswer GraphApi::GetGroup(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::GetGroup(const GraphCall& call, const Params& p) {
   std::optional<json> group = model_.GetGroup(p[0]);
   if (!group) {
     return GraphError(call, 404, "Request_ResourceNotFound",
@@ -786,7 +786,7 @@ GraphAnswer GraphApi::GetGroup(const GraphCall& call, const Params& p) {
   return Json(call, 200, std::move(out));
 }
 
-GraphAnswer GraphApi::ListMembers(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::ListMembers(const GraphCall& call, const Params& p) {
   std::optional<std::vector<json>> members = model_.ListGroupMembers(p[0]);
   if (!members) {
     return GraphError(call, 404, "Request_ResourceNotFound",
@@ -797,7 +797,7 @@ GraphAnswer GraphApi::ListMembers(const GraphCall& call, const Params& p) {
   return Collection(call, std::move(*members), "directoryObjects", false, false, false, {});
 }
 
-GraphAnswer GraphApi::AddMemberRef(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::AddMemberRef(const GraphCall& call, const Params& p) {
   json body = json::parse(call.body, nullptr, false);
   bool ok = body.is_object();
   std::string url = ok ? StringField(body, "@odata.id", &ok) : "";
@@ -812,14 +812,14 @@ GraphAnswer GraphApi::AddMemberRef(const GraphCall& call, const Params& p) {
   return NoContent(call);
 }
 
-GraphAnswer GraphApi::RemoveMemberRef(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::RemoveMemberRef(const GraphCall& call, const Params& p) {
   if (std::optional<ApiError> e = model_.RemoveMember(p[0], p[1])) {
     return GraphError(call, e->status, e->code, e->message);
   }
   return NoContent(call);
 }
 
-GraphAnswer GraphApi::PatchGroup(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::PatchGroup(const GraphCall& call, const Params& p) {
   json body = json::parse(call.body, nullptr, false);
   if (!body.is_object()) {
     return GraphError(call, 400, "BadRequest", "The request body is not a JSON object.");
@@ -862,7 +862,7 @@ GraphAnswer GraphApi::PatchGroup(const GraphCall& call, const Params& p) {
   return NoContent(call);
 }
 
-GraphAnswer GraphApi::MemberObjects(const GraphCall& call, const Params& p) {
+GraphAnswer GraphRouter::MemberObjects(const GraphCall& call, const Params& p) {
   json body = json::parse(call.body, nullptr, false);
   if (!body.is_object() || !body.contains("securityEnabledOnly") ||
       !body["securityEnabledOnly"].is_boolean()) {
@@ -885,7 +885,8 @@ GraphAnswer GraphApi::MemberObjects(const GraphCall& call, const Params& p) {
 // ---------------------------------------------------------------------------------------------
 // $batch (§6): each sub-request is dispatched like a top-level one, without connection faults.
 
-GraphAnswer GraphApi::Batch(const GraphCall& call, const SimApp& app, const std::string& user_id) {
+GraphAnswer GraphRouter::Batch(const GraphCall& call, const SimApp& app,
+                               const std::string& user_id) {
   FaultDecision fault = model_.DrawFault(true);
   GraphAnswer answer;
   if (fault.fault == Fault::kDropBeforeEffect) {

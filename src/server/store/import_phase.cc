@@ -1,0 +1,51 @@
+#include "server/store/import_phase.h"
+
+namespace apm {
+namespace {
+
+using S = RequestState;
+
+// Write phases are spread one batch at a time: deletes and property updates spend a write per
+// device and may wait long for the write budget, and spreading imports and group adds spreads
+// the polls that follow them (measured in docs/performance.md).
+constexpr ImportPhaseInfo kPhases[] = {
+    {ImportPhase::kImport, "import", S::kImporting, "Importing the device into Autopilot", true,
+     false},
+    {ImportPhase::kWaitImport, "wait_import", S::kImporting,
+     "Waiting for the Autopilot service to process the import", false, true},
+    {ImportPhase::kDeleteImport, "delete_import", S::kImporting, "Finishing the import", true,
+     false},
+    {ImportPhase::kWaitDevice, "wait_device", S::kWaitingForSync,
+     "Waiting for the device to sync to Intune and Entra ID", false, true},
+    {ImportPhase::kFindEntraDevice, "find_entra_device", S::kAddingToGroup,
+     "Looking up the device in Entra ID", false, true},
+    {ImportPhase::kAddToGroup, "add_to_group", S::kAddingToGroup,
+     "Adding the device to the Autopilot profile group", true, false},
+    {ImportPhase::kSetProperties, "set_properties", S::kAddingToGroup,
+     "Setting the device name and assigned user", true, false},
+    {ImportPhase::kWaitProfile, "wait_profile", S::kWaitingForProfile,
+     "Waiting for the Autopilot profile to be assigned", false, true},
+    {ImportPhase::kDone, "done", S::kCompleted, "", false, false},
+};
+
+}  // namespace
+
+const ImportPhaseInfo& Describe(ImportPhase phase) {
+  for (const ImportPhaseInfo& p : kPhases) {
+    if (p.phase == phase) return p;
+  }
+  return kPhases[std::size(kPhases) - 1];  // kDone
+}
+
+std::string_view ImportPhaseName(ImportPhase phase) {
+  return Describe(phase).name;
+}
+
+std::optional<ImportPhase> ParseImportPhase(std::string_view name) {
+  for (const ImportPhaseInfo& p : kPhases) {
+    if (p.name == name) return p.phase;
+  }
+  return std::nullopt;
+}
+
+}  // namespace apm

@@ -1,0 +1,132 @@
+#include "server/store/sqlite_schema.h"
+
+namespace apm {
+namespace {
+
+// Schema migrations, applied in order; PRAGMA user_version records how many have run.
+// Never edit a released migration: add a new one.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE requests (
+  id TEXT NOT NULL UNIQUE,
+  serial_number TEXT NOT NULL,
+  manufacturer TEXT NOT NULL,
+  model TEXT NOT NULL,
+  hardware_hash TEXT NOT NULL,
+  hash_fingerprint TEXT NOT NULL,
+  product_key TEXT NOT NULL DEFAULT '',
+  client_version TEXT NOT NULL DEFAULT '',
+  client_address TEXT NOT NULL,
+  api TEXT NOT NULL,
+  verification TEXT NOT NULL,
+  hash_facts TEXT NOT NULL DEFAULT '{}',
+  state TEXT NOT NULL,
+  step TEXT NOT NULL,
+  error_code INTEGER,
+  error_name TEXT,
+  error_message TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL,
+  change_seq INTEGER NOT NULL
+);
+CREATE INDEX requests_open_by_serial ON requests(serial_number) WHERE finished_at = 0;
+CREATE INDEX requests_open_by_address ON requests(client_address) WHERE finished_at = 0;
+CREATE INDEX requests_pending_by_expiry ON requests(expires_at) WHERE state = 'pending_approval';
+CREATE INDEX requests_finished ON requests(finished_at) WHERE finished_at <> 0;
+CREATE INDEX requests_by_change ON requests(change_seq);
+CREATE INDEX requests_by_state ON requests(state, created_at);
+CREATE TABLE request_aliases (
+  alias TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX request_aliases_by_request ON request_aliases(request_id);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO counters VALUES ('change_seq', 0);
+)sql",
+    R"sql(
+CREATE TABLE import_jobs (
+  request_id TEXT PRIMARY KEY REFERENCES requests(id) ON DELETE CASCADE,
+  phase TEXT NOT NULL,
+  group_tag TEXT NOT NULL,
+  assigned_user TEXT NOT NULL,
+  device_name TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  approver TEXT NOT NULL,
+  approved_at INTEGER NOT NULL,
+  import_attempts INTEGER NOT NULL,
+  import_id TEXT NOT NULL,
+  registration_id TEXT NOT NULL,
+  aad_device_id TEXT NOT NULL,
+  entra_object_id TEXT NOT NULL,
+  outcome_code INTEGER,
+  outcome_name TEXT,
+  outcome_message TEXT,
+  phase_started_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX import_jobs_open ON import_jobs(approved_at) WHERE phase <> 'done';
+)sql",
+    R"sql(
+CREATE TABLE pending_logins (
+  state TEXT PRIMARY KEY,
+  nonce TEXT NOT NULL,
+  code_verifier TEXT NOT NULL,
+  return_to TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  oid TEXT NOT NULL,
+  tid TEXT NOT NULL,
+  upn TEXT NOT NULL,
+  name TEXT NOT NULL,
+  groups_json TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE audit_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor_oid TEXT NOT NULL,
+  actor_upn TEXT NOT NULL,
+  address TEXT NOT NULL,
+  action TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_events_by_time ON audit_events(at);
+CREATE INDEX audit_events_by_request ON audit_events(request_id);
+CREATE TABLE request_steps (
+  request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  step TEXT NOT NULL
+);
+CREATE INDEX request_steps_by_request ON request_steps(request_id, at);
+CREATE TRIGGER request_steps_on_create AFTER INSERT ON requests BEGIN
+  INSERT INTO request_steps VALUES (NEW.id, NEW.created_at, NEW.state, NEW.step);
+END;
+CREATE TRIGGER request_steps_on_change AFTER UPDATE OF state, step ON requests
+WHEN NEW.state <> OLD.state OR NEW.step <> OLD.step BEGIN
+  INSERT INTO request_steps VALUES (NEW.id, NEW.updated_at, NEW.state, NEW.step);
+END;
+)sql",
+    // Duplicate detection compares serials without case.
+    R"sql(
+CREATE INDEX requests_open_by_serial_nocase ON requests(serial_number COLLATE NOCASE)
+  WHERE finished_at = 0;
+DROP INDEX requests_open_by_serial;
+)sql",
+};
+
+}  // namespace
+
+std::span<const char* const> SqliteMigrations() {
+  return kMigrations;
+}
+
+}  // namespace apm

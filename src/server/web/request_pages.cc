@@ -1,0 +1,238 @@
+// The web handler's request pages: a request's page behind its QR link, approving and
+// rejecting it, and the approvers' list of pending requests.
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+#include "server/http/responses.h"
+#include "server/logging.h"
+#include "server/web/page_text.h"
+#include "server/web/visit.h"
+
+namespace apm::web {
+
+using json = nlohmann::json;
+
+void WebHandler::RequestPage(Visit& v, const std::string& id) {
+  if (!Require(v, v.roles.general || v.roles.approver, "general access",
+               "AuthorizationSecurityGroup"))
+    return;
+  Result<StoredRequest> r = store_.GetWithHash(id);
+  if (!r.ok()) {
+    return Message(v, http::status::not_found, "Request not found",
+                   "There is no request with this id. It may have been finished long ago and "
+                   "removed; start the client on the device again.");
+  }
+  int64_t now = clock_.NowMs();
+  TemplateData d;
+  d.set("id", r->id);
+  d.set("etag", "\"v" + std::to_string(r->version) + "\"");
+  d.set("terminal", IsTerminal(r->state) ? "true" : "false");
+  d.set("state", std::string(RequestStateName(r->state)));
+  d.set("state_label", StateLabel(r->state));
+  d.set("step", r->step);
+  if (r->error) {
+    std::string code = r->error->code ? std::to_string(r->error->code) + " " : "";
+    d.set("error",
+          code + r->error->name + (r->error->message.empty() ? "" : ": " + r->error->message));
+  }
+  d.set("serial", r->serial_number);
+  d.set("manufacturer", r->manufacturer);
+  d.set("model", r->model);
+  d.set("verification_text", VerificationText(r->verification));
+  json facts = json::parse(r->hash_facts, nullptr, false);
+  bool tpm = facts.is_object() && facts.value("tpmPresent", false);
+  d.set("tpm", facts.is_object() ? (tpm ? "present " + facts.value("tpmVersion", std::string())
+                                        : std::string("not found in the hash"))
+                                 : std::string("unknown"));
+  d.set("created", ShortTime(r->created_at));
+  d.set("created_iso", FormatTimestamp(r->created_at));
+  d.set("age", Age(now - r->created_at));
+  Result<ImportJob> job = store_.GetJob(r->id);
+  if (job.ok()) {
+    // Set only when there is something to show: mustache treats "" as a true section.
+    for (auto [name, value] : {std::pair{"approved_by", &job->approval.approver},
+                               {"group_tag", &job->approval.group_tag},
+                               {"comment", &job->approval.comment}}) {
+      if (!value->empty()) d.set(name, *value);
+    }
+  }
+  bool pending = r->state == RequestState::kPendingApproval && r->expires_at > now;
+  d.set("expired_notice", r->state == RequestState::kExpired ||
+                              (r->state == RequestState::kPendingApproval && r->expires_at <= now));
+  bool can_decide = pending && auth::CanDecide(v.roles, config_);
+  d.set("can_decide", can_decide);
+  d.set("helpdesk", pending && !can_decide);
+  d.set("csrf", v.session->csrf_token);
+  if (can_decide && v.roles.approver) {
+    TemplateData fields;
+    TemplateData tags{TemplateData::type::list};
+    bool first = true;
+    for (const GroupTagChoice& c : GroupTagChoices(config_)) {
+      if (!config_.UseApprovalModeGroupTags) break;
+      TemplateData t;
+      t.set("value", c.value);
+      t.set("label", c.label);
+      t.set("selected", first);
+      first = false;
+      tags.push_back(t);
+    }
+    if (!config_.UseApprovalModeGroupTags) {
+      TemplateData t;
+      t.set("value", config_.GroupTag);
+      t.set("label", config_.GroupTag);
+      t.set("selected", true);
+      tags.push_back(t);
+    }
+    fields.set("tags", tags);
+    d.set("approver_fields", fields);
+  }
+  // The timeline: every state and step, with who decided (from the audit trail).
+  std::vector<std::pair<int64_t, std::string>> lines;
+  if (Result<std::vector<RequestStep>> steps = store_.Steps(r->id); steps.ok()) {
+    for (const RequestStep& s : *steps)
+      lines.emplace_back(s.at, StateLabel(s.state) + ": " + s.step);
+  }
+  AuditFilter filter;
+  filter.request_id = r->id;
+  filter.limit = 50;
+  if (Result<std::vector<AuditEvent>> events = session_store_.ListAudit(filter); events.ok()) {
+    for (const AuditEvent& e : *events) {
+      lines.emplace_back(
+          e.at, e.action + " by " + e.actor_upn + (e.detail.empty() ? "" : ": " + e.detail));
+    }
+  }
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  TemplateData timeline{TemplateData::type::list};
+  for (const auto& [at, text] : lines) {
+    TemplateData e;
+    e.set("at", TimeOfDay(at));
+    e.set("text", text);
+    timeline.push_back(e);
+  }
+  d.set("has_timeline", !lines.empty());
+  d.set("timeline", timeline);
+  SendPage(v, http::status::ok, Titled("Device " + r->serial_number), PageTemplate::kRequest, d);
+}
+
+void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
+  if (!CheckPost(v)) return;
+  if (!auth::CanDecide(v.roles, config_)) {
+    Audit(v, approve ? "approve_denied" : "reject_denied", id, "");
+    return Message(v, http::status::forbidden, "Access denied",
+                   config_.ApprovalMode
+                       ? "Only the helpdesk (the approver group, ApproverSecurityGroup) approves "
+                         "devices here. Call your helpdesk and quote the request id."
+                       : "Approving needs membership of the general access group "
+                         "(AuthorizationSecurityGroup) or the approver group.");
+  }
+  std::string who = v.session->upn.empty() ? v.session->oid : v.session->upn;
+  // The approval service records the decision (or its refusal) in the audit trail.
+  DecisionContext context{v.session->oid, v.req.client_address, v.roles.approver};
+  Result<StoredRequest> outcome = Status::Internal("");
+  if (approve) {
+    Approval a;
+    a.approver = who;
+    a.group_tag = config_.GroupTag;
+    if (v.roles.approver) {
+      std::string tag = v.form["group_tag"];
+      bool known = false;
+      if (config_.UseApprovalModeGroupTags) {
+        for (const GroupTagChoice& c : GroupTagChoices(config_)) known |= c.value == tag;
+      } else {
+        known = tag == config_.GroupTag;
+      }
+      if (!known) {
+        return Message(v, http::status::bad_request, "Not approved",
+                       "The group tag \"" + tag + "\" is not one of the configured tags.");
+      }
+      a.group_tag = tag;
+      a.device_name = Trim(v.form["device_name"]);
+      a.assigned_user = Trim(v.form["assigned_user"]);
+      a.comment = Trim(v.form["comment"]);
+      if (!ValidDeviceName(a.device_name)) {
+        return Message(v, http::status::bad_request, "Not approved",
+                       "The device name may have up to 15 letters, digits and hyphens.");
+      }
+      if (!a.assigned_user.empty() && !ValidUpn(a.assigned_user)) {
+        return Message(v, http::status::bad_request, "Not approved",
+                       "The assigned user must be a user principal name like user@contoso.com.");
+      }
+    }
+    if (a.assigned_user.empty() && config_.UseApprovalUserAsAssignedUser && !v.roles.approver) {
+      a.assigned_user = v.session->upn;  // self-service: the approving user gets the device
+    }
+    outcome = approvals_.Approve(id, a, context);
+  } else {
+    std::string reason = Trim(v.form["reason"]);
+    if (reason.empty()) reason = "Rejected by " + who;
+    outcome = approvals_.Reject(id, reason, who, context);
+  }
+  if (!outcome.ok()) {
+    const Status& s = outcome.status();
+    if (s.code() == StatusCode::kNotFound) {
+      return Message(v, http::status::not_found, "Request not found", "There is no such request.");
+    }
+    if (s.code() == StatusCode::kInvalidArgument) {
+      return Message(v, http::status::bad_request, approve ? "Not approved" : "Not rejected",
+                     "Nothing was changed: " + s.message() + ".", "/autopilot/" + id, "Back");
+    }
+    if (s.code() == StatusCode::kPermissionDenied) {
+      return Message(v, http::status::forbidden, "Not allowed",
+                     "The device is not allowed: " + s.message(), "/autopilot/" + id, "Back");
+    }
+    if (s.code() == StatusCode::kFailedPrecondition && s.message().ends_with("has expired")) {
+      return Message(v, http::status::conflict, "This request has expired",
+                     "Nobody approved it within " + std::to_string(config_.Timeout) +
+                         " minutes, so nothing was changed. Start the client on the device again "
+                         "to send a new request.",
+                     "/autopilot/" + id, "Back");
+    }
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      return Message(v, http::status::conflict, "Already decided",
+                     "Nothing was changed: " + s.message() + ".", "/autopilot/" + id, "Back");
+    }
+    return Message(v, http::status::service_unavailable, "Not saved",
+                   "The server could not save the decision right now. Try again.");
+  }
+  Redirect(v, "/autopilot/" + id, http::status::see_other);
+}
+
+void WebHandler::ApproveRequests(Visit& v) {
+  if (!Require(v, v.roles.approver, "approver", "ApproverSecurityGroup")) return;
+  std::string q = Trim(Param(v.req, "q"));
+  RequestFilter filter;
+  filter.state = RequestState::kPendingApproval;
+  filter.limit = 500;
+  Result<std::vector<StoredRequest>> list = store_.List(filter);
+  if (!list.ok()) {
+    return Message(v, http::status::service_unavailable, "Unavailable",
+                   "The list cannot be read right now. Try again.");
+  }
+  std::vector<StoredRequest> rows = *list;
+  std::sort(rows.begin(), rows.end(), [](const StoredRequest& a, const StoredRequest& b) {
+    return a.created_at > b.created_at;  // newest first, by real time
+  });
+  TemplateData requests{TemplateData::type::list};
+  size_t shown = 0;
+  for (const StoredRequest& r : rows) {
+    if (!q.empty() && r.id != q && !EqualsIgnoreCase(r.serial_number, q) &&
+        r.serial_number.find(q) == std::string::npos) {
+      continue;
+    }
+    TemplateData row = DeviceRow(r);
+    row.set("verification", r.verification);
+    row.set("created", ShortTime(r.created_at));
+    row.set("created_iso", FormatTimestamp(r.created_at));
+    requests.push_back(row);
+    ++shown;
+  }
+  TemplateData d;
+  if (!q.empty()) d.set("q", q);  // mustache shows a section for "" too
+  d.set("has_requests", shown > 0);
+  d.set("requests", requests);
+  SendPage(v, http::status::ok, Titled("Pending requests"), PageTemplate::kApproveRequests, d);
+}
+
+}  // namespace apm::web

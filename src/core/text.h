@@ -9,6 +9,8 @@ namespace apm {
 // Without leading and trailing white space.
 std::string Trim(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// A copy with ASCII letters in lower case (other bytes as they are).
+std::string AsciiLower(std::string_view s);
 bool IsValidUtf8(std::string_view s);
 // Text safe inside HTML elements and quoted attributes (& < > " ' escaped).
 std::string HtmlEscape(std::string_view s);

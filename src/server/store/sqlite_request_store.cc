@@ -5,6 +5,7 @@
 #include "core/base64.h"
 #include "core/sha256.h"
 #include "server/store/sqlite_connection.h"
+#include "server/store/sqlite_rows.h"
 #include "server/store/sqlite_schema.h"
 
 namespace apm {
@@ -45,6 +46,8 @@ StoredRequest ReadRow(const SqliteStatement& row) {
   return r;
 }
 
+}  // namespace
+
 // Takes the next change sequence number inside the caller's transaction.
 Result<int64_t> NextChangeSeq(SqliteConnection& c) {
   Result<SqliteStatement> s = c.Statement(
@@ -54,7 +57,7 @@ Result<int64_t> NextChangeSeq(SqliteConnection& c) {
   return s->Int(0);
 }
 
-Result<StoredRequest> GetOn(SqliteConnection& c, const std::string& id, bool full = false) {
+Result<StoredRequest> GetOn(SqliteConnection& c, const std::string& id, bool full) {
   {
     Result<SqliteStatement> s =
         c.Statement(full ? SELECT_FULL "WHERE id = ?1" : SELECT_REQUEST "WHERE id = ?1");
@@ -73,65 +76,6 @@ Result<StoredRequest> GetOn(SqliteConnection& c, const std::string& id, bool ful
   if (rc == SQLITE_ROW) return ReadRow(*s);
   if (rc != SQLITE_DONE) return c.Error("get by alias");
   return Status::NotFound("no request with id " + id);
-}
-
-#define SELECT_JOB                                                                             \
-  "SELECT request_id, phase, group_tag, assigned_user, device_name, comment, approver, "       \
-  "approved_at, import_attempts, import_id, registration_id, aad_device_id, entra_object_id, " \
-  "outcome_code, outcome_name, outcome_message, phase_started_at, updated_at FROM import_jobs "
-
-ImportJob ReadJob(const SqliteStatement& row) {
-  ImportJob j;
-  j.request_id = row.Text(0);
-  j.phase = ParseImportPhase(row.Text(1)).value_or(ImportPhase::kDone);
-  j.approval = {row.Text(2), row.Text(3), row.Text(4), row.Text(5), row.Text(6)};
-  j.approved_at = row.Int(7);
-  j.import_attempts = row.Int(8);
-  j.import_id = row.Text(9);
-  j.registration_id = row.Text(10);
-  j.aad_device_id = row.Text(11);
-  j.entra_object_id = row.Text(12);
-  if (!row.IsNull(13)) j.outcome = RequestError{row.Int(13), row.Text(14), row.Text(15)};
-  j.phase_started_at = row.Int(16);
-  j.updated_at = row.Int(17);
-  return j;
-}
-
-Status WriteJob(SqliteConnection& c, const ImportJob& j, bool insert) {
-  Result<SqliteStatement> s = c.Statement(
-      insert ? "INSERT INTO import_jobs(phase, group_tag, assigned_user, device_name, "
-               "comment, approver, approved_at, import_attempts, import_id, "
-               "registration_id, aad_device_id, entra_object_id, outcome_code, outcome_name, "
-               "outcome_message, phase_started_at, updated_at, request_id) VALUES (?1, ?2, "
-               "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-             : "UPDATE import_jobs SET phase = ?1, group_tag = ?2, assigned_user = ?3, "
-               "device_name = ?4, comment = ?5, approver = ?6, approved_at = ?7, "
-               "import_attempts = ?8, import_id = ?9, registration_id = ?10, "
-               "aad_device_id = ?11, entra_object_id = ?12, outcome_code = ?13, "
-               "outcome_name = ?14, outcome_message = ?15, phase_started_at = ?16, "
-               "updated_at = ?17 WHERE request_id = ?18");
-  if (!s.ok()) return s.status();
-  s->Bind(1, ImportPhaseName(j.phase))
-      .Bind(2, j.approval.group_tag)
-      .Bind(3, j.approval.assigned_user)
-      .Bind(4, j.approval.device_name)
-      .Bind(5, j.approval.comment)
-      .Bind(6, j.approval.approver)
-      .Bind(7, j.approved_at)
-      .Bind(8, j.import_attempts)
-      .Bind(9, j.import_id)
-      .Bind(10, j.registration_id)
-      .Bind(11, j.aad_device_id)
-      .Bind(12, j.entra_object_id);
-  if (j.outcome) {
-    s->Bind(13, j.outcome->code).Bind(14, j.outcome->name).Bind(15, j.outcome->message);
-  } else {
-    s->BindNull(13).BindNull(14).BindNull(15);
-  }
-  s->Bind(16, j.phase_started_at).Bind(17, j.updated_at).Bind(18, j.request_id);
-  if (Status st = RunToCompletion(c, *s, insert ? "insert job" : "update job"); !st.ok()) return st;
-  if (sqlite3_changes(c.db()) != 1) return Status::NotFound("no job for " + j.request_id);
-  return Status::Ok();
 }
 
 // Sets a request's state, step and error, bumping its version and the change feed.
@@ -154,6 +98,8 @@ Status WriteState(SqliteConnection& c, const std::string& id, RequestState to,
   s->Bind(7, now_ms).Bind(8, IsTerminal(to) ? now_ms : int64_t{0}).Bind(9, *seq);
   return RunToCompletion(c, *s, "write state");
 }
+
+namespace {
 
 Status AddAlias(SqliteConnection& c, const std::string& alias, const std::string& request_id) {
   Result<SqliteStatement> s =
@@ -435,97 +381,6 @@ Result<StoredRequest> SqliteRequestStore::Transition(const std::string& id,
   if (!updated.ok()) return updated.status();
   if (Status s = tx.Commit(); !s.ok()) return s;
   return updated;
-}
-
-Result<StoredRequest> SqliteRequestStore::Approve(const std::string& id, const Approval& approval,
-                                                  int64_t now_ms) {
-  std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) return Status::Unavailable("store is closed");
-  SqliteConnection& c = *writer_;
-  SqliteTransaction tx(c);
-  if (Status s = tx.Begin(); !s.ok()) return s;
-  Result<StoredRequest> current = GetOn(c, id);
-  if (!current.ok()) return current.status();
-  if (current->state != RequestState::kPendingApproval) {
-    return Status::FailedPrecondition("request " + current->id + " is " +
-                                      std::string(RequestStateName(current->state)) +
-                                      ", not pending approval");
-  }
-  // Checked here too, not only by the expiry sweep: a timed-out request is never approved.
-  if (current->expires_at <= now_ms) {
-    return Status::FailedPrecondition("request " + current->id + " has expired");
-  }
-  ImportJob job;
-  job.request_id = current->id;
-  job.phase = ImportPhase::kImport;
-  job.approval = approval;
-  job.approved_at = now_ms;
-  job.phase_started_at = now_ms;
-  job.updated_at = now_ms;
-  if (Status s = WriteJob(c, job, /*insert=*/true); !s.ok()) return s;
-  if (Status s =
-          WriteState(c, current->id, RequestState::kApproved,
-                     std::string(RequestStateStep(RequestState::kApproved)), std::nullopt, now_ms);
-      !s.ok())
-    return s;
-  Result<StoredRequest> updated = GetOn(c, current->id);
-  if (!updated.ok()) return updated.status();
-  if (Status s = tx.Commit(); !s.ok()) return s;
-  return updated;
-}
-
-Result<ImportJob> SqliteRequestStore::GetJob(const std::string& request_id) {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
-  Result<SqliteStatement> s = c.Statement(SELECT_JOB "WHERE request_id = ?1");
-  if (!s.ok()) return s.status();
-  s->Bind(1, request_id);
-  int rc = s->Step();
-  if (rc == SQLITE_ROW) return ReadJob(*s);
-  if (rc != SQLITE_DONE) return c.Error("get job");
-  return Status::NotFound("request " + request_id + " has no import job");
-}
-
-Result<std::vector<ImportJob>> SqliteRequestStore::OpenJobs(int limit) {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
-  Result<SqliteStatement> s =
-      c.Statement(SELECT_JOB "WHERE phase <> 'done' ORDER BY approved_at LIMIT ?1");
-  if (!s.ok()) return s.status();
-  s->Bind(1, int64_t(limit));
-  std::vector<ImportJob> jobs;
-  int rc;
-  while ((rc = s->Step()) == SQLITE_ROW) jobs.push_back(ReadJob(*s));
-  if (rc != SQLITE_DONE) return c.Error("open jobs");
-  return jobs;
-}
-
-Result<StoredRequest> SqliteRequestStore::SaveJob(const ImportJob& job, RequestState state,
-                                                  const std::string& step,
-                                                  const std::optional<RequestError>& error,
-                                                  int64_t now_ms) {
-  std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) return Status::Unavailable("store is closed");
-  SqliteConnection& c = *writer_;
-  SqliteTransaction tx(c);
-  if (Status s = tx.Begin(); !s.ok()) return s;
-  Result<StoredRequest> current = GetOn(c, job.request_id);
-  if (!current.ok()) return current.status();
-  if (Status s = WriteJob(c, job, /*insert=*/false); !s.ok()) return s;
-  bool same_error =
-      (!error && !current->error) ||
-      (error && current->error && error->code == current->error->code &&
-       error->name == current->error->name && error->message == current->error->message);
-  if (current->state != state || current->step != step || !same_error) {
-    if (Status s = WriteState(c, current->id, state, step, error, now_ms); !s.ok()) return s;
-    Result<StoredRequest> updated = GetOn(c, current->id);
-    if (!updated.ok()) return updated.status();
-    current = std::move(updated);
-  }
-  if (Status s = tx.Commit(); !s.ok()) return s;
-  return current;
 }
 
 Result<int64_t> SqliteRequestStore::ExpirePending(int64_t now_ms) {

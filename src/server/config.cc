@@ -251,144 +251,171 @@ AllowList Config::allow_list() const {
   return a;
 }
 
-Status ValidateConfig(const Config& c) {
-  auto bad = [](const std::string& key, const std::string& why) {
-    return Status::InvalidArgument(key + " " + why);
-  };
+namespace {
+
+Status Bad(const std::string& key, const std::string& why) {
+  return Status::InvalidArgument(key + " " + why);
+}
+
+// Listening, logging, limits and request handling.
+Status ValidateService(const Config& c) {
   if (c.HashVerification != "enforce" && c.HashVerification != "warn" &&
       c.HashVerification != "off") {
-    return bad("HashVerification", "must be enforce, warn or off");
+    return Bad("HashVerification", "must be enforce, warn or off");
   }
   if (c.LogFormat != "text" && c.LogFormat != "json")
-    return bad("LogFormat", "must be text or json");
+    return Bad("LogFormat", "must be text or json");
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (std::none_of(std::begin(kLevels), std::end(kLevels),
                    [&](const char* l) { return c.LogLevel == l; })) {
-    return bad("LogLevel", "must be one of trace, debug, info, warn, error, critical, off");
+    return Bad("LogLevel", "must be one of trace, debug, info, warn, error, critical, off");
   }
-  if (c.Listen.find(':') == std::string::npos) return bad("Listen", "must be ADDRESS:PORT");
-  if (c.DataDir.empty()) return bad("DataDir", "is required");
+  if (c.Listen.find(':') == std::string::npos) return Bad("Listen", "must be ADDRESS:PORT");
+  if (c.DataDir.empty()) return Bad("DataDir", "is required");
   if (c.TlsCertificateFile.empty() != c.TlsKeyFile.empty()) {
-    return bad(c.TlsKeyFile.empty() ? "TlsKeyFile" : "TlsCertificateFile",
+    return Bad(c.TlsKeyFile.empty() ? "TlsKeyFile" : "TlsCertificateFile",
                "is required when the other TLS file is set");
   }
   if (!c.PublicUrl.empty() && c.PublicUrl.rfind("http://", 0) != 0 &&
       c.PublicUrl.rfind("https://", 0) != 0) {
-    return bad("PublicUrl", "must start with http:// or https://");
+    return Bad("PublicUrl", "must start with http:// or https://");
   }
-  if (c.Threads < 0 || c.Threads > 256) return bad("Threads", "must be between 0 and 256");
+  if (c.Threads < 0 || c.Threads > 256) return Bad("Threads", "must be between 0 and 256");
   if (c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 16 * 1024 * 1024) {
-    return bad("MaxBodyBytes", "must be between 1024 and 16777216");
+    return Bad("MaxBodyBytes", "must be between 1024 and 16777216");
   }
   if (c.MaxConnections < 0 || c.MaxConnections > 1'000'000) {
-    return bad("MaxConnections", "must be between 0 (from the open-file limit) and 1000000");
+    return Bad("MaxConnections", "must be between 0 (from the open-file limit) and 1000000");
   }
   if (c.MaxConnectionsPerAddress < 0 || c.MaxConnectionsPerAddress > 1'000'000) {
-    return bad("MaxConnectionsPerAddress", "must be between 0 (no cap) and 1000000");
+    return Bad("MaxConnectionsPerAddress", "must be between 0 (no cap) and 1000000");
   }
-  if (c.IdleTimeoutSeconds < 1) return bad("IdleTimeoutSeconds", "must be at least 1");
-  if (c.ShutdownGraceSeconds < 0) return bad("ShutdownGraceSeconds", "must not be negative");
+  if (c.IdleTimeoutSeconds < 1) return Bad("IdleTimeoutSeconds", "must be at least 1");
+  if (c.ShutdownGraceSeconds < 0) return Bad("ShutdownGraceSeconds", "must not be negative");
   if (c.MaintenanceIntervalSeconds < 1)
-    return bad("MaintenanceIntervalSeconds", "must be at least 1");
-  if (c.Timeout < 1) return bad("Timeout", "must be at least 1 minute");
-  if (c.HistoryDays < 1) return bad("HistoryDays", "must be at least 1 day");
-  if (!(c.SubmitRatePerMinute > 0)) return bad("SubmitRatePerMinute", "must be positive");
-  if (c.SubmitBurst < 1) return bad("SubmitBurst", "must be at least 1");
+    return Bad("MaintenanceIntervalSeconds", "must be at least 1");
+  if (c.Timeout < 1) return Bad("Timeout", "must be at least 1 minute");
+  if (c.HistoryDays < 1) return Bad("HistoryDays", "must be at least 1 day");
+  if (!(c.SubmitRatePerMinute > 0)) return Bad("SubmitRatePerMinute", "must be positive");
+  if (c.SubmitBurst < 1) return Bad("SubmitBurst", "must be at least 1");
   if (c.MaxOpenRequestsPerAddress < 1)
-    return bad("MaxOpenRequestsPerAddress", "must be at least 1");
+    return Bad("MaxOpenRequestsPerAddress", "must be at least 1");
   if (c.MaxWaitSeconds < 1 || c.MaxWaitSeconds > 60) {
-    return bad("MaxWaitSeconds", "must be between 1 and 60");
+    return Bad("MaxWaitSeconds", "must be between 1 and 60");
   }
+  return Status::Ok();
+}
+
+// The profile group, the Graph credentials, the request budget and the import engine.
+Status ValidateGraph(const Config& c) {
   if (c.UseAutopilotProfileGroup && c.AutopilotProfileGroup.empty()) {
-    return bad("AutopilotProfileGroup", "is required when UseAutopilotProfileGroup is true");
+    return Bad("AutopilotProfileGroup", "is required when UseAutopilotProfileGroup is true");
   }
   if (c.graph_configured()) {
-    if (c.ClientId.empty()) return bad("ClientId", "is required when TenantId is set");
+    if (c.ClientId.empty()) return Bad("ClientId", "is required when TenantId is set");
     if (c.ClientSecret.empty() == c.ClientCertificateFile.empty()) {
       return c.ClientSecret.empty()
-                 ? bad("ClientSecret",
+                 ? Bad("ClientSecret",
                        "(or ClientCertificateFile) is required when TenantId is set; set it as "
                        "APM_CLIENT_SECRET")
-                 : bad("ClientSecret",
+                 : Bad("ClientSecret",
                        "and ClientCertificateFile are both set; configure exactly one of them");
     }
     for (const auto& [name, url] :
          {std::pair{"LoginEndpoint", &c.LoginEndpoint}, {"GraphEndpoint", &c.GraphEndpoint}}) {
       if (url->rfind("https://", 0) != 0 && url->rfind("http://", 0) != 0)
-        return bad(name, "must start with https://");
+        return Bad(name, "must start with https://");
     }
   } else if (!c.ClientId.empty() || !c.ClientSecret.empty() || !c.ClientCertificateFile.empty()) {
-    return bad("TenantId",
+    return Bad("TenantId",
                "is required when ClientId, ClientSecret or ClientCertificateFile is set");
   }
   if (c.GraphWritesPer20Seconds < 1 || c.GraphRequestsPer20Seconds < c.GraphWritesPer20Seconds) {
-    return bad("GraphWritesPer20Seconds",
+    return Bad("GraphWritesPer20Seconds",
                "must be at least 1 and not above GraphRequestsPer20Seconds");
   }
-  if (c.ImportWorkers < 1 || c.ImportWorkers > 64) return bad("ImportWorkers", "must be 1 to 64");
+  if (c.ImportWorkers < 1 || c.ImportWorkers > 64) return Bad("ImportWorkers", "must be 1 to 64");
   if (!(c.ImportReconcileDelaySeconds >= 0 && c.ImportReconcileDelaySeconds <= 3600)) {
-    return bad("ImportReconcileDelaySeconds", "must be between 0 and 3600");
+    return Bad("ImportReconcileDelaySeconds", "must be between 0 and 3600");
   }
-  if (c.MaxActiveImports < 1) return bad("MaxActiveImports", "must be at least 1");
+  if (c.MaxActiveImports < 1) return Bad("MaxActiveImports", "must be at least 1");
   if (!(c.ImportPollMinSeconds >= 0.05) || !(c.ImportPollMaxSeconds >= c.ImportPollMinSeconds)) {
-    return bad("ImportPollMinSeconds", "must be at least 0.05 and not above ImportPollMaxSeconds");
+    return Bad("ImportPollMinSeconds", "must be at least 0.05 and not above ImportPollMaxSeconds");
   }
   for (const auto& [name, v] : {std::pair{"ImportStepTimeoutMinutes", c.ImportStepTimeoutMinutes},
                                 {"SyncStepTimeoutMinutes", c.SyncStepTimeoutMinutes},
                                 {"GroupStepTimeoutMinutes", c.GroupStepTimeoutMinutes},
                                 {"ProfileStepTimeoutMinutes", c.ProfileStepTimeoutMinutes}}) {
-    if (v < 1) return bad(name, "must be at least 1 minute");
+    if (v < 1) return Bad(name, "must be at least 1 minute");
   }
+  return Status::Ok();
+}
+
+// The manufacturer and model filters and the approvers' group tags.
+Status ValidateAllowLists(const Config& c) {
   if (c.UseManufacturersFilter && c.Manufacturers.empty()) {
-    return bad("Manufacturers", "is required when UseManufacturersFilter is true");
+    return Bad("Manufacturers", "is required when UseManufacturersFilter is true");
   }
   if (c.UseModelsFilter && c.Models.empty()) {
-    return bad("Models", "is required when UseModelsFilter is true");
+    return Bad("Models", "is required when UseModelsFilter is true");
   }
   if (c.UseApprovalModeGroupTags && c.ApprovalModeGroupTags.empty()) {
-    return bad("ApprovalModeGroupTags", "is required when UseApprovalModeGroupTags is true");
+    return Bad("ApprovalModeGroupTags", "is required when UseApprovalModeGroupTags is true");
   }
-  if (c.sign_in_configured()) {
-    // A partial sign-in configuration is refused rather than left open.
-    for (const auto& [name, group] :
-         {std::pair{"AuthorizationSecurityGroup", &c.AuthorizationSecurityGroup},
-          {"ApproverSecurityGroup", &c.ApproverSecurityGroup},
-          {"ViewerSecurityGroup", &c.ViewerSecurityGroup}}) {
-      if (!group->empty() && !IsGuid(*group)) return bad(name, "must be a group's object id");
-    }
-    if (c.ApprovalMode && c.ApproverSecurityGroup.empty()) {
-      return bad("ApproverSecurityGroup",
-                 "is required for sign-in when ApprovalMode is true (only approvers approve)");
-    }
-    if (!c.ApprovalMode && c.AuthorizationSecurityGroup.empty()) {
-      return bad("AuthorizationSecurityGroup",
-                 "is required for sign-in when ApprovalMode is false (self-service)");
-    }
-    if (c.sign_in_authority().empty()) {
-      return bad("SignInAuthority", "is required for sign-in (or set TenantId)");
-    }
-    // Keys and discovery travel over this URL: plain http only on this machine (tests, demo).
-    std::string authority = c.sign_in_authority();
-    bool loopback = authority.rfind("http://127.0.0.1", 0) == 0 ||
-                    authority.rfind("http://localhost", 0) == 0 ||
-                    authority.rfind("http://[::1]", 0) == 0;
-    if (authority.rfind("https://", 0) != 0 && !loopback) {
-      return bad("SignInAuthority",
-                 "must start with https:// (plain http only for a provider on this machine)");
-    }
-    if (c.sign_in_client_id().empty()) {
-      return bad("SignInClientId", "is required for sign-in (or set ClientId)");
-    }
-    if (c.sign_in_client_secret().empty()) {
-      return bad("SignInClientSecret",
-                 "is required for sign-in (APM_SIGN_IN_CLIENT_SECRET, or ClientSecret)");
-    }
-    if (c.SessionIdleMinutes < 1) return bad("SessionIdleMinutes", "must be at least 1");
-    if (c.SessionMaxHours < 1) return bad("SessionMaxHours", "must be at least 1");
-    if (c.SignInClockSkewSeconds < 0 || c.SignInClockSkewSeconds > 600) {
-      return bad("SignInClockSkewSeconds", "must be between 0 and 600");
-    }
+  return Status::Ok();
+}
+
+// Sign-in, when configured: a partial configuration is refused rather than left open.
+Status ValidateSignIn(const Config& c) {
+  // A partial sign-in configuration is refused rather than left open.
+  for (const auto& [name, group] :
+       {std::pair{"AuthorizationSecurityGroup", &c.AuthorizationSecurityGroup},
+        {"ApproverSecurityGroup", &c.ApproverSecurityGroup},
+        {"ViewerSecurityGroup", &c.ViewerSecurityGroup}}) {
+    if (!group->empty() && !IsGuid(*group)) return Bad(name, "must be a group's object id");
   }
+  if (c.ApprovalMode && c.ApproverSecurityGroup.empty()) {
+    return Bad("ApproverSecurityGroup",
+               "is required for sign-in when ApprovalMode is true (only approvers approve)");
+  }
+  if (!c.ApprovalMode && c.AuthorizationSecurityGroup.empty()) {
+    return Bad("AuthorizationSecurityGroup",
+               "is required for sign-in when ApprovalMode is false (self-service)");
+  }
+  if (c.sign_in_authority().empty()) {
+    return Bad("SignInAuthority", "is required for sign-in (or set TenantId)");
+  }
+  // Keys and discovery travel over this URL: plain http only on this machine (tests, demo).
+  std::string authority = c.sign_in_authority();
+  bool loopback = authority.rfind("http://127.0.0.1", 0) == 0 ||
+                  authority.rfind("http://localhost", 0) == 0 ||
+                  authority.rfind("http://[::1]", 0) == 0;
+  if (authority.rfind("https://", 0) != 0 && !loopback) {
+    return Bad("SignInAuthority",
+               "must start with https:// (plain http only for a provider on this machine)");
+  }
+  if (c.sign_in_client_id().empty()) {
+    return Bad("SignInClientId", "is required for sign-in (or set ClientId)");
+  }
+  if (c.sign_in_client_secret().empty()) {
+    return Bad("SignInClientSecret",
+               "is required for sign-in (APM_SIGN_IN_CLIENT_SECRET, or ClientSecret)");
+  }
+  if (c.SessionIdleMinutes < 1) return Bad("SessionIdleMinutes", "must be at least 1");
+  if (c.SessionMaxHours < 1) return Bad("SessionMaxHours", "must be at least 1");
+  if (c.SignInClockSkewSeconds < 0 || c.SignInClockSkewSeconds > 600) {
+    return Bad("SignInClockSkewSeconds", "must be between 0 and 600");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateConfig(const Config& c) {
+  for (Status (*part)(const Config&) : {ValidateService, ValidateGraph, ValidateAllowLists}) {
+    if (Status s = part(c); !s.ok()) return s;
+  }
+  if (c.sign_in_configured()) return ValidateSignIn(c);
   return Status::Ok();
 }
 

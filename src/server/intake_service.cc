@@ -18,6 +18,25 @@ std::string HashFacts(const Result<HardwareHashInfo>& decoded) {
   return JsonText(HashFactsJson(*decoded));
 }
 
+// A new request waiting for approval, with the device's fields as submitted.
+StoredRequest PendingRequest(const DeviceSubmission& submission, const std::string& client_address,
+                             std::string_view api, int64_t now) {
+  StoredRequest r;
+  r.id = NewRequestId();
+  r.serial_number = submission.serial_number;
+  r.manufacturer = submission.manufacturer;
+  r.model = submission.model;
+  r.hardware_hash = submission.hardware_hash;
+  r.product_key = submission.product_key;
+  r.client_version = submission.client_version;
+  r.client_address = client_address;
+  r.api = std::string(api);
+  r.state = RequestState::kPendingApproval;
+  r.step = std::string(RequestStateStep(r.state));
+  r.created_at = r.updated_at = now;
+  return r;
+}
+
 }  // namespace
 
 std::string NewRequestId() {
@@ -88,22 +107,10 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
   }
 
   int64_t now = clock_.NowMs();
-  StoredRequest r;
-  r.id = NewRequestId();
-  r.serial_number = submission.serial_number;
-  r.manufacturer = submission.manufacturer;
-  r.model = submission.model;
-  r.hardware_hash = submission.hardware_hash;
+  StoredRequest r = PendingRequest(submission, client_address, api, now);
   r.hash_fingerprint = fingerprint;
-  r.product_key = submission.product_key;
-  r.client_version = submission.client_version;
-  r.client_address = client_address;
-  r.api = std::string(api);
   r.verification = VerdictName(v.verdict);
   r.hash_facts = HashFacts(decoded);
-  r.state = RequestState::kPendingApproval;
-  r.step = std::string(RequestStateStep(r.state));
-  r.created_at = r.updated_at = now;
   r.expires_at = now + config_.Timeout * 60 * 1000;
 
   Result<CreateOutcome> created = store_.Create(r, config_.MaxOpenRequestsPerAddress, client_id);

@@ -42,7 +42,7 @@ ServerApp::~ServerApp() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-Status ServerApp::Start() {
+Status ServerApp::OpenStore() {
   std::error_code ec;
   std::filesystem::create_directories(config_.DataDir, ec);
   if (ec) return Status::Unavailable("DataDir " + config_.DataDir + ": " + ec.message());
@@ -62,16 +62,10 @@ Status ServerApp::Start() {
   timed_ = std::make_unique<TimedRequestStore>(*sqlite_, metrics_);
   store_ = std::make_unique<CachingRequestStore>(*timed_);
 
-  Result<TrustedProxies> proxies = TrustedProxies::Parse(config_.TrustedProxies);
-  if (!proxies.ok()) return proxies.status();
+  return Status::Ok();
+}
 
-  limiter_ = std::make_unique<RateLimiter>(clock_, config_.SubmitRatePerMinute,
-                                           double(config_.SubmitBurst));
-  intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
-  watcher_ = std::make_unique<ChangeWatcher>(*store_, background_, std::chrono::milliseconds(200));
-  handler_ =
-      std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, blocking_);
-
+HttpServerOptions ServerApp::HttpOptions(TrustedProxies proxies) const {
   HttpServerOptions o;
   o.listen = config_.Listen;
   o.threads = int(config_.Threads);
@@ -82,12 +76,12 @@ Status ServerApp::Start() {
   o.shutdown_grace = std::chrono::seconds(config_.ShutdownGraceSeconds);
   o.tls_certificate_file = config_.TlsCertificateFile;
   o.tls_key_file = config_.TlsKeyFile;
-  o.trusted_proxies = *proxies;
+  o.trusted_proxies = std::move(proxies);
   o.access_log = config_.AccessLog;
-  if (Status s = watcher_->Start(); !s.ok()) return s;
-  if (Status s = StartImportEngine(); !s.ok()) return s;
+  return o;
+}
 
-  approvals_ = std::make_unique<ApprovalService>(config_, *store_, clock_, sqlite_.get());
+void ServerApp::StartSignIn() {
   if (config_.sign_in_configured()) {
     sign_in_http_ = std::make_unique<CurlOutboundHttp>(CurlOutboundHttp::Options{
         .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
@@ -106,7 +100,10 @@ Status ServerApp::Start() {
         "approval pages are off: no sign-in is configured (set the security groups); "
         "approve with `apm-server request approve`");
   }
-  // What this server enforces, for the audit trail: a change of settings shows up there.
+}
+
+// What this server enforces, for the audit trail: a change of settings shows up there.
+void ServerApp::RecordStart() {
   AuditEvent started;
   started.at = clock_.NowMs();
   started.actor_upn = "system";
@@ -127,10 +124,30 @@ Status ServerApp::Start() {
   if (Status s = sqlite_->AppendAudit(started); !s.ok()) {
     LogWarn("audit event lost", {{"error", s.message()}});
   }
+}
+
+Status ServerApp::Start() {
+  if (Status s = OpenStore(); !s.ok()) return s;
+  Result<TrustedProxies> proxies = TrustedProxies::Parse(config_.TrustedProxies);
+  if (!proxies.ok()) return proxies.status();
+
+  limiter_ = std::make_unique<RateLimiter>(clock_, config_.SubmitRatePerMinute,
+                                           double(config_.SubmitBurst));
+  intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
+  watcher_ = std::make_unique<ChangeWatcher>(*store_, background_, std::chrono::milliseconds(200));
+  handler_ =
+      std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, blocking_);
+
+  if (Status s = watcher_->Start(); !s.ok()) return s;
+  if (Status s = StartImportEngine(); !s.ok()) return s;
+
+  approvals_ = std::make_unique<ApprovalService>(config_, *store_, clock_, sqlite_.get());
+  StartSignIn();
+  RecordStart();
   web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *approvals_, oidc_.get(),
                                            graph_.get(), clock_, blocking_);
   router_ = std::make_unique<PathRouter>(*web_, *handler_);
-  http_ = std::make_unique<HttpServer>(o, *router_, &metrics_);
+  http_ = std::make_unique<HttpServer>(HttpOptions(*proxies), *router_, &metrics_);
   if (Status s = http_->Start(); !s.ok()) return s;
 
   maintenance_timer_ = std::make_unique<boost::asio::steady_timer>(background_);

@@ -45,6 +45,12 @@ class ServerApp {
  private:
   void ScheduleMaintenance(std::chrono::seconds delay);
   Status StartImportEngine();
+  // The data directory, its lock (one server per directory) and the store stack.
+  Status OpenStore();
+  HttpServerOptions HttpOptions(TrustedProxies proxies) const;
+  // The OpenID Connect client, when sign-in is configured.
+  void StartSignIn();
+  void RecordStart();
 
   Config config_;
   SystemClock clock_;

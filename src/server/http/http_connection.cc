@@ -180,38 +180,49 @@ class StreamConnection : public HttpConnection,
       return Close();
     }
     started_ = std::chrono::steady_clock::now();
+    if (AnswerUnreadable(ec)) return;
+    busy_ = true;
+    Dispatch(TakeRequest());
+  }
+
+  // Answers (or closes) a request that failed to read or breaks a limit; false when it is fine.
+  bool AnswerUnreadable(beast::error_code ec) {
+    const std::string header_limit = std::to_string(server_.options().max_header_bytes);
+    auto too_large = [&](const std::string& what) {
+      SendError(http::status::request_header_fields_too_large, "header_too_large",
+                what + " larger than " + header_limit + " bytes");
+      return true;
+    };
     if (ec == http::error::body_limit) {
-      return SendError(http::status::payload_too_large, "payload_too_large",
-                       "request body (with chunk extensions) is larger than " +
-                           std::to_string(server_.options().max_body_bytes) + " bytes");
+      SendError(http::status::payload_too_large, "payload_too_large",
+                "request body (with chunk extensions) is larger than " +
+                    std::to_string(server_.options().max_body_bytes) + " bytes");
+      return true;
     }
-    if (ec == http::error::buffer_overflow) {
-      // Something the parser must hold whole did not fit the read buffer.
-      if (parser_->is_header_done()) {
-        return SendError(http::status::request_header_fields_too_large, "header_too_large",
-                         "a chunk-size line or the trailer fields are larger than " +
-                             std::to_string(server_.options().max_header_bytes) + " bytes");
-      }
-      ec = http::error::header_limit;
+    // Something the parser must hold whole did not fit the read buffer.
+    if (ec == http::error::buffer_overflow && parser_->is_header_done()) {
+      return too_large("a chunk-size line or the trailer fields are");
     }
-    if (ec == http::error::header_limit) {
-      return SendError(http::status::request_header_fields_too_large, "header_too_large",
-                       "request headers are larger than " +
-                           std::to_string(server_.options().max_header_bytes) + " bytes");
+    if (ec == http::error::buffer_overflow || ec == http::error::header_limit) {
+      return too_large("request headers are");
     }
     if (ec) {
       if (ec.category() == beast::http::make_error_code(http::error::bad_target).category()) {
-        return SendError(http::status::bad_request, "bad_request",
-                         "malformed HTTP request: " + ec.message());
+        SendError(http::status::bad_request, "bad_request",
+                  "malformed HTTP request: " + ec.message());
+      } else {
+        Close();
       }
-      return Close();
+      return true;
     }
     if (FieldBytes(parser_->get()) > server_.options().max_header_bytes) {
-      return SendError(http::status::request_header_fields_too_large, "header_too_large",
-                       "request header and trailer fields are larger than " +
-                           std::to_string(server_.options().max_header_bytes) + " bytes");
+      return too_large("request header and trailer fields are");
     }
-    busy_ = true;
+    return false;
+  }
+
+  // The parsed request, with the client's address and scheme as trusted proxies tell them.
+  InboundRequest TakeRequest() {
     InboundRequest req;
     req.message = parser_->release();
     keep_alive_ = req.message.keep_alive();
@@ -233,6 +244,11 @@ class StreamConnection : public HttpConnection,
     req.executor = stream_.get_executor();
     peer_gone_ = std::make_shared<PeerGone>();
     req.peer_gone = peer_gone_;
+    return req;
+  }
+
+  // Hands the request to the handler, with a Reply that answers on this connection.
+  void Dispatch(InboundRequest req) {
     // A handler may hold the request (long-poll); its own timer bounds that, not the socket's.
     ClearDeadline();
     auto self = this->shared_from_this();

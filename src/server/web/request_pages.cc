@@ -116,6 +116,29 @@ void WebHandler::RequestPage(Visit& v, const std::string& id) {
   SendPage(v, http::status::ok, Titled("Device " + r->serial_number), PageTemplate::kRequest, d);
 }
 
+std::optional<std::string> WebHandler::ReadApproverFields(std::map<std::string, std::string>& form,
+                                                          Approval* a) const {
+  std::string tag = form["group_tag"];
+  bool known = false;
+  if (config_.UseApprovalModeGroupTags) {
+    for (const GroupTagChoice& c : GroupTagChoices(config_)) known |= c.value == tag;
+  } else {
+    known = tag == config_.GroupTag;
+  }
+  if (!known) return "The group tag \"" + tag + "\" is not one of the configured tags.";
+  a->group_tag = tag;
+  a->device_name = Trim(form["device_name"]);
+  a->assigned_user = Trim(form["assigned_user"]);
+  a->comment = Trim(form["comment"]);
+  if (!ValidDeviceName(a->device_name)) {
+    return "The device name may have up to 15 letters, digits and hyphens.";
+  }
+  if (!a->assigned_user.empty() && !ValidUpn(a->assigned_user)) {
+    return "The assigned user must be a user principal name like user@contoso.com.";
+  }
+  return std::nullopt;
+}
+
 void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
   if (!CheckPost(v)) return;
   if (!auth::CanDecide(v.roles, config_)) {
@@ -136,28 +159,8 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
     a.approver = who;
     a.group_tag = config_.GroupTag;
     if (v.roles.approver) {
-      std::string tag = v.form["group_tag"];
-      bool known = false;
-      if (config_.UseApprovalModeGroupTags) {
-        for (const GroupTagChoice& c : GroupTagChoices(config_)) known |= c.value == tag;
-      } else {
-        known = tag == config_.GroupTag;
-      }
-      if (!known) {
-        return Message(v, http::status::bad_request, "Not approved",
-                       "The group tag \"" + tag + "\" is not one of the configured tags.");
-      }
-      a.group_tag = tag;
-      a.device_name = Trim(v.form["device_name"]);
-      a.assigned_user = Trim(v.form["assigned_user"]);
-      a.comment = Trim(v.form["comment"]);
-      if (!ValidDeviceName(a.device_name)) {
-        return Message(v, http::status::bad_request, "Not approved",
-                       "The device name may have up to 15 letters, digits and hyphens.");
-      }
-      if (!a.assigned_user.empty() && !ValidUpn(a.assigned_user)) {
-        return Message(v, http::status::bad_request, "Not approved",
-                       "The assigned user must be a user principal name like user@contoso.com.");
+      if (std::optional<std::string> wrong = ReadApproverFields(v.form, &a)) {
+        return Message(v, http::status::bad_request, "Not approved", *wrong);
       }
     }
     if (a.assigned_user.empty() && config_.UseApprovalUserAsAssignedUser && !v.roles.approver) {

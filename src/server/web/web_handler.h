@@ -55,6 +55,9 @@ class WebHandler : public HttpHandler {
   void SignOut(Visit& v);
   void RequestPage(Visit& v, const std::string& id);
   void Decide(Visit& v, const std::string& id, bool approve);
+  // The group tag, name, user and comment an approver sent; what is wrong with them, if anything.
+  std::optional<std::string> ReadApproverFields(std::map<std::string, std::string>& form,
+                                                Approval* a) const;
   void ApproveRequests(Visit& v);
   void ViewImports(Visit& v, bool csv);
   void AuditPage(Visit& v, bool csv);

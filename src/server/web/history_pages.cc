@@ -48,18 +48,11 @@ void WebHandler::ViewImports(Visit& v, bool csv) {
   for (const StoredRequest& r : *list) {
     Result<ImportJob> job = store_.GetJob(r.id);
     if (!job.ok()) continue;  // never approved: not an import
-    std::string outcome = r.error ? (r.error->code ? std::to_string(r.error->code) + " " : "") +
-                                        r.error->name +
-                                        (r.error->message.empty() ? "" : ": " + r.error->message)
-                                  : (r.state == RequestState::kCompleted ? "done" : "");
+    std::string outcome =
+        r.error ? ErrorText(*r.error) : (r.state == RequestState::kCompleted ? "done" : "");
     running |= !IsTerminal(r.state);
-    std::string steps_text;
-    if (Result<std::vector<RequestStep>> steps = store_.Steps(r.id); steps.ok()) {
-      for (const RequestStep& s : *steps) {
-        steps_text += (steps_text.empty() ? "" : " · ") + TimeOfDay(s.at) + " " +
-                      (s.step.empty() ? StateLabel(s.state) : s.step);
-      }
-    }
+    Result<std::vector<RequestStep>> steps = store_.Steps(r.id);
+    std::string steps_text = steps.ok() ? StepsText(*steps) : "";
     std::string finished = r.finished_at ? FormatTimestamp(r.finished_at) : "";
     if (csv) {
       for (const std::string& f :
@@ -90,15 +83,8 @@ void WebHandler::ViewImports(Visit& v, bool csv) {
     res.set(http::field::content_disposition, "attachment; filename=\"autopilot-imports.csv\"");
     return v.reply(std::move(res), v.route);
   }
-  TemplateData states{TemplateData::type::list};
-  for (RequestState s : kAllRequestStates) {
-    TemplateData option;
-    option.set("value", std::string(RequestStateName(s)));
-    option.set("selected", state_filter == RequestStateName(s));
-    states.push_back(option);
-  }
   TemplateData d;
-  d.set("states", states);
+  d.set("states", StateOptions(state_filter));
   d.set("from", from);
   d.set("to", to);
   d.set("query", v.req.query);

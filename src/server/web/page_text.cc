@@ -129,4 +129,29 @@ bool ValidUpn(const std::string& upn) {
   return true;
 }
 
+std::string ErrorText(const RequestError& error) {
+  std::string code = error.code ? std::to_string(error.code) + " " : "";
+  return code + error.name + (error.message.empty() ? "" : ": " + error.message);
+}
+
+std::string StepsText(const std::vector<RequestStep>& steps) {
+  std::string text;
+  for (const RequestStep& s : steps) {
+    text += (text.empty() ? "" : " · ") + TimeOfDay(s.at) + " " +
+            (s.step.empty() ? StateLabel(s.state) : s.step);
+  }
+  return text;
+}
+
+TemplateData StateOptions(const std::string& selected) {
+  TemplateData states{TemplateData::type::list};
+  for (RequestState s : kAllRequestStates) {
+    TemplateData option;
+    option.set("value", std::string(RequestStateName(s)));
+    option.set("selected", selected == RequestStateName(s));
+    states.push_back(option);
+  }
+  return states;
+}
+
 }  // namespace apm::web

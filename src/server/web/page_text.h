@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/request_state.h"
 #include "server/store/request_store.h"
@@ -34,6 +35,12 @@ void EndCsvLine(std::string* text);
 TemplateData DeviceRow(const StoredRequest& r);
 // "pending approval" for kPendingApproval.
 std::string StateLabel(RequestState state);
+// "806 ZtdDeviceAlreadyAssigned: message" (no code when 0, no ": " without a message).
+std::string ErrorText(const RequestError& error);
+// A request's steps on one line: "08:21:35 Waiting for approval · 08:22:01 …".
+std::string StepsText(const std::vector<RequestStep>& steps);
+// The options of a state filter, `selected` the one named (if any).
+TemplateData StateOptions(const std::string& selected);
 // What a verification verdict means, for the approver.
 std::string VerificationText(const std::string& verification);
 // The device name Autopilot accepts: up to 15 letters, digits and hyphens (or %SERIAL%-style

@@ -57,6 +57,17 @@ TEST(PageText, LabelsForStatesAndVerdicts) {
   EXPECT_EQ(VerificationText("skipped"), "not checked");
 }
 
+TEST(PageText, ErrorsAndSteps) {
+  EXPECT_EQ(ErrorText({806, "ZtdDeviceAlreadyAssigned", "already registered"}),
+            "806 ZtdDeviceAlreadyAssigned: already registered");
+  EXPECT_EQ(ErrorText({0, "StepTimedOut", ""}), "StepTimedOut");
+  std::vector<RequestStep> steps = {
+      {kNov27At0821, RequestState::kPendingApproval, "Waiting for approval"},
+      {kNov27At0821 + 60'000, RequestState::kRejected, ""}};
+  EXPECT_EQ(StepsText(steps), "08:21:35 Waiting for approval · 08:22:35 rejected");
+  EXPECT_EQ(StepsText({}), "");
+}
+
 TEST(PageText, WhatAnApproverMayType) {
   EXPECT_TRUE(ValidDeviceName(""));
   EXPECT_TRUE(ValidDeviceName("KIOSK-%SERIAL%"));

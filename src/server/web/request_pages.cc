@@ -6,12 +6,64 @@
 #include "core/text.h"
 #include "server/http/responses.h"
 #include "server/logging.h"
+#include "server/status_json.h"
 #include "server/web/page_text.h"
 #include "server/web/visit.h"
 
 namespace apm::web {
 
 using json = nlohmann::json;
+
+// The group tags an approver chooses from, the first (or the only one) selected.
+TemplateData WebHandler::GroupTagOptions() const {
+  TemplateData tags{TemplateData::type::list};
+  bool first = true;
+  for (const GroupTagChoice& c : GroupTagChoices(config_)) {
+    if (!config_.UseApprovalModeGroupTags) break;
+    TemplateData t;
+    t.set("value", c.value);
+    t.set("label", c.label);
+    t.set("selected", first);
+    first = false;
+    tags.push_back(t);
+  }
+  if (!config_.UseApprovalModeGroupTags) {
+    TemplateData t;
+    t.set("value", config_.GroupTag);
+    t.set("label", config_.GroupTag);
+    t.set("selected", true);
+    tags.push_back(t);
+  }
+  return tags;
+}
+
+// Every state and step of a request, with who decided (from the audit trail), oldest first.
+TemplateData WebHandler::Timeline(const StoredRequest& r) {
+  std::vector<std::pair<int64_t, std::string>> lines;
+  if (Result<std::vector<RequestStep>> steps = store_.Steps(r.id); steps.ok()) {
+    for (const RequestStep& s : *steps)
+      lines.emplace_back(s.at, StateLabel(s.state) + ": " + s.step);
+  }
+  AuditFilter filter;
+  filter.request_id = r.id;
+  filter.limit = 50;
+  if (Result<std::vector<AuditEvent>> events = session_store_.ListAudit(filter); events.ok()) {
+    for (const AuditEvent& e : *events) {
+      lines.emplace_back(
+          e.at, e.action + " by " + e.actor_upn + (e.detail.empty() ? "" : ": " + e.detail));
+    }
+  }
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  TemplateData timeline{TemplateData::type::list};
+  for (const auto& [at, text] : lines) {
+    TemplateData e;
+    e.set("at", TimeOfDay(at));
+    e.set("text", text);
+    timeline.push_back(e);
+  }
+  return timeline;
+}
 
 void WebHandler::RequestPage(Visit& v, const std::string& id) {
   if (!Require(v, v.roles.general || v.roles.approver, "general access",
@@ -26,16 +78,12 @@ void WebHandler::RequestPage(Visit& v, const std::string& id) {
   int64_t now = clock_.NowMs();
   TemplateData d;
   d.set("id", r->id);
-  d.set("etag", "\"v" + std::to_string(r->version) + "\"");
+  d.set("etag", ETag(*r));
   d.set("terminal", IsTerminal(r->state) ? "true" : "false");
   d.set("state", std::string(RequestStateName(r->state)));
   d.set("state_label", StateLabel(r->state));
   d.set("step", r->step);
-  if (r->error) {
-    std::string code = r->error->code ? std::to_string(r->error->code) + " " : "";
-    d.set("error",
-          code + r->error->name + (r->error->message.empty() ? "" : ": " + r->error->message));
-  }
+  if (r->error) d.set("error", ErrorText(*r->error));
   d.set("serial", r->serial_number);
   d.set("manufacturer", r->manufacturer);
   d.set("model", r->model);
@@ -66,52 +114,11 @@ void WebHandler::RequestPage(Visit& v, const std::string& id) {
   d.set("csrf", v.session->csrf_token);
   if (can_decide && v.roles.approver) {
     TemplateData fields;
-    TemplateData tags{TemplateData::type::list};
-    bool first = true;
-    for (const GroupTagChoice& c : GroupTagChoices(config_)) {
-      if (!config_.UseApprovalModeGroupTags) break;
-      TemplateData t;
-      t.set("value", c.value);
-      t.set("label", c.label);
-      t.set("selected", first);
-      first = false;
-      tags.push_back(t);
-    }
-    if (!config_.UseApprovalModeGroupTags) {
-      TemplateData t;
-      t.set("value", config_.GroupTag);
-      t.set("label", config_.GroupTag);
-      t.set("selected", true);
-      tags.push_back(t);
-    }
-    fields.set("tags", tags);
+    fields.set("tags", GroupTagOptions());
     d.set("approver_fields", fields);
   }
-  // The timeline: every state and step, with who decided (from the audit trail).
-  std::vector<std::pair<int64_t, std::string>> lines;
-  if (Result<std::vector<RequestStep>> steps = store_.Steps(r->id); steps.ok()) {
-    for (const RequestStep& s : *steps)
-      lines.emplace_back(s.at, StateLabel(s.state) + ": " + s.step);
-  }
-  AuditFilter filter;
-  filter.request_id = r->id;
-  filter.limit = 50;
-  if (Result<std::vector<AuditEvent>> events = session_store_.ListAudit(filter); events.ok()) {
-    for (const AuditEvent& e : *events) {
-      lines.emplace_back(
-          e.at, e.action + " by " + e.actor_upn + (e.detail.empty() ? "" : ": " + e.detail));
-    }
-  }
-  std::stable_sort(lines.begin(), lines.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  TemplateData timeline{TemplateData::type::list};
-  for (const auto& [at, text] : lines) {
-    TemplateData e;
-    e.set("at", TimeOfDay(at));
-    e.set("text", text);
-    timeline.push_back(e);
-  }
-  d.set("has_timeline", !lines.empty());
+  TemplateData timeline = Timeline(*r);
+  d.set("has_timeline", !timeline.is_empty_list());
   d.set("timeline", timeline);
   SendPage(v, http::status::ok, Titled("Device " + r->serial_number), PageTemplate::kRequest, d);
 }

@@ -54,6 +54,8 @@ class WebHandler : public HttpHandler {
   void SignInCallback(Visit& v);
   void SignOut(Visit& v);
   void RequestPage(Visit& v, const std::string& id);
+  TemplateData GroupTagOptions() const;
+  TemplateData Timeline(const StoredRequest& r);
   void Decide(Visit& v, const std::string& id, bool approve);
   // The group tag, name, user and comment an approver sent; what is wrong with them, if anything.
   std::optional<std::string> ReadApproverFields(std::map<std::string, std::string>& form,

@@ -77,6 +77,8 @@ class ImportEngine {
   void Refresh();
   void RunPhase(ImportPhase phase, Batch batch);
   void DoImport(Batch& batch);
+  Batch ReadyToImport(Batch& batch);
+  void SendImports(Batch& group);
   void DoWaitImport(Batch& batch);
   void DoDeleteImport(Batch& batch);
   void DoWaitDevice(Batch& batch);

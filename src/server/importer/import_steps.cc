@@ -13,6 +13,24 @@ namespace apm {
 using std::chrono::milliseconds;
 
 void ImportEngine::DoImport(Batch& batch) {
+  Batch fresh = ReadyToImport(batch);
+  // Solo jobs go alone; the rest share one request.
+  std::vector<Batch> groups;
+  Batch shared;
+  for (auto& slot : fresh) {
+    if (slot->solo) {
+      groups.push_back({slot});
+    } else {
+      shared.push_back(slot);
+    }
+  }
+  if (!shared.empty()) groups.push_back(shared);
+  for (Batch& group : groups) SendImports(group);
+}
+
+// Loads what the import needs; a job whose earlier attempt's answer was lost is first looked
+// for in the tenant (reconciled) instead of imported again. The jobs to import now.
+ImportEngine::Batch ImportEngine::ReadyToImport(Batch& batch) {
   Batch fresh;
   for (auto& slot : batch) {
     if (slot->hash.empty()) {
@@ -50,62 +68,55 @@ void ImportEngine::DoImport(Batch& batch) {
     }
     fresh.push_back(slot);
   }
-  // Solo jobs go alone; the rest share one request.
-  std::vector<Batch> groups;
-  Batch shared;
-  for (auto& slot : fresh) {
-    if (slot->solo) {
-      groups.push_back({slot});
-    } else {
-      shared.push_back(slot);
-    }
-  }
-  if (!shared.empty()) groups.push_back(shared);
-  for (Batch& group : groups) {
-    std::vector<ImportItem> items;
-    Batch sending;
-    for (auto& slot : group) {
-      ++slot->job.import_attempts;  // saved before the call, so a crash leads to reconciling
-      if (!Save(*slot, RequestState::kImporting, std::string(Describe(ImportPhase::kImport).step),
-                std::nullopt)) {
-        --slot->job.import_attempts;  // not recorded: importing now could import twice later
-        CallFailed(*slot, Status::Unavailable("the import attempt could not be recorded"));
-        continue;
-      }
-      sending.push_back(slot);
-      items.push_back({slot->serial, slot->hash, slot->job.approval.group_tag,
-                       slot->job.approval.assigned_user, ""});
-    }
-    if (sending.empty()) continue;
-    group = std::move(sending);
-    Result<std::vector<ImportRecord>> records = graph_.Import(items);
-    if (!records.ok()) {
-      if (records.status().code() == StatusCode::kInvalidArgument && group.size() > 1) {
-        LogWarn("batch import refused; importing each device alone",
-                {{"devices", group.size()}, {"error", records.status().message()}});
-      }
-      for (auto& slot : group) {
-        if (records.status().code() == StatusCode::kInvalidArgument && group.size() > 1) {
-          slot->solo = true;  // one bad device must not fail the others: try each alone
-          slot->due_at = clock_.NowMs();
-          continue;
-        }
-        CallFailed(*slot, records.status());
-      }
+  return fresh;
+}
+
+// One import call for the group: each attempt is saved before the call, so a crash leads to
+// reconciling instead of a second import.
+void ImportEngine::SendImports(Batch& group) {
+  std::vector<ImportItem> items;
+  Batch sending;
+  for (auto& slot : group) {
+    ++slot->job.import_attempts;  // saved before the call, so a crash leads to reconciling
+    if (!Save(*slot, RequestState::kImporting, std::string(Describe(ImportPhase::kImport).step),
+              std::nullopt)) {
+      --slot->job.import_attempts;  // not recorded: importing now could import twice later
+      CallFailed(*slot, Status::Unavailable("the import attempt could not be recorded"));
       continue;
     }
+    sending.push_back(slot);
+    items.push_back({slot->serial, slot->hash, slot->job.approval.group_tag,
+                     slot->job.approval.assigned_user, ""});
+  }
+  if (sending.empty()) return;
+  group = std::move(sending);
+  Result<std::vector<ImportRecord>> records = graph_.Import(items);
+  if (!records.ok()) {
+    if (records.status().code() == StatusCode::kInvalidArgument && group.size() > 1) {
+      LogWarn("batch import refused; importing each device alone",
+              {{"devices", group.size()}, {"error", records.status().message()}});
+    }
     for (auto& slot : group) {
-      auto it = std::find_if(records->begin(), records->end(), [&](const ImportRecord& r) {
-        return EqualsIgnoreCase(Trim(r.serial_number), Trim(slot->serial));
-      });
-      if (it == records->end() || it->id.empty()) {
-        CallFailed(*slot, Status::Unavailable("the import answer does not list " + slot->serial));
+      if (records.status().code() == StatusCode::kInvalidArgument && group.size() > 1) {
+        slot->solo = true;  // one bad device must not fail the others: try each alone
+        slot->due_at = clock_.NowMs();
         continue;
       }
-      slot->job.import_id = it->id;
-      slot->solo = false;
-      Advance(*slot, ImportPhase::kWaitImport);
+      CallFailed(*slot, records.status());
     }
+    return;
+  }
+  for (auto& slot : group) {
+    auto it = std::find_if(records->begin(), records->end(), [&](const ImportRecord& r) {
+      return EqualsIgnoreCase(Trim(r.serial_number), Trim(slot->serial));
+    });
+    if (it == records->end() || it->id.empty()) {
+      CallFailed(*slot, Status::Unavailable("the import answer does not list " + slot->serial));
+      continue;
+    }
+    slot->job.import_id = it->id;
+    slot->solo = false;
+    Advance(*slot, ImportPhase::kWaitImport);
   }
 }
 

@@ -109,37 +109,51 @@ Status AddAlias(SqliteConnection& c, const std::string& alias, const std::string
   return RunToCompletion(c, *s, "add alias");
 }
 
+// Whether a request or an alias has this id.
+Result<bool> IdTaken(SqliteConnection& c, const std::string& id) {
+  Result<SqliteStatement> s = c.Statement(
+      "SELECT 1 FROM requests WHERE id = ?1 UNION ALL "
+      "SELECT 1 FROM request_aliases WHERE alias = ?1");
+  if (!s.ok()) return s.status();
+  s->Bind(1, id);
+  int rc = s->Step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return c.Error("check id");
+  return rc == SQLITE_ROW;
+}
+
+// The newest open request for a serial (id and hash fingerprint; "" when none). Serials compare
+// without case: "victim-x" is the device "VICTIM-X".
+Status FindOpenForSerial(SqliteConnection& c, const std::string& serial, std::string* id,
+                         std::string* fingerprint) {
+  Result<SqliteStatement> s = c.Statement(
+      "SELECT id, hash_fingerprint FROM requests WHERE serial_number = ?1 COLLATE NOCASE "
+      "AND finished_at = 0 ORDER BY created_at DESC LIMIT 1");
+  if (!s.ok()) return s.status();
+  s->Bind(1, serial);
+  int rc = s->Step();
+  if (rc == SQLITE_ROW) {
+    *id = s->Text(0);
+    *fingerprint = s->Text(1);
+  } else if (rc != SQLITE_DONE) {
+    return c.Error("find open request");
+  }
+  return Status::Ok();
+}
+
 // One Create inside the caller's transaction (a group commit may hold several).
 Result<CreateOutcome> CreateInTransaction(SqliteConnection& c, const StoredRequest& r,
                                           int64_t max_open_per_address,
                                           const std::string& alias_id) {
   for (const std::string* id : {&r.id, &alias_id}) {
     if (id->empty()) continue;
-    Result<SqliteStatement> s = c.Statement(
-        "SELECT 1 FROM requests WHERE id = ?1 UNION ALL "
-        "SELECT 1 FROM request_aliases WHERE alias = ?1");
-    if (!s.ok()) return s.status();
-    s->Bind(1, *id);
-    int rc = s->Step();
-    if (rc == SQLITE_ROW) return CreateOutcome{CreateOutcome::Kind::kIdTaken, {}};
-    if (rc != SQLITE_DONE) return c.Error("check id");
+    Result<bool> taken = IdTaken(c, *id);
+    if (!taken.ok()) return taken.status();
+    if (*taken) return CreateOutcome{CreateOutcome::Kind::kIdTaken, {}};
   }
-
-  // Serials compare without case: "victim-x" is the device "VICTIM-X".
   std::string existing_id, existing_fingerprint;
-  {
-    Result<SqliteStatement> s = c.Statement(
-        "SELECT id, hash_fingerprint FROM requests WHERE serial_number = ?1 COLLATE NOCASE "
-        "AND finished_at = 0 ORDER BY created_at DESC LIMIT 1");
-    if (!s.ok()) return s.status();
-    s->Bind(1, r.serial_number);
-    int rc = s->Step();
-    if (rc == SQLITE_ROW) {
-      existing_id = s->Text(0);
-      existing_fingerprint = s->Text(1);
-    } else if (rc != SQLITE_DONE) {
-      return c.Error("find open request");
-    }
+  if (Status st = FindOpenForSerial(c, r.serial_number, &existing_id, &existing_fingerprint);
+      !st.ok()) {
+    return st;
   }
   // Knowing a serial must not give away its request: only the same hash gets it back.
   if (!existing_id.empty() && existing_fingerprint != r.hash_fingerprint) {

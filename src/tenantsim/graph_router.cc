@@ -134,116 +134,131 @@ const std::vector<GraphRouter::Route>& GraphRouter::Routes() {
   return kRoutes;
 }
 
-GraphAnswer GraphRouter::Dispatch(const GraphCall& call) {
-  std::vector<std::string> segs;
+GraphRouter::Lookup GraphRouter::FindRoute(const GraphCall& call) {
+  Lookup l;
   bool path_ok = true;
   for (std::string_view s : Segments(call.path)) {
     std::optional<std::string> d = PercentDecode(s);
     if (!d) path_ok = false;
-    segs.push_back(d.value_or(""));
+    l.segments.push_back(d.value_or(""));
   }
-  bool is_batch = path_ok && segs.size() == 1 && segs[0] == "$batch";
-  const Route* route = nullptr;
-  Params params;
-  bool path_known = false;
+  l.is_batch = path_ok && l.segments.size() == 1 && l.segments[0] == "$batch";
   for (const Route& r : Routes()) {
     if (!path_ok || (r.beta_only && call.version != "beta")) continue;
     Params p;
-    if (!Match(r.pattern, segs, &p)) continue;
-    path_known = true;
+    if (!Match(r.pattern, l.segments, &p)) continue;
+    l.path_known = true;
     if (call.method == r.method) {
-      route = &r;
-      params = std::move(p);
+      l.route = &r;
+      l.params = std::move(p);
       break;
     }
   }
-  std::string key = call.method + " /" + call.version +
-                    (is_batch ? std::string("/$batch")
-                     : route  ? route->pattern
-                              : " (unmatched)");
-  model_.CountRequest(key);
+  return l;
+}
 
-  auto finish = [&](GraphAnswer a) {
-    a.route = key;
-    bool has_request_id = false, has_client_id = false;
-    for (auto& [name, value] : a.headers) {
-      has_request_id = has_request_id || name == "request-id";
-      has_client_id = has_client_id || name == "client-request-id";
-    }
-    if (!has_request_id) a.headers.emplace_back("request-id", model_.NewGuid());
-    if (!has_client_id) {
-      auto c = call.headers.find("client-request-id");
-      a.headers.emplace_back("client-request-id",
-                             c != call.headers.end() ? c->second : model_.NewGuid());
-    }
+std::optional<GraphAnswer> GraphRouter::Authenticate(const GraphCall& call, SimApp* app,
+                                                     std::string* user_id) {
+  if (call.app) {  // a $batch sub-request: its batch was authenticated
+    *app = *call.app;
+    *user_id = call.user_id;
+    return std::nullopt;
+  }
+  auto auth = call.headers.find("authorization");
+  std::string token;
+  if (auth != call.headers.end() && auth->second.size() > 7 &&
+      EqualsIgnoreCase(std::string_view(auth->second).substr(0, 7), "Bearer ")) {
+    token = Trim(std::string_view(auth->second).substr(7));
+  }
+  std::optional<Caller> found = token.empty() ? std::nullopt : identity_.AuthenticateCaller(token);
+  if (!found) {
+    GraphAnswer a = GraphError(
+        call, 401, "InvalidAuthenticationToken",
+        token.empty() ? "Access token is empty." : "Access token has expired or is not yet valid.");
+    a.headers.emplace_back("WWW-Authenticate",
+                           "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline."
+                           "com/common/oauth2/authorize\"");
     return a;
-  };
+  }
+  *app = std::move(found->app);
+  *user_id = std::move(found->user_id);
+  return std::nullopt;
+}
 
+GraphAnswer GraphRouter::WithRequestIds(const GraphCall& call, GraphAnswer a,
+                                        const std::string& key) {
+  a.route = key;
+  bool has_request_id = false, has_client_id = false;
+  for (auto& [name, value] : a.headers) {
+    has_request_id = has_request_id || name == "request-id";
+    has_client_id = has_client_id || name == "client-request-id";
+  }
+  if (!has_request_id) a.headers.emplace_back("request-id", model_.NewGuid());
+  if (!has_client_id) {
+    auto c = call.headers.find("client-request-id");
+    a.headers.emplace_back("client-request-id",
+                           c != call.headers.end() ? c->second : model_.NewGuid());
+  }
+  return a;
+}
+
+GraphAnswer GraphRouter::Dispatch(const GraphCall& call) {
+  Lookup l = FindRoute(call);
+  std::string key = call.method + " /" + call.version +
+                    (l.is_batch ? std::string("/$batch")
+                     : l.route  ? l.route->pattern
+                                : " (unmatched)");
+  model_.CountRequest(key);
+  return WithRequestIds(call, Answer(call, l), key);
+}
+
+GraphAnswer GraphRouter::Answer(const GraphCall& call, Lookup& l) {
   SimApp app;
   std::string user_id;
-  if (call.app) {
-    app = *call.app;
-    user_id = call.user_id;
-  } else {
-    auto auth = call.headers.find("authorization");
-    std::string token;
-    if (auth != call.headers.end() && auth->second.size() > 7 &&
-        EqualsIgnoreCase(std::string_view(auth->second).substr(0, 7), "Bearer ")) {
-      token = Trim(std::string_view(auth->second).substr(7));
-    }
-    std::optional<Caller> found =
-        token.empty() ? std::nullopt : identity_.AuthenticateCaller(token);
-    if (!found) {
-      GraphAnswer a = GraphError(call, 401, "InvalidAuthenticationToken",
-                                 token.empty() ? "Access token is empty."
-                                               : "Access token has expired or is not yet valid.");
-      a.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"\", authorization_uri=\"" +
-                                                     std::string("https://login.microsoftonline."
-                                                                 "com/common/oauth2/authorize") +
-                                                     "\"");
-      return finish(std::move(a));
-    }
-    app = std::move(found->app);
-    user_id = std::move(found->user_id);
-  }
-
-  if (is_batch) {
+  if (std::optional<GraphAnswer> refused = Authenticate(call, &app, &user_id)) return *refused;
+  if (l.is_batch) {
     if (call.method != "POST") {
-      return finish(GraphError(call, 405, "MethodNotAllowed", "$batch accepts only POST."));
+      return GraphError(call, 405, "MethodNotAllowed", "$batch accepts only POST.");
     }
-    if (call.app) {
-      return finish(GraphError(call, 400, "BadRequest", "Nested batch requests are not allowed."));
-    }
-    return finish(Batch(call, app, user_id));
+    if (call.app)
+      return GraphError(call, 400, "BadRequest", "Nested batch requests are not allowed.");
+    return Batch(call, app, user_id);
   }
-  if (!route) {
-    if (path_known) {
-      return finish(GraphError(
+  if (!l.route) {
+    if (l.path_known) {
+      return GraphError(
           call, 405, "MethodNotAllowed",
-          "The HTTP method '" + call.method + "' is not allowed for the requested resource."));
+          "The HTTP method '" + call.method + "' is not allowed for the requested resource.");
     }
+    const std::vector<std::string>& segs = l.segments;
     std::string segment = segs.size() > 1 ? segs[1] : segs.empty() ? "" : segs[0];
-    return finish(GraphError(call, 400, "BadRequest",
-                             "Resource not found for the segment '" + segment + "'."));
+    return GraphError(call, 400, "BadRequest",
+                      "Resource not found for the segment '" + segment + "'.");
   }
-  if (route->access == Access::kSelfRead) {
+  const Route& route = *l.route;
+  if (route.access == Access::kSelfRead) {
     if (user_id.empty()) {
-      return finish(GraphError(call, 400, "BadRequest",
-                               "/me request is only valid with delegated authentication flow."));
+      return GraphError(call, 400, "BadRequest",
+                        "/me request is only valid with delegated authentication flow.");
     }
-    params = {user_id};  // the handlers serve /me as /users/{signed-in user}
+    l.params = {user_id};  // the handlers serve /me as /users/{signed-in user}
   }
-  if (!Allowed(app, route->access)) {
+  if (!Allowed(app, route.access)) {
     std::string text = "Insufficient privileges to complete the operation.";
-    return finish(route->intune ? IntuneError(call, 403, "Authorization_RequestDenied", text)
-                                : GraphError(call, 403, "Authorization_RequestDenied", text));
+    return route.intune ? IntuneError(call, 403, "Authorization_RequestDenied", text)
+                        : GraphError(call, 403, "Authorization_RequestDenied", text);
   }
   if (std::optional<int> wait =
-          model_.Throttle(app.client_id, route->intune, IsWrite(call.method))) {
+          model_.Throttle(app.client_id, route.intune, IsWrite(call.method))) {
     std::string text = "Too many requests; retry after " + std::to_string(*wait) + " seconds.";
-    return finish(route->intune ? IntuneError(call, 429, "TooManyRequests", text, *wait)
-                                : GraphError(call, 429, "TooManyRequests", text, *wait));
+    return route.intune ? IntuneError(call, 429, "TooManyRequests", text, *wait)
+                        : GraphError(call, 429, "TooManyRequests", text, *wait);
   }
+  return RunWithFaults(call, route, l.params);
+}
+
+GraphAnswer GraphRouter::RunWithFaults(const GraphCall& call, const Route& route,
+                                       const Params& params) {
   bool top_level = !call.app.has_value();
   FaultDecision fault = model_.DrawFault(top_level);
   GraphAnswer answer;
@@ -259,14 +274,14 @@ GraphAnswer GraphRouter::Dispatch(const GraphCall& call) {
       int status = is500 ? 500 : 503;
       const char* code = is500 ? "InternalServerError" : "ServiceUnavailable";
       std::string text = "The service encountered an error (simulated fault).";
-      answer = route->intune ? IntuneError(call, status, code, text)
-                             : GraphError(call, status, code, text);
+      answer = route.intune ? IntuneError(call, status, code, text)
+                            : GraphError(call, status, code, text);
       answer.fault = is500 ? "status-500" : "status-503";
       break;
     }
     case Fault::kLostResponse:
     case Fault::kNone:
-      answer = (this->*route->fn)(call, params);
+      answer = (this->*route.fn)(call, params);
       if (fault.fault == Fault::kLostResponse) {
         answer.drop_connection = true;
         answer.fault = "lost-response";
@@ -274,7 +289,7 @@ GraphAnswer GraphRouter::Dispatch(const GraphCall& call) {
       break;
   }
   if (top_level) answer.delay_ms = fault.delay_ms;
-  return finish(std::move(answer));
+  return answer;
 }
 
 // ---------------------------------------------------------------------------------------------

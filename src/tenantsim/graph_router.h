@@ -51,6 +51,22 @@ class GraphRouter {
  private:
   struct Route;
   using Params = std::vector<std::string>;
+  // What a call's path and method name.
+  struct Lookup {
+    std::vector<std::string> segments;  // percent-decoded
+    bool is_batch = false;
+    bool path_known = false;  // some route has this path (a wrong method is a 405)
+    const Route* route = nullptr;
+    Params params;
+  };
+  Lookup FindRoute(const GraphCall& call);
+  // The caller's app and user; an answer when the token is missing or not valid.
+  std::optional<GraphAnswer> Authenticate(const GraphCall& call, SimApp* app, std::string* user_id);
+  GraphAnswer Answer(const GraphCall& call, Lookup& lookup);
+  // Runs the route, unless the fault generator decides otherwise.
+  GraphAnswer RunWithFaults(const GraphCall& call, const Route& route, const Params& params);
+  // Graph's request-id and client-request-id headers, and the route key for the statistics.
+  GraphAnswer WithRequestIds(const GraphCall& call, GraphAnswer a, const std::string& key);
 
   GraphAnswer Batch(const GraphCall& call, const SimApp& app, const std::string& user_id);
 

@@ -406,6 +406,101 @@ OidcAnswer OidcProvider::IssueCode(const AuthRequest& r, const TestUser& user) {
 // ---------------------------------------------------------------------------------------------
 // Token
 
+// Checks a code against what redeems it and marks it redeemed; failed checks leave it usable.
+std::variant<OidcProvider::Code, TokenError> OidcProvider::SpendCode(
+    const std::string& code_text, const std::string& client_id, const std::string& redirect_uri,
+    const std::string& verifier) {
+  std::lock_guard lock(mu_);
+  auto it = codes_.find(code_text);
+  if (it == codes_.end()) {
+    return InvalidGrant(9002313,
+                        "Invalid request. Request is malformed or invalid. The provided "
+                        "authorization code is not known.");
+  }
+  Code& c = it->second;
+  if (c.redeemed) {
+    // Tokens issued for the first redemption stay valid: Entra revokes nothing here.
+    return InvalidGrant(54005,
+                        "OAuth2 Authorization code was already redeemed, please retry with a "
+                        "new valid code or use an existing refresh token.");
+  }
+  if (clock_.NowMs() >= c.expires_at_ms) {
+    return InvalidGrant(70008,
+                        "The provided authorization code or refresh token has expired due to "
+                        "inactivity. Send a new interactive authorization request for this "
+                        "user and resource.");
+  }
+  if (c.client_id != client_id) {
+    return InvalidGrant(70000,
+                        "The provided value for the 'code' parameter is not valid: the code "
+                        "was issued to another application.");
+  }
+  if (c.redirect_uri != redirect_uri) {
+    return InvalidGrant(50011, "The redirect URI '" + redirect_uri +
+                                   "' specified in the request does not match the redirect "
+                                   "URI used in the authorization request.");
+  }
+  if (!c.code_challenge.empty()) {
+    if (verifier.empty()) return MissingField("code_verifier");
+    std::string derived = c.code_challenge_method == "S256" ? Sha256UrlSafe(verifier) : verifier;
+    if (!IsPkceText(verifier) || derived != c.code_challenge) {
+      return InvalidGrant(501481,
+                          "The Code_Verifier does not match the code_challenge supplied in "
+                          "the authorization request.");
+    }
+  }
+  // Failed attempts above leave the code usable; only a redemption spends it.
+  c.redeemed = true;
+  return c;
+}
+
+// The scopes granted for a requested scope text, as the token answer lists them; the Graph ones
+// (what the access token carries) in `graph_scopes`.
+static std::string GrantedScopes(const std::string& scope, std::vector<std::string>* graph_scopes) {
+  std::vector<std::string> oidc_scopes;
+  for (std::string s : SplitSpaces(scope)) {
+    if (IsOidcScope(s)) {
+      // No refresh tokens are issued, so offline_access is not granted.
+      if (s != "offline_access") oidc_scopes.push_back(s);
+      continue;
+    }
+    if (s.starts_with(kGraphResource)) s = s.substr(std::string_view(kGraphResource).size());
+    if (s == ".default") s = "User.Read";
+    if (std::find(graph_scopes->begin(), graph_scopes->end(), s) == graph_scopes->end()) {
+      graph_scopes->push_back(s);
+    }
+  }
+  // Entra grants Graph's User.Read with a sign-in even when only OIDC scopes were asked for.
+  if (std::find(graph_scopes->begin(), graph_scopes->end(), "User.Read") == graph_scopes->end()) {
+    graph_scopes->insert(graph_scopes->begin(), "User.Read");
+  }
+  std::string granted;
+  for (const auto* list : {graph_scopes, &oidc_scopes}) {
+    for (const std::string& s : *list) granted += (granted.empty() ? "" : " ") + s;
+  }
+
+  return granted;
+}
+
+// The user's groups, or the overage pointer to Graph when there are more than the limit.
+void OidcProvider::AddGroupClaims(const std::string& user_oid, json& claims) {
+  std::vector<std::string> groups =
+      model_.MemberObjects(user_oid, true).value_or(std::vector<std::string>());
+  size_t limit;
+  {
+    std::lock_guard lock(mu_);
+    limit = group_overage_limit_;
+  }
+  if (groups.size() > limit) {
+    claims["_claim_names"] = {{"groups", "src1"}};
+    claims["_claim_sources"] = {{"src1",
+                                 {{"endpoint", "https://graph.microsoft.com/v1.0/users/" +
+                                                   user_oid + "/getMemberObjects"}}}};
+  } else {
+    claims["groups"] = std::move(groups);
+  }
+}
+
 std::variant<json, TokenError> OidcProvider::RedeemCode(
     const std::map<std::string, std::string>& form, const std::string& called_url,
     const std::string& base_url) {
@@ -417,93 +512,13 @@ std::variant<json, TokenError> OidcProvider::RedeemCode(
   if (code_text.empty()) return MissingField("code");
   std::string redirect_uri = Param(form, "redirect_uri");
   std::string verifier = Param(form, "code_verifier");
-  Code code;
-  {
-    std::lock_guard lock(mu_);
-    auto it = codes_.find(code_text);
-    if (it == codes_.end()) {
-      return InvalidGrant(9002313,
-                          "Invalid request. Request is malformed or invalid. The provided "
-                          "authorization code is not known.");
-    }
-    Code& c = it->second;
-    if (c.redeemed) {
-      // Tokens issued for the first redemption stay valid: Entra revokes nothing here.
-      return InvalidGrant(54005,
-                          "OAuth2 Authorization code was already redeemed, please retry with a "
-                          "new valid code or use an existing refresh token.");
-    }
-    if (clock_.NowMs() >= c.expires_at_ms) {
-      return InvalidGrant(70008,
-                          "The provided authorization code or refresh token has expired due to "
-                          "inactivity. Send a new interactive authorization request for this "
-                          "user and resource.");
-    }
-    if (c.client_id != client_id) {
-      return InvalidGrant(70000,
-                          "The provided value for the 'code' parameter is not valid: the code "
-                          "was issued to another application.");
-    }
-    if (c.redirect_uri != redirect_uri) {
-      return InvalidGrant(50011, "The redirect URI '" + redirect_uri +
-                                     "' specified in the request does not match the redirect "
-                                     "URI used in the authorization request.");
-    }
-    if (!c.code_challenge.empty()) {
-      if (verifier.empty()) return MissingField("code_verifier");
-      std::string derived = c.code_challenge_method == "S256" ? Sha256UrlSafe(verifier) : verifier;
-      if (!IsPkceText(verifier) || derived != c.code_challenge) {
-        return InvalidGrant(501481,
-                            "The Code_Verifier does not match the code_challenge supplied in "
-                            "the authorization request.");
-      }
-    }
-    // Failed attempts above leave the code usable; only a redemption spends it.
-    c.redeemed = true;
-    code = c;
-  }
-
+  std::variant<Code, TokenError> spent = SpendCode(code_text, client_id, redirect_uri, verifier);
+  if (auto* e = std::get_if<TokenError>(&spent)) return *e;
+  const Code& code = std::get<Code>(spent);
   std::vector<std::string> graph_scopes;
-  std::vector<std::string> oidc_scopes;
-  for (std::string s : SplitSpaces(code.scope)) {
-    if (IsOidcScope(s)) {
-      // No refresh tokens are issued, so offline_access is not granted.
-      if (s != "offline_access") oidc_scopes.push_back(s);
-      continue;
-    }
-    if (s.starts_with(kGraphResource)) s = s.substr(std::string_view(kGraphResource).size());
-    if (s == ".default") s = "User.Read";
-    if (std::find(graph_scopes.begin(), graph_scopes.end(), s) == graph_scopes.end()) {
-      graph_scopes.push_back(s);
-    }
-  }
-  // Entra grants Graph's User.Read with a sign-in even when only OIDC scopes were asked for.
-  if (std::find(graph_scopes.begin(), graph_scopes.end(), "User.Read") == graph_scopes.end()) {
-    graph_scopes.insert(graph_scopes.begin(), "User.Read");
-  }
-  std::string granted;
-  for (const auto* list : {&graph_scopes, &oidc_scopes}) {
-    for (const std::string& s : *list) granted += (granted.empty() ? "" : " ") + s;
-  }
-
+  std::string granted = GrantedScopes(code.scope, &graph_scopes);
   json claims = IdTokenClaims(code, Issuer(base_url));
-  if (app->group_claims) {
-    std::vector<std::string> groups =
-        model_.MemberObjects(code.user_oid, true).value_or(std::vector<std::string>());
-    size_t limit;
-    {
-      std::lock_guard lock(mu_);
-      limit = group_overage_limit_;
-    }
-    if (groups.size() > limit) {
-      claims["_claim_names"] = {{"groups", "src1"}};
-      claims["_claim_sources"] = {{"src1",
-                                   {{"endpoint", "https://graph.microsoft.com/v1.0/users/" +
-                                                     code.user_oid + "/getMemberObjects"}}}};
-    } else {
-      claims["groups"] = std::move(groups);
-    }
-  }
+  if (app->group_claims) AddGroupClaims(code.user_oid, claims);
   std::string fault;
   {
     std::lock_guard lock(mu_);

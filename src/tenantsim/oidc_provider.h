@@ -138,6 +138,11 @@ class OidcProvider {
   std::string Issuer(const std::string& base_url) const;
   std::string Base(const std::string& base_url) const;
   nlohmann::json IdTokenClaims(const Code& code, const std::string& issuer) const;
+  std::variant<Code, TokenError> SpendCode(const std::string& code_text,
+                                           const std::string& client_id,
+                                           const std::string& redirect_uri,
+                                           const std::string& verifier);
+  void AddGroupClaims(const std::string& user_oid, nlohmann::json& claims);
 
   Identity& identity_;
   GraphModel& model_;

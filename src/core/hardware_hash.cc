@@ -76,6 +76,70 @@ std::string DiskSerial(std::string_view value) {
 
 }  // namespace
 
+namespace {
+
+// Takes what a record says into `info`; unknown and uninteresting records are skipped, as the
+// format may grow.
+void ReadRecord(uint8_t type, std::string_view value, HardwareHashInfo& info) {
+  // Where a string record repeats, the first non-empty value wins.
+  auto set_once = [](std::string& field, std::string v) {
+    if (field.empty()) field = Trim(v);
+  };
+  switch (type) {
+    case kRecBuildInfo:
+      info.architecture = Architecture(value);
+      break;
+    case kRecDisk: {
+      std::string s = DiskSerial(value);
+      if (!s.empty()) info.disk_serials.push_back(Trim(s));
+      break;
+    }
+    case kRecNetworkAdapter: {
+      std::string mac = Mac(value);
+      if (!mac.empty()) info.macs.push_back(mac);
+      break;
+    }
+    case kRecSmbiosUuid:
+      set_once(info.smbios_uuid, Uuid(value));
+      break;
+    case kRecTpmVersion:
+      info.tpm_present = true;
+      set_once(info.tpm_version, CString(value));
+      break;
+    case kRecTpmEkPublic:
+      info.tpm_present = true;
+      break;
+    case kRecKernelDiskSerial: {
+      // The kernel's view of a disk serial; kept when record 7 did not already list it.
+      std::string serial = Trim(CString(value));
+      if (!serial.empty() && std::find(info.disk_serials.begin(), info.disk_serials.end(),
+                                       serial) == info.disk_serials.end()) {
+        info.disk_serials.push_back(serial);
+      }
+      break;
+    }
+    case kRecSerial:
+      set_once(info.serial, SmbiosString(value));
+      break;
+    case kRecManufacturer:
+      set_once(info.manufacturer, SmbiosString(value));
+      break;
+    case kRecProductName:
+      set_once(info.model, SmbiosString(value));
+      break;
+    case kRecSku:
+      set_once(info.sku, SmbiosString(value));
+      break;
+    case kRecFamily:
+      set_once(info.family, SmbiosString(value));
+      break;
+    default:
+      break;  // unknown or uninteresting: skipped, as the format may grow
+  }
+}
+
+}  // namespace
+
 Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
   if (blob.size() < kHeaderSize + kTrailerSize) {
     return Status::InvalidArgument("hash is too short (" + std::to_string(blob.size()) + " bytes)");
@@ -113,61 +177,7 @@ Result<HardwareHashInfo> DecodeHardwareHash(std::string_view blob) {
     }
     std::string_view value = blob.substr(at + kRecordHeaderSize, length - kRecordHeaderSize);
     ++info.record_count;
-    // Where a string record repeats, the first non-empty value wins.
-    auto set_once = [](std::string& field, std::string v) {
-      if (field.empty()) field = Trim(v);
-    };
-    switch (type) {
-      case kRecBuildInfo:
-        info.architecture = Architecture(value);
-        break;
-      case kRecDisk: {
-        std::string s = DiskSerial(value);
-        if (!s.empty()) info.disk_serials.push_back(Trim(s));
-        break;
-      }
-      case kRecNetworkAdapter: {
-        std::string mac = Mac(value);
-        if (!mac.empty()) info.macs.push_back(mac);
-        break;
-      }
-      case kRecSmbiosUuid:
-        set_once(info.smbios_uuid, Uuid(value));
-        break;
-      case kRecTpmVersion:
-        info.tpm_present = true;
-        set_once(info.tpm_version, CString(value));
-        break;
-      case kRecTpmEkPublic:
-        info.tpm_present = true;
-        break;
-      case kRecKernelDiskSerial: {
-        // The kernel's view of a disk serial; kept when record 7 did not already list it.
-        std::string serial = Trim(CString(value));
-        if (!serial.empty() && std::find(info.disk_serials.begin(), info.disk_serials.end(),
-                                         serial) == info.disk_serials.end()) {
-          info.disk_serials.push_back(serial);
-        }
-        break;
-      }
-      case kRecSerial:
-        set_once(info.serial, SmbiosString(value));
-        break;
-      case kRecManufacturer:
-        set_once(info.manufacturer, SmbiosString(value));
-        break;
-      case kRecProductName:
-        set_once(info.model, SmbiosString(value));
-        break;
-      case kRecSku:
-        set_once(info.sku, SmbiosString(value));
-        break;
-      case kRecFamily:
-        set_once(info.family, SmbiosString(value));
-        break;
-      default:
-        break;  // unknown or uninteresting: skipped, as the format may grow
-    }
+    ReadRecord(type, value, info);
     at += length;
   }
   return info;

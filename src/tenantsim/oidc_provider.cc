@@ -222,6 +222,68 @@ OidcAnswer OidcProvider::Deliver(const std::string& redirect_uri, const std::str
   return Redirect(WithQuery(redirect_uri, fields));
 }
 
+// The response mode, type, scope, PKCE and prompt parameters of an authorization request, read
+// into `r`; the OAuth error and its description when one is wrong.
+std::optional<std::pair<std::string, std::string>> OidcProvider::ReadFlowParams(
+    const std::map<std::string, std::string>& params, const std::string& mode, AuthRequest& r) {
+  if (!mode.empty() && mode != "query" && mode != "form_post") {
+    return std::pair<std::string, std::string>(
+        "invalid_request", "AADSTS9002313: Invalid request. The response_mode '" + mode +
+                               "' is not supported; use 'query' or 'form_post'.");
+  }
+  std::string response_type = Param(params, "response_type");
+  if (response_type.empty()) {
+    return std::pair<std::string, std::string>(
+        "invalid_request",
+        "AADSTS900144: The request body must contain the following parameter: "
+        "'response_type'.");
+  }
+  if (response_type != "code") {
+    return std::pair<std::string, std::string>(
+        "unsupported_response_type",
+        "AADSTS700054: response_type '" + response_type +
+            "' is not enabled for the application; the simulator supports 'code'.");
+  }
+  r.scope = Param(params, "scope");
+  std::vector<std::string> scopes = SplitSpaces(r.scope);
+  if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) {
+    return std::pair<std::string, std::string>(
+        "invalid_scope",
+        "AADSTS70011: The provided value for the input parameter 'scope' is not valid. "
+        "The scope must include 'openid'.");
+  }
+  r.code_challenge = Param(params, "code_challenge");
+  r.code_challenge_method = Param(params, "code_challenge_method");
+  if (!r.code_challenge_method.empty() && r.code_challenge_method != "S256" &&
+      r.code_challenge_method != "plain") {
+    return std::pair<std::string, std::string>(
+        "invalid_request", "AADSTS9002313: Invalid request. The code_challenge_method '" +
+                               r.code_challenge_method +
+                               "' is not supported; use 'S256' or 'plain'.");
+  }
+  if (!r.code_challenge_method.empty() && r.code_challenge.empty()) {
+    return std::pair<std::string, std::string>(
+        "invalid_request",
+        "AADSTS900144: The request body must contain the following parameter: "
+        "'code_challenge'.");
+  }
+  if (!r.code_challenge.empty()) {
+    if (!IsPkceText(r.code_challenge)) {
+      return std::pair<std::string, std::string>(
+          "invalid_request", "AADSTS501491: Invalid size of Code_Challenge parameter.");
+    }
+    if (r.code_challenge_method.empty()) r.code_challenge_method = "plain";  // RFC 7636 §4.3
+  }
+  r.prompt = Param(params, "prompt");
+  if (!r.prompt.empty() && r.prompt != "login" && r.prompt != "none" && r.prompt != "consent" &&
+      r.prompt != "select_account") {
+    return std::pair<std::string, std::string>(
+        "invalid_request",
+        "AADSTS9002313: Invalid request. The prompt '" + r.prompt + "' is not supported.");
+  }
+  return std::nullopt;
+}
+
 std::variant<OidcProvider::AuthRequest, OidcAnswer> OidcProvider::ParseAuthorize(
     const std::string& tenant, const std::map<std::string, std::string>& params) {
   // Errors before the redirect URI is known good cannot go back to the client: a page.
@@ -259,52 +321,8 @@ std::variant<OidcProvider::AuthRequest, OidcAnswer> OidcProvider::ParseAuthorize
   auto fail = [&](const std::string& error, const std::string& description) {
     return Deliver(r.redirect_uri, r.response_mode, ErrorFields(error, description, r.state));
   };
-  if (!mode.empty() && mode != "query" && mode != "form_post") {
-    return fail("invalid_request", "AADSTS9002313: Invalid request. The response_mode '" + mode +
-                                       "' is not supported; use 'query' or 'form_post'.");
-  }
-  std::string response_type = Param(params, "response_type");
-  if (response_type.empty()) {
-    return fail("invalid_request",
-                "AADSTS900144: The request body must contain the following parameter: "
-                "'response_type'.");
-  }
-  if (response_type != "code") {
-    return fail("unsupported_response_type",
-                "AADSTS700054: response_type '" + response_type +
-                    "' is not enabled for the application; the simulator supports 'code'.");
-  }
-  r.scope = Param(params, "scope");
-  std::vector<std::string> scopes = SplitSpaces(r.scope);
-  if (std::find(scopes.begin(), scopes.end(), "openid") == scopes.end()) {
-    return fail("invalid_scope",
-                "AADSTS70011: The provided value for the input parameter 'scope' is not valid. "
-                "The scope must include 'openid'.");
-  }
-  r.code_challenge = Param(params, "code_challenge");
-  r.code_challenge_method = Param(params, "code_challenge_method");
-  if (!r.code_challenge_method.empty() && r.code_challenge_method != "S256" &&
-      r.code_challenge_method != "plain") {
-    return fail("invalid_request", "AADSTS9002313: Invalid request. The code_challenge_method '" +
-                                       r.code_challenge_method +
-                                       "' is not supported; use 'S256' or 'plain'.");
-  }
-  if (!r.code_challenge_method.empty() && r.code_challenge.empty()) {
-    return fail("invalid_request",
-                "AADSTS900144: The request body must contain the following parameter: "
-                "'code_challenge'.");
-  }
-  if (!r.code_challenge.empty()) {
-    if (!IsPkceText(r.code_challenge)) {
-      return fail("invalid_request", "AADSTS501491: Invalid size of Code_Challenge parameter.");
-    }
-    if (r.code_challenge_method.empty()) r.code_challenge_method = "plain";  // RFC 7636 §4.3
-  }
-  r.prompt = Param(params, "prompt");
-  if (!r.prompt.empty() && r.prompt != "login" && r.prompt != "none" && r.prompt != "consent" &&
-      r.prompt != "select_account") {
-    return fail("invalid_request",
-                "AADSTS9002313: Invalid request. The prompt '" + r.prompt + "' is not supported.");
+  if (std::optional<std::pair<std::string, std::string>> wrong = ReadFlowParams(params, mode, r)) {
+    return fail(wrong->first, wrong->second);
   }
   r.nonce = Param(params, "nonce");
   r.login_hint = Param(params, "login_hint");

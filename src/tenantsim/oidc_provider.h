@@ -119,6 +119,8 @@ class OidcProvider {
     std::string redirect_uri, response_mode, scope, state, nonce, code_challenge,
         code_challenge_method, prompt, login_hint;
   };
+  static std::optional<std::pair<std::string, std::string>> ReadFlowParams(
+      const std::map<std::string, std::string>& params, const std::string& mode, AuthRequest& r);
   struct Code {
     std::string client_id, redirect_uri, user_oid, upn, display_name, nonce, scope, code_challenge,
         code_challenge_method, sid;

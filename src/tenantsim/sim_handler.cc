@@ -157,50 +157,63 @@ void SimHandler::Graph(const InboundRequest& req, const std::string& version, co
   reply(std::move(res), route);
 }
 
+namespace {
+
+// What /_sim/stats shows.
+json StatsJson(const SimStats& s) {
+  json body = {{"requests", s.requests},
+               {"throttled", s.throttled},
+               {"syncRefused", s.sync_refused},
+               {"faults",
+                {{"status500", s.faults_500},
+                 {"status503", s.faults_503},
+                 {"dropped", s.dropped},
+                 {"lostResponses", s.lost},
+                 {"slow", s.slow}}},
+               {"importsBySerial", s.imports_by_serial}};
+  return body;
+}
+
+// What /_sim/devices shows: the Autopilot devices and every group's members.
+json DevicesJson(GraphModel& model) {
+  json devices = json::array();
+  for (const AutopilotDeviceView& d : model.Devices()) {
+    devices.push_back({{"id", d.id},
+                       {"serialNumber", d.serial_number},
+                       {"groupTag", d.group_tag},
+                       {"azureActiveDirectoryDeviceId", d.azure_ad_device_id},
+                       {"entraObjectId", d.entra_object_id},
+                       {"deploymentProfileAssignmentStatus", d.profile_status},
+                       {"displayName", d.display_name},
+                       {"userPrincipalName", d.user_principal_name},
+                       {"visible", d.visible},
+                       {"importCompletedAtMs", d.import_completed_ms},
+                       {"syncedAtMs", d.synced_ms},
+                       {"profileAssignedAtMs", d.profile_assigned_ms}});
+  }
+  json groups = json::array();
+  for (const json& g : model.ListGroups()) {
+    std::string id = g["id"];
+    groups.push_back(
+        {{"id", id}, {"displayName", g["displayName"]}, {"members", model.GroupMemberIds(id)}});
+  }
+  json body = {{"autopilotDevices", std::move(devices)},
+               {"profileGroupId", model.profile_group_id()},
+               {"groups", std::move(groups)}};
+  return body;
+}
+
+}  // namespace
+
 void SimHandler::Admin(const InboundRequest& req, const Reply& reply) {
   constexpr std::string_view kRoute = "/_sim/*";
   if (!model_.config().admin_enabled) return reply(NotFound(req), "(unmatched)");
   http::verb method = req.message.method();
   if (req.path == "/_sim/stats" && method == http::verb::get) {
-    SimStats s = model_.Stats();
-    json body = {{"requests", s.requests},
-                 {"throttled", s.throttled},
-                 {"syncRefused", s.sync_refused},
-                 {"faults",
-                  {{"status500", s.faults_500},
-                   {"status503", s.faults_503},
-                   {"dropped", s.dropped},
-                   {"lostResponses", s.lost},
-                   {"slow", s.slow}}},
-                 {"importsBySerial", s.imports_by_serial}};
-    return reply(JsonAnswer(req, http::status::ok, body), kRoute);
+    return reply(JsonAnswer(req, http::status::ok, StatsJson(model_.Stats())), kRoute);
   }
   if (req.path == "/_sim/devices" && method == http::verb::get) {
-    json devices = json::array();
-    for (const AutopilotDeviceView& d : model_.Devices()) {
-      devices.push_back({{"id", d.id},
-                         {"serialNumber", d.serial_number},
-                         {"groupTag", d.group_tag},
-                         {"azureActiveDirectoryDeviceId", d.azure_ad_device_id},
-                         {"entraObjectId", d.entra_object_id},
-                         {"deploymentProfileAssignmentStatus", d.profile_status},
-                         {"displayName", d.display_name},
-                         {"userPrincipalName", d.user_principal_name},
-                         {"visible", d.visible},
-                         {"importCompletedAtMs", d.import_completed_ms},
-                         {"syncedAtMs", d.synced_ms},
-                         {"profileAssignedAtMs", d.profile_assigned_ms}});
-    }
-    json groups = json::array();
-    for (const json& g : model_.ListGroups()) {
-      std::string id = g["id"];
-      groups.push_back(
-          {{"id", id}, {"displayName", g["displayName"]}, {"members", model_.GroupMemberIds(id)}});
-    }
-    json body = {{"autopilotDevices", std::move(devices)},
-                 {"profileGroupId", model_.profile_group_id()},
-                 {"groups", std::move(groups)}};
-    return reply(JsonAnswer(req, http::status::ok, body), kRoute);
+    return reply(JsonAnswer(req, http::status::ok, DevicesJson(model_)), kRoute);
   }
   if (req.path == "/_sim/users" && method == http::verb::get) {
     return reply(JsonAnswer(req, http::status::ok, oidc_.UsersJson()), kRoute);

@@ -64,17 +64,7 @@ void WebHandler::ViewImports(Visit& v, bool csv) {
       EndCsvLine(&text);
       continue;
     }
-    TemplateData row = DeviceRow(r);
-    row.set("group_tag", job->approval.group_tag);
-    row.set("approver", job->approval.approver);
-    row.set("comment", job->approval.comment);
-    row.set("state", StateLabel(r.state));
-    row.set("outcome", outcome);
-    row.set("timeline", steps_text);
-    row.set("finished", r.finished_at ? ShortTime(r.finished_at) : std::string("running"));
-    row.set("approved", ShortTime(job->approved_at));
-    row.set("approved_iso", FormatTimestamp(job->approved_at));
-    jobs.push_back(row);
+    jobs.push_back(ImportRow(r, *job, outcome, steps_text));
     ++job_rows;
   }
   if (csv) {

@@ -154,4 +154,19 @@ TemplateData StateOptions(const std::string& selected) {
   return states;
 }
 
+TemplateData ImportRow(const StoredRequest& r, const ImportJob& job, const std::string& outcome,
+                       const std::string& steps_text) {
+  TemplateData row = DeviceRow(r);
+  row.set("group_tag", job.approval.group_tag);
+  row.set("approver", job.approval.approver);
+  row.set("comment", job.approval.comment);
+  row.set("state", StateLabel(r.state));
+  row.set("outcome", outcome);
+  row.set("timeline", steps_text);
+  row.set("finished", r.finished_at ? ShortTime(r.finished_at) : std::string("running"));
+  row.set("approved", ShortTime(job.approved_at));
+  row.set("approved_iso", FormatTimestamp(job.approved_at));
+  return row;
+}
+
 }  // namespace apm::web

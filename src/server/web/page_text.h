@@ -33,6 +33,9 @@ std::string CsvField(std::string text);
 void EndCsvLine(std::string* text);
 // A table row's device columns.
 TemplateData DeviceRow(const StoredRequest& r);
+// A row of the import history: the device, the approval, the state and how it went.
+TemplateData ImportRow(const StoredRequest& r, const ImportJob& job, const std::string& outcome,
+                       const std::string& steps_text);
 // "pending approval" for kPendingApproval.
 std::string StateLabel(RequestState state);
 // "806 ZtdDeviceAlreadyAssigned: message" (no code when 0, no ": " without a message).

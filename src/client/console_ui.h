@@ -34,8 +34,8 @@ class ConsoleUi : public Ui {
 
   std::FILE* out_;
   ConsoleUiOptions options_;
-  std::mutex mutex_;
-  Screen last_;  // what is on screen, to print only what changed
+  std::mutex mutex_;  // guards the members below; Ui calls may come from any thread
+  Screen last_;       // what is on screen, to print only what changed
   bool shown_any_ = false;
   bool status_open_ = false;  // the status line was drawn without a newline (terminal)
 };

@@ -95,7 +95,7 @@ class Win32Ui : public Ui {
   std::wstring snapshot_path_;  // AP_UI_SNAPSHOT: tests read the painted pixels from here
 
   // Shared with the worker.
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // guards the members below (with changed_)
   std::condition_variable changed_;
   HWND post_target_ = nullptr;  // the window while it exists
   Screen screen_;

@@ -53,7 +53,7 @@ class ChangeWatcher {
   boost::asio::io_context& background_;
   boost::asio::steady_timer timer_;
   std::chrono::milliseconds interval_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards waiters_ and stopped_
   std::unordered_multimap<std::string, std::shared_ptr<Waiter>> waiters_;
   int64_t last_seq_ = 0;
   bool stopped_ = false;

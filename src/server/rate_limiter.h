@@ -31,7 +31,7 @@ class RateLimiter {
   const Clock& clock_;
   double per_ms_;
   double burst_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards buckets_
   std::unordered_map<std::string, Bucket> buckets_;
 };
 

@@ -241,7 +241,7 @@ class GraphModel {
   bool SerialRegisteredLocked(const std::string& serial) const;
 
   const Clock& clock_;
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // guards every member below (the *Locked functions hold it)
   SimConfig config_;
   std::string profile_group_id_;
   std::mt19937_64 fault_rng_;

@@ -109,7 +109,7 @@ class Identity {
   const Clock& clock_;
   std::string tenant_id_;
   std::string tenant_domain_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards apps_, tokens_ and used_jtis_
   std::map<std::string, SimApp> apps_;
   std::map<std::string, Grant> tokens_;
   std::map<std::string, int64_t> used_jtis_;  // client assertion ids -> their expiry, ms

@@ -150,7 +150,7 @@ class OidcProvider {
   GraphModel& model_;
   const Clock& clock_;
   SigningKeys keys_;
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;        // guards the members below
   std::vector<TestUser> users_;  // in the order added
   std::map<std::string, Code> codes_;
   size_t group_overage_limit_ = 200;

@@ -51,7 +51,7 @@ class SigningKeys {
   void EnsureKeyLocked();
   void AddKeyLocked();
 
-  std::mutex mu_;
+  std::mutex mu_;          // guards keys_
   std::vector<Key> keys_;  // the last one signs
 };
 

@@ -34,7 +34,7 @@ class FakeHttpClient : public HttpClient {
 
  private:
   Handler handler_;
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // guards requests_
   std::vector<HttpRequest> requests_;
 };
 

@@ -71,7 +71,7 @@ class OidcClient {
   OutboundHttp& http_;
   const Clock& clock_;
   OidcSettings settings_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards the cached discovery and keys below
   std::optional<ProviderMetadata> metadata_;
   std::optional<Status> discovery_failure_;  // remembered briefly, so an outage costs little
   int64_t discovery_failed_at_ = 0;

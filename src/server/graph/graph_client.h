@@ -110,7 +110,7 @@ class GraphClient : public GraphApi {
   RetryPolicy retry_;
   RequestBudget intune_budget_;
   RequestBudget directory_budget_;
-  std::mutex stop_mu_;
+  std::mutex stop_mu_;  // guards stopping_ (with stop_cv_)
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::atomic<int64_t> http_requests_{0};

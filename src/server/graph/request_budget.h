@@ -34,7 +34,7 @@ class RequestBudget {
 
   const Clock& clock_;
   Limits limits_;
-  std::mutex mu_;
+  std::mutex mu_;               // guards writes_ and all_
   std::deque<int64_t> writes_;  // ms of the slots taken within the window, oldest first
   std::deque<int64_t> all_;
 };

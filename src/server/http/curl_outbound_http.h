@@ -34,7 +34,7 @@ class CurlOutboundHttp : public OutboundHttp {
 
   Options options_;
   std::atomic<bool> cancelled_{false};
-  std::mutex mu_;
+  std::mutex mu_;            // guards idle_
   std::vector<void*> idle_;  // CURL* handles
 };
 

@@ -108,7 +108,7 @@ class ImportEngine {
   ImportSettings settings_;
   Executor executor_;
 
-  std::mutex mu_;
+  std::mutex mu_;  // guards the members below (with cv_)
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<Slot>> slots_;
   int64_t next_refresh_ms_ = 0;

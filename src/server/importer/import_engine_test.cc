@@ -538,8 +538,9 @@ TEST_F(ImportEngineTest, ASlowCallHoldsOnlyItsOwnJob) {
   graph.Release();
   run_until([&] { return IsTerminal(Get(slow).state); });
   EXPECT_EQ(Get(slow).state, RequestState::kCompleted);
-  engine_.reset();
+  // The pool first: a worker may still be finishing the step that completed the job.
   pool.join();
+  engine_.reset();
 }
 
 }  // namespace

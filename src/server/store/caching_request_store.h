@@ -47,7 +47,7 @@ class CachingRequestStore : public RequestStore {
  private:
   static constexpr size_t kShards = 16;
   struct Shard {
-    std::mutex mu;
+    std::mutex mu;  // guards this shard's entries and generation
     std::unordered_map<std::string, StoredRequest> entries;
     // Bumped by every eviction: a read that raced with one must not insert what it read.
     uint64_t generation = 0;

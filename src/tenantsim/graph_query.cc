@@ -40,8 +40,8 @@ std::string StringField(const json& j, const char* name, bool* ok) {
 
 // A string member, or "" (json::value would throw on another type).
 std::string StringMember(const json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  bool ignored = true;
+  return StringField(j, name, &ignored);
 }
 
 // contains(field,'value') or field eq 'value'; '' escapes a quote inside the literal.

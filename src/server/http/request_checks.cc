@@ -3,10 +3,8 @@
 #include "core/text.h"
 
 namespace apm {
-namespace {
 
-// Splits a comma-separated field value into trimmed, non-empty members.
-std::vector<std::string> Members(std::string_view value) {
+std::vector<std::string> ListMembers(std::string_view value) {
   std::vector<std::string> out;
   while (!value.empty()) {
     size_t comma = value.find(',');
@@ -17,6 +15,8 @@ std::vector<std::string> Members(std::string_view value) {
   }
   return out;
 }
+
+namespace {
 
 std::string_view OpaqueTag(std::string_view tag) {
   if (tag.starts_with("W/")) tag.remove_prefix(2);
@@ -51,7 +51,7 @@ std::optional<std::string> FramingError(const http::fields& fields, unsigned ver
   if (fields.count(http::field::transfer_encoding) == 0) return std::nullopt;
   if (version < 11) return "Transfer-Encoding is not allowed in HTTP/1.0";
   std::vector<std::string> codings =
-      Members(JoinedFieldValues(fields, to_string(http::field::transfer_encoding)));
+      ListMembers(JoinedFieldValues(fields, to_string(http::field::transfer_encoding)));
   if (codings.size() != 1 || !EqualsIgnoreCase(codings[0], "chunked")) {
     return "Transfer-Encoding must be exactly \"chunked\"; other codings are not supported";
   }
@@ -62,7 +62,7 @@ std::optional<std::string> FramingError(const http::fields& fields, unsigned ver
 }
 
 bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {
-  for (const std::string& member : Members(if_none_match)) {
+  for (const std::string& member : ListMembers(if_none_match)) {
     if (member == "*" || OpaqueTag(member) == OpaqueTag(etag)) return true;
   }
   return false;

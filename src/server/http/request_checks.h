@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/http/http_types.h"
 
@@ -15,6 +16,9 @@ namespace apm {
 // make us and a proxy read different bodies), Transfer-Encoding with Content-Length or in
 // HTTP/1.0, and an HTTP/1.1 request without exactly one Host (HTTP/1.0: at most one).
 std::optional<std::string> FramingError(const http::fields& fields, unsigned version);
+
+// The trimmed, non-empty members of a comma-separated list ("GET, HEAD", "chunked, gzip").
+std::vector<std::string> ListMembers(std::string_view value);
 
 // Every line of a field, in order, joined with ", " (RFC 9110 §5.3: the same meaning as one).
 std::string JoinedFieldValues(const http::fields& fields, std::string_view name);

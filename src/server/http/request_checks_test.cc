@@ -42,6 +42,11 @@ TEST(FramingError, NeedsExactlyOneHostInHttp11) {
   EXPECT_TRUE(FramingError(Fields({{"Host", "a"}, {"Host", "b"}}), 10));
 }
 
+TEST(ListMembers, TrimsAndSkipsEmptyOnes) {
+  EXPECT_EQ(ListMembers(" GET,HEAD ,, "), (std::vector<std::string>{"GET", "HEAD"}));
+  EXPECT_TRUE(ListMembers("").empty());
+}
+
 TEST(JoinedFieldValues, JoinsEveryLineInOrder) {
   http::fields f = Fields(
       {{"X-Forwarded-For", "1.1.1.1"}, {"Other", "z"}, {"x-forwarded-for", "2.2.2.2, 3.3.3.3"}});

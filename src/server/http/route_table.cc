@@ -1,6 +1,6 @@
 #include "server/http/route_table.h"
 
-#include "core/text.h"
+#include "server/http/request_checks.h"
 
 namespace apm {
 
@@ -37,11 +37,8 @@ bool MatchPattern(std::string_view pattern, const std::vector<std::string_view>&
 }
 
 bool MethodListed(std::string_view methods, std::string_view method) {
-  while (!methods.empty()) {
-    size_t comma = methods.find(',');
-    if (Trim(methods.substr(0, comma)) == method) return true;
-    if (comma == std::string_view::npos) break;
-    methods.remove_prefix(comma + 1);
+  for (const std::string& m : ListMembers(methods)) {
+    if (m == method) return true;
   }
   return false;
 }

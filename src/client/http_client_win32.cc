@@ -4,6 +4,7 @@
 #include <winhttp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -149,12 +150,17 @@ class WinHttpClient : public HttpClient {
   DWORD open_error_ = 0;
 };
 
-Result<HttpResponse> WinHttpClient::Send(const HttpRequest& request) {
-  if (!session_) {
-    return Status::Unavailable("cannot start WinHTTP (" + DescribeWinHttpError(open_error_) + ")");
-  }
+// Where a URL points, as WinHTTP wants it.
+struct Target {
+  std::wstring host;
+  INTERNET_PORT port = 0;
+  std::wstring object;  // path and query
+  bool secure = false;
+  std::string host_name;  // host[:port] for messages
+};
 
-  const std::wstring url = Widen(request.url);
+Result<Target> CrackTarget(const std::string& text) {
+  const std::wstring url = Widen(text);
   URL_COMPONENTS parts{};
   parts.dwStructSize = sizeof parts;
   parts.dwSchemeLength = static_cast<DWORD>(-1);
@@ -162,97 +168,98 @@ Result<HttpResponse> WinHttpClient::Send(const HttpRequest& request) {
   parts.dwUrlPathLength = static_cast<DWORD>(-1);
   parts.dwExtraInfoLength = static_cast<DWORD>(-1);
   if (url.empty() || !WinHttpCrackUrl(url.c_str(), static_cast<DWORD>(url.size()), 0, &parts)) {
-    return Status::InvalidArgument("not a valid http(s) URL: " + request.url);
+    return Status::InvalidArgument("not a valid http(s) URL: " + text);
   }
-  const bool secure = parts.nScheme == INTERNET_SCHEME_HTTPS;
-  const std::wstring host(parts.lpszHostName, parts.dwHostNameLength);
-  std::wstring object(parts.lpszUrlPath ? parts.lpszUrlPath : L"", parts.dwUrlPathLength);
-  if (parts.lpszExtraInfo) object.append(parts.lpszExtraInfo, parts.dwExtraInfoLength);
-  if (object.empty()) object = L"/";
+  Target target;
+  target.secure = parts.nScheme == INTERNET_SCHEME_HTTPS;
+  target.host.assign(parts.lpszHostName, parts.dwHostNameLength);
+  target.port = parts.nPort;
+  target.object.assign(parts.lpszUrlPath ? parts.lpszUrlPath : L"", parts.dwUrlPathLength);
+  if (parts.lpszExtraInfo) target.object.append(parts.lpszExtraInfo, parts.dwExtraInfoLength);
+  if (target.object.empty()) target.object = L"/";
   const bool default_port =
-      parts.nPort == (secure ? INTERNET_DEFAULT_HTTPS_PORT : INTERNET_DEFAULT_HTTP_PORT);
-  const std::string host_name =
-      Narrow(host) + (default_port ? "" : ":" + std::to_string(parts.nPort));
+      parts.nPort == (target.secure ? INTERNET_DEFAULT_HTTPS_PORT : INTERNET_DEFAULT_HTTP_PORT);
+  target.host_name = Narrow(target.host) + (default_port ? "" : ":" + std::to_string(parts.nPort));
+  return target;
+}
 
-  InternetHandle connection(WinHttpConnect(session_, host.c_str(), parts.nPort, 0));
-  if (!connection) return TransportError("cannot connect to", host_name, GetLastError());
-
-  const std::wstring method = Widen(request.method);
-  InternetHandle handle(WinHttpOpenRequest(
-      connection.get(), method.c_str(), object.c_str(), nullptr, WINHTTP_NO_REFERER,
-      WINHTTP_DEFAULT_ACCEPT_TYPES, secure ? WINHTTP_FLAG_SECURE : 0));
-  if (!handle) return TransportError("cannot connect to", host_name, GetLastError());
-
-  // The workflow follows redirects itself (it keeps the final URL), so WinHTTP must not.
+// No redirects (the workflow follows them itself, keeping the final URL) and one timeout for
+// every phase, the wait for the response headers included (90 s by default).
+Status ConfigureRequest(HINTERNET handle, std::chrono::milliseconds timeout,
+                        const std::string& host_name) {
   DWORD redirect_policy = WINHTTP_OPTION_REDIRECT_POLICY_NEVER;
-  if (!WinHttpSetOption(handle.get(), WINHTTP_OPTION_REDIRECT_POLICY, &redirect_policy,
+  if (!WinHttpSetOption(handle, WINHTTP_OPTION_REDIRECT_POLICY, &redirect_policy,
                         sizeof redirect_policy)) {
     DWORD disable = WINHTTP_DISABLE_REDIRECTS;
-    if (!WinHttpSetOption(handle.get(), WINHTTP_OPTION_DISABLE_FEATURE, &disable, sizeof disable)) {
+    if (!WinHttpSetOption(handle, WINHTTP_OPTION_DISABLE_FEATURE, &disable, sizeof disable)) {
       return TransportError("cannot turn off redirects for", host_name, GetLastError());
     }
   }
-
   const int timeout_ms =
-      static_cast<int>(std::clamp<long long>(request.timeout.count(), 1, 24LL * 60 * 60 * 1000));
-  if (!WinHttpSetTimeouts(handle.get(), timeout_ms, timeout_ms, timeout_ms, timeout_ms)) {
+      static_cast<int>(std::clamp<long long>(timeout.count(), 1, 24LL * 60 * 60 * 1000));
+  if (!WinHttpSetTimeouts(handle, timeout_ms, timeout_ms, timeout_ms, timeout_ms)) {
     return TransportError("cannot set timeouts for", host_name, GetLastError());
   }
-  // Waiting for the response headers has a timeout of its own (90 s by default).
   DWORD response_timeout = static_cast<DWORD>(timeout_ms);
-  WinHttpSetOption(handle.get(), WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT, &response_timeout,
+  WinHttpSetOption(handle, WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT, &response_timeout,
                    sizeof response_timeout);
+  return Status::Ok();
+}
 
+BOOL SendHeadersAndBody(HINTERNET handle, const HttpRequest& request) {
   std::wstring header_block;
   for (const auto& [name, value] : request.headers) {
     header_block += Widen(name) + L": " + Widen(value) + L"\r\n";
   }
   const DWORD body_size = static_cast<DWORD>(request.body.size());
   void* body = body_size ? const_cast<char*>(request.body.data()) : WINHTTP_NO_REQUEST_DATA;
-
-  BOOL sent = WinHttpSendRequest(
-      handle.get(), header_block.empty() ? WINHTTP_NO_ADDITIONAL_HEADERS : header_block.c_str(),
-      static_cast<DWORD>(header_block.size()), body, body_size, body_size, 0);
+  auto send = [&] {
+    return WinHttpSendRequest(
+        handle, header_block.empty() ? WINHTTP_NO_ADDITIONAL_HEADERS : header_block.c_str(),
+        static_cast<DWORD>(header_block.size()), body, body_size, body_size, 0);
+  };
+  BOOL sent = send();
   if (!sent && GetLastError() == ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED) {
     // A TLS front end that asks for an optional client certificate: go on without one.
-    WinHttpSetOption(handle.get(), WINHTTP_OPTION_CLIENT_CERT_CONTEXT,
-                     WINHTTP_NO_CLIENT_CERT_CONTEXT, 0);
-    sent = WinHttpSendRequest(
-        handle.get(), header_block.empty() ? WINHTTP_NO_ADDITIONAL_HEADERS : header_block.c_str(),
-        static_cast<DWORD>(header_block.size()), body, body_size, body_size, 0);
+    WinHttpSetOption(handle, WINHTTP_OPTION_CLIENT_CERT_CONTEXT, WINHTTP_NO_CLIENT_CERT_CONTEXT, 0);
+    sent = send();
   }
-  if (!sent) return TransportError("cannot connect to", host_name, GetLastError());
-  if (!WinHttpReceiveResponse(handle.get(), nullptr)) {
+  return sent;
+}
+
+std::vector<std::pair<std::string, std::string>> ReadHeaders(HINTERNET handle) {
+  DWORD raw_bytes = 0;
+  WinHttpQueryHeaders(handle, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX,
+                      WINHTTP_NO_OUTPUT_BUFFER, &raw_bytes, WINHTTP_NO_HEADER_INDEX);
+  if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || raw_bytes == 0) return {};
+  std::wstring raw(raw_bytes / sizeof(wchar_t) + 1, L'\0');
+  if (!WinHttpQueryHeaders(handle, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX,
+                           raw.data(), &raw_bytes, WINHTTP_NO_HEADER_INDEX)) {
+    return {};
+  }
+  raw.resize(raw_bytes / sizeof(wchar_t));
+  return SplitRawHeaders(raw);
+}
+
+Result<HttpResponse> ReadResponse(HINTERNET handle, const std::string& host_name) {
+  if (!WinHttpReceiveResponse(handle, nullptr)) {
     return TransportError("no answer from", host_name, GetLastError());
   }
-
   HttpResponse response;
   DWORD status = 0;
   DWORD status_size = sizeof status;
-  if (!WinHttpQueryHeaders(handle.get(), WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
+  if (!WinHttpQueryHeaders(handle, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
                            WINHTTP_HEADER_NAME_BY_INDEX, &status, &status_size,
                            WINHTTP_NO_HEADER_INDEX)) {
     return TransportError("no status code from", host_name, GetLastError());
   }
   response.status = static_cast<int>(status);
-
-  DWORD raw_bytes = 0;
-  WinHttpQueryHeaders(handle.get(), WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX,
-                      WINHTTP_NO_OUTPUT_BUFFER, &raw_bytes, WINHTTP_NO_HEADER_INDEX);
-  if (GetLastError() == ERROR_INSUFFICIENT_BUFFER && raw_bytes > 0) {
-    std::wstring raw(raw_bytes / sizeof(wchar_t) + 1, L'\0');
-    if (WinHttpQueryHeaders(handle.get(), WINHTTP_QUERY_RAW_HEADERS_CRLF,
-                            WINHTTP_HEADER_NAME_BY_INDEX, raw.data(), &raw_bytes,
-                            WINHTTP_NO_HEADER_INDEX)) {
-      raw.resize(raw_bytes / sizeof(wchar_t));
-      response.headers = SplitRawHeaders(raw);
-    }
-  }
+  response.headers = ReadHeaders(handle);
 
   char buffer[16384];
   for (;;) {
     DWORD read = 0;
-    if (!WinHttpReadData(handle.get(), buffer, sizeof buffer, &read)) {
+    if (!WinHttpReadData(handle, buffer, sizeof buffer, &read)) {
       return TransportError("lost the connection to", host_name, GetLastError());
     }
     if (read == 0) break;
@@ -263,6 +270,32 @@ Result<HttpResponse> WinHttpClient::Send(const HttpRequest& request) {
     response.body.append(buffer, read);
   }
   return response;
+}
+
+Result<HttpResponse> WinHttpClient::Send(const HttpRequest& request) {
+  if (!session_) {
+    return Status::Unavailable("cannot start WinHTTP (" + DescribeWinHttpError(open_error_) + ")");
+  }
+  Result<Target> target = CrackTarget(request.url);
+  if (!target.ok()) return target.status();
+  const std::string& host_name = target->host_name;
+
+  InternetHandle connection(WinHttpConnect(session_, target->host.c_str(), target->port, 0));
+  if (!connection) return TransportError("cannot connect to", host_name, GetLastError());
+  const std::wstring method = Widen(request.method);
+  InternetHandle handle(WinHttpOpenRequest(
+      connection.get(), method.c_str(), target->object.c_str(), nullptr, WINHTTP_NO_REFERER,
+      WINHTTP_DEFAULT_ACCEPT_TYPES, target->secure ? WINHTTP_FLAG_SECURE : 0));
+  if (!handle) return TransportError("cannot connect to", host_name, GetLastError());
+
+  if (Status configured = ConfigureRequest(handle.get(), request.timeout, host_name);
+      !configured.ok()) {
+    return configured;
+  }
+  if (!SendHeadersAndBody(handle.get(), request)) {
+    return TransportError("cannot connect to", host_name, GetLastError());
+  }
+  return ReadResponse(handle.get(), host_name);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 // methods, which copy the data under a mutex and ask the window to repaint.
 #pragma once
 
-#include "client/win32_text.h"  // <windows.h>
+#include "client/win32_paint.h"  // <windows.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -53,39 +53,28 @@ class Win32Ui : public Ui {
   void SetLogSink(std::function<void(const std::string&)> sink);
 
  private:
-  struct View;
-  struct QrPlacement;
-
   explicit Win32Ui(HINSTANCE instance);
   static LRESULT CALLBACK WindowProc(HWND window, UINT message, WPARAM wparam, LPARAM lparam);
   LRESULT OnMessage(UINT message, WPARAM wparam, LPARAM lparam);
+  bool OnCommand(int id, int code, HWND control);
+  void OnDpiChanged(UINT dpi, const RECT& suggested);
+  void OnDestroy();
 
   // Asks the GUI thread to bring the window up to date; needs mutex_.
   void PostLocked(UINT message);
   void Choose(FinalChoice choice);
   void OnCancel();
-  View CopyView();
+  WindowContent CopyContent();
   void Paint(HDC target);
-  QrPlacement Draw(HDC dc, int width, int height, const View& view);
-  void WriteSnapshot(HDC dc, HBITMAP bitmap, int width, int height, const View& view,
-                     const QrPlacement& qr);
   void SyncButtons();
   void LayoutButtons();
   void SetDefaultButton(HWND button);
-  void CreateFonts();
-  void DeleteFonts();
-  int Px(int pixels_at_96_dpi) const {
-    return MulDiv(pixels_at_96_dpi, static_cast<int>(dpi_), 96);
-  }
+  int Px(int pixels_at_96_dpi) const { return fonts_.Px(pixels_at_96_dpi); }
 
   // GUI thread only.
   HINSTANCE instance_;
   HWND window_ = nullptr;
-  UINT dpi_ = 96;
-  HFONT title_font_ = nullptr;
-  HFONT body_font_ = nullptr;
-  HFONT strong_font_ = nullptr;
-  HFONT small_font_ = nullptr;
+  WindowFonts fonts_;                  // at the window's DPI
   HBRUSH background_brush_ = nullptr;  // the painted tone, for the buttons' corners
   Tone painted_tone_ = Tone::kWorking;
   std::vector<HWND> buttons_;

@@ -1,7 +1,5 @@
 #include "tenantsim/oidc_provider.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -17,6 +15,7 @@
 #include "server/http/form.h"
 #include "server/json_text.h"
 #include "server/random_guid.h"
+#include "tenantsim/forged_token.h"
 #include "tenantsim/graph_query.h"
 
 namespace apm::sim {
@@ -126,41 +125,6 @@ std::string TenantNotFound(const std::string& tenant) {
   return "AADSTS90002: Tenant '" + tenant +
          "' not found. Check to make sure you have the correct tenant ID and are signing into "
          "the correct cloud.";
-}
-
-// Rewrites a signed token as an attacker would: a new header and no or a wrong signature, or a
-// payload changed after signing.
-std::string Forge(const std::string& token, const std::string& fault, const json& jwks) {
-  size_t d1 = token.find('.'), d2 = token.rfind('.');
-  std::string header_part = token.substr(0, d1);
-  std::string payload_part = token.substr(d1 + 1, d2 - d1 - 1);
-  auto decode = [](std::string_view part) {
-    Result<std::string> text = Base64UrlDecodeNoPad(part);
-    return text.ok() ? *text : std::string("{}");
-  };
-  json header = json::parse(decode(header_part), nullptr, false);
-  if (fault == "tampered") {
-    json payload = json::parse(decode(payload_part), nullptr, false);
-    payload["groups"] = json::array({"00000000-0000-4000-8000-00000000beef"});
-    return header_part + "." + Base64UrlEncodeNoPad(payload.dump()) + token.substr(d2);
-  }
-  if (fault == "alg-none") {
-    header["alg"] = "none";
-    return Base64UrlEncodeNoPad(header.dump()) + "." + payload_part + ".";
-  }
-  if (fault == "hs256") {
-    header["alg"] = "HS256";
-    std::string signed_part = Base64UrlEncodeNoPad(header.dump()) + "." + payload_part;
-    std::string key = jwks["keys"][0].value("n", "");
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_length = 0;
-    HMAC(EVP_sha256(), key.data(), int(key.size()),
-         reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), mac,
-         &mac_length);
-    return signed_part + "." +
-           Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<char*>(mac), mac_length));
-  }
-  return token;  // claim faults were applied before signing
 }
 
 }  // namespace
@@ -546,7 +510,7 @@ std::variant<json, TokenError> OidcProvider::RedeemCode(
   if (fault == "wrong-audience") claims["aud"] = "another-application";
   if (fault == "wrong-nonce") claims["nonce"] = "not-the-nonce-that-was-sent";
   Result<std::string> id_token = keys_.SignJwt(claims);
-  if (id_token.ok() && !fault.empty()) *id_token = Forge(*id_token, fault, keys_.Jwks());
+  if (id_token.ok() && !fault.empty()) *id_token = ForgeToken(*id_token, fault, keys_.Jwks());
   if (!id_token.ok()) {
     return TokenError{
         500, "server_error", 90033,

@@ -1,0 +1,408 @@
+#include "client/win32_paint.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <utility>
+
+namespace apm::client {
+
+using std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kQrMaxSide = 260;     // the QR code with its quiet zone, at most
+constexpr int kQrQuietModules = 4;  // the quiet zone the QR specification asks for
+constexpr int kLabelWidth = 124;
+constexpr int kOutcomeWordWidth = 76;
+
+COLORREF ToColor(Rgb c) {
+  return RGB(c.r, c.g, c.b);
+}
+
+// White text dimmed towards the background, for labels and secondary lines.
+COLORREF Dimmed(Rgb background, int white_percent) {
+  auto mix = [&](unsigned char b) {
+    return static_cast<BYTE>((255 * white_percent + b * (100 - white_percent)) / 100);
+  };
+  return RGB(mix(background.r), mix(background.g), mix(background.b));
+}
+
+const char* ToneName(Tone tone) {
+  switch (tone) {
+    case Tone::kSuccess:
+      return "success";
+    case Tone::kFailure:
+      return "failure";
+    case Tone::kWorking:
+      break;
+  }
+  return "working";
+}
+
+const char* OutcomeWord(CheckOutcome outcome) {
+  switch (outcome) {
+    case CheckOutcome::kWarning:
+      return "Warning";
+    case CheckOutcome::kFailed:
+      return "Failed";
+    case CheckOutcome::kOk:
+      break;
+  }
+  return "OK";
+}
+
+HFONT MakeFont(int pixel_height, int weight) {
+  return CreateFontW(-pixel_height, 0, 0, 0, weight, FALSE, FALSE, FALSE, DEFAULT_CHARSET,
+                     OUT_DEFAULT_PRECIS, CLIP_DEFAULT_PRECIS, CLEARTYPE_QUALITY,
+                     DEFAULT_PITCH | FF_SWISS, L"Segoe UI");
+}
+
+// Draws `text` in `box` (word-wrapped unless `flags` say otherwise); returns the height used.
+int DrawTextIn(HDC dc, HFONT font, COLORREF color, const std::string& text, RECT box,
+               UINT flags = DT_WORDBREAK | DT_EDITCONTROL) {
+  if (text.empty() || box.right <= box.left || box.bottom <= box.top) return 0;
+  const std::wstring wide = Widen(text);
+  SelectObject(dc, font);
+  SetTextColor(dc, color);
+  flags |= DT_LEFT | DT_TOP | DT_NOPREFIX;
+  RECT measured = box;
+  DrawTextW(dc, wide.c_str(), static_cast<int>(wide.size()), &measured, flags | DT_CALCRECT);
+  DrawTextW(dc, wide.c_str(), static_cast<int>(wide.size()), &box, flags);
+  return measured.bottom - measured.top;
+}
+
+int LineHeight(HDC dc, HFONT font) {
+  SelectObject(dc, font);
+  TEXTMETRICW metrics;
+  GetTextMetricsW(dc, &metrics);
+  return metrics.tmHeight;
+}
+
+// Splits `text` into lines no wider than `width`: after a '/' if it can, else anywhere (a URL
+// has no spaces to break at).
+std::vector<std::wstring> WrapAnywhere(HDC dc, HFONT font, const std::wstring& text, int width) {
+  std::vector<std::wstring> lines;
+  SelectObject(dc, font);
+  size_t start = 0;
+  while (start < text.size()) {
+    int fit = 0;
+    SIZE extent;
+    GetTextExtentExPointW(dc, text.c_str() + start, static_cast<int>(text.size() - start), width,
+                          &fit, nullptr, &extent);
+    size_t count = std::max<size_t>(1, static_cast<size_t>(fit));
+    if (start + count < text.size()) {
+      // Prefer to break after a '/' (between the parts of a URL) when the line has one.
+      const size_t slash = text.find_last_of(L'/', start + count - 1);
+      if (slash != std::wstring::npos && slash > start && slash + 1 < start + count) {
+        count = slash + 1 - start;
+      }
+    }
+    lines.push_back(text.substr(start, count));
+    start += count;
+  }
+  return lines;
+}
+
+// "Checks: 5 OK, 1 warning, 2 failed"
+std::string CheckSummary(const std::vector<CheckLine>& lines) {
+  int ok = 0, warnings = 0, failed = 0;
+  for (const CheckLine& line : lines) {
+    (line.outcome == CheckOutcome::kOk        ? ok
+     : line.outcome == CheckOutcome::kWarning ? warnings
+                                              : failed)++;
+  }
+  std::string summary = "Checks: " + std::to_string(ok) + " OK";
+  if (warnings) summary += ", " + std::to_string(warnings) + " warning" + (warnings > 1 ? "s" : "");
+  if (failed) summary += ", " + std::to_string(failed) + " failed";
+  return summary;
+}
+
+// Paints one WindowContent from top to bottom; `y_` is where the next block starts.
+class Painter {
+ public:
+  Painter(HDC dc, int width, int height, const WindowContent& content, const WindowFonts& fonts)
+      : dc_(dc),
+        width_(width),
+        height_(height),
+        content_(content),
+        screen_(content.screen),
+        fonts_(fonts),
+        background_(ToneBackground(content.screen.tone)),
+        label_color_(Dimmed(background_, 72)),
+        secondary_color_(Dimmed(background_, 85)),
+        margin_(fonts.Px(kMargin)),
+        // Above the buttons while they are shown.
+        bottom_(height - fonts.Px(kBottomMargin) -
+                (content.asking ? fonts.Px(kButtonHeight) + fonts.Px(16) : 0)),
+        text_right_(width - margin_) {}
+
+  QrPlacement Paint() {
+    FillBackground();
+    y_ = Px(24);
+    y_ += DrawTextIn(dc_, fonts_.title, kWhite, screen_.title, Box(width_ - margin_));
+    y_ += Px(16);
+    const QrPlacement qr = DrawQr();
+    DrawFacts();
+    DrawMessages();
+    // The checks, until there is a request to show.
+    if (screen_.request_id.empty() && !content_.checks.empty()) DrawChecks();
+    DrawCountdown();
+    return qr;
+  }
+
+ private:
+  static constexpr COLORREF kWhite = RGB(255, 255, 255);
+
+  int Px(int pixels_at_96_dpi) const { return fonts_.Px(pixels_at_96_dpi); }
+  // From the margin at the current line to `right`, down to the bottom of the text area.
+  RECT Box(int right) const { return RECT{margin_, y_, right, bottom_}; }
+
+  void FillBackground() {
+    RECT all{0, 0, width_, height_};
+    HBRUSH brush = CreateSolidBrush(ToColor(background_));
+    FillRect(dc_, &all, brush);
+    DeleteObject(brush);
+    SetBkMode(dc_, TRANSPARENT);
+  }
+
+  // The QR code on the right, in whole pixels per module so every module edge is sharp, with
+  // the approval link under it so a phone-less user can type it. Narrows the text column.
+  QrPlacement DrawQr() {
+    if (screen_.qr_rows.empty()) return {};
+    const int top = y_;
+    const int modules = static_cast<int>(screen_.qr_rows.size());
+    const int with_quiet_zone = modules + 2 * kQrQuietModules;
+    const int link_room =
+        screen_.approval_url.empty() ? 0 : 3 * LineHeight(dc_, fonts_.small) + Px(8);
+    const int fit = std::min(Px(kQrMaxSide), bottom_ - top - link_room);
+    const int module_px = std::max(1, fit / with_quiet_zone);
+    const int side = module_px * with_quiet_zone;
+    const int left = width_ - margin_ - side;
+    RECT square{left, top, left + side, top + side};
+    FillRect(dc_, &square, static_cast<HBRUSH>(GetStockObject(WHITE_BRUSH)));
+    const QrPlacement qr{left + kQrQuietModules * module_px, top + kQrQuietModules * module_px,
+                         module_px, modules};
+    HBRUSH dark = static_cast<HBRUSH>(GetStockObject(BLACK_BRUSH));
+    for (int row = 0; row < modules; ++row) {
+      const std::string& bits = screen_.qr_rows[row];
+      for (int column = 0; column < static_cast<int>(bits.size()); ++column) {
+        if (bits[column] != '1') continue;
+        RECT module{qr.left + column * module_px, qr.top + row * module_px,
+                    qr.left + (column + 1) * module_px, qr.top + (row + 1) * module_px};
+        FillRect(dc_, &module, dark);
+      }
+    }
+    DrawLinkUnder(left, top + side + Px(8), side);
+    text_right_ = left - margin_;
+    return qr;
+  }
+
+  void DrawLinkUnder(int left, int top, int width) {
+    if (screen_.approval_url.empty()) return;
+    SelectObject(dc_, fonts_.small);
+    SetTextColor(dc_, secondary_color_);
+    const int line_height = LineHeight(dc_, fonts_.small);
+    for (const std::wstring& line :
+         WrapAnywhere(dc_, fonts_.small, Widen(screen_.approval_url), width)) {
+      RECT box{left, top, left + width, top + line_height};
+      DrawTextW(dc_, line.c_str(), static_cast<int>(line.size()), &box,
+                DT_CENTER | DT_TOP | DT_SINGLELINE | DT_NOPREFIX);
+      top += line_height;
+    }
+  }
+
+  // The device and the request: a label column and a value column.
+  void DrawFacts() {
+    const std::pair<const char*, const std::string*> facts[] = {
+        {"Manufacturer", &screen_.device.manufacturer},
+        {"Model", &screen_.device.model},
+        {"Serial number", &screen_.device.serial_number},
+    };
+    const bool any_fact = std::any_of(std::begin(facts), std::end(facts),
+                                      [](const auto& fact) { return !fact.second->empty(); });
+    if (any_fact) {
+      for (const auto& [label, value] : facts) DrawFact(label, *value);
+    }
+    if (!screen_.request_id.empty()) DrawFact("Request id", screen_.request_id);
+    if (any_fact || !screen_.request_id.empty()) y_ += Px(12);
+  }
+
+  void DrawFact(const char* label, const std::string& value) {
+    const int value_left = margin_ + Px(kLabelWidth);
+    const int label_height = DrawTextIn(dc_, fonts_.small, label_color_, label,
+                                        RECT{margin_, y_ + Px(2), value_left - Px(8), bottom_});
+    const int value_height = DrawTextIn(dc_, fonts_.body, kWhite, value.empty() ? "-" : value,
+                                        RECT{value_left, y_, text_right_, bottom_});
+    y_ += std::max(label_height + Px(2), value_height) + Px(4);
+  }
+
+  // What to do, the current step with its time, and the reason.
+  void DrawMessages() {
+    y_ += DrawTextIn(dc_, fonts_.body, kWhite, screen_.instruction, Box(text_right_));
+    if (!screen_.instruction.empty()) y_ += Px(12);
+
+    std::string status = screen_.status_line;
+    if (!content_.has_screen && content_.checks.empty()) status = "Starting…";
+    if (!status.empty() && !screen_.elapsed.empty()) status += "  ·  " + screen_.elapsed;
+    y_ += DrawTextIn(dc_, fonts_.strong, kWhite, status, Box(text_right_));
+    if (!status.empty()) y_ += Px(6);
+
+    y_ += DrawTextIn(dc_, fonts_.small, screen_.reconnecting ? kWhite : secondary_color_,
+                     screen_.detail, Box(text_right_));
+    if (!screen_.detail.empty()) y_ += Px(12);
+  }
+
+  // A summary, then problems first, as many as fit, then "… and N more".
+  void DrawChecks() {
+    std::vector<CheckLine> lines = content_.checks;
+    std::stable_sort(lines.begin(), lines.end(), [](const CheckLine& a, const CheckLine& b) {
+      return static_cast<int>(a.outcome) > static_cast<int>(b.outcome);
+    });
+    y_ += DrawTextIn(dc_, fonts_.small, label_color_, CheckSummary(lines), Box(text_right_),
+                     DT_SINGLELINE | DT_END_ELLIPSIS);
+    y_ += Px(4);
+
+    const int row_height =
+        std::max(LineHeight(dc_, fonts_.body), LineHeight(dc_, fonts_.small)) + Px(3);
+    const int rows_that_fit = std::max(0, (bottom_ - y_) / row_height);
+    const int total = static_cast<int>(lines.size());
+    const int shown = total <= rows_that_fit ? total : std::max(0, rows_that_fit - 1);
+    for (int i = 0; i < shown; ++i) DrawCheck(lines[i], row_height);
+    if (shown < total && rows_that_fit > 0) {
+      const bool rest_ok = lines[shown].outcome == CheckOutcome::kOk;
+      DrawTextIn(dc_, fonts_.small, label_color_,
+                 "… and " + std::to_string(total - shown) + " more" + (rest_ok ? ", all OK" : ""),
+                 RECT{margin_, y_, text_right_, y_ + row_height}, DT_SINGLELINE);
+    }
+  }
+
+  void DrawCheck(const CheckLine& line, int row_height) {
+    const int word_width = Px(kOutcomeWordWidth);
+    DrawTextIn(dc_, line.outcome == CheckOutcome::kOk ? fonts_.body : fonts_.strong, kWhite,
+               OutcomeWord(line.outcome), RECT{margin_, y_, margin_ + word_width, y_ + row_height},
+               DT_SINGLELINE);
+    std::string text = line.name;
+    if (!line.detail.empty()) text += " - " + line.detail;
+    DrawTextIn(dc_, fonts_.small, secondary_color_, text,
+               RECT{margin_ + word_width, y_ + Px(2), text_right_, y_ + row_height},
+               DT_SINGLELINE | DT_END_ELLIPSIS);
+    y_ += row_height;
+  }
+
+  // The restart countdown, left of the buttons.
+  void DrawCountdown() {
+    if (!content_.asking || !content_.countdown_end) return;
+    const auto left = *content_.countdown_end - steady_clock::now();
+    const long long seconds = std::max<long long>(
+        0, (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 999) / 1000);
+    const int button_top = height_ - Px(kBottomMargin) - Px(kButtonHeight);
+    DrawTextIn(dc_, fonts_.strong, kWhite, "Restarting in " + std::to_string(seconds) + " s",
+               RECT{margin_, button_top, width_ / 2, button_top + Px(kButtonHeight)},
+               DT_SINGLELINE | DT_VCENTER);
+  }
+
+  HDC dc_;
+  int width_;
+  int height_;
+  const WindowContent& content_;
+  const Screen& screen_;
+  const WindowFonts& fonts_;
+  Rgb background_;
+  COLORREF label_color_;
+  COLORREF secondary_color_;
+  int margin_;
+  int bottom_;
+  int text_right_;
+  int y_ = 0;
+};
+
+// Replaces `path` with `bytes` so a reader never sees half a file.
+void WriteSnapshotFile(const std::wstring& path, const std::string& bytes) {
+  const std::wstring temporary = path + L".tmp";
+  HANDLE file = CreateFileW(temporary.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
+                            FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (file == INVALID_HANDLE_VALUE) return;
+  DWORD written = 0;
+  const BOOL ok =
+      WriteFile(file, bytes.data(), static_cast<DWORD>(bytes.size()), &written, nullptr) &&
+      written == bytes.size();
+  CloseHandle(file);
+  if (!ok || !MoveFileExW(temporary.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING)) {
+    DeleteFileW(temporary.c_str());
+  }
+}
+
+template <typename T>
+void AppendBytes(std::string* out, const T& value) {
+  out->append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+}  // namespace
+
+WindowFonts::~WindowFonts() {
+  Delete();
+}
+
+void WindowFonts::Reset(UINT dpi) {
+  Delete();
+  dpi_ = dpi;
+  title = MakeFont(Px(28), FW_SEMIBOLD);
+  body = MakeFont(Px(17), FW_NORMAL);
+  strong = MakeFont(Px(17), FW_SEMIBOLD);
+  small = MakeFont(Px(14), FW_NORMAL);
+}
+
+void WindowFonts::Delete() {
+  for (HFONT* font : {&title, &body, &strong, &small}) {
+    if (*font) DeleteObject(*font);
+    *font = nullptr;
+  }
+}
+
+COLORREF BackgroundColorRef(Tone tone) {
+  return ToColor(ToneBackground(tone));
+}
+
+QrPlacement PaintWindow(HDC dc, int width, int height, const WindowContent& content,
+                        const WindowFonts& fonts) {
+  return Painter(dc, width, height, content, fonts).Paint();
+}
+
+void WriteUiSnapshot(const std::wstring& path, HDC dc, HBITMAP bitmap, int width, int height,
+                     const QrPlacement& qr, Tone tone, UINT dpi, size_t buttons) {
+  BITMAPINFO info{};
+  info.bmiHeader.biSize = sizeof(BITMAPINFOHEADER);
+  info.bmiHeader.biWidth = width;
+  info.bmiHeader.biHeight = height;  // positive: bottom-up rows, as BMP files store them
+  info.bmiHeader.biPlanes = 1;
+  info.bmiHeader.biBitCount = 24;
+  info.bmiHeader.biCompression = BI_RGB;
+  const size_t stride = (static_cast<size_t>(width) * 3 + 3) & ~size_t{3};
+  std::string pixels(stride * static_cast<size_t>(height), '\0');
+  if (GetDIBits(dc, bitmap, 0, static_cast<UINT>(height), pixels.data(), &info, DIB_RGB_COLORS) !=
+      height) {
+    return;
+  }
+  info.bmiHeader.biSizeImage = static_cast<DWORD>(pixels.size());
+  BITMAPFILEHEADER file{};
+  file.bfType = 0x4D42;  // "BM"
+  file.bfOffBits = sizeof(BITMAPFILEHEADER) + sizeof(BITMAPINFOHEADER);
+  file.bfSize = static_cast<DWORD>(file.bfOffBits + pixels.size());
+  std::string bmp;
+  bmp.reserve(file.bfSize);
+  AppendBytes(&bmp, file);
+  AppendBytes(&bmp, info.bmiHeader);
+  bmp += pixels;
+  WriteSnapshotFile(path, bmp);
+
+  const std::string json =
+      std::string("{\"tone\":\"") + ToneName(tone) + "\",\"qr_left\":" + std::to_string(qr.left) +
+      ",\"qr_top\":" + std::to_string(qr.top) + ",\"module_px\":" + std::to_string(qr.module_px) +
+      ",\"qr_size\":" + std::to_string(qr.modules) + ",\"width\":" + std::to_string(width) +
+      ",\"height\":" + std::to_string(height) + ",\"dpi\":" + std::to_string(dpi) +
+      ",\"buttons\":" + std::to_string(buttons) + "}\n";
+  WriteSnapshotFile(path + L".json", json);
+}
+
+}  // namespace apm::client

@@ -56,6 +56,7 @@ void GraphModel::Reset() {
   std::lock_guard lock(mu_);
   imports_.clear();
   devices_.clear();
+  managed_.clear();
   entra_.clear();
   windows_.clear();
   stats_ = SimStats();
@@ -84,6 +85,9 @@ void GraphModel::SeedLocked() {
     // Registered before the simulation began: visible and synced from the start of time.
     CreateDeviceLocked(serial, "", "Simulated Manufacturer", "Preregistered Model", "",
                        -config_.sync_delay_ms - config_.sync_visible_delay_ms, &ignored);
+  }
+  for (const RegisteredDeviceSpec& spec : config_.registered_devices) {
+    AddRegisteredDeviceLocked(spec);
   }
 }
 
@@ -150,10 +154,27 @@ void GraphModel::CreateDeviceLocked(const std::string& serial, const std::string
 
 bool GraphModel::SerialRegisteredLocked(const std::string& serial) const {
   if (ContainsIgnoreCase(config_.registered_serials, serial)) return true;
+  int64_t now = clock_.NowMs();
   for (const auto& [id, d] : devices_) {
-    if (EqualsIgnoreCase(d.serial, serial)) return true;
+    const bool gone = d.gone_ms >= 0 && now >= d.gone_ms;
+    if (!gone && EqualsIgnoreCase(d.serial, serial)) return true;
   }
   return false;
+}
+
+bool GraphModel::VisibleLocked(const AutopilotDevice& d) const {
+  const int64_t now = clock_.NowMs();
+  return now >= d.visible_ms && (d.gone_ms < 0 || now < d.gone_ms);
+}
+
+GraphModel::AutopilotDevice* GraphModel::FindVisibleLocked(const std::string& id) {
+  auto it = devices_.find(id);
+  return it != devices_.end() && VisibleLocked(it->second) ? &it->second : nullptr;
+}
+
+const GraphModel::AutopilotDevice* GraphModel::FindVisibleLocked(const std::string& id) const {
+  auto it = devices_.find(id);
+  return it != devices_.end() && VisibleLocked(it->second) ? &it->second : nullptr;
 }
 
 std::vector<json> GraphModel::Import(const std::vector<ImportInput>& inputs) {
@@ -277,20 +298,21 @@ json GraphModel::AutopilotJsonLocked(const AutopilotDevice& d, bool beta) const 
   json j = {{"@odata.type", "#microsoft.graph.windowsAutopilotDeviceIdentity"},
             {"id", d.id},
             {"groupTag", d.group_tag},
-            {"purchaseOrderIdentifier", ""},
+            {"purchaseOrderIdentifier", d.purchase_order_id},
             {"serialNumber", d.serial},
             {"productKey", d.product_key},
             {"manufacturer", d.manufacturer},
             {"model", d.model},
-            {"enrollmentState", "notContacted"},
-            {"lastContactedDateTime", kNeverText},
+            {"enrollmentState", d.managed_device_id.empty() ? "notContacted" : "enrolled"},
+            {"lastContactedDateTime",
+             d.last_contacted_ms >= 0 ? FormatTimestamp(d.last_contacted_ms) : kNeverText},
             {"addressableUserName", d.addressable_user_name},
             {"userPrincipalName", d.upn},
             {"resourceName", ""},
             {"skuNumber", d.sku},
             {"systemFamily", d.family},
             {"azureActiveDirectoryDeviceId", aad},
-            {"managedDeviceId", kZeroGuid},
+            {"managedDeviceId", d.managed_device_id.empty() ? kZeroGuid : d.managed_device_id},
             {"displayName", d.display_name}};
   if (beta) {
     int64_t assigned_ms = -1;
@@ -311,36 +333,27 @@ json GraphModel::AutopilotJsonLocked(const AutopilotDevice& d, bool beta) const 
 
 std::optional<json> GraphModel::GetAutopilotDevice(const std::string& id, bool beta) const {
   std::lock_guard lock(mu_);
-  auto it = devices_.find(id);
-  if (it == devices_.end() || clock_.NowMs() < it->second.visible_ms) return std::nullopt;
-  return AutopilotJsonLocked(it->second, beta);
+  const AutopilotDevice* d = FindVisibleLocked(id);
+  if (!d) return std::nullopt;
+  return AutopilotJsonLocked(*d, beta);
 }
 
 std::vector<json> GraphModel::ListAutopilotDevices(bool beta) const {
   std::lock_guard lock(mu_);
-  int64_t now = clock_.NowMs();
   std::vector<json> out;
   for (const auto& [id, d] : devices_) {
-    if (now >= d.visible_ms) out.push_back(AutopilotJsonLocked(d, beta));
+    if (VisibleLocked(d)) out.push_back(AutopilotJsonLocked(d, beta));
   }
   return out;
-}
-
-bool GraphModel::DeleteAutopilotDevice(const std::string& id) {
-  std::lock_guard lock(mu_);
-  auto it = devices_.find(id);
-  if (it == devices_.end() || clock_.NowMs() < it->second.visible_ms) return false;
-  devices_.erase(it);
-  return true;
 }
 
 bool GraphModel::AssignUser(const std::string& id, const std::string& upn,
                             const std::string& addressable) {
   std::lock_guard lock(mu_);
-  auto it = devices_.find(id);
-  if (it == devices_.end() || clock_.NowMs() < it->second.visible_ms) return false;
-  it->second.upn = upn;
-  it->second.addressable_user_name = addressable;
+  AutopilotDevice* d = FindVisibleLocked(id);
+  if (!d) return false;
+  d->upn = upn;
+  d->addressable_user_name = addressable;
   return true;
 }
 
@@ -350,9 +363,9 @@ bool GraphModel::UnassignUser(const std::string& id) {
 
 bool GraphModel::UpdateDeviceProperties(const std::string& id, const json& props) {
   std::lock_guard lock(mu_);
-  auto it = devices_.find(id);
-  if (it == devices_.end() || clock_.NowMs() < it->second.visible_ms) return false;
-  AutopilotDevice& d = it->second;
+  AutopilotDevice* found = FindVisibleLocked(id);
+  if (!found) return false;
+  AutopilotDevice& d = *found;
   auto set = [&](const char* key, std::string& field) {
     auto v = props.find(key);
     if (v != props.end() && v->is_string()) field = v->get<std::string>();
@@ -488,13 +501,15 @@ std::vector<AutopilotDeviceView> GraphModel::Devices() const {
   int64_t now = clock_.NowMs();
   std::vector<AutopilotDeviceView> out;
   for (const auto& [id, d] : devices_) {
+    if (d.gone_ms >= 0 && now >= d.gone_ms) continue;
     bool synced = now >= d.synced_ms;
     int64_t assigned_ms = -1;
     std::string profile = ProfileStatusLocked(d, &assigned_ms);
     out.push_back(AutopilotDeviceView{
         d.id, d.serial, d.group_tag, synced ? d.aad_device_id : "", synced ? d.entra_object_id : "",
-        profile, d.display_name, d.upn, now >= d.visible_ms,
-        d.completed_ms <= now ? d.completed_ms : -1, synced ? d.synced_ms : -1, assigned_ms});
+        profile, d.display_name, d.upn, d.purchase_order_id, d.managed_device_id,
+        now >= d.visible_ms, d.gone_ms >= 0, d.completed_ms <= now ? d.completed_ms : -1,
+        synced ? d.synced_ms : -1, assigned_ms});
   }
   return out;
 }

@@ -21,6 +21,19 @@
 
 namespace apm::sim {
 
+// A registration that exists before the simulation begins: what a repaired or reset device
+// finds in the tenant (docs/graph-facts.md#repair).
+struct RegisteredDeviceSpec {
+  std::string serial_number;
+  std::string manufacturer = "Simulated Manufacturer";
+  std::string model = "Preregistered Model";
+  std::string group_tag;
+  std::string purchase_order_id;
+  std::string user_principal_name;
+  std::string managed_device_name;  // "" when the device is not enrolled in Intune
+  int64_t last_contacted_days_ago = 3;
+};
+
 struct SimConfig {
   // Import processing: the record's state stays "unknown" this long, then complete or error.
   int64_t import_delay_ms = 15'000;
@@ -34,6 +47,14 @@ struct SimConfig {
 
   std::set<std::string> other_tenant_serials;  // import ends in 808
   std::set<std::string> registered_serials;    // already in this tenant: import ends in 806
+  // Registrations with their details (and managed device), created at start and by Reset.
+  std::vector<RegisteredDeviceSpec> registered_devices;
+  // A DELETE of an Autopilot device is accepted at once; the record stays visible (and an
+  // import of its serial still ends in 806) this long, as the portal's "might take some time".
+  int64_t autopilot_delete_delay_ms = 5'000;
+  // What DELETE answers while an Intune managed device remains is not documented; with this set
+  // the simulator refuses with a 400 in Intune's error shape (a stand-in of our choosing).
+  bool refuse_delete_while_managed = true;
 
   std::string profile_group_id = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15";
   std::string profile_group_name = "Autopilot Profile Devices";
@@ -58,6 +79,11 @@ struct SimConfig {
   int64_t sync_cooldown_ms = 600'000;  // windowsAutopilotSettings/sync: 429 within this
   bool admin_enabled = false;          // the /_sim/ routes
 };
+
+// A registration from its JSON form (serialNumber required; manufacturer, model, groupTag,
+// purchaseOrderIdentifier, userPrincipalName, managedDeviceName, lastContactedDaysAgo).
+Result<RegisteredDeviceSpec> RegisteredDeviceFromJson(const nlohmann::json& j);
+nlohmann::json RegisteredDeviceToJson(const RegisteredDeviceSpec& spec);
 
 // Applies the JSON keys of POST /_sim/config (camelCase names of SimConfig's fields) to
 // `config`; unknown keys and wrong types are errors and leave `config` unchanged.
@@ -95,6 +121,9 @@ struct SimStats {
   int64_t faults_500 = 0, faults_503 = 0, dropped = 0, lost = 0, slow = 0;
   // Every import record created, per serial (also those whose answer was lost).
   std::map<std::string, int64_t> imports_by_serial;
+  // Accepted deletions, per serial: Autopilot records and Intune managed devices.
+  std::map<std::string, int64_t> autopilot_deletes_by_serial;
+  std::map<std::string, int64_t> managed_device_deletes_by_serial;
 };
 
 // One device identity as /_sim/devices shows it: the truth, whether visible yet or not.
@@ -107,7 +136,10 @@ struct AutopilotDeviceView {
   std::string profile_status;
   std::string display_name;
   std::string user_principal_name;
+  std::string purchase_order_id;
+  std::string managed_device_id;  // "" when none
   bool visible = false;
+  bool deleting = false;  // a DELETE was accepted; the record goes at the end of the delay
   // When the simulated service made each change (ms since the epoch; -1: not yet), so
   // benchmarks can measure how soon a client sees it.
   int64_t import_completed_ms = -1;
@@ -148,7 +180,18 @@ class GraphModel {
   // --- windowsAutopilotDeviceIdentities (visible ones only) ---
   std::optional<nlohmann::json> GetAutopilotDevice(const std::string& id, bool beta) const;
   std::vector<nlohmann::json> ListAutopilotDevices(bool beta) const;
-  bool DeleteAutopilotDevice(const std::string& id);
+  // 404 when there is no such record; 400 while a managed device remains (when configured).
+  // Accepted: the record goes after autopilot_delete_delay_ms; a repeat is accepted again.
+  std::optional<ApiError> DeleteAutopilotDevice(const std::string& id);
+
+  // --- Registrations made before the simulation, and Intune managed devices ---
+  // Adds a visible, synced registration (with its managed device when the spec names one) and
+  // returns its Autopilot device id. The spec is also kept in the config, so Reset re-creates it.
+  std::string AddRegisteredDevice(const RegisteredDeviceSpec& spec);
+  std::vector<nlohmann::json> ListManagedDevices() const;  // sorted by id
+  std::optional<nlohmann::json> GetManagedDevice(const std::string& id) const;
+  // Removes the managed device and its link from the Autopilot record; false when unknown.
+  bool DeleteManagedDevice(const std::string& id);
   bool AssignUser(const std::string& id, const std::string& upn, const std::string& addressable);
   bool UnassignUser(const std::string& id);
   // Fields absent from `props` are left unchanged.
@@ -204,7 +247,14 @@ class GraphModel {
     std::string id, serial, group_tag, manufacturer, model, product_key, sku, family;
     std::string display_name, upn, addressable_user_name;
     std::string aad_device_id, entra_object_id;
+    std::string purchase_order_id, managed_device_id;
     int64_t completed_ms = 0, visible_ms = 0, synced_ms = 0;
+    int64_t last_contacted_ms = -1;  // -1: never
+    int64_t gone_ms = -1;            // -1: not deleted; else when the deletion completes
+  };
+  struct ManagedDevice {
+    std::string id, name, serial, aad_device_id, autopilot_id, upn;
+    int64_t enrolled_ms = 0, last_sync_ms = 0;
   };
   struct EntraDevice {
     std::string object_id, device_id, display_name, ztd_id, group_tag;
@@ -239,6 +289,12 @@ class GraphModel {
   std::string ProfileStatusLocked(const AutopilotDevice& d, int64_t* assigned_ms) const;
   bool ObjectExistsLocked(const std::string& object_id) const;
   bool SerialRegisteredLocked(const std::string& serial) const;
+  // The record while it is visible and not deleted; nullptr otherwise.
+  AutopilotDevice* FindVisibleLocked(const std::string& id);
+  const AutopilotDevice* FindVisibleLocked(const std::string& id) const;
+  bool VisibleLocked(const AutopilotDevice& d) const;
+  std::string AddRegisteredDeviceLocked(const RegisteredDeviceSpec& spec);
+  nlohmann::json ManagedJsonLocked(const ManagedDevice& m) const;
 
   const Clock& clock_;
   mutable std::mutex mu_;  // guards every member below (the *Locked functions hold it)
@@ -248,6 +304,7 @@ class GraphModel {
   std::mt19937_64 id_rng_;
   std::map<std::string, ImportRecord> imports_;
   std::map<std::string, AutopilotDevice> devices_;
+  std::map<std::string, ManagedDevice> managed_;
   std::map<std::string, EntraDevice> entra_;  // by object id
   std::map<std::string, Group> groups_;
   std::map<std::string, User> users_;

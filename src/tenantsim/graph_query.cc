@@ -38,12 +38,6 @@ std::string StringField(const json& j, const char* name, bool* ok) {
   return it->get<std::string>();
 }
 
-// A string member, or "" (json::value would throw on another type).
-std::string StringMember(const json& j, const char* name) {
-  bool ignored = true;
-  return StringField(j, name, &ignored);
-}
-
 // contains(field,'value') or field eq 'value'; '' escapes a quote inside the literal.
 std::optional<Filter> ParseFilter(std::string_view text) {
   std::string t = Trim(text);

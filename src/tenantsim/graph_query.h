@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "server/json_text.h"  // StringMember
+
 namespace apm::sim {
 
 // Graph's limits the simulator enforces (docs/graph-facts.md#batching, #entra-devices-and-groups).
@@ -29,9 +31,6 @@ std::optional<std::string> PercentDecode(std::string_view s);
 
 // A string member, "" for a missing or null one; false in *ok for another type.
 std::string StringField(const nlohmann::json& j, const char* name, bool* ok);
-
-// A string member, "" for a missing or non-string one.
-std::string StringMember(const nlohmann::json& j, const char* name);
 
 // contains(field,'value') or field eq 'value'; '' escapes a quote inside the literal.
 std::optional<Filter> ParseFilter(std::string_view text);

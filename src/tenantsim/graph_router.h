@@ -78,6 +78,9 @@ class GraphRouter {
   GraphAnswer GetAutopilot(const GraphCall& call, const Params& p);
   GraphAnswer ListAutopilot(const GraphCall& call, const Params& p);
   GraphAnswer DeleteAutopilot(const GraphCall& call, const Params& p);
+  GraphAnswer ListManaged(const GraphCall& call, const Params& p);
+  GraphAnswer GetManaged(const GraphCall& call, const Params& p);
+  GraphAnswer DeleteManaged(const GraphCall& call, const Params& p);
   GraphAnswer AssignUser(const GraphCall& call, const Params& p);
   GraphAnswer UnassignUser(const GraphCall& call, const Params& p);
   GraphAnswer UpdateProperties(const GraphCall& call, const Params& p);

@@ -7,145 +7,18 @@
 #include "core/base64.h"
 #include "core/hardware_hash.h"
 #include "core/testing/hash_builder.h"
-#include "tenantsim/sim_handler.h"
+#include "tenantsim/testing/graph_test.h"
 
 namespace apm::sim {
 namespace {
 
 using json = nlohmann::json;
-using apm::testing::HashBuilder;
-using apm::testing::HashText;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-constexpr const char* kImports = "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities";
-constexpr const char* kDevices = "/beta/deviceManagement/windowsAutopilotDeviceIdentities";
-
-struct Answer {
-  int status = 0;
-  json body;
-  std::map<std::string, std::string> headers;  // names lower-case
-  bool dropped = false;
-
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-std::string Hash(const std::string& serial, const std::string& manufacturer = "LENOVO",
-                 const std::string& model = "21R3001BUK") {
-  return HashText(HashBuilder::Laptop(serial, manufacturer, model).Build());
-}
-
-json ImportBody(const std::string& serial, const std::string& hash, const std::string& tag = "") {
-  // The shape the Microsoft script sends, client-supplied state included (§2).
-  return {{"@odata.type", "#microsoft.graph.importedWindowsAutopilotDeviceIdentity"},
-          {"groupTag", tag},
-          {"serialNumber", serial},
-          {"productKey", ""},
-          {"hardwareIdentifier", hash},
-          {"assignedUserPrincipalName", ""},
-          {"state",
-           {{"@odata.type", "microsoft.graph.importedWindowsAutopilotDeviceIdentityState"},
-            {"deviceImportStatus", "pending"},
-            {"deviceRegistrationId", ""},
-            {"deviceErrorCode", 0},
-            {"deviceErrorName", ""}}}};
-}
-
-// Intune wraps its error as JSON text inside Graph's message.
-json Nested(const json& error_body) {
-  return json::parse(error_body["error"]["message"].get<std::string>(), nullptr, false);
-}
-
-SimConfig TestConfig() {
-  SimConfig c;
-  c.import_delay_ms = 10'000;
-  c.sync_visible_delay_ms = 20'000;
-  c.sync_delay_ms = 60'000;
-  c.profile_delay_ms = 30'000;
-  c.other_tenant_serials = {"OTHER1"};
-  c.registered_serials = {"REG1"};
-  c.write_limit = 0;
-  c.request_limit = 0;
-  c.admin_enabled = true;
-  c.seed = 42;
-  return c;
-}
-
-class GraphTest : public ::testing::Test {
- protected:
-  explicit GraphTest(SimConfig config = TestConfig())
-      : identity_(clock_, "tid-1", "contoso.example"),
-        model_(clock_, std::move(config)),
-        handler_(identity_, model_, clock_) {
-    identity_.AddApp({"app-1",
-                      "s3cret",
-                      {"DeviceManagementServiceConfig.ReadWrite.All", "Device.Read.All",
-                       "GroupMember.ReadWrite.All"},
-                      ""});
-    identity_.AddApp({"app-ro", "x", {"Device.Read.All"}, ""});
-    token_ = identity_.IssueToken("app-1")->access_token;
-  }
-
-  Answer Call(const std::string& method, const std::string& target, const std::string& body = "",
-              const std::string& token = "*") {
-    InboundRequest req;
-    req.message.method_string(method);
-    req.message.target(target);
-    req.message.version(11);
-    req.message.set(http::field::host, "sim.test:9090");
-    std::string t = token == "*" ? token_ : token;
-    if (!t.empty()) req.message.set(http::field::authorization, "Bearer " + t);
-    if (!body.empty()) req.message.set(http::field::content_type, "application/json");
-    req.message.body() = body;
-    size_t q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) req.query = target.substr(q + 1);
-    Answer out;
-    bool answered = false;
-    handler_.Handle(std::move(req), [&](AnyResponse res, std::string_view) {
-      auto& r = std::get<StringResponse>(res);
-      answered = true;
-      out.status = r.result_int();
-      out.body = r.body().empty() ? json() : json::parse(r.body(), nullptr, false);
-      for (const auto& f : r) {
-        std::string name(f.name_string());
-        for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
-        out.headers[name] = std::string(f.value());
-      }
-      out.dropped = r[kDropConnectionHeader] == "1";
-    });
-    EXPECT_TRUE(answered);
-    return out;
-  }
-  Answer Get(const std::string& target) { return Call("GET", target); }
-  Answer Post(const std::string& target, const json& body) {
-    return Call("POST", target, body.dump());
-  }
-
-  // A record, imported and advanced until its identity carries the Entra device id.
-  json ImportSynced(const std::string& serial) {
-    Answer created = Post(kImports, ImportBody(serial, Hash(serial)));
-    EXPECT_EQ(created.status, 201) << created.body;
-    clock_.Advance(milliseconds(10'000 + 60'000));
-    Answer record = Get(std::string(kImports) + "/" + created.body["id"].get<std::string>());
-    return Get(std::string(kDevices) + "/" +
-               record.body["state"]["deviceRegistrationId"].get<std::string>())
-        .body;
-  }
-
-  ManualClock clock_;
-  Identity identity_;
-  GraphModel model_;
-  SimHandler handler_;
-  std::string token_;
-};
-
 TEST_F(GraphTest, ImportLifecycleFromUnknownToProfileAssigned) {
-  Answer created = Post(kImports, ImportBody("PF3ABCDE", Hash("PF3ABCDE"), "Sales"));
+  Answer created = Post(kImportsPath, ImportBody("PF3ABCDE", Hash("PF3ABCDE"), "Sales"));
   ASSERT_EQ(created.status, 201) << created.body;
   std::string id = created.body["id"];
   EXPECT_EQ(id.size(), 36u);
@@ -156,9 +29,10 @@ TEST_F(GraphTest, ImportLifecycleFromUnknownToProfileAssigned) {
   EXPECT_EQ(created.body["state"]["deviceImportStatus"], "unknown");
 
   clock_.Advance(milliseconds(9'999));
-  EXPECT_EQ(Get(std::string(kImports) + "/" + id).body["state"]["deviceImportStatus"], "unknown");
+  EXPECT_EQ(Get(std::string(kImportsPath) + "/" + id).body["state"]["deviceImportStatus"],
+            "unknown");
   clock_.Advance(milliseconds(1));
-  Answer done = Get(std::string(kImports) + "/" + id);
+  Answer done = Get(std::string(kImportsPath) + "/" + id);
   ASSERT_EQ(done.body["state"]["deviceImportStatus"], "complete") << done.body;
   EXPECT_EQ(done.body["state"]["deviceErrorCode"], 0);
   std::string device_id = done.body["state"]["deviceRegistrationId"];
@@ -236,12 +110,16 @@ TEST_F(GraphTest, ImportLifecycleFromUnknownToProfileAssigned) {
   EXPECT_EQ(now["addressableUserName"], "Ada");
 
   // Clean-up of the import record; the identity stays.
-  EXPECT_EQ(Call("DELETE", std::string(kImports) + "/" + id).status, 204);
-  EXPECT_EQ(Get(std::string(kImports) + "/" + id).status, 404);
-  EXPECT_EQ(Call("DELETE", std::string(kImports) + "/" + id).status, 404);
+  EXPECT_EQ(Call("DELETE", std::string(kImportsPath) + "/" + id).status, 204);
+  EXPECT_EQ(Get(std::string(kImportsPath) + "/" + id).status, 404);
+  EXPECT_EQ(Call("DELETE", std::string(kImportsPath) + "/" + id).status, 404);
   EXPECT_EQ(Get(std::string(kDevices) + "/" + device_id).status, 200);
   EXPECT_EQ(Call("DELETE", std::string(kDevices) + "/" + device_id).status, 204);
+  // Deletion is asynchronous: the record stays visible for the configured delay.
+  EXPECT_EQ(Get(std::string(kDevices) + "/" + device_id).status, 200);
+  clock_.Advance(milliseconds(model_.config().autopilot_delete_delay_ms));
   EXPECT_EQ(Get(std::string(kDevices) + "/" + device_id).status, 404);
+  EXPECT_EQ(Call("DELETE", std::string(kDevices) + "/" + device_id).status, 404);
 }
 
 TEST_F(GraphTest, DdsRulesDecideTheImportOutcome) {
@@ -255,7 +133,7 @@ TEST_F(GraphTest, DdsRulesDecideTheImportOutcome) {
                   ImportBody("NOMAN1", no_manufacturer), ImportBody("NOSER1", no_serial),
                   ImportBody("EMPTY1", ""), ImportBody("DUP1", Hash("DUP1")),
                   ImportBody("DUP1", Hash("DUP1")), ImportBody("GOOD1", Hash("GOOD1"))}}};
-  Answer a = Post(std::string(kImports) + "/import", batch);
+  Answer a = Post(std::string(kImportsPath) + "/import", batch);
   ASSERT_EQ(a.status, 200) << a.body;
   ASSERT_EQ(a.body["value"].size(), 9u);
   for (const json& r : a.body["value"]) EXPECT_EQ(r["state"]["deviceImportStatus"], "unknown");
@@ -263,12 +141,12 @@ TEST_F(GraphTest, DdsRulesDecideTheImportOutcome) {
   EXPECT_EQ(a.body["value"][0]["importId"], a.body["value"][8]["importId"]);
 
   // Same serial again while the first is still processing: already assigned.
-  Answer again = Post(kImports, ImportBody("GOOD1", Hash("GOOD1")));
+  Answer again = Post(kImportsPath, ImportBody("GOOD1", Hash("GOOD1")));
   ASSERT_EQ(again.status, 201);
 
   clock_.Advance(milliseconds(10'000));
   auto outcome = [&](const json& record) {
-    json s = Get(std::string(kImports) + "/" + record["id"].get<std::string>()).body["state"];
+    json s = Get(std::string(kImportsPath) + "/" + record["id"].get<std::string>()).body["state"];
     return s["deviceImportStatus"].get<std::string>() + " " +
            std::to_string(s["deviceErrorCode"].get<int>()) + " " +
            s["deviceErrorName"].get<std::string>();
@@ -293,25 +171,25 @@ TEST_F(GraphTest, DdsRulesDecideTheImportOutcome) {
 }
 
 TEST_F(GraphTest, MalformedBase64IsRejectedWithoutARecord) {
-  Answer a = Post(kImports, ImportBody("B64", "abc-_def"));
+  Answer a = Post(kImportsPath, ImportBody("B64", "abc-_def"));
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(a.body["error"]["message"],
             "Cannot convert the literal 'abc-_def' to the expected type 'Edm.Binary'.");
   EXPECT_TRUE(a.body["error"]["innerError"]["request-id"].is_string());
-  Answer batch = Post(std::string(kImports) + "/import",
+  Answer batch = Post(std::string(kImportsPath) + "/import",
                       {{"importedWindowsAutopilotDeviceIdentities",
                         {ImportBody("OK1", Hash("OK1")), ImportBody("B64", "a b")}}});
   EXPECT_EQ(batch.status, 400);
   EXPECT_EQ(model_.ImportCount("B64"), 0);
   EXPECT_EQ(model_.ImportCount("OK1"), 0);
-  EXPECT_EQ(Get(kImports).body["value"].size(), 0u);
+  EXPECT_EQ(Get(kImportsPath).body["value"].size(), 0u);
 }
 
 TEST_F(GraphTest, ImportBatchIsCapped) {
   json list = json::array();
   for (int i = 0; i < 101; ++i) list.push_back(ImportBody("S" + std::to_string(i), Hash("S")));
-  Answer a =
-      Post(std::string(kImports) + "/import", {{"importedWindowsAutopilotDeviceIdentities", list}});
+  Answer a = Post(std::string(kImportsPath) + "/import",
+                  {{"importedWindowsAutopilotDeviceIdentities", list}});
   EXPECT_EQ(a.status, 400);
   EXPECT_EQ(Nested(a.body)["_version"], 3);
   EXPECT_EQ(model_.Stats().imports_by_serial.size(), 0u);
@@ -331,7 +209,7 @@ TEST_F(GraphTest, ContainsFiltersAndEqIsRejectedForAutopilotDevices) {
   EXPECT_EQ(eq.status, 400);
   EXPECT_EQ(Nested(eq.body)["_version"], 3);
   EXPECT_EQ(
-      Get(std::string(kImports) + "?$filter=contains(serialNumber,'xyz')").body["value"].size(),
+      Get(std::string(kImportsPath) + "?$filter=contains(serialNumber,'xyz')").body["value"].size(),
       1u);
   EXPECT_EQ(Get(std::string(kDevices) + "?$filter=contains(serialNumber").status, 400);
   // Entra answers eq, not contains.
@@ -349,10 +227,11 @@ TEST_F(GraphTest, ListsArePagedByNextLink) {
   std::set<std::string> created;
   for (int i = 0; i < 5; ++i) {
     std::string serial = "PAGE" + std::to_string(i);
-    created.insert(Post(kImports, ImportBody(serial, Hash(serial))).body["id"].get<std::string>());
+    created.insert(
+        Post(kImportsPath, ImportBody(serial, Hash(serial))).body["id"].get<std::string>());
   }
   std::set<std::string> seen;
-  std::string target = std::string(kImports) + "?$filter=contains(serialNumber,'PAGE')";
+  std::string target = std::string(kImportsPath) + "?$filter=contains(serialNumber,'PAGE')";
   int pages = 0;
   while (true) {
     Answer page = Get(target);
@@ -371,10 +250,10 @@ TEST_F(GraphTest, ListsArePagedByNextLink) {
   }
   EXPECT_EQ(pages, 3);
   EXPECT_EQ(seen, created);
-  Answer top = Get(std::string(kImports) + "?$top=1");
+  Answer top = Get(std::string(kImportsPath) + "?$top=1");
   EXPECT_EQ(top.body["value"].size(), 1u);
   EXPECT_TRUE(top.body.contains("@odata.nextLink"));
-  EXPECT_EQ(Get(std::string(kImports) + "?$top=x").status, 400);
+  EXPECT_EQ(Get(std::string(kImportsPath) + "?$top=x").status, 400);
 }
 
 TEST_F(GraphTest, AddingAMemberTwiceIsABadRequest) {
@@ -450,12 +329,12 @@ TEST_F(GraphTest, SyncIsRefusedWithinTenMinutes) {
 }
 
 TEST_F(GraphTest, AuthenticationAndRoles) {
-  Answer none = Call("GET", kImports, "", "");
+  Answer none = Call("GET", kImportsPath, "", "");
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(none.body["error"]["code"], "InvalidAuthenticationToken");
-  EXPECT_EQ(Call("GET", kImports, "", "made-up").status, 401);
+  EXPECT_EQ(Call("GET", kImportsPath, "", "made-up").status, 401);
   std::string ro = identity_.IssueToken("app-ro")->access_token;
-  Answer denied = Call("GET", kImports, "", ro);
+  Answer denied = Call("GET", kImportsPath, "", ro);
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(denied.body["error"]["code"], "Authorization_RequestDenied");
   EXPECT_EQ(Call("GET", "/v1.0/devices", "", ro).status, 200);
@@ -463,7 +342,7 @@ TEST_F(GraphTest, AuthenticationAndRoles) {
       Call("POST", "/v1.0/groups/" + model_.profile_group_id() + "/members/$ref", "{}", ro).status,
       403);
   clock_.Advance(seconds(3600));
-  EXPECT_EQ(Get(kImports).status, 401);
+  EXPECT_EQ(Get(kImportsPath).status, 401);
 }
 
 TEST_F(GraphTest, GetMemberObjectsIsTransitive) {
@@ -564,26 +443,26 @@ class ThrottledGraphTest : public GraphTest {
 
 TEST_F(ThrottledGraphTest, WritesBeyondTheWindowGet429WithRetryAfter) {
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(Call("DELETE", std::string(kImports) + "/x").status, 404);
+    EXPECT_EQ(Call("DELETE", std::string(kImportsPath) + "/x").status, 404);
     clock_.Advance(seconds(5));
   }
-  Answer limited = Call("DELETE", std::string(kImports) + "/x");
+  Answer limited = Call("DELETE", std::string(kImportsPath) + "/x");
   EXPECT_EQ(limited.status, 429);
   EXPECT_EQ(limited.body["error"]["code"], "TooManyRequests");
   // The first write (15 s ago) leaves the window in 5 s.
   EXPECT_EQ(limited.Header("retry-after"), "5");
   EXPECT_EQ(Nested(limited.body)["RetryAfter"], 5);
   // Reads still have room; a second app has its own window.
-  EXPECT_EQ(Get(kImports).status, 200);
+  EXPECT_EQ(Get(kImportsPath).status, 200);
   identity_.AddApp({"app-2", "y", {"DeviceManagementServiceConfig.ReadWrite.All"}, ""});
-  EXPECT_EQ(
-      Call("DELETE", std::string(kImports) + "/x", "", identity_.IssueToken("app-2")->access_token)
-          .status,
-      404);
+  EXPECT_EQ(Call("DELETE", std::string(kImportsPath) + "/x", "",
+                 identity_.IssueToken("app-2")->access_token)
+                .status,
+            404);
   clock_.Advance(seconds(5));
-  EXPECT_EQ(Call("DELETE", std::string(kImports) + "/x").status, 404);
+  EXPECT_EQ(Call("DELETE", std::string(kImportsPath) + "/x").status, 404);
   // Four requests of any kind in the window now: reads wait too.
-  Answer read = Get(kImports);
+  Answer read = Get(kImportsPath);
   EXPECT_EQ(read.status, 429);
   EXPECT_EQ(read.Header("retry-after"), "5");
   EXPECT_EQ(model_.Stats().throttled, 2);
@@ -625,10 +504,10 @@ std::vector<std::string> FaultRun(uint64_t seed, int64_t* lost, int64_t* created
     std::string serial = "F" + std::to_string(i);
     InboundRequest req;
     req.message.method(http::verb::post);
-    req.message.target(kImports);
+    req.message.target(kImportsPath);
     req.message.set(http::field::authorization, "Bearer " + token);
     req.message.body() = ImportBody(serial, Hash(serial)).dump();
-    req.path = kImports;
+    req.path = kImportsPath;
     handler.Handle(std::move(req), [&](AnyResponse res, std::string_view) {
       auto& r = std::get<StringResponse>(res);
       std::string fault(r["X-Apm-Sim-Fault"]);
@@ -700,7 +579,7 @@ TEST_F(GraphTest, BatchSubRequestsGetStatusFaultsButNoDrops) {
 
 TEST_F(GraphTest, AdminRoutesShowCountersDevicesAndChangeConfig) {
   ImportSynced("ADM1");
-  Post(kImports, ImportBody("ADM1", Hash("ADM1")));
+  Post(kImportsPath, ImportBody("ADM1", Hash("ADM1")));
   Answer stats = Call("GET", "/_sim/stats", "", "");
   ASSERT_EQ(stats.status, 200);
   EXPECT_EQ(stats.body["importsBySerial"]["ADM1"], 2);

@@ -156,8 +156,35 @@ GraphAnswer GraphRouter::ListAutopilot(const GraphCall& call, const Params&) {
 }
 
 GraphAnswer GraphRouter::DeleteAutopilot(const GraphCall& call, const Params& p) {
-  if (!model_.DeleteAutopilotDevice(p[0])) {
-    return IntuneError(call, 404, "ResourceNotFound", DeviceNotFound(p[0]));
+  if (std::optional<ApiError> e = model_.DeleteAutopilotDevice(p[0])) {
+    return IntuneError(call, e->status, e->code, e->message);
+  }
+  return NoContent(call);
+}
+
+// ---------------------------------------------------------------------------------------------
+// managedDevices: the Intune side of a registration, deleted before a re-registration
+
+GraphAnswer GraphRouter::ListManaged(const GraphCall& call, const Params&) {
+  // Tools filter by serial with eq or startsWith; eq and contains are what the simulator reads.
+  return Collection(call, model_.ListManagedDevices(), "deviceManagement/managedDevices", true,
+                    true, true, {"serialNumber", "deviceName", "azureADDeviceId"});
+}
+
+GraphAnswer GraphRouter::GetManaged(const GraphCall& call, const Params& p) {
+  std::optional<json> device = model_.GetManagedDevice(p[0]);
+  if (!device) {
+    return IntuneError(call, 404, "ResourceNotFound", "managedDevice " + p[0] + " was not found.");
+  }
+  json out = {{"@odata.context",
+               kMetadata + call.version + "/$metadata#deviceManagement/managedDevices/$entity"}};
+  out.update(*device);
+  return Json(call, 200, std::move(out));
+}
+
+GraphAnswer GraphRouter::DeleteManaged(const GraphCall& call, const Params& p) {
+  if (!model_.DeleteManagedDevice(p[0])) {
+    return IntuneError(call, 404, "ResourceNotFound", "managedDevice " + p[0] + " was not found.");
   }
   return NoContent(call);
 }

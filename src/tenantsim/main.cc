@@ -37,6 +37,7 @@ struct SimOptions {
   apm::sim::SimConfig config;
   std::vector<std::string> other_tenant;
   std::vector<std::string> registered;
+  std::vector<std::string> registered_devices;  // JSON objects
 };
 
 // The tenant and apm-server's app registration.
@@ -75,10 +76,25 @@ void AddSignInOptions(CLI::App& app, SimOptions& o) {
 }
 
 // The simulated tenant's behaviour: delays, registered serials, throttling and faults.
+// Registrations that exist before the simulation, and how deleting them behaves.
+void AddRepairOptions(CLI::App& app, SimOptions& o) {
+  app.add_option("--registered-device", o.registered_devices,
+                 "a registration made before the simulation, as JSON, e.g. "
+                 "'{\"serialNumber\":\"PF3X\",\"groupTag\":\"Kiosk\",\"purchaseOrderIdentifier\":"
+                 "\"PO-1\",\"userPrincipalName\":\"a@contoso.com\",\"managedDeviceName\":"
+                 "\"DESKTOP-1\"}' (repeatable)");
+  app.add_option("--autopilot-delete-delay-ms", o.config.autopilot_delete_delay_ms,
+                 "milliseconds a deleted Autopilot record stays visible (deletion is asynchronous)")
+      ->capture_default_str();
+  app.add_flag("!--allow-delete-while-managed", o.config.refuse_delete_while_managed,
+               "accept the DELETE of an Autopilot record whose Intune managed device remains "
+               "(by default it is refused with a 400, a stand-in for the undocumented answer)");
+}
+
 void AddModelOptions(CLI::App& app, SimOptions& o) {
   app.add_flag("--admin", o.config.admin_enabled,
                "enable the inspection routes /_sim/stats, /_sim/devices, /_sim/users, /_sim/reset, "
-               "/_sim/config, /_sim/rotate-signing-key");
+               "/_sim/config, /_sim/rotate-signing-key, /_sim/registrations");
   app.add_option("--seed", o.config.seed, "seed of the fault generator and of generated ids")
       ->capture_default_str();
   app.add_option("--import-delay-ms", o.config.import_delay_ms,
@@ -167,6 +183,16 @@ bool LoadInputs(const SimOptions& o, std::string* certificate_pem_out,
     }
   }
 
+  for (const std::string& text : o.registered_devices) {
+    nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+    apm::Result<apm::sim::RegisteredDeviceSpec> spec = apm::sim::RegisteredDeviceFromJson(parsed);
+    if (!spec.ok()) {
+      std::cerr << "apm-tenant-sim: --registered-device " << text << ": "
+                << (parsed.is_discarded() ? "not valid JSON" : spec.status().message()) << "\n";
+      return false;
+    }
+  }
+
   std::vector<apm::sim::TestUserSpec> users;
   for (const std::string& text : o.user_specs) {
     apm::Result<apm::sim::TestUserSpec> spec = apm::sim::ParseTestUserSpec(text);
@@ -191,7 +217,8 @@ int Serve(const SimOptions& o, const std::string& certificate_pem,
   apm::sim::SimApp sim_app;
   sim_app.client_id = o.client_id;
   sim_app.client_secret = o.client_secret;
-  sim_app.roles = {"DeviceManagementServiceConfig.ReadWrite.All", "Device.Read.All",
+  sim_app.roles = {"DeviceManagementServiceConfig.ReadWrite.All",
+                   "DeviceManagementManagedDevices.ReadWrite.All", "Device.Read.All",
                    "GroupMember.ReadWrite.All"};
   sim_app.certificate_pem = certificate_pem;
   sim_app.redirect_uris = o.redirect_uris;
@@ -248,9 +275,14 @@ int main(int argc, char** argv) {
   AddTenantOptions(app, o);
   AddSignInOptions(app, o);
   AddModelOptions(app, o);
+  AddRepairOptions(app, o);
   CLI11_PARSE(app, argc, argv);
   o.config.other_tenant_serials.insert(o.other_tenant.begin(), o.other_tenant.end());
   o.config.registered_serials.insert(o.registered.begin(), o.registered.end());
+  for (const std::string& text : o.registered_devices) {
+    auto spec = apm::sim::RegisteredDeviceFromJson(nlohmann::json::parse(text, nullptr, false));
+    if (spec.ok()) o.config.registered_devices.push_back(std::move(*spec));
+  }
   std::string certificate_pem;
   std::vector<apm::sim::TestUserSpec> users;
   if (!LoadInputs(o, &certificate_pem, &users)) return 1;

@@ -1,10 +1,87 @@
 // The simulator's settings as JSON: what /_sim/config reads and writes.
+#include <algorithm>
+#include <iterator>
+
 #include "core/text.h"
 #include "tenantsim/graph_model.h"
 
 namespace apm::sim {
 
 using json = nlohmann::json;
+
+Result<RegisteredDeviceSpec> RegisteredDeviceFromJson(const json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("a registered device must be a JSON object");
+  RegisteredDeviceSpec spec;
+  const std::pair<const char*, std::string*> texts[] = {
+      {"serialNumber", &spec.serial_number},
+      {"manufacturer", &spec.manufacturer},
+      {"model", &spec.model},
+      {"groupTag", &spec.group_tag},
+      {"purchaseOrderIdentifier", &spec.purchase_order_id},
+      {"userPrincipalName", &spec.user_principal_name},
+      {"managedDeviceName", &spec.managed_device_name}};
+  for (const auto& [key, field] : j.items()) {
+    auto text = std::find_if(std::begin(texts), std::end(texts),
+                             [&](const auto& t) { return key == t.first; });
+    if (text != std::end(texts)) {
+      if (!field.is_string()) return Status::InvalidArgument(key + " must be a string");
+      *text->second = field.get<std::string>();
+    } else if (key == "lastContactedDaysAgo") {
+      if (!field.is_number_integer() || field.get<int64_t>() < 0) {
+        return Status::InvalidArgument(key + " must be a non-negative integer");
+      }
+      spec.last_contacted_days_ago = field.get<int64_t>();
+    } else {
+      return Status::InvalidArgument("unknown registered device key " + key);
+    }
+  }
+  if (Trim(spec.serial_number).empty()) {
+    return Status::InvalidArgument("a registered device needs a serialNumber");
+  }
+  return spec;
+}
+
+json RegisteredDeviceToJson(const RegisteredDeviceSpec& spec) {
+  return {{"serialNumber", spec.serial_number},
+          {"manufacturer", spec.manufacturer},
+          {"model", spec.model},
+          {"groupTag", spec.group_tag},
+          {"purchaseOrderIdentifier", spec.purchase_order_id},
+          {"userPrincipalName", spec.user_principal_name},
+          {"managedDeviceName", spec.managed_device_name},
+          {"lastContactedDaysAgo", spec.last_contacted_days_ago}};
+}
+
+namespace {
+
+// The keys of the repair scenarios; nullopt when `key` is not one of them.
+std::optional<Status> ApplyRepairKey(const std::string& key, const json& v, SimConfig& c) {
+  if (key == "autopilotDeleteDelayMs") {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0)
+      return Status::InvalidArgument(key + " must be a non-negative integer");
+    c.autopilot_delete_delay_ms = v.get<int64_t>();
+    return Status::Ok();
+  }
+  if (key == "refuseDeleteWhileManaged") {
+    if (!v.is_boolean()) return Status::InvalidArgument(key + " must be true or false");
+    c.refuse_delete_while_managed = v.get<bool>();
+    return Status::Ok();
+  }
+  if (key == "registeredDevices") {
+    if (!v.is_array()) return Status::InvalidArgument(key + " must be an array of objects");
+    std::vector<RegisteredDeviceSpec> specs;
+    for (const json& item : v) {
+      Result<RegisteredDeviceSpec> spec = RegisteredDeviceFromJson(item);
+      if (!spec.ok()) return spec.status();
+      specs.push_back(std::move(*spec));
+    }
+    c.registered_devices = std::move(specs);
+    return Status::Ok();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 Status ApplyConfigJson(const json& patch, SimConfig& config) {
   if (!patch.is_object()) return Status::InvalidArgument("config must be a JSON object");
@@ -74,6 +151,8 @@ Status ApplyConfigJson(const json& patch, SimConfig& config) {
       s = as_set(c.other_tenant_serials);
     } else if (key == "registeredSerials") {
       s = as_set(c.registered_serials);
+    } else if (std::optional<Status> repair = ApplyRepairKey(key, v, c)) {
+      s = *repair;
     } else {
       s = Status::InvalidArgument("unknown config key " + key);
     }
@@ -90,6 +169,16 @@ json ConfigToJson(const SimConfig& c) {
           {"profileDelayMs", c.profile_delay_ms},
           {"otherTenantSerials", c.other_tenant_serials},
           {"registeredSerials", c.registered_serials},
+          {"registeredDevices",
+           [&] {
+             json list = json::array();
+             for (const RegisteredDeviceSpec& spec : c.registered_devices) {
+               list.push_back(RegisteredDeviceToJson(spec));
+             }
+             return list;
+           }()},
+          {"autopilotDeleteDelayMs", c.autopilot_delete_delay_ms},
+          {"refuseDeleteWhileManaged", c.refuse_delete_while_managed},
           {"profileGroupId", c.profile_group_id},
           {"profileGroupName", c.profile_group_name},
           {"writeLimit", c.write_limit},

@@ -170,7 +170,9 @@ json StatsJson(const SimStats& s) {
                  {"dropped", s.dropped},
                  {"lostResponses", s.lost},
                  {"slow", s.slow}}},
-               {"importsBySerial", s.imports_by_serial}};
+               {"importsBySerial", s.imports_by_serial},
+               {"autopilotDeletesBySerial", s.autopilot_deletes_by_serial},
+               {"managedDeviceDeletesBySerial", s.managed_device_deletes_by_serial}};
   return body;
 }
 
@@ -186,7 +188,10 @@ json DevicesJson(GraphModel& model) {
                        {"deploymentProfileAssignmentStatus", d.profile_status},
                        {"displayName", d.display_name},
                        {"userPrincipalName", d.user_principal_name},
+                       {"purchaseOrderIdentifier", d.purchase_order_id},
+                       {"managedDeviceId", d.managed_device_id},
                        {"visible", d.visible},
+                       {"deleting", d.deleting},
                        {"importCompletedAtMs", d.import_completed_ms},
                        {"syncedAtMs", d.synced_ms},
                        {"profileAssignedAtMs", d.profile_assigned_ms}});
@@ -234,6 +239,19 @@ void SimHandler::Admin(const InboundRequest& req, const Reply& reply) {
       return reply(JsonAnswer(req, http::status::bad_request, {{"error", set.message()}}), kRoute);
     }
     return reply(JsonAnswer(req, http::status::ok, {{"fault", fault}}), kRoute);
+  }
+  if (req.path == "/_sim/registrations" && method == http::verb::post) {
+    Result<RegisteredDeviceSpec> spec =
+        RegisteredDeviceFromJson(json::parse(req.message.body(), nullptr, false));
+    if (!spec.ok()) {
+      return reply(
+          JsonAnswer(req, http::status::bad_request,
+                     {{"error", {{"code", "BadRequest"}, {"message", spec.status().message()}}}}),
+          kRoute);
+    }
+    const std::string id = model_.AddRegisteredDevice(*spec);
+    json body = *model_.GetAutopilotDevice(id, true);
+    return reply(JsonAnswer(req, http::status::created, body), kRoute);
   }
   if (req.path == "/_sim/reset" && method == http::verb::post) {
     model_.Reset();

@@ -15,6 +15,7 @@
 #include "server/approval_service.h"
 #include "server/clock.h"
 #include "server/hash_facts.h"
+#include "server/importer/registration_check.h"
 #include "server/json_text.h"
 #include "server/store/sqlite_request_store.h"
 
@@ -77,7 +78,18 @@ json RequestSummary(const StoredRequest& r) {
             {"createdAt", FormatTimestamp(r.created_at)}};
   if (r.error)
     j["error"] = {{"code", r.error->code}, {"name", r.error->name}, {"message", r.error->message}};
+  // What the tenant already holds for the serial, once looked up.
+  if (!r.registration.empty()) j["registration"] = json::parse(r.registration, nullptr, false);
   return j;
+}
+
+// A repair keeps the old registration's group tag and user unless the admin gives others.
+void DefaultToTheOldRegistration(const StoredRequest& r, bool group_tag_given, Approval* a) {
+  const RegistrationCheck check = ParseRegistrationCheck(r.registration);
+  if (a->action == ApprovalAction::kImport || check.found.size() != 1) return;
+  const AutopilotDevice& old = check.found.front().device;
+  if (!group_tag_given) a->group_tag = old.group_tag;
+  if (a->assigned_user.empty()) a->assigned_user = old.user_principal_name;
 }
 
 }  // namespace
@@ -107,6 +119,19 @@ AdminCommands::AdminCommands(CLI::App& app) {
   approve_->add_option("--user", approval_.assigned_user, "UPN of the device's assigned user");
   approve_->add_option("--name", approval_.device_name, "device name to set");
   approve_->add_option("--comment", approval_.comment, "comment kept with the import");
+  auto* re_register = approve_->add_flag_callback(
+      "--re-register", [this] { approval_.action = ApprovalAction::kReRegister; },
+      "replace the device's existing registration with this hash (a repaired device); group "
+      "tag and user default to the old registration's");
+  auto* update_only = approve_->add_flag_callback(
+      "--update-only", [this] { approval_.action = ApprovalAction::kUpdateOnly; },
+      "set group tag, name and user on the existing registration; import nothing");
+  auto* remove_intune = approve_->add_flag_callback(
+      "--remove-intune-record", [this] { approval_.action = ApprovalAction::kRemoveManagedDevice; },
+      "only delete the Intune record of the existing registration "
+      "(AllowDeletionInApprovalMode)");
+  re_register->excludes(update_only)->excludes(remove_intune);
+  update_only->excludes(remove_intune);
   request_->require_subcommand(1);
 }
 
@@ -174,7 +199,11 @@ int AdminCommands::RunRequest(const Config& config) {
     // Each request is decided on its own: one that cannot be approved does not stop the rest.
     int failures = 0;
     for (const std::string& id : approve_ids_) {
-      auto r = approvals.Approve(id, approval_);
+      Approval approval = approval_;
+      if (Result<StoredRequest> request = (*store)->Get(id); request.ok()) {
+        DefaultToTheOldRegistration(*request, group_tag_given_, &approval);
+      }
+      auto r = approvals.Approve(id, approval);
       if (!r.ok()) {
         std::cerr << "apm-server: cannot approve " << id << ": " << r.status().message() << "\n";
         ++failures;

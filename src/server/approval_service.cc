@@ -4,6 +4,7 @@
 #include "core/hardware_hash.h"
 #include "core/text.h"
 #include "core/validation.h"
+#include "server/importer/registration_check.h"
 #include "server/logging.h"
 
 namespace apm {
@@ -41,11 +42,75 @@ void ApprovalService::Record(const DecisionContext& context, const std::string& 
   }
 }
 
+// How the audit names an action: "" for a plain import; a re-registration names the record it
+// replaces and the purchase order id that cannot be carried over.
+static std::string ActionWords(const Approval& approval, const StoredRequest& request) {
+  if (approval.action == ApprovalAction::kImport) return "";
+  std::string words = std::string(ApprovalActionName(approval.action)) + " of registration " +
+                      approval.registration_id + ", ";
+  const RegistrationCheck check = ParseRegistrationCheck(request.registration);
+  if (approval.action == ApprovalAction::kReRegister && !check.found.empty() &&
+      !check.found.front().device.purchase_order_id.empty()) {
+    words += "purchase order id " + check.found.front().device.purchase_order_id +
+             " not carried over (Graph cannot set it), ";
+  }
+  return words;
+}
+
 // A pending request whose approval time has run out (the sweep may not have seen it yet).
 static Status ExpiredStatus(const StoredRequest& r, int64_t now) {
   if (r.state == RequestState::kPendingApproval && r.expires_at <= now) {
     return Status::FailedPrecondition("request " + r.id + " has expired");
   }
+  return Status::Ok();
+}
+
+// Whether `approval`'s action fits what the tenant holds for the serial (and who decides); fills
+// in the registration the action is about.
+Status ApprovalService::CheckAction(const StoredRequest& request, Approval& approval,
+                                    const DecisionContext& context) const {
+  const RegistrationCheck check = ParseRegistrationCheck(request.registration);
+  const ApprovalAction action = approval.action;
+  if (action == ApprovalAction::kImport) {
+    if (check.found.empty()) return Status::Ok();
+    if (!context.approver && !config_.AllowSelfServiceReRegister) {
+      return Status::PermissionDenied(
+          "this device is already registered in Autopilot. If it was repaired (a new "
+          "motherboard), the helpdesk must re-register it; after a reset it needs nothing");
+    }
+    return Status::FailedPrecondition(
+        "the serial number " + request.serial_number +
+        " is already registered: choose Re-register or Update only (an import would fail "
+        "with 806)");
+  }
+  if (action == ApprovalAction::kRemoveManagedDevice && !config_.AllowDeletionInApprovalMode) {
+    return Status::PermissionDenied(
+        "removing Intune records is not allowed (AllowDeletionInApprovalMode)");
+  }
+  const bool deletes = action != ApprovalAction::kUpdateOnly;
+  if (!context.approver &&
+      (action != ApprovalAction::kReRegister || !config_.AllowSelfServiceReRegister)) {
+    return Status::PermissionDenied("only the helpdesk (an approver) may " +
+                                    std::string(deletes ? "delete or replace" : "change") +
+                                    " an existing registration");
+  }
+  if (check.checked_at == 0) {
+    return Status::FailedPrecondition(
+        "the existing registration has not been looked up yet; try again in a moment");
+  }
+  if (check.found.size() != 1) {
+    return Status::FailedPrecondition(
+        check.found.empty()
+            ? "no registration has the serial number " + request.serial_number
+            : std::to_string(check.found.size()) + " registrations have the serial number " +
+                  request.serial_number + ": remove the ones that are not this device first");
+  }
+  const std::string& found_id = check.found.front().device.id;
+  if (!approval.registration_id.empty() && approval.registration_id != found_id) {
+    return Status::FailedPrecondition("the registration shown is not the one found for " +
+                                      request.serial_number + "; reload the page");
+  }
+  approval.registration_id = found_id;
   return Status::Ok();
 }
 
@@ -72,6 +137,10 @@ Result<StoredRequest> ApprovalService::Approve(const std::string& id, Approval a
                                       ", not pending approval");
   }
   if (Status expired = ExpiredStatus(*request, clock_.NowMs()); !expired.ok()) return expired;
+  if (Status fits = CheckAction(*request, approval, context); !fits.ok()) {
+    Record(context, approval.approver, "approve_denied", request->id, fits.message());
+    return fits;
+  }
   DeviceSubmission device{request->serial_number, request->manufacturer, request->model,
                           request->hardware_hash, request->product_key,  request->client_version};
   Result<std::string> blob = Base64Decode(request->hardware_hash);
@@ -95,14 +164,15 @@ Result<StoredRequest> ApprovalService::Approve(const std::string& id, Approval a
   Result<StoredRequest> approved = store_.Approve(request->id, approval, clock_.NowMs());
   if (!approved.ok()) return approved.status();
   Record(context, approval.approver, "approve", approved->id,
-         "group tag \"" + approval.group_tag + "\"" +
+         ActionWords(approval, *request) + "group tag \"" + approval.group_tag + "\"" +
              (approval.device_name.empty() ? "" : ", name " + approval.device_name) +
              (approval.assigned_user.empty() ? "" : ", user " + approval.assigned_user) +
              (approval.comment.empty() ? "" : ", comment: " + approval.comment));
   LogInfo("request approved", {{"request", approved->id},
                                {"serial", approved->serial_number},
                                {"by", approval.approver},
-                               {"group_tag", approval.group_tag}});
+                               {"group_tag", approval.group_tag},
+                               {"action", ApprovalActionName(approval.action)}});
   return approved;
 }
 

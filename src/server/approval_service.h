@@ -50,6 +50,9 @@ class ApprovalService {
                                const DecisionContext& context = {});
 
  private:
+  Status CheckAction(const StoredRequest& request, Approval& approval,
+                     const DecisionContext& context) const;
+
   const Config& config_;
   RequestStore& store_;
   void Record(const DecisionContext& context, const std::string& who, std::string action,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/testing/hash_builder.h"
+#include "server/importer/registration_check.h"
 #include "server/store/sqlite_request_store.h"
 #include "server/testing/temp_dir.h"
 
@@ -128,6 +129,103 @@ TEST_F(ApprovalServiceTest, UnderEnforceAnUnverifiableHashNeedsAnApprover) {
   config_.HashVerification = "warn";
   std::string warned = Pending("ODD-2", "unverifiable", "T0EAAAAA");
   EXPECT_TRUE(approvals.Approve(warned, By("user@contoso.com"), self_service).ok());
+}
+
+}  // namespace
+}  // namespace apm
+
+namespace apm {
+namespace {
+
+// A request whose serial the tenant already holds `count` times, as the checker saved it.
+class RepairApprovalTest : public ApprovalServiceTest {
+ protected:
+  std::string Registered(const std::string& serial, int count) {
+    std::string id = Pending(serial);
+    RegistrationCheck check;
+    check.checked_at = clock_.NowMs();
+    for (int i = 0; i < count; ++i) {
+      FoundRegistration f;
+      f.device.id = "old-" + std::to_string(i);
+      f.device.serial_number = serial;
+      f.device.group_tag = "Kiosk";
+      f.device.purchase_order_id = "PO-77";
+      check.found.push_back(f);
+    }
+    EXPECT_TRUE(store_->SaveRegistration(id, RegistrationCheckJson(check), clock_.NowMs()).ok());
+    return id;
+  }
+  static Approval Choosing(ApprovalAction action, const std::string& registration_id = "") {
+    Approval a = By("helpdesk@contoso.com");
+    a.action = action;
+    a.registration_id = registration_id;
+    return a;
+  }
+  const DecisionContext kSelfService{"oid-user", "1.2.3.4", /*approver=*/false};
+};
+
+TEST_F(RepairApprovalTest, APlainImportOfARegisteredSerialIsRefusedWithTheChoices) {
+  ApprovalService approvals(config_, *store_, clock_, store_.get());
+  std::string id = Registered("REP-1", 1);
+  Result<StoredRequest> r = approvals.Approve(id, By("helpdesk@contoso.com"));
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("Re-register or Update only"), std::string::npos);
+  EXPECT_EQ(store_->Get(id)->state, RequestState::kPendingApproval);
+  EXPECT_EQ(AuditActions(id), std::vector<std::string>{"approve_denied"});
+}
+
+TEST_F(RepairApprovalTest, AnApproverReRegistersTheOneRegistrationFound) {
+  ApprovalService approvals(config_, *store_, clock_, store_.get());
+  std::string id = Registered("REP-2", 1);
+  Result<StoredRequest> r = approvals.Approve(id, Choosing(ApprovalAction::kReRegister));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Result<ImportJob> job = store_->GetJob(id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->approval.action, ApprovalAction::kReRegister);
+  EXPECT_EQ(job->approval.registration_id, "old-0") << "filled in from the lookup";
+  AuditFilter f;
+  f.request_id = id;
+  std::string detail = store_->ListAudit(f)->front().detail;
+  EXPECT_NE(detail.find("re_register of registration old-0"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("purchase order id PO-77 not carried over"), std::string::npos) << detail;
+}
+
+TEST_F(RepairApprovalTest, TwoRegistrationsOrAStaleChoiceAreRefused) {
+  ApprovalService approvals(config_, *store_, clock_, store_.get());
+  std::string two = Registered("REP-3", 2);
+  Result<StoredRequest> r = approvals.Approve(two, Choosing(ApprovalAction::kReRegister));
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("2 registrations"), std::string::npos);
+  std::string one = Registered("REP-4", 1);
+  r = approvals.Approve(one, Choosing(ApprovalAction::kReRegister, "old-9"));
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  std::string unchecked = Pending("REP-5");
+  r = approvals.Approve(unchecked, Choosing(ApprovalAction::kUpdateOnly));
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("not been looked up yet"), std::string::npos);
+}
+
+TEST_F(RepairApprovalTest, SelfServiceNeverDeletesUnlessAllowed) {
+  ApprovalService approvals(config_, *store_, clock_, store_.get());
+  std::string id = Registered("REP-6", 1);
+  for (ApprovalAction action :
+       {ApprovalAction::kImport, ApprovalAction::kReRegister, ApprovalAction::kUpdateOnly}) {
+    Result<StoredRequest> r = approvals.Approve(id, Choosing(action), kSelfService);
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << ApprovalActionName(action);
+  }
+  config_.AllowSelfServiceReRegister = true;
+  Result<StoredRequest> r =
+      approvals.Approve(id, Choosing(ApprovalAction::kReRegister), kSelfService);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+TEST_F(RepairApprovalTest, RemovingTheIntuneRecordNeedsItsSetting) {
+  ApprovalService approvals(config_, *store_, clock_, store_.get());
+  std::string id = Registered("REP-7", 1);
+  EXPECT_EQ(approvals.Approve(id, Choosing(ApprovalAction::kRemoveManagedDevice)).status().code(),
+            StatusCode::kPermissionDenied);
+  config_.AllowDeletionInApprovalMode = true;
+  EXPECT_TRUE(approvals.Approve(id, Choosing(ApprovalAction::kRemoveManagedDevice)).ok());
 }
 
 }  // namespace

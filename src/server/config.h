@@ -52,9 +52,17 @@ struct Config {
   bool UseModelsFilter = false;
   std::vector<std::string> Models = {"Virtual Machine"};
   int64_t Timeout = 60;  // minutes a request may wait for approval
+  // The repair path: re-register offered and preselected when a registration exists; the old
+  // purchase order id kept where Graph lets an import set it; removing a device's Intune record
+  // on request (approvers only).
+  bool UseReRegisterMode = false;
+  bool PreservePurchaseOrderIdOnReRegister = true;
+  bool AllowDeletionInApprovalMode = false;
 
   // New in this implementation
   std::string HashVerification = "enforce";  // enforce | warn | off
+  // Self-service users may replace an existing registration (by default only approvers may).
+  bool AllowSelfServiceReRegister = false;
   int64_t HistoryDays = 90;
   double SubmitRatePerMinute = 60;  // token refill per client address
   int64_t SubmitBurst = 30;

@@ -7,6 +7,14 @@
 
 namespace apm {
 
+// A string member of a JSON object; "" when `j` is not an object, or the member is missing or
+// not a string (json::value would throw on another type).
+inline std::string StringMember(const nlohmann::json& j, const char* name) {
+  if (!j.is_object()) return "";
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 inline std::string JsonText(const nlohmann::json& j, int indent = -1) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }

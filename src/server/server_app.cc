@@ -225,6 +225,8 @@ Status ServerApp::StartImportEngine() {
          int64_t(engine_->active_jobs()));
   });
   engine_->Start();
+  registrations_ = std::make_unique<RegistrationChecker>(*store_, *graph_, clock_);
+  registrations_->Start();
   LogInfo("import engine started",
           {{"tenant", config_.TenantId},
            {"graph", config_.GraphEndpoint},
@@ -284,6 +286,7 @@ void ServerApp::Shutdown() {
   if (graph_) graph_->Stop();
   if (graph_http_) graph_http_->Cancel();
   if (engine_) engine_->Stop();
+  if (registrations_) registrations_->Stop();
   if (import_pool_) import_pool_->join();
   sqlite_->Close();
   LogInfo("stopped");

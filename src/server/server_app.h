@@ -19,6 +19,7 @@
 #include "server/http/curl_outbound_http.h"
 #include "server/http/http_server.h"
 #include "server/importer/import_engine.h"
+#include "server/importer/registration_check.h"
 #include "server/intake_service.h"
 #include "server/metrics.h"
 #include "server/rate_limiter.h"
@@ -78,6 +79,7 @@ class ServerApp {
   std::unique_ptr<GraphClient> graph_;
   std::unique_ptr<boost::asio::thread_pool> import_pool_;
   std::unique_ptr<ImportEngine> engine_;
+  std::unique_ptr<RegistrationChecker> registrations_;  // looks up existing registrations
   std::thread background_thread_;
   bool started_ = false;
   int lock_fd_ = -1;  // flock on DataDir/apm.lock, held for the process's life

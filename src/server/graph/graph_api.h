@@ -39,6 +39,23 @@ struct AutopilotDevice {
   std::string profile_status;  // deploymentProfileAssignmentStatus
   std::string display_name;
   std::string user_principal_name;
+  // What an approver of a repair needs to know (docs/graph-facts.md#repair).
+  std::string manufacturer;
+  std::string model;
+  std::string group_tag;
+  std::string purchase_order_id;  // purchaseOrderIdentifier; read-only in every write
+  std::string managed_device_id;  // "" when none (Graph says the zero GUID)
+  std::string enrollment_state;   // enrolled | notContacted | failed | ...
+  std::string last_contacted;     // ISO 8601, "" for never
+};
+
+// managedDevice: the Intune record of an enrolled device.
+struct ManagedDevice {
+  std::string id;
+  std::string device_name;
+  std::string serial_number;
+  std::string aad_device_id;
+  std::string last_sync;  // ISO 8601, "" for never
 };
 
 struct EntraDevice {
@@ -72,15 +89,30 @@ class GraphApi {
   // Adds directory objects to a group; members already in it count as added.
   virtual std::vector<Status> AddGroupMembers(const std::string& group_id,
                                               std::span<const std::string> object_ids) = 0;
-  // Sets what is not empty of display name and assigned user.
+  // Sets what is not empty of display name, assigned user and group tag.
   virtual Status UpdateDeviceProperties(const std::string& autopilot_id,
                                         const std::string& display_name,
-                                        const std::string& user_principal_name) = 0;
+                                        const std::string& user_principal_name,
+                                        const std::string& group_tag) = 0;
   // Asks Intune to sync Autopilot devices. kResourceExhausted when Graph refuses because the
   // last sync was less than 10 minutes ago; a sync already running counts as success.
   virtual Status SyncAutopilot() = 0;
   // Transitive group ids of a user (group overage in sign-in tokens).
   virtual Result<std::vector<std::string>> GetMemberObjects(const std::string& user_id) = 0;
+
+  // --- The repair path (docs/graph-facts.md#repair) ---
+  // Autopilot devices whose whole serial number equals `serial` (letter case aside): Graph is
+  // asked with contains(), and a device whose serial only contains ours is never returned.
+  virtual Result<std::vector<AutopilotDevice>> FindAutopilotDevices(const std::string& serial) = 0;
+  // One answer per id: the managed device, or nullopt when it does not exist.
+  virtual std::vector<Result<std::optional<ManagedDevice>>> GetManagedDevices(
+      std::span<const std::string> ids) = 0;
+  // One answer per id; a device already gone (404) counts as deleted. Never repeated by the
+  // client itself: a DELETE whose answer was lost is the caller's to reconcile.
+  virtual std::vector<Status> DeleteManagedDevices(std::span<const std::string> ids) = 0;
+  // The same for Autopilot records. Deletion is asynchronous: the record may stay visible for a
+  // while after the call succeeded.
+  virtual std::vector<Status> DeleteAutopilotDevices(std::span<const std::string> ids) = 0;
 };
 
 }  // namespace apm

@@ -7,6 +7,7 @@
 
 #include "core/text.h"
 #include "server/graph/graph_error.h"
+#include "server/graph/graph_resources.h"
 #include "server/http/form.h"
 #include "server/json_text.h"
 
@@ -17,57 +18,8 @@ using json = nlohmann::json;
 
 constexpr size_t kMaxBatch = 20;  // Graph's limit per $batch and per members@odata.bind
 
-std::string Str(const json& j, const char* key) {
-  if (!j.is_object()) return "";
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 bool IsWrite(const std::string& method) {
   return method != "GET" && method != "HEAD";
-}
-
-ImportRecord ToImportRecord(const json& j) {
-  ImportRecord r;
-  r.id = Str(j, "id");
-  r.serial_number = Str(j, "serialNumber");
-  if (j.contains("state") && j["state"].is_object()) {
-    const json& s = j["state"];
-    r.import_status = Str(s, "deviceImportStatus");
-    r.registration_id = Str(s, "deviceRegistrationId");
-    if (s.contains("deviceErrorCode") && s["deviceErrorCode"].is_number_integer())
-      r.error_code = s["deviceErrorCode"].get<int>();
-    r.error_name = Str(s, "deviceErrorName");
-  }
-  return r;
-}
-
-AutopilotDevice ToAutopilotDevice(const json& j) {
-  return {Str(j, "id"),
-          Str(j, "serialNumber"),
-          Str(j, "azureActiveDirectoryDeviceId"),
-          Str(j, "deploymentProfileAssignmentStatus"),
-          Str(j, "displayName"),
-          Str(j, "userPrincipalName")};
-}
-
-json ImportBody(const ImportItem& item) {
-  return {{"@odata.type", "#microsoft.graph.importedWindowsAutopilotDeviceIdentity"},
-          {"groupTag", item.group_tag},
-          {"serialNumber", item.serial_number},
-          {"productKey", item.product_key},
-          {"hardwareIdentifier", item.hardware_hash},
-          {"assignedUserPrincipalName", item.assigned_user}};
-}
-
-// OData string literal: a quote is doubled.
-std::string Quoted(std::string_view value) {
-  std::string out = "'";
-  for (char c : value) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
 }
 
 std::string HeaderValue(const std::map<std::string, std::string>& headers, std::string name) {
@@ -243,7 +195,7 @@ std::vector<GraphClient::Answer> GraphClient::SendBatch(const std::vector<const 
     return answers;
   }
   for (const json& r : envelope.body["responses"]) {
-    std::string id = Str(r, "id");
+    std::string id = StringMember(r, "id");
     size_t index = 0;
     auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), index);
     if (ec != std::errc() || end != id.data() + id.size() || index >= calls.size()) continue;
@@ -324,15 +276,15 @@ Result<std::vector<ImportRecord>> GraphClient::Import(std::span<const ImportItem
   if (items.size() == 1) {
     Answer a = Send({.method = "POST",
                      .url = base,
-                     .body = ImportBody(items[0]),
+                     .body = ImportItemJson(items[0]),
                      .idempotent = false,
                      .retry_429 = true});
     if (!a.ok()) return a.ToStatus("importing " + items[0].serial_number);
-    records.push_back(ToImportRecord(a.body));
+    records.push_back(ImportRecordFromJson(a.body));
     return records;
   }
   json list = json::array();
-  for (const ImportItem& item : items) list.push_back(ImportBody(item));
+  for (const ImportItem& item : items) list.push_back(ImportItemJson(item));
   Answer a = Send({.method = "POST",
                    .url = base + "/import",
                    .body = json{{"importedWindowsAutopilotDeviceIdentities", std::move(list)}},
@@ -342,72 +294,61 @@ Result<std::vector<ImportRecord>> GraphClient::Import(std::span<const ImportItem
   if (!a.body.contains("value") || !a.body["value"].is_array()) {
     return Status::Unavailable("the import answer has no value list");
   }
-  for (const json& j : a.body["value"]) records.push_back(ToImportRecord(j));
+  for (const json& j : a.body["value"]) records.push_back(ImportRecordFromJson(j));
   return records;
 }
 
-Result<std::vector<ImportRecord>> GraphClient::ListImportPages(std::string url,
-                                                               const std::string& what) {
-  std::vector<ImportRecord> records;
+Result<std::vector<json>> GraphClient::ListPages(std::string url, const std::string& what) {
+  std::vector<json> items;
   for (int page = 0; page < 1000 && !url.empty(); ++page) {
     Answer a = Send(
         {.method = "GET", .url = url, .body = std::nullopt, .idempotent = true, .retry_429 = true});
     if (!a.ok()) return a.ToStatus(what);
     if (a.body.contains("value") && a.body["value"].is_array()) {
-      for (const json& j : a.body["value"]) records.push_back(ToImportRecord(j));
+      for (json& j : a.body["value"]) items.push_back(std::move(j));
     }
-    url = Str(a.body, "@odata.nextLink");
+    url = StringMember(a.body, "@odata.nextLink");
     // The token goes only where Graph is: a next link elsewhere is not followed.
     if (!url.empty() && !url.starts_with(options_.endpoint + "/")) {
       return Status::Unavailable("Graph returned a next link outside " + options_.endpoint);
     }
   }
+  return items;
+}
+
+namespace {
+
+Result<std::vector<ImportRecord>> ToImportRecords(Result<std::vector<json>> items) {
+  if (!items.ok()) return items.status();
+  std::vector<ImportRecord> records;
+  for (const json& j : *items) records.push_back(ImportRecordFromJson(j));
   return records;
 }
 
+}  // namespace
+
 Result<std::vector<ImportRecord>> GraphClient::FindImports(const std::string& serial) {
-  // contains() on the first space-separated token, then an exact match here (Graph refuses
-  // `serialNumber eq`, and contains() also matches longer serials).
-  std::string token = serial.substr(0, serial.find(' '));
   Result<std::vector<ImportRecord>> listed =
-      ListImportPages("/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities?$filter=" +
-                          FormEncode("contains(serialNumber," + Quoted(token) + ")"),
-                      "looking for import records of " + serial);
+      ToImportRecords(ListPages("/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities?" +
+                                    ContainsSerialQuery(serial),
+                                "looking for import records of " + serial));
   if (!listed.ok()) return listed.status();
   std::vector<ImportRecord> found;
   for (ImportRecord& r : *listed) {
-    if (EqualsIgnoreCase(Trim(r.serial_number), Trim(serial))) found.push_back(std::move(r));
+    if (SameSerial(r.serial_number, serial)) found.push_back(std::move(r));
   }
   return found;
 }
 
 Result<std::vector<ImportRecord>> GraphClient::ListImports() {
-  return ListImportPages("/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities",
-                         "listing import records");
+  return ToImportRecords(ListPages(
+      "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities", "listing import records"));
 }
 
 std::vector<Result<std::optional<ImportRecord>>> GraphClient::GetImports(
     std::span<const std::string> ids) {
-  std::vector<Call> calls;
-  for (const std::string& id : ids) {
-    calls.push_back({.method = "GET",
-                     .url = "/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities/" + id,
-                     .body = std::nullopt,
-                     .idempotent = true,
-                     .retry_429 = true});
-  }
-  std::vector<Answer> answers = SendAll(calls);
-  std::vector<Result<std::optional<ImportRecord>>> out;
-  for (const Answer& a : answers) {
-    if (a.ok()) {
-      out.emplace_back(std::optional<ImportRecord>(ToImportRecord(a.body)));
-    } else if (a.status == 404) {
-      out.emplace_back(std::optional<ImportRecord>());
-    } else {
-      out.emplace_back(a.ToStatus("reading an import record"));
-    }
-  }
-  return out;
+  return GetEach<ImportRecord>("/beta/deviceManagement/importedWindowsAutopilotDeviceIdentities/",
+                               ids, "", &ImportRecordFromJson, "reading an import record");
 }
 
 std::vector<Status> GraphClient::DeleteImports(std::span<const std::string> ids) {
@@ -429,25 +370,8 @@ std::vector<Status> GraphClient::DeleteImports(std::span<const std::string> ids)
 
 std::vector<Result<std::optional<AutopilotDevice>>> GraphClient::GetAutopilotDevices(
     std::span<const std::string> ids) {
-  std::vector<Call> calls;
-  for (const std::string& id : ids) {
-    calls.push_back({.method = "GET",
-                     .url = "/beta/deviceManagement/windowsAutopilotDeviceIdentities/" + id,
-                     .body = std::nullopt,
-                     .idempotent = true,
-                     .retry_429 = true});
-  }
-  std::vector<Result<std::optional<AutopilotDevice>>> out;
-  for (const Answer& a : SendAll(calls)) {
-    if (a.ok()) {
-      out.emplace_back(std::optional<AutopilotDevice>(ToAutopilotDevice(a.body)));
-    } else if (a.status == 404) {
-      out.emplace_back(std::optional<AutopilotDevice>());
-    } else {
-      out.emplace_back(a.ToStatus("reading an Autopilot device"));
-    }
-  }
-  return out;
+  return GetEach<AutopilotDevice>("/beta/deviceManagement/windowsAutopilotDeviceIdentities/", ids,
+                                  "", &AutopilotDeviceFromJson, "reading an Autopilot device");
 }
 
 std::vector<Result<std::optional<EntraDevice>>> GraphClient::FindEntraDevices(
@@ -455,8 +379,8 @@ std::vector<Result<std::optional<EntraDevice>>> GraphClient::FindEntraDevices(
   std::vector<Call> calls;
   for (const std::string& id : device_ids) {
     calls.push_back({.method = "GET",
-                     .url = "/v1.0/devices?$filter=" + FormEncode("deviceId eq " + Quoted(id)) +
-                            "&$select=id,deviceId",
+                     .url = "/v1.0/devices?$filter=" +
+                            FormEncode("deviceId eq " + ODataQuoted(id)) + "&$select=id,deviceId",
                      .body = std::nullopt,
                      .idempotent = true,
                      .retry_429 = true});
@@ -470,7 +394,7 @@ std::vector<Result<std::optional<EntraDevice>>> GraphClient::FindEntraDevices(
     std::optional<EntraDevice> device;
     if (a.body.contains("value") && a.body["value"].is_array() && !a.body["value"].empty()) {
       const json& d = a.body["value"][0];
-      device = EntraDevice{Str(d, "id"), Str(d, "deviceId")};
+      device = EntraDevice{StringMember(d, "id"), StringMember(d, "deviceId")};
     }
     out.emplace_back(device);
   }
@@ -507,8 +431,9 @@ std::vector<Status> GraphClient::AddGroupMembers(const std::string& group_id,
                        .body = json{{"@odata.id", ref(object_ids[i])}},
                        .idempotent = true,
                        .retry_429 = true});
-      bool already = a.status == 400 && a.body.is_object() && a.body.contains("error") &&
-                     Str(a.body["error"], "message").find("already exist") != std::string::npos;
+      bool already =
+          a.status == 400 && a.body.is_object() && a.body.contains("error") &&
+          StringMember(a.body["error"], "message").find("already exist") != std::string::npos;
       if (a.status == 404) {
         // Entra replicates new device objects with a delay: "does not exist" right after the
         // lookup found it is worth another try (until the step's deadline).
@@ -524,16 +449,20 @@ std::vector<Status> GraphClient::AddGroupMembers(const std::string& group_id,
 
 Status GraphClient::UpdateDeviceProperties(const std::string& autopilot_id,
                                            const std::string& display_name,
-                                           const std::string& user_principal_name) {
+                                           const std::string& user_principal_name,
+                                           const std::string& group_tag) {
   const std::string base =
       "/beta/deviceManagement/windowsAutopilotDeviceIdentities/" + autopilot_id;
-  if (!display_name.empty()) {
+  json properties = json::object();
+  if (!display_name.empty()) properties["displayName"] = display_name;
+  if (!group_tag.empty()) properties["groupTag"] = group_tag;
+  if (!properties.empty()) {
     Answer a = Send({.method = "POST",
                      .url = base + "/updateDeviceProperties",
-                     .body = json{{"displayName", display_name}},
+                     .body = std::move(properties),
                      .idempotent = true,
                      .retry_429 = true});
-    if (!a.ok()) return a.ToStatus("setting the device name");
+    if (!a.ok()) return a.ToStatus("setting the device name and group tag");
   }
   if (!user_principal_name.empty()) {
     Answer a = Send({.method = "POST",

@@ -56,9 +56,16 @@ class GraphClient : public GraphApi {
   std::vector<Status> AddGroupMembers(const std::string& group_id,
                                       std::span<const std::string> object_ids) override;
   Status UpdateDeviceProperties(const std::string& autopilot_id, const std::string& display_name,
-                                const std::string& user_principal_name) override;
+                                const std::string& user_principal_name,
+                                const std::string& group_tag) override;
   Status SyncAutopilot() override;
   Result<std::vector<std::string>> GetMemberObjects(const std::string& user_id) override;
+  // The repair path (graph_client_repair.cc).
+  Result<std::vector<AutopilotDevice>> FindAutopilotDevices(const std::string& serial) override;
+  std::vector<Result<std::optional<ManagedDevice>>> GetManagedDevices(
+      std::span<const std::string> ids) override;
+  std::vector<Status> DeleteManagedDevices(std::span<const std::string> ids) override;
+  std::vector<Status> DeleteAutopilotDevices(std::span<const std::string> ids) override;
 
   // Ends waits for the budget or a retry at once; calls then fail as kUnavailable (shutdown).
   void Stop();
@@ -92,8 +99,11 @@ class GraphClient : public GraphApi {
 
  private:
   RequestBudget& BudgetFor(const std::string& url);
-  // Import records from `url` on, following @odata.nextLink.
-  Result<std::vector<ImportRecord>> ListImportPages(std::string url, const std::string& what);
+  // The `value` items of every page from `url` on, following @odata.nextLink.
+  Result<std::vector<nlohmann::json>> ListPages(std::string url, const std::string& what);
+  // Deletes each `base`/{id}; 404 counts as deleted; never repeated after a lost answer.
+  std::vector<Status> DeleteEach(const std::string& base, std::span<const std::string> ids,
+                                 const std::string& what);
   // False when stopping.
   bool Acquire(const std::string& url, bool write);
   std::optional<std::chrono::milliseconds> RetryDelay(int attempt, const Answer& answer) const;
@@ -101,6 +111,33 @@ class GraphClient : public GraphApi {
   // Send, when the caller already took the first attempt's budget slot.
   Answer Send(const Call& call, bool slot_taken);
   std::vector<Answer> SendBatch(const std::vector<const Call*>& calls);
+  // GETs `base` + id + `query` for each id (batched): the resource, nullopt on 404, or the error.
+  template <typename T>
+  std::vector<Result<std::optional<T>>> GetEach(const std::string& base,
+                                                std::span<const std::string> ids,
+                                                const std::string& query,
+                                                T (*parse)(const nlohmann::json&),
+                                                const std::string& what) {
+    std::vector<Call> calls;
+    for (const std::string& id : ids) {
+      calls.push_back({.method = "GET",
+                       .url = base + id + query,
+                       .body = std::nullopt,
+                       .idempotent = true,
+                       .retry_429 = true});
+    }
+    std::vector<Result<std::optional<T>>> out;
+    for (const Answer& a : SendAll(calls)) {
+      if (a.ok()) {
+        out.emplace_back(std::optional<T>(parse(a.body)));
+      } else if (a.status == 404) {
+        out.emplace_back(std::optional<T>());
+      } else {
+        out.emplace_back(a.ToStatus(what));
+      }
+    }
+    return out;
+  }
 
   Options options_;
   OutboundHttp& http_;

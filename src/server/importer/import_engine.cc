@@ -179,6 +179,14 @@ void ImportEngine::RunPhase(ImportPhase phase, Batch batch) {
   }
   if (live.empty()) return;
   switch (phase) {
+    case ImportPhase::kCheckRegistration:
+      return DoCheckRegistration(live);
+    case ImportPhase::kDeleteManagedDevice:
+      return DoDeleteManagedDevice(live);
+    case ImportPhase::kDeleteRegistration:
+      return DoDeleteRegistration(live);
+    case ImportPhase::kWaitRegistrationGone:
+      return DoWaitRegistrationGone(live);
     case ImportPhase::kImport:
       return DoImport(live);
     case ImportPhase::kWaitImport:
@@ -202,7 +210,11 @@ void ImportEngine::RunPhase(ImportPhase phase, Batch batch) {
 
 bool ImportEngine::PastDeadline(Slot& slot) {
   milliseconds limit{0};
-  switch (Describe(slot.job.phase).state) {
+  switch (Describe(slot.job.phase).removes ? RequestState::kApproved
+                                           : Describe(slot.job.phase).state) {
+    case RequestState::kApproved:  // a repair's removal
+      limit = settings_.removal_deadline;
+      break;
     case RequestState::kImporting:
       limit = settings_.import_deadline;
       break;
@@ -266,6 +278,7 @@ bool ImportEngine::Save(Slot& slot, RequestState state, const std::string& step,
 void ImportEngine::Advance(Slot& slot, ImportPhase phase) {
   int64_t now = clock_.NowMs();
   if (Describe(phase).state != Describe(slot.job.phase).state ||
+      Describe(phase).removes != Describe(slot.job.phase).removes ||
       slot.state == RequestState::kApproved) {
     slot.job.phase_started_at = now;
   }

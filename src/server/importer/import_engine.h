@@ -44,6 +44,8 @@ struct ImportSettings {
   std::chrono::milliseconds sync_deadline{60 * 60'000};
   std::chrono::milliseconds group_deadline{30 * 60'000};
   std::chrono::milliseconds profile_deadline{90 * 60'000};
+  // A repair's removal (check, deletes, waiting until the old registration is gone).
+  std::chrono::milliseconds removal_deadline{60 * 60'000};
 };
 
 class ImportEngine {
@@ -74,8 +76,24 @@ class ImportEngine {
   struct Slot;
   using Batch = std::vector<std::shared_ptr<Slot>>;
 
+  // What a repair phase deletes (import_repair_steps.cc).
+  struct Removal {
+    std::string what;          // "the old Autopilot registration"
+    std::string refused_name;  // the RequestError name when Graph refuses for good
+    std::function<std::string(const Slot&)> id;
+    std::function<std::vector<Result<bool>>(std::span<const std::string>)> exists;
+    std::function<std::vector<Status>(std::span<const std::string>)> remove;
+  };
+
   void Refresh();
   void RunPhase(ImportPhase phase, Batch batch);
+  // Reads the request's serial and hash into the slot once; false (and retried) when it cannot.
+  bool LoadRequest(Slot& slot);
+  void DoCheckRegistration(Batch& batch);
+  void DoDeleteManagedDevice(Batch& batch);
+  void DoDeleteRegistration(Batch& batch);
+  void DeleteOnce(Batch& batch, const Removal& removal, const std::function<void(Slot&)>& deleted);
+  void DoWaitRegistrationGone(Batch& batch);
   void DoImport(Batch& batch);
   Batch ReadyToImport(Batch& batch);
   void SendImports(Batch& group);

@@ -1,4 +1,5 @@
 #include "server/importer/import_engine.h"
+#include "server/importer/testing/engine_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include "server/graph/graph_client.h"
 #include "server/http/in_process_outbound_http.h"
 #include "server/store/sqlite_request_store.h"
+#include "server/testing/forwarding_graph_api.h"
 #include "server/testing/temp_dir.h"
 #include "server/testing/test_certificate.h"
 #include "tenantsim/graph_model.h"
@@ -24,142 +26,9 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr char kTenant[] = "00000000-0000-4000-8000-000000000001";
-constexpr char kClient[] = "11111111-1111-4111-8111-111111111111";
-constexpr char kSecret[] = "simulator-secret";
-
-sim::SimConfig FastTenant() {
-  sim::SimConfig c;
-  c.import_delay_ms = 10'000;
-  c.sync_visible_delay_ms = 15'000;
-  c.sync_delay_ms = 30'000;
-  c.profile_delay_ms = 40'000;
-  return c;
-}
-
-// The engine against the tenant simulator, in-process, on a manual clock: every Graph call is
-// real (routing, throttling, faults), nothing waits for real time.
-class ImportEngineTest : public ::testing::Test {
- protected:
-  void SetUp() override { Build(FastTenant()); }
-
-  void Build(sim::SimConfig sim_config, bool use_profile_group = true) {
-    engine_.reset();
-    identity_ = std::make_unique<sim::Identity>(clock_, kTenant, "contoso.example");
-    sim::SimApp app;
-    app.client_id = kClient;
-    app.client_secret = kSecret;
-    app.roles = {"DeviceManagementServiceConfig.ReadWrite.All", "Device.Read.All",
-                 "GroupMember.ReadWrite.All"};
-    identity_->AddApp(app);
-    model_ = std::make_unique<sim::GraphModel>(clock_, sim_config);
-    handler_ = std::make_unique<sim::SimHandler>(*identity_, *model_, clock_);
-    http_ = std::make_unique<InProcessOutboundHttp>(*handler_);
-    AppCredentials credentials;
-    credentials.login_endpoint = "http://sim.test";
-    credentials.tenant = kTenant;
-    credentials.client_id = kClient;
-    credentials.client_secret = kSecret;
-    tokens_ = std::move(ClientCredentialsTokenSource::Create(credentials, *http_, clock_)).value();
-    GraphClient::Options options;
-    options.endpoint = "http://sim.test";
-    options.intune_limits.writes_per_window = sim_config.write_limit;
-    options.intune_limits.requests_per_window = sim_config.request_limit;
-    graph_ =
-        std::make_unique<GraphClient>(options, *http_, *tokens_, clock_, [this](milliseconds d) {
-          clock_.Advance(d);
-          return true;
-        });
-    if (!store_) {
-      auto s = SqliteRequestStore::Open(dir_.File("apm.db"));
-      ASSERT_TRUE(s.ok()) << s.status().ToString();
-      store_ = std::move(s).value();
-    }
-    settings_ = ImportSettings{};
-    settings_.profile_group_id = use_profile_group ? model_->profile_group_id() : "";
-    settings_.poll_min = seconds(2);
-    settings_.poll_max = seconds(20);
-    NewEngine();
-  }
-
-  void NewEngine() {
-    engine_ = std::make_unique<ImportEngine>(*store_, *graph_, clock_, settings_);
-  }
-
-  // A pending request for a laptop with this serial, approved.
-  std::string Approved(const std::string& serial, Approval approval = {}) {
-    StoredRequest r;
-    r.id = "req-" + serial;
-    r.serial_number = serial;
-    r.manufacturer = "LENOVO";
-    r.model = "21R3001BUK";
-    r.hardware_hash = testing::HashText(testing::HashBuilder::Laptop(serial).Build());
-    r.hash_fingerprint = "f";
-    r.client_address = "192.0.2.1";
-    r.api = "v1";
-    r.verification = "verified";
-    r.state = RequestState::kPendingApproval;
-    r.step = "Waiting for approval";
-    r.created_at = r.updated_at = clock_.NowMs();
-    r.expires_at = clock_.NowMs() + 3'600'000;
-    EXPECT_TRUE(store_->Create(r, 1000, "").ok());
-    auto a = store_->Approve(r.id, approval, clock_.NowMs());
-    EXPECT_TRUE(a.ok()) << a.status().ToString();
-    return r.id;
-  }
-
-  StoredRequest Get(const std::string& id) { return store_->Get(id).value(); }
-
-  // Runs the engine in 250 ms steps of simulated time until every request in `ids` is
-  // finished or `limit` has passed; records each request's visible states in order.
-  void RunUntilDone(const std::vector<std::string>& ids, milliseconds limit = seconds(3600)) {
-    int64_t end = clock_.NowMs() + limit.count();
-    auto record = [&] {
-      bool all = true;
-      for (const std::string& id : ids) {
-        StoredRequest r = Get(id);
-        auto& seen = states_[id];
-        if (seen.empty() || seen.back() != r.state) seen.push_back(r.state);
-        all = all && IsTerminal(r.state);
-      }
-      return all;
-    };
-    record();
-    while (clock_.NowMs() < end) {
-      engine_->RunOnce();
-      if (record()) return;
-      clock_.Advance(milliseconds(250));
-    }
-  }
-
-  int64_t SimRequests(const std::string& route) {
-    auto stats = model_->Stats();
-    auto it = stats.requests.find(route);
-    return it == stats.requests.end() ? 0 : it->second;
-  }
-  int64_t AllSimRequests() {
-    int64_t n = 0;
-    for (const auto& [route, count] : model_->Stats().requests) n += count;
-    return n;
-  }
-
-  ManualClock clock_;
-  testing::ScopedTempDir dir_{"apm-engine-test"};
-  std::unique_ptr<SqliteRequestStore> store_;
-  std::unique_ptr<sim::Identity> identity_;
-  std::unique_ptr<sim::GraphModel> model_;
-  std::unique_ptr<sim::SimHandler> handler_;
-  std::unique_ptr<InProcessOutboundHttp> http_;
-  std::unique_ptr<ClientCredentialsTokenSource> tokens_;
-  std::unique_ptr<GraphClient> graph_;
-  ImportSettings settings_;
-  std::unique_ptr<ImportEngine> engine_;
-  std::map<std::string, std::vector<RequestState>> states_;
-};
-
 TEST_F(ImportEngineTest, HappyPathWalksEveryStepAndLeavesTheTenantClean) {
-  std::string id =
-      Approved("PF3HAPPY", {"Kiosk", "anna@contoso.example", "KIOSK-01", "lobby", "cli:test"});
+  std::string id = Approved("PF3HAPPY", {"Kiosk", "anna@contoso.example", "KIOSK-01", "lobby",
+                                         "cli:test", ApprovalAction::kImport, ""});
   RunUntilDone({id});
   StoredRequest r = Get(id);
   ASSERT_EQ(r.state, RequestState::kCompleted)
@@ -445,10 +314,10 @@ TEST_F(ImportEngineTest, ACertificateCredentialGetsTokensTheSimulatorVerifies) {
 }
 
 // Blocks Graph reads of one Autopilot device until released, to stand for a slow call.
-class SlowDevice : public GraphApi {
+class SlowDevice : public apm::testing::ForwardingGraphApi {
  public:
   SlowDevice(GraphApi& inner, std::string blocked_serial_id)
-      : inner_(inner), blocked_(std::move(blocked_serial_id)) {}
+      : ForwardingGraphApi(inner), blocked_(std::move(blocked_serial_id)) {}
   void Release() {
     std::lock_guard lock(mu_);
     released_ = true;
@@ -459,20 +328,6 @@ class SlowDevice : public GraphApi {
     return holding_;
   }
 
-  Result<std::vector<ImportRecord>> Import(std::span<const ImportItem> items) override {
-    return inner_.Import(items);
-  }
-  Result<std::vector<ImportRecord>> FindImports(const std::string& serial) override {
-    return inner_.FindImports(serial);
-  }
-  Result<std::vector<ImportRecord>> ListImports() override { return inner_.ListImports(); }
-  std::vector<Result<std::optional<ImportRecord>>> GetImports(
-      std::span<const std::string> ids) override {
-    return inner_.GetImports(ids);
-  }
-  std::vector<Status> DeleteImports(std::span<const std::string> ids) override {
-    return inner_.DeleteImports(ids);
-  }
   std::vector<Result<std::optional<AutopilotDevice>>> GetAutopilotDevices(
       std::span<const std::string> ids) override {
     auto answers = inner_.GetAutopilotDevices(ids);
@@ -486,27 +341,10 @@ class SlowDevice : public GraphApi {
     }
     return answers;
   }
-  std::vector<Result<std::optional<EntraDevice>>> FindEntraDevices(
-      std::span<const std::string> ids) override {
-    return inner_.FindEntraDevices(ids);
-  }
-  std::vector<Status> AddGroupMembers(const std::string& group,
-                                      std::span<const std::string> ids) override {
-    return inner_.AddGroupMembers(group, ids);
-  }
-  Status UpdateDeviceProperties(const std::string& id, const std::string& name,
-                                const std::string& upn) override {
-    return inner_.UpdateDeviceProperties(id, name, upn);
-  }
-  Status SyncAutopilot() override { return inner_.SyncAutopilot(); }
-  Result<std::vector<std::string>> GetMemberObjects(const std::string& user) override {
-    return inner_.GetMemberObjects(user);
-  }
 
  private:
-  GraphApi& inner_;
   std::string blocked_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards released_ and holding_ (with cv_)
   std::condition_variable cv_;
   bool released_ = false;
   bool holding_ = false;

@@ -33,15 +33,7 @@ void ImportEngine::DoImport(Batch& batch) {
 ImportEngine::Batch ImportEngine::ReadyToImport(Batch& batch) {
   Batch fresh;
   for (auto& slot : batch) {
-    if (slot->hash.empty()) {
-      Result<StoredRequest> r = store_.GetWithHash(slot->job.request_id);
-      if (!r.ok()) {
-        CallFailed(*slot, r.status());
-        continue;
-      }
-      slot->serial = r->serial_number;
-      slot->hash = r->hardware_hash;
-    }
+    if (!LoadRequest(*slot)) continue;
     if (slot->job.import_attempts == 0) {
       fresh.push_back(slot);
       continue;
@@ -252,9 +244,11 @@ void ImportEngine::DoAddToGroup(Batch& batch) {
 void ImportEngine::DoSetProperties(Batch& batch) {
   for (auto& slot : batch) {
     const Approval& a = slot->job.approval;
-    if (!a.device_name.empty() || !a.assigned_user.empty()) {
-      Status s =
-          graph_.UpdateDeviceProperties(slot->job.registration_id, a.device_name, a.assigned_user);
+    // An import set the group tag already; an update only sets it here.
+    const std::string group_tag = a.action == ApprovalAction::kUpdateOnly ? a.group_tag : "";
+    if (!a.device_name.empty() || !a.assigned_user.empty() || !group_tag.empty()) {
+      Status s = graph_.UpdateDeviceProperties(slot->job.registration_id, a.device_name,
+                                               a.assigned_user, group_tag);
       if (!s.ok()) {
         CallFailed(*slot, s);
         continue;

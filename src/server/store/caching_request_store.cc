@@ -83,6 +83,13 @@ Result<StoredRequest> CachingRequestStore::Approve(const std::string& id, const 
   return r;
 }
 
+Status CachingRequestStore::SaveRegistration(const std::string& id, const std::string& registration,
+                                             int64_t now_ms) {
+  Status s = inner_.SaveRegistration(id, registration, now_ms);
+  Evict(id);
+  return s;
+}
+
 Result<ImportJob> CachingRequestStore::GetJob(const std::string& request_id) {
   return inner_.GetJob(request_id);
 }

@@ -40,6 +40,11 @@ class CachingRequestStore : public RequestStore {
   Result<std::vector<RequestStep>> Steps(const std::string& id) override {
     return inner_.Steps(id);
   }
+  Status SaveRegistration(const std::string& id, const std::string& registration,
+                          int64_t now_ms) override;
+  Result<std::vector<StoredRequest>> PendingWithoutRegistration(int limit) override {
+    return inner_.PendingWithoutRegistration(limit);
+  }
   Status Ping() override;
 
   size_t size();

@@ -1,5 +1,7 @@
 #include "server/store/import_phase.h"
 
+#include "server/store/request_store.h"
+
 namespace apm {
 namespace {
 
@@ -9,23 +11,45 @@ using S = RequestState;
 // device and may wait long for the write budget, and spreading imports and group adds spreads
 // the polls that follow them (measured in docs/performance.md).
 constexpr ImportPhaseInfo kPhases[] = {
+    {ImportPhase::kCheckRegistration, "check_registration", S::kImporting,
+     "Checking the existing registration", false, false, true},
+    {ImportPhase::kDeleteManagedDevice, "delete_managed_device", S::kImporting,
+     "Removing the device from Intune", true, false, true},
+    {ImportPhase::kDeleteRegistration, "delete_registration", S::kImporting,
+     "Removing the old registration", true, false, true},
+    {ImportPhase::kWaitRegistrationGone, "wait_registration_gone", S::kImporting,
+     "Waiting for the old registration to be removed", false, true, true},
     {ImportPhase::kImport, "import", S::kImporting, "Importing the device into Autopilot", true,
-     false},
+     false, false},
     {ImportPhase::kWaitImport, "wait_import", S::kImporting,
-     "Waiting for the Autopilot service to process the import", false, true},
+     "Waiting for the Autopilot service to process the import", false, true, false},
     {ImportPhase::kDeleteImport, "delete_import", S::kImporting, "Finishing the import", true,
-     false},
+     false, false},
     {ImportPhase::kWaitDevice, "wait_device", S::kWaitingForSync,
-     "Waiting for the device to sync to Intune and Entra ID", false, true},
+     "Waiting for the device to sync to Intune and Entra ID", false, true, false},
     {ImportPhase::kFindEntraDevice, "find_entra_device", S::kAddingToGroup,
-     "Looking up the device in Entra ID", false, true},
+     "Looking up the device in Entra ID", false, true, false},
     {ImportPhase::kAddToGroup, "add_to_group", S::kAddingToGroup,
-     "Adding the device to the Autopilot profile group", true, false},
+     "Adding the device to the Autopilot profile group", true, false, false},
     {ImportPhase::kSetProperties, "set_properties", S::kAddingToGroup,
-     "Setting the device name and assigned user", true, false},
+     "Setting the device name and assigned user", true, false, false},
     {ImportPhase::kWaitProfile, "wait_profile", S::kWaitingForProfile,
-     "Waiting for the Autopilot profile to be assigned", false, true},
-    {ImportPhase::kDone, "done", S::kCompleted, "", false, false},
+     "Waiting for the Autopilot profile to be assigned", false, true, false},
+    {ImportPhase::kDone, "done", S::kCompleted, "", false, false, false},
+};
+
+struct ApprovalActionInfo {
+  ApprovalAction action;
+  std::string_view name;
+  ImportPhase first;
+};
+
+// Update only starts where an import ends: at the registration, waiting for its Entra device.
+constexpr ApprovalActionInfo kActions[] = {
+    {ApprovalAction::kImport, "import", ImportPhase::kImport},
+    {ApprovalAction::kReRegister, "re_register", ImportPhase::kCheckRegistration},
+    {ApprovalAction::kUpdateOnly, "update_only", ImportPhase::kWaitDevice},
+    {ApprovalAction::kRemoveManagedDevice, "remove_intune_record", ImportPhase::kCheckRegistration},
 };
 
 }  // namespace
@@ -39,6 +63,27 @@ const ImportPhaseInfo& Describe(ImportPhase phase) {
 
 std::string_view ImportPhaseName(ImportPhase phase) {
   return Describe(phase).name;
+}
+
+std::string_view ApprovalActionName(ApprovalAction action) {
+  for (const ApprovalActionInfo& a : kActions) {
+    if (a.action == action) return a.name;
+  }
+  return "import";
+}
+
+std::optional<ApprovalAction> ParseApprovalAction(std::string_view name) {
+  for (const ApprovalActionInfo& a : kActions) {
+    if (a.name == name) return a.action;
+  }
+  return std::nullopt;
+}
+
+ImportPhase FirstPhase(ApprovalAction action) {
+  for (const ApprovalActionInfo& a : kActions) {
+    if (a.action == action) return a.first;
+  }
+  return ImportPhase::kImport;
 }
 
 std::optional<ImportPhase> ParseImportPhase(std::string_view name) {

@@ -11,6 +11,11 @@ namespace apm {
 
 // Where an import job is. Finer than RequestState: a state may span several phases.
 enum class ImportPhase {
+  // A repair (re-register, remove the Intune record) first removes what the tenant holds.
+  kCheckRegistration,     // read the registration again: exactly the one the approver saw
+  kDeleteManagedDevice,   // delete its Intune managed device, if any
+  kDeleteRegistration,    // delete the Autopilot record (re-register only)
+  kWaitRegistrationGone,  // poll until the record is really gone (deletion is asynchronous)
   kImport,        // send the import (reconciling first if an earlier attempt's answer was lost)
   kWaitImport,    // poll the import record until complete or error
   kDeleteImport,  // delete the import record, whatever the outcome
@@ -29,6 +34,7 @@ struct ImportPhaseInfo {
   std::string_view step;  // the words a client shows meanwhile
   bool writes;            // its calls change the tenant: one batch of them at a time
   bool waits;             // it waits for the service: polled after a pause, not at once
+  bool removes;           // part of a repair's removal: has a deadline of its own
 };
 
 // The row of `phase` (every phase has one).

@@ -28,6 +28,10 @@ struct StoredRequest {
   std::string api;           // "v1" or "compat"
   std::string verification;  // verified | mismatch | unverifiable | skipped
   std::string hash_facts;    // JSON object of the decoded hash, for approvers
+  // What the tenant held for this serial when it was looked up (RegistrationCheck as JSON), and
+  // when; "" and 0 until the lookup has run.
+  std::string registration;
+  int64_t registration_checked_at = 0;
   RequestState state = RequestState::kPendingApproval;
   std::string step;
   std::optional<RequestError> error;
@@ -56,6 +60,18 @@ struct RequestChange {
   int64_t seq = 0;
 };
 
+// What an approval asks the job to do (docs/operations.md, "Repairs").
+enum class ApprovalAction {
+  kImport,               // import the hash (a device not registered yet)
+  kReRegister,           // replace the registration `registration_id` with this hash
+  kUpdateOnly,           // set tag, name and user on `registration_id`; import nothing
+  kRemoveManagedDevice,  // delete the Intune managed device of `registration_id` only
+};
+std::string_view ApprovalActionName(ApprovalAction action);  // "import", "re_register", ...
+std::optional<ApprovalAction> ParseApprovalAction(std::string_view name);
+// The phase a job approved with `action` starts in (import_phase.cc).
+ImportPhase FirstPhase(ApprovalAction action);
+
 // What an approver decided, and who decided it.
 struct Approval {
   std::string group_tag;
@@ -63,6 +79,8 @@ struct Approval {
   std::string device_name;    // display name to set, or ""
   std::string comment;
   std::string approver;  // UPN of the person (or "cli:<account>" for the admin command)
+  ApprovalAction action = ApprovalAction::kImport;
+  std::string registration_id;  // the existing registration the action is about, or ""
 };
 
 // The durable state of the import of one approved request.
@@ -77,7 +95,11 @@ struct ImportJob {
   std::string aad_device_id;
   std::string entra_object_id;
   std::optional<RequestError> outcome;  // an import error, kept while the record is deleted
-  int64_t phase_started_at = 0;         // basis of the phase's deadline
+  // A repair: the managed device found on the old registration, and how many deletes of the
+  // current phase's object were sent (recorded before sending, like import_attempts).
+  std::string old_managed_device_id;
+  int64_t delete_attempts = 0;
+  int64_t phase_started_at = 0;  // basis of the phase's deadline
   int64_t updated_at = 0;
 };
 
@@ -151,6 +173,13 @@ class RequestStore {
                                         const std::string& step,
                                         const std::optional<RequestError>& error,
                                         int64_t now_ms) = 0;
+
+  // Keeps what the tenant held for the request's serial (RegistrationCheck JSON); does not
+  // change the request's version (the client's view is the same).
+  virtual Status SaveRegistration(const std::string& id, const std::string& registration,
+                                  int64_t now_ms) = 0;
+  // Pending requests whose registration was not looked up yet, oldest first.
+  virtual Result<std::vector<StoredRequest>> PendingWithoutRegistration(int limit) = 0;
 
   // Every state and step the request has been in, oldest first.
   virtual Result<std::vector<RequestStep>> Steps(const std::string& id) = 0;

@@ -9,13 +9,18 @@ namespace {
 #define SELECT_JOB                                                                             \
   "SELECT request_id, phase, group_tag, assigned_user, device_name, comment, approver, "       \
   "approved_at, import_attempts, import_id, registration_id, aad_device_id, entra_object_id, " \
-  "outcome_code, outcome_name, outcome_message, phase_started_at, updated_at FROM import_jobs "
+  "outcome_code, outcome_name, outcome_message, phase_started_at, updated_at, action, "        \
+  "registration_to_replace, old_managed_device_id, delete_attempts FROM import_jobs "
 
 ImportJob ReadJob(const SqliteStatement& row) {
   ImportJob j;
   j.request_id = row.Text(0);
   j.phase = ParseImportPhase(row.Text(1)).value_or(ImportPhase::kDone);
-  j.approval = {row.Text(2), row.Text(3), row.Text(4), row.Text(5), row.Text(6)};
+  j.approval.group_tag = row.Text(2);
+  j.approval.assigned_user = row.Text(3);
+  j.approval.device_name = row.Text(4);
+  j.approval.comment = row.Text(5);
+  j.approval.approver = row.Text(6);
   j.approved_at = row.Int(7);
   j.import_attempts = row.Int(8);
   j.import_id = row.Text(9);
@@ -25,6 +30,10 @@ ImportJob ReadJob(const SqliteStatement& row) {
   if (!row.IsNull(13)) j.outcome = RequestError{row.Int(13), row.Text(14), row.Text(15)};
   j.phase_started_at = row.Int(16);
   j.updated_at = row.Int(17);
+  j.approval.action = ParseApprovalAction(row.Text(18)).value_or(ApprovalAction::kImport);
+  j.approval.registration_id = row.Text(19);
+  j.old_managed_device_id = row.Text(20);
+  j.delete_attempts = row.Int(21);
   return j;
 }
 
@@ -33,14 +42,16 @@ Status WriteJob(SqliteConnection& c, const ImportJob& j, bool insert) {
       insert ? "INSERT INTO import_jobs(phase, group_tag, assigned_user, device_name, "
                "comment, approver, approved_at, import_attempts, import_id, "
                "registration_id, aad_device_id, entra_object_id, outcome_code, outcome_name, "
-               "outcome_message, phase_started_at, updated_at, request_id) VALUES (?1, ?2, "
-               "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+               "outcome_message, phase_started_at, updated_at, action, registration_to_replace, "
+               "old_managed_device_id, delete_attempts, request_id) VALUES (?1, ?2, ?3, ?4, ?5, "
+               "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?19, ?20, ?21, ?22, ?18)"
              : "UPDATE import_jobs SET phase = ?1, group_tag = ?2, assigned_user = ?3, "
                "device_name = ?4, comment = ?5, approver = ?6, approved_at = ?7, "
                "import_attempts = ?8, import_id = ?9, registration_id = ?10, "
                "aad_device_id = ?11, entra_object_id = ?12, outcome_code = ?13, "
                "outcome_name = ?14, outcome_message = ?15, phase_started_at = ?16, "
-               "updated_at = ?17 WHERE request_id = ?18");
+               "updated_at = ?17, action = ?19, registration_to_replace = ?20, "
+               "old_managed_device_id = ?21, delete_attempts = ?22 WHERE request_id = ?18");
   if (!s.ok()) return s.status();
   s->Bind(1, ImportPhaseName(j.phase))
       .Bind(2, j.approval.group_tag)
@@ -60,6 +71,10 @@ Status WriteJob(SqliteConnection& c, const ImportJob& j, bool insert) {
     s->BindNull(13).BindNull(14).BindNull(15);
   }
   s->Bind(16, j.phase_started_at).Bind(17, j.updated_at).Bind(18, j.request_id);
+  s->Bind(19, ApprovalActionName(j.approval.action))
+      .Bind(20, j.approval.registration_id)
+      .Bind(21, j.old_managed_device_id)
+      .Bind(22, j.delete_attempts);
   if (Status st = RunToCompletion(c, *s, insert ? "insert job" : "update job"); !st.ok()) return st;
   if (sqlite3_changes(c.db()) != 1) return Status::NotFound("no job for " + j.request_id);
   return Status::Ok();
@@ -87,8 +102,11 @@ Result<StoredRequest> SqliteRequestStore::Approve(const std::string& id, const A
   }
   ImportJob job;
   job.request_id = current->id;
-  job.phase = ImportPhase::kImport;
+  job.phase = FirstPhase(approval.action);
   job.approval = approval;
+  // Update only works on the existing registration from the start.
+  if (approval.action == ApprovalAction::kUpdateOnly)
+    job.registration_id = approval.registration_id;
   job.approved_at = now_ms;
   job.phase_started_at = now_ms;
   job.updated_at = now_ms;

@@ -17,7 +17,7 @@ namespace {
   "SELECT id, serial_number, manufacturer, model, " hash                                       \
   ", hash_fingerprint, product_key, client_version, client_address, api, verification, " facts \
   ", state, step, error_code, error_name, error_message, created_at, updated_at, "             \
-  "expires_at, finished_at, version FROM requests "
+  "expires_at, finished_at, version, registration, registration_checked_at FROM requests "
 #define SELECT_REQUEST SELECT_COLUMNS("''", "''")
 #define SELECT_FULL SELECT_COLUMNS("hardware_hash", "hash_facts")
 
@@ -43,6 +43,8 @@ StoredRequest ReadRow(const SqliteStatement& row) {
   r.expires_at = row.Int(19);
   r.finished_at = row.Int(20);
   r.version = row.Int(21);
+  r.registration = row.Text(22);
+  r.registration_checked_at = row.Int(23);
   return r;
 }
 
@@ -505,6 +507,37 @@ Result<std::vector<StoredRequest>> SqliteRequestStore::List(const RequestFilter&
     while ((rc = s->Step()) == SQLITE_ROW) out.push_back(ReadRow(*s));
   }
   if (rc != SQLITE_DONE) return c.Error("list");
+  return out;
+}
+
+Status SqliteRequestStore::SaveRegistration(const std::string& id, const std::string& registration,
+                                            int64_t now_ms) {
+  std::lock_guard lock(write_mu_);
+  if (closed_ || !writer_) return Status::Unavailable("store is closed");
+  SqliteConnection& c = *writer_;
+  Result<SqliteStatement> s = c.Statement(
+      "UPDATE requests SET registration = ?1, registration_checked_at = ?2 WHERE id = ?3");
+  if (!s.ok()) return s.status();
+  s->Bind(1, registration).Bind(2, now_ms).Bind(3, id);
+  if (Status st = RunToCompletion(c, *s, "save registration"); !st.ok()) return st;
+  if (sqlite3_changes(c.db()) != 1) return Status::NotFound("request " + id + " not found");
+  return Status::Ok();
+}
+
+Result<std::vector<StoredRequest>> SqliteRequestStore::PendingWithoutRegistration(int limit) {
+  Reader reader = AcquireReader();
+  if (!reader.get()) return reader.status;
+  SqliteConnection& c = *reader.get();
+  Result<SqliteStatement> s =
+      c.Statement(SELECT_REQUEST
+                  "WHERE state = 'pending_approval' AND "
+                  "registration_checked_at = 0 ORDER BY created_at LIMIT ?1");
+  if (!s.ok()) return s.status();
+  s->Bind(1, int64_t{limit});
+  std::vector<StoredRequest> out;
+  int rc;
+  while ((rc = s->Step()) == SQLITE_ROW) out.push_back(ReadRow(*s));
+  if (rc != SQLITE_DONE) return c.Error("pending without registration");
   return out;
 }
 

@@ -43,6 +43,9 @@ class SqliteRequestStore : public RequestStore, public SessionStore {
   Result<StoredRequest> SaveJob(const ImportJob& job, RequestState state, const std::string& step,
                                 const std::optional<RequestError>& error, int64_t now_ms) override;
   Result<std::vector<RequestStep>> Steps(const std::string& id) override;
+  Status SaveRegistration(const std::string& id, const std::string& registration,
+                          int64_t now_ms) override;
+  Result<std::vector<StoredRequest>> PendingWithoutRegistration(int limit) override;
   Status Ping() override;
 
   Status SavePendingLogin(const PendingLogin& login) override;

@@ -54,7 +54,7 @@ TEST_F(SqliteRequestStoreTest, CreateGetAndSurviveReopen) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 4);
+  EXPECT_EQ(store_->schema_version(), 5);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");
@@ -287,7 +287,7 @@ TEST_F(SqliteRequestStoreTest, RefusesNewerSchema) {
 TEST_F(SqliteRequestStoreTest, ApproveCreatesAJobAndOnlyOnce) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   EXPECT_EQ(store_->GetJob("id-1").status().code(), StatusCode::kNotFound);
-  Approval a{"Kiosk", "anna@contoso.example", "PC-01", "front desk", "helpdesk@contoso.example"};
+  Approval a{"Kiosk", "anna@contoso.example", "PC-01", "front desk", "helpdesk@contoso.example", ApprovalAction::kImport, ""};
   Result<StoredRequest> r = store_->Approve("id-1", a, clock_.NowMs());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->state, RequestState::kApproved);
@@ -308,6 +308,69 @@ TEST_F(SqliteRequestStoreTest, ApproveCreatesAJobAndOnlyOnce) {
   EXPECT_EQ(job->approval.approver, "helpdesk@contoso.example");
   EXPECT_EQ(job->approved_at, clock_.NowMs());
   EXPECT_EQ(job->import_attempts, 0);
+}
+
+TEST_F(SqliteRequestStoreTest, ARepairApprovalStartsWhereItsActionSaysAndKeepsItsProgress) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
+  ASSERT_TRUE(store_->Create(Make("id-2", "SER2"), 10, "").ok());
+  Approval re_register{"Kiosk", "", "", "", "helpdesk@contoso.example", ApprovalAction::kImport, ""};
+  re_register.action = ApprovalAction::kReRegister;
+  re_register.registration_id = "old-1";
+  ASSERT_TRUE(store_->Approve("id-1", re_register, clock_.NowMs()).ok());
+  Approval update = re_register;
+  update.action = ApprovalAction::kUpdateOnly;
+  update.registration_id = "old-2";
+  ASSERT_TRUE(store_->Approve("id-2", update, clock_.NowMs()).ok());
+
+  Result<ImportJob> job = store_->GetJob("id-1");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->phase, ImportPhase::kCheckRegistration);
+  EXPECT_EQ(job->approval.action, ApprovalAction::kReRegister);
+  EXPECT_EQ(job->approval.registration_id, "old-1");
+  job->phase = ImportPhase::kDeleteManagedDevice;
+  job->old_managed_device_id = "managed-1";
+  job->delete_attempts = 1;
+  ASSERT_TRUE(store_
+                  ->SaveJob(*job, RequestState::kImporting, "Removing the device from Intune",
+                            std::nullopt, clock_.NowMs())
+                  .ok());
+  Reopen();
+  job = store_->GetJob("id-1");
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->phase, ImportPhase::kDeleteManagedDevice);
+  EXPECT_EQ(job->old_managed_device_id, "managed-1");
+  EXPECT_EQ(job->delete_attempts, 1);
+
+  Result<ImportJob> updating = store_->GetJob("id-2");
+  ASSERT_TRUE(updating.ok());
+  EXPECT_EQ(updating->phase, ImportPhase::kWaitDevice);
+  EXPECT_EQ(updating->registration_id, "old-2") << "update only works on the old registration";
+}
+
+TEST_F(SqliteRequestStoreTest, TheRegistrationLookupIsKeptWithThePendingRequest) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
+  clock_.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(store_->Create(Make("id-2", "SER2"), 10, "").ok());
+  Result<std::vector<StoredRequest>> unchecked = store_->PendingWithoutRegistration(10);
+  ASSERT_TRUE(unchecked.ok());
+  ASSERT_EQ(unchecked->size(), 2u);
+  EXPECT_EQ((*unchecked)[0].id, "id-1") << "oldest first";
+
+  const int64_t version = store_->Get("id-1")->version;
+  ASSERT_TRUE(store_->SaveRegistration("id-1", R"({"checkedAt":5,"found":[]})", 5).ok());
+  Reopen();
+  Result<StoredRequest> r = store_->Get("id-1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->registration, R"({"checkedAt":5,"found":[]})");
+  EXPECT_EQ(r->registration_checked_at, 5);
+  EXPECT_EQ(r->version, version) << "the client's view did not change";
+  unchecked = store_->PendingWithoutRegistration(10);
+  ASSERT_EQ(unchecked->size(), 1u);
+  EXPECT_EQ((*unchecked)[0].id, "id-2");
+  EXPECT_EQ(store_->SaveRegistration("nope", "{}", 5).code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(store_->Approve("id-2", Approval{}, clock_.NowMs()).ok());
+  EXPECT_TRUE(store_->PendingWithoutRegistration(10)->empty()) << "only pending requests";
 }
 
 TEST_F(SqliteRequestStoreTest, RejectedOrExpiredRequestsCannotBeApproved) {
@@ -473,7 +536,7 @@ namespace {
 TEST_F(SqliteRequestStoreTest, StepsRecordEveryVisibleChange) {
   ASSERT_TRUE(store_->Create(Make("id-s", "SERS"), 10, "").ok());
   const int64_t t0 = store_->Get("id-s")->created_at;
-  ASSERT_TRUE(store_->Approve("id-s", Approval{"Kiosk", "", "", "", "ada"}, t0 + 2000).ok());
+  ASSERT_TRUE(store_->Approve("id-s", Approval{"Kiosk", "", "", "", "ada", ApprovalAction::kImport, ""}, t0 + 2000).ok());
   ImportJob job = *store_->GetJob("id-s");
   ASSERT_TRUE(
       store_->SaveJob(job, RequestState::kImporting, "Importing", std::nullopt, t0 + 3000).ok());
@@ -507,9 +570,9 @@ TEST_F(SqliteRequestStoreTest, ImportListFiltersBeforeTheLimitNewestApprovalFirs
   }
   const int64_t t0 = store_->Get("i-1")->created_at;
   // Approved in the order i-2, i-1, i-3; p-1 stays pending (no job: not an import).
-  ASSERT_TRUE(store_->Approve("i-2", Approval{"", "", "", "", "a"}, t0 + 1000).ok());
-  ASSERT_TRUE(store_->Approve("i-1", Approval{"", "", "", "", "a"}, t0 + 2000).ok());
-  ASSERT_TRUE(store_->Approve("i-3", Approval{"", "", "", "", "a"}, t0 + 3000).ok());
+  ASSERT_TRUE(store_->Approve("i-2", Approval{"", "", "", "", "a", ApprovalAction::kImport, ""}, t0 + 1000).ok());
+  ASSERT_TRUE(store_->Approve("i-1", Approval{"", "", "", "", "a", ApprovalAction::kImport, ""}, t0 + 2000).ok());
+  ASSERT_TRUE(store_->Approve("i-3", Approval{"", "", "", "", "a", ApprovalAction::kImport, ""}, t0 + 3000).ok());
   ImportJob job = *store_->GetJob("i-3");
   ASSERT_TRUE(store_->SaveJob(job, RequestState::kCompleted, "Done", std::nullopt, t0 + 4000).ok());
   auto ids = [&](RequestFilter f) {

@@ -121,6 +121,17 @@ CREATE INDEX requests_open_by_serial_nocase ON requests(serial_number COLLATE NO
   WHERE finished_at = 0;
 DROP INDEX requests_open_by_serial;
 )sql",
+    // The repair path: what the tenant held for the serial, and what the approver chose.
+    R"sql(
+ALTER TABLE requests ADD COLUMN registration TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN registration_checked_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX requests_unchecked ON requests(created_at)
+  WHERE state = 'pending_approval' AND registration_checked_at = 0;
+ALTER TABLE import_jobs ADD COLUMN action TEXT NOT NULL DEFAULT 'import';
+ALTER TABLE import_jobs ADD COLUMN registration_to_replace TEXT NOT NULL DEFAULT '';
+ALTER TABLE import_jobs ADD COLUMN old_managed_device_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE import_jobs ADD COLUMN delete_attempts INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

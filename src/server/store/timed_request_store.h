@@ -69,6 +69,15 @@ class TimedRequestStore : public RequestStore {
   Result<std::vector<RequestStep>> Steps(const std::string& id) override {
     return Time("steps", [&] { return inner_.Steps(id); });
   }
+  Status SaveRegistration(const std::string& id, const std::string& registration,
+                          int64_t now_ms) override {
+    return Time("save_registration",
+                [&] { return inner_.SaveRegistration(id, registration, now_ms); });
+  }
+  Result<std::vector<StoredRequest>> PendingWithoutRegistration(int limit) override {
+    return Time("pending_without_registration",
+                [&] { return inner_.PendingWithoutRegistration(limit); });
+  }
   Status Ping() override {
     return Time("ping", [&] { return inner_.Ping(); });
   }

@@ -42,19 +42,33 @@ constexpr char kRequest[] = R"html(<h1>Device registration</h1>
 {{#group_tag}}<dt>Group tag</dt><dd>{{group_tag}}</dd>{{/group_tag}}
 {{#comment}}<dt>Comment</dt><dd>{{comment}}</dd>{{/comment}}
 </dl></section>
+{{#registration_summary}}<section class="card existing" id="existing-registration"><h2>Existing registration</h2>
+<p class="notice">{{registration_summary}}</p>
+<dl>{{#registration_rows}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/registration_rows}}</dl>
+</section>{{/registration_summary}}
 {{#expired_notice}}<p class="notice">This request has expired: nobody approved it in time. Start the client on the device again to send a new one.</p>{{/expired_notice}}
 {{#helpdesk}}<p class="notice">This device is approved by your helpdesk. Call them and quote the request id.</p>{{/helpdesk}}
 {{#can_decide}}
+{{#approve_blocked}}<p class="notice" id="helpdesk-repair">This device is already registered. If it was repaired (a new motherboard), the helpdesk must re-register it: call them and quote the request id. After a reset it needs nothing: restart it.</p>{{/approve_blocked}}
+{{^approve_blocked}}
 <form method="post" action="/autopilot/{{id}}/approve" class="card decide">
 <input type="hidden" name="csrf" value="{{csrf}}">
+{{#self_reregister}}<input type="hidden" name="action" value="re_register"><input type="hidden" name="registration_id" value="{{self_reregister}}">
+<p class="notice">Approving replaces the existing registration of this device with the new one.</p>{{/self_reregister}}
 {{#approver_fields}}
+{{#actions}}<fieldset class="actions"><legend>This serial number is already registered. What should happen?</legend>
+<input type="hidden" name="registration_id" value="{{registration_id}}">
+<label><input type="radio" name="action" value="re_register" required{{#reregister_checked}} checked{{/reregister_checked}}> <b>Re-register</b>: remove the old registration (and its Intune record) and import this hash (a repaired device)</label>
+<label><input type="radio" name="action" value="update_only" required> <b>Update only</b>: set the group tag, name and user on the existing registration and import nothing (a reset device)</label>
+{{#can_remove}}<label><input type="radio" name="action" value="remove_intune_record" required> <b>Remove the Intune record</b> only, so the device can enroll again</label>{{/can_remove}}
+</fieldset>{{/actions}}
 <label>Group tag <select name="group_tag">{{#tags}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/tags}}</select></label>
 <label>Device name <input name="device_name" maxlength="15" placeholder="(keep the default)"></label>
-<label>Assigned user <input name="assigned_user" type="email" placeholder="user@contoso.com"></label>
+<label>Assigned user <input name="assigned_user" type="email" placeholder="user@contoso.com" value="{{assigned_user}}"></label>
 <label>Comment <textarea name="comment" maxlength="500"></textarea></label>
 {{/approver_fields}}
 <button class="approve" name="decision" value="approve">Approve</button>
-</form>
+</form>{{/approve_blocked}}
 <form method="post" action="/autopilot/{{id}}/reject" class="card decide">
 <input type="hidden" name="csrf" value="{{csrf}}">
 <label>Reason (shown on the device) <input name="reason" maxlength="200"></label>
@@ -68,7 +82,7 @@ constexpr char kApproveRequests[] = R"html(<h1>Pending requests</h1>
 <button>Search</button></form>
 {{^has_requests}}<p>No pending requests{{#q}} match “{{q}}”{{/q}}.</p>{{/has_requests}}
 {{#has_requests}}<table><thead><tr><th>Requested</th><th>Serial</th><th>Manufacturer</th><th>Model</th><th>Hash check</th><th>Id</th></tr></thead><tbody>
-{{#requests}}<tr><td><time datetime="{{created_iso}}">{{created}}</time></td><td>{{serial}}</td><td>{{manufacturer}}</td><td>{{model}}</td><td>{{verification}}</td><td><a href="/autopilot/{{id}}">{{id}}</a></td></tr>{{/requests}}
+{{#requests}}<tr><td><time datetime="{{created_iso}}">{{created}}</time></td><td>{{serial}}{{#registered}}<br><span class="badge registered" title="{{registered}}">already registered</span>{{/registered}}</td><td>{{manufacturer}}</td><td>{{model}}</td><td>{{verification}}</td><td><a href="/autopilot/{{id}}">{{id}}</a></td></tr>{{/requests}}
 </tbody></table>{{/has_requests}})html";
 
 constexpr char kViewImports[] = R"html(<h1>Import history</h1>
@@ -103,6 +117,8 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;margin:0}dt
 label{display:block;margin:.5rem 0}input,select,textarea{display:block;width:100%;font:inherit;padding:.5rem;border:1px solid var(--line);border-radius:6px}
 button,.button{font:inherit;padding:.6rem 1.2rem;border-radius:6px;border:0;background:var(--blue);color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
 button.reject{background:var(--bad)}button.approve{background:var(--ok)}
+fieldset.actions{border:1px solid var(--line);border-radius:6px}fieldset.actions label{display:flex;gap:.5rem;align-items:baseline}fieldset.actions input{width:auto;display:inline}
+.badge.registered{background:#fff4ce;font-size:.8rem}
 .search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}.search input,.search select{width:auto}
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line);vertical-align:top}
 .timeline{padding-left:1.2rem}.timeline-cell{font-size:.8rem;color:#555;min-width:16rem}code{overflow-wrap:anywhere}

@@ -7,6 +7,7 @@
 #include "server/http/responses.h"
 #include "server/logging.h"
 #include "server/status_json.h"
+#include "server/web/existing_registration.h"
 #include "server/web/page_text.h"
 #include "server/web/visit.h"
 
@@ -14,27 +15,61 @@ namespace apm::web {
 
 using json = nlohmann::json;
 
-// The group tags an approver chooses from, the first (or the only one) selected.
-TemplateData WebHandler::GroupTagOptions() const {
+// The group tags an approver chooses from: the configured ones and, for a device already
+// registered, its current tag, which is selected (else the first one is).
+TemplateData WebHandler::GroupTagOptions(const std::optional<std::string>& current) const {
+  std::vector<GroupTagChoice> choices;
+  if (config_.UseApprovalModeGroupTags) {
+    choices = GroupTagChoices(config_);
+  } else {
+    choices.push_back({config_.GroupTag, config_.GroupTag});
+  }
+  const bool listed = current && std::any_of(choices.begin(), choices.end(),
+                                             [&](const auto& c) { return c.value == *current; });
+  if (current && !listed) {
+    choices.insert(choices.begin(),
+                   {*current, (current->empty() ? "No group tag" : *current) + " (current)"});
+  }
   TemplateData tags{TemplateData::type::list};
-  bool first = true;
-  for (const GroupTagChoice& c : GroupTagChoices(config_)) {
-    if (!config_.UseApprovalModeGroupTags) break;
+  for (const GroupTagChoice& c : choices) {
     TemplateData t;
     t.set("value", c.value);
     t.set("label", c.label);
-    t.set("selected", first);
-    first = false;
-    tags.push_back(t);
-  }
-  if (!config_.UseApprovalModeGroupTags) {
-    TemplateData t;
-    t.set("value", config_.GroupTag);
-    t.set("label", config_.GroupTag);
-    t.set("selected", true);
+    t.set("selected", current ? c.value == *current : tags.is_empty_list());
     tags.push_back(t);
   }
   return tags;
+}
+
+// The existing-registration card, and what each kind of user may do about it.
+void WebHandler::AddRegistration(TemplateData& d, const StoredRequest& r, const Visit& v,
+                                 bool can_decide) const {
+  const int64_t now = clock_.NowMs();
+  const RegistrationCheck check = ParseRegistrationCheck(r.registration);
+  const std::string summary = RegistrationSummary(check, now);
+  if (!summary.empty()) d.set("registration_summary", summary);
+  const FoundRegistration* one = check.found.size() == 1 ? &check.found.front() : nullptr;
+  if (one) d.set("registration_rows", RegistrationRows(*one, now));
+  if (!can_decide) return;
+  if (v.roles.approver) {
+    TemplateData fields;
+    fields.set("tags", GroupTagOptions(one ? std::optional(one->device.group_tag) : std::nullopt));
+    if (one) {
+      fields.set("assigned_user", one->device.user_principal_name);
+      TemplateData actions;
+      actions.set("registration_id", one->device.id);
+      actions.set("reregister_checked", config_.UseReRegisterMode);
+      actions.set("can_remove", config_.AllowDeletionInApprovalMode && one->managed.has_value());
+      fields.set("actions", actions);
+    }
+    d.set("approver_fields", fields);
+  } else if (!check.found.empty()) {
+    if (one && config_.AllowSelfServiceReRegister) {
+      d.set("self_reregister", one->device.id);
+    } else {
+      d.set("approve_blocked", true);
+    }
+  }
 }
 
 // Every state and step of a request, with who decided (from the audit trail), oldest first.
@@ -112,21 +147,32 @@ void WebHandler::RequestPage(Visit& v, const std::string& id) {
   d.set("can_decide", can_decide);
   d.set("helpdesk", pending && !can_decide);
   d.set("csrf", v.session->csrf_token);
-  if (can_decide && v.roles.approver) {
-    TemplateData fields;
-    fields.set("tags", GroupTagOptions());
-    d.set("approver_fields", fields);
-  }
+  AddRegistration(d, *r, v, can_decide);
   TemplateData timeline = Timeline(*r);
   d.set("has_timeline", !timeline.is_empty_list());
   d.set("timeline", timeline);
   SendPage(v, http::status::ok, Titled("Device " + r->serial_number), PageTemplate::kRequest, d);
 }
 
+// The action the form asks for, with the registration it is about; an error for a value that
+// is not an action.
+std::optional<std::string> ReadAction(std::map<std::string, std::string>& form, Approval* a) {
+  const std::string action = form["action"];
+  if (action.empty()) return std::nullopt;  // a device not registered yet: import
+  std::optional<ApprovalAction> parsed = ParseApprovalAction(action);
+  if (!parsed) return "\"" + action + "\" is not something an approval can do.";
+  a->action = *parsed;
+  a->registration_id = Trim(form["registration_id"]);
+  return std::nullopt;
+}
+
 std::optional<std::string> WebHandler::ReadApproverFields(std::map<std::string, std::string>& form,
+                                                          const std::string& current_tag,
                                                           Approval* a) const {
+  if (std::optional<std::string> wrong = ReadAction(form, a)) return wrong;
   std::string tag = form["group_tag"];
-  bool known = false;
+  // A registered device may keep the tag it has, configured or not.
+  bool known = a->action != ApprovalAction::kImport && tag == current_tag;
   if (config_.UseApprovalModeGroupTags) {
     for (const GroupTagChoice& c : GroupTagChoices(config_)) known |= c.value == tag;
   } else {
@@ -166,9 +212,16 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
     a.approver = who;
     a.group_tag = config_.GroupTag;
     if (v.roles.approver) {
-      if (std::optional<std::string> wrong = ReadApproverFields(v.form, &a)) {
+      Result<StoredRequest> current = store_.Get(id);
+      const RegistrationCheck check =
+          ParseRegistrationCheck(current.ok() ? current->registration : "");
+      const std::string current_tag =
+          check.found.size() == 1 ? check.found.front().device.group_tag : "";
+      if (std::optional<std::string> wrong = ReadApproverFields(v.form, current_tag, &a)) {
         return Message(v, http::status::bad_request, "Not approved", *wrong);
       }
+    } else if (std::optional<std::string> wrong = ReadAction(v.form, &a)) {
+      return Message(v, http::status::bad_request, "Not approved", *wrong);
     }
     if (a.assigned_user.empty() && config_.UseApprovalUserAsAssignedUser && !v.roles.approver) {
       a.assigned_user = v.session->upn;  // self-service: the approving user gets the device
@@ -190,7 +243,7 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
     }
     if (s.code() == StatusCode::kPermissionDenied) {
       return Message(v, http::status::forbidden, "Not allowed",
-                     "The device is not allowed: " + s.message(), "/autopilot/" + id, "Back");
+                     "Nothing was changed: " + s.message() + ".", "/autopilot/" + id, "Back");
     }
     if (s.code() == StatusCode::kFailedPrecondition && s.message().ends_with("has expired")) {
       return Message(v, http::status::conflict, "This request has expired",
@@ -233,6 +286,9 @@ void WebHandler::ApproveRequests(Visit& v) {
     }
     TemplateData row = DeviceRow(r);
     row.set("verification", r.verification);
+    const std::string registered =
+        RegistrationSummary(ParseRegistrationCheck(r.registration), clock_.NowMs());
+    if (!registered.empty()) row.set("registered", registered);
     row.set("created", ShortTime(r.created_at));
     row.set("created_iso", FormatTimestamp(r.created_at));
     requests.push_back(row);

@@ -1,0 +1,64 @@
+// GraphClient's calls of the repair path: find a registration by serial, read and delete the
+// Intune managed device, delete the Autopilot record. Facts: docs/graph-facts.md#repair.
+#include "server/graph/graph_client.h"
+#include "server/graph/graph_resources.h"
+
+namespace apm {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kAutopilotDevices = "/beta/deviceManagement/windowsAutopilotDeviceIdentities";
+constexpr const char* kManagedDevices = "/beta/deviceManagement/managedDevices";
+
+}  // namespace
+
+Result<std::vector<AutopilotDevice>> GraphClient::FindAutopilotDevices(const std::string& serial) {
+  Result<std::vector<json>> listed =
+      ListPages(std::string(kAutopilotDevices) + "?" + ContainsSerialQuery(serial),
+                "looking for the Autopilot registration of " + serial);
+  if (!listed.ok()) return listed.status();
+  std::vector<AutopilotDevice> found;
+  for (const json& j : *listed) {
+    AutopilotDevice device = AutopilotDeviceFromJson(j);
+    if (SameSerial(device.serial_number, serial)) found.push_back(std::move(device));
+  }
+  return found;
+}
+
+std::vector<Result<std::optional<ManagedDevice>>> GraphClient::GetManagedDevices(
+    std::span<const std::string> ids) {
+  return GetEach<ManagedDevice>(
+      std::string(kManagedDevices) + "/", ids,
+      "?$select=id,deviceName,serialNumber,azureADDeviceId,lastSyncDateTime",
+      &ManagedDeviceFromJson, "reading the Intune managed device");
+}
+
+std::vector<Status> GraphClient::DeleteEach(const std::string& base,
+                                            std::span<const std::string> ids,
+                                            const std::string& what) {
+  std::vector<Call> calls;
+  for (const std::string& id : ids) {
+    calls.push_back({.method = "DELETE",
+                     .url = base + "/" + id,
+                     .body = std::nullopt,
+                     .idempotent = false,
+                     .retry_429 = true});
+  }
+  std::vector<Status> out;
+  for (const Answer& a : SendAll(calls)) {
+    out.push_back(a.ok() || a.status == 404 ? Status() : a.ToStatus(what));
+  }
+  return out;
+}
+
+std::vector<Status> GraphClient::DeleteManagedDevices(std::span<const std::string> ids) {
+  return DeleteEach(kManagedDevices, ids, "deleting the Intune managed device");
+}
+
+std::vector<Status> GraphClient::DeleteAutopilotDevices(std::span<const std::string> ids) {
+  return DeleteEach(kAutopilotDevices, ids, "deleting the Autopilot registration");
+}
+
+}  // namespace apm

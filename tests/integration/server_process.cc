@@ -165,7 +165,12 @@ bool ServerProcess::WaitForLog(const std::string& text) const {
 }
 
 int ServerProcess::RunCommand(const std::vector<std::string>& args, std::string* out) const {
-  std::string cmd = Binary() + " --data-dir " + data_dir_;
+  // The same settings and environment as the server, as an admin on its machine has them.
+  std::string cmd;
+  for (const auto& [name, value] : env_) cmd += name + "='" + value + "' ";
+  cmd += Binary();
+  if (!config_path_.empty()) cmd += " --config " + config_path_;
+  cmd += " --data-dir " + data_dir_;
   for (const auto& a : args) cmd += " '" + a + "'";
   cmd += " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");

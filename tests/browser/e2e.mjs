@@ -216,6 +216,8 @@ await scenario('access denied without groups', async () => {
 });
 
 await scenario('group overage resolved through Graph', async () => {
+  // The sample device was imported above; a registered serial would block self-service.
+  await api('POST', `${simUrl}/_sim/reset`);
   const id = await submit(selfUrl);
   const ctx = await context();
   const page = await ctx.newPage();
@@ -273,6 +275,65 @@ await scenario('a cross-site POST is refused', async () => {
   check((await page.textContent('main')).includes('sent from another site'), 'cross-site: refused by the origin check');
   check((await api('GET', `${deskUrl}/api/v1/requests/${id}`)).json.state === 'pending_approval', 'cross-site: nothing changed');
   await shot(page, 'cross-site-refused');
+  await ctx.close();
+});
+
+await scenario('a repaired device: shown to everyone, re-registered by the helpdesk', async () => {
+  const repaired = JSON.parse(fs.readFileSync(path.join(here, '../../docs/examples/repaired-request.json'), 'utf8'));
+  const seeded = await api('POST', `${simUrl}/_sim/registrations`, {
+    serialNumber: 'DEMO-0002', manufacturer: 'LENOVO', model: '21R3001BUK', groupTag: 'Kiosk',
+    purchaseOrderIdentifier: 'PO-4711', userPrincipalName: 'user@contoso.example', managedDeviceName: 'DESKTOP-OLDBOARD',
+  });
+  if (seeded.status !== 201) throw new Error(`seed: ${seeded.status}`);
+  // Opens the request page until the server has looked the serial up (it does so within seconds).
+  async function openWhenLookedUp(page, url) {
+    for (let i = 0; i < 50; i++) {
+      await page.goto(url);
+      if (await page.isVisible('#existing-registration')) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return false;
+  }
+
+  const selfId = (await api('POST', `${selfUrl}/api/v1/requests`, repaired)).json.id;
+  const user = await context({ viewport: { width: 390, height: 844 } });
+  const userPage = await user.newPage();
+  await userPage.goto(`${selfUrl}/autopilot/${selfId}`);
+  await login(userPage, 'alice');
+  await userPage.waitForURL(`${selfUrl}/autopilot/${selfId}`);
+  check(await openWhenLookedUp(userPage, `${selfUrl}/autopilot/${selfId}`), 'repair: the self-service page shows the existing registration');
+  check(!(await userPage.isVisible('button.approve')), 'repair: self-service is not offered an approval that would delete');
+  check(await userPage.isVisible('#helpdesk-repair'), 'repair: self-service is told the helpdesk re-registers');
+  await shot(userPage, 'repair-self-service');
+  await user.close();
+
+  const deskId = (await api('POST', `${deskUrl}/api/v1/requests`, repaired)).json.id;
+  const ctx = await context({ viewport: { width: 1280, height: 1000 } });
+  const page = await ctx.newPage();
+  await page.goto(`${deskUrl}/autopilot/approve-requests`);
+  await login(page, 'bob');
+  await page.waitForURL(/approve-requests/);
+  check(await openWhenLookedUp(page, `${deskUrl}/autopilot/${deskId}`), 'repair: the approver sees the existing registration');
+  const card = await page.textContent('#existing-registration');
+  check(card.includes('Already registered in Autopilot, group tag Kiosk, assigned to user@contoso.example'), 'repair: the summary names tag and user');
+  check(card.includes('PO-4711') && card.includes('not carried over'), 'repair: the purchase order id and that it cannot be kept');
+  check(card.includes('DESKTOP-OLDBOARD'), 'repair: the Intune device is named');
+  check(await page.isVisible('input[name=action][value=re_register]'), 'repair: Re-register is offered');
+  check(await page.isVisible('input[name=action][value=update_only]'), 'repair: Update only is offered');
+  check(!(await page.isChecked('input[name=action][value=re_register]')), 'repair: nothing is preselected without UseReRegisterMode');
+  check((await page.inputValue('select[name=group_tag]')) === 'Kiosk', 'repair: the group tag defaults to the old one');
+  check((await page.inputValue('input[name=assigned_user]')) === 'user@contoso.example', 'repair: the user defaults to the old one');
+  await page.check('input[name=action][value=re_register]');
+  await shot(page, 'repair-approver');
+  await page.click('button.approve');
+  check(await waitState(deskUrl, deskId, 'completed', 60000), 'repair: the device is re-registered and completed');
+  const stats = await (await fetch(`${simUrl}/_sim/stats`)).json();
+  check(stats.autopilotDeletesBySerial['DEMO-0002'] === 1, 'repair: the old registration was deleted once');
+  check(stats.managedDeviceDeletesBySerial['DEMO-0002'] === 1, 'repair: its Intune record was deleted once');
+  check(stats.importsBySerial['DEMO-0002'] === 1, 'repair: the new hash was imported once');
+  await page.goto(`${deskUrl}/autopilot/${deskId}`);
+  check((await page.textContent('.timeline')).includes('Removing the old registration'), 'repair: the timeline shows the removal');
+  await shot(page, 'repair-completed');
   await ctx.close();
 });
 

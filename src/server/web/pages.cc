@@ -117,7 +117,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;margin:0}dt
 label{display:block;margin:.5rem 0}input,select,textarea{display:block;width:100%;font:inherit;padding:.5rem;border:1px solid var(--line);border-radius:6px}
 button,.button{font:inherit;padding:.6rem 1.2rem;border-radius:6px;border:0;background:var(--blue);color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
 button.reject{background:var(--bad)}button.approve{background:var(--ok)}
-fieldset.actions{border:1px solid var(--line);border-radius:6px}fieldset.actions label{display:flex;gap:.5rem;align-items:baseline}fieldset.actions input{width:auto;display:inline}
+fieldset.actions{border:1px solid var(--line);border-radius:6px}fieldset.actions label{display:block;padding-left:1.6rem;text-indent:-1.6rem}fieldset.actions input{width:auto;display:inline;margin:0 .5rem 0 0}
 .badge.registered{background:#fff4ce;font-size:.8rem}
 .search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}.search input,.search select{width:auto}
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line);vertical-align:top}

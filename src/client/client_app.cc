@@ -217,7 +217,8 @@ Result<SubmitOutcome> Run::SubmitWithRetries(ServerApi& api) {
 }
 
 ExitCode Run::SubmitAndFollow(bool allow_resume) {
-  ServerApi api(http_, server_url_, APM_VERSION);
+  ServerApi api(http_, server_url_, APM_VERSION,
+                options_.remove_intune_record ? "remove_intune_record" : "");
   std::optional<RequestStatus> status = allow_resume ? Resume(api) : std::nullopt;
   if (!status) {
     Result<SubmitOutcome> outcome = SubmitWithRetries(api);

@@ -64,6 +64,11 @@ StatusMessage DescribeRequest(const RequestStatus& status) {
               Tone::kWorking, kExitCompleted};
     case RequestState::kApproved:
       return {"Approved", "The registration starts in a moment.", Tone::kWorking, kExitCompleted};
+    case RequestState::kRemovingRegistration:
+      return {"Removing the old registration",
+              "This device was registered before (a repair or a reset); the old registration is "
+              "removed first. This can take a few minutes.",
+              Tone::kWorking, kExitCompleted};
     case RequestState::kImporting:
       return {"Uploading the device to Autopilot", "This usually takes a few minutes.",
               Tone::kWorking, kExitCompleted};

@@ -32,6 +32,8 @@ constexpr Flag kFlags[] = {
     {"-i", "--ignore-profile", &ClientOptions::ignore_profile,
      "Go on even if the device already has an Autopilot profile"},
     {"-n", "--no-wait", &ClientOptions::no_wait, "Submit and exit without following the request"},
+    {"-e", "--remove-intune-record", &ClientOptions::remove_intune_record,
+     "Ask the helpdesk to remove this device's Intune record so it can enroll again"},
     {"", "--reboot", &ClientOptions::reboot, "Restart by itself (after a countdown) when done"},
     {"", "--allow-http", &ClientOptions::allow_http, "Allow a plain http:// server (labs only)"},
     {"", "--console", &ClientOptions::console, "Windows: use the console instead of a window"},

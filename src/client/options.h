@@ -17,8 +17,9 @@ struct ClientOptions {
   bool no_wait = false;
   bool quiet = false;
   bool verbose = false;
-  bool reboot = false;   // restart by itself after a countdown when done
-  bool console = false;  // Windows: console output instead of the window
+  bool reboot = false;                // restart by itself after a countdown when done
+  bool console = false;               // Windows: console output instead of the window
+  bool remove_intune_record = false;  // ask for the Intune record to be removed (-e)
   std::string device_file;
   std::string oa3_report;
   std::string state_dir;  // empty: DefaultStateDir()

@@ -32,6 +32,12 @@ TEST(OptionsTest, ShortFormsOfTheOriginalClient) {
   o = ParseOptions({"-c", "x.example"});
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->check_only);
+  o = ParseOptions({"-e", "x.example"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->remove_intune_record);
+  o = ParseOptions({"--remove-intune-record", "x.example"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->remove_intune_record);
 }
 
 TEST(OptionsTest, ValuesOfFileOptions) {

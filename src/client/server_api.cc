@@ -95,6 +95,7 @@ Result<SubmitOutcome> ServerApi::Submit(const DeviceFacts& facts) {
                {"model", facts.model},
                {"hardwareHash", facts.hardware_hash},
                {"clientVersion", client_version_}};
+  if (!action_.empty()) body["action"] = action_;
   request.body = body.dump();
   request.timeout = std::chrono::seconds(30);
   Result<HttpResponse> answer = http_.Send(request);

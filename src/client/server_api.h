@@ -50,8 +50,13 @@ struct PollOutcome {
 
 class ServerApi {
  public:
-  ServerApi(HttpClient& http, std::string base_url, std::string client_version)
-      : http_(http), base_url_(std::move(base_url)), client_version_(std::move(client_version)) {}
+  // `action`: "" for an import, or "remove_intune_record" (ap -e).
+  ServerApi(HttpClient& http, std::string base_url, std::string client_version,
+            std::string action = "")
+      : http_(http),
+        base_url_(std::move(base_url)),
+        client_version_(std::move(client_version)),
+        action_(std::move(action)) {}
 
   // kUnavailable on transport failures and 5xx (worth retrying).
   Result<SubmitOutcome> Submit(const DeviceFacts& facts);
@@ -66,6 +71,7 @@ class ServerApi {
   HttpClient& http_;
   std::string base_url_;
   std::string client_version_;
+  std::string action_;
 };
 
 }  // namespace apm::client

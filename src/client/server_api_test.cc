@@ -63,6 +63,11 @@ TEST(ServerApiTest, SubmitSendsTheFactsAndReadsTheRequest) {
   EXPECT_EQ(body["serialNumber"], "S");
   EXPECT_EQ(body["hardwareHash"], "HASH");
   EXPECT_EQ(body["clientVersion"], "1.2.3");
+  EXPECT_FALSE(body.contains("action")) << "an import says nothing";
+
+  ServerApi erase(http, "https://apm.example", "1.2.3", "remove_intune_record");
+  ASSERT_TRUE(erase.Submit({"S", "M", "X", "HASH", "test", ""}).ok());
+  EXPECT_EQ(nlohmann::json::parse(http.requests().at(1).body)["action"], "remove_intune_record");
 }
 
 TEST(ServerApiTest, RefusalsAndBusyServers) {

@@ -8,6 +8,8 @@ std::string_view RequestStateName(RequestState state) {
       return "pending_approval";
     case RequestState::kApproved:
       return "approved";
+    case RequestState::kRemovingRegistration:
+      return "removing_registration";
     case RequestState::kImporting:
       return "importing";
     case RequestState::kWaitingForSync:
@@ -43,6 +45,8 @@ std::string_view RequestStateStep(RequestState state) {
       return "Waiting for approval";
     case RequestState::kApproved:
       return "Approved, waiting to start the import";
+    case RequestState::kRemovingRegistration:
+      return "Removing the old registration";
     case RequestState::kImporting:
       return "Importing the device into Autopilot";
     case RequestState::kWaitingForSync:

@@ -19,6 +19,7 @@ struct RequestError {
 enum class RequestState {
   kPendingApproval,
   kApproved,
+  kRemovingRegistration,  // a repair: the old registration is removed before the import
   kImporting,
   kWaitingForSync,
   kAddingToGroup,
@@ -30,11 +31,18 @@ enum class RequestState {
   kNotAllowed,
 };
 
-inline constexpr RequestState kAllRequestStates[] = {
-    RequestState::kPendingApproval, RequestState::kApproved,      RequestState::kImporting,
-    RequestState::kWaitingForSync,  RequestState::kAddingToGroup, RequestState::kWaitingForProfile,
-    RequestState::kCompleted,       RequestState::kFailed,        RequestState::kRejected,
-    RequestState::kExpired,         RequestState::kNotAllowed};
+inline constexpr RequestState kAllRequestStates[] = {RequestState::kPendingApproval,
+                                                     RequestState::kApproved,
+                                                     RequestState::kRemovingRegistration,
+                                                     RequestState::kImporting,
+                                                     RequestState::kWaitingForSync,
+                                                     RequestState::kAddingToGroup,
+                                                     RequestState::kWaitingForProfile,
+                                                     RequestState::kCompleted,
+                                                     RequestState::kFailed,
+                                                     RequestState::kRejected,
+                                                     RequestState::kExpired,
+                                                     RequestState::kNotAllowed};
 
 // Wire name, e.g. "pending_approval".
 std::string_view RequestStateName(RequestState state);

@@ -206,8 +206,9 @@ void ApiHandler::SubmitV1(const InboundRequest& req, const Reply& reply) {
                 "the request body must be a JSON object");
   }
   DeviceSubmission s;
-  std::string wrong;
-  if (!ReadString(body, "serialNumber", &s.serial_number, &wrong) ||
+  std::string wrong, action;
+  if (!ReadString(body, "action", &action, &wrong) ||
+      !ReadString(body, "serialNumber", &s.serial_number, &wrong) ||
       !ReadString(body, "manufacturer", &s.manufacturer, &wrong) ||
       !ReadString(body, "model", &s.model, &wrong) ||
       !ReadString(body, "hardwareHash", &s.hardware_hash, &wrong) ||
@@ -216,7 +217,19 @@ void ApiHandler::SubmitV1(const InboundRequest& req, const Reply& reply) {
     return fail(http::status::bad_request, "invalid_field", wrong + " must be a string",
                 {{"field", wrong}});
   }
-  IntakeResult r = intake_.Submit(std::move(s), req.client_address, "v1", "");
+  // What the user asks for: an import (the default), or removing the Intune record (ap -e).
+  ApprovalAction requested = ApprovalAction::kImport;
+  if (action == "remove_intune_record") {
+    if (!config_.AllowDeletionInApprovalMode) {
+      return fail(http::status::bad_request, "deletion_not_allowed",
+                  "this server does not remove Intune records (AllowDeletionInApprovalMode)");
+    }
+    requested = ApprovalAction::kRemoveManagedDevice;
+  } else if (!action.empty() && action != "import") {
+    return fail(http::status::bad_request, "invalid_field",
+                "action must be \"import\" or \"remove_intune_record\"", {{"field", "action"}});
+  }
+  IntakeResult r = intake_.Submit(std::move(s), req.client_address, "v1", "", requested);
   using K = IntakeResult::Kind;
   switch (r.kind) {
     case K::kCreated:
@@ -345,18 +358,25 @@ void ApiHandler::CompatSave(const InboundRequest& req, const std::string& id, co
       !ReadString(body, "Action", &action, &wrong)) {
     return fail(http::status::bad_request, "Invalid " + wrong);
   }
-  if (action == "DELETE") return fail(http::status::bad_request, "DELETE requests not allowed");
+  // ap.exe -e asks for the device's Intune record to be removed, decided by an approver.
+  ApprovalAction requested = ApprovalAction::kImport;
+  if (action == "DELETE") {
+    if (!config_.AllowDeletionInApprovalMode) {
+      return fail(http::status::bad_request, "DELETE requests not allowed");
+    }
+    requested = ApprovalAction::kRemoveManagedDevice;
+  }
   // ap.exe -u uploads a corporate identifier without a hash; this server imports hashes only.
   if (s.hardware_hash.empty()) {
     return fail(http::status::bad_request,
                 "Uploads without a hardware hash (corporate identifiers) are not supported");
   }
   // BYPASS only skipped the original's Azure Functions, which this server does not call.
-  if (!action.empty() && action != "IMPORT" && action != "BYPASS") {
+  if (!action.empty() && action != "IMPORT" && action != "BYPASS" && action != "DELETE") {
     return fail(http::status::bad_request, "Invalid Action");
   }
   IntakeResult r =
-      intake_.Submit(std::move(s), req.client_address, "compat", CanonicalRequestId(id));
+      intake_.Submit(std::move(s), req.client_address, "compat", CanonicalRequestId(id), requested);
   using K = IntakeResult::Kind;
   switch (r.kind) {
     case K::kCreated:
@@ -410,6 +430,7 @@ void ApiHandler::CompatResult(const InboundRequest& req, const std::string& id,
     case RequestState::kPendingApproval:
       return send(http::status::created, config_.ApprovalMode ? "ApprovalMode" : "");
     case RequestState::kApproved:
+    case RequestState::kRemovingRegistration:
     case RequestState::kImporting:
     case RequestState::kWaitingForSync:
     case RequestState::kAddingToGroup:

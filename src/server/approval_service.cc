@@ -70,6 +70,16 @@ static Status ExpiredStatus(const StoredRequest& r, int64_t now) {
 Status ApprovalService::CheckAction(const StoredRequest& request, Approval& approval,
                                     const DecisionContext& context) const {
   const RegistrationCheck check = ParseRegistrationCheck(request.registration);
+  // A request that asks for its Intune record to be removed is approved as just that.
+  if (request.requested_action == ApprovalActionName(ApprovalAction::kRemoveManagedDevice)) {
+    if (approval.action == ApprovalAction::kImport) {
+      approval.action = ApprovalAction::kRemoveManagedDevice;
+    }
+    if (approval.action != ApprovalAction::kRemoveManagedDevice) {
+      return Status::FailedPrecondition(
+          "the device asks for its Intune record to be removed: approve that, or reject it");
+    }
+  }
   const ApprovalAction action = approval.action;
   if (action == ApprovalAction::kImport) {
     if (check.found.empty()) return Status::Ok();

@@ -73,7 +73,8 @@ IntakeService::IntakeService(const Config& config, RequestStore& store, const Cl
     : config_(config), store_(store), clock_(clock), limiter_(limiter) {}
 
 IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::string& client_address,
-                                   std::string_view api, const std::string& client_id) {
+                                   std::string_view api, const std::string& client_id,
+                                   ApprovalAction requested) {
   IntakeResult out;
   if (std::optional<int64_t> wait = limiter_.Take(client_address)) {
     out.kind = IntakeResult::Kind::kRateLimited;
@@ -112,6 +113,7 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
   r.verification = VerdictName(v.verdict);
   r.hash_facts = HashFacts(decoded);
   r.expires_at = now + config_.Timeout * 60 * 1000;
+  r.requested_action = std::string(ApprovalActionName(requested));
 
   Result<CreateOutcome> created = store_.Create(r, config_.MaxOpenRequestsPerAddress, client_id);
   if (!created.ok()) {
@@ -128,6 +130,7 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
                                   {"hash", fingerprint},
                                   {"verification", r.verification},
                                   {"api", r.api},
+                                  {"asks", r.requested_action},
                                   {"client", client_address}});
       break;
     case CreateOutcome::Kind::kExistingOpenForSerial:

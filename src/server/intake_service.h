@@ -47,9 +47,11 @@ class IntakeService {
   IntakeService(const Config& config, RequestStore& store, const Clock& clock,
                 RateLimiter& limiter);
 
-  // `api` is "v1" or "compat"; `client_id`, when not empty, is an id an old client chose.
+  // `api` is "v1" or "compat"; `client_id`, when not empty, is an id an old client chose;
+  // `requested` is what the user asks for (an import, or removing the Intune record).
   IntakeResult Submit(DeviceSubmission submission, const std::string& client_address,
-                      std::string_view api, const std::string& client_id);
+                      std::string_view api, const std::string& client_id,
+                      ApprovalAction requested = ApprovalAction::kImport);
 
  private:
   const Config& config_;

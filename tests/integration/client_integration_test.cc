@@ -243,5 +243,67 @@ TEST_F(ClientTest, PlainHttpNeedsConsent) {
   EXPECT_THAT(ap->Output(), HasSubstr("--allow-http"));
 }
 
+// A registration the tenant holds from before (the old motherboard), with an Intune record.
+std::string OldRegistration(const std::string& serial) {
+  return "--registered-device=" + json{{"serialNumber", serial},
+                                       {"manufacturer", "LENOVO"},
+                                       {"model", "21R3001BUK"},
+                                       {"groupTag", "Kiosk"},
+                                       {"managedDeviceName", "DESKTOP-OLD"}}
+                                      .dump();
+}
+
+// Waits until the server has looked the request's serial up (at most 10 s).
+bool LookedUp(const ServerProcess& server, const std::string& id) {
+  for (int i = 0; i < 100; ++i) {
+    std::string out;
+    if (server.RunCommand({"request", "show", id}, &out) == 0 &&
+        out.find("\"registration\"") != std::string::npos) {
+      return true;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+TEST_F(ClientTest, ARepairedDeviceShowsTheRemovalThenTheImport) {
+  StartSim({OldRegistration("PF3REP01")});
+  StartServer();
+  auto ap = Ap("PF3REP01");
+  std::string id = ap->WaitForRequestId();
+  ASSERT_TRUE(LookedUp(*server_, id)) << ap->Output();
+  Admin({"request", "approve", id, "--re-register"});
+  ASSERT_EQ(ap->Wait(), 0) << ap->Output();
+  std::string out = ap->Output();
+  size_t at = 0;
+  for (const char* step : {"Waiting for approval", "Removing the old registration",
+                           "Uploading the device to Autopilot", "Your device is ready"}) {
+    size_t found = out.find(step, at);
+    EXPECT_NE(found, std::string::npos) << step << " missing or out of order in:\n" << out;
+    if (found != std::string::npos) at = found;
+  }
+}
+
+TEST_F(ClientTest, DashEAsksForTheIntuneRecordToBeRemoved) {
+  StartSim({"--admin", OldRegistration("PF3ERA01")});
+  StartServer();
+  // Refused by a server that does not allow it, with the setting named.
+  auto refused = Ap("PF3ERA01", {"-e"});
+  EXPECT_NE(refused->Wait(), 0);
+  EXPECT_THAT(refused->Output(), HasSubstr("AllowDeletionInApprovalMode"));
+
+  server_->Stop(SIGTERM);
+  StartServer("AllowDeletionInApprovalMode = true\n");
+  auto ap = Ap("PF3ERA01", {"-e"});
+  std::string id = ap->WaitForRequestId();
+  ASSERT_TRUE(LookedUp(*server_, id)) << ap->Output();
+  Admin({"request", "approve", id});  // the request itself says what to approve
+  ASSERT_EQ(ap->Wait(), 0) << ap->Output();
+  json stats = json::parse(Http("GET", sim_->url() + "/_sim/stats").body);
+  EXPECT_EQ(stats["managedDeviceDeletesBySerial"], json({{"PF3ERA01", 1}})) << stats.dump();
+  EXPECT_TRUE(stats["autopilotDeletesBySerial"].empty()) << stats.dump();
+  EXPECT_FALSE(stats["importsBySerial"].contains("PF3ERA01")) << stats.dump();
+}
+
 }  // namespace
 }  // namespace apm::itest

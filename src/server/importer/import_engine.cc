@@ -210,9 +210,8 @@ void ImportEngine::RunPhase(ImportPhase phase, Batch batch) {
 
 bool ImportEngine::PastDeadline(Slot& slot) {
   milliseconds limit{0};
-  switch (Describe(slot.job.phase).removes ? RequestState::kApproved
-                                           : Describe(slot.job.phase).state) {
-    case RequestState::kApproved:  // a repair's removal
+  switch (Describe(slot.job.phase).state) {
+    case RequestState::kRemovingRegistration:
       limit = settings_.removal_deadline;
       break;
     case RequestState::kImporting:
@@ -278,7 +277,6 @@ bool ImportEngine::Save(Slot& slot, RequestState state, const std::string& step,
 void ImportEngine::Advance(Slot& slot, ImportPhase phase) {
   int64_t now = clock_.NowMs();
   if (Describe(phase).state != Describe(slot.job.phase).state ||
-      Describe(phase).removes != Describe(slot.job.phase).removes ||
       slot.state == RequestState::kApproved) {
     slot.job.phase_started_at = now;
   }

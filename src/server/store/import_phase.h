@@ -34,7 +34,6 @@ struct ImportPhaseInfo {
   std::string_view step;  // the words a client shows meanwhile
   bool writes;            // its calls change the tenant: one batch of them at a time
   bool waits;             // it waits for the service: polled after a pause, not at once
-  bool removes;           // part of a repair's removal: has a deadline of its own
 };
 
 // The row of `phase` (every phase has one).

@@ -32,6 +32,8 @@ struct StoredRequest {
   // when; "" and 0 until the lookup has run.
   std::string registration;
   int64_t registration_checked_at = 0;
+  // What the device's user asked for: "import", or "remove_intune_record" (ap -e).
+  std::string requested_action = "import";
   RequestState state = RequestState::kPendingApproval;
   std::string step;
   std::optional<RequestError> error;

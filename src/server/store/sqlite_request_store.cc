@@ -17,7 +17,8 @@ namespace {
   "SELECT id, serial_number, manufacturer, model, " hash                                       \
   ", hash_fingerprint, product_key, client_version, client_address, api, verification, " facts \
   ", state, step, error_code, error_name, error_message, created_at, updated_at, "             \
-  "expires_at, finished_at, version, registration, registration_checked_at FROM requests "
+  "expires_at, finished_at, version, registration, registration_checked_at, requested_action " \
+  "FROM requests "
 #define SELECT_REQUEST SELECT_COLUMNS("''", "''")
 #define SELECT_FULL SELECT_COLUMNS("hardware_hash", "hash_facts")
 
@@ -45,6 +46,7 @@ StoredRequest ReadRow(const SqliteStatement& row) {
   r.version = row.Int(21);
   r.registration = row.Text(22);
   r.registration_checked_at = row.Int(23);
+  r.requested_action = row.Text(24);
   return r;
 }
 
@@ -192,8 +194,8 @@ Result<CreateOutcome> CreateInTransaction(SqliteConnection& c, const StoredReque
         "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
         "hash_fingerprint, product_key, client_version, client_address, api, verification, "
         "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
-        "change_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-        "?15, ?16, ?17, ?18, ?19, ?20)");
+        "change_seq, requested_action) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+        "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
     if (!s.ok()) return s.status();
     s->Bind(1, r.id).Bind(2, r.serial_number).Bind(3, r.manufacturer).Bind(4, r.model);
     s->Bind(5, r.hardware_hash).Bind(6, r.hash_fingerprint).Bind(7, r.product_key);
@@ -201,7 +203,7 @@ Result<CreateOutcome> CreateInTransaction(SqliteConnection& c, const StoredReque
     s->Bind(11, r.verification).Bind(12, r.hash_facts.empty() ? "{}" : r.hash_facts);
     s->Bind(13, RequestStateName(r.state)).Bind(14, r.step).Bind(15, r.created_at);
     s->Bind(16, r.updated_at).Bind(17, r.expires_at).Bind(18, r.finished_at);
-    s->Bind(19, stored.version).Bind(20, *seq);
+    s->Bind(19, stored.version).Bind(20, *seq).Bind(21, r.requested_action);
     if (Status st = RunToCompletion(c, *s, "insert request"); !st.ok()) return st;
   }
   if (!alias_id.empty()) {

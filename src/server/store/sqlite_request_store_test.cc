@@ -287,7 +287,13 @@ TEST_F(SqliteRequestStoreTest, RefusesNewerSchema) {
 TEST_F(SqliteRequestStoreTest, ApproveCreatesAJobAndOnlyOnce) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   EXPECT_EQ(store_->GetJob("id-1").status().code(), StatusCode::kNotFound);
-  Approval a{"Kiosk", "anna@contoso.example", "PC-01", "front desk", "helpdesk@contoso.example", ApprovalAction::kImport, ""};
+  Approval a{"Kiosk",
+             "anna@contoso.example",
+             "PC-01",
+             "front desk",
+             "helpdesk@contoso.example",
+             ApprovalAction::kImport,
+             ""};
   Result<StoredRequest> r = store_->Approve("id-1", a, clock_.NowMs());
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->state, RequestState::kApproved);
@@ -313,7 +319,8 @@ TEST_F(SqliteRequestStoreTest, ApproveCreatesAJobAndOnlyOnce) {
 TEST_F(SqliteRequestStoreTest, ARepairApprovalStartsWhereItsActionSaysAndKeepsItsProgress) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   ASSERT_TRUE(store_->Create(Make("id-2", "SER2"), 10, "").ok());
-  Approval re_register{"Kiosk", "", "", "", "helpdesk@contoso.example", ApprovalAction::kImport, ""};
+  Approval re_register{"Kiosk", "", "", "", "helpdesk@contoso.example", ApprovalAction::kImport,
+                       ""};
   re_register.action = ApprovalAction::kReRegister;
   re_register.registration_id = "old-1";
   ASSERT_TRUE(store_->Approve("id-1", re_register, clock_.NowMs()).ok());
@@ -536,7 +543,11 @@ namespace {
 TEST_F(SqliteRequestStoreTest, StepsRecordEveryVisibleChange) {
   ASSERT_TRUE(store_->Create(Make("id-s", "SERS"), 10, "").ok());
   const int64_t t0 = store_->Get("id-s")->created_at;
-  ASSERT_TRUE(store_->Approve("id-s", Approval{"Kiosk", "", "", "", "ada", ApprovalAction::kImport, ""}, t0 + 2000).ok());
+  ASSERT_TRUE(store_
+                  ->Approve("id-s",
+                            Approval{"Kiosk", "", "", "", "ada", ApprovalAction::kImport, ""},
+                            t0 + 2000)
+                  .ok());
   ImportJob job = *store_->GetJob("id-s");
   ASSERT_TRUE(
       store_->SaveJob(job, RequestState::kImporting, "Importing", std::nullopt, t0 + 3000).ok());
@@ -570,9 +581,15 @@ TEST_F(SqliteRequestStoreTest, ImportListFiltersBeforeTheLimitNewestApprovalFirs
   }
   const int64_t t0 = store_->Get("i-1")->created_at;
   // Approved in the order i-2, i-1, i-3; p-1 stays pending (no job: not an import).
-  ASSERT_TRUE(store_->Approve("i-2", Approval{"", "", "", "", "a", ApprovalAction::kImport, ""}, t0 + 1000).ok());
-  ASSERT_TRUE(store_->Approve("i-1", Approval{"", "", "", "", "a", ApprovalAction::kImport, ""}, t0 + 2000).ok());
-  ASSERT_TRUE(store_->Approve("i-3", Approval{"", "", "", "", "a", ApprovalAction::kImport, ""}, t0 + 3000).ok());
+  ASSERT_TRUE(
+      store_->Approve("i-2", Approval{"", "", "", "", "a", ApprovalAction::kImport, ""}, t0 + 1000)
+          .ok());
+  ASSERT_TRUE(
+      store_->Approve("i-1", Approval{"", "", "", "", "a", ApprovalAction::kImport, ""}, t0 + 2000)
+          .ok());
+  ASSERT_TRUE(
+      store_->Approve("i-3", Approval{"", "", "", "", "a", ApprovalAction::kImport, ""}, t0 + 3000)
+          .ok());
   ImportJob job = *store_->GetJob("i-3");
   ASSERT_TRUE(store_->SaveJob(job, RequestState::kCompleted, "Done", std::nullopt, t0 + 4000).ok());
   auto ids = [&](RequestFilter f) {

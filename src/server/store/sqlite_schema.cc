@@ -125,6 +125,7 @@ DROP INDEX requests_open_by_serial;
     R"sql(
 ALTER TABLE requests ADD COLUMN registration TEXT NOT NULL DEFAULT '';
 ALTER TABLE requests ADD COLUMN registration_checked_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN requested_action TEXT NOT NULL DEFAULT 'import';
 CREATE INDEX requests_unchecked ON requests(created_at)
   WHERE state = 'pending_approval' AND registration_checked_at = 0;
 ALTER TABLE import_jobs ADD COLUMN action TEXT NOT NULL DEFAULT 'import';

@@ -42,6 +42,7 @@ constexpr char kRequest[] = R"html(<h1>Device registration</h1>
 {{#group_tag}}<dt>Group tag</dt><dd>{{group_tag}}</dd>{{/group_tag}}
 {{#comment}}<dt>Comment</dt><dd>{{comment}}</dd>{{/comment}}
 </dl></section>
+{{#removal_asked}}<p class="notice" id="removal-asked">The device's user asks to remove its Intune record (<code>ap -e</code>), so that it can enroll again. Its Autopilot registration stays.</p>{{/removal_asked}}
 {{#registration_summary}}<section class="card existing" id="existing-registration"><h2>Existing registration</h2>
 <p class="notice">{{registration_summary}}</p>
 <dl>{{#registration_rows}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/registration_rows}}</dl>
@@ -58,9 +59,9 @@ constexpr char kRequest[] = R"html(<h1>Device registration</h1>
 {{#approver_fields}}
 {{#actions}}<fieldset class="actions"><legend>This serial number is already registered. What should happen?</legend>
 <input type="hidden" name="registration_id" value="{{registration_id}}">
-<label><input type="radio" name="action" value="re_register" required{{#reregister_checked}} checked{{/reregister_checked}}> <b>Re-register</b>: remove the old registration (and its Intune record) and import this hash (a repaired device)</label>
-<label><input type="radio" name="action" value="update_only" required> <b>Update only</b>: set the group tag, name and user on the existing registration and import nothing (a reset device)</label>
-{{#can_remove}}<label><input type="radio" name="action" value="remove_intune_record" required> <b>Remove the Intune record</b> only, so the device can enroll again</label>{{/can_remove}}
+{{^removal_asked}}<label><input type="radio" name="action" value="re_register" required{{#reregister_checked}} checked{{/reregister_checked}}> <b>Re-register</b>: remove the old registration (and its Intune record) and import this hash (a repaired device)</label>
+<label><input type="radio" name="action" value="update_only" required> <b>Update only</b>: set the group tag, name and user on the existing registration and import nothing (a reset device)</label>{{/removal_asked}}
+{{#can_remove}}<label><input type="radio" name="action" value="remove_intune_record" required{{#removal_asked}} checked{{/removal_asked}}> <b>Remove the Intune record</b> only, so the device can enroll again</label>{{/can_remove}}
 </fieldset>{{/actions}}
 <label>Group tag <select name="group_tag">{{#tags}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/tags}}</select></label>
 <label>Device name <input name="device_name" maxlength="15" placeholder="(keep the default)"></label>

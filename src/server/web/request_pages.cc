@@ -48,6 +48,9 @@ void WebHandler::AddRegistration(TemplateData& d, const StoredRequest& r, const 
   const RegistrationCheck check = ParseRegistrationCheck(r.registration);
   const std::string summary = RegistrationSummary(check, now);
   if (!summary.empty()) d.set("registration_summary", summary);
+  const bool removal_asked =
+      r.requested_action == ApprovalActionName(ApprovalAction::kRemoveManagedDevice);
+  if (removal_asked) d.set("removal_asked", true);
   const FoundRegistration* one = check.found.size() == 1 ? &check.found.front() : nullptr;
   if (one) d.set("registration_rows", RegistrationRows(*one, now));
   if (!can_decide) return;
@@ -58,6 +61,7 @@ void WebHandler::AddRegistration(TemplateData& d, const StoredRequest& r, const 
       fields.set("assigned_user", one->device.user_principal_name);
       TemplateData actions;
       actions.set("registration_id", one->device.id);
+      actions.set("removal_asked", removal_asked);
       actions.set("reregister_checked", config_.UseReRegisterMode);
       actions.set("can_remove", config_.AllowDeletionInApprovalMode && one->managed.has_value());
       fields.set("actions", actions);

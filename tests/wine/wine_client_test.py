@@ -168,9 +168,10 @@ class Test:
         out = subprocess.run([self.server_bin, "--data-dir", self.data, *args],
                              capture_output=True, text=True)
         check(out.returncode == 0, f"apm-server {' '.join(args[:2])} ({out.stderr.strip()})")
+        return out.stdout
 
-    def device(self, name):
-        with open(os.path.join(os.path.dirname(__file__), "../../docs/examples/sample-request.json")) as f:
+    def device(self, name, sample="sample-request.json"):
+        with open(os.path.join(os.path.dirname(__file__), "../../docs/examples", sample)) as f:
             body = json.load(f)
         path = os.path.join(self.tmp, f"{name}.json")
         with open(path, "w") as f:
@@ -313,6 +314,39 @@ class Test:
         quiet = [pixel(left - 4 * m + 1, top + r) for r in range(0, size * m, m)]
         check(all(near(q, (255, 255, 255), 0) for q in quiet), f"{what}: white quiet zone")
 
+    def test_console_repair(self):
+        """A repaired device (its serial registered with the old motherboard): ap.exe shows the
+        removal of the old registration, then the import."""
+        status, text = http("POST", self.sim.url + "/_sim/registrations", {
+            "serialNumber": "DEMO-0002", "manufacturer": "LENOVO", "model": "21R3001BUK",
+            "groupTag": "Kiosk", "managedDeviceName": "DESKTOP-OLDBOARD"})
+        check(status == 201, f"the simulator holds DEMO-0002 from before ({status})")
+        body, path = self.device("repair", "repaired-request.json")
+        out_path = os.path.join(self.artifacts, "console-repair.txt")
+        with open(out_path, "w") as out:
+            proc = subprocess.Popen(["wine", self.exe_run, "--console"] +
+                                    self.ap_args("repair", path),
+                                    env=self.wine_env, stdout=out, stderr=subprocess.STDOUT)
+
+        def request_id():
+            m = re.search(r"Request id\s+(\S+)", open(out_path).read())
+            return m and m.group(1)
+        rid = wait_until(request_id, 60, "the repair client's request id")
+
+        def looked_up():
+            out = subprocess.run([self.server_bin, "--data-dir", self.data, "request", "show", rid],
+                                 capture_output=True, text=True).stdout
+            return '"registration"' in out
+        wait_until(looked_up, 30, "the server's lookup of DEMO-0002")
+        self.admin("request", "approve", rid, "--re-register")
+        rc = proc.wait(90)
+        text = open(out_path).read()
+        check(rc == 0, f"repair: console ap.exe exits 0 (got {rc})")
+        removing = text.find("Removing the old registration")
+        uploading = text.find("Uploading the device to Autopilot")
+        check(0 <= removing < uploading, "repair: ap.exe shows the removal before the import")
+        check("Your device is ready" in text, "repair: ap.exe reports the device ready")
+
     def run(self):
         try:
             self.start_services()
@@ -322,6 +356,7 @@ class Test:
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.test_help()
             self.test_console_success()
+            self.test_console_repair()
             http("POST", self.sim.url + "/_sim/reset")  # the same sample device imports again
             self.start_xvfb()
 

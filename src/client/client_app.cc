@@ -146,6 +146,10 @@ ExitCode Run::CheckDevice() {
                     "); Autopilot needs one. Ask the manufacturer's support.",
                 kExitDeviceUnreadable);
   }
+  if (options_.corporate_identifier) {
+    facts_.hardware_hash.clear();  // not sent, and not needed: works where WMI gives no hash
+    return kExitCompleted;
+  }
   if (facts_.hardware_hash.empty()) {
     std::string why = facts_.hash_problem.empty() ? "the " + facts_.source + " has no hardware hash"
                                                   : facts_.hash_problem;
@@ -218,7 +222,9 @@ Result<SubmitOutcome> Run::SubmitWithRetries(ServerApi& api) {
 
 ExitCode Run::SubmitAndFollow(bool allow_resume) {
   ServerApi api(http_, server_url_, APM_VERSION,
-                options_.remove_intune_record ? "remove_intune_record" : "");
+                options_.corporate_identifier   ? "register_corporate_identifier"
+                : options_.remove_intune_record ? "remove_intune_record"
+                                                : "");
   std::optional<RequestStatus> status = allow_resume ? Resume(api) : std::nullopt;
   if (!status) {
     Result<SubmitOutcome> outcome = SubmitWithRetries(api);

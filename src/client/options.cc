@@ -32,6 +32,9 @@ constexpr Flag kFlags[] = {
     {"-i", "--ignore-profile", &ClientOptions::ignore_profile,
      "Go on even if the device already has an Autopilot profile"},
     {"-n", "--no-wait", &ClientOptions::no_wait, "Submit and exit without following the request"},
+    {"-u", "--corporate-identifier", &ClientOptions::corporate_identifier,
+     "Register this device for Autopilot device preparation by manufacturer, model and serial "
+     "(no hardware hash)"},
     {"-e", "--remove-intune-record", &ClientOptions::remove_intune_record,
      "Ask the helpdesk to remove this device's Intune record so it can enroll again"},
     {"", "--reboot", &ClientOptions::reboot, "Restart by itself (after a countdown) when done"},
@@ -133,6 +136,10 @@ Result<ClientOptions> ParseOptions(const std::vector<std::string>& args) {
   }
   if (!o.device_file.empty() && !o.oa3_report.empty()) {
     return Status::InvalidArgument("--device-file and --oa3-report cannot be used together");
+  }
+  if (o.corporate_identifier && o.remove_intune_record) {
+    return Status::InvalidArgument(
+        "--corporate-identifier and --remove-intune-record cannot be used together");
   }
   if (o.check_only && o.skip_checks) {
     return Status::InvalidArgument("--check-only and --skip-checks cannot be used together");

@@ -20,6 +20,7 @@ struct ClientOptions {
   bool reboot = false;                // restart by itself after a countdown when done
   bool console = false;               // Windows: console output instead of the window
   bool remove_intune_record = false;  // ask for the Intune record to be removed (-e)
+  bool corporate_identifier = false;  // APv2: send manufacturer, model, serial, no hash (-u)
   std::string device_file;
   std::string oa3_report;
   std::string state_dir;  // empty: DefaultStateDir()

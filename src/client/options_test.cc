@@ -38,6 +38,10 @@ TEST(OptionsTest, ShortFormsOfTheOriginalClient) {
   o = ParseOptions({"--remove-intune-record", "x.example"});
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->remove_intune_record);
+  o = ParseOptions({"-u", "x.example"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->corporate_identifier);
+  EXPECT_FALSE(ParseOptions({"-u", "-e", "x.example"}).ok());
 }
 
 TEST(OptionsTest, ValuesOfFileOptions) {

@@ -186,6 +186,29 @@ void ApiHandler::Readyz(const InboundRequest& req, const Reply& reply) {
   reply(Respond(req, http::status::ok, "ready\n", "text/plain"), "/readyz");
 }
 
+// What a v1 submission asks for: an import (the default), a corporate identifier (ap -u, no
+// hash), or removing the Intune record (ap -e); the error code and message when it cannot be.
+static std::optional<std::pair<std::string, std::string>> ReadRequestedAction(
+    const std::string& action, const Config& config, ApprovalAction* requested) {
+  if (action.empty() || action == "import") return std::nullopt;
+  if (action == "register_corporate_identifier") {
+    *requested = ApprovalAction::kRegisterCorporateIdentifier;
+    return std::nullopt;
+  }
+  if (action != "remove_intune_record") {
+    return std::pair<std::string, std::string>(
+        "invalid_field",
+        "action must be \"import\", \"remove_intune_record\" or \"register_corporate_identifier\"");
+  }
+  if (!config.AllowDeletionInApprovalMode) {
+    return std::pair<std::string, std::string>(
+        "deletion_not_allowed",
+        "this server does not remove Intune records (AllowDeletionInApprovalMode)");
+  }
+  *requested = ApprovalAction::kRemoveManagedDevice;
+  return std::nullopt;
+}
+
 void ApiHandler::SubmitV1(const InboundRequest& req, const Reply& reply) {
   auto fail = [&](http::status s, std::string_view code, std::string_view msg,
                   const json& extra = json::object()) {
@@ -217,17 +240,11 @@ void ApiHandler::SubmitV1(const InboundRequest& req, const Reply& reply) {
     return fail(http::status::bad_request, "invalid_field", wrong + " must be a string",
                 {{"field", wrong}});
   }
-  // What the user asks for: an import (the default), or removing the Intune record (ap -e).
   ApprovalAction requested = ApprovalAction::kImport;
-  if (action == "remove_intune_record") {
-    if (!config_.AllowDeletionInApprovalMode) {
-      return fail(http::status::bad_request, "deletion_not_allowed",
-                  "this server does not remove Intune records (AllowDeletionInApprovalMode)");
-    }
-    requested = ApprovalAction::kRemoveManagedDevice;
-  } else if (!action.empty() && action != "import") {
-    return fail(http::status::bad_request, "invalid_field",
-                "action must be \"import\" or \"remove_intune_record\"", {{"field", "action"}});
+  if (std::optional<std::pair<std::string, std::string>> refused =
+          ReadRequestedAction(action, config_, &requested)) {
+    return fail(http::status::bad_request, refused->first, refused->second,
+                refused->first == "invalid_field" ? json{{"field", "action"}} : json::object());
   }
   IntakeResult r = intake_.Submit(std::move(s), req.client_address, "v1", "", requested);
   using K = IntakeResult::Kind;
@@ -366,10 +383,9 @@ void ApiHandler::CompatSave(const InboundRequest& req, const std::string& id, co
     }
     requested = ApprovalAction::kRemoveManagedDevice;
   }
-  // ap.exe -u uploads a corporate identifier without a hash; this server imports hashes only.
-  if (s.hardware_hash.empty()) {
-    return fail(http::status::bad_request,
-                "Uploads without a hardware hash (corporate identifiers) are not supported");
+  // ap.exe -u uploads a corporate identifier: no hash.
+  if (s.hardware_hash.empty() && requested == ApprovalAction::kImport) {
+    requested = ApprovalAction::kRegisterCorporateIdentifier;
   }
   // BYPASS only skipped the original's Azure Functions, which this server does not call.
   if (!action.empty() && action != "IMPORT" && action != "BYPASS" && action != "DELETE") {

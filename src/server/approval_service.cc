@@ -70,6 +70,18 @@ static Status ExpiredStatus(const StoredRequest& r, int64_t now) {
 Status ApprovalService::CheckAction(const StoredRequest& request, Approval& approval,
                                     const DecisionContext& context) const {
   const RegistrationCheck check = ParseRegistrationCheck(request.registration);
+  // A corporate identifier request is approved as just that: no hash, nothing to replace.
+  if (request.requested_action ==
+      ApprovalActionName(ApprovalAction::kRegisterCorporateIdentifier)) {
+    if (approval.action != ApprovalAction::kImport &&
+        approval.action != ApprovalAction::kRegisterCorporateIdentifier) {
+      return Status::FailedPrecondition(
+          "the device asks to be registered by its corporate identifier: approve that, or "
+          "reject it");
+    }
+    approval.action = ApprovalAction::kRegisterCorporateIdentifier;
+    return Status::Ok();
+  }
   // A request that asks for its Intune record to be removed is approved as just that.
   if (request.requested_action == ApprovalActionName(ApprovalAction::kRemoveManagedDevice)) {
     if (approval.action == ApprovalAction::kImport) {

@@ -63,6 +63,7 @@ const Key kKeys[] = {
     APM_KEY(UseReRegisterMode),
     APM_KEY(PreservePurchaseOrderIdOnReRegister),
     APM_KEY(AllowDeletionInApprovalMode),
+    APM_KEY(UseAutopilotV2ModeOnly),
     APM_KEY(HashVerification),
     APM_KEY(AllowSelfServiceReRegister),
     APM_KEY(HistoryDays),

@@ -58,6 +58,8 @@ struct Config {
   bool UseReRegisterMode = false;
   bool PreservePurchaseOrderIdOnReRegister = true;
   bool AllowDeletionInApprovalMode = false;
+  // Every device is registered as an APv2 corporate identifier, never by its hash.
+  bool UseAutopilotV2ModeOnly = false;
 
   // New in this implementation
   std::string HashVerification = "enforce";  // enforce | warn | off

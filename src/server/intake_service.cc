@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
+#include "core/corporate_identifier.h"
 #include "core/hardware_hash.h"
 #include "server/hash_facts.h"
 #include "server/json_text.h"
@@ -19,6 +20,17 @@ std::string HashFacts(const Result<HardwareHashInfo>& decoded) {
 }
 
 // A new request waiting for approval, with the device's fields as submitted.
+// A corporate identifier request: the text fields as for a hash, and an identifier Intune
+// accepts (docs/graph-facts.md#apv2).
+std::optional<FieldError> ValidateIdentifierSubmission(DeviceSubmission& s) {
+  if (auto e = CheckText("serialNumber", s.serial_number, 1, kMaxSerialLength)) return e;
+  if (auto e = CheckText("manufacturer", s.manufacturer, 1, kMaxNameLength)) return e;
+  if (auto e = CheckText("model", s.model, 1, kMaxNameLength)) return e;
+  if (auto e = CheckText("clientVersion", s.client_version, 0, 64)) return e;
+  CorporateIdentifier id;
+  return MakeCorporateIdentifier(s.manufacturer, s.model, s.serial_number, &id);
+}
+
 StoredRequest PendingRequest(const DeviceSubmission& submission, const std::string& client_address,
                              std::string_view api, int64_t now) {
   StoredRequest r;
@@ -35,6 +47,35 @@ StoredRequest PendingRequest(const DeviceSubmission& submission, const std::stri
   r.step = std::string(RequestStateStep(r.state));
   r.created_at = r.updated_at = now;
   return r;
+}
+
+// What the store's answer means for the client, logged where someone may want to look.
+IntakeResult::Kind KindOf(CreateOutcome::Kind created, const StoredRequest& r,
+                          const std::string& fingerprint, const std::string& client_address) {
+  using K = IntakeResult::Kind;
+  switch (created) {
+    case CreateOutcome::Kind::kCreated:
+      LogInfo("request created", {{"id", r.id},
+                                  {"serial", r.serial_number},
+                                  {"hash", fingerprint},
+                                  {"verification", r.verification},
+                                  {"api", r.api},
+                                  {"asks", r.requested_action},
+                                  {"client", client_address}});
+      return K::kCreated;
+    case CreateOutcome::Kind::kExistingOpenForSerial:
+      return K::kExisting;
+    case CreateOutcome::Kind::kOpenForSerialWithOtherHash:
+      LogWarn("submission for a serial with an open request and another hash",
+              {{"serial", r.serial_number}, {"hash", fingerprint}, {"client", client_address}});
+      return K::kSerialBusy;
+    case CreateOutcome::Kind::kIdTaken:
+      return K::kIdTaken;
+    case CreateOutcome::Kind::kTooManyOpenForAddress:
+      LogWarn("too many open requests from one address", {{"client", client_address}});
+      return K::kTooManyOpen;
+  }
+  return K::kUnavailable;
 }
 
 }  // namespace
@@ -82,16 +123,28 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
     LogWarn("submission rate limited", {{"client", client_address}, {"retry_after", *wait}});
     return out;
   }
+  // UseAutopilotV2ModeOnly: every device is registered by its corporate identifier.
+  if (config_.UseAutopilotV2ModeOnly && requested == ApprovalAction::kImport) {
+    requested = ApprovalAction::kRegisterCorporateIdentifier;
+  }
+  const bool identifier_only = requested == ApprovalAction::kRegisterCorporateIdentifier;
+  if (identifier_only) submission.hardware_hash.clear();  // an identifier has no hash
   std::string blob;
-  if (std::optional<FieldError> e = ValidateSubmission(submission, &blob)) {
+  if (std::optional<FieldError> e = identifier_only ? ValidateIdentifierSubmission(submission)
+                                                    : ValidateSubmission(submission, &blob)) {
     out.kind = IntakeResult::Kind::kInvalid;
     out.invalid = *e;
     return out;
   }
-  Result<HardwareHashInfo> decoded = DecodeHardwareHash(blob);
+  Result<HardwareHashInfo> decoded = identifier_only
+                                         ? Result<HardwareHashInfo>(Status::NotFound("no hash"))
+                                         : DecodeHardwareHash(blob);
   VerificationOutcome v =
-      VerifyDevice(submission, decoded, config_.hash_verification_mode(), config_.allow_list());
-  std::string fingerprint = HashFingerprint(submission.hardware_hash);
+      VerifyDevice(submission, decoded,
+                   identifier_only ? HashVerificationMode::kOff : config_.hash_verification_mode(),
+                   config_.allow_list());
+  std::string fingerprint =
+      identifier_only ? std::string() : HashFingerprint(submission.hardware_hash);
   if (v.refused) {
     out.kind = IntakeResult::Kind::kRefused;
     out.refusal_code = v.refusal_code;
@@ -122,33 +175,7 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
     LogError("storing a request failed", {{"error", created.status().ToString()}});
     return out;
   }
-  switch (created->kind) {
-    case CreateOutcome::Kind::kCreated:
-      out.kind = IntakeResult::Kind::kCreated;
-      LogInfo("request created", {{"id", r.id},
-                                  {"serial", r.serial_number},
-                                  {"hash", fingerprint},
-                                  {"verification", r.verification},
-                                  {"api", r.api},
-                                  {"asks", r.requested_action},
-                                  {"client", client_address}});
-      break;
-    case CreateOutcome::Kind::kExistingOpenForSerial:
-      out.kind = IntakeResult::Kind::kExisting;
-      break;
-    case CreateOutcome::Kind::kOpenForSerialWithOtherHash:
-      out.kind = IntakeResult::Kind::kSerialBusy;
-      LogWarn("submission for a serial with an open request and another hash",
-              {{"serial", r.serial_number}, {"hash", fingerprint}, {"client", client_address}});
-      break;
-    case CreateOutcome::Kind::kIdTaken:
-      out.kind = IntakeResult::Kind::kIdTaken;
-      break;
-    case CreateOutcome::Kind::kTooManyOpenForAddress:
-      out.kind = IntakeResult::Kind::kTooManyOpen;
-      LogWarn("too many open requests from one address", {{"client", client_address}});
-      break;
-  }
+  out.kind = KindOf(created->kind, r, fingerprint, client_address);
   out.request = std::move(created->request);
   return out;
 }

@@ -57,6 +57,7 @@ void GraphModel::Reset() {
   imports_.clear();
   devices_.clear();
   managed_.clear();
+  identities_.clear();
   entra_.clear();
   windows_.clear();
   stats_ = SimStats();

@@ -124,6 +124,8 @@ struct SimStats {
   // Accepted deletions, per serial: Autopilot records and Intune managed devices.
   std::map<std::string, int64_t> autopilot_deletes_by_serial;
   std::map<std::string, int64_t> managed_device_deletes_by_serial;
+  // Corporate identifiers created by importDeviceIdentityList, per identifier text.
+  std::map<std::string, int64_t> identity_imports_by_identifier;
 };
 
 // One device identity as /_sim/devices shows it: the truth, whether visible yet or not.
@@ -192,6 +194,19 @@ class GraphModel {
   std::optional<nlohmann::json> GetManagedDevice(const std::string& id) const;
   // Removes the managed device and its link from the Autopilot record; false when unknown.
   bool DeleteManagedDevice(const std::string& id);
+
+  // --- importedDeviceIdentities (APv2 corporate identifiers, beta) ---
+  // The identities whose type and identifier equal one of `wanted` (letter case aside).
+  std::vector<nlohmann::json> SearchIdentities(
+      const std::vector<std::pair<std::string, std::string>>& wanted) const;
+  // One importedDeviceIdentityResult per item: created (status true), or, for an identifier
+  // already held, status false and the held one unchanged unless `overwrite` (our reading of
+  // undocumented behaviour).
+  std::vector<nlohmann::json> ImportIdentities(
+      const std::vector<std::pair<std::string, std::string>>& items, bool overwrite);
+  std::vector<nlohmann::json> ListIdentities() const;  // sorted by id
+  std::optional<nlohmann::json> GetIdentity(const std::string& id) const;
+  bool DeleteIdentity(const std::string& id);
   bool AssignUser(const std::string& id, const std::string& upn, const std::string& addressable);
   bool UnassignUser(const std::string& id);
   // Fields absent from `props` are left unchanged.
@@ -252,6 +267,10 @@ class GraphModel {
     int64_t last_contacted_ms = -1;  // -1: never
     int64_t gone_ms = -1;            // -1: not deleted; else when the deletion completes
   };
+  struct Identity {
+    std::string id, type, identifier, description;
+    int64_t created_ms = 0, modified_ms = 0;
+  };
   struct ManagedDevice {
     std::string id, name, serial, aad_device_id, autopilot_id, upn;
     int64_t enrolled_ms = 0, last_sync_ms = 0;
@@ -295,6 +314,7 @@ class GraphModel {
   bool VisibleLocked(const AutopilotDevice& d) const;
   std::string AddRegisteredDeviceLocked(const RegisteredDeviceSpec& spec);
   nlohmann::json ManagedJsonLocked(const ManagedDevice& m) const;
+  nlohmann::json IdentityJsonLocked(const Identity& i) const;
 
   const Clock& clock_;
   mutable std::mutex mu_;  // guards every member below (the *Locked functions hold it)
@@ -305,6 +325,7 @@ class GraphModel {
   std::map<std::string, ImportRecord> imports_;
   std::map<std::string, AutopilotDevice> devices_;
   std::map<std::string, ManagedDevice> managed_;
+  std::map<std::string, Identity> identities_;
   std::map<std::string, EntraDevice> entra_;  // by object id
   std::map<std::string, Group> groups_;
   std::map<std::string, User> users_;

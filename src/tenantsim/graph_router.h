@@ -78,6 +78,14 @@ class GraphRouter {
   GraphAnswer GetAutopilot(const GraphCall& call, const Params& p);
   GraphAnswer ListAutopilot(const GraphCall& call, const Params& p);
   GraphAnswer DeleteAutopilot(const GraphCall& call, const Params& p);
+  // The items of an identity search or import, or the 400 Graph answers for them.
+  std::optional<GraphAnswer> IdentityItems(const GraphCall& call,
+                                           std::vector<std::pair<std::string, std::string>>* items);
+  GraphAnswer SearchIdentities(const GraphCall& call, const Params& p);
+  GraphAnswer ImportIdentityList(const GraphCall& call, const Params& p);
+  GraphAnswer ListIdentities(const GraphCall& call, const Params& p);
+  GraphAnswer GetIdentity(const GraphCall& call, const Params& p);
+  GraphAnswer DeleteIdentity(const GraphCall& call, const Params& p);
   GraphAnswer ListManaged(const GraphCall& call, const Params& p);
   GraphAnswer GetManaged(const GraphCall& call, const Params& p);
   GraphAnswer DeleteManaged(const GraphCall& call, const Params& p);

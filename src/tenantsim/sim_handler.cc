@@ -172,7 +172,8 @@ json StatsJson(const SimStats& s) {
                  {"slow", s.slow}}},
                {"importsBySerial", s.imports_by_serial},
                {"autopilotDeletesBySerial", s.autopilot_deletes_by_serial},
-               {"managedDeviceDeletesBySerial", s.managed_device_deletes_by_serial}};
+               {"managedDeviceDeletesBySerial", s.managed_device_deletes_by_serial},
+               {"identityImportsByIdentifier", s.identity_imports_by_identifier}};
   return body;
 }
 

@@ -305,5 +305,19 @@ TEST_F(ClientTest, DashEAsksForTheIntuneRecordToBeRemoved) {
   EXPECT_FALSE(stats["importsBySerial"].contains("PF3ERA01")) << stats.dump();
 }
 
+TEST_F(ClientTest, DashURegistersTheCorporateIdentifierWithoutAHash) {
+  StartSim({"--admin"});
+  StartServer();
+  auto ap = Ap("PF3APV09", {"-u"});
+  std::string id = ap->WaitForRequestId();
+  ASSERT_EQ(id.size(), 24u) << ap->Output();
+  Admin({"request", "approve", id});
+  ASSERT_EQ(ap->Wait(), 0) << ap->Output();
+  EXPECT_THAT(ap->Output(), HasSubstr("Your device is ready"));
+  json stats = json::parse(Http("GET", sim_->url() + "/_sim/stats").body);
+  EXPECT_EQ(stats["identityImportsByIdentifier"]["LENOVO,21R3001BUK,PF3APV09"], 1) << stats.dump();
+  EXPECT_FALSE(stats["importsBySerial"].contains("PF3APV09")) << stats.dump();
+}
+
 }  // namespace
 }  // namespace apm::itest

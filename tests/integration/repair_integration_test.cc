@@ -184,5 +184,60 @@ TEST_F(RepairIntegrationTest, KilledServerAndFaultsNeverDeleteTwiceOrImportTwice
   }
 }
 
+TEST_F(RepairIntegrationTest, ACorporateIdentifierIsRegisteredOnceAndCheckedFirst) {
+  StartSim();
+  StartServer();
+  json device = {{"serialNumber", "PF3APV01"},
+                 {"manufacturer", "Dell Inc."},
+                 {"model", "Latitude 5440"},
+                 {"action", "register_corporate_identifier"}};
+  auto register_once = [&]() {
+    HttpResult r = Http("POST", server_->url() + "/api/v1/requests", device.dump(), kJson);
+    EXPECT_EQ(r.status, 201) << r.body;
+    const std::string id = Body(r)["id"];
+    std::string out;
+    EXPECT_EQ(ApproveWith(id, {}, &out), 0) << out;
+    json last;
+    Follow(id, &last);
+    EXPECT_EQ(last["state"], "completed") << last.dump() << Problems();
+    return last;
+  };
+  json first = register_once();
+  json stats = SimStats();
+  EXPECT_EQ(stats["identityImportsByIdentifier"]["Dell Inc,Latitude 5440,PF3APV01"], 1)
+      << stats.dump();
+  EXPECT_FALSE(stats["importsBySerial"].contains("PF3APV01")) << "no hash import";
+
+  json second = register_once();
+  EXPECT_EQ(second["step"], "Already registered as a corporate device") << second.dump();
+  EXPECT_EQ(SimStats()["identityImportsByIdentifier"]["Dell Inc,Latitude 5440,PF3APV01"], 1);
+
+  // Characters Intune refuses are a 400 naming the field, before anything is stored or sent.
+  json bad = device;
+  bad["serialNumber"] = "PF3,APV02";
+  HttpResult refused = Http("POST", server_->url() + "/api/v1/requests", bad.dump(), kJson);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(Body(refused)["error"]["field"], "serialNumber") << refused.body;
+  bad = device;
+  bad["model"] = "...";
+  refused = Http("POST", server_->url() + "/api/v1/requests", bad.dump(), kJson);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(Body(refused)["error"]["field"], "model") << refused.body;
+
+  // ap.exe 1.x -u: the compatibility API reads an empty HardwareHash as the same request.
+  json compat = {{"SerialNumber", "PF3APV03"},
+                 {"Manufacturer", "HP"},
+                 {"Model", "EliteBook 840"},
+                 {"HardwareHash", ""}};
+  HttpResult saved =
+      Http("POST",
+           server_->url() + "/api-autopilot/3f1c2b4a-0000-4000-8000-00000000a003/save-information",
+           compat.dump(), kJson);
+  EXPECT_EQ(saved.status, 200) << saved.body;
+  std::string out;
+  ASSERT_EQ(server_->RunCommand({"request", "list"}, &out), 0);
+  EXPECT_THAT(out, HasSubstr("PF3APV03"));
+}
+
 }  // namespace
 }  // namespace apm::itest

@@ -368,16 +368,23 @@ TEST_F(ServerTest, CompatibilityApiForOldClients) {
             200);
   EXPECT_EQ(Http("GET", server_->url() + "/api-autopilot/" + guid2 + "/result").status, 201);
 
-  // ap.exe -u (no hash) is refused in words the old client shows.
+  // ap.exe -u (no hash) asks for its corporate identifier to be registered (APv2).
   json no_hash = body;
   no_hash["HardwareHash"] = nullptr;
+  no_hash["SerialNumber"] = "PF3APV77";
   HttpResult nh =
       Http("POST",
            server_->url() + "/api-autopilot/" +
                std::string("3f2504e0-4f89-11d3-9a0c-0305e82c3303") + "/save-information",
            no_hash.dump(), kJson);
+  EXPECT_EQ(nh.status, 200) << nh.body;
+  no_hash["SerialNumber"] = "PF3,APV78";
+  nh = Http("POST",
+            server_->url() + "/api-autopilot/" +
+                std::string("3f2504e0-4f89-11d3-9a0c-0305e82c3304") + "/save-information",
+            no_hash.dump(), kJson);
   EXPECT_EQ(nh.status, 400);
-  EXPECT_THAT(nh.body, HasSubstr("without a hardware hash"));
+  EXPECT_THAT(nh.body, HasSubstr("Invalid SerialNumber: must not contain a comma"));
 
   // Rejected (or expired) reads as 410, which ap.exe 1.x shows as "Timed out".
   std::string out;

@@ -113,6 +113,12 @@ class GraphApi {
   // The same for Autopilot records. Deletion is asynchronous: the record may stay visible for a
   // while after the call succeeded.
   virtual std::vector<Status> DeleteAutopilotDevices(std::span<const std::string> ids) = 0;
+
+  // --- APv2 corporate identifiers (beta; docs/graph-facts.md#apv2) ---
+  // Whether Intune holds the manufacturerModelSerial identifier ("Manufacturer,Model,Serial").
+  virtual Result<bool> CorporateIdentifierExists(const std::string& identifier) = 0;
+  // Imports it without overwriting: true when created, false when Intune already held it.
+  virtual Result<bool> ImportCorporateIdentifier(const std::string& identifier) = 0;
 };
 
 }  // namespace apm

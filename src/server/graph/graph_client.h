@@ -66,6 +66,8 @@ class GraphClient : public GraphApi {
       std::span<const std::string> ids) override;
   std::vector<Status> DeleteManagedDevices(std::span<const std::string> ids) override;
   std::vector<Status> DeleteAutopilotDevices(std::span<const std::string> ids) override;
+  Result<bool> CorporateIdentifierExists(const std::string& identifier) override;
+  Result<bool> ImportCorporateIdentifier(const std::string& identifier) override;
 
   // Ends waits for the budget or a retry at once; calls then fail as kUnavailable (shutdown).
   void Stop();

@@ -187,6 +187,8 @@ void ImportEngine::RunPhase(ImportPhase phase, Batch batch) {
       return DoDeleteRegistration(live);
     case ImportPhase::kWaitRegistrationGone:
       return DoWaitRegistrationGone(live);
+    case ImportPhase::kRegisterIdentifier:
+      return DoRegisterIdentifier(live);
     case ImportPhase::kImport:
       return DoImport(live);
     case ImportPhase::kWaitImport:
@@ -317,12 +319,13 @@ void ImportEngine::Fail(Slot& slot, RequestError error) {
   slot.done = true;
 }
 
-void ImportEngine::Complete(Slot& slot) {
+void ImportEngine::Complete(Slot& slot, const std::string& step) {
   LogInfo("import completed",
           {{"request", slot.job.request_id}, {"autopilot_id", slot.job.registration_id}});
   ImportPhase phase = slot.job.phase;
   slot.job.phase = ImportPhase::kDone;
-  if (!Save(slot, RequestState::kCompleted, std::string(RequestStateStep(RequestState::kCompleted)),
+  if (!Save(slot, RequestState::kCompleted,
+            step.empty() ? std::string(RequestStateStep(RequestState::kCompleted)) : step,
             std::nullopt)) {
     slot.job.phase = phase;
     slot.due_at = clock_.NowMs() + settings_.poll_max.count();

@@ -94,6 +94,7 @@ class ImportEngine {
   void DoDeleteRegistration(Batch& batch);
   void DeleteOnce(Batch& batch, const Removal& removal, const std::function<void(Slot&)>& deleted);
   void DoWaitRegistrationGone(Batch& batch);
+  void DoRegisterIdentifier(Batch& batch);
   void DoImport(Batch& batch);
   Batch ReadyToImport(Batch& batch);
   void SendImports(Batch& group);
@@ -110,7 +111,8 @@ class ImportEngine {
   void Advance(Slot& slot, ImportPhase phase);
   // Ends the job as failed with `error`; the import record is deleted first if there is one.
   void Fail(Slot& slot, RequestError error);
-  void Complete(Slot& slot);
+  // Ends the job as completed; `step` says how when it is not the usual "Ready".
+  void Complete(Slot& slot, const std::string& step = "");
   // Nothing moved: poll again later, slower.
   void Quiet(Slot& slot);
   // A call failed: retry later, or fail the job if the error is final.

@@ -35,7 +35,7 @@ bool Repairs(const ImportJob& job) {
 }  // namespace
 
 bool ImportEngine::LoadRequest(Slot& slot) {
-  if (!slot.hash.empty()) return true;
+  if (slot.loaded) return true;
   Result<StoredRequest> r = store_.GetWithHash(slot.job.request_id);
   if (!r.ok()) {
     CallFailed(slot, r.status());
@@ -43,6 +43,9 @@ bool ImportEngine::LoadRequest(Slot& slot) {
   }
   slot.serial = r->serial_number;
   slot.hash = r->hardware_hash;
+  slot.manufacturer = r->manufacturer;
+  slot.model = r->model;
+  slot.loaded = true;
   return true;
 }
 

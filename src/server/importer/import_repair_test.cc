@@ -237,3 +237,73 @@ TEST_F(RepairTest, TheCheckerKeepsWhatTheTenantHoldsWithTheRequest) {
 
 }  // namespace
 }  // namespace apm
+
+namespace apm {
+namespace {
+
+using CorporateIdentifierTest = ImportEngineTest;
+
+// A pending request with no hash that asks to be registered by its corporate identifier.
+std::string IdentifierRequest(RequestStore& store, const Clock& clock, const std::string& serial,
+                              const std::string& manufacturer = "Dell Inc.") {
+  StoredRequest r;
+  r.id = "req-" + serial;
+  r.serial_number = serial;
+  r.manufacturer = manufacturer;
+  r.model = "Latitude 5440";
+  r.state = RequestState::kPendingApproval;
+  r.created_at = r.updated_at = clock.NowMs();
+  r.expires_at = clock.NowMs() + 3'600'000;
+  r.requested_action = "register_corporate_identifier";
+  EXPECT_TRUE(store.Create(r, 1000, "").ok());
+  Approval a;
+  a.approver = "cli:test";
+  a.action = ApprovalAction::kRegisterCorporateIdentifier;
+  EXPECT_TRUE(store.Approve(r.id, a, clock.NowMs()).ok());
+  return r.id;
+}
+
+TEST_F(CorporateIdentifierTest, RegisteredOnceAndASecondTimeReportedAsAlreadyRegistered) {
+  std::string first = IdentifierRequest(*store_, clock_, "APV2-01");
+  RunUntilDone({first});
+  StoredRequest r = Get(first);
+  ASSERT_EQ(r.state, RequestState::kCompleted) << r.step << " " << (r.error ? r.error->message : "");
+  EXPECT_EQ(model_->Stats().identity_imports_by_identifier["Dell Inc,Latitude 5440,APV2-01"], 1);
+  EXPECT_EQ(model_->ImportCount("APV2-01"), 0) << "no hash import";
+
+  // The same device again (say, after a reset): found, not imported a second time.
+  ASSERT_TRUE(store_->PurgeFinishedBefore(clock_.NowMs() + 1).ok());
+  std::string second = IdentifierRequest(*store_, clock_, "APV2-01");
+  RunUntilDone({second});
+  r = Get(second);
+  ASSERT_EQ(r.state, RequestState::kCompleted);
+  EXPECT_EQ(r.step, "Already registered as a corporate device");
+  EXPECT_EQ(model_->Stats().identity_imports_by_identifier["Dell Inc,Latitude 5440,APV2-01"], 1);
+}
+
+TEST_F(CorporateIdentifierTest, LostAnswersAndRestartsRegisterEachIdentifierOnce) {
+  sim::SimConfig config = FastTenant();
+  config.lost_response_rate = 0.3;
+  config.error_rate = 0.1;
+  config.seed = 3;
+  Build(config);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    ids.push_back(IdentifierRequest(*store_, clock_, "APV2-L" + std::to_string(i), "LENOVO"));
+  }
+  for (int round = 0; round < 10; ++round) {
+    RunUntilDone(ids, seconds(20));
+    NewEngine();
+  }
+  RunUntilDone(ids);
+  for (int i = 0; i < 10; ++i) {
+    StoredRequest r = Get(ids[size_t(i)]);
+    EXPECT_EQ(r.state, RequestState::kCompleted) << r.step;
+    EXPECT_EQ(model_->Stats().identity_imports_by_identifier["LENOVO,Latitude 5440,APV2-L" +
+                                                             std::to_string(i)],
+              1);
+  }
+}
+
+}  // namespace
+}  // namespace apm

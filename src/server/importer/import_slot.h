@@ -13,6 +13,9 @@ struct ImportEngine::Slot {
   std::string step;
   std::string serial;  // loaded for the import
   std::string hash;
+  std::string manufacturer;  // for a corporate identifier
+  std::string model;
+  bool loaded = false;
   int64_t due_at = 0;
   int64_t phase_entered_ms = 0;  // when the job entered its current phase (this run)
   int failures = 0;

@@ -19,6 +19,8 @@ constexpr ImportPhaseInfo kPhases[] = {
      "Removing the old registration", true, false},
     {ImportPhase::kWaitRegistrationGone, "wait_registration_gone", S::kRemovingRegistration,
      "Waiting for the old registration to be removed", false, true},
+    {ImportPhase::kRegisterIdentifier, "register_identifier", S::kImporting,
+     "Registering the corporate identifier", true, false},
     {ImportPhase::kImport, "import", S::kImporting, "Importing the device into Autopilot", true,
      false},
     {ImportPhase::kWaitImport, "wait_import", S::kImporting,
@@ -50,6 +52,8 @@ constexpr ApprovalActionInfo kActions[] = {
     {ApprovalAction::kReRegister, "re_register", ImportPhase::kCheckRegistration},
     {ApprovalAction::kUpdateOnly, "update_only", ImportPhase::kWaitDevice},
     {ApprovalAction::kRemoveManagedDevice, "remove_intune_record", ImportPhase::kCheckRegistration},
+    {ApprovalAction::kRegisterCorporateIdentifier, "register_corporate_identifier",
+     ImportPhase::kRegisterIdentifier},
 };
 
 }  // namespace

@@ -16,6 +16,7 @@ enum class ImportPhase {
   kDeleteManagedDevice,   // delete its Intune managed device, if any
   kDeleteRegistration,    // delete the Autopilot record (re-register only)
   kWaitRegistrationGone,  // poll until the record is really gone (deletion is asynchronous)
+  kRegisterIdentifier,  // APv2: register the corporate identifier (search first, never overwrite)
   kImport,        // send the import (reconciling first if an earlier attempt's answer was lost)
   kWaitImport,    // poll the import record until complete or error
   kDeleteImport,  // delete the import record, whatever the outcome

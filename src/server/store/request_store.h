@@ -32,7 +32,8 @@ struct StoredRequest {
   // when; "" and 0 until the lookup has run.
   std::string registration;
   int64_t registration_checked_at = 0;
-  // What the device's user asked for: "import", or "remove_intune_record" (ap -e).
+  // What the device's user asked for (an ApprovalActionName): "import", "remove_intune_record"
+  // (ap -e) or "register_corporate_identifier" (ap -u, no hash).
   std::string requested_action = "import";
   RequestState state = RequestState::kPendingApproval;
   std::string step;
@@ -68,6 +69,7 @@ enum class ApprovalAction {
   kReRegister,           // replace the registration `registration_id` with this hash
   kUpdateOnly,           // set tag, name and user on `registration_id`; import nothing
   kRemoveManagedDevice,  // delete the Intune managed device of `registration_id` only
+  kRegisterCorporateIdentifier,  // APv2: register "Manufacturer,Model,Serial"; no hash
 };
 std::string_view ApprovalActionName(ApprovalAction action);  // "import", "re_register", ...
 std::optional<ApprovalAction> ParseApprovalAction(std::string_view name);

@@ -57,6 +57,12 @@ class ForwardingGraphApi : public GraphApi {
   std::vector<Status> DeleteAutopilotDevices(std::span<const std::string> ids) override {
     return inner_.DeleteAutopilotDevices(ids);
   }
+  Result<bool> CorporateIdentifierExists(const std::string& identifier) override {
+    return inner_.CorporateIdentifierExists(identifier);
+  }
+  Result<bool> ImportCorporateIdentifier(const std::string& identifier) override {
+    return inner_.ImportCorporateIdentifier(identifier);
+  }
 
  protected:
   GraphApi& inner_;

@@ -35,7 +35,8 @@ constexpr char kRequest[] = R"html(<h1>Device registration</h1>
 <dt>Serial number</dt><dd>{{serial}}</dd>
 <dt>Manufacturer</dt><dd>{{manufacturer}}</dd>
 <dt>Model</dt><dd>{{model}}</dd>
-<dt>Hash check</dt><dd>{{verification_text}}</dd>
+{{^corporate_identifier}}<dt>Hash check</dt><dd>{{verification_text}}</dd>{{/corporate_identifier}}
+{{#corporate_identifier}}<dt>Corporate identifier</dt><dd><code>{{corporate_identifier}}</code> (Autopilot device preparation: registered without a hardware hash)</dd>{{/corporate_identifier}}
 <dt>TPM</dt><dd>{{tpm}}</dd>
 <dt>Requested</dt><dd><time datetime="{{created_iso}}">{{created}}</time> ({{age}} ago)</dd>
 {{#approved_by}}<dt>Approved by</dt><dd>{{approved_by}}</dd>{{/approved_by}}

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/corporate_identifier.h"
 #include "core/text.h"
 #include "server/http/responses.h"
 #include "server/logging.h"
@@ -54,6 +55,18 @@ void WebHandler::AddRegistration(TemplateData& d, const StoredRequest& r, const 
   const FoundRegistration* one = check.found.size() == 1 ? &check.found.front() : nullptr;
   if (one) d.set("registration_rows", RegistrationRows(*one, now));
   if (!can_decide) return;
+  const bool identifier_only =
+      r.requested_action == ApprovalActionName(ApprovalAction::kRegisterCorporateIdentifier);
+  if (identifier_only) {
+    // Nothing is replaced: the registration above is for the approver's information (a device
+    // registered for Windows Autopilot runs that, not device preparation).
+    if (v.roles.approver) {
+      TemplateData fields;
+      fields.set("tags", GroupTagOptions(std::nullopt));
+      d.set("approver_fields", fields);
+    }
+    return;
+  }
   if (v.roles.approver) {
     TemplateData fields;
     fields.set("tags", GroupTagOptions(one ? std::optional(one->device.group_tag) : std::nullopt));
@@ -127,6 +140,12 @@ void WebHandler::RequestPage(Visit& v, const std::string& id) {
   d.set("manufacturer", r->manufacturer);
   d.set("model", r->model);
   d.set("verification_text", VerificationText(r->verification));
+  if (r->requested_action == ApprovalActionName(ApprovalAction::kRegisterCorporateIdentifier)) {
+    CorporateIdentifier id;
+    if (!MakeCorporateIdentifier(r->manufacturer, r->model, r->serial_number, &id)) {
+      d.set("corporate_identifier", id.Text());
+    }
+  }
   json facts = json::parse(r->hash_facts, nullptr, false);
   bool tpm = facts.is_object() && facts.value("tpmPresent", false);
   d.set("tpm", facts.is_object() ? (tpm ? "present " + facts.value("tpmVersion", std::string())

@@ -209,24 +209,27 @@ static std::optional<std::pair<std::string, std::string>> ReadRequestedAction(
   return std::nullopt;
 }
 
+// A body sent as JSON, or without a Content-Type (some HTTP tools send none).
+static bool IsJsonOrUntyped(const InboundRequest& req) {
+  std::string_view content_type = req.message[http::field::content_type];
+  std::string media_type = Trim(content_type.substr(0, content_type.find(';')));
+  return content_type.empty() || EqualsIgnoreCase(media_type, "application/json");
+}
+
 void ApiHandler::SubmitV1(const InboundRequest& req, const Reply& reply) {
   auto fail = [&](http::status s, std::string_view code, std::string_view msg,
                   const json& extra = json::object()) {
     reply(Error(req, s, code, msg, extra), kRouteSubmit);
   };
-  std::string_view content_type = req.message[http::field::content_type];
-  std::string media_type = Trim(content_type.substr(0, content_type.find(';')));
-  if (!content_type.empty() && !EqualsIgnoreCase(media_type, "application/json")) {
+  if (!IsJsonOrUntyped(req)) {
     return fail(http::status::unsupported_media_type, "unsupported_media_type",
                 "send the request as application/json");
   }
   json body = json::parse(req.message.body(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) {
-    return fail(http::status::bad_request, "malformed_json", "the request body is not valid JSON");
-  }
   if (!body.is_object()) {
     return fail(http::status::bad_request, "malformed_json",
-                "the request body must be a JSON object");
+                body.is_discarded() ? "the request body is not valid JSON"
+                                    : "the request body must be a JSON object");
   }
   DeviceSubmission s;
   std::string wrong, action;

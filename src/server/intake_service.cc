@@ -52,7 +52,6 @@ StoredRequest PendingRequest(const DeviceSubmission& submission, const std::stri
 // What the store's answer means for the client, logged where someone may want to look.
 IntakeResult::Kind KindOf(CreateOutcome::Kind created, const StoredRequest& r,
                           const std::string& fingerprint, const std::string& client_address) {
-  using K = IntakeResult::Kind;
   switch (created) {
     case CreateOutcome::Kind::kCreated:
       LogInfo("request created", {{"id", r.id},
@@ -62,20 +61,20 @@ IntakeResult::Kind KindOf(CreateOutcome::Kind created, const StoredRequest& r,
                                   {"api", r.api},
                                   {"asks", r.requested_action},
                                   {"client", client_address}});
-      return K::kCreated;
+      return IntakeResult::Kind::kCreated;
     case CreateOutcome::Kind::kExistingOpenForSerial:
-      return K::kExisting;
+      return IntakeResult::Kind::kExisting;
     case CreateOutcome::Kind::kOpenForSerialWithOtherHash:
       LogWarn("submission for a serial with an open request and another hash",
               {{"serial", r.serial_number}, {"hash", fingerprint}, {"client", client_address}});
-      return K::kSerialBusy;
+      return IntakeResult::Kind::kSerialBusy;
     case CreateOutcome::Kind::kIdTaken:
-      return K::kIdTaken;
+      return IntakeResult::Kind::kIdTaken;
     case CreateOutcome::Kind::kTooManyOpenForAddress:
       LogWarn("too many open requests from one address", {{"client", client_address}});
-      return K::kTooManyOpen;
+      return IntakeResult::Kind::kTooManyOpen;
   }
-  return K::kUnavailable;
+  return IntakeResult::Kind::kUnavailable;
 }
 
 }  // namespace

@@ -158,6 +158,8 @@ bool GraphModel::SerialRegisteredLocked(const std::string& serial) const {
   int64_t now = clock_.NowMs();
   for (const auto& [id, d] : devices_) {
     const bool gone = d.gone_ms >= 0 && now >= d.gone_ms;
+    const bool deleting = d.gone_ms >= 0 && !gone;
+    if (deleting && !config_.deleting_record_blocks_import) continue;
     if (!gone && EqualsIgnoreCase(d.serial, serial)) return true;
   }
   return false;

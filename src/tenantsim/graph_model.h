@@ -55,6 +55,9 @@ struct SimConfig {
   // What DELETE answers while an Intune managed device remains is not documented; with this set
   // the simulator refuses with a 400 in Intune's error shape (a stand-in of our choosing).
   bool refuse_delete_while_managed = true;
+  // Whether importing the serial of a record whose deletion is not complete yet ends in 806
+  // (true) or creates a second record (false): not documented either, so both can be tried.
+  bool deleting_record_blocks_import = true;
 
   std::string profile_group_id = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15";
   std::string profile_group_name = "Autopilot Profile Devices";

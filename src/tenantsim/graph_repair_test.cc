@@ -87,6 +87,21 @@ TEST_F(RepairTest, DeletionIsRefusedWhileManagedThenAsynchronous) {
   EXPECT_EQ(stats.managed_device_deletes_by_serial["PF-REPAIR2"], 1);
 }
 
+TEST_F(RepairTest, AnImportDuringTheDeletionCanMakeASecondRecord) {
+  SimConfig config = model_.config();
+  config.refuse_delete_while_managed = false;
+  config.deleting_record_blocks_import = false;
+  model_.SetConfig(config);
+  const std::string id = model_.AddRegisteredDevice(RepairedLaptop("PF-REPAIR4"));
+  ASSERT_EQ(Call("DELETE", std::string(kDevices) + "/" + id).status, 204);
+  Answer during = Post(kImportsPath, ImportBody("PF-REPAIR4", Hash("PF-REPAIR4")));
+  clock_.Advance(milliseconds(model_.config().import_delay_ms));
+  EXPECT_EQ(Get(std::string(kImportsPath) + "/" + during.body["id"].get<std::string>())
+                .body["state"]["deviceImportStatus"],
+            "complete");
+  EXPECT_EQ(model_.ImportCount("PF-REPAIR4"), 1);
+}
+
 TEST_F(RepairTest, DeletionWhileManagedCanBeAllowed) {
   SimConfig config = model_.config();
   config.refuse_delete_while_managed = false;

@@ -86,6 +86,9 @@ void AddRepairOptions(CLI::App& app, SimOptions& o) {
   app.add_option("--autopilot-delete-delay-ms", o.config.autopilot_delete_delay_ms,
                  "milliseconds a deleted Autopilot record stays visible (deletion is asynchronous)")
       ->capture_default_str();
+  app.add_flag("!--import-while-deleting-creates-record", o.config.deleting_record_blocks_import,
+               "an import of a serial whose record is still being deleted creates a second "
+               "record (by default it ends in 806; which one Microsoft does is not documented)");
   app.add_flag("!--allow-delete-while-managed", o.config.refuse_delete_while_managed,
                "accept the DELETE of an Autopilot record whose Intune managed device remains "
                "(by default it is refused with a 400, a stand-in for the undocumented answer)");

@@ -62,9 +62,10 @@ std::optional<Status> ApplyRepairKey(const std::string& key, const json& v, SimC
     c.autopilot_delete_delay_ms = v.get<int64_t>();
     return Status::Ok();
   }
-  if (key == "refuseDeleteWhileManaged") {
+  if (key == "refuseDeleteWhileManaged" || key == "deletingRecordBlocksImport") {
     if (!v.is_boolean()) return Status::InvalidArgument(key + " must be true or false");
-    c.refuse_delete_while_managed = v.get<bool>();
+    (key == "refuseDeleteWhileManaged" ? c.refuse_delete_while_managed
+                                       : c.deleting_record_blocks_import) = v.get<bool>();
     return Status::Ok();
   }
   if (key == "registeredDevices") {
@@ -179,6 +180,7 @@ json ConfigToJson(const SimConfig& c) {
            }()},
           {"autopilotDeleteDelayMs", c.autopilot_delete_delay_ms},
           {"refuseDeleteWhileManaged", c.refuse_delete_while_managed},
+          {"deletingRecordBlocksImport", c.deleting_record_blocks_import},
           {"profileGroupId", c.profile_group_id},
           {"profileGroupName", c.profile_group_name},
           {"writeLimit", c.write_limit},

@@ -44,11 +44,10 @@ void ApprovalService::Record(const DecisionContext& context, const std::string& 
 
 // How the audit names an action: "" for a plain import; a re-registration names the record it
 // replaces and the purchase order id that cannot be carried over.
-static std::string ActionWords(const Approval& approval, const StoredRequest& request) {
+static std::string ActionWords(const Approval& approval, const RegistrationCheck& check) {
   if (approval.action == ApprovalAction::kImport) return "";
   std::string words = std::string(ApprovalActionName(approval.action)) + " of registration " +
                       approval.registration_id + ", ";
-  const RegistrationCheck check = ParseRegistrationCheck(request.registration);
   if (approval.action == ApprovalAction::kReRegister && !check.found.empty() &&
       !check.found.front().device.purchase_order_id.empty()) {
     words += "purchase order id " + check.found.front().device.purchase_order_id +
@@ -67,9 +66,8 @@ static Status ExpiredStatus(const StoredRequest& r, int64_t now) {
 
 // Whether `approval`'s action fits what the tenant holds for the serial (and who decides); fills
 // in the registration the action is about.
-Status ApprovalService::CheckAction(const StoredRequest& request, Approval& approval,
-                                    const DecisionContext& context) const {
-  const RegistrationCheck check = ParseRegistrationCheck(request.registration);
+Status ApprovalService::CheckAction(const StoredRequest& request, const RegistrationCheck& check,
+                                    Approval& approval, const DecisionContext& context) const {
   // A corporate identifier request is approved as just that: no hash, nothing to replace.
   if (request.requested_action ==
       ApprovalActionName(ApprovalAction::kRegisterCorporateIdentifier)) {
@@ -159,7 +157,8 @@ Result<StoredRequest> ApprovalService::Approve(const std::string& id, Approval a
                                       ", not pending approval");
   }
   if (Status expired = ExpiredStatus(*request, clock_.NowMs()); !expired.ok()) return expired;
-  if (Status fits = CheckAction(*request, approval, context); !fits.ok()) {
+  const RegistrationCheck check = ParseRegistrationCheck(request->registration);
+  if (Status fits = CheckAction(*request, check, approval, context); !fits.ok()) {
     Record(context, approval.approver, "approve_denied", request->id, fits.message());
     return fits;
   }
@@ -186,7 +185,7 @@ Result<StoredRequest> ApprovalService::Approve(const std::string& id, Approval a
   Result<StoredRequest> approved = store_.Approve(request->id, approval, clock_.NowMs());
   if (!approved.ok()) return approved.status();
   Record(context, approval.approver, "approve", approved->id,
-         ActionWords(approval, *request) + "group tag \"" + approval.group_tag + "\"" +
+         ActionWords(approval, check) + "group tag \"" + approval.group_tag + "\"" +
              (approval.device_name.empty() ? "" : ", name " + approval.device_name) +
              (approval.assigned_user.empty() ? "" : ", user " + approval.assigned_user) +
              (approval.comment.empty() ? "" : ", comment: " + approval.comment));

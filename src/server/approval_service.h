@@ -7,6 +7,7 @@
 
 #include "server/clock.h"
 #include "server/config.h"
+#include "server/importer/registration_check.h"
 #include "server/store/request_store.h"
 #include "server/store/session_store.h"
 
@@ -50,8 +51,8 @@ class ApprovalService {
                                const DecisionContext& context = {});
 
  private:
-  Status CheckAction(const StoredRequest& request, Approval& approval,
-                     const DecisionContext& context) const;
+  Status CheckAction(const StoredRequest& request, const RegistrationCheck& check,
+                     Approval& approval, const DecisionContext& context) const;
 
   const Config& config_;
   RequestStore& store_;

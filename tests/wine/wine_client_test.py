@@ -215,21 +215,26 @@ class Test:
                              capture_output=True, text=True, timeout=120)
         check(out.returncode == 0 and "Exit codes" in out.stdout, "ap.exe --help")
 
-    def test_console_success(self):
-        body, path = self.device("console")
-        out_path = os.path.join(self.artifacts, "console-run.txt")
+    def console_run(self, name, sample, before_approval, approve_args):
+        """Runs ap.exe --console on the device in docs/examples/`sample`, approves its request
+        with `approve_args` once `before_approval(rid)` has returned; the exit code and output."""
+        body, path = self.device(name, sample)
+        out_path = os.path.join(self.artifacts, f"{name}.txt")
         with open(out_path, "w") as out:
             proc = subprocess.Popen(["wine", self.exe_run, "--console"] +
-                                    self.ap_args("console", path),
+                                    self.ap_args(name, path),
                                     env=self.wine_env, stdout=out, stderr=subprocess.STDOUT)
 
         def request_id():
             m = re.search(r"Request id\s+(\S+)", open(out_path).read())
             return m and m.group(1)
-        rid = wait_until(request_id, 60, "the console client's request id")
-        self.admin("request", "approve", rid)
-        rc = proc.wait(90)
-        text = open(out_path).read()
+        rid = wait_until(request_id, 60, f"the {name} client's request id")
+        before_approval(rid)
+        self.admin("request", "approve", rid, *approve_args)
+        return proc.wait(90), open(out_path).read(), body
+
+    def test_console_success(self):
+        rc, text, body = self.console_run("console-run", "sample-request.json", lambda rid: None, [])
         check(rc == 0, f"console ap.exe exits 0 (got {rc})")
         check("Your device is ready" in text, "console ap.exe reports the device ready")
         check(body["hardwareHash"][:40] not in text, "the console output has no hash")
@@ -321,26 +326,15 @@ class Test:
             "serialNumber": "DEMO-0002", "manufacturer": "LENOVO", "model": "21R3001BUK",
             "groupTag": "Kiosk", "managedDeviceName": "DESKTOP-OLDBOARD"})
         check(status == 201, f"the simulator holds DEMO-0002 from before ({status})")
-        body, path = self.device("repair", "repaired-request.json")
-        out_path = os.path.join(self.artifacts, "console-repair.txt")
-        with open(out_path, "w") as out:
-            proc = subprocess.Popen(["wine", self.exe_run, "--console"] +
-                                    self.ap_args("repair", path),
-                                    env=self.wine_env, stdout=out, stderr=subprocess.STDOUT)
 
-        def request_id():
-            m = re.search(r"Request id\s+(\S+)", open(out_path).read())
-            return m and m.group(1)
-        rid = wait_until(request_id, 60, "the repair client's request id")
-
-        def looked_up():
-            out = subprocess.run([self.server_bin, "--data-dir", self.data, "request", "show", rid],
-                                 capture_output=True, text=True).stdout
-            return '"registration"' in out
-        wait_until(looked_up, 30, "the server's lookup of DEMO-0002")
-        self.admin("request", "approve", rid, "--re-register")
-        rc = proc.wait(90)
-        text = open(out_path).read()
+        def wait_for_lookup(rid):
+            def looked_up():
+                out = subprocess.run([self.server_bin, "--data-dir", self.data, "request", "show",
+                                      rid], capture_output=True, text=True).stdout
+                return '"registration"' in out
+            wait_until(looked_up, 30, "the server's lookup of DEMO-0002")
+        rc, text, _ = self.console_run("console-repair", "repaired-request.json", wait_for_lookup,
+                                       ["--re-register"])
         check(rc == 0, f"repair: console ap.exe exits 0 (got {rc})")
         removing = text.find("Removing the old registration")
         uploading = text.find("Uploading the device to Autopilot")

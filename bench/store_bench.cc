@@ -10,8 +10,8 @@
 #include "core/hardware_hash.h"
 #include "core/testing/hash_builder.h"
 #include "server/clock.h"
+#include "server/store/sql_request_store.h"
 #include "server/store/sqlite_connection.h"
-#include "server/store/sqlite_request_store.h"
 
 namespace apm {
 namespace {
@@ -58,12 +58,12 @@ BENCHMARK(BM_DecodeHardwareHash);
 // inserts share the single writer.
 void BM_StoreCreateDurable(benchmark::State& state) {
   static std::string dir;
-  static std::unique_ptr<SqliteRequestStore> store;
+  static std::unique_ptr<SqlRequestStore> store;
   static std::string hash = testing::HashText(testing::HashBuilder::Laptop().Build());
   static std::atomic<int64_t> n{0};
   if (state.thread_index() == 0) {
     dir = BenchDir();
-    store = std::move(SqliteRequestStore::Open(dir + "/apm.db")).value();
+    store = std::move(SqlRequestStore::Open(dir + "/apm.db")).value();
   }
   for (auto _ : state) {
     Result<CreateOutcome> c = store->Create(MakeRequest(n++, hash), 1000000, "");
@@ -87,10 +87,9 @@ void BM_SqliteCommit(benchmark::State& state) {
   (void)conn->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
   std::string value(4000, 'h');
   for (auto _ : state) {
-    sqlite3_stmt* st = *conn->Prepare("INSERT INTO t (v) VALUES (?1)");
-    SqliteStatement s(st);
-    s.Bind(1, value);
-    if (s.Step() != SQLITE_DONE) state.SkipWithError("insert failed");
+    auto s = conn->Statement("INSERT INTO t (v) VALUES (?1)");
+    s->Bind(1, value);
+    if (s->Step() != SqlStep::kDone) state.SkipWithError("insert failed");
   }
   state.SetItemsProcessed(state.iterations());
   state.SetLabel(state.range(0) ? "synchronous=FULL" : "synchronous=NORMAL");
@@ -101,10 +100,10 @@ BENCHMARK(BM_SqliteCommit)->Arg(1)->Arg(0)->UseRealTime();
 
 void BM_StoreGet(benchmark::State& state) {
   static std::string dir;
-  static std::unique_ptr<SqliteRequestStore> store;
+  static std::unique_ptr<SqlRequestStore> store;
   if (state.thread_index() == 0) {
     dir = BenchDir();
-    store = std::move(SqliteRequestStore::Open(dir + "/apm.db")).value();
+    store = std::move(SqlRequestStore::Open(dir + "/apm.db")).value();
     std::string hash = testing::HashText(testing::HashBuilder::Laptop().Build());
     for (int i = 0; i < 1000; ++i) (void)store->Create(MakeRequest(i, hash), 1000000, "");
   }

@@ -9,7 +9,7 @@ APM_PACKAGES=(
   libboost1.81-dev nlohmann-json3-dev libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
   libqrencode-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
   libcjose-dev libjansson-dev libkainjow-mustache-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libpq-dev postgresql
   g++-mingw-w64-x86-64-posix
 )
 
@@ -31,9 +31,18 @@ apm_install_packages() {
     log "installing Debian packages: ${missing[*]}"
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    # Services the packages bring (PostgreSQL's main cluster) are installed, not started:
+    # the tests start throw-away servers of their own and stop them (policy-rc.d, exit 101).
+    local policy=/usr/sbin/policy-rc.d added=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+      $sudo chmod +x "$policy"
+      added=1
+    fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
       "${missing[@]}" >/dev/null
+    [ "$added" -eq 0 ] || $sudo rm -f "$policy"
   fi
 }
 

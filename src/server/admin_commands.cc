@@ -14,10 +14,11 @@
 #include "core/hardware_hash.h"
 #include "server/approval_service.h"
 #include "server/clock.h"
+#include "server/db_commands.h"
 #include "server/hash_facts.h"
 #include "server/importer/registration_check.h"
 #include "server/json_text.h"
-#include "server/store/sqlite_request_store.h"
+#include "server/store/sql_request_store.h"
 
 namespace apm {
 namespace {
@@ -140,8 +141,7 @@ int AdminCommands::RunHash() const {
 }
 
 int AdminCommands::RunRequest(const Config& config) {
-  std::string db = config.DataDir + "/apm.db";
-  auto store = SqliteRequestStore::Open(db);
+  auto store = OpenConfiguredStore(config);
   if (!store.ok()) {
     std::cerr << "apm-server: " << store.status().message() << "\n";
     return 1;

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/testing/hash_builder.h"
-#include "server/store/sqlite_request_store.h"
+#include "server/store/sql_request_store.h"
 #include "server/testing/temp_dir.h"
 
 namespace apm {
@@ -27,7 +27,7 @@ struct Answer {
 class ApiHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(SqliteRequestStore::Open(dir_.File("apm.db"))).value();
+    store_ = std::move(SqlRequestStore::Open(dir_.File("apm.db"))).value();
     limiter_ = std::make_unique<RateLimiter>(clock_, 1000, 1000);
     intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
     watcher_ = std::make_unique<ChangeWatcher>(*store_, io_, std::chrono::milliseconds(50));
@@ -93,7 +93,7 @@ class ApiHandlerTest : public ::testing::Test {
   Metrics metrics_;
   boost::asio::io_context io_;
   boost::asio::thread_pool pool_{2};
-  std::unique_ptr<SqliteRequestStore> store_;
+  std::unique_ptr<SqlRequestStore> store_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<IntakeService> intake_;
   std::unique_ptr<ChangeWatcher> watcher_;

@@ -5,7 +5,7 @@
 
 #include "core/testing/hash_builder.h"
 #include "server/importer/registration_check.h"
-#include "server/store/sqlite_request_store.h"
+#include "server/store/sql_request_store.h"
 #include "server/testing/temp_dir.h"
 
 namespace apm {
@@ -13,9 +13,7 @@ namespace {
 
 class ApprovalServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    store_ = std::move(SqliteRequestStore::Open(dir_.File("apm.db"))).value();
-  }
+  void SetUp() override { store_ = std::move(SqlRequestStore::Open(dir_.File("apm.db"))).value(); }
 
   // A pending request for a LENOVO laptop; `hash` empty: a real synthetic hash.
   std::string Pending(const std::string& serial, const std::string& verification = "verified",
@@ -61,7 +59,7 @@ class ApprovalServiceTest : public ::testing::Test {
   testing::ScopedTempDir dir_{"apm-approval-test"};
   ManualClock clock_;
   Config config_;
-  std::unique_ptr<SqliteRequestStore> store_;
+  std::unique_ptr<SqlRequestStore> store_;
 };
 
 TEST_F(ApprovalServiceTest, ApprovesAPendingRequestOnceAndRecordsIt) {

@@ -29,6 +29,10 @@ struct Key {
 const Key kKeys[] = {
     APM_KEY(Listen),
     APM_KEY(DataDir),
+    APM_KEY(DatabaseUrl),
+    APM_KEY(DatabasePoolSize),
+    APM_KEY(DatabaseStatementTimeoutSeconds),
+    APM_KEY(EngineFailoverSeconds),
     APM_KEY(PublicUrl),
     APM_KEY(Threads),
     APM_KEY(TlsCertificateFile),
@@ -277,6 +281,20 @@ Status ValidateService(const Config& c) {
   }
   if (c.Listen.find(':') == std::string::npos) return Bad("Listen", "must be ADDRESS:PORT");
   if (c.DataDir.empty()) return Bad("DataDir", "is required");
+  if (!c.DatabaseUrl.empty() && !c.DatabaseUrl.starts_with("postgresql://") &&
+      !c.DatabaseUrl.starts_with("postgres://") && c.DatabaseUrl.find('=') == std::string::npos) {
+    return Bad("DatabaseUrl",
+               "must be a PostgreSQL URI (postgresql://…) or a libpq key=value string");
+  }
+  if (c.DatabasePoolSize < 1 || c.DatabasePoolSize > 200) {
+    return Bad("DatabasePoolSize", "must be between 1 and 200");
+  }
+  if (c.DatabaseStatementTimeoutSeconds < 1 || c.DatabaseStatementTimeoutSeconds > 600) {
+    return Bad("DatabaseStatementTimeoutSeconds", "must be between 1 and 600");
+  }
+  if (c.EngineFailoverSeconds < 3 || c.EngineFailoverSeconds > 600) {
+    return Bad("EngineFailoverSeconds", "must be between 3 and 600");
+  }
   if (c.TlsCertificateFile.empty() != c.TlsKeyFile.empty()) {
     return Bad(c.TlsKeyFile.empty() ? "TlsKeyFile" : "TlsCertificateFile",
                "is required when the other TLS file is set");

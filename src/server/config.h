@@ -18,6 +18,12 @@ struct Config {
   // Server
   std::string Listen = "0.0.0.0:8080";
   std::string DataDir = "data";
+  // PostgreSQL instead of SQLite in DataDir: a libpq URI or key=value string. It may hold a
+  // password: set it as APM_DATABASE_URL (or a password file), not in apm.toml.
+  std::string DatabaseUrl;
+  int64_t DatabasePoolSize = 8;  // read connections per instance
+  int64_t DatabaseStatementTimeoutSeconds = 10;
+  int64_t EngineFailoverSeconds = 15;  // how soon another instance takes over the engine
   std::string PublicUrl;  // empty: derived from each request's Host (and trusted proxy headers)
   int64_t Threads = 0;    // 0: one per core
   std::string TlsCertificateFile;

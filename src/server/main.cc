@@ -8,6 +8,7 @@
 
 #include "server/admin_commands.h"
 #include "server/config.h"
+#include "server/db_commands.h"
 #include "server/logging.h"
 #include "server/server_app.h"
 
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   apm::AdminCommands admin(app);
+  apm::DbCommands db(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -37,7 +39,7 @@ int main(int argc, char** argv) {
   apm::Config config = std::move(loaded).value();
   if (!listen.empty()) config.Listen = listen;
   if (!data_dir.empty()) config.DataDir = data_dir;
-  if (admin.request_chosen()) {
+  if (admin.request_chosen() || db.chosen()) {
     // Admin commands work on the store only; the Graph credentials (often only in the
     // service's environment) are not needed for them.
     config.TenantId.clear();
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
   }
 
   if (admin.request_chosen()) return admin.RunRequest(config);
+  if (db.chosen()) return db.Run(config);
 
   apm::InitLogging(config.LogFormat, config.LogLevel);
   // Signals are caught from before start-up, so an early SIGTERM still shuts down cleanly.

@@ -43,6 +43,7 @@ ServerApp::~ServerApp() {
 }
 
 Status ServerApp::OpenStore() {
+  if (!config_.DatabaseUrl.empty()) return OpenPostgres();
   std::error_code ec;
   std::filesystem::create_directories(config_.DataDir, ec);
   if (ec) return Status::Unavailable("DataDir " + config_.DataDir + ": " + ec.message());
@@ -55,13 +56,34 @@ Status ServerApp::OpenStore() {
                                       config_.DataDir);
   }
   std::string db_path = (std::filesystem::path(config_.DataDir) / "apm.db").string();
-  Result<std::unique_ptr<SqliteRequestStore>> opened = SqliteRequestStore::Open(db_path);
+  Result<std::unique_ptr<SqlRequestStore>> opened = SqlRequestStore::Open(db_path);
   if (!opened.ok()) return opened.status();
   sqlite_ = std::move(opened).value();
-  LogInfo("store open", {{"path", db_path}, {"schema_version", sqlite_->schema_version()}});
+  LogInfo(
+      "store open",
+      {{"backend", "sqlite"}, {"path", db_path}, {"schema_version", sqlite_->schema_version()}});
   timed_ = std::make_unique<TimedRequestStore>(*sqlite_, metrics_);
   store_ = std::make_unique<CachingRequestStore>(*timed_);
+  return Status::Ok();
+}
 
+// Several instances may share the database: no DataDir lock; the lease decides who imports.
+Status ServerApp::OpenPostgres() {
+  PgOptions pg{.url = config_.DatabaseUrl,
+               .statement_timeout_ms = int(config_.DatabaseStatementTimeoutSeconds * 1000)};
+  Result<std::unique_ptr<SqlRequestStore>> opened =
+      SqlRequestStore::OpenPostgres(pg, {.max_readers = int(config_.DatabasePoolSize)});
+  if (!opened.ok()) return opened.status();
+  sqlite_ = std::move(opened).value();
+  // The URL may hold a password: it is never logged.
+  LogInfo("store open", {{"backend", "postgresql"},
+                         {"pool", config_.DatabasePoolSize},
+                         {"schema_version", sqlite_->schema_version()}});
+  timed_ = std::make_unique<TimedRequestStore>(*sqlite_, metrics_);
+  store_ = std::make_unique<CachingRequestStore>(*timed_);
+  listener_ = std::make_unique<PgChangeListener>(pg, [this] {
+    if (watcher_) watcher_->Poke();
+  });
   return Status::Ok();
 }
 
@@ -139,13 +161,14 @@ Status ServerApp::Start() {
       std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, blocking_);
 
   if (Status s = watcher_->Start(); !s.ok()) return s;
+  if (listener_) listener_->Start();
   if (Status s = StartImportEngine(); !s.ok()) return s;
 
   approvals_ = std::make_unique<ApprovalService>(config_, *store_, clock_, sqlite_.get());
   StartSignIn();
   RecordStart();
   web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *approvals_, oidc_.get(),
-                                           graph_.get(), clock_, blocking_);
+                                           web_graph_.client.get(), clock_, blocking_);
   router_ = std::make_unique<PathRouter>(*web_, *handler_);
   http_ = std::make_unique<HttpServer>(HttpOptions(*proxies), *router_, &metrics_);
   if (Status s = http_->Start(); !s.ok()) return s;
@@ -169,72 +192,6 @@ Status ServerApp::Start() {
   return Status::Ok();
 }
 
-Status ServerApp::StartImportEngine() {
-  if (!config_.graph_configured()) {
-    LogWarn("imports are off: no TenantId is configured; approved requests wait");
-    return Status::Ok();
-  }
-  graph_http_ = std::make_unique<CurlOutboundHttp>(CurlOutboundHttp::Options{
-      .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
-  AppCredentials credentials;
-  credentials.login_endpoint = config_.LoginEndpoint;
-  credentials.tenant = config_.TenantId;
-  credentials.client_id = config_.ClientId;
-  credentials.client_secret = config_.ClientSecret;
-  credentials.certificate_file = config_.ClientCertificateFile;
-  credentials.private_key_file = config_.ClientPrivateKeyFile;
-  auto tokens = ClientCredentialsTokenSource::Create(credentials, *graph_http_, clock_);
-  if (!tokens.ok()) return tokens.status();
-  tokens_ = std::move(tokens).value();
-  GraphClient::Options graph_options;
-  graph_options.endpoint = config_.GraphEndpoint;
-  graph_options.intune_limits.writes_per_window = int(config_.GraphWritesPer20Seconds);
-  graph_options.intune_limits.requests_per_window = int(config_.GraphRequestsPer20Seconds);
-  graph_ = std::make_unique<GraphClient>(graph_options, *graph_http_, *tokens_, clock_);
-
-  ImportSettings settings;
-  if (config_.UseAutopilotProfileGroup) settings.profile_group_id = config_.AutopilotProfileGroup;
-  settings.wait_for_profile = config_.WaitForProfileAssignment;
-  settings.max_active_jobs = int(config_.MaxActiveImports);
-  auto ms = [](double seconds) { return std::chrono::milliseconds(int64_t(seconds * 1000)); };
-  settings.poll_min = ms(config_.ImportPollMinSeconds);
-  settings.poll_max = ms(config_.ImportPollMaxSeconds);
-  settings.reconcile_settle = ms(config_.ImportReconcileDelaySeconds);
-  settings.import_deadline = std::chrono::minutes(config_.ImportStepTimeoutMinutes);
-  settings.sync_deadline = std::chrono::minutes(config_.SyncStepTimeoutMinutes);
-  settings.group_deadline = std::chrono::minutes(config_.GroupStepTimeoutMinutes);
-  settings.profile_deadline = std::chrono::minutes(config_.ProfileStepTimeoutMinutes);
-  import_pool_ = std::make_unique<boost::asio::thread_pool>(size_t(config_.ImportWorkers));
-  engine_ = std::make_unique<ImportEngine>(
-      *store_, *graph_, clock_, settings,
-      [this](std::function<void()> work) { boost::asio::post(*import_pool_, std::move(work)); });
-  engine_->SetChangeListener([this] { watcher_->Poke(); });
-  metrics_.AddCollector([this](std::string& out) {
-    auto line = [&](const char* name, const char* type, const char* help, int64_t value) {
-      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-             name + " " + std::to_string(value) + "\n";
-    };
-    line("apm_graph_http_requests_total", "counter",
-         "HTTP requests sent to Microsoft Graph ($batch envelopes count once).",
-         graph_->http_requests());
-    line("apm_graph_operations_total", "counter",
-         "Graph operations, $batch members counted (what Graph throttles).", graph_->operations());
-    line("apm_graph_token_requests_total", "counter", "Token requests sent to Entra ID.",
-         tokens_->fetches());
-    line("apm_import_jobs_active", "gauge", "Import jobs the engine is advancing.",
-         int64_t(engine_->active_jobs()));
-  });
-  engine_->Start();
-  registrations_ = std::make_unique<RegistrationChecker>(*store_, *graph_, clock_);
-  registrations_->Start();
-  LogInfo("import engine started",
-          {{"tenant", config_.TenantId},
-           {"graph", config_.GraphEndpoint},
-           {"auth", config_.ClientSecret.empty() ? "certificate" : "secret"},
-           {"profile_group", settings.profile_group_id}});
-  return Status::Ok();
-}
-
 void ServerApp::ScheduleMaintenance(std::chrono::seconds delay) {
   maintenance_timer_->expires_after(delay);
   maintenance_timer_->async_wait([this](boost::system::error_code ec) {
@@ -245,6 +202,10 @@ void ServerApp::ScheduleMaintenance(std::chrono::seconds delay) {
 }
 
 void ServerApp::RunMaintenance() {
+  limiter_->Sweep();
+  if (web_) web_->Maintain();
+  // Expiry and purge change shared state: the instance holding the engine's lease runs them.
+  if (lease_ && !lease_->held()) return;
   int64_t now = clock_.NowMs();
   Result<int64_t> expired = store_->ExpirePending(now);
   if (!expired.ok()) {
@@ -267,8 +228,6 @@ void ServerApp::RunMaintenance() {
     LogInfo("finished requests purged",
             {{"count", *purged}, {"history_days", config_.HistoryDays}});
   }
-  limiter_->Sweep();
-  if (web_) web_->Maintain();
 }
 
 void ServerApp::Shutdown() {
@@ -281,13 +240,15 @@ void ServerApp::Shutdown() {
   boost::asio::post(background_, [this] { maintenance_timer_->cancel(); });
   background_.stop();
   if (background_thread_.joinable()) background_thread_.join();
-  // Waits for the budget and calls in flight end at once; each job resumes from its last saved
-  // step at the next start (a cut-off import is reconciled).
-  if (graph_) graph_->Stop();
-  if (graph_http_) graph_http_->Cancel();
-  if (engine_) engine_->Stop();
-  if (registrations_) registrations_->Stop();
-  if (import_pool_) import_pool_->join();
+  // Stops the engine (if this instance runs it) and gives the lease to another instance.
+  if (lease_) {
+    lease_->Stop();
+  } else {
+    StopEngineTerm();
+  }
+  if (web_graph_.client) web_graph_.client->Stop();
+  if (web_graph_.http) web_graph_.http->Cancel();
+  if (listener_) listener_->Stop();
   sqlite_->Close();
   LogInfo("stopped");
   FlushLogs();

@@ -21,10 +21,12 @@
 #include "server/importer/import_engine.h"
 #include "server/importer/registration_check.h"
 #include "server/intake_service.h"
+#include "server/lease_keeper.h"
 #include "server/metrics.h"
 #include "server/rate_limiter.h"
 #include "server/store/caching_request_store.h"
-#include "server/store/sqlite_request_store.h"
+#include "server/store/pg_change_listener.h"
+#include "server/store/sql_request_store.h"
 #include "server/store/timed_request_store.h"
 #include "server/web/web_handler.h"
 
@@ -44,10 +46,24 @@ class ServerApp {
   void RunMaintenance();
 
  private:
+  // Microsoft Graph: a token source and a client with its own budget.
+  struct GraphStack {
+    std::unique_ptr<CurlOutboundHttp> http;
+    std::unique_ptr<ClientCredentialsTokenSource> tokens;
+    std::unique_ptr<GraphClient> client;
+  };
+  Result<GraphStack> BuildGraph();
   void ScheduleMaintenance(std::chrono::seconds delay);
+  // Graph for the pages, and the lease that decides which instance runs the engine.
   Status StartImportEngine();
+  // Called by the lease keeper: this instance runs the import engine and the registration
+  // lookups while it holds the lease (server_engine.cc).
+  void StartEngineTerm(const LeaseGrant& grant);
+  void StopEngineTerm();
+  void AddEngineMetrics();
   // The data directory, its lock (one server per directory) and the store stack.
   Status OpenStore();
+  Status OpenPostgres();
   HttpServerOptions HttpOptions(TrustedProxies proxies) const;
   // The OpenID Connect client, when sign-in is configured.
   void StartSignIn();
@@ -56,7 +72,7 @@ class ServerApp {
   Config config_;
   SystemClock clock_;
   Metrics metrics_;
-  std::unique_ptr<SqliteRequestStore> sqlite_;
+  std::unique_ptr<SqlRequestStore> sqlite_;
   std::unique_ptr<TimedRequestStore> timed_;
   std::unique_ptr<CachingRequestStore> store_;
   std::unique_ptr<RateLimiter> limiter_;
@@ -73,13 +89,20 @@ class ServerApp {
   std::unique_ptr<web::WebHandler> web_;
   std::unique_ptr<HttpHandler> router_;  // pages to web_, the rest to handler_
   std::unique_ptr<HttpServer> http_;
-  // The import engine (only with a tenant configured).
-  std::unique_ptr<CurlOutboundHttp> graph_http_;
-  std::unique_ptr<ClientCredentialsTokenSource> tokens_;
-  std::unique_ptr<GraphClient> graph_;
+  // PostgreSQL: wakes long-polls when another instance changes a request.
+  std::unique_ptr<PgChangeListener> listener_;
+  // Graph for the pages' lookups (only with a tenant configured).
+  GraphStack web_graph_;
+  // Which instance runs the engine, expiry and purge (always this one on SQLite).
+  std::unique_ptr<LeaseKeeper> lease_;
+  // The import engine while this instance holds the lease: built when taken, torn down when
+  // lost, with a Graph client of its own (whose budget it alone spends).
+  std::mutex engine_mu_;  // guards the engine_* members' replacement, for the metrics
+  GraphStack engine_graph_;
   std::unique_ptr<boost::asio::thread_pool> import_pool_;
   std::unique_ptr<ImportEngine> engine_;
   std::unique_ptr<RegistrationChecker> registrations_;  // looks up existing registrations
+  int64_t engine_stopped_at_ = 0;  // ms; when this process's last engine term ended
   std::thread background_thread_;
   bool started_ = false;
   int lock_fd_ = -1;  // flock on DataDir/apm.lock, held for the process's life

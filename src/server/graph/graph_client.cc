@@ -76,9 +76,9 @@ void GraphClient::Stop() {
   stop_cv_.notify_all();
 }
 
-bool GraphClient::Acquire(const std::string& url, bool write) {
+bool GraphClient::Acquire(const std::string& url, bool write, int64_t* taken_at) {
   RequestBudget& budget = BudgetFor(url);
-  while (std::optional<std::chrono::milliseconds> wait = budget.TryAcquire(write)) {
+  while (std::optional<std::chrono::milliseconds> wait = budget.TryAcquire(write, taken_at)) {
     if (!sleep_(*wait)) return false;
   }
   return true;
@@ -136,19 +136,22 @@ GraphClient::Answer GraphClient::SendOnce(const Call& call, bool* not_sent) {
 }
 
 GraphClient::Answer GraphClient::Send(const Call& call) {
-  return Send(call, false);
+  return Send(call, std::nullopt);
 }
 
-GraphClient::Answer GraphClient::Send(const Call& call, bool slot_taken) {
+GraphClient::Answer GraphClient::Send(const Call& call, std::optional<int64_t> slot_taken_at) {
   Answer answer;
   bool token_renewed = false;
+  bool write = IsWrite(call.method);
   for (int attempt = 1;; ++attempt) {
-    if ((attempt > 1 || !slot_taken) && !Acquire(call.url, IsWrite(call.method))) {
+    int64_t taken_at = slot_taken_at.value_or(0);
+    if ((attempt > 1 || !slot_taken_at) && !Acquire(call.url, write, &taken_at)) {
       return Stopping();
     }
     ++operations_;
     bool not_sent = false;
     answer = SendOnce(call, &not_sent);
+    BudgetFor(call.url).Completed(write, taken_at);
     if (answer.status == 401 && !token_renewed) {
       token_renewed = true;  // a token revoked or expired early: one fresh try
       continue;
@@ -161,7 +164,8 @@ GraphClient::Answer GraphClient::Send(const Call& call, bool slot_taken) {
   }
 }
 
-std::vector<GraphClient::Answer> GraphClient::SendBatch(const std::vector<const Call*>& calls) {
+std::vector<GraphClient::Answer> GraphClient::SendBatch(const std::vector<const Call*>& calls,
+                                                        const std::vector<int64_t>& taken_at) {
   std::vector<Answer> answers(calls.size());
   // All sub-requests of one envelope share its version; the envelope goes to that version.
   std::string version = calls.front()->url.substr(0, calls.front()->url.find('/', 1));
@@ -186,6 +190,9 @@ std::vector<GraphClient::Answer> GraphClient::SendBatch(const std::vector<const 
                                   .idempotent = idempotent,
                                   .retry_429 = true},
                              &not_sent);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    BudgetFor(calls[i]->url).Completed(IsWrite(calls[i]->method), taken_at[i]);
+  }
   if (!envelope.ok() || !envelope.body.is_object() || !envelope.body.contains("responses") ||
       !envelope.body["responses"].is_array()) {
     for (Answer& a : answers) {
@@ -232,10 +239,12 @@ std::vector<GraphClient::Answer> GraphClient::SendAll(const std::vector<Call>& c
       // rest.
       std::vector<const Call*> chunk;
       std::vector<size_t> chunk_index;
+      std::vector<int64_t> taken_at;
       while (pos < todo.size() && chunk.size() < kMaxBatch) {
         const Call& call = calls[todo[pos]];
+        int64_t at = 0;
         std::optional<std::chrono::milliseconds> full =
-            BudgetFor(call.url).TryAcquire(IsWrite(call.method));
+            BudgetFor(call.url).TryAcquire(IsWrite(call.method), &at);
         if (full) {
           if (!chunk.empty()) break;
           if (!sleep_(*full)) {
@@ -246,9 +255,11 @@ std::vector<GraphClient::Answer> GraphClient::SendAll(const std::vector<Call>& c
         }
         chunk.push_back(&call);
         chunk_index.push_back(todo[pos++]);
+        taken_at.push_back(at);
       }
-      std::vector<Answer> got =
-          chunk.size() == 1 ? std::vector<Answer>{Send(*chunk[0], true)} : SendBatch(chunk);
+      std::vector<Answer> got = chunk.size() == 1
+                                    ? std::vector<Answer>{Send(*chunk[0], taken_at[0])}
+                                    : SendBatch(chunk, taken_at);
       for (size_t k = 0; k < got.size(); ++k) {
         size_t index = chunk_index[k];
         const Call& call = calls[index];

@@ -71,6 +71,12 @@ class GraphClient : public GraphApi {
 
   // Ends waits for the budget or a retry at once; calls then fail as kUnavailable (shutdown).
   void Stop();
+  // Another process may have spent every budget up to `at_ms` (an engine that ran elsewhere):
+  // nothing is sent before Graph's window has passed since then.
+  void AssumeSpentAt(int64_t at_ms) {
+    intune_budget_.AssumeSpentAt(at_ms);
+    directory_budget_.AssumeSpentAt(at_ms);
+  }
 
   // HTTP requests sent to Graph ($batch envelopes count once) and Graph operations inside them.
   int64_t http_requests() const { return http_requests_.load(); }
@@ -107,12 +113,15 @@ class GraphClient : public GraphApi {
   std::vector<Status> DeleteEach(const std::string& base, std::span<const std::string> ids,
                                  const std::string& what);
   // False when stopping.
-  bool Acquire(const std::string& url, bool write);
+  bool Acquire(const std::string& url, bool write, int64_t* taken_at);
   std::optional<std::chrono::milliseconds> RetryDelay(int attempt, const Answer& answer) const;
   Answer SendOnce(const Call& call, bool* not_sent);
   // Send, when the caller already took the first attempt's budget slot.
-  Answer Send(const Call& call, bool slot_taken);
-  std::vector<Answer> SendBatch(const std::vector<const Call*>& calls);
+  // `slot_taken_at`: the budget slot the caller took for the first attempt, if it did.
+  Answer Send(const Call& call, std::optional<int64_t> slot_taken_at);
+  // `taken_at`: each call's budget slot, counted again from the envelope's answer.
+  std::vector<Answer> SendBatch(const std::vector<const Call*>& calls,
+                                const std::vector<int64_t>& taken_at);
   // GETs `base` + id + `query` for each id (batched): the resource, nullopt on 404, or the error.
   template <typename T>
   std::vector<Result<std::optional<T>>> GetEach(const std::string& base,

@@ -8,26 +8,46 @@ RequestBudget::RequestBudget(const Clock& clock, Limits limits) : clock_(clock),
 
 void RequestBudget::Forget(int64_t now) {
   int64_t horizon = now - (limits_.window + limits_.slack).count();
-  while (!writes_.empty() && writes_.front() <= horizon) writes_.pop_front();
-  while (!all_.empty() && all_.front() <= horizon) all_.pop_front();
+  while (!writes_.empty() && *writes_.begin() <= horizon) writes_.erase(writes_.begin());
+  while (!all_.empty() && *all_.begin() <= horizon) all_.erase(all_.begin());
 }
 
-std::optional<std::chrono::milliseconds> RequestBudget::TryAcquire(bool write) {
+std::optional<std::chrono::milliseconds> RequestBudget::TryAcquire(bool write, int64_t* taken_at) {
   int64_t now = clock_.NowMs();
   std::lock_guard lock(mu_);
   Forget(now);
   int64_t wait = 0;
   // A slot frees up when the oldest use in the window leaves it.
   if (int(all_.size()) >= limits_.requests_per_window) {
-    wait = std::max(wait, all_.front() + (limits_.window + limits_.slack).count() - now);
+    wait = std::max(wait, *all_.begin() + (limits_.window + limits_.slack).count() - now);
   }
   if (write && int(writes_.size()) >= limits_.writes_per_window) {
-    wait = std::max(wait, writes_.front() + (limits_.window + limits_.slack).count() - now);
+    wait = std::max(wait, *writes_.begin() + (limits_.window + limits_.slack).count() - now);
   }
   if (wait > 0) return std::chrono::milliseconds(wait);
-  all_.push_back(now);
-  if (write) writes_.push_back(now);
+  all_.insert(now);
+  if (write) writes_.insert(now);
+  if (taken_at) *taken_at = now;
   return std::nullopt;
+}
+
+void RequestBudget::Completed(bool write, int64_t taken_at) {
+  int64_t now = clock_.NowMs();
+  std::lock_guard lock(mu_);
+  auto move = [&](std::multiset<int64_t>& slots) {
+    if (auto it = slots.find(taken_at); it != slots.end()) slots.erase(it);
+    slots.insert(now);
+  };
+  move(all_);
+  if (write) move(writes_);
+}
+
+void RequestBudget::AssumeSpentAt(int64_t at_ms) {
+  std::lock_guard lock(mu_);
+  writes_.clear();
+  all_.clear();
+  for (int i = 0; i < limits_.writes_per_window; ++i) writes_.insert(at_ms);
+  for (int i = 0; i < limits_.requests_per_window; ++i) all_.insert(at_ms);
 }
 
 }  // namespace apm

@@ -4,9 +4,10 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
+#include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "server/clock.h"
 
@@ -25,18 +26,26 @@ class RequestBudget {
 
   RequestBudget(const Clock& clock, Limits limits);
 
-  // Takes a slot now and returns nullopt, or takes nothing and returns how long to wait
-  // before asking again.
-  std::optional<std::chrono::milliseconds> TryAcquire(bool write);
+  // Takes a slot now and returns nullopt (and the slot's time in `taken_at`), or takes nothing
+  // and returns how long to wait before asking again.
+  std::optional<std::chrono::milliseconds> TryAcquire(bool write, int64_t* taken_at = nullptr);
+  // The answer to the request of the slot taken at `taken_at` arrived: the slot counts from
+  // now. Graph counts a request when it arrives, which a slow link or a busy machine can
+  // delay; counting from the answer is never earlier than Graph does.
+  void Completed(bool write, int64_t taken_at);
+
+  // Counts the whole allowance as taken at `at_ms`: another process (the engine's previous
+  // holder) may have spent it, and Graph still counts that until the window has passed.
+  void AssumeSpentAt(int64_t at_ms);
 
  private:
   void Forget(int64_t now);
 
   const Clock& clock_;
   Limits limits_;
-  std::mutex mu_;               // guards writes_ and all_
-  std::deque<int64_t> writes_;  // ms of the slots taken within the window, oldest first
-  std::deque<int64_t> all_;
+  std::mutex mu_;                  // guards writes_ and all_
+  std::multiset<int64_t> writes_;  // ms of the slots within the window (sent or answered)
+  std::multiset<int64_t> all_;
 };
 
 }  // namespace apm

@@ -10,6 +10,9 @@ StringResponse Respond(unsigned http_version, http::status status, std::string b
   res.set(http::field::content_type, content_type);
   res.set(http::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
+  // 503 is a store or dependency that will be back (a database restart, a failover): clients
+  // and proxies retry after a few seconds rather than give up.
+  if (status == http::status::service_unavailable) res.set(http::field::retry_after, "5");
   res.body() = std::move(body);
   res.prepare_payload();
   return res;

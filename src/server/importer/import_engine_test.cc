@@ -12,7 +12,7 @@
 #include "core/testing/hash_builder.h"
 #include "server/graph/graph_client.h"
 #include "server/http/in_process_outbound_http.h"
-#include "server/store/sqlite_request_store.h"
+#include "server/store/sql_request_store.h"
 #include "server/testing/forwarding_graph_api.h"
 #include "server/testing/temp_dir.h"
 #include "server/testing/test_certificate.h"

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "server/clock.h"
-#include "server/store/sqlite_request_store.h"
+#include "server/store/sql_request_store.h"
 #include "server/testing/temp_dir.h"
 
 namespace apm {
@@ -15,9 +15,9 @@ namespace {
 class CachingRequestStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    sqlite_ = std::move(SqliteRequestStore::Open(dir_.File("apm.db"))).value();
+    sqlite_ = std::move(SqlRequestStore::Open(dir_.File("apm.db"))).value();
     // A second store on the same file stands for another process (an admin command).
-    other_ = std::move(SqliteRequestStore::Open(dir_.File("apm.db"))).value();
+    other_ = std::move(SqlRequestStore::Open(dir_.File("apm.db"))).value();
     cache_ = std::make_unique<CachingRequestStore>(*sqlite_, 64);
   }
   StoredRequest Make(const std::string& id) {
@@ -36,7 +36,7 @@ class CachingRequestStoreTest : public ::testing::Test {
   }
   testing::ScopedTempDir dir_{"apm-cache-test"};
   ManualClock clock_;
-  std::unique_ptr<SqliteRequestStore> sqlite_, other_;
+  std::unique_ptr<SqlRequestStore> sqlite_, other_;
   std::unique_ptr<CachingRequestStore> cache_;
 };
 

@@ -4,6 +4,37 @@
 
 namespace apm {
 
+class SqliteConnection::Cursor : public SqlCursor {
+ public:
+  explicit Cursor(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Cursor() override { sqlite3_finalize(stmt_); }
+  void Bind(int i, std::string_view v) override {
+    sqlite3_bind_text(stmt_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+  }
+  void Bind(int i, int64_t v) override { sqlite3_bind_int64(stmt_, i, v); }
+  void BindNull(int i) override { sqlite3_bind_null(stmt_, i); }
+  SqlStep Step() override {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return SqlStep::kRow;
+    return rc == SQLITE_DONE ? SqlStep::kDone : SqlStep::kError;
+  }
+  std::string Text(int col) const override {
+    const unsigned char* t = sqlite3_column_text(stmt_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t),
+                           size_t(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  int64_t Int(int col) const override { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  void Reset() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
@@ -25,8 +56,10 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
   return conn;
 }
 
+SqliteConnection::SqliteConnection(sqlite3* db) : db_(db) {}
+
 SqliteConnection::~SqliteConnection() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  statements_.clear();
   sqlite3_close(db_);
 }
 
@@ -40,15 +73,16 @@ Status SqliteConnection::Exec(const char* sql) {
   return Status::Ok();
 }
 
-Result<sqlite3_stmt*> SqliteConnection::Prepare(const char* sql) {
+Result<SqlStatement> SqliteConnection::Statement(const char* sql) {
   auto it = statements_.find(sql);
-  if (it != statements_.end()) return it->second;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-    return Error("prepare");
+  if (it == statements_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      return Error("prepare");
+    }
+    it = statements_.emplace(sql, std::make_unique<Cursor>(stmt)).first;
   }
-  statements_.emplace(sql, stmt);
-  return stmt;
+  return SqlStatement(it->second.get());
 }
 
 Status SqliteConnection::Error(const char* what) const {
@@ -56,6 +90,18 @@ Status SqliteConnection::Error(const char* what) const {
   std::string msg = std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_);
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return Status::Unavailable(msg);
   return Status::Internal(msg);
+}
+
+Result<int> SqliteConnection::SchemaVersion() {
+  Result<SqlStatement> s = Statement("PRAGMA user_version");
+  if (!s.ok()) return s.status();
+  if (s->Step() != SqlStep::kRow) return Error("read schema version");
+  return int(s->Int(0));
+}
+
+Status SqliteConnection::SetSchemaVersion(int version) {
+  std::string set = "PRAGMA user_version = " + std::to_string(version);
+  return Exec(set.c_str());
 }
 
 }  // namespace apm

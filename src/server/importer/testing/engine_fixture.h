@@ -15,7 +15,7 @@
 #include "server/graph/token_source.h"
 #include "server/http/in_process_outbound_http.h"
 #include "server/importer/import_engine.h"
-#include "server/store/sqlite_request_store.h"
+#include "server/store/sql_request_store.h"
 #include "server/testing/temp_dir.h"
 #include "tenantsim/graph_model.h"
 #include "tenantsim/identity.h"
@@ -74,7 +74,7 @@ class ImportEngineTest : public ::testing::Test {
           return true;
         });
     if (!store_) {
-      auto s = SqliteRequestStore::Open(dir_.File("apm.db"));
+      auto s = SqlRequestStore::Open(dir_.File("apm.db"));
       ASSERT_TRUE(s.ok()) << s.status().ToString();
       store_ = std::move(s).value();
     }
@@ -148,7 +148,7 @@ class ImportEngineTest : public ::testing::Test {
 
   ManualClock clock_;
   testing::ScopedTempDir dir_{"apm-engine-test"};
-  std::unique_ptr<SqliteRequestStore> store_;
+  std::unique_ptr<SqlRequestStore> store_;
   std::unique_ptr<sim::Identity> identity_;
   std::unique_ptr<sim::GraphModel> model_;
   std::unique_ptr<sim::SimHandler> handler_;

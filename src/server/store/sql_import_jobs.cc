@@ -1,7 +1,7 @@
-// SqliteRequestStore's import jobs: approving (which creates the job), reading and saving jobs,
+// SqlRequestStore's import jobs: approving (which creates the job), reading and saving jobs,
 // each save in one transaction with the request's visible state.
-#include "server/store/sqlite_request_store.h"
-#include "server/store/sqlite_rows.h"
+#include "server/store/sql_request_store.h"
+#include "server/store/sql_rows.h"
 
 namespace apm {
 namespace {
@@ -12,7 +12,7 @@ namespace {
   "outcome_code, outcome_name, outcome_message, phase_started_at, updated_at, action, "        \
   "registration_to_replace, old_managed_device_id, delete_attempts FROM import_jobs "
 
-ImportJob ReadJob(const SqliteStatement& row) {
+ImportJob ReadJob(const SqlStatement& row) {
   ImportJob j;
   j.request_id = row.Text(0);
   j.phase = ParseImportPhase(row.Text(1)).value_or(ImportPhase::kDone);
@@ -37,8 +37,8 @@ ImportJob ReadJob(const SqliteStatement& row) {
   return j;
 }
 
-Status WriteJob(SqliteConnection& c, const ImportJob& j, bool insert) {
-  Result<SqliteStatement> s = c.Statement(
+Status WriteJob(SqlConnection& c, const ImportJob& j, bool insert) {
+  Result<SqlStatement> s = c.Statement(
       insert ? "INSERT INTO import_jobs(phase, group_tag, assigned_user, device_name, "
                "comment, approver, approved_at, import_attempts, import_id, "
                "registration_id, aad_device_id, entra_object_id, outcome_code, outcome_name, "
@@ -76,19 +76,20 @@ Status WriteJob(SqliteConnection& c, const ImportJob& j, bool insert) {
       .Bind(21, j.old_managed_device_id)
       .Bind(22, j.delete_attempts);
   if (Status st = RunToCompletion(c, *s, insert ? "insert job" : "update job"); !st.ok()) return st;
-  if (sqlite3_changes(c.db()) != 1) return Status::NotFound("no job for " + j.request_id);
+  if (c.Changes() != 1) return Status::NotFound("no job for " + j.request_id);
   return Status::Ok();
 }
 
 }  // namespace
 
-Result<StoredRequest> SqliteRequestStore::Approve(const std::string& id, const Approval& approval,
-                                                  int64_t now_ms) {
+Result<StoredRequest> SqlRequestStore::Approve(const std::string& id, const Approval& approval,
+                                               int64_t now_ms) {
   std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) return Status::Unavailable("store is closed");
-  SqliteConnection& c = *writer_;
-  SqliteTransaction tx(c);
-  if (Status s = tx.Begin(); !s.ok()) return s;
+  Result<SqlConnection*> writer = Writer();
+  if (!writer.ok()) return writer.status();
+  SqlConnection& c = **writer;
+  SqlTransaction tx(c);
+  if (Status s = tx.BeginWrite(); !s.ok()) return s;
   Result<StoredRequest> current = GetOn(c, id);
   if (!current.ok()) return current.status();
   if (current->state != RequestState::kPendingApproval) {
@@ -122,43 +123,44 @@ Result<StoredRequest> SqliteRequestStore::Approve(const std::string& id, const A
   return updated;
 }
 
-Result<ImportJob> SqliteRequestStore::GetJob(const std::string& request_id) {
+Result<ImportJob> SqlRequestStore::GetJob(const std::string& request_id) {
   Reader reader = AcquireReader();
   if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
-  Result<SqliteStatement> s = c.Statement(SELECT_JOB "WHERE request_id = ?1");
+  SqlConnection& c = *reader.get();
+  Result<SqlStatement> s = c.Statement(SELECT_JOB "WHERE request_id = ?1");
   if (!s.ok()) return s.status();
   s->Bind(1, request_id);
-  int rc = s->Step();
-  if (rc == SQLITE_ROW) return ReadJob(*s);
-  if (rc != SQLITE_DONE) return c.Error("get job");
+  SqlStep rc = s->Step();
+  if (rc == SqlStep::kRow) return ReadJob(*s);
+  if (rc != SqlStep::kDone) return c.Error("get job");
   return Status::NotFound("request " + request_id + " has no import job");
 }
 
-Result<std::vector<ImportJob>> SqliteRequestStore::OpenJobs(int limit) {
+Result<std::vector<ImportJob>> SqlRequestStore::OpenJobs(int limit) {
   Reader reader = AcquireReader();
   if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
-  Result<SqliteStatement> s =
+  SqlConnection& c = *reader.get();
+  Result<SqlStatement> s =
       c.Statement(SELECT_JOB "WHERE phase <> 'done' ORDER BY approved_at LIMIT ?1");
   if (!s.ok()) return s.status();
   s->Bind(1, int64_t(limit));
   std::vector<ImportJob> jobs;
-  int rc;
-  while ((rc = s->Step()) == SQLITE_ROW) jobs.push_back(ReadJob(*s));
-  if (rc != SQLITE_DONE) return c.Error("open jobs");
+  SqlStep rc;
+  while ((rc = s->Step()) == SqlStep::kRow) jobs.push_back(ReadJob(*s));
+  if (rc != SqlStep::kDone) return c.Error("open jobs");
   return jobs;
 }
 
-Result<StoredRequest> SqliteRequestStore::SaveJob(const ImportJob& job, RequestState state,
-                                                  const std::string& step,
-                                                  const std::optional<RequestError>& error,
-                                                  int64_t now_ms) {
+Result<StoredRequest> SqlRequestStore::SaveJob(const ImportJob& job, RequestState state,
+                                               const std::string& step,
+                                               const std::optional<RequestError>& error,
+                                               int64_t now_ms) {
   std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) return Status::Unavailable("store is closed");
-  SqliteConnection& c = *writer_;
-  SqliteTransaction tx(c);
-  if (Status s = tx.Begin(); !s.ok()) return s;
+  Result<SqlConnection*> writer = Writer();
+  if (!writer.ok()) return writer.status();
+  SqlConnection& c = **writer;
+  SqlTransaction tx(c);
+  if (Status s = tx.BeginWrite(); !s.ok()) return s;
   Result<StoredRequest> current = GetOn(c, job.request_id);
   if (!current.ok()) return current.status();
   if (Status s = WriteJob(c, job, /*insert=*/false); !s.ok()) return s;

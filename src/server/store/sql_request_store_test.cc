@@ -1,4 +1,4 @@
-#include "server/store/sqlite_request_store.h"
+#include "server/store/sql_request_store.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,21 +8,31 @@
 #include <thread>
 
 #include "server/clock.h"
-#include "server/store/sqlite_connection.h"
-#include "server/testing/temp_dir.h"
+#include "server/store/testing/store_backend.h"
 
 namespace apm {
 namespace {
 
-class SqliteRequestStoreTest : public ::testing::Test {
+// One suite, run on every backend (the Sqlite and Postgres instantiations below).
+class SqlRequestStoreTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override { Reopen(); }
   void TearDown() override { store_.reset(); }
   void Reopen() {
     store_.reset();
-    auto s = SqliteRequestStore::Open(dir_.File("apm.db"));
+    auto s = db_.Open();
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
+  }
+  // The single value of a query run behind the store's back.
+  int64_t QueryInt(const char* sql) {
+    auto c = db_.Connect();
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    if (!c.ok()) return -1;
+    auto q = (*c)->Statement(sql);
+    EXPECT_TRUE(q.ok());
+    if (!q.ok() || q->Step() != SqlStep::kRow) return -1;
+    return q->Int(0);
   }
 
   StoredRequest Make(const std::string& id, const std::string& serial,
@@ -44,17 +54,21 @@ class SqliteRequestStoreTest : public ::testing::Test {
     return r;
   }
 
-  testing::ScopedTempDir dir_{"apm-store-test"};
+  testing::TestDatabase db_{GetParam()};
   ManualClock clock_;
-  std::unique_ptr<SqliteRequestStore> store_;
+  std::unique_ptr<SqlRequestStore> store_;
 };
 
-TEST_F(SqliteRequestStoreTest, CreateGetAndSurviveReopen) {
+INSTANTIATE_TEST_SUITE_P(Backends, SqlRequestStoreTest,
+                         ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
+                         testing::BackendName);
+
+TEST_P(SqlRequestStoreTest, CreateGetAndSurviveReopen) {
   Result<CreateOutcome> c = store_->Create(Make("id-1", "SER1"), 10, "");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 5);
+  EXPECT_EQ(store_->schema_version(), 6);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");
@@ -70,7 +84,7 @@ TEST_F(SqliteRequestStoreTest, CreateGetAndSurviveReopen) {
   EXPECT_EQ(store_->Get("nope").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(SqliteRequestStoreTest, OpenRequestForSerialIsReturnedNotDuplicated) {
+TEST_P(SqlRequestStoreTest, OpenRequestForSerialIsReturnedNotDuplicated) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   Result<CreateOutcome> again = store_->Create(Make("id-2", "SER1"), 10, "");
   ASSERT_TRUE(again.ok());
@@ -90,7 +104,7 @@ TEST_F(SqliteRequestStoreTest, OpenRequestForSerialIsReturnedNotDuplicated) {
 }
 
 // Security issue 10, finding 3: knowing a serial must not give away its request.
-TEST_F(SqliteRequestStoreTest, OpenRequestIsReturnedOnlyForTheSameHash) {
+TEST_P(SqlRequestStoreTest, OpenRequestIsReturnedOnlyForTheSameHash) {
   ASSERT_TRUE(store_->Create(Make("id-1", "VICTIM-X"), 10, "").ok());
   for (const char* serial : {"VICTIM-X", "victim-x"}) {
     StoredRequest other = Make("id-2", serial);
@@ -108,7 +122,7 @@ TEST_F(SqliteRequestStoreTest, OpenRequestIsReturnedOnlyForTheSameHash) {
   EXPECT_EQ(same->request.id, "id-1");
 }
 
-TEST_F(SqliteRequestStoreTest, AliasesResolveAndReserveIds) {
+TEST_P(SqlRequestStoreTest, AliasesResolveAndReserveIds) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "guid-a").ok());
   EXPECT_EQ(store_->Get("guid-a")->id, "id-1");
   // An alias for a serial with an open request points at that request.
@@ -124,7 +138,7 @@ TEST_F(SqliteRequestStoreTest, AliasesResolveAndReserveIds) {
   EXPECT_EQ(store_->Get("guid-z").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(SqliteRequestStoreTest, CapsOpenRequestsPerAddress) {
+TEST_P(SqlRequestStoreTest, CapsOpenRequestsPerAddress) {
   ASSERT_EQ(store_->Create(Make("a", "S1", "198.51.100.7"), 2, "")->kind,
             CreateOutcome::Kind::kCreated);
   ASSERT_EQ(store_->Create(Make("b", "S2", "198.51.100.7"), 2, "")->kind,
@@ -135,7 +149,7 @@ TEST_F(SqliteRequestStoreTest, CapsOpenRequestsPerAddress) {
             CreateOutcome::Kind::kCreated);
 }
 
-TEST_F(SqliteRequestStoreTest, TransitionChecksCurrentStateAndRecordsError) {
+TEST_P(SqlRequestStoreTest, TransitionChecksCurrentStateAndRecordsError) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   RequestState pending[] = {RequestState::kPendingApproval};
   clock_.Advance(std::chrono::seconds(5));
@@ -154,7 +168,7 @@ TEST_F(SqliteRequestStoreTest, TransitionChecksCurrentStateAndRecordsError) {
   EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST_F(SqliteRequestStoreTest, ExpiresPendingRequestsWithInjectedClock) {
+TEST_P(SqlRequestStoreTest, ExpiresPendingRequestsWithInjectedClock) {
   ASSERT_TRUE(store_->Create(Make("old", "S1"), 10, "").ok());
   clock_.Advance(std::chrono::minutes(30));
   ASSERT_TRUE(store_->Create(Make("new", "S2"), 10, "").ok());
@@ -168,7 +182,7 @@ TEST_F(SqliteRequestStoreTest, ExpiresPendingRequestsWithInjectedClock) {
   EXPECT_EQ(*store_->ExpirePending(clock_.NowMs()), 0);
 }
 
-TEST_F(SqliteRequestStoreTest, PurgesOnlyOldFinishedRequests) {
+TEST_P(SqlRequestStoreTest, PurgesOnlyOldFinishedRequests) {
   ASSERT_TRUE(store_->Create(Make("done", "S1"), 10, "").ok());
   ASSERT_TRUE(store_->Create(Make("open", "S2"), 10, "").ok());
   RequestState pending[] = {RequestState::kPendingApproval};
@@ -184,7 +198,7 @@ TEST_F(SqliteRequestStoreTest, PurgesOnlyOldFinishedRequests) {
   EXPECT_TRUE(store_->Get("open").ok());
 }
 
-TEST_F(SqliteRequestStoreTest, ChangeFeedReportsEveryChange) {
+TEST_P(SqlRequestStoreTest, ChangeFeedReportsEveryChange) {
   int64_t latest = -1;
   ASSERT_TRUE(store_->ChangesSince(0, &latest).ok());
   EXPECT_EQ(latest, 0);
@@ -207,7 +221,7 @@ TEST_F(SqliteRequestStoreTest, ChangeFeedReportsEveryChange) {
   EXPECT_EQ(latest, 3);
 }
 
-TEST_F(SqliteRequestStoreTest, CountsAndListsByState) {
+TEST_P(SqlRequestStoreTest, CountsAndListsByState) {
   ASSERT_TRUE(store_->Create(Make("a", "S1"), 10, "").ok());
   ASSERT_TRUE(store_->Create(Make("b", "S2"), 10, "").ok());
   RequestState pending[] = {RequestState::kPendingApproval};
@@ -229,7 +243,7 @@ TEST_F(SqliteRequestStoreTest, CountsAndListsByState) {
   EXPECT_TRUE(store_->Ping().ok());
 }
 
-TEST_F(SqliteRequestStoreTest, ConcurrentCreatesAreGroupCommittedCorrectly) {
+TEST_P(SqlRequestStoreTest, ConcurrentCreatesAreGroupCommittedCorrectly) {
   // 8 threads; every serial is submitted by two of them. Exactly one request per serial must
   // exist, and the twin must get that request back.
   constexpr int kThreads = 8, kPerThread = 40;
@@ -265,26 +279,26 @@ TEST_F(SqliteRequestStoreTest, ConcurrentCreatesAreGroupCommittedCorrectly) {
   EXPECT_EQ((*counts)[RequestState::kPendingApproval], kThreads / 2 * kPerThread);
 }
 
-TEST_F(SqliteRequestStoreTest, ClosedStoreRefusesWork) {
+TEST_P(SqlRequestStoreTest, ClosedStoreRefusesWork) {
   store_->Close();
   EXPECT_EQ(store_->Get("a").status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(store_->Create(Make("a", "S1"), 10, "").status().code(), StatusCode::kUnavailable);
   EXPECT_FALSE(store_->Ping().ok());
 }
 
-TEST_F(SqliteRequestStoreTest, RefusesNewerSchema) {
+TEST_P(SqlRequestStoreTest, RefusesNewerSchema) {
   store_.reset();
   {
-    auto c = SqliteConnection::Open(dir_.File("apm.db"));
+    auto c = db_.Connect();
     ASSERT_TRUE(c.ok());
-    ASSERT_TRUE((*c)->Exec("PRAGMA user_version = 99").ok());
+    ASSERT_TRUE((*c)->SetSchemaVersion(99).ok());
   }
-  auto s = SqliteRequestStore::Open(dir_.File("apm.db"));
+  auto s = db_.Open();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("newer"), std::string::npos);
 }
 
-TEST_F(SqliteRequestStoreTest, ApproveCreatesAJobAndOnlyOnce) {
+TEST_P(SqlRequestStoreTest, ApproveCreatesAJobAndOnlyOnce) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   EXPECT_EQ(store_->GetJob("id-1").status().code(), StatusCode::kNotFound);
   Approval a{"Kiosk",
@@ -316,7 +330,7 @@ TEST_F(SqliteRequestStoreTest, ApproveCreatesAJobAndOnlyOnce) {
   EXPECT_EQ(job->import_attempts, 0);
 }
 
-TEST_F(SqliteRequestStoreTest, ARepairApprovalStartsWhereItsActionSaysAndKeepsItsProgress) {
+TEST_P(SqlRequestStoreTest, ARepairApprovalStartsWhereItsActionSaysAndKeepsItsProgress) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   ASSERT_TRUE(store_->Create(Make("id-2", "SER2"), 10, "").ok());
   Approval re_register{"Kiosk", "", "", "", "helpdesk@contoso.example", ApprovalAction::kImport,
@@ -354,7 +368,7 @@ TEST_F(SqliteRequestStoreTest, ARepairApprovalStartsWhereItsActionSaysAndKeepsIt
   EXPECT_EQ(updating->registration_id, "old-2") << "update only works on the old registration";
 }
 
-TEST_F(SqliteRequestStoreTest, TheRegistrationLookupIsKeptWithThePendingRequest) {
+TEST_P(SqlRequestStoreTest, TheRegistrationLookupIsKeptWithThePendingRequest) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   clock_.Advance(std::chrono::seconds(1));
   ASSERT_TRUE(store_->Create(Make("id-2", "SER2"), 10, "").ok());
@@ -380,7 +394,7 @@ TEST_F(SqliteRequestStoreTest, TheRegistrationLookupIsKeptWithThePendingRequest)
   EXPECT_TRUE(store_->PendingWithoutRegistration(10)->empty()) << "only pending requests";
 }
 
-TEST_F(SqliteRequestStoreTest, RejectedOrExpiredRequestsCannotBeApproved) {
+TEST_P(SqlRequestStoreTest, RejectedOrExpiredRequestsCannotBeApproved) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   RequestState from[] = {RequestState::kPendingApproval};
   ASSERT_TRUE(store_
@@ -393,7 +407,7 @@ TEST_F(SqliteRequestStoreTest, RejectedOrExpiredRequestsCannotBeApproved) {
   EXPECT_EQ(store_->GetJob("id-1").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(SqliteRequestStoreTest, SaveJobPersistsProgressAndStateTogether) {
+TEST_P(SqlRequestStoreTest, SaveJobPersistsProgressAndStateTogether) {
   ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
   ASSERT_TRUE(store_->Create(Make("id-2", "SER2"), 10, "").ok());
   ASSERT_TRUE(store_->Approve("id-1", Approval{}, clock_.NowMs()).ok());
@@ -459,7 +473,7 @@ TEST_F(SqliteRequestStoreTest, SaveJobPersistsProgressAndStateTogether) {
 namespace apm {
 namespace {
 
-TEST_F(SqliteRequestStoreTest, APendingLoginIsTakenOnce) {
+TEST_P(SqlRequestStoreTest, APendingLoginIsTakenOnce) {
   ASSERT_TRUE(store_->SavePendingLogin({"st1", "n1", "v1", "/autopilot/x", 1000}).ok());
   Reopen();
   Result<PendingLogin> login = store_->TakePendingLogin("st1");
@@ -470,7 +484,7 @@ TEST_F(SqliteRequestStoreTest, APendingLoginIsTakenOnce) {
   EXPECT_EQ(store_->TakePendingLogin("st1").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(SqliteRequestStoreTest, SessionsSurviveARestartAndAreKeptByHash) {
+TEST_P(SqlRequestStoreTest, SessionsSurviveARestartAndAreKeptByHash) {
   Session s{"secret-session-id", "oid-1",  "tid-1", "ada@contoso", "Ada",
             {"g1", "g2"},        "csrf-1", 1000,    1000};
   ASSERT_TRUE(store_->CreateSession(s).ok());
@@ -481,13 +495,8 @@ TEST_F(SqliteRequestStoreTest, SessionsSurviveARestartAndAreKeptByHash) {
   EXPECT_EQ(got->groups, (std::vector<std::string>{"g1", "g2"}));
   EXPECT_EQ(got->csrf_token, "csrf-1");
   // The id itself is not in the database file.
-  auto c = SqliteConnection::Open(dir_.File("apm.db"));
-  ASSERT_TRUE(c.ok());
-  auto p = (*c)->Prepare("SELECT count(*) FROM sessions WHERE id_hash = 'secret-session-id'");
-  ASSERT_TRUE(p.ok());
-  SqliteStatement q(*p);
-  ASSERT_EQ(q.Step(), SQLITE_ROW);
-  EXPECT_EQ(q.Int(0), 0);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM sessions WHERE id_hash = 'secret-session-id'"), 0);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM sessions"), 1);
 
   ASSERT_TRUE(store_->TouchSession("secret-session-id", 5000).ok());
   EXPECT_EQ(store_->GetSession("secret-session-id")->last_seen_at, 5000);
@@ -495,7 +504,7 @@ TEST_F(SqliteRequestStoreTest, SessionsSurviveARestartAndAreKeptByHash) {
   EXPECT_EQ(store_->GetSession("secret-session-id").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(SqliteRequestStoreTest, PurgeEndsIdleAndOldSessionsAndStaleLogins) {
+TEST_P(SqlRequestStoreTest, PurgeEndsIdleAndOldSessionsAndStaleLogins) {
   ASSERT_TRUE(store_->CreateSession({"idle", "o", "t", "u", "n", {}, "c", 1000, 2000}).ok());
   ASSERT_TRUE(store_->CreateSession({"old", "o", "t", "u", "n", {}, "c", 500, 9000}).ok());
   ASSERT_TRUE(store_->CreateSession({"fresh", "o", "t", "u", "n", {}, "c", 1000, 9000}).ok());
@@ -511,7 +520,7 @@ TEST_F(SqliteRequestStoreTest, PurgeEndsIdleAndOldSessionsAndStaleLogins) {
   EXPECT_TRUE(store_->TakePendingLogin("new").ok());
 }
 
-TEST_F(SqliteRequestStoreTest, AuditEventsNewestFirstAndFiltered) {
+TEST_P(SqlRequestStoreTest, AuditEventsNewestFirstAndFiltered) {
   ASSERT_TRUE(store_->AppendAudit({0, 1000, "o1", "ada@c", "10.0.0.1", "sign_in", "", ""}).ok());
   ASSERT_TRUE(
       store_->AppendAudit({0, 2000, "o1", "ada@c", "10.0.0.1", "approve", "R1", "Kiosk"}).ok());
@@ -540,7 +549,7 @@ TEST_F(SqliteRequestStoreTest, AuditEventsNewestFirstAndFiltered) {
 namespace apm {
 namespace {
 
-TEST_F(SqliteRequestStoreTest, StepsRecordEveryVisibleChange) {
+TEST_P(SqlRequestStoreTest, StepsRecordEveryVisibleChange) {
   ASSERT_TRUE(store_->Create(Make("id-s", "SERS"), 10, "").ok());
   const int64_t t0 = store_->Get("id-s")->created_at;
   ASSERT_TRUE(store_
@@ -575,7 +584,7 @@ TEST_F(SqliteRequestStoreTest, StepsRecordEveryVisibleChange) {
 namespace apm {
 namespace {
 
-TEST_F(SqliteRequestStoreTest, ImportListFiltersBeforeTheLimitNewestApprovalFirst) {
+TEST_P(SqlRequestStoreTest, ImportListFiltersBeforeTheLimitNewestApprovalFirst) {
   for (const char* id : {"i-1", "i-2", "i-3", "p-1"}) {
     ASSERT_TRUE(store_->Create(Make(id, std::string("S") + id), 10, "").ok());
   }
@@ -614,6 +623,81 @@ TEST_F(SqliteRequestStoreTest, ImportListFiltersBeforeTheLimitNewestApprovalFirs
   approved.state = RequestState::kApproved;
   approved.limit = 1;
   EXPECT_EQ(ids(approved), (std::vector<std::string>{"i-1"}));
+}
+
+std::string Lease(const Result<LeaseGrant>& r) {
+  if (!r.ok()) return r.status().ToString();
+  return r->held ? "held" : "refused";
+}
+
+TEST_P(SqlRequestStoreTest, ALeaseHasOneHolderUntilItRunsOutOrIsGivenUp) {
+  EXPECT_EQ(Lease(store_->TryLease("engine", "a", 60'000)), "held");
+  EXPECT_EQ(Lease(store_->TryLease("engine", "b", 60'000)), "refused");
+  EXPECT_EQ(Lease(store_->TryLease("engine", "a", 60'000)), "held");  // renewed
+  ASSERT_TRUE(store_->ReleaseLease("engine", "b").ok());              // not b's: kept
+  EXPECT_EQ(Lease(store_->TryLease("engine", "b", 60'000)), "refused");
+  ASSERT_TRUE(store_->ReleaseLease("engine", "a").ok());
+  // a gave it up: b takes it, and learns that a's time ended just now.
+  Result<LeaseGrant> b = store_->TryLease("engine", "b", 50);
+  ASSERT_TRUE(b.ok() && b->held);
+  EXPECT_TRUE(b->from_other);
+  EXPECT_LE(b->other_until_ms, 0);
+  EXPECT_GT(b->other_until_ms, -5'000);
+  // b does not renew: after its time (by the database's clock) a takes over.
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  Result<LeaseGrant> a = store_->TryLease("engine", "a", 60'000);
+  ASSERT_TRUE(a.ok() && a->held);
+  EXPECT_TRUE(a->from_other);
+  EXPECT_LT(a->other_until_ms, -60);  // b's time ran out at least 70 ms ago
+  EXPECT_FALSE(store_->TryLease("engine", "a", 60'000)->from_other);  // its own renewal
+  EXPECT_EQ(Lease(store_->TryLease("other", "b", 60'000)), "held");   // names are apart
+}
+
+// PostgreSQL only: the server ends the store's connections (a restart or failover does the
+// same); the next calls fail as unavailable at most once, then work on new connections.
+TEST(PostgresStoreTest, ReconnectsAfterTheDatabaseEndsItsConnections) {
+  testing::TestDatabase db(testing::Backend::kPostgres);
+  auto opened = db.Open();
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  SqlRequestStore& store = **opened;
+  ManualClock clock;
+  StoredRequest r;
+  r.id = "id-1";
+  r.serial_number = "SER1";
+  r.hardware_hash = "T0E=";
+  r.client_address = "192.0.2.1";
+  r.api = "v1";
+  r.verification = "verified";
+  r.step = "Waiting for approval";
+  r.created_at = r.updated_at = clock.NowMs();
+  r.expires_at = clock.NowMs() + 60'000;
+  ASSERT_TRUE(store.Create(r, 10, "").ok());
+  ASSERT_TRUE(store.Get("id-1").ok());
+  {
+    auto admin = db.Connect();
+    ASSERT_TRUE(admin.ok());
+    std::string kill =
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+        "application_name = '" +
+        db.ApplicationName() +
+        "' AND pid <> "
+        "pg_backend_pid()";
+    ASSERT_TRUE((*admin)->Exec(kill.c_str()).ok());
+  }
+  auto read = store.Get("id-1");
+  if (!read.ok()) {
+    EXPECT_EQ(read.status().code(), StatusCode::kUnavailable);
+  }
+  EXPECT_TRUE(store.Get("id-1").ok());
+  r.id = "id-2";
+  r.serial_number = "SER2";
+  auto created = store.Create(r, 10, "");
+  if (!created.ok()) {
+    EXPECT_EQ(created.status().code(), StatusCode::kUnavailable);
+  }
+  if (!created.ok()) created = store.Create(r, 10, "");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(store.CountByState()->at(RequestState::kPendingApproval), 2);
 }
 
 }  // namespace

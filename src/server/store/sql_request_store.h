@@ -1,27 +1,47 @@
-// RequestStore on an embedded SQLite database (WAL). One connection writes, under a mutex;
-// a small pool of connections reads, so status polls never wait for a commit.
+// RequestStore and SessionStore in SQL: SQLite (embedded, WAL) or PostgreSQL, the same code
+// over SqlConnection. One connection writes, under a mutex (and, on PostgreSQL, an advisory
+// lock shared by every instance); a bounded pool of connections reads, so status polls never
+// wait for a commit.
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "server/store/lease_store.h"
+#include "server/store/pg_connection.h"
 #include "server/store/request_store.h"
 #include "server/store/session_store.h"
-
-struct sqlite3;
+#include "server/store/sql_connection.h"
 
 namespace apm {
 
-class SqliteConnection;
+// Opens a new connection to the store's database.
+using SqlConnector = std::function<Result<std::unique_ptr<SqlConnection>>()>;
 
-class SqliteRequestStore : public RequestStore, public SessionStore {
+struct SqlStoreOptions {
+  // Read connections kept at most; a read waits up to `pool_wait_ms` for one, then answers
+  // kUnavailable (the API's 503 with Retry-After).
+  int max_readers = 8;
+  int pool_wait_ms = 5'000;
+};
+
+class SqlRequestStore : public RequestStore, public SessionStore, public LeaseStore {
  public:
-  // Opens (creating if needed) the database file and applies pending schema migrations.
-  static Result<std::unique_ptr<SqliteRequestStore>> Open(const std::string& path);
-  ~SqliteRequestStore() override;
+  // Opens (creating if needed) the SQLite database file and applies pending migrations.
+  static Result<std::unique_ptr<SqlRequestStore>> Open(const std::string& path);
+  // The same on PostgreSQL (docs/deployment-several-instances.md).
+  static Result<std::unique_ptr<SqlRequestStore>> OpenPostgres(const PgOptions& pg,
+                                                               const SqlStoreOptions& options);
+  // Over any connector: applies migrations unless `migrate` is false, in which case it only
+  // checks that the database is at this binary's version.
+  static Result<std::unique_ptr<SqlRequestStore>> OpenWith(SqlConnector connect,
+                                                           const SqlStoreOptions& options,
+                                                           bool migrate = true);
+  ~SqlRequestStore() override;
 
   Result<CreateOutcome> Create(const StoredRequest& request, int64_t max_open_per_address,
                                const std::string& alias_id) override;
@@ -62,42 +82,53 @@ class SqliteRequestStore : public RequestStore, public SessionStore {
 
   // The schema version after migrations; for tests and `apm-server` start-up logs.
   int schema_version() const { return schema_version_; }
+  SqlDialect dialect() const { return dialect_; }
+
+  Result<LeaseGrant> TryLease(const std::string& name, const std::string& holder,
+                              int64_t ttl_ms) override;
+  Status ReleaseLease(const std::string& name, const std::string& holder) override;
 
   // Closes every connection (checkpointing the WAL); later calls fail with kUnavailable.
   void Close();
 
  private:
-  explicit SqliteRequestStore(std::string path);
-  Status Migrate();
+  SqlRequestStore(SqlConnector connect, const SqlStoreOptions& options);
+  Status Migrate(bool apply);
+  // The writer, reconnected first when its link broke; call with write_mu_ held.
+  Result<SqlConnection*> Writer();
 
   // A read connection from the pool, returned on destruction; `status` says why there is none.
   class Reader {
    public:
-    Reader(SqliteRequestStore* store, std::unique_ptr<SqliteConnection> conn);
+    Reader(SqlRequestStore* store, std::unique_ptr<SqlConnection> conn);
     Reader(Reader&&) = default;
     ~Reader();
-    SqliteConnection* get() { return conn_.get(); }
+    SqlConnection* get() { return conn_.get(); }
     Status status;
 
    private:
-    SqliteRequestStore* store_;
-    std::unique_ptr<SqliteConnection> conn_;
+    SqlRequestStore* store_;
+    std::unique_ptr<SqlConnection> conn_;
   };
   Reader AcquireReader();
 
   struct PendingCreate;
   std::vector<Result<CreateOutcome>> CommitBatch(const std::vector<PendingCreate*>& batch);
 
-  std::string path_;
+  SqlConnector connect_;
+  SqlStoreOptions options_;
+  SqlDialect dialect_ = SqlDialect::kSqlite;
   std::mutex batch_mu_;  // guards batch_ and batch_leader_
   std::condition_variable batch_cv_;
   std::vector<PendingCreate*> batch_;
   bool batch_leader_ = false;
   int schema_version_ = 0;
   std::mutex write_mu_;  // guards writer_ and every use of it; with pool_mu_ to close
-  std::unique_ptr<SqliteConnection> writer_;
-  std::mutex pool_mu_;  // guards readers_ and closed_
-  std::vector<std::unique_ptr<SqliteConnection>> readers_;
+  std::unique_ptr<SqlConnection> writer_;
+  std::mutex pool_mu_;  // guards readers_, readers_out_ and closed_
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<SqlConnection>> readers_;
+  int readers_out_ = 0;
   bool closed_ = false;
 };
 

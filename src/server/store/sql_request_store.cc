@@ -1,12 +1,12 @@
-#include "server/store/sqlite_request_store.h"
+#include "server/store/sql_request_store.h"
 
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
 #include "core/sha256.h"
-#include "server/store/sqlite_connection.h"
-#include "server/store/sqlite_rows.h"
-#include "server/store/sqlite_schema.h"
+#include "server/store/sql_connection.h"
+#include "server/store/sql_rows.h"
+#include "server/store/sql_schema.h"
 
 namespace apm {
 namespace {
@@ -22,7 +22,7 @@ namespace {
 #define SELECT_REQUEST SELECT_COLUMNS("''", "''")
 #define SELECT_FULL SELECT_COLUMNS("hardware_hash", "hash_facts")
 
-StoredRequest ReadRow(const SqliteStatement& row) {
+StoredRequest ReadRow(const SqlStatement& row) {
   StoredRequest r;
   r.id = row.Text(0);
   r.serial_number = row.Text(1);
@@ -53,42 +53,41 @@ StoredRequest ReadRow(const SqliteStatement& row) {
 }  // namespace
 
 // Takes the next change sequence number inside the caller's transaction.
-Result<int64_t> NextChangeSeq(SqliteConnection& c) {
-  Result<SqliteStatement> s = c.Statement(
+Result<int64_t> NextChangeSeq(SqlConnection& c) {
+  Result<SqlStatement> s = c.Statement(
       "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' RETURNING value");
   if (!s.ok()) return s.status();
-  if (s->Step() != SQLITE_ROW) return c.Error("next change");
+  if (s->Step() != SqlStep::kRow) return c.Error("next change");
   return s->Int(0);
 }
 
-Result<StoredRequest> GetOn(SqliteConnection& c, const std::string& id, bool full) {
+Result<StoredRequest> GetOn(SqlConnection& c, const std::string& id, bool full) {
   {
-    Result<SqliteStatement> s =
+    Result<SqlStatement> s =
         c.Statement(full ? SELECT_FULL "WHERE id = ?1" : SELECT_REQUEST "WHERE id = ?1");
     if (!s.ok()) return s.status();
     s->Bind(1, id);
-    int rc = s->Step();
-    if (rc == SQLITE_ROW) return ReadRow(*s);
-    if (rc != SQLITE_DONE) return c.Error("get");
+    SqlStep rc = s->Step();
+    if (rc == SqlStep::kRow) return ReadRow(*s);
+    if (rc != SqlStep::kDone) return c.Error("get");
   }
-  Result<SqliteStatement> s = c.Statement(
+  Result<SqlStatement> s = c.Statement(
       full ? SELECT_FULL "WHERE id = (SELECT request_id FROM request_aliases WHERE alias = ?1)"
            : SELECT_REQUEST "WHERE id = (SELECT request_id FROM request_aliases WHERE alias = ?1)");
   if (!s.ok()) return s.status();
   s->Bind(1, id);
-  int rc = s->Step();
-  if (rc == SQLITE_ROW) return ReadRow(*s);
-  if (rc != SQLITE_DONE) return c.Error("get by alias");
+  SqlStep rc = s->Step();
+  if (rc == SqlStep::kRow) return ReadRow(*s);
+  if (rc != SqlStep::kDone) return c.Error("get by alias");
   return Status::NotFound("no request with id " + id);
 }
 
 // Sets a request's state, step and error, bumping its version and the change feed.
-Status WriteState(SqliteConnection& c, const std::string& id, RequestState to,
-                  const std::string& step, const std::optional<RequestError>& error,
-                  int64_t now_ms) {
+Status WriteState(SqlConnection& c, const std::string& id, RequestState to, const std::string& step,
+                  const std::optional<RequestError>& error, int64_t now_ms) {
   Result<int64_t> seq = NextChangeSeq(c);
   if (!seq.ok()) return seq.status();
-  Result<SqliteStatement> s = c.Statement(
+  Result<SqlStatement> s = c.Statement(
       "UPDATE requests SET state = ?2, step = ?3, error_code = ?4, error_name = ?5, "
       "error_message = ?6, updated_at = ?7, finished_at = ?8, version = version + 1, "
       "change_seq = ?9 WHERE id = ?1");
@@ -105,8 +104,8 @@ Status WriteState(SqliteConnection& c, const std::string& id, RequestState to,
 
 namespace {
 
-Status AddAlias(SqliteConnection& c, const std::string& alias, const std::string& request_id) {
-  Result<SqliteStatement> s =
+Status AddAlias(SqlConnection& c, const std::string& alias, const std::string& request_id) {
+  Result<SqlStatement> s =
       c.Statement("INSERT INTO request_aliases(alias, request_id) VALUES (?1, ?2)");
   if (!s.ok()) return s.status();
   s->Bind(1, alias).Bind(2, request_id);
@@ -114,38 +113,38 @@ Status AddAlias(SqliteConnection& c, const std::string& alias, const std::string
 }
 
 // Whether a request or an alias has this id.
-Result<bool> IdTaken(SqliteConnection& c, const std::string& id) {
-  Result<SqliteStatement> s = c.Statement(
+Result<bool> IdTaken(SqlConnection& c, const std::string& id) {
+  Result<SqlStatement> s = c.Statement(
       "SELECT 1 FROM requests WHERE id = ?1 UNION ALL "
       "SELECT 1 FROM request_aliases WHERE alias = ?1");
   if (!s.ok()) return s.status();
   s->Bind(1, id);
-  int rc = s->Step();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return c.Error("check id");
-  return rc == SQLITE_ROW;
+  SqlStep rc = s->Step();
+  if (rc != SqlStep::kRow && rc != SqlStep::kDone) return c.Error("check id");
+  return rc == SqlStep::kRow;
 }
 
 // The newest open request for a serial (id and hash fingerprint; "" when none). Serials compare
 // without case: "victim-x" is the device "VICTIM-X".
-Status FindOpenForSerial(SqliteConnection& c, const std::string& serial, std::string* id,
+Status FindOpenForSerial(SqlConnection& c, const std::string& serial, std::string* id,
                          std::string* fingerprint) {
-  Result<SqliteStatement> s = c.Statement(
-      "SELECT id, hash_fingerprint FROM requests WHERE serial_number = ?1 COLLATE NOCASE "
+  Result<SqlStatement> s = c.Statement(
+      "SELECT id, hash_fingerprint FROM requests WHERE lower(serial_number) = lower(?1) "
       "AND finished_at = 0 ORDER BY created_at DESC LIMIT 1");
   if (!s.ok()) return s.status();
   s->Bind(1, serial);
-  int rc = s->Step();
-  if (rc == SQLITE_ROW) {
+  SqlStep rc = s->Step();
+  if (rc == SqlStep::kRow) {
     *id = s->Text(0);
     *fingerprint = s->Text(1);
-  } else if (rc != SQLITE_DONE) {
+  } else if (rc != SqlStep::kDone) {
     return c.Error("find open request");
   }
   return Status::Ok();
 }
 
 // One Create inside the caller's transaction (a group commit may hold several).
-Result<CreateOutcome> CreateInTransaction(SqliteConnection& c, const StoredRequest& r,
+Result<CreateOutcome> CreateInTransaction(SqlConnection& c, const StoredRequest& r,
                                           int64_t max_open_per_address,
                                           const std::string& alias_id) {
   for (const std::string* id : {&r.id, &alias_id}) {
@@ -174,12 +173,12 @@ Result<CreateOutcome> CreateInTransaction(SqliteConnection& c, const StoredReque
 
   {
     // Counting stops at the cap: the answer only has to say "at the cap or not".
-    Result<SqliteStatement> s = c.Statement(
+    Result<SqlStatement> s = c.Statement(
         "SELECT COUNT(*) FROM (SELECT 1 FROM requests WHERE client_address = ?1 "
-        "AND finished_at = 0 LIMIT ?2)");
+        "AND finished_at = 0 LIMIT ?2) AS open_requests");
     if (!s.ok()) return s.status();
     s->Bind(1, r.client_address).Bind(2, max_open_per_address);
-    if (s->Step() != SQLITE_ROW) return c.Error("count open requests");
+    if (s->Step() != SqlStep::kRow) return c.Error("count open requests");
     if (s->Int(0) >= max_open_per_address) {
       return CreateOutcome{CreateOutcome::Kind::kTooManyOpenForAddress, {}};
     }
@@ -190,7 +189,7 @@ Result<CreateOutcome> CreateInTransaction(SqliteConnection& c, const StoredReque
   StoredRequest stored = r;
   stored.version = 1;
   {
-    Result<SqliteStatement> s = c.Statement(
+    Result<SqlStatement> s = c.Statement(
         "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
         "hash_fingerprint, product_key, client_version, client_address, api, verification, "
         "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
@@ -214,94 +213,7 @@ Result<CreateOutcome> CreateInTransaction(SqliteConnection& c, const StoredReque
 
 }  // namespace
 
-SqliteRequestStore::Reader::Reader(SqliteRequestStore* store,
-                                   std::unique_ptr<SqliteConnection> conn)
-    : store_(store), conn_(std::move(conn)) {}
-
-SqliteRequestStore::Reader::~Reader() {
-  if (!conn_) return;
-  std::lock_guard lock(store_->pool_mu_);
-  if (!store_->closed_) store_->readers_.push_back(std::move(conn_));
-}
-
-SqliteRequestStore::SqliteRequestStore(std::string path) : path_(std::move(path)) {}
-
-SqliteRequestStore::~SqliteRequestStore() {
-  Close();
-}
-
-Result<std::unique_ptr<SqliteRequestStore>> SqliteRequestStore::Open(const std::string& path) {
-  auto store = std::unique_ptr<SqliteRequestStore>(new SqliteRequestStore(path));
-  Result<std::unique_ptr<SqliteConnection>> w = SqliteConnection::Open(path);
-  if (!w.ok()) return w.status();
-  store->writer_ = std::move(w).value();
-  Status s = store->Migrate();
-  if (!s.ok()) return s;
-  return store;
-}
-
-Status SqliteRequestStore::Migrate() {
-  SqliteConnection& c = *writer_;
-  int version = 0;
-  {
-    Result<SqliteStatement> s = c.Statement("PRAGMA user_version");
-    if (!s.ok()) return s.status();
-    if (s->Step() != SQLITE_ROW) return c.Error("read schema version");
-    version = int(s->Int(0));
-  }
-  const int kLatest = int(SqliteMigrations().size());
-  if (version > kLatest) {
-    return Status::FailedPrecondition("database schema version " + std::to_string(version) +
-                                      " is newer than this apm-server (" + std::to_string(kLatest) +
-                                      "); refusing to start");
-  }
-  for (int v = version; v < kLatest; ++v) {
-    SqliteTransaction tx(c);
-    if (Status s = tx.Begin(); !s.ok()) return s;
-    if (Status s = c.Exec(SqliteMigrations()[size_t(v)]); !s.ok()) {
-      return Status::Internal("migration " + std::to_string(v + 1) + " failed: " + s.message());
-    }
-    std::string set = "PRAGMA user_version = " + std::to_string(v + 1);
-    if (Status s = c.Exec(set.c_str()); !s.ok()) return s;
-    if (Status s = tx.Commit(); !s.ok()) return s;
-  }
-  schema_version_ = kLatest;
-  return Status::Ok();
-}
-
-SqliteRequestStore::Reader SqliteRequestStore::AcquireReader() {
-  {
-    std::lock_guard lock(pool_mu_);
-    if (closed_) {
-      Reader r(this, nullptr);
-      r.status = Status::Unavailable("store is closed");
-      return r;
-    }
-    if (!readers_.empty()) {
-      auto conn = std::move(readers_.back());
-      readers_.pop_back();
-      return Reader(this, std::move(conn));
-    }
-  }
-  Result<std::unique_ptr<SqliteConnection>> c = SqliteConnection::Open(path_);
-  if (!c.ok()) {
-    Reader r(this, nullptr);
-    r.status = c.status();
-    return r;
-  }
-  return Reader(this, std::move(c).value());
-}
-
-void SqliteRequestStore::Close() {
-  std::scoped_lock lock(write_mu_, pool_mu_);
-  if (closed_) return;
-  closed_ = true;
-  readers_.clear();
-  if (writer_) (void)writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  writer_.reset();
-}
-
-struct SqliteRequestStore::PendingCreate {
+struct SqlRequestStore::PendingCreate {
   const StoredRequest* request;
   int64_t max_open_per_address;
   const std::string* alias_id;
@@ -311,9 +223,8 @@ struct SqliteRequestStore::PendingCreate {
 // Group commit: concurrent callers queue up; one of them (the leader) writes the whole queue in
 // one transaction with one fsync, then wakes the others. Each Create still sees the ones before
 // it (a twin serial in the same batch finds the first), and a failing one is rolled back alone.
-Result<CreateOutcome> SqliteRequestStore::Create(const StoredRequest& r,
-                                                 int64_t max_open_per_address,
-                                                 const std::string& alias_id) {
+Result<CreateOutcome> SqlRequestStore::Create(const StoredRequest& r, int64_t max_open_per_address,
+                                              const std::string& alias_id) {
   PendingCreate mine{&r, max_open_per_address, &alias_id, std::nullopt};
   std::unique_lock lock(batch_mu_);
   batch_.push_back(&mine);
@@ -340,14 +251,15 @@ Result<CreateOutcome> SqliteRequestStore::Create(const StoredRequest& r,
   return std::move(*mine.result);
 }
 
-std::vector<Result<CreateOutcome>> SqliteRequestStore::CommitBatch(
+std::vector<Result<CreateOutcome>> SqlRequestStore::CommitBatch(
     const std::vector<PendingCreate*>& batch) {
   auto all = [&](const Status& s) { return std::vector<Result<CreateOutcome>>(batch.size(), s); };
   std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) return all(Status::Unavailable("store is closed"));
-  SqliteConnection& c = *writer_;
-  SqliteTransaction tx(c);
-  if (Status s = tx.Begin(); !s.ok()) return all(s);
+  Result<SqlConnection*> writer = Writer();
+  if (!writer.ok()) return all(writer.status());
+  SqlConnection& c = **writer;
+  SqlTransaction tx(c);
+  if (Status s = tx.BeginWrite(); !s.ok()) return all(s);
   std::vector<Result<CreateOutcome>> results;
   results.reserve(batch.size());
   for (PendingCreate* p : batch) {
@@ -362,30 +274,31 @@ std::vector<Result<CreateOutcome>> SqliteRequestStore::CommitBatch(
   return results;
 }
 
-Result<StoredRequest> SqliteRequestStore::Get(const std::string& id) {
+Result<StoredRequest> SqlRequestStore::Get(const std::string& id) {
   Reader reader = AcquireReader();
   if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
+  SqlConnection& c = *reader.get();
   return GetOn(c, id);
 }
 
-Result<StoredRequest> SqliteRequestStore::GetWithHash(const std::string& id) {
+Result<StoredRequest> SqlRequestStore::GetWithHash(const std::string& id) {
   Reader reader = AcquireReader();
   if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
+  SqlConnection& c = *reader.get();
   return GetOn(c, id, /*full=*/true);
 }
 
-Result<StoredRequest> SqliteRequestStore::Transition(const std::string& id,
-                                                     std::span<const RequestState> from,
-                                                     RequestState to, const std::string& step,
-                                                     const std::optional<RequestError>& error,
-                                                     int64_t now_ms) {
+Result<StoredRequest> SqlRequestStore::Transition(const std::string& id,
+                                                  std::span<const RequestState> from,
+                                                  RequestState to, const std::string& step,
+                                                  const std::optional<RequestError>& error,
+                                                  int64_t now_ms) {
   std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) return Status::Unavailable("store is closed");
-  SqliteConnection& c = *writer_;
-  SqliteTransaction tx(c);
-  if (Status s = tx.Begin(); !s.ok()) return s;
+  Result<SqlConnection*> writer = Writer();
+  if (!writer.ok()) return writer.status();
+  SqlConnection& c = **writer;
+  SqlTransaction tx(c);
+  if (Status s = tx.BeginWrite(); !s.ok()) return s;
   Result<StoredRequest> current = GetOn(c, id);
   if (!current.ok()) return current.status();
   bool allowed = false;
@@ -401,92 +314,90 @@ Result<StoredRequest> SqliteRequestStore::Transition(const std::string& id,
   return updated;
 }
 
-Result<int64_t> SqliteRequestStore::ExpirePending(int64_t now_ms) {
+Result<int64_t> SqlRequestStore::ExpirePending(int64_t now_ms) {
   std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) return Status::Unavailable("store is closed");
-  SqliteConnection& c = *writer_;
-  SqliteTransaction tx(c);
-  if (Status s = tx.Begin(); !s.ok()) return s;
+  Result<SqlConnection*> writer = Writer();
+  if (!writer.ok()) return writer.status();
+  SqlConnection& c = **writer;
+  SqlTransaction tx(c);
+  if (Status s = tx.BeginWrite(); !s.ok()) return s;
   Result<int64_t> seq = NextChangeSeq(c);
   if (!seq.ok()) return seq.status();
-  Result<SqliteStatement> s = c.Statement(
+  Result<SqlStatement> s = c.Statement(
       "UPDATE requests SET state = 'expired', step = ?2, updated_at = ?1, finished_at = ?1, "
       "version = version + 1, change_seq = ?3 "
       "WHERE state = 'pending_approval' AND expires_at <= ?1");
   if (!s.ok()) return s.status();
   s->Bind(1, now_ms).Bind(2, RequestStateStep(RequestState::kExpired)).Bind(3, *seq);
   if (Status st = RunToCompletion(c, *s, "expire"); !st.ok()) return st;
-  int64_t changed = sqlite3_changes(c.db());
+  int64_t changed = c.Changes();
   if (changed == 0) return int64_t{0};  // nothing to commit: roll back the counter bump
   if (Status st = tx.Commit(); !st.ok()) return st;
   return changed;
 }
 
-Result<int64_t> SqliteRequestStore::PurgeFinishedBefore(int64_t cutoff_ms) {
+Result<int64_t> SqlRequestStore::PurgeFinishedBefore(int64_t cutoff_ms) {
   std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) return Status::Unavailable("store is closed");
-  SqliteConnection& c = *writer_;
-  Result<SqliteStatement> s =
+  Result<SqlConnection*> writer = Writer();
+  if (!writer.ok()) return writer.status();
+  SqlConnection& c = **writer;
+  Result<SqlStatement> s =
       c.Statement("DELETE FROM requests WHERE finished_at <> 0 AND finished_at < ?1");
   if (!s.ok()) return s.status();
   s->Bind(1, cutoff_ms);
   if (Status st = RunToCompletion(c, *s, "purge"); !st.ok()) return st;
-  return int64_t(sqlite3_changes(c.db()));
+  return int64_t(c.Changes());
 }
 
-Result<std::vector<RequestChange>> SqliteRequestStore::ChangesSince(int64_t seq, int64_t* latest) {
+Result<std::vector<RequestChange>> SqlRequestStore::ChangesSince(int64_t seq, int64_t* latest) {
   Reader reader = AcquireReader();
   if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
-  // One read transaction, so the rows and the counter agree.
-  if (Status st = c.Exec("BEGIN"); !st.ok()) return st;
+  SqlConnection& c = *reader.get();
+  // One snapshot, so the rows and the counter agree.
+  SqlTransaction tx(c);
+  if (Status st = tx.BeginRead(); !st.ok()) return st;
   std::vector<RequestChange> out;
-  Status err;
   {
-    Result<sqlite3_stmt*> p = c.Prepare(
+    Result<SqlStatement> s = c.Statement(
         "SELECT id, version, change_seq FROM requests WHERE change_seq > ?1 ORDER BY change_seq");
-    Result<sqlite3_stmt*> q = c.Prepare("SELECT value FROM counters WHERE name = 'change_seq'");
-    if (!p.ok() || !q.ok()) {
-      err = p.ok() ? q.status() : p.status();
-    } else {
-      SqliteStatement s(*p);
-      s.Bind(1, seq);
-      int rc;
-      while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), s.Int(1), s.Int(2)});
-      if (rc != SQLITE_DONE) err = c.Error("changes");
-      SqliteStatement l(*q);
-      if (err.ok() && l.Step() == SQLITE_ROW && latest) *latest = l.Int(0);
-    }
+    if (!s.ok()) return s.status();
+    s->Bind(1, seq);
+    SqlStep rc;
+    while ((rc = s->Step()) == SqlStep::kRow) out.push_back({s->Text(0), s->Int(1), s->Int(2)});
+    if (rc != SqlStep::kDone) return c.Error("changes");
   }
-  (void)c.Exec("COMMIT");
-  if (!err.ok()) return err;
+  Result<SqlStatement> l = c.Statement("SELECT value FROM counters WHERE name = 'change_seq'");
+  if (!l.ok()) return l.status();
+  if (l->Step() != SqlStep::kRow) return c.Error("change counter");
+  if (latest) *latest = l->Int(0);
+  if (Status st = tx.Commit(); !st.ok()) return st;
   return out;
 }
 
-Result<std::map<RequestState, int64_t>> SqliteRequestStore::CountByState() {
+Result<std::map<RequestState, int64_t>> SqlRequestStore::CountByState() {
   Reader reader = AcquireReader();
   if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
-  Result<SqliteStatement> s = c.Statement("SELECT state, COUNT(*) FROM requests GROUP BY state");
+  SqlConnection& c = *reader.get();
+  Result<SqlStatement> s = c.Statement("SELECT state, COUNT(*) FROM requests GROUP BY state");
   if (!s.ok()) return s.status();
   std::map<RequestState, int64_t> out;
   for (RequestState st : kAllRequestStates) out[st] = 0;
-  int rc;
-  while ((rc = s->Step()) == SQLITE_ROW) {
+  SqlStep rc;
+  while ((rc = s->Step()) == SqlStep::kRow) {
     if (auto st = ParseRequestState(s->Text(0))) out[*st] = s->Int(1);
   }
-  if (rc != SQLITE_DONE) return c.Error("count by state");
+  if (rc != SqlStep::kDone) return c.Error("count by state");
   return out;
 }
 
-Result<std::vector<StoredRequest>> SqliteRequestStore::List(const RequestFilter& filter) {
+Result<std::vector<StoredRequest>> SqlRequestStore::List(const RequestFilter& filter) {
   Reader reader = AcquireReader();
   if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
+  SqlConnection& c = *reader.get();
   std::vector<StoredRequest> out;
-  int rc;
+  SqlStep rc;
   if (filter.imported_only) {
-    Result<SqliteStatement> s = c.Statement(
+    Result<SqlStatement> s = c.Statement(
         SELECT_REQUEST
         "WHERE id IN (SELECT request_id FROM import_jobs WHERE approved_at >= ?2 "
         "AND (?3 = 0 OR approved_at < ?3)) AND (?1 = '' OR state = ?1) "
@@ -495,80 +406,80 @@ Result<std::vector<StoredRequest>> SqliteRequestStore::List(const RequestFilter&
     if (!s.ok()) return s.status();
     s->Bind(1, filter.state ? RequestStateName(*filter.state) : std::string_view(""));  // not NULL
     s->Bind(2, filter.approved_from).Bind(3, filter.approved_to).Bind(4, int64_t{filter.limit});
-    while ((rc = s->Step()) == SQLITE_ROW) out.push_back(ReadRow(*s));
+    while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
   } else if (filter.state) {
-    Result<SqliteStatement> s =
+    Result<SqlStatement> s =
         c.Statement(SELECT_REQUEST "WHERE state = ?1 ORDER BY created_at DESC LIMIT ?2");
     if (!s.ok()) return s.status();
     s->Bind(1, RequestStateName(*filter.state)).Bind(2, int64_t{filter.limit});
-    while ((rc = s->Step()) == SQLITE_ROW) out.push_back(ReadRow(*s));
+    while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
   } else {
-    Result<SqliteStatement> s = c.Statement(SELECT_REQUEST "ORDER BY created_at DESC LIMIT ?1");
+    Result<SqlStatement> s = c.Statement(SELECT_REQUEST "ORDER BY created_at DESC LIMIT ?1");
     if (!s.ok()) return s.status();
     s->Bind(1, int64_t{filter.limit});
-    while ((rc = s->Step()) == SQLITE_ROW) out.push_back(ReadRow(*s));
+    while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
   }
-  if (rc != SQLITE_DONE) return c.Error("list");
+  if (rc != SqlStep::kDone) return c.Error("list");
   return out;
 }
 
-Status SqliteRequestStore::SaveRegistration(const std::string& id, const std::string& registration,
-                                            int64_t now_ms) {
+Status SqlRequestStore::SaveRegistration(const std::string& id, const std::string& registration,
+                                         int64_t now_ms) {
   std::lock_guard lock(write_mu_);
-  if (closed_ || !writer_) return Status::Unavailable("store is closed");
-  SqliteConnection& c = *writer_;
-  Result<SqliteStatement> s = c.Statement(
+  Result<SqlConnection*> writer = Writer();
+  if (!writer.ok()) return writer.status();
+  SqlConnection& c = **writer;
+  Result<SqlStatement> s = c.Statement(
       "UPDATE requests SET registration = ?1, registration_checked_at = ?2 WHERE id = ?3");
   if (!s.ok()) return s.status();
   s->Bind(1, registration).Bind(2, now_ms).Bind(3, id);
   if (Status st = RunToCompletion(c, *s, "save registration"); !st.ok()) return st;
-  if (sqlite3_changes(c.db()) != 1) return Status::NotFound("request " + id + " not found");
+  if (c.Changes() != 1) return Status::NotFound("request " + id + " not found");
   return Status::Ok();
 }
 
-Result<std::vector<StoredRequest>> SqliteRequestStore::PendingWithoutRegistration(int limit) {
+Result<std::vector<StoredRequest>> SqlRequestStore::PendingWithoutRegistration(int limit) {
   Reader reader = AcquireReader();
   if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
-  Result<SqliteStatement> s =
-      c.Statement(SELECT_REQUEST
-                  "WHERE state = 'pending_approval' AND "
-                  "registration_checked_at = 0 ORDER BY created_at LIMIT ?1");
+  SqlConnection& c = *reader.get();
+  Result<SqlStatement> s = c.Statement(SELECT_REQUEST
+                                       "WHERE state = 'pending_approval' AND "
+                                       "registration_checked_at = 0 ORDER BY created_at LIMIT ?1");
   if (!s.ok()) return s.status();
   s->Bind(1, int64_t{limit});
   std::vector<StoredRequest> out;
-  int rc;
-  while ((rc = s->Step()) == SQLITE_ROW) out.push_back(ReadRow(*s));
-  if (rc != SQLITE_DONE) return c.Error("pending without registration");
+  SqlStep rc;
+  while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
+  if (rc != SqlStep::kDone) return c.Error("pending without registration");
   return out;
 }
 
-Result<std::vector<RequestStep>> SqliteRequestStore::Steps(const std::string& id) {
+Result<std::vector<RequestStep>> SqlRequestStore::Steps(const std::string& id) {
   Reader reader = AcquireReader();
   if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
-  Result<SqliteStatement> s = c.Statement(
+  SqlConnection& c = *reader.get();
+  Result<SqlStatement> s = c.Statement(
       "SELECT at, state, step FROM request_steps WHERE request_id = ?1 "
       "ORDER BY at, rowid");
   if (!s.ok()) return s.status();
   s->Bind(1, id);
   std::vector<RequestStep> steps;
-  int rc;
-  while ((rc = s->Step()) == SQLITE_ROW) {
+  SqlStep rc;
+  while ((rc = s->Step()) == SqlStep::kRow) {
     std::optional<RequestState> state = ParseRequestState(s->Text(1));
     if (state) steps.push_back({s->Int(0), *state, s->Text(2)});
   }
-  if (rc != SQLITE_DONE) return c.Error("steps");
+  if (rc != SqlStep::kDone) return c.Error("steps");
   return steps;
 }
 
-Status SqliteRequestStore::Ping() {
+Status SqlRequestStore::Ping() {
   Reader reader = AcquireReader();
   if (!reader.get()) return reader.status;
-  SqliteConnection& c = *reader.get();
-  Result<SqliteStatement> s = c.Statement("SELECT value FROM counters WHERE name = 'change_seq'");
+  SqlConnection& c = *reader.get();
+  Result<SqlStatement> s = c.Statement("SELECT value FROM counters WHERE name = 'change_seq'");
   if (!s.ok()) return s.status();
-  if (s->Step() != SQLITE_ROW) return c.Error("ping");
+  if (s->Step() != SqlStep::kRow) return c.Error("ping");
   return Status::Ok();
 }
 

@@ -1,0 +1,115 @@
+#include "server/db_commands.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "server/store/sql_copy.h"
+#include "server/store/sqlite_connection.h"
+
+namespace apm {
+
+Result<std::unique_ptr<SqlRequestStore>> OpenConfiguredStore(const Config& config, bool migrate) {
+  if (!config.DatabaseUrl.empty()) {
+    PgOptions pg{.url = config.DatabaseUrl,
+                 .statement_timeout_ms = int(config.DatabaseStatementTimeoutSeconds * 1000)};
+    return SqlRequestStore::OpenWith(
+        [pg]() -> Result<std::unique_ptr<SqlConnection>> {
+          auto c = PgConnection::Open(pg);
+          if (!c.ok()) return c.status();
+          return std::unique_ptr<SqlConnection>(std::move(c).value());
+        },
+        {.max_readers = 2}, migrate);
+  }
+  std::string path = (std::filesystem::path(config.DataDir) / "apm.db").string();
+  return SqlRequestStore::OpenWith(
+      [path]() -> Result<std::unique_ptr<SqlConnection>> {
+        auto c = SqliteConnection::Open(path);
+        if (!c.ok()) return c.status();
+        return std::unique_ptr<SqlConnection>(std::move(c).value());
+      },
+      {.max_readers = 2}, migrate);
+}
+
+DbCommands::DbCommands(CLI::App& app) {
+  db_ = app.add_subcommand("db", "database maintenance");
+  migrate_ =
+      db_->add_subcommand("migrate",
+                          "bring the configured database (DatabaseUrl, or DataDir/apm.db) to this "
+                          "apm-server's schema version");
+  copy_ = db_->add_subcommand(
+      "copy", "copy a stopped SQLite installation into an empty PostgreSQL database");
+  copy_->add_option("--from", from_, "the SQLite file (DataDir/apm.db)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  copy_->add_option("--to", to_,
+                    "the PostgreSQL database (a URI or key=value string; default: "
+                    "APM_DATABASE_URL / DatabaseUrl)");
+  db_->require_subcommand(1);
+}
+
+int DbCommands::Run(const Config& config) {
+  return migrate_->parsed() ? Migrate(config) : Copy(config);
+}
+
+int DbCommands::Migrate(const Config& config) {
+  auto store = OpenConfiguredStore(config, /*migrate=*/true);
+  if (!store.ok()) {
+    std::cerr << "apm-server: " << store.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "database at schema version " << (*store)->schema_version() << "\n";
+  return 0;
+}
+
+int DbCommands::Copy(const Config& config) {
+  std::string to = to_.empty() ? config.DatabaseUrl : to_;
+  if (to.empty() || !IsPostgresUrl(to)) {
+    std::cerr << "apm-server: db copy needs the target: --to postgresql://… or APM_DATABASE_URL\n";
+    return 2;
+  }
+  // A server writing the source meanwhile would lose what it accepts after the copy.
+  std::string lock_path = (std::filesystem::path(from_).parent_path() / "apm.lock").string();
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    std::cerr << "apm-server: an apm-server is using " << from_ << "; stop it before copying\n";
+    if (lock_fd >= 0) ::close(lock_fd);
+    return 1;
+  }
+  // Both at this binary's schema: the source is migrated if older, the target created.
+  auto source = SqlRequestStore::Open(from_);
+  if (!source.ok()) {
+    std::cerr << "apm-server: " << from_ << ": " << source.status().message() << "\n";
+    return 1;
+  }
+  source->reset();
+  auto target = SqlRequestStore::OpenPostgres({.url = to}, {.max_readers = 1});
+  if (!target.ok()) {
+    std::cerr << "apm-server: target: " << target.status().message() << "\n";
+    return 1;
+  }
+  target->reset();
+  auto from = SqliteConnection::Open(from_);
+  auto into = PgConnection::Open({.url = to, .statement_timeout_ms = 3'600'000});
+  if (!from.ok() || !into.ok()) {
+    std::cerr << "apm-server: " << (from.ok() ? into.status().message() : from.status().message())
+              << "\n";
+    return 1;
+  }
+  Result<CopyReport> report = CopyDatabase(**from, **into);
+  ::close(lock_fd);
+  if (!report.ok()) {
+    std::cerr << "apm-server: copy failed, nothing was written: " << report.status().message()
+              << "\n";
+    return 1;
+  }
+  for (const auto& [table, rows] : report->rows) {
+    std::cout << table << ": " << rows << " rows copied, counts match\n";
+  }
+  return 0;
+}
+
+}  // namespace apm

@@ -1,0 +1,37 @@
+// `apm-server db migrate` (bring the configured database to this binary's schema) and
+// `apm-server db copy --from FILE --to URL` (move a SQLite installation to PostgreSQL).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+#include "server/config.h"
+#include "server/store/sql_request_store.h"
+
+namespace apm {
+
+// The store `config` names: PostgreSQL when DatabaseUrl is set, else DataDir/apm.db.
+Result<std::unique_ptr<SqlRequestStore>> OpenConfiguredStore(const Config& config,
+                                                             bool migrate = true);
+
+class DbCommands {
+ public:
+  explicit DbCommands(CLI::App& app);
+  bool chosen() const { return db_->parsed(); }
+  // The exit code.
+  int Run(const Config& config);
+
+ private:
+  int Migrate(const Config& config);
+  int Copy(const Config& config);
+
+  CLI::App* db_;
+  CLI::App* migrate_;
+  CLI::App* copy_;
+  std::string from_;
+  std::string to_;
+};
+
+}  // namespace apm

@@ -70,7 +70,7 @@ id=$(curl -sf -H 'Content-Type: application/json' --data @docs/examples/sample-r
 for r in $(seq "$rounds"); do
   wrk -t1 -c50 -d"${duration}s" "http://127.0.0.1:18192/api/v1/requests/$id" > "$work/a" 2>&1 &
   wrk -t1 -c50 -d"${duration}s" "http://127.0.0.1:18193/api/v1/requests/$id" > "$work/b" 2>&1
-  wait
+  wait "$!"
   cat "$work/a" "$work/b" | awk '/Requests\/sec/ {s += $2} END {print s}' >> "$work/polls"
 done
 printf 'status polls through two instances at once (50 connections each): %.0f req/s together (runs: %s)\n' \

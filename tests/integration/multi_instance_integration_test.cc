@@ -232,5 +232,30 @@ TEST_F(MultiInstanceTest, DbCopyMovesASqliteInstallationToPostgres) {
   EXPECT_EQ(SimStats()["importsBySerial"]["PF3COPY9"], 1);
 }
 
+TEST_F(MultiInstanceTest, WhileTheDatabaseIsDownTheApiAnswers503AndLosesNothing) {
+  StartSim();
+  StartServers(1);
+  std::string before = SubmitTo(*servers_[0], "PF3DOWN1");
+  ASSERT_EQ(Cluster("stop"), 0);
+  HttpResult refused =
+      Http("POST", servers_[0]->url() + "/api/v1/requests", SubmitBody("PF3DOWN2"), kJson);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.Header("retry-after"), "5");
+  HttpResult healthz = Http("GET", servers_[0]->url() + "/healthz");
+  EXPECT_EQ(healthz.status, 200);  // the process lives; readiness is what fails
+  EXPECT_EQ(Http("GET", servers_[0]->url() + "/readyz").status, 503);
+  ASSERT_EQ(Cluster("start"), 0);
+  // Back without a restart of apm-server: the request accepted before is there, the refused
+  // one can be sent again.
+  json s;
+  for (int i = 0; i < 50 && !s.contains("state"); ++i) {
+    s = Body(Http("GET", servers_[0]->url() + "/api/v1/requests/" + before));
+    if (!s.is_object()) s = json::object();
+    if (!s.contains("state")) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(s.value("state", ""), "pending_approval") << s.dump();
+  EXPECT_FALSE(SubmitTo(*servers_[0], "PF3DOWN2").empty());
+}
+
 }  // namespace
 }  // namespace apm::itest

@@ -52,6 +52,7 @@ class PgConnection : public SqlConnection {
 
   pg_conn* conn_;
   int64_t changes_ = 0;
+  int prepared_ = 0;      // statements prepared on this connection (their names)
   std::string error_;     // the last error's message
   std::string sqlstate_;  // and its SQLSTATE ("" when the link itself failed)
   std::unordered_map<const char*, std::unique_ptr<Cursor>> statements_;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -698,6 +699,25 @@ TEST(PostgresStoreTest, ReconnectsAfterTheDatabaseEndsItsConnections) {
   if (!created.ok()) created = store.Create(r, 10, "");
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ(store.CountByState()->at(RequestState::kPendingApproval), 2);
+}
+
+// PostgreSQL only: the test cluster speaks TLS on TCP; libpq's sslmode in the URL is honoured.
+TEST(PostgresStoreTest, TlsToTheDatabaseIsHonoured) {
+  std::string url_file =
+      std::getenv("APM_TEST_DATABASE_URL_FILE") ? std::getenv("APM_TEST_DATABASE_URL_FILE") : "";
+  std::ifstream port_file(url_file.substr(0, url_file.rfind('/')) + "/port");
+  std::string port;
+  ASSERT_TRUE(std::getline(port_file, port)) << "no port file beside " << url_file;
+  std::string base = "host=127.0.0.1 port=" + port + " dbname=postgres user=postgres";
+  auto tls = PgConnection::Open({.url = base + " sslmode=require"});
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  auto q = (*tls)->Statement("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->Step(), SqlStep::kRow);
+  EXPECT_EQ(q->Text(0), "t");
+  // verify-full needs a certificate the client trusts: the self-signed one is refused.
+  auto strict = PgConnection::Open({.url = base + " sslmode=verify-full sslrootcert=system"});
+  EXPECT_FALSE(strict.ok());
 }
 
 }  // namespace

@@ -116,6 +116,51 @@ Result<int64_t> Count(SqlConnection& c, const char* sql) {
   return s->Int(0);
 }
 
+// Copies one table's rows and checks the target's count; `text` keeps statement texts alive.
+template <typename Keep>
+Result<int64_t> CopyTable(SqlConnection& from, SqlConnection& to, const Table& t, Keep& text) {
+  std::string cols, params;
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    cols += (i ? ", " : "") + std::string(t.columns[i].name);
+    params += (i ? ", ?" : "?") + std::to_string(i + 1);
+  }
+  if (std::string(t.name) == "request_steps") {
+    if (Status s = to.Exec("DELETE FROM request_steps"); !s.ok()) return s;
+  }
+  Result<SqlStatement> select =
+      from.Statement(text("SELECT " + cols + " FROM " + t.name + " ORDER BY " + t.order));
+  if (!select.ok()) return select.status();
+  const char* insert =
+      text(std::string("INSERT INTO ") + t.name + " (" + cols + ") VALUES (" + params + ")");
+  int64_t copied = 0;
+  SqlStep rc;
+  while ((rc = select->Step()) == SqlStep::kRow) {
+    Result<SqlStatement> ins = to.Statement(insert);
+    if (!ins.ok()) return ins.status();
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      int col = int(i), param = int(i + 1);
+      if (select->IsNull(col)) {
+        ins->BindNull(param);
+      } else if (t.columns[i].integer) {
+        ins->Bind(param, select->Int(col));
+      } else {
+        ins->Bind(param, select->Text(col));
+      }
+    }
+    if (Status s = RunToCompletion(to, *ins, "copy row"); !s.ok()) return s;
+    ++copied;
+  }
+  if (rc != SqlStep::kDone) return from.Error("read rows");
+  Result<int64_t> target = Count(to, text(std::string("SELECT COUNT(*) FROM ") + t.name));
+  if (!target.ok()) return target.status();
+  if (*target != copied) {
+    return Status::Internal(std::string("copy of ") + t.name + " read " + std::to_string(copied) +
+                            " rows but the target holds " + std::to_string(*target) +
+                            "; nothing was committed");
+  }
+  return copied;
+}
+
 }  // namespace
 
 Result<CopyReport> CopyDatabase(SqlConnection& from, SqlConnection& to) {
@@ -141,46 +186,9 @@ Result<CopyReport> CopyDatabase(SqlConnection& from, SqlConnection& to) {
   }
   CopyReport report;
   for (const Table& t : Tables()) {
-    std::string cols, params;
-    for (size_t i = 0; i < t.columns.size(); ++i) {
-      cols += (i ? ", " : "") + std::string(t.columns[i].name);
-      params += (i ? ", ?" : "?") + std::to_string(i + 1);
-    }
-    if (std::string(t.name) == "request_steps") {
-      if (Status s = to.Exec("DELETE FROM request_steps"); !s.ok()) return s;
-    }
-    Result<SqlStatement> select =
-        from.Statement(text("SELECT " + cols + " FROM " + t.name + " ORDER BY " + t.order));
-    if (!select.ok()) return select.status();
-    const char* insert =
-        text(std::string("INSERT INTO ") + t.name + " (" + cols + ") VALUES (" + params + ")");
-    int64_t copied = 0;
-    SqlStep rc;
-    while ((rc = select->Step()) == SqlStep::kRow) {
-      Result<SqlStatement> ins = to.Statement(insert);
-      if (!ins.ok()) return ins.status();
-      for (size_t i = 0; i < t.columns.size(); ++i) {
-        int col = int(i), param = int(i + 1);
-        if (select->IsNull(col)) {
-          ins->BindNull(param);
-        } else if (t.columns[i].integer) {
-          ins->Bind(param, select->Int(col));
-        } else {
-          ins->Bind(param, select->Text(col));
-        }
-      }
-      if (Status s = RunToCompletion(to, *ins, "copy row"); !s.ok()) return s;
-      ++copied;
-    }
-    if (rc != SqlStep::kDone) return from.Error("read rows");
-    Result<int64_t> target = Count(to, text(std::string("SELECT COUNT(*) FROM ") + t.name));
-    if (!target.ok()) return target.status();
-    if (*target != copied) {
-      return Status::Internal(std::string("copy of ") + t.name + " read " + std::to_string(copied) +
-                              " rows but the target holds " + std::to_string(*target) +
-                              "; nothing was committed");
-    }
-    report.rows.emplace_back(t.name, copied);
+    Result<int64_t> copied = CopyTable(from, to, t, text);
+    if (!copied.ok()) return copied.status();
+    report.rows.emplace_back(t.name, *copied);
   }
   // The change feed continues where the source's stopped, so no client misses a change.
   Result<SqlStatement> seq = from.Statement("SELECT value FROM counters WHERE name = 'change_seq'");

@@ -2,6 +2,7 @@
 
 #include "core/guid.h"
 #include "core/text.h"
+#include "server/store/pg_connection.h"
 
 #include <toml++/toml.h>
 #include <cctype>
@@ -281,8 +282,7 @@ Status ValidateService(const Config& c) {
   }
   if (c.Listen.find(':') == std::string::npos) return Bad("Listen", "must be ADDRESS:PORT");
   if (c.DataDir.empty()) return Bad("DataDir", "is required");
-  if (!c.DatabaseUrl.empty() && !c.DatabaseUrl.starts_with("postgresql://") &&
-      !c.DatabaseUrl.starts_with("postgres://") && c.DatabaseUrl.find('=') == std::string::npos) {
+  if (!c.DatabaseUrl.empty() && !IsPostgresUrl(c.DatabaseUrl)) {
     return Bad("DatabaseUrl",
                "must be a PostgreSQL URI (postgresql://…) or a libpq key=value string");
   }

@@ -13,25 +13,13 @@
 namespace apm {
 
 Result<std::unique_ptr<SqlRequestStore>> OpenConfiguredStore(const Config& config, bool migrate) {
-  if (!config.DatabaseUrl.empty()) {
-    PgOptions pg{.url = config.DatabaseUrl,
-                 .statement_timeout_ms = int(config.DatabaseStatementTimeoutSeconds * 1000)};
-    return SqlRequestStore::OpenWith(
-        [pg]() -> Result<std::unique_ptr<SqlConnection>> {
-          auto c = PgConnection::Open(pg);
-          if (!c.ok()) return c.status();
-          return std::unique_ptr<SqlConnection>(std::move(c).value());
-        },
-        {.max_readers = 2}, migrate);
-  }
-  std::string path = (std::filesystem::path(config.DataDir) / "apm.db").string();
-  return SqlRequestStore::OpenWith(
-      [path]() -> Result<std::unique_ptr<SqlConnection>> {
-        auto c = SqliteConnection::Open(path);
-        if (!c.ok()) return c.status();
-        return std::unique_ptr<SqlConnection>(std::move(c).value());
-      },
-      {.max_readers = 2}, migrate);
+  SqlConnector connect =
+      config.DatabaseUrl.empty()
+          ? SqliteConnector((std::filesystem::path(config.DataDir) / "apm.db").string())
+          : PgConnector(
+                {.url = config.DatabaseUrl,
+                 .statement_timeout_ms = int(config.DatabaseStatementTimeoutSeconds * 1000)});
+  return SqlRequestStore::OpenWith(std::move(connect), {.max_readers = 2}, migrate);
 }
 
 DbCommands::DbCommands(CLI::App& app) {

@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <random>
 
 #include "server/logging.h"
+#include "server/random_guid.h"
 
 namespace apm {
 
@@ -104,11 +104,7 @@ milliseconds LeaseKeeper::Tick() {
 std::string RandomInstanceName() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  std::random_device rd;
-  std::uniform_int_distribution<int> digit(0, 35);
-  std::string suffix;
-  for (int i = 0; i < 6; ++i) suffix += "0123456789abcdefghijklmnopqrstuvwxyz"[digit(rd)];
-  return std::string(host) + "-" + std::to_string(getpid()) + "-" + suffix;
+  return std::string(host) + "-" + std::to_string(getpid()) + "-" + RandomToken(6);
 }
 
 }  // namespace apm

@@ -21,6 +21,8 @@ namespace apm {
 
 // Opens a new connection to the store's database.
 using SqlConnector = std::function<Result<std::unique_ptr<SqlConnection>>()>;
+SqlConnector SqliteConnector(const std::string& path);
+SqlConnector PgConnector(const PgOptions& pg);
 
 struct SqlStoreOptions {
   // Read connections kept at most; a read waits up to `pool_wait_ms` for one, then answers

@@ -25,25 +25,29 @@ SqlRequestStore::~SqlRequestStore() {
   Close();
 }
 
+SqlConnector SqliteConnector(const std::string& path) {
+  return [path]() -> Result<std::unique_ptr<SqlConnection>> {
+    Result<std::unique_ptr<SqliteConnection>> c = SqliteConnection::Open(path);
+    if (!c.ok()) return c.status();
+    return std::unique_ptr<SqlConnection>(std::move(c).value());
+  };
+}
+
+SqlConnector PgConnector(const PgOptions& pg) {
+  return [pg]() -> Result<std::unique_ptr<SqlConnection>> {
+    Result<std::unique_ptr<PgConnection>> c = PgConnection::Open(pg);
+    if (!c.ok()) return c.status();
+    return std::unique_ptr<SqlConnection>(std::move(c).value());
+  };
+}
+
 Result<std::unique_ptr<SqlRequestStore>> SqlRequestStore::Open(const std::string& path) {
-  return OpenWith(
-      [path]() -> Result<std::unique_ptr<SqlConnection>> {
-        Result<std::unique_ptr<SqliteConnection>> c = SqliteConnection::Open(path);
-        if (!c.ok()) return c.status();
-        return std::unique_ptr<SqlConnection>(std::move(c).value());
-      },
-      SqlStoreOptions{.max_readers = 16});
+  return OpenWith(SqliteConnector(path), SqlStoreOptions{.max_readers = 16});
 }
 
 Result<std::unique_ptr<SqlRequestStore>> SqlRequestStore::OpenPostgres(
     const PgOptions& pg, const SqlStoreOptions& options) {
-  return OpenWith(
-      [pg]() -> Result<std::unique_ptr<SqlConnection>> {
-        Result<std::unique_ptr<PgConnection>> c = PgConnection::Open(pg);
-        if (!c.ok()) return c.status();
-        return std::unique_ptr<SqlConnection>(std::move(c).value());
-      },
-      options);
+  return OpenWith(PgConnector(pg), options);
 }
 
 Result<std::unique_ptr<SqlRequestStore>> SqlRequestStore::OpenWith(SqlConnector connect,

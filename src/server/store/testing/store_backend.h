@@ -16,7 +16,6 @@
 
 #include "server/store/pg_connection.h"
 #include "server/store/sql_request_store.h"
-#include "server/store/sqlite_connection.h"
 #include "server/testing/temp_dir.h"
 
 namespace apm::testing {
@@ -87,14 +86,7 @@ class TestDatabase {
   }
   // A connection of its own, for looking behind the store's back.
   Result<std::unique_ptr<SqlConnection>> Connect() const {
-    if (backend_ == Backend::kSqlite) {
-      auto c = SqliteConnection::Open(Url());
-      if (!c.ok()) return c.status();
-      return std::unique_ptr<SqlConnection>(std::move(c).value());
-    }
-    auto c = PgConnection::Open(Pg());
-    if (!c.ok()) return c.status();
-    return std::unique_ptr<SqlConnection>(std::move(c).value());
+    return backend_ == Backend::kSqlite ? SqliteConnector(Url())() : PgConnector(Pg())();
   }
 
  private:

@@ -116,9 +116,9 @@ class CountingOutboundHttp : public OutboundHttp {
  public:
   explicit CountingOutboundHttp(OutboundHttp& inner) : inner_(inner) {}
   Result<OutboundResponse> Send(const OutboundRequest& request,
-                                TransportFailure* failure = nullptr) override {
+                                SendReport* report = nullptr) override {
     if (request.url.find("/keys") != std::string::npos) ++key_fetches;
-    return inner_.Send(request, failure);
+    return inner_.Send(request, report);
   }
   int key_fetches = 0;
 

@@ -99,13 +99,13 @@ std::optional<std::chrono::milliseconds> GraphClient::RetryDelay(int attempt,
   return retry_.NextDelay(attempt, ErrorOf(answer));
 }
 
-GraphClient::Answer GraphClient::SendOnce(const Call& call, bool* not_sent) {
+GraphClient::Answer GraphClient::SendOnce(const Call& call, SendReport* report) {
   Answer answer;
-  *not_sent = false;
+  *report = SendReport{};
   Result<std::string> token = tokens_.AccessToken();
   if (!token.ok()) {
     answer.transport = token.status();
-    *not_sent = true;
+    *report = {.failure = TransportFailure::kNotSent, .sends = 0};
     return answer;
   }
   OutboundRequest request;
@@ -120,12 +120,10 @@ GraphClient::Answer GraphClient::SendOnce(const Call& call, bool* not_sent) {
   }
   request.timeout = options_.timeout;
   request.idempotent = call.idempotent;
-  ++http_requests_;
-  TransportFailure failure = TransportFailure::kLost;
-  Result<OutboundResponse> response = http_.Send(request, &failure);
+  Result<OutboundResponse> response = http_.Send(request, report);
+  http_requests_ += report->sends;
   if (!response.ok()) {
     answer.transport = response.status();
-    *not_sent = failure == TransportFailure::kNotSent;
     return answer;
   }
   answer.status = response->status;
@@ -148,10 +146,11 @@ GraphClient::Answer GraphClient::Send(const Call& call, std::optional<int64_t> s
     if ((attempt > 1 || !slot_taken_at) && !Acquire(call.url, write, &taken_at)) {
       return Stopping();
     }
-    ++operations_;
-    bool not_sent = false;
-    answer = SendOnce(call, &not_sent);
-    BudgetFor(call.url).Completed(write, taken_at);
+    SendReport sent;
+    answer = SendOnce(call, &sent);
+    operations_ += sent.sends;
+    BudgetFor(call.url).Completed(write, taken_at, sent.sends);
+    bool not_sent = !answer.transport.ok() && sent.failure == TransportFailure::kNotSent;
     if (answer.status == 401 && !token_renewed) {
       token_renewed = true;  // a token revoked or expired early: one fresh try
       continue;
@@ -180,8 +179,7 @@ std::vector<GraphClient::Answer> GraphClient::SendBatch(const std::vector<const 
     }
     requests.push_back(std::move(r));
   }
-  operations_ += int64_t(calls.size());
-  bool not_sent = false;
+  SendReport sent;
   bool idempotent =
       std::all_of(calls.begin(), calls.end(), [](const Call* c) { return c->idempotent; });
   Answer envelope = SendOnce(Call{.method = "POST",
@@ -189,9 +187,10 @@ std::vector<GraphClient::Answer> GraphClient::SendBatch(const std::vector<const 
                                   .body = json{{"requests", std::move(requests)}},
                                   .idempotent = idempotent,
                                   .retry_429 = true},
-                             &not_sent);
-  for (size_t i = 0; i < calls.size(); ++i) {
-    BudgetFor(calls[i]->url).Completed(IsWrite(calls[i]->method), taken_at[i]);
+                             &sent);
+  operations_ += int64_t(calls.size()) * sent.sends;
+  for (size_t i = 0; i < calls.size(); ++i) {  // Graph counts each member of each envelope
+    BudgetFor(calls[i]->url).Completed(IsWrite(calls[i]->method), taken_at[i], sent.sends);
   }
   if (!envelope.ok() || !envelope.body.is_object() || !envelope.body.contains("responses") ||
       !envelope.body["responses"].is_array()) {

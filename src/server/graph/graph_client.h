@@ -115,7 +115,7 @@ class GraphClient : public GraphApi {
   // False when stopping.
   bool Acquire(const std::string& url, bool write, int64_t* taken_at);
   std::optional<std::chrono::milliseconds> RetryDelay(int attempt, const Answer& answer) const;
-  Answer SendOnce(const Call& call, bool* not_sent);
+  Answer SendOnce(const Call& call, SendReport* report);
   // Send, when the caller already took the first attempt's budget slot.
   // `slot_taken_at`: the budget slot the caller took for the first attempt, if it did.
   Answer Send(const Call& call, std::optional<int64_t> slot_taken_at);

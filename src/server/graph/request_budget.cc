@@ -12,18 +12,20 @@ void RequestBudget::Forget(int64_t now) {
   while (!all_.empty() && *all_.begin() <= horizon) all_.erase(all_.begin());
 }
 
+int64_t RequestBudget::WaitFor(const std::multiset<int64_t>& slots, int limit, int64_t now) const {
+  if (int(slots.size()) < limit) return 0;
+  // Re-sent requests can put more than `limit` slots in the window: a slot frees up when the
+  // one `limit` places from the newest leaves it.
+  auto freeing = std::next(slots.begin(), long(slots.size()) - limit);
+  return std::max<int64_t>(1, *freeing + (limits_.window + limits_.slack).count() - now);
+}
+
 std::optional<std::chrono::milliseconds> RequestBudget::TryAcquire(bool write, int64_t* taken_at) {
   int64_t now = clock_.NowMs();
   std::lock_guard lock(mu_);
   Forget(now);
-  int64_t wait = 0;
-  // A slot frees up when the oldest use in the window leaves it.
-  if (int(all_.size()) >= limits_.requests_per_window) {
-    wait = std::max(wait, *all_.begin() + (limits_.window + limits_.slack).count() - now);
-  }
-  if (write && int(writes_.size()) >= limits_.writes_per_window) {
-    wait = std::max(wait, *writes_.begin() + (limits_.window + limits_.slack).count() - now);
-  }
+  int64_t wait = WaitFor(all_, limits_.requests_per_window, now);
+  if (write) wait = std::max(wait, WaitFor(writes_, limits_.writes_per_window, now));
   if (wait > 0) return std::chrono::milliseconds(wait);
   all_.insert(now);
   if (write) writes_.insert(now);
@@ -31,12 +33,12 @@ std::optional<std::chrono::milliseconds> RequestBudget::TryAcquire(bool write, i
   return std::nullopt;
 }
 
-void RequestBudget::Completed(bool write, int64_t taken_at) {
+void RequestBudget::Completed(bool write, int64_t taken_at, int sends) {
   int64_t now = clock_.NowMs();
   std::lock_guard lock(mu_);
   auto move = [&](std::multiset<int64_t>& slots) {
     if (auto it = slots.find(taken_at); it != slots.end()) slots.erase(it);
-    slots.insert(now);
+    for (int i = 0; i < sends; ++i) slots.insert(now);
   };
   move(all_);
   if (write) move(writes_);

@@ -29,10 +29,11 @@ class RequestBudget {
   // Takes a slot now and returns nullopt (and the slot's time in `taken_at`), or takes nothing
   // and returns how long to wait before asking again.
   std::optional<std::chrono::milliseconds> TryAcquire(bool write, int64_t* taken_at = nullptr);
-  // The answer to the request of the slot taken at `taken_at` arrived: the slot counts from
-  // now. Graph counts a request when it arrives, which a slow link or a busy machine can
-  // delay; counting from the answer is never earlier than Graph does.
-  void Completed(bool write, int64_t taken_at);
+  // The request of the slot taken at `taken_at` is over and left this process `sends` times:
+  // it counts from now, once per send (none when it never left). Graph counts a request when
+  // it arrives, which a slow link or a busy machine can delay; counting from the end of the
+  // call is never earlier than Graph does.
+  void Completed(bool write, int64_t taken_at, int sends = 1);
 
   // Counts the whole allowance as taken at `at_ms`: another process (the engine's previous
   // holder) may have spent it, and Graph still counts that until the window has passed.
@@ -40,6 +41,8 @@ class RequestBudget {
 
  private:
   void Forget(int64_t now);
+  // How long until `slots` holds fewer than `limit` within the window; 0 when it does now.
+  int64_t WaitFor(const std::multiset<int64_t>& slots, int limit, int64_t now) const;
 
   const Clock& clock_;
   Limits limits_;

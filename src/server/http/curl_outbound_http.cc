@@ -41,6 +41,21 @@ int AbortIfCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_o
   return static_cast<std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
 }
 
+// Counts the request lines libcurl sends: more than one when it re-sent the request on a fresh
+// connection after the reused one closed unanswered.
+struct SendCounter {
+  std::string request_line_start;  // "GET "
+  int sends = 0;
+};
+
+int CountRequestsSent(CURL*, curl_infotype type, char* data, size_t size, void* counter) {
+  auto* c = static_cast<SendCounter*>(counter);
+  if (type == CURLINFO_HEADER_OUT &&
+      std::string_view(data, size).starts_with(c->request_line_start))
+    ++c->sends;
+  return 0;
+}
+
 struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
@@ -75,9 +90,9 @@ void CurlOutboundHttp::Return(void* handle) {
 }
 
 Result<OutboundResponse> CurlOutboundHttp::Send(const OutboundRequest& request,
-                                                TransportFailure* failure) {
+                                                SendReport* report) {
   if (cancelled_) {
-    if (failure) *failure = TransportFailure::kNotSent;
+    if (report) *report = {.failure = TransportFailure::kNotSent, .sends = 0};
     return Status::Unavailable("apm-server is shutting down");
   }
   CURL* curl = static_cast<CURL*>(Borrow());
@@ -116,11 +131,16 @@ Result<OutboundResponse> CurlOutboundHttp::Send(const OutboundRequest& request,
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+  SendCounter sent{.request_line_start = request.method + " "};
+  curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, CountRequestsSent);
+  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &sent);
+  curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);  // the debug callback runs only when verbose
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
   Return(curl);
+  if (report) report->sends = sent.sends;
   if (rc == CURLE_OK) {
     response.status = int(status);
     return response;
@@ -128,7 +148,7 @@ Result<OutboundResponse> CurlOutboundHttp::Send(const OutboundRequest& request,
   bool not_sent = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
                   rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_URL_MALFORMAT ||
                   rc == CURLE_UNSUPPORTED_PROTOCOL;
-  if (failure) *failure = not_sent ? TransportFailure::kNotSent : TransportFailure::kLost;
+  if (report) report->failure = not_sent ? TransportFailure::kNotSent : TransportFailure::kLost;
   std::string what = std::string(request.method) + " " +
                      request.url.substr(0, request.url.find('?')) + ": " + curl_easy_strerror(rc);
   if (rc == CURLE_OPERATION_TIMEDOUT) return Status(StatusCode::kDeadlineExceeded, what);

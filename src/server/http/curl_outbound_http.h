@@ -23,7 +23,7 @@ class CurlOutboundHttp : public OutboundHttp {
   CurlOutboundHttp& operator=(const CurlOutboundHttp&) = delete;
 
   Result<OutboundResponse> Send(const OutboundRequest& request,
-                                TransportFailure* failure = nullptr) override;
+                                SendReport* report = nullptr) override;
 
   // Aborts the calls in flight and refuses new ones (shutdown).
   void Cancel() { cancelled_ = true; }

@@ -7,11 +7,11 @@
 namespace apm {
 
 Result<OutboundResponse> InProcessOutboundHttp::Send(const OutboundRequest& request,
-                                                     TransportFailure* failure) {
+                                                     SendReport* report) {
   // scheme://host[:port]/path?query
   size_t scheme_end = request.url.find("://");
   if (scheme_end == std::string::npos) {
-    if (failure) *failure = TransportFailure::kNotSent;
+    if (report) *report = {.failure = TransportFailure::kNotSent, .sends = 0};
     return Status::InvalidArgument("not an absolute URL: " + request.url);
   }
   size_t path_start = request.url.find('/', scheme_end + 3);
@@ -38,14 +38,14 @@ Result<OutboundResponse> InProcessOutboundHttp::Send(const OutboundRequest& requ
     promise->set_value(std::move(response));
   });
   if (answer.wait_for(request.timeout) != std::future_status::ready) {
-    if (failure) *failure = TransportFailure::kLost;
+    if (report) report->failure = TransportFailure::kLost;
     return Status(StatusCode::kDeadlineExceeded, request.method + " " + req.path + ": timed out");
   }
   AnyResponse any = answer.get();
   auto* res = std::get_if<StringResponse>(&any);
   if (!res) return Status::Internal("in-process answer was a file");
   if ((*res)[kDropConnectionHeader] == "1") {
-    if (failure) *failure = TransportFailure::kLost;
+    if (report) report->failure = TransportFailure::kLost;
     return Status::Unavailable(request.method + " " + req.path + ": connection dropped");
   }
   OutboundResponse out;

@@ -13,7 +13,7 @@ class InProcessOutboundHttp : public OutboundHttp {
   // Answers carrying `X-Apm-Drop-Connection` become lost answers (kUnavailable, kLost), as the
   // real server drops the connection instead of writing them.
   Result<OutboundResponse> Send(const OutboundRequest& request,
-                                TransportFailure* failure = nullptr) override;
+                                SendReport* report = nullptr) override;
 
  private:
   HttpHandler& handler_;

@@ -40,13 +40,21 @@ struct OutboundResponse {
 // applied.
 enum class TransportFailure { kNotSent, kLost };
 
+// What happened to one call on the wire.
+struct SendReport {
+  TransportFailure failure = TransportFailure::kLost;  // when Send returned an error
+  // How often the request left this process. libcurl re-sends once, unasked, when a reused
+  // connection closes before any answer; the server counted (and throttles) both.
+  int sends = 1;
+};
+
 class OutboundHttp {
  public:
   virtual ~OutboundHttp() = default;
   // An answer of any status, or kUnavailable (no connection, reset, lost answer) /
-  // kDeadlineExceeded (timeout). `failure`, when given, says whether the request was sent.
+  // kDeadlineExceeded (timeout). `report`, when given, says whether and how often it was sent.
   virtual Result<OutboundResponse> Send(const OutboundRequest& request,
-                                        TransportFailure* failure = nullptr) = 0;
+                                        SendReport* report = nullptr) = 0;
 };
 
 }  // namespace apm

@@ -5,6 +5,7 @@
 #include "core/base64.h"
 #include "core/sha256.h"
 #include "server/store/sql_connection.h"
+#include "server/store/sql_create_batch.h"
 #include "server/store/sql_rows.h"
 #include "server/store/sql_schema.h"
 
@@ -102,117 +103,6 @@ Status WriteState(SqlConnection& c, const std::string& id, RequestState to, cons
   return RunToCompletion(c, *s, "write state");
 }
 
-namespace {
-
-Status AddAlias(SqlConnection& c, const std::string& alias, const std::string& request_id) {
-  Result<SqlStatement> s =
-      c.Statement("INSERT INTO request_aliases(alias, request_id) VALUES (?1, ?2)");
-  if (!s.ok()) return s.status();
-  s->Bind(1, alias).Bind(2, request_id);
-  return RunToCompletion(c, *s, "add alias");
-}
-
-// Whether a request or an alias has this id.
-Result<bool> IdTaken(SqlConnection& c, const std::string& id) {
-  Result<SqlStatement> s = c.Statement(
-      "SELECT 1 FROM requests WHERE id = ?1 UNION ALL "
-      "SELECT 1 FROM request_aliases WHERE alias = ?1");
-  if (!s.ok()) return s.status();
-  s->Bind(1, id);
-  SqlStep rc = s->Step();
-  if (rc != SqlStep::kRow && rc != SqlStep::kDone) return c.Error("check id");
-  return rc == SqlStep::kRow;
-}
-
-// The newest open request for a serial (id and hash fingerprint; "" when none). Serials compare
-// without case: "victim-x" is the device "VICTIM-X".
-Status FindOpenForSerial(SqlConnection& c, const std::string& serial, std::string* id,
-                         std::string* fingerprint) {
-  Result<SqlStatement> s = c.Statement(
-      "SELECT id, hash_fingerprint FROM requests WHERE lower(serial_number) = lower(?1) "
-      "AND finished_at = 0 ORDER BY created_at DESC LIMIT 1");
-  if (!s.ok()) return s.status();
-  s->Bind(1, serial);
-  SqlStep rc = s->Step();
-  if (rc == SqlStep::kRow) {
-    *id = s->Text(0);
-    *fingerprint = s->Text(1);
-  } else if (rc != SqlStep::kDone) {
-    return c.Error("find open request");
-  }
-  return Status::Ok();
-}
-
-// One Create inside the caller's transaction (a group commit may hold several).
-Result<CreateOutcome> CreateInTransaction(SqlConnection& c, const StoredRequest& r,
-                                          int64_t max_open_per_address,
-                                          const std::string& alias_id) {
-  for (const std::string* id : {&r.id, &alias_id}) {
-    if (id->empty()) continue;
-    Result<bool> taken = IdTaken(c, *id);
-    if (!taken.ok()) return taken.status();
-    if (*taken) return CreateOutcome{CreateOutcome::Kind::kIdTaken, {}};
-  }
-  std::string existing_id, existing_fingerprint;
-  if (Status st = FindOpenForSerial(c, r.serial_number, &existing_id, &existing_fingerprint);
-      !st.ok()) {
-    return st;
-  }
-  // Knowing a serial must not give away its request: only the same hash gets it back.
-  if (!existing_id.empty() && existing_fingerprint != r.hash_fingerprint) {
-    return CreateOutcome{CreateOutcome::Kind::kOpenForSerialWithOtherHash, {}};
-  }
-  if (!existing_id.empty()) {
-    if (!alias_id.empty()) {
-      if (Status s = AddAlias(c, alias_id, existing_id); !s.ok()) return s;
-    }
-    Result<StoredRequest> existing = GetOn(c, existing_id);
-    if (!existing.ok()) return existing.status();
-    return CreateOutcome{CreateOutcome::Kind::kExistingOpenForSerial, std::move(existing).value()};
-  }
-
-  {
-    // Counting stops at the cap: the answer only has to say "at the cap or not".
-    Result<SqlStatement> s = c.Statement(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM requests WHERE client_address = ?1 "
-        "AND finished_at = 0 LIMIT ?2) AS open_requests");
-    if (!s.ok()) return s.status();
-    s->Bind(1, r.client_address).Bind(2, max_open_per_address);
-    if (s->Step() != SqlStep::kRow) return c.Error("count open requests");
-    if (s->Int(0) >= max_open_per_address) {
-      return CreateOutcome{CreateOutcome::Kind::kTooManyOpenForAddress, {}};
-    }
-  }
-
-  Result<int64_t> seq = NextChangeSeq(c);
-  if (!seq.ok()) return seq.status();
-  StoredRequest stored = r;
-  stored.version = 1;
-  {
-    Result<SqlStatement> s = c.Statement(
-        "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
-        "hash_fingerprint, product_key, client_version, client_address, api, verification, "
-        "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
-        "change_seq, requested_action) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-        "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)");
-    if (!s.ok()) return s.status();
-    s->Bind(1, r.id).Bind(2, r.serial_number).Bind(3, r.manufacturer).Bind(4, r.model);
-    s->Bind(5, r.hardware_hash).Bind(6, r.hash_fingerprint).Bind(7, r.product_key);
-    s->Bind(8, r.client_version).Bind(9, r.client_address).Bind(10, r.api);
-    s->Bind(11, r.verification).Bind(12, r.hash_facts.empty() ? "{}" : r.hash_facts);
-    s->Bind(13, RequestStateName(r.state)).Bind(14, r.step).Bind(15, r.created_at);
-    s->Bind(16, r.updated_at).Bind(17, r.expires_at).Bind(18, r.finished_at);
-    s->Bind(19, stored.version).Bind(20, *seq).Bind(21, r.requested_action);
-    if (Status st = RunToCompletion(c, *s, "insert request"); !st.ok()) return st;
-  }
-  if (!alias_id.empty()) {
-    if (Status s = AddAlias(c, alias_id, r.id); !s.ok()) return s;
-  }
-  return CreateOutcome{CreateOutcome::Kind::kCreated, std::move(stored)};
-}
-
-}  // namespace
-
 struct SqlRequestStore::PendingCreate {
   const StoredRequest* request;
   int64_t max_open_per_address;
@@ -221,8 +111,9 @@ struct SqlRequestStore::PendingCreate {
 };
 
 // Group commit: concurrent callers queue up; one of them (the leader) writes the whole queue in
-// one transaction with one fsync, then wakes the others. Each Create still sees the ones before
-// it (a twin serial in the same batch finds the first), and a failing one is rolled back alone.
+// one transaction with one fsync and a fixed number of statements (sql_create_batch.h), then
+// wakes the others. Each Create still sees the ones before it (a twin serial in the same batch
+// finds the first); a request the database cannot hold is refused alone.
 Result<CreateOutcome> SqlRequestStore::Create(const StoredRequest& r, int64_t max_open_per_address,
                                               const std::string& alias_id) {
   PendingCreate mine{&r, max_open_per_address, &alias_id, std::nullopt};
@@ -253,25 +144,27 @@ Result<CreateOutcome> SqlRequestStore::Create(const StoredRequest& r, int64_t ma
 
 std::vector<Result<CreateOutcome>> SqlRequestStore::CommitBatch(
     const std::vector<PendingCreate*>& batch) {
-  auto all = [&](const Status& s) { return std::vector<Result<CreateOutcome>>(batch.size(), s); };
-  std::lock_guard lock(write_mu_);
-  Result<SqlConnection*> writer = Writer();
-  if (!writer.ok()) return all(writer.status());
-  SqlConnection& c = **writer;
-  SqlTransaction tx(c);
-  if (Status s = tx.BeginWrite(); !s.ok()) return all(s);
-  std::vector<Result<CreateOutcome>> results;
-  results.reserve(batch.size());
+  std::vector<CreateItem> items;
+  items.reserve(batch.size());
   for (PendingCreate* p : batch) {
-    if (Status s = c.Exec("SAVEPOINT create_one"); !s.ok()) return all(s);
-    Result<CreateOutcome> r =
-        CreateInTransaction(c, *p->request, p->max_open_per_address, *p->alias_id);
-    if (!r.ok()) (void)c.Exec("ROLLBACK TO create_one");
-    if (Status s = c.Exec("RELEASE create_one"); !s.ok()) return all(s);
-    results.push_back(std::move(r));
+    items.push_back({p->request, p->max_open_per_address, p->alias_id});
   }
-  if (Status s = tx.Commit(); !s.ok()) return all(s);
-  return results;
+  Result<std::vector<Result<CreateOutcome>>> outcomes = [&] {
+    std::lock_guard lock(write_mu_);
+    Result<SqlConnection*> writer = Writer();
+    if (!writer.ok()) return Result<std::vector<Result<CreateOutcome>>>(writer.status());
+    SqlConnection& c = **writer;
+    SqlTransaction tx(c);
+    if (Status s = tx.BeginWrite(); !s.ok()) return Result<std::vector<Result<CreateOutcome>>>(s);
+    Result<std::vector<Result<CreateOutcome>>> done = CreateAll(c, items);
+    if (!done.ok()) return done;
+    if (Status s = tx.Commit(); !s.ok()) return Result<std::vector<Result<CreateOutcome>>>(s);
+    return done;
+  }();
+  // A database error fails the whole batch: nothing of it was committed, and every caller is
+  // told so (the client sends again).
+  if (!outcomes.ok()) return std::vector<Result<CreateOutcome>>(batch.size(), outcomes.status());
+  return std::move(outcomes).value();
 }
 
 Result<StoredRequest> SqlRequestStore::Get(const std::string& id) {

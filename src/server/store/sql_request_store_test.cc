@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "server/clock.h"
+#include "server/store/sql_create_batch.h"
 #include "server/store/testing/store_backend.h"
 
 namespace apm {
@@ -137,6 +138,54 @@ TEST_P(SqlRequestStoreTest, AliasesResolveAndReserveIds) {
   EXPECT_EQ(store_->Create(Make("id-1", "SER8"), 10, "")->kind, CreateOutcome::Kind::kIdTaken);
   EXPECT_TRUE(store_->Get("guid-b").ok());
   EXPECT_EQ(store_->Get("guid-z").status().code(), StatusCode::kNotFound);
+}
+
+// One group commit holding every case at once, each seeing the ones before it.
+TEST_P(SqlRequestStoreTest, OneBatchDecidesEachCreateAfterTheOnesBeforeIt) {
+  using Kind = CreateOutcome::Kind;
+  ASSERT_EQ(store_->Create(Make("old", "STORED1"), 10, "guid-old")->kind, Kind::kCreated);
+  std::string none, guid_a = "guid-a", guid_b = "guid-b";
+  StoredRequest fresh = Make("a", "NEW1", "198.51.100.7"), twin = Make("b", "new1"),
+                other_hash = Make("c", "NEW1"), nul = Make("d", std::string("NUL\0X", 5)),
+                same_id = Make("a", "NEW2"), stored_twin = Make("e", "stored1"),
+                second_at_address = Make("f", "NEW3", "198.51.100.7"),
+                third_at_address = Make("g", "NEW4", "198.51.100.7"),
+                taken_alias = Make("h", "NEW5");
+  other_hash.hash_fingerprint = "ffffffffffff";
+  std::vector<CreateItem> items = {{&fresh, 2, &guid_a},           {&twin, 2, &guid_b},
+                                   {&other_hash, 2, &none},        {&nul, 2, &none},
+                                   {&same_id, 2, &none},           {&stored_twin, 2, &none},
+                                   {&second_at_address, 2, &none}, {&third_at_address, 2, &none},
+                                   {&taken_alias, 2, &guid_a}};
+  auto c = db_.Connect();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  SqlTransaction tx(**c);
+  ASSERT_TRUE(tx.BeginWrite().ok());
+  Result<std::vector<Result<CreateOutcome>>> got = CreateAll(**c, items);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(tx.Commit().ok());
+  const std::vector<Result<CreateOutcome>>& o = *got;
+  ASSERT_EQ(o.size(), items.size());
+  EXPECT_EQ(o[0]->kind, Kind::kCreated);
+  EXPECT_EQ(o[1]->kind, Kind::kExistingOpenForSerial) << "a twin in the batch gets the first";
+  EXPECT_EQ(o[1]->request.id, "a");
+  EXPECT_EQ(o[1]->request.hardware_hash, "") << "as a read returns it";
+  EXPECT_EQ(o[2]->kind, Kind::kOpenForSerialWithOtherHash);
+  ASSERT_FALSE(o[3].ok());
+  EXPECT_EQ(o[3].status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(o[4]->kind, Kind::kIdTaken) << "an id taken earlier in the batch";
+  EXPECT_EQ(o[5]->kind, Kind::kExistingOpenForSerial);
+  EXPECT_EQ(o[5]->request.id, "old");
+  EXPECT_EQ(o[6]->kind, Kind::kCreated);
+  EXPECT_EQ(o[7]->kind, Kind::kTooManyOpenForAddress) << "two created at this address already";
+  EXPECT_EQ(o[8]->kind, Kind::kIdTaken) << "an alias taken earlier in the batch";
+  // And the store reads what the batch wrote, after a reopen.
+  Reopen();
+  EXPECT_EQ(store_->Get("guid-a")->id, "a");
+  EXPECT_EQ(store_->Get("guid-b")->id, "a");
+  EXPECT_EQ(store_->GetWithHash("f")->hardware_hash, "T0E=");
+  EXPECT_EQ(store_->Get("d").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(QueryInt("SELECT COUNT(DISTINCT change_seq) FROM requests"), 3);
 }
 
 TEST_P(SqlRequestStoreTest, CapsOpenRequestsPerAddress) {

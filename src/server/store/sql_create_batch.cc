@@ -1,0 +1,280 @@
+#include "server/store/sql_create_batch.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+
+#include "core/text.h"
+#include "server/store/sql_rows.h"
+
+namespace apm {
+namespace {
+
+using nlohmann::json;
+
+// The batch's values travel as one JSON array parameter per statement, so a statement's text
+// (and its prepared plan) is the same for any batch size. Each statement is written for both
+// dialects: json_each / ->> in SQLite, json_array_elements_text / json_populate_recordset in
+// PostgreSQL. PostgreSQL's look-ups are correlated (LATERAL, a scalar subquery): it guesses 100
+// rows for a JSON array and would rather hash them against a scan of the whole table.
+const char* Sql(const SqlConnection& c, const char* sqlite, const char* postgres) {
+  return c.dialect() == SqlDialect::kPostgres ? postgres : sqlite;
+}
+
+// The ids and aliases among `candidates` that a request or an alias already has.
+Result<std::set<std::string>> TakenIds(SqlConnection& c, const json& candidates) {
+  Result<SqlStatement> s = c.Statement(
+      Sql(c,
+          "SELECT id FROM requests WHERE id IN (SELECT value FROM json_each(?1)) UNION "
+          "SELECT alias FROM request_aliases WHERE alias IN (SELECT value FROM json_each(?1))",
+          "SELECT b.v FROM json_array_elements_text(?1::json) AS b(v) JOIN LATERAL "
+          "(SELECT 1 FROM requests WHERE id = b.v UNION ALL "
+          "SELECT 1 FROM request_aliases WHERE alias = b.v LIMIT 1) AS t ON true"));
+  if (!s.ok()) return s.status();
+  s->Bind(1, candidates.dump());
+  std::set<std::string> taken;
+  SqlStep rc;
+  while ((rc = s->Step()) == SqlStep::kRow) taken.insert(s->Text(0));
+  if (rc != SqlStep::kDone) return c.Error("check ids");
+  return taken;
+}
+
+struct OpenRequest {
+  std::string id;
+  std::string fingerprint;
+  int64_t created_at = 0;
+  std::optional<size_t> created_by_item;  // made earlier in this batch
+};
+
+struct SerialLookup {
+  std::vector<std::string> key;             // per item: the serial as the database lowers it
+  std::map<std::string, OpenRequest> open;  // by key: the newest open request
+};
+
+// Serials compare without case, as the database's lower() has it ("victim-x" is the device
+// "VICTIM-X"), between stored requests and between items of the batch alike.
+Result<SerialLookup> LookUpSerials(SqlConnection& c, const json& serials) {
+  Result<SqlStatement> s = c.Statement(
+      Sql(c,
+          "SELECT b.key, lower(b.value), r.id, r.hash_fingerprint, r.created_at "
+          "FROM json_each(?1) AS b LEFT JOIN requests r "
+          "ON lower(r.serial_number) = lower(b.value) AND r.finished_at = 0",
+          "SELECT b.i - 1, lower(b.s), r.id, r.hash_fingerprint, r.created_at "
+          "FROM json_array_elements_text(?1::json) WITH ORDINALITY AS b(s, i) LEFT JOIN LATERAL "
+          "(SELECT id, hash_fingerprint, created_at FROM requests WHERE finished_at = 0 "
+          "AND lower(serial_number) = lower(b.s) ORDER BY created_at DESC LIMIT 1) AS r ON true"));
+  if (!s.ok()) return s.status();
+  s->Bind(1, serials.dump());
+  SerialLookup found;
+  found.key.resize(serials.size());
+  SqlStep rc;
+  while ((rc = s->Step()) == SqlStep::kRow) {
+    size_t item = size_t(s->Int(0));
+    if (item >= found.key.size()) return Status::Internal("serial lookup: row for no item");
+    found.key[item] = s->Text(1);
+    if (s->IsNull(2)) continue;
+    OpenRequest open{s->Text(2), s->Text(3), s->Int(4), std::nullopt};
+    auto [it, added] = found.open.emplace(found.key[item], open);
+    if (!added && it->second.created_at < open.created_at) it->second = open;
+  }
+  if (rc != SqlStep::kDone) return c.Error("find open requests");
+  return found;
+}
+
+// Open requests per address, for the addresses in `addresses`.
+Result<std::map<std::string, int64_t>> OpenCounts(SqlConnection& c, const json& addresses) {
+  Result<SqlStatement> s = c.Statement(
+      Sql(c,
+          "SELECT client_address, COUNT(*) FROM requests WHERE finished_at = 0 "
+          "AND client_address IN (SELECT value FROM json_each(?1)) GROUP BY client_address",
+          "SELECT b.a, (SELECT COUNT(*) FROM requests WHERE finished_at = 0 "
+          "AND client_address = b.a) FROM json_array_elements_text(?1::json) AS b(a)"));
+  if (!s.ok()) return s.status();
+  s->Bind(1, addresses.dump());
+  std::map<std::string, int64_t> counts;
+  SqlStep rc;
+  while ((rc = s->Step()) == SqlStep::kRow) counts[s->Text(0)] = s->Int(1);
+  if (rc != SqlStep::kDone) return c.Error("count open requests");
+  return counts;
+}
+
+// Takes `n` change sequence numbers; returns the first.
+Result<int64_t> NextChangeSeqs(SqlConnection& c, int64_t n) {
+  Result<SqlStatement> s = c.Statement(
+      "UPDATE counters SET value = value + ?1 WHERE name = 'change_seq' RETURNING value");
+  if (!s.ok()) return s.status();
+  s->Bind(1, n);
+  if (s->Step() != SqlStep::kRow) return c.Error("next changes");
+  return s->Int(0) - n + 1;
+}
+
+Status InsertRequests(SqlConnection& c, const json& rows) {
+  Result<SqlStatement> s = c.Statement(
+      Sql(c,
+          "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
+          "hash_fingerprint, product_key, client_version, client_address, api, verification, "
+          "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
+          "change_seq, requested_action) SELECT value->>'id', value->>'serial_number', "
+          "value->>'manufacturer', value->>'model', value->>'hardware_hash', "
+          "value->>'hash_fingerprint', value->>'product_key', value->>'client_version', "
+          "value->>'client_address', value->>'api', value->>'verification', value->>'hash_facts', "
+          "value->>'state', value->>'step', value->>'created_at', value->>'updated_at', "
+          "value->>'expires_at', value->>'finished_at', value->>'version', value->>'change_seq', "
+          "value->>'requested_action' FROM json_each(?1)",
+          "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
+          "hash_fingerprint, product_key, client_version, client_address, api, verification, "
+          "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
+          "change_seq, requested_action) SELECT id, serial_number, manufacturer, model, "
+          "hardware_hash, hash_fingerprint, product_key, client_version, client_address, api, "
+          "verification, hash_facts, state, step, created_at, updated_at, expires_at, finished_at, "
+          "version, change_seq, requested_action "
+          "FROM json_populate_recordset(NULL::requests, ?1::json)"));
+  if (!s.ok()) return s.status();
+  s->Bind(1, rows.dump());
+  return RunToCompletion(c, *s, "insert requests");
+}
+
+Status InsertAliases(SqlConnection& c, const json& aliases) {
+  Result<SqlStatement> s =
+      c.Statement(Sql(c,
+                      "INSERT INTO request_aliases (alias, request_id) "
+                      "SELECT value->>'alias', value->>'request_id' FROM json_each(?1)",
+                      "INSERT INTO request_aliases (alias, request_id) SELECT alias, request_id "
+                      "FROM json_populate_recordset(NULL::request_aliases, ?1::json)"));
+  if (!s.ok()) return s.status();
+  s->Bind(1, aliases.dump());
+  return RunToCompletion(c, *s, "add aliases");
+}
+
+json RowOf(const StoredRequest& r) {
+  return {{"id", r.id},
+          {"serial_number", r.serial_number},
+          {"manufacturer", r.manufacturer},
+          {"model", r.model},
+          {"hardware_hash", r.hardware_hash},
+          {"hash_fingerprint", r.hash_fingerprint},
+          {"product_key", r.product_key},
+          {"client_version", r.client_version},
+          {"client_address", r.client_address},
+          {"api", r.api},
+          {"verification", r.verification},
+          {"hash_facts", r.hash_facts.empty() ? "{}" : r.hash_facts},
+          {"state", RequestStateName(r.state)},
+          {"step", r.step},
+          {"created_at", r.created_at},
+          {"updated_at", r.updated_at},
+          {"expires_at", r.expires_at},
+          {"finished_at", r.finished_at},
+          {"version", r.version},
+          {"requested_action", r.requested_action}};
+}
+
+// Text the databases can hold alike: UTF-8 without NUL (PostgreSQL refuses NUL, SQLite's JSON
+// functions would cut the text there).
+bool StorableText(const StoredRequest& r, const std::string& alias) {
+  for (const std::string* s :
+       {&r.id, &alias, &r.serial_number, &r.manufacturer, &r.model, &r.hardware_hash,
+        &r.hash_fingerprint, &r.product_key, &r.client_version, &r.client_address, &r.api,
+        &r.verification, &r.hash_facts, &r.step, &r.requested_action}) {
+    if (!IsValidUtf8(*s) || s->find('\0') != std::string::npos) return false;
+  }
+  return true;
+}
+
+// A request created earlier in the batch, as a read of it would return it.
+StoredRequest AsRead(StoredRequest r) {
+  r.hardware_hash.clear();
+  r.hash_facts.clear();
+  r.registration.clear();
+  r.registration_checked_at = 0;
+  return r;
+}
+
+}  // namespace
+
+Result<std::vector<Result<CreateOutcome>>> CreateAll(SqlConnection& c,
+                                                     std::span<const CreateItem> items) {
+  using Kind = CreateOutcome::Kind;
+  json ids = json::array(), serials = json::array();
+  std::set<std::string> distinct_addresses;
+  for (const CreateItem& item : items) {
+    bool storable = StorableText(*item.request, *item.alias_id);
+    for (const std::string* id : {&item.request->id, item.alias_id}) {
+      if (storable && !id->empty()) ids.push_back(*id);
+    }
+    serials.push_back(storable ? item.request->serial_number : "");
+    if (storable) distinct_addresses.insert(item.request->client_address);
+  }
+  json addresses = distinct_addresses;
+  Result<std::set<std::string>> taken = TakenIds(c, ids);
+  if (!taken.ok()) return taken.status();
+  Result<SerialLookup> serial = LookUpSerials(c, serials);
+  if (!serial.ok()) return serial.status();
+  Result<std::map<std::string, int64_t>> open_count = OpenCounts(c, addresses);
+  if (!open_count.ok()) return open_count.status();
+
+  std::vector<Result<CreateOutcome>> outcomes;
+  json rows = json::array(), aliases = json::array();
+  auto add_alias = [&](const std::string& alias, const std::string& request_id) {
+    if (alias.empty()) return;
+    aliases.push_back({{"alias", alias}, {"request_id", request_id}});
+    taken->insert(alias);
+  };
+  for (size_t i = 0; i < items.size(); ++i) {
+    const StoredRequest& r = *items[i].request;
+    const std::string& alias = *items[i].alias_id;
+    if (!StorableText(r, alias)) {
+      outcomes.push_back(Status::InvalidArgument("request " + r.id +
+                                                 ": a field is not UTF-8 or holds a NUL byte"));
+      continue;
+    }
+    if (taken->count(r.id) || (!alias.empty() && taken->count(alias))) {
+      outcomes.push_back(CreateOutcome{Kind::kIdTaken, {}});
+      continue;
+    }
+    auto open = serial->open.find(serial->key[i]);
+    if (open != serial->open.end()) {
+      // Knowing a serial must not give away its request: only the same hash gets it back.
+      if (open->second.fingerprint != r.hash_fingerprint) {
+        outcomes.push_back(CreateOutcome{Kind::kOpenForSerialWithOtherHash, {}});
+        continue;
+      }
+      add_alias(alias, open->second.id);
+      if (std::optional<size_t> twin = open->second.created_by_item) {
+        outcomes.push_back(
+            CreateOutcome{Kind::kExistingOpenForSerial, AsRead(outcomes[*twin]->request)});
+        continue;
+      }
+      Result<StoredRequest> existing = GetOn(c, open->second.id);
+      if (!existing.ok()) return existing.status();
+      outcomes.push_back(CreateOutcome{Kind::kExistingOpenForSerial, std::move(existing).value()});
+      continue;
+    }
+    int64_t& open_here = (*open_count)[r.client_address];
+    if (open_here >= items[i].max_open_per_address) {
+      outcomes.push_back(CreateOutcome{Kind::kTooManyOpenForAddress, {}});
+      continue;
+    }
+    ++open_here;
+    StoredRequest stored = r;
+    stored.version = 1;
+    rows.push_back(RowOf(stored));
+    taken->insert(r.id);
+    add_alias(alias, r.id);
+    serial->open[serial->key[i]] = {r.id, r.hash_fingerprint, r.created_at, i};
+    outcomes.push_back(CreateOutcome{Kind::kCreated, std::move(stored)});
+  }
+  if (!rows.empty()) {
+    Result<int64_t> seq = NextChangeSeqs(c, int64_t(rows.size()));
+    if (!seq.ok()) return seq.status();
+    for (json& row : rows) row["change_seq"] = (*seq)++;
+    if (Status s = InsertRequests(c, rows); !s.ok()) return s;
+  }
+  if (!aliases.empty()) {
+    if (Status s = InsertAliases(c, aliases); !s.ok()) return s;
+  }
+  return outcomes;
+}
+
+}  // namespace apm

@@ -170,6 +170,13 @@ Status ServerApp::Start() {
   web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *approvals_, oidc_.get(),
                                            web_graph_.client.get(), clock_, blocking_);
   router_ = std::make_unique<PathRouter>(*web_, *handler_);
+  metrics_.AddCollector([this](std::string& out) {
+    out +=
+        "# HELP apm_maintenance_runs_total Runs of expiry and purge by this instance (with "
+        "several instances, only the engine's lease holder runs them).\n"
+        "# TYPE apm_maintenance_runs_total counter\napm_maintenance_runs_total " +
+        std::to_string(maintenance_runs_.load()) + "\n";
+  });
   http_ = std::make_unique<HttpServer>(HttpOptions(*proxies), *router_, &metrics_);
   if (Status s = http_->Start(); !s.ok()) return s;
 
@@ -206,6 +213,7 @@ void ServerApp::RunMaintenance() {
   if (web_) web_->Maintain();
   // Expiry and purge change shared state: the instance holding the engine's lease runs them.
   if (lease_ && !lease_->held()) return;
+  ++maintenance_runs_;
   int64_t now = clock_.NowMs();
   Result<int64_t> expired = store_->ExpirePending(now);
   if (!expired.ok()) {

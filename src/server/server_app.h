@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <memory>
 #include <thread>
 
@@ -83,6 +84,7 @@ class ServerApp {
   // 32 gave ~2,700/s (docs/performance.md#postgresql).
   boost::asio::thread_pool blocking_{32};
   std::unique_ptr<boost::asio::steady_timer> maintenance_timer_;
+  std::atomic<int64_t> maintenance_runs_{0};  // expiry and purge runs, for /metrics
   std::unique_ptr<ChangeWatcher> watcher_;
   std::unique_ptr<ApiHandler> handler_;
   std::unique_ptr<ApprovalService> approvals_;

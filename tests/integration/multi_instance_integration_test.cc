@@ -49,10 +49,10 @@ class MultiInstanceTest : public ImportTest {
     return std::system(cmd.c_str());
   }
 
-  void StartServers(int n) {
+  void StartServers(int n, const std::string& extra_config = "") {
     for (int i = 0; i < n; ++i) {
       servers_.push_back(std::make_unique<ServerProcess>(
-          ServerConfig() + "EngineFailoverSeconds = 3\n",
+          ServerConfig() + "EngineFailoverSeconds = 3\n" + extra_config,
           std::map<std::string, std::string>{{"APM_CLIENT_SECRET", "simulator-secret"},
                                              {"APM_DATABASE_URL", url_}}));
       ASSERT_TRUE(servers_.back()->Start()) << servers_.back()->log();
@@ -67,6 +67,14 @@ class MultiInstanceTest : public ImportTest {
       if (m.body.find("\napm_engine_lease_held 1") != std::string::npos) return int(i);
     }
     return -1;
+  }
+
+  // A metric's value on one instance (-1 when it does not answer or lacks the metric).
+  int64_t Metric(ServerProcess& s, const std::string& name) {
+    HttpResult m = Http("GET", s.url() + "/metrics");
+    size_t at = m.body.find("\n" + name + " ");
+    if (m.status != 200 || at == std::string::npos) return -1;
+    return std::stoll(m.body.substr(at + name.size() + 2));
   }
 
   std::string SubmitTo(ServerProcess& s, const std::string& serial) {
@@ -188,6 +196,86 @@ TEST_F(MultiInstanceTest, ABurstSurvivesKilledEngineHoldersAndADatabaseRestart) 
     auto [seen, last] = f.get();
     EXPECT_EQ(last["state"], "completed") << last.dump();
     EXPECT_GE(seen.size(), 3u) << "the follower saw only " << seen.size() << " states";
+  }
+}
+
+TEST_F(MultiInstanceTest, ExpiryAndPurgeRunOnTheLeaseHolderOnlyAndMoveWithIt) {
+  StartSim();
+  StartServers(3, "MaintenanceIntervalSeconds = 1\n");
+  auto writer = SqlRequestStore::OpenPostgres({.url = url_}, {});
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  // A request whose approval time has passed, written behind the instances' backs.
+  auto expire_one = [&](const std::string& serial, const std::string& id, ServerProcess& via) {
+    StoredRequest r;
+    r.id = id;
+    r.serial_number = serial;
+    r.manufacturer = "LENOVO";
+    r.model = "21R3001BUK";
+    r.hardware_hash = "T0E=";
+    r.hash_fingerprint = "abcdef012345";
+    r.client_address = "192.0.2.9";
+    r.api = "v1";
+    r.verification = "verified";
+    r.state = RequestState::kPendingApproval;
+    r.step = "Waiting for approval";
+    r.created_at = r.updated_at = NowMs() - 120'000;
+    r.expires_at = NowMs() - 1'000;
+    auto created = (*writer)->Create(r, 50, "");
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    auto end = Clock::now() + std::chrono::seconds(15);
+    std::string state;
+    while (Clock::now() < end && state != "expired") {
+      json answer = Body(Http("GET", via.url() + "/api/v1/requests/" + r.id));
+      if (answer.is_object()) state = answer.value("state", "");
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    EXPECT_EQ(state, "expired");
+  };
+  auto holder_after = [&](std::chrono::seconds limit) {
+    auto end = Clock::now() + limit;
+    int holder = EngineHolder();
+    while (holder < 0 && Clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      holder = EngineHolder();
+    }
+    return holder;
+  };
+  auto runs = [&](size_t i) { return Metric(*servers_[i], "apm_maintenance_runs_total"); };
+
+  int holder = holder_after(std::chrono::seconds(10));
+  ASSERT_GE(holder, 0) << "no instance holds the lease";
+  expire_one("PF3EXP001", "6a1c2d3e-0000-4000-8000-000000000001", *servers_[size_t(holder)]);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_EQ(holder, EngineHolder()) << "the lease moved without a failure";
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    if (int(i) == holder) {
+      EXPECT_GE(runs(i), 2) << "the holder runs maintenance every second";
+    } else {
+      EXPECT_EQ(runs(i), 0) << "instance " << i << " ran expiry or purge without the lease";
+    }
+  }
+  // The holder dies: another instance takes the lease and, with it, the maintenance.
+  servers_[size_t(holder)]->Kill9();
+  std::vector<size_t> alive;
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    if (int(i) != holder) alive.push_back(i);
+  }
+  int next = -1;
+  auto end = Clock::now() + std::chrono::seconds(15);
+  while (next < 0 && Clock::now() < end) {
+    for (size_t i : alive) {
+      if (Metric(*servers_[i], "apm_engine_lease_held") == 1) next = int(i);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_GE(next, 0) << "no instance took the lease over";
+  expire_one("PF3EXP002", "6a1c2d3e-0000-4000-8000-000000000002", *servers_[alive[0]]);
+  for (size_t i : alive) {
+    if (int(i) == next) {
+      EXPECT_GE(runs(i), 1) << "the new holder runs maintenance";
+    } else {
+      EXPECT_EQ(runs(i), 0) << "instance " << i << " ran expiry or purge without the lease";
+    }
   }
 }
 

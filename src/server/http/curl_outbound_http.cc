@@ -96,7 +96,10 @@ Result<OutboundResponse> CurlOutboundHttp::Send(const OutboundRequest& request,
     return Status::Unavailable("apm-server is shutting down");
   }
   CURL* curl = static_cast<CURL*>(Borrow());
-  if (!curl) return Status::Internal("libcurl could not create a handle");
+  if (!curl) {
+    if (report) *report = {.failure = TransportFailure::kNotSent, .sends = 0};
+    return Status::Internal("libcurl could not create a handle");
+  }
   curl_easy_reset(curl);
   OutboundResponse response;
   std::unique_ptr<curl_slist, SlistDeleter> headers;
@@ -138,16 +141,22 @@ Result<OutboundResponse> CurlOutboundHttp::Send(const OutboundRequest& request,
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  // Nothing in the pooled handle may point at this call's stack.
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L);
+  curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, nullptr);
+  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, nullptr);
   Return(curl);
   if (report) report->sends = sent.sends;
   if (rc == CURLE_OK) {
     response.status = int(status);
     return response;
   }
-  bool not_sent = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-                  rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_URL_MALFORMAT ||
-                  rc == CURLE_UNSUPPORTED_PROTOCOL;
+  // A request libcurl sent once and re-sent on a connection that then failed did arrive.
+  bool not_sent =
+      sent.sends == 0 && (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                          rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_URL_MALFORMAT ||
+                          rc == CURLE_UNSUPPORTED_PROTOCOL);
   if (report) report->failure = not_sent ? TransportFailure::kNotSent : TransportFailure::kLost;
   std::string what = std::string(request.method) + " " +
                      request.url.substr(0, request.url.find('?')) + ": " + curl_easy_strerror(rc);

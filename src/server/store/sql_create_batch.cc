@@ -15,8 +15,8 @@ using nlohmann::json;
 
 // The batch's values travel as one JSON array parameter per statement, so a statement's text
 // (and its prepared plan) is the same for any batch size. Each statement is written for both
-// dialects: json_each / ->> in SQLite, json_array_elements_text / json_populate_recordset in
-// PostgreSQL. PostgreSQL's look-ups are correlated (LATERAL, a scalar subquery): it guesses 100
+// dialects: json_each / json_extract in SQLite, json_array_elements_text / json_populate_recordset
+// in PostgreSQL. PostgreSQL's look-ups are correlated (LATERAL, a scalar subquery): it guesses 100
 // rows for a JSON array and would rather hash them against a scan of the whole table.
 const char* Sql(const SqlConnection& c, const char* sqlite, const char* postgres) {
   return c.dialect() == SqlDialect::kPostgres ? postgres : sqlite;
@@ -115,13 +115,19 @@ Status InsertRequests(SqlConnection& c, const json& rows) {
           "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
           "hash_fingerprint, product_key, client_version, client_address, api, verification, "
           "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
-          "change_seq, requested_action) SELECT value->>'id', value->>'serial_number', "
-          "value->>'manufacturer', value->>'model', value->>'hardware_hash', "
-          "value->>'hash_fingerprint', value->>'product_key', value->>'client_version', "
-          "value->>'client_address', value->>'api', value->>'verification', value->>'hash_facts', "
-          "value->>'state', value->>'step', value->>'created_at', value->>'updated_at', "
-          "value->>'expires_at', value->>'finished_at', value->>'version', value->>'change_seq', "
-          "value->>'requested_action' FROM json_each(?1)",
+          "change_seq, requested_action) SELECT json_extract(value, '$.id'), json_extract(value, "
+          "'$.serial_number'), "
+          "json_extract(value, '$.manufacturer'), json_extract(value, '$.model'), "
+          "json_extract(value, '$.hardware_hash'), "
+          "json_extract(value, '$.hash_fingerprint'), json_extract(value, '$.product_key'), "
+          "json_extract(value, '$.client_version'), "
+          "json_extract(value, '$.client_address'), json_extract(value, '$.api'), "
+          "json_extract(value, '$.verification'), json_extract(value, '$.hash_facts'), "
+          "json_extract(value, '$.state'), json_extract(value, '$.step'), json_extract(value, "
+          "'$.created_at'), json_extract(value, '$.updated_at'), "
+          "json_extract(value, '$.expires_at'), json_extract(value, '$.finished_at'), "
+          "json_extract(value, '$.version'), json_extract(value, '$.change_seq'), "
+          "json_extract(value, '$.requested_action') FROM json_each(?1)",
           "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
           "hash_fingerprint, product_key, client_version, client_address, api, verification, "
           "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
@@ -139,12 +145,27 @@ Status InsertAliases(SqlConnection& c, const json& aliases) {
   Result<SqlStatement> s =
       c.Statement(Sql(c,
                       "INSERT INTO request_aliases (alias, request_id) "
-                      "SELECT value->>'alias', value->>'request_id' FROM json_each(?1)",
+                      "SELECT json_extract(value, '$.alias'), json_extract(value, '$.request_id') "
+                      "FROM json_each(?1)",
                       "INSERT INTO request_aliases (alias, request_id) SELECT alias, request_id "
                       "FROM json_populate_recordset(NULL::request_aliases, ?1::json)"));
   if (!s.ok()) return s.status();
   s->Bind(1, aliases.dump());
   return RunToCompletion(c, *s, "add aliases");
+}
+
+// Writes the batch's new requests (numbered in order in the change feed) and aliases.
+Status WriteCreated(SqlConnection& c, json& rows, const json& aliases) {
+  if (!rows.empty()) {
+    Result<int64_t> seq = NextChangeSeqs(c, int64_t(rows.size()));
+    if (!seq.ok()) return seq.status();
+    for (json& row : rows) row["change_seq"] = (*seq)++;
+    if (Status s = InsertRequests(c, rows); !s.ok()) return s;
+  }
+  if (!aliases.empty()) {
+    if (Status s = InsertAliases(c, aliases); !s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 json RowOf(const StoredRequest& r) {
@@ -265,15 +286,7 @@ Result<std::vector<Result<CreateOutcome>>> CreateAll(SqlConnection& c,
     serial->open[serial->key[i]] = {r.id, r.hash_fingerprint, r.created_at, i};
     outcomes.push_back(CreateOutcome{Kind::kCreated, std::move(stored)});
   }
-  if (!rows.empty()) {
-    Result<int64_t> seq = NextChangeSeqs(c, int64_t(rows.size()));
-    if (!seq.ok()) return seq.status();
-    for (json& row : rows) row["change_seq"] = (*seq)++;
-    if (Status s = InsertRequests(c, rows); !s.ok()) return s;
-  }
-  if (!aliases.empty()) {
-    if (Status s = InsertAliases(c, aliases); !s.ok()) return s;
-  }
+  if (Status s = WriteCreated(c, rows, aliases); !s.ok()) return s;
   return outcomes;
 }
 

@@ -13,6 +13,12 @@ APM_PACKAGES=(
   g++-mingw-w64-x86-64-posix
 )
 
+# What the native tests need beyond the build: promtool checks the shipped alert rules.
+APM_TEST_PACKAGES=(prometheus)
+
+# What scripts/package needs to build and check the Debian package.
+APM_PACKAGE_PACKAGES=(dpkg-dev lintian systemd)
+
 # What the browser tests need (Node.js and npm come with the machine).
 APM_BROWSER_PACKAGES=(chromium fonts-liberation)
 
@@ -31,7 +37,7 @@ apm_install_packages() {
     log "installing Debian packages: ${missing[*]}"
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    # Services the packages bring (PostgreSQL's main cluster) are installed, not started:
+    # Services the packages bring (PostgreSQL's main cluster, Prometheus) are installed, not started:
     # the tests start throw-away servers of their own and stop them (policy-rc.d, exit 101).
     local policy=/usr/sbin/policy-rc.d added=0
     if [ ! -e "$policy" ]; then

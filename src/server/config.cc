@@ -38,6 +38,7 @@ const Key kKeys[] = {
     APM_KEY(Threads),
     APM_KEY(TlsCertificateFile),
     APM_KEY(TlsKeyFile),
+    APM_KEY(HttpRedirectListen),
     APM_KEY(TrustedProxies),
     APM_KEY(LogFormat),
     APM_KEY(LogLevel),
@@ -298,6 +299,24 @@ Status ValidateService(const Config& c) {
   if (c.TlsCertificateFile.empty() != c.TlsKeyFile.empty()) {
     return Bad(c.TlsKeyFile.empty() ? "TlsKeyFile" : "TlsCertificateFile",
                "is required when the other TLS file is set");
+  }
+  if (!c.HttpRedirectListen.empty()) {
+    std::string_view redirect_port =
+        std::string_view(c.HttpRedirectListen).substr(c.HttpRedirectListen.rfind(':') + 1);
+    if (c.HttpRedirectListen.find(':') == std::string::npos || redirect_port.empty()) {
+      return Bad("HttpRedirectListen", "must be ADDRESS:PORT");
+    }
+    // Both listeners set SO_REUSEPORT: on one port the kernel would share TLS clients out to
+    // the redirect listener.
+    if (redirect_port == std::string_view(c.Listen).substr(c.Listen.rfind(':') + 1)) {
+      return Bad("HttpRedirectListen", "must use another port than Listen");
+    }
+  }
+  if (!c.HttpRedirectListen.empty() && c.TlsCertificateFile.empty() &&
+      c.PublicUrl.rfind("https://", 0) != 0) {
+    return Bad("HttpRedirectListen",
+               "redirects to https: set TlsCertificateFile, or an https:// PublicUrl when a proxy "
+               "in front terminates TLS");
   }
   if (!c.PublicUrl.empty() && c.PublicUrl.rfind("http://", 0) != 0 &&
       c.PublicUrl.rfind("https://", 0) != 0) {

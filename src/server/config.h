@@ -28,6 +28,8 @@ struct Config {
   int64_t Threads = 0;    // 0: one per core
   std::string TlsCertificateFile;
   std::string TlsKeyFile;
+  // ADDRESS:PORT of a plain-HTTP listener that only redirects to https ("" = none).
+  std::string HttpRedirectListen;
   std::vector<std::string> TrustedProxies;  // addresses or CIDR blocks
   std::string LogFormat = "text";           // text | json
   std::string LogLevel = "info";
@@ -38,8 +40,9 @@ struct Config {
   int64_t IdleTimeoutSeconds = 30;
   int64_t ShutdownGraceSeconds = 10;
   int64_t MaintenanceIntervalSeconds = 60;
-  std::string ClientWindowsBinary;
-  std::string ClientPosixBinary;
+  // Where the Debian package installs the clients (APM_CLIENT_DIR).
+  std::string ClientWindowsBinary = APM_CLIENT_DIR "/ap.exe";
+  std::string ClientPosixBinary = APM_CLIENT_DIR "/ap";
 
   // Behaviour (names from the original tool)
   bool ApprovalMode = true;

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "server/store/sql_copy.h"
+#include "server/store/sqlite_backup.h"
 #include "server/store/sqlite_connection.h"
 
 namespace apm {
@@ -37,10 +38,31 @@ DbCommands::DbCommands(CLI::App& app) {
                     "the PostgreSQL database (a URI or key=value string; default: "
                     "APM_DATABASE_URL / DatabaseUrl)");
   db_->require_subcommand(1);
+  backup_ = app.add_subcommand(
+      "backup", "write a consistent copy of the SQLite store to FILE, also while serving");
+  backup_->add_option("FILE", backup_file_, "the copy to write (must not exist yet)")->required();
 }
 
 int DbCommands::Run(const Config& config) {
+  if (backup_->parsed()) return Backup(config);
   return migrate_->parsed() ? Migrate(config) : Copy(config);
+}
+
+int DbCommands::Backup(const Config& config) {
+  if (!config.DatabaseUrl.empty()) {
+    std::cerr << "apm-server: backup copies the SQLite store; for PostgreSQL use pg_dump or the "
+                 "service's backups (docs/deployment.md#backup-and-restore)\n";
+    return 2;
+  }
+  std::string from = (std::filesystem::path(config.DataDir) / "apm.db").string();
+  Result<BackupReport> report = BackupSqliteDatabase(from, backup_file_);
+  if (!report.ok()) {
+    std::cerr << "apm-server: backup failed: " << report.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "backup of " << from << " written to " << backup_file_ << ": " << report->requests
+            << " requests, " << report->bytes << " bytes\n";
+  return 0;
 }
 
 int DbCommands::Migrate(const Config& config) {

@@ -1,5 +1,6 @@
-// `apm-server db migrate` (bring the configured database to this binary's schema) and
-// `apm-server db copy --from FILE --to URL` (move a SQLite installation to PostgreSQL).
+// `apm-server db migrate` (bring the configured database to this binary's schema),
+// `apm-server db copy --from FILE --to URL` (move a SQLite installation to PostgreSQL) and
+// `apm-server backup FILE` (a consistent copy of the SQLite store while it serves).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,17 +20,20 @@ Result<std::unique_ptr<SqlRequestStore>> OpenConfiguredStore(const Config& confi
 class DbCommands {
  public:
   explicit DbCommands(CLI::App& app);
-  bool chosen() const { return db_->parsed(); }
+  bool chosen() const { return db_->parsed() || backup_->parsed(); }
   // The exit code.
   int Run(const Config& config);
 
  private:
   int Migrate(const Config& config);
   int Copy(const Config& config);
+  int Backup(const Config& config);
 
   CLI::App* db_;
   CLI::App* migrate_;
   CLI::App* copy_;
+  CLI::App* backup_;
+  std::string backup_file_;
   std::string from_;
   std::string to_;
 };

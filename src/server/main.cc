@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
+#include <functional>
 #include <iostream>
 
 #include "server/admin_commands.h"
@@ -11,6 +12,7 @@
 #include "server/db_commands.h"
 #include "server/logging.h"
 #include "server/server_app.h"
+#include "server/systemd_notify.h"
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
@@ -59,17 +61,31 @@ int main(int argc, char** argv) {
   apm::InitLogging(config.LogFormat, config.LogLevel);
   // Signals are caught from before start-up, so an early SIGTERM still shuts down cleanly.
   boost::asio::io_context signals_io;
-  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+  boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM, SIGHUP);
   apm::ServerApp server(config);
   if (apm::Status s = server.Start(); !s.ok()) {
     apm::LogError("start-up failed", {{"error", s.message()}});
     std::cerr << "apm-server: " << s.message() << "\n";
     return 1;
   }
-  signals.async_wait([&](boost::system::error_code, int sig) {
+  // SIGHUP reloads the TLS certificate (as nginx does); SIGINT and SIGTERM stop.
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec,
+                                                                      int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      server.ReloadTls("SIGHUP");
+      signals.async_wait(on_signal);
+      return;
+    }
     apm::LogInfo("signal received", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  });
+  };
+  signals.async_wait(on_signal);
+  // A unit with Type=notify: `systemctl start` returns now, when requests are served.
+  if (apm::Status s = apm::NotifySystemd("READY=1\nSTATUS=serving"); !s.ok()) {
+    apm::LogWarn("systemd not told that the server is ready", {{"error", s.message()}});
+  }
   signals_io.run();
+  (void)apm::NotifySystemd("STOPPING=1");
   server.Shutdown();
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -177,11 +178,34 @@ Status ServerApp::Start() {
         "# TYPE apm_maintenance_runs_total counter\napm_maintenance_runs_total " +
         std::to_string(maintenance_runs_.load()) + "\n";
   });
-  http_ = std::make_unique<HttpServer>(HttpOptions(*proxies), *router_, &metrics_);
+  HttpServerOptions main_options = HttpOptions(*proxies);
+  if (!config_.HttpRedirectListen.empty()) {
+    main_options.descriptors_used_elsewhere = kRedirectConnections;
+  }
+  http_ = std::make_unique<HttpServer>(main_options, *router_, &metrics_);
   if (Status s = http_->Start(); !s.ok()) return s;
+  if (!config_.HttpRedirectListen.empty()) {
+    redirect_handler_ = std::make_unique<HttpsRedirectHandler>(config_, http_->port());
+    HttpServerOptions plain = HttpOptions(*proxies);
+    plain.listen = config_.HttpRedirectListen;
+    plain.threads = 1;
+    // Redirects are answered at once: a small cap keeps idle connections on port 80 from
+    // taking the descriptors https needs.
+    plain.max_connections = kRedirectConnections;
+    plain.tls_certificate_file.clear();
+    plain.tls_key_file.clear();
+    redirect_http_ = std::make_unique<HttpServer>(plain, *redirect_handler_, &metrics_);
+    if (Status s = redirect_http_->Start(); !s.ok()) return s;
+    LogInfo("redirecting plain HTTP to https", {{"address", config_.HttpRedirectListen}});
+  }
 
   maintenance_timer_ = std::make_unique<boost::asio::steady_timer>(background_);
   ScheduleMaintenance(std::chrono::seconds(1));
+  if (http_->tls()) {
+    tls_files_stamp_ = TlsFilesStamp();
+    tls_watch_timer_ = std::make_unique<boost::asio::steady_timer>(background_);
+    WatchTlsFiles();
+  }
   background_thread_ = std::thread([this] {
     auto guard = boost::asio::make_work_guard(background_);
     background_.run();
@@ -205,6 +229,45 @@ void ServerApp::ScheduleMaintenance(std::chrono::seconds delay) {
     if (ec) return;
     RunMaintenance();
     ScheduleMaintenance(std::chrono::seconds(config_.MaintenanceIntervalSeconds));
+  });
+}
+
+void ServerApp::ReloadTls(const char* reason) {
+  if (!http_ || !http_->tls()) {
+    LogInfo("nothing to reload: TLS is not configured", {{"reason", reason}});
+    return;
+  }
+  if (Status s = http_->ReloadTls(); !s.ok()) {
+    LogWarn("TLS certificate not reloaded; the previous one is still served",
+            {{"reason", reason}, {"error", s.message()}});
+    return;
+  }
+  LogInfo("TLS certificate reloaded",
+          {{"reason", reason}, {"certificate_file", config_.TlsCertificateFile}});
+}
+
+std::string ServerApp::TlsFilesStamp() const {
+  std::string stamp;
+  for (const std::string& path : {config_.TlsCertificateFile, config_.TlsKeyFile}) {
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0) return "missing";
+    // The inode too: certbot and cert-manager replace files by renaming new ones into place.
+    stamp += std::to_string(info.st_ino) + ":" + std::to_string(info.st_size) + ":" +
+             std::to_string(info.st_mtim.tv_sec) + "." + std::to_string(info.st_mtim.tv_nsec) + ";";
+  }
+  return stamp;
+}
+
+void ServerApp::WatchTlsFiles() {
+  tls_watch_timer_->expires_after(kTlsWatchInterval);
+  tls_watch_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    // One attempt per change: a pair of files that stays broken is reported once.
+    if (std::string stamp = TlsFilesStamp(); stamp != tls_files_stamp_ && stamp != "missing") {
+      tls_files_stamp_ = stamp;
+      ReloadTls("the certificate or key file changed");
+    }
+    WatchTlsFiles();
   });
 }
 
@@ -244,8 +307,12 @@ void ServerApp::Shutdown() {
   LogInfo("shutting down: draining connections");
   // Also answers waiting long-polls (ApiHandler::OnShutdown); submissions still running on the
   // blocking pool finish and reply before the HTTP workers stop.
+  if (redirect_http_) redirect_http_->Shutdown();
   http_->Shutdown([this] { blocking_.join(); });
-  boost::asio::post(background_, [this] { maintenance_timer_->cancel(); });
+  boost::asio::post(background_, [this] {
+    maintenance_timer_->cancel();
+    if (tls_watch_timer_) tls_watch_timer_->cancel();
+  });
   background_.stop();
   if (background_thread_.joinable()) background_thread_.join();
   // Stops the engine (if this instance runs it) and gives the lease to another instance.

@@ -19,6 +19,7 @@
 #include "server/graph/token_source.h"
 #include "server/http/curl_outbound_http.h"
 #include "server/http/http_server.h"
+#include "server/http/https_redirect.h"
 #include "server/importer/import_engine.h"
 #include "server/importer/registration_check.h"
 #include "server/intake_service.h"
@@ -45,6 +46,9 @@ class ServerApp {
 
   // One expiry-and-purge pass (normally run by the timer).
   void RunMaintenance();
+  // Reads the TLS certificate and key again (on SIGHUP, or when their files change); open
+  // connections keep the old ones. Logs the outcome; a failure keeps the old ones served.
+  void ReloadTls(const char* reason);
 
  private:
   // Microsoft Graph: a token source and a client with its own budget.
@@ -55,6 +59,10 @@ class ServerApp {
   };
   Result<GraphStack> BuildGraph();
   void ScheduleMaintenance(std::chrono::seconds delay);
+  // Checks the TLS files every kTlsWatchInterval and reloads them when they changed.
+  void WatchTlsFiles();
+  std::string TlsFilesStamp() const;  // inode, size and mtime of both, "missing" if one is
+  static constexpr std::chrono::seconds kTlsWatchInterval{5};
   // Graph for the pages, and the lease that decides which instance runs the engine.
   Status StartImportEngine();
   // Called by the lease keeper: this instance runs the import engine and the registration
@@ -85,6 +93,8 @@ class ServerApp {
   boost::asio::thread_pool blocking_{32};
   std::unique_ptr<boost::asio::steady_timer> maintenance_timer_;
   std::atomic<int64_t> maintenance_runs_{0};  // expiry and purge runs, for /metrics
+  std::unique_ptr<boost::asio::steady_timer> tls_watch_timer_;
+  std::string tls_files_stamp_;  // TlsFilesStamp() at the last load (background_ thread)
   std::unique_ptr<ChangeWatcher> watcher_;
   std::unique_ptr<ApiHandler> handler_;
   std::unique_ptr<ApprovalService> approvals_;
@@ -93,6 +103,10 @@ class ServerApp {
   std::unique_ptr<web::WebHandler> web_;
   std::unique_ptr<HttpHandler> router_;  // pages to web_, the rest to handler_
   std::unique_ptr<HttpServer> http_;
+  // HttpRedirectListen: plain HTTP that only redirects to https.
+  std::unique_ptr<HttpsRedirectHandler> redirect_handler_;
+  std::unique_ptr<HttpServer> redirect_http_;
+  static constexpr size_t kRedirectConnections = 512;
   // PostgreSQL: wakes long-polls when another instance changes a request.
   std::unique_ptr<PgChangeListener> listener_;
   // Graph for the pages' lookups (only with a tenant configured).

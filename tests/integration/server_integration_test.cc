@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -676,15 +678,155 @@ TEST(ServerConfigTest, ServesTls) {
       "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " + dir +
       "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
   ASSERT_EQ(system(cmd.c_str()), 0);
+  std::string plain_port = std::to_string(ServerProcess::FreePort());
   ServerProcess s("TlsCertificateFile = \"" + dir + "/cert.pem\"\nTlsKeyFile = \"" + dir +
-                  "/key.pem\"\n");
+                  "/key.pem\"\nHttpRedirectListen = \"127.0.0.1:" + plain_port + "\"\n");
   ASSERT_TRUE(s.Start()) << s.log();
   std::string https = "https://127.0.0.1:" + std::to_string(s.port());
   HttpResult r = Http("POST", https + "/api/v1/requests", SubmitBody("TLS-1"), kJson, true);
   ASSERT_EQ(r.status, 201) << r.error;
   EXPECT_EQ(Body(r)["approvalUrl"].get<std::string>().substr(0, 8), "https://");
   EXPECT_NE(Http("GET", s.url() + "/healthz").status, 200);  // plain http is not served
+  // ... except by the redirect listener, which serves nothing but the way to https.
+  HttpResult redirect = Http("GET", "http://127.0.0.1:" + plain_port + "/healthz?probe=1");
+  EXPECT_EQ(redirect.status, 308) << redirect.error;
+  EXPECT_EQ(redirect.Header("location"), https + "/healthz?probe=1");
+  EXPECT_EQ(Http("GET", redirect.Header("location"), "", {}, true).status, 200);
   std::filesystem::remove_all(dir);
+}
+
+// A self-signed certificate for CN=`name`: DIR/NAME.pem and DIR/NAME.key.
+void MakeCertificate(const std::string& dir, const std::string& name) {
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=" + name +
+                    " -keyout " + dir + "/" + name + ".key -out " + dir + "/" + name +
+                    ".pem >/dev/null 2>&1";
+  ASSERT_EQ(system(cmd.c_str()), 0);
+}
+
+// Puts a certificate and key in place the way certbot does: new files renamed over the old.
+void InstallCertificate(const std::string& dir, const std::string& cert, const std::string& key) {
+  std::filesystem::copy_file(dir + "/" + cert + ".pem", dir + "/cert.pem.new",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(dir + "/" + key + ".key", dir + "/key.pem.new",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::rename(dir + "/key.pem.new", dir + "/key.pem");
+  std::filesystem::rename(dir + "/cert.pem.new", dir + "/cert.pem");
+}
+
+// The subject of the certificate a new TLS handshake with the port presents.
+std::string PresentedSubject(uint16_t port) {
+  std::string cmd = "openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                    " </dev/null 2>/dev/null | openssl x509 -noout -subject 2>/dev/null";
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[256];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    pclose(p);
+  }
+  return out;
+}
+
+// Waits up to `limit` for new handshakes to present CN=`name`.
+bool PresentsWithin(uint16_t port, const std::string& name, std::chrono::seconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (PresentedSubject(port).find("CN = " + name) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return true;
+}
+
+TEST(ServerConfigTest, ANewCertificateIsServedAfterSighupOrAFileChangeWithoutDroppingALongPoll) {
+  std::string dir =
+      (std::filesystem::temp_directory_path() / ("apm-tls-reload-" + std::to_string(getpid())))
+          .string();
+  std::filesystem::create_directories(dir);
+  for (const char* name : {"first", "second", "third"}) MakeCertificate(dir, name);
+  InstallCertificate(dir, "first", "first");
+  ServerProcess s("TlsCertificateFile = \"" + dir + "/cert.pem\"\nTlsKeyFile = \"" + dir +
+                  "/key.pem\"\n");
+  ASSERT_TRUE(s.Start()) << s.log();
+  EXPECT_THAT(PresentedSubject(s.port()), HasSubstr("CN = first"));
+  std::string https = "https://127.0.0.1:" + std::to_string(s.port());
+  HttpResult created = Http("POST", https + "/api/v1/requests", SubmitBody("TLS-R1"), kJson, true);
+  ASSERT_EQ(created.status, 201) << created.error;
+  std::string status_url = https + "/api/v1/requests/" + Body(created)["id"].get<std::string>();
+  std::string etag = Http("GET", status_url, "", {}, true).Header("etag");
+  auto started = std::chrono::steady_clock::now();
+  auto poll = std::async(std::launch::async, [&] {
+    return Http("GET", status_url + "?wait=6", "", {"If-None-Match: " + etag}, true);
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the long-poll is waiting
+
+  InstallCertificate(dir, "second", "second");
+  ASSERT_EQ(kill(s.pid(), SIGHUP), 0);
+  EXPECT_TRUE(PresentsWithin(s.port(), "second", std::chrono::seconds(3))) << s.log();
+  HttpResult polled = poll.get();
+  EXPECT_EQ(polled.error, "") << "the long-poll's connection was dropped";
+  EXPECT_EQ(polled.status, 304);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(6));
+
+  // Renewed files are picked up without a signal.
+  InstallCertificate(dir, "third", "third");
+  EXPECT_TRUE(PresentsWithin(s.port(), "third", std::chrono::seconds(15))) << s.log();
+  // A key that does not match its certificate is refused; the last good pair stays.
+  InstallCertificate(dir, "first", "second");
+  ASSERT_EQ(kill(s.pid(), SIGHUP), 0);
+  EXPECT_TRUE(s.WaitForLog("TLS certificate not reloaded")) << s.log();
+  EXPECT_THAT(PresentedSubject(s.port()), HasSubstr("CN = third"));
+  EXPECT_EQ(Http("GET", https + "/healthz", "", {}, true).status, 200);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ServerBackupTest, ABackupTakenUnderLoadRestoresEveryRequestAcknowledgedBeforeIt) {
+  ServerProcess s;
+  ASSERT_TRUE(s.Start()) << s.log();
+  // Submissions keep arriving from four clients while the backup runs.
+  std::mutex mu;
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> acknowledged;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; !stop; ++i) {
+        HttpResult r = Http("POST", s.url() + "/api/v1/requests",
+                            SubmitBody("BKP" + std::to_string(c) + "X" + std::to_string(i)), kJson);
+        auto at = std::chrono::steady_clock::now();
+        if (r.status != 201) continue;
+        std::lock_guard lock(mu);
+        acknowledged.emplace_back(at, Body(r)["id"].get<std::string>());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::string file = s.data_dir() + "/../backup.db";
+  auto backup_started = std::chrono::steady_clock::now();
+  std::string out;
+  int rc = s.RunCommand({"backup", file}, &out);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // and the load goes on
+  stop = true;
+  for (auto& t : clients) t.join();
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_THAT(out, HasSubstr("requests"));
+  EXPECT_NE(s.RunCommand({"backup", file}, &out), 0) << "an existing file is not overwritten";
+  EXPECT_THAT(out, HasSubstr("exists"));
+
+  std::vector<std::string> before;
+  for (const auto& [at, id] : acknowledged) {
+    if (at < backup_started) before.push_back(id);
+  }
+  ASSERT_GT(before.size(), 20u);
+  ASSERT_GT(acknowledged.size(), before.size()) << "submissions went on during the backup";
+  // Restore: the copy becomes the store of a new server.
+  ServerProcess restored;
+  std::filesystem::create_directories(restored.data_dir());
+  std::filesystem::copy_file(file, restored.data_dir() + "/apm.db");
+  ASSERT_TRUE(restored.Start()) << restored.log();
+  int missing = 0;
+  for (const std::string& id : before) {
+    if (Http("GET", restored.url() + "/api/v1/requests/" + id).status != 200) ++missing;
+  }
+  EXPECT_EQ(missing, 0) << "of " << before.size() << " acknowledged before the backup started";
 }
 
 TEST(ServerConfigTest, BadConfigurationStopsStartupNamingTheKey) {

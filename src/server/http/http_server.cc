@@ -67,6 +67,26 @@ size_t ConnectionsTheFileLimitAllows(uint64_t file_limit) {
   return file_limit > 2 * reserve ? size_t(file_limit - reserve) : size_t(file_limit / 2);
 }
 
+// A server context with the certificate chain and key from these files.
+Result<std::shared_ptr<ssl::context>> LoadTls(const std::string& certificate_file,
+                                              const std::string& key_file) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                       ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  context->use_certificate_chain_file(certificate_file, ec);
+  if (ec)
+    return Status::InvalidArgument("TlsCertificateFile " + certificate_file + ": " + ec.message());
+  context->use_private_key_file(key_file, ssl::context::pem, ec);
+  if (ec) return Status::InvalidArgument("TlsKeyFile " + key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    return Status::InvalidArgument("TlsKeyFile " + key_file +
+                                   " does not match TlsCertificateFile " + certificate_file);
+  }
+  return context;
+}
+
 // A worker thread: an exception that escapes a completion handler (a parser or handler bug)
 // costs that connection, never the thread and the process.
 void RunWorker(asio::io_context& io) {
@@ -97,21 +117,14 @@ Status HttpServer::Start() {
   Result<tcp::endpoint> ep = ParseListen(options_.listen);
   if (!ep.ok()) return ep.status();
   max_connections_ = options_.max_connections;
-  if (max_connections_ == 0) max_connections_ = ConnectionsTheFileLimitAllows(RaiseOpenFileLimit());
-  if (!options_.tls_certificate_file.empty()) {
-    ssl_ = std::make_unique<ssl::context>(ssl::context::tls_server);
-    ssl_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                      ssl::context::single_dh_use);
-    boost::system::error_code ec;
-    ssl_->use_certificate_chain_file(options_.tls_certificate_file, ec);
-    if (ec) {
-      return Status::InvalidArgument("TlsCertificateFile " + options_.tls_certificate_file + ": " +
-                                     ec.message());
-    }
-    ssl_->use_private_key_file(options_.tls_key_file, ssl::context::pem, ec);
-    if (ec)
-      return Status::InvalidArgument("TlsKeyFile " + options_.tls_key_file + ": " + ec.message());
+  if (max_connections_ == 0) {
+    size_t allowed = ConnectionsTheFileLimitAllows(RaiseOpenFileLimit());
+    max_connections_ = allowed > 2 * options_.descriptors_used_elsewhere
+                           ? allowed - options_.descriptors_used_elsewhere
+                           : allowed / 2;
+  }
+  if (tls()) {
+    if (Status s = ReloadTls(); !s.ok()) return s;
   }
   int threads = options_.threads > 0 ? options_.threads
                                      : std::max(1, int(std::thread::hardware_concurrency()));
@@ -149,6 +162,21 @@ Status HttpServer::Start() {
   return Status::Ok();
 }
 
+Status HttpServer::ReloadTls() {
+  if (!tls()) return Status::FailedPrecondition("TLS is not configured (TlsCertificateFile)");
+  Result<std::shared_ptr<ssl::context>> loaded =
+      LoadTls(options_.tls_certificate_file, options_.tls_key_file);
+  if (!loaded.ok()) return loaded.status();
+  std::lock_guard lock(tls_mu_);
+  ssl_ = std::move(loaded).value();
+  return Status::Ok();
+}
+
+std::shared_ptr<ssl::context> HttpServer::CurrentTls() {
+  std::lock_guard lock(tls_mu_);
+  return ssl_;
+}
+
 void HttpServer::Accept(Worker& w) {
   w.acceptor->async_accept([this, &w](boost::system::error_code ec, tcp::socket socket) {
     if (ec) {
@@ -172,7 +200,8 @@ void HttpServer::Serve(Worker& w, tcp::socket socket) {
   // Trusted proxies carry many clients' connections: never capped per address.
   bool capped_address = options_.max_connections_per_address > 0 &&
                         !options_.trusted_proxies.Contains(peer.address());
-  std::shared_ptr<HttpConnection> s = NewConnection(*this, std::move(socket), ssl_.get(), w.index);
+  std::shared_ptr<ssl::context> tls = CurrentTls();
+  std::shared_ptr<HttpConnection> s = NewConnection(*this, std::move(socket), tls.get(), w.index);
   std::string why;
   if (!Register(s, capped_address, &why)) return s->Refuse(why);
   s->Start();

@@ -36,6 +36,8 @@ struct HttpServerOptions {
   // the process), and from one peer address (0: no cap; trusted proxies are never capped).
   size_t max_connections = 0;
   size_t max_connections_per_address = 0;
+  // Descriptors another listener of this process may hold (taken off the computed cap).
+  size_t descriptors_used_elsewhere = 0;
   std::string tls_certificate_file;  // both set: serve https
   std::string tls_key_file;
   TrustedProxies trusted_proxies;
@@ -55,7 +57,10 @@ class HttpServer {
   size_t max_connections() const { return max_connections_; }
   // The bound port (after Start), useful with port 0.
   uint16_t port() const { return port_; }
-  bool tls() const { return ssl_ != nullptr; }
+  bool tls() const { return !options_.tls_certificate_file.empty(); }
+  // Reads the certificate and key files again; new handshakes present them, open connections
+  // keep theirs. On an error (a file half-written, a key that does not match) the old ones stay.
+  Status ReloadTls();
 
   // Graceful: stop accepting, answer in-flight requests, close idle connections, then stop the
   // workers (forcing after the grace period). `before_stop` runs after the drain while the
@@ -95,7 +100,11 @@ class HttpServer {
   HttpServerOptions options_;
   HttpHandler& handler_;
   RequestObserver* observer_;
-  std::unique_ptr<boost::asio::ssl::context> ssl_;
+  // The context new connections take; replaced by ReloadTls. A TLS stream holds its own
+  // reference to the OpenSSL context, so replacing it leaves open connections as they are.
+  std::shared_ptr<boost::asio::ssl::context> CurrentTls();
+  std::mutex tls_mu_;  // guards ssl_
+  std::shared_ptr<boost::asio::ssl::context> ssl_;
   std::vector<std::unique_ptr<Worker>> workers_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};

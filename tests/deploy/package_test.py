@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""The Debian package holds what docs/deployment.md promises, depends on runtime libraries only,
+and its apm-server serves with the packaged configuration.
+
+Usage: package_test.py DEB   (scripts/package makes it; scripts/test runs both)
+
+The packaged binary runs from the unpacked package with its /etc/apm/apm.toml; only the
+machine-specific paths (data directory, listen address, the clients' location inside the
+unpacked tree) are overridden through APM_* variables, as a container would."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+EXPECTED_FILES = [
+    "./usr/bin/apm-server",
+    "./usr/share/apm/clients/ap.exe",
+    "./usr/share/apm/clients/ap",
+    "./etc/apm/apm.toml",
+    "./lib/systemd/system/apm-server.service",
+    "./usr/share/doc/apm-server/copyright",
+    "./usr/share/doc/apm-server/changelog.gz",
+    "./usr/share/doc/apm-server/deployment.md",
+]
+
+
+def fail(message):
+    sys.exit(f"package_test: {message}")
+
+
+def field(info, name):
+    m = re.search(rf"^ {name}: (.*)$", info, re.M)
+    return m.group(1) if m else ""
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail("usage: package_test.py DEB")
+    deb = sys.argv[1]
+    listing = subprocess.run(["dpkg-deb", "-c", deb], check=True, capture_output=True,
+                             text=True).stdout
+    paths = {line.split()[-1] for line in listing.splitlines()}
+    for path in EXPECTED_FILES:
+        if path not in paths:
+            fail(f"{path} is not in the package")
+    info = subprocess.run(["dpkg-deb", "-I", deb], check=True, capture_output=True,
+                          text=True).stdout
+    depends = field(info, "Depends")
+    for library in ("libpq5", "libsqlite3-0", "libcurl4", "libqrencode4", "libssl3", "adduser"):
+        if library not in depends:
+            fail(f"Depends lacks {library}: {depends}")
+    if "-dev" in depends:
+        fail(f"Depends names a development package: {depends}")
+    control = tempfile.mkdtemp(prefix="apm-control-")
+    subprocess.run(["dpkg-deb", "-e", deb, control], check=True)
+    with open(os.path.join(control, "conffiles")) as f:
+        if "/etc/apm/apm.toml" not in f.read().split():
+            fail("/etc/apm/apm.toml is not a conffile")
+    shutil.rmtree(control)
+
+    tmp = tempfile.mkdtemp(prefix="apm-package-")
+    server = None
+    try:
+        unpacked = os.path.join(tmp, "root")
+        subprocess.run(["dpkg-deb", "-x", deb, unpacked], check=True)
+        log_path = os.path.join(tmp, "server.log")
+        env = dict(os.environ,
+                   APM_DATA_DIR=os.path.join(tmp, "data"),
+                   APM_LISTEN="127.0.0.1:0",
+                   APM_CLIENT_WINDOWS_BINARY=f"{unpacked}/usr/share/apm/clients/ap.exe",
+                   APM_CLIENT_POSIX_BINARY=f"{unpacked}/usr/share/apm/clients/ap")
+        with open(log_path, "w") as log:
+            server = subprocess.Popen([f"{unpacked}/usr/bin/apm-server", "--config",
+                                       f"{unpacked}/etc/apm/apm.toml"], stdout=log,
+                                      stderr=subprocess.STDOUT, env=env)
+        port = None
+        for _ in range(100):
+            with open(log_path) as f:
+                m = re.search(r'127\.0\.0\.1:(\d+)', f.read())
+            if m:
+                port = m.group(1)
+                break
+            time.sleep(0.1)
+        if not port:
+            with open(log_path) as f:
+                fail("the packaged apm-server did not start:\n" + f.read())
+        url = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(url + "/healthz", timeout=10) as r:
+            if r.status != 200:
+                fail(f"/healthz answered {r.status}")
+        with open(os.path.join(ROOT, "docs", "examples", "sample-request.json"), "rb") as f:
+            body = f.read()
+        req = urllib.request.Request(url + "/api/v1/requests", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            created = json.load(r)
+            if r.status != 201 or created.get("state") != "pending_approval":
+                fail(f"the submission was answered {r.status}: {created}")
+        with urllib.request.urlopen(url + "/ap.exe", timeout=10) as r:
+            served = r.read()
+        with open(f"{unpacked}/usr/share/apm/clients/ap.exe", "rb") as f:
+            if served != f.read() or not served.startswith(b"MZ"):
+                fail("/ap.exe is not the packaged ap.exe")
+        print(f"package_test: {os.path.basename(deb)}: files, Depends, conffile; the packaged "
+              f"server served /healthz, a submission ({created['id']}) and /ap.exe "
+              f"({len(served)} bytes)")
+    finally:
+        if server:
+            server.terminate()
+            server.wait(15)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

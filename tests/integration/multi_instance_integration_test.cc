@@ -13,6 +13,7 @@
 
 #include "import_fixture.h"
 #include "server/store/sql_request_store.h"
+#include "server/store/testing/pending_request.h"
 
 namespace apm::itest {
 namespace {
@@ -63,8 +64,7 @@ class MultiInstanceTest : public ImportTest {
   // The instance running the import engine, by its metrics (-1 when none says so yet).
   int EngineHolder() {
     for (size_t i = 0; i < servers_.size(); ++i) {
-      HttpResult m = Http("GET", servers_[i]->url() + "/metrics");
-      if (m.body.find("\napm_engine_lease_held 1") != std::string::npos) return int(i);
+      if (Metric(*servers_[i], "apm_engine_lease_held") == 1) return int(i);
     }
     return -1;
   }
@@ -206,19 +206,7 @@ TEST_F(MultiInstanceTest, ExpiryAndPurgeRunOnTheLeaseHolderOnlyAndMoveWithIt) {
   ASSERT_TRUE(writer.ok()) << writer.status().ToString();
   // A request whose approval time has passed, written behind the instances' backs.
   auto expire_one = [&](const std::string& serial, const std::string& id, ServerProcess& via) {
-    StoredRequest r;
-    r.id = id;
-    r.serial_number = serial;
-    r.manufacturer = "LENOVO";
-    r.model = "21R3001BUK";
-    r.hardware_hash = "T0E=";
-    r.hash_fingerprint = "abcdef012345";
-    r.client_address = "192.0.2.9";
-    r.api = "v1";
-    r.verification = "verified";
-    r.state = RequestState::kPendingApproval;
-    r.step = "Waiting for approval";
-    r.created_at = r.updated_at = NowMs() - 120'000;
+    StoredRequest r = testing::PendingRequest(id, serial, "192.0.2.9", NowMs() - 120'000);
     r.expires_at = NowMs() - 1'000;
     auto created = (*writer)->Create(r, 50, "");
     ASSERT_TRUE(created.ok()) << created.status().ToString();
@@ -260,14 +248,7 @@ TEST_F(MultiInstanceTest, ExpiryAndPurgeRunOnTheLeaseHolderOnlyAndMoveWithIt) {
   for (size_t i = 0; i < servers_.size(); ++i) {
     if (int(i) != holder) alive.push_back(i);
   }
-  int next = -1;
-  auto end = Clock::now() + std::chrono::seconds(15);
-  while (next < 0 && Clock::now() < end) {
-    for (size_t i : alive) {
-      if (Metric(*servers_[i], "apm_engine_lease_held") == 1) next = int(i);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  int next = holder_after(std::chrono::seconds(15));  // the dead one answers nothing
   ASSERT_GE(next, 0) << "no instance took the lease over";
   expire_one("PF3EXP002", "6a1c2d3e-0000-4000-8000-000000000002", *servers_[alive[0]]);
   for (size_t i : alive) {

@@ -22,21 +22,42 @@ const char* Sql(const SqlConnection& c, const char* sqlite, const char* postgres
   return c.dialect() == SqlDialect::kPostgres ? postgres : sqlite;
 }
 
+// Runs `sql`, whose one parameter is the JSON array `values`, and hands each row it answers to
+// `on_row` (a Status: an error stops the loop).
+template <class OnRow>
+Status RunWithArray(SqlConnection& c, const char* sql, const json& values, const char* what,
+                    OnRow on_row) {
+  Result<SqlStatement> s = c.Statement(sql);
+  if (!s.ok()) return s.status();
+  s->Bind(1, values.dump());
+  SqlStep rc;
+  while ((rc = s->Step()) == SqlStep::kRow) {
+    if (Status st = on_row(*s); !st.ok()) return st;
+  }
+  if (rc != SqlStep::kDone) return c.Error(what);
+  return Status::Ok();
+}
+
+Status NoRows(const SqlStatement&) {
+  return Status::Ok();
+}
+
 // The ids and aliases among `candidates` that a request or an alias already has.
 Result<std::set<std::string>> TakenIds(SqlConnection& c, const json& candidates) {
-  Result<SqlStatement> s = c.Statement(
+  std::set<std::string> taken;
+  Status s = RunWithArray(
+      c,
       Sql(c,
           "SELECT id FROM requests WHERE id IN (SELECT value FROM json_each(?1)) UNION "
           "SELECT alias FROM request_aliases WHERE alias IN (SELECT value FROM json_each(?1))",
           "SELECT b.v FROM json_array_elements_text(?1::json) AS b(v) JOIN LATERAL "
           "(SELECT 1 FROM requests WHERE id = b.v UNION ALL "
-          "SELECT 1 FROM request_aliases WHERE alias = b.v LIMIT 1) AS t ON true"));
-  if (!s.ok()) return s.status();
-  s->Bind(1, candidates.dump());
-  std::set<std::string> taken;
-  SqlStep rc;
-  while ((rc = s->Step()) == SqlStep::kRow) taken.insert(s->Text(0));
-  if (rc != SqlStep::kDone) return c.Error("check ids");
+          "SELECT 1 FROM request_aliases WHERE alias = b.v LIMIT 1) AS t ON true"),
+      candidates, "check ids", [&](const SqlStatement& row) {
+        taken.insert(row.Text(0));
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
   return taken;
 }
 
@@ -55,7 +76,10 @@ struct SerialLookup {
 // Serials compare without case, as the database's lower() has it ("victim-x" is the device
 // "VICTIM-X"), between stored requests and between items of the batch alike.
 Result<SerialLookup> LookUpSerials(SqlConnection& c, const json& serials) {
-  Result<SqlStatement> s = c.Statement(
+  SerialLookup found;
+  found.key.resize(serials.size());
+  Status s = RunWithArray(
+      c,
       Sql(c,
           "SELECT b.key, lower(b.value), r.id, r.hash_fingerprint, r.created_at "
           "FROM json_each(?1) AS b LEFT JOIN requests r "
@@ -63,39 +87,36 @@ Result<SerialLookup> LookUpSerials(SqlConnection& c, const json& serials) {
           "SELECT b.i - 1, lower(b.s), r.id, r.hash_fingerprint, r.created_at "
           "FROM json_array_elements_text(?1::json) WITH ORDINALITY AS b(s, i) LEFT JOIN LATERAL "
           "(SELECT id, hash_fingerprint, created_at FROM requests WHERE finished_at = 0 "
-          "AND lower(serial_number) = lower(b.s) ORDER BY created_at DESC LIMIT 1) AS r ON true"));
-  if (!s.ok()) return s.status();
-  s->Bind(1, serials.dump());
-  SerialLookup found;
-  found.key.resize(serials.size());
-  SqlStep rc;
-  while ((rc = s->Step()) == SqlStep::kRow) {
-    size_t item = size_t(s->Int(0));
-    if (item >= found.key.size()) return Status::Internal("serial lookup: row for no item");
-    found.key[item] = s->Text(1);
-    if (s->IsNull(2)) continue;
-    OpenRequest open{s->Text(2), s->Text(3), s->Int(4), std::nullopt};
-    auto [it, added] = found.open.emplace(found.key[item], open);
-    if (!added && it->second.created_at < open.created_at) it->second = open;
-  }
-  if (rc != SqlStep::kDone) return c.Error("find open requests");
+          "AND lower(serial_number) = lower(b.s) ORDER BY created_at DESC LIMIT 1) AS r ON true"),
+      serials, "find open requests", [&](const SqlStatement& row) {
+        size_t item = size_t(row.Int(0));
+        if (item >= found.key.size()) return Status::Internal("serial lookup: row for no item");
+        found.key[item] = row.Text(1);
+        if (row.IsNull(2)) return Status::Ok();
+        OpenRequest open{row.Text(2), row.Text(3), row.Int(4), std::nullopt};
+        auto [it, added] = found.open.emplace(found.key[item], open);
+        if (!added && it->second.created_at < open.created_at) it->second = open;
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
   return found;
 }
 
 // Open requests per address, for the addresses in `addresses`.
 Result<std::map<std::string, int64_t>> OpenCounts(SqlConnection& c, const json& addresses) {
-  Result<SqlStatement> s = c.Statement(
+  std::map<std::string, int64_t> counts;
+  Status s = RunWithArray(
+      c,
       Sql(c,
           "SELECT client_address, COUNT(*) FROM requests WHERE finished_at = 0 "
           "AND client_address IN (SELECT value FROM json_each(?1)) GROUP BY client_address",
           "SELECT b.a, (SELECT COUNT(*) FROM requests WHERE finished_at = 0 "
-          "AND client_address = b.a) FROM json_array_elements_text(?1::json) AS b(a)"));
-  if (!s.ok()) return s.status();
-  s->Bind(1, addresses.dump());
-  std::map<std::string, int64_t> counts;
-  SqlStep rc;
-  while ((rc = s->Step()) == SqlStep::kRow) counts[s->Text(0)] = s->Int(1);
-  if (rc != SqlStep::kDone) return c.Error("count open requests");
+          "AND client_address = b.a) FROM json_array_elements_text(?1::json) AS b(a)"),
+      addresses, "count open requests", [&](const SqlStatement& row) {
+        counts[row.Text(0)] = row.Int(1);
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
   return counts;
 }
 
@@ -110,7 +131,8 @@ Result<int64_t> NextChangeSeqs(SqlConnection& c, int64_t n) {
 }
 
 Status InsertRequests(SqlConnection& c, const json& rows) {
-  Result<SqlStatement> s = c.Statement(
+  return RunWithArray(
+      c,
       Sql(c,
           "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
           "hash_fingerprint, product_key, client_version, client_address, api, verification, "
@@ -135,23 +157,20 @@ Status InsertRequests(SqlConnection& c, const json& rows) {
           "hardware_hash, hash_fingerprint, product_key, client_version, client_address, api, "
           "verification, hash_facts, state, step, created_at, updated_at, expires_at, finished_at, "
           "version, change_seq, requested_action "
-          "FROM json_populate_recordset(NULL::requests, ?1::json)"));
-  if (!s.ok()) return s.status();
-  s->Bind(1, rows.dump());
-  return RunToCompletion(c, *s, "insert requests");
+          "FROM json_populate_recordset(NULL::requests, ?1::json)"),
+      rows, "insert requests", NoRows);
 }
 
 Status InsertAliases(SqlConnection& c, const json& aliases) {
-  Result<SqlStatement> s =
-      c.Statement(Sql(c,
-                      "INSERT INTO request_aliases (alias, request_id) "
-                      "SELECT json_extract(value, '$.alias'), json_extract(value, '$.request_id') "
-                      "FROM json_each(?1)",
-                      "INSERT INTO request_aliases (alias, request_id) SELECT alias, request_id "
-                      "FROM json_populate_recordset(NULL::request_aliases, ?1::json)"));
-  if (!s.ok()) return s.status();
-  s->Bind(1, aliases.dump());
-  return RunToCompletion(c, *s, "add aliases");
+  return RunWithArray(
+      c,
+      Sql(c,
+          "INSERT INTO request_aliases (alias, request_id) "
+          "SELECT json_extract(value, '$.alias'), json_extract(value, '$.request_id') "
+          "FROM json_each(?1)",
+          "INSERT INTO request_aliases (alias, request_id) SELECT alias, request_id "
+          "FROM json_populate_recordset(NULL::request_aliases, ?1::json)"),
+      aliases, "add aliases", NoRows);
 }
 
 // Writes the batch's new requests (numbered in order in the change feed) and aliases.

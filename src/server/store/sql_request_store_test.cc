@@ -10,6 +10,7 @@
 
 #include "server/clock.h"
 #include "server/store/sql_create_batch.h"
+#include "server/store/testing/pending_request.h"
 #include "server/store/testing/store_backend.h"
 
 namespace apm {
@@ -39,21 +40,7 @@ class SqlRequestStoreTest : public ::testing::TestWithParam<testing::Backend> {
 
   StoredRequest Make(const std::string& id, const std::string& serial,
                      const std::string& addr = "192.0.2.1") {
-    StoredRequest r;
-    r.id = id;
-    r.serial_number = serial;
-    r.manufacturer = "LENOVO";
-    r.model = "21R3001BUK";
-    r.hardware_hash = "T0E=";
-    r.hash_fingerprint = "abcdef012345";
-    r.client_address = addr;
-    r.api = "v1";
-    r.verification = "verified";
-    r.state = RequestState::kPendingApproval;
-    r.step = "Waiting for approval";
-    r.created_at = r.updated_at = clock_.NowMs();
-    r.expires_at = clock_.NowMs() + 60 * 60 * 1000;
-    return r;
+    return testing::PendingRequest(id, serial, addr, clock_.NowMs());
   }
 
   testing::TestDatabase db_{GetParam()};

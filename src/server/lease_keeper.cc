@@ -26,6 +26,7 @@ LeaseKeeper::~LeaseKeeper() {
 
 void LeaseKeeper::Start() {
   thread_ = std::thread([this] { Run(); });
+  watchdog_ = std::thread([this] { Watch(); });
 }
 
 void LeaseKeeper::Stop() {
@@ -35,6 +36,7 @@ void LeaseKeeper::Stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (watchdog_.joinable()) watchdog_.join();
 }
 
 bool LeaseKeeper::held() const {
@@ -53,8 +55,8 @@ void LeaseKeeper::Run() {
   bool was_held = held_;
   held_ = false;
   lock.unlock();
+  Reconcile(std::nullopt, nullptr);
   if (!was_held) return;
-  lost_();
   if (Status s = store_.ReleaseLease(options_.name, options_.holder); !s.ok()) {
     LogWarn("lease not released; another instance takes it when it runs out",
             {{"lease", options_.name}, {"error", s.ToString()}});
@@ -63,42 +65,74 @@ void LeaseKeeper::Run() {
   }
 }
 
+// A renewal can wait on a busy or restarting database for longer than the lease lasts; the
+// work must be stopped by then all the same, or two instances run it at once.
+void LeaseKeeper::Watch() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    steady_clock::time_point deadline = renewed_at_ + options_.ttl / 2;
+    if (held_ && steady_clock::now() >= deadline) {
+      held_ = false;
+      lock.unlock();
+      Reconcile(std::nullopt, "lease not renewed in time: stopping the import engine here");
+      lock.lock();
+    } else if (held_) {
+      cv_.wait_until(lock, deadline);
+    } else {
+      cv_.wait(lock);
+    }
+  }
+}
+
 milliseconds LeaseKeeper::Tick() {
   const milliseconds renew_every = options_.ttl / 3;
   steady_clock::time_point sent = steady_clock::now();
   Result<LeaseGrant> got = store_.TryLease(options_.name, options_.holder, options_.ttl.count());
-  bool was_held = held();
+  auto took = std::chrono::duration_cast<milliseconds>(steady_clock::now() - sent);
+  if (took > renew_every) {  // the database or its write lock is slow: failovers come next
+    LogWarn("lease renewal was slow", {{"lease", options_.name}, {"ms", took.count()}});
+  }
   if (got.ok() && got->held) {
-    renewed_at_ = sent;
-    if (!was_held) {
-      LogInfo("lease taken: this instance runs the import engine",
-              {{"lease", options_.name}, {"holder", options_.holder}});
-      {
-        std::lock_guard lock(mu_);
-        held_ = true;
-      }
-      acquired_(*got);
+    {
+      std::lock_guard lock(mu_);
+      renewed_at_ = sent;
+      held_ = true;
+      cv_.notify_all();  // the watchdog's deadline moved
     }
+    Reconcile(*got, "lease taken over meanwhile: restarting the import engine here");
     return renew_every;
   }
   if (!got.ok()) {
     LogWarn("lease not renewed", {{"lease", options_.name}, {"error", got.status().ToString()}});
+  } else {
+    std::lock_guard lock(mu_);
+    held_ = false;
   }
-  // Lost, or not renewed for half its time: stop before another instance may take it.
-  if (was_held && (got.ok() || steady_clock::now() - renewed_at_ >= options_.ttl / 2)) {
-    LogWarn("lease lost: stopping the import engine on this instance",
-            {{"lease", options_.name}, {"holder", options_.holder}});
-    {
-      std::lock_guard lock(mu_);
-      held_ = false;
-    }
-    lost_();
-  }
-  if (!held() || got.ok()) return renew_every;
-  // Still held but not renewed: try again soon, and in time to stop at half the lease.
+  Reconcile(std::nullopt, "lease lost: stopping the import engine on this instance");
+  std::lock_guard lock(mu_);
+  if (!held_ || got.ok()) return renew_every;
+  // Still held but not renewed: try again soon, before the watchdog stops the work.
   auto left = std::chrono::duration_cast<milliseconds>(renewed_at_ + options_.ttl / 2 -
                                                        steady_clock::now());
   return std::clamp(std::min(left, options_.ttl / 10), milliseconds(10), renew_every);
+}
+
+void LeaseKeeper::Reconcile(const std::optional<LeaseGrant>& renewal, const char* why_stop) {
+  std::lock_guard term(term_mu_);
+  bool holds = held();
+  // Taken from another holder while our work ran: it must not go on as if nobody else had run.
+  bool taken_over = renewal && renewal->from_other;
+  if (term_running_ && (!holds || taken_over)) {
+    term_running_ = false;
+    if (why_stop) LogWarn(why_stop, {{"lease", options_.name}, {"holder", options_.holder}});
+    lost_();
+  }
+  if (!term_running_ && holds && renewal) {
+    term_running_ = true;
+    LogInfo("lease taken: this instance runs the import engine",
+            {{"lease", options_.name}, {"holder", options_.holder}});
+    acquired_(*renewal);
+  }
 }
 
 std::string RandomInstanceName() {

@@ -1,14 +1,16 @@
 // Runs work that must run on one instance only (the import engine, the registration lookups,
 // expiry and purge) while this instance holds a lease in the shared store. It renews the
-// lease every third of its time; when renewing fails for half of it, it stops the work before
-// the lease can pass to another instance, which takes it once it ran out
-// (EngineFailoverSeconds). On SQLite there is one instance and it always holds the lease.
+// lease every third of its time; when no renewal succeeded for half of it, a watchdog stops
+// the work, even while a renewal is still waiting on the database, before the lease can pass
+// to another instance, which takes it once it ran out (EngineFailoverSeconds). On SQLite
+// there is one instance and it always holds the lease.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -23,8 +25,8 @@ class LeaseKeeper {
     std::string holder;  // this instance (RandomInstanceName())
     std::chrono::milliseconds ttl{15'000};
   };
-  // `acquired` (told how the lease was taken) and `lost` run on the keeper's thread, one
-  // after the other.
+  // `acquired` (told how the lease was taken) and `lost` alternate, never at the same time;
+  // they run on the keeper's threads.
   LeaseKeeper(LeaseStore& store, Options options, std::function<void(const LeaseGrant&)> acquired,
               std::function<void()> lost);
   ~LeaseKeeper();
@@ -36,20 +38,28 @@ class LeaseKeeper {
 
  private:
   void Run();
+  // Ends the work when the last renewal is half a lease old, whatever Run is waiting for.
+  void Watch();
   // One renewal attempt; returns how long to wait before the next.
   std::chrono::milliseconds Tick();
+  // Brings the work in line with held_: stops it (logging `why_stop`) when the lease is not
+  // held or was taken over, starts it after a successful `renewal`. One call at a time.
+  void Reconcile(const std::optional<LeaseGrant>& renewal, const char* why_stop);
 
   LeaseStore& store_;
   Options options_;
   std::function<void(const LeaseGrant&)> acquired_;
   std::function<void()> lost_;
-  mutable std::mutex mu_;  // guards stopping_ and held_
+  mutable std::mutex mu_;  // guards stopping_, held_ and renewed_at_
   std::condition_variable cv_;
   bool stopping_ = false;
   bool held_ = false;
   // When the last successful renewal was sent (the lease runs until at least ttl after it).
   std::chrono::steady_clock::time_point renewed_at_;
+  std::mutex term_mu_;         // held while the work starts or stops
+  bool term_running_ = false;  // guarded by term_mu_
   std::thread thread_;
+  std::thread watchdog_;
 };
 
 // "<host>-<pid>-<random>": names this process among the instances.

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "server/store/sql_request_store.h"
@@ -22,11 +24,14 @@ class LeaseKeeperTest : public ::testing::Test {
     std::atomic<int> running{0};  // the work's starts minus its stops
     std::atomic<bool> taken_from_other{false};
   };
-  void Make(Instance& i, const std::string& name) {
+  void Make(
+      Instance& i, const std::string& name, LeaseStore* leases = nullptr,
+      std::function<void()> on_start = [] {}) {
     i.store = std::move(SqlRequestStore::Open(dir_.File("apm.db"))).value();
     i.keeper = std::make_unique<LeaseKeeper>(
-        *i.store, LeaseKeeper::Options{.holder = name, .ttl = milliseconds(600)},
-        [&i](const LeaseGrant& g) {
+        leases ? *leases : *i.store, LeaseKeeper::Options{.holder = name, .ttl = milliseconds(600)},
+        [&i, on_start](const LeaseGrant& g) {
+          on_start();
           ++i.running;
           i.taken_from_other = g.from_other;
         },
@@ -79,6 +84,63 @@ TEST_F(LeaseKeeperTest, AHolderThatCannotRenewStopsTheWorkBeforeTheLeaseRunsOut)
   b.keeper->Start();
   ASSERT_TRUE(WaitFor([&] { return b.keeper->held(); }));
   EXPECT_GE(std::chrono::steady_clock::now() - cut, milliseconds(300));
+  b.keeper->Stop();
+  a.keeper->Stop();
+}
+
+// Leases from `inner`, except that while `hang` is set a renewal waits (a database that takes
+// a connection but does not answer, or a writer lock held by a long transaction).
+class HangingLeases : public LeaseStore {
+ public:
+  explicit HangingLeases(LeaseStore& inner) : inner_(inner) {}
+  Result<LeaseGrant> TryLease(const std::string& name, const std::string& holder,
+                              int64_t ttl_ms) override {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return !hang_; });
+    lock.unlock();
+    return inner_.TryLease(name, holder, ttl_ms);
+  }
+  Status ReleaseLease(const std::string& name, const std::string& holder) override {
+    return inner_.ReleaseLease(name, holder);
+  }
+  void Hang(bool on) {
+    std::lock_guard lock(mu_);
+    hang_ = on;
+    cv_.notify_all();
+  }
+
+ private:
+  LeaseStore& inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hang_ = false;
+};
+
+TEST_F(LeaseKeeperTest, ARenewalThatHangsStillStopsTheWorkBeforeAnotherInstanceStartsIt) {
+  Instance a, b;
+  std::unique_ptr<SqlRequestStore> a_db =
+      std::move(SqlRequestStore::Open(dir_.File("apm.db"))).value();
+  HangingLeases a_leases(*a_db);
+  Make(a, "a", &a_leases);
+  std::atomic<bool> overlapped{false};
+  Make(b, "b", nullptr, [&] { overlapped = overlapped || a.running != 0; });
+  a.keeper->Start();
+  ASSERT_TRUE(WaitFor([&] { return a.running == 1; }));
+  std::this_thread::sleep_for(milliseconds(250));  // a renewed at least once
+  auto hung = std::chrono::steady_clock::now();
+  a_leases.Hang(true);
+  b.keeper->Start();
+  ASSERT_TRUE(WaitFor([&] { return a.running == 0; }));
+  // Half a lease after a's last renewal, which was at most a third of a lease before the hang.
+  EXPECT_LT(std::chrono::steady_clock::now() - hung, milliseconds(450));
+  EXPECT_FALSE(a.keeper->held());
+  ASSERT_TRUE(WaitFor([&] { return b.running == 1; }));
+  EXPECT_FALSE(overlapped) << "b started the work while a's was still running";
+  EXPECT_TRUE(b.taken_from_other);
+  a_leases.Hang(false);  // a's renewal returns: the lease is b's now, a's work stays stopped
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(a.running, 0);
+  EXPECT_EQ(b.running, 1);
   b.keeper->Stop();
   a.keeper->Stop();
 }

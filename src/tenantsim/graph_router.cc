@@ -9,6 +9,7 @@
 #include "server/http/form.h"
 #include "server/http/route_table.h"
 #include "server/json_text.h"
+#include "server/logging.h"
 #include "tenantsim/graph_query.h"
 #include "tenantsim/lenient_json.h"
 
@@ -274,6 +275,13 @@ GraphAnswer GraphRouter::Answer(const GraphCall& call, Lookup& l) {
   if (std::optional<int> wait =
           model_.Throttle(app.client_id, route.intune, IsWrite(call.method))) {
     std::string text = "Too many requests; retry after " + std::to_string(*wait) + " seconds.";
+    // One line per refusal, sub-requests included: whoever overran the window can be found.
+    LogWarn("throttled", {{"method", call.method},
+                          {"route", route.pattern},
+                          {"client", app.client_id},
+                          {"window", route.intune ? "intune" : "directory"},
+                          {"in_batch", call.app.has_value()},
+                          {"retry_after_s", *wait}});
     return route.intune ? IntuneError(call, 429, "TooManyRequests", text, *wait)
                         : GraphError(call, 429, "TooManyRequests", text, *wait);
   }

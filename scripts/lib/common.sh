@@ -19,13 +19,21 @@ APM_TEST_PACKAGES=(prometheus)
 # What scripts/package needs to build and check the Debian package.
 APM_PACKAGE_PACKAGES=(dpkg-dev lintian systemd)
 
+# What tests/deploy/install_test.py needs: a Debian 12 root file system, an image, a runtime.
+APM_INSTALL_TEST_PACKAGES=(debootstrap podman runc)
+
 # What the browser tests need (Node.js and npm come with the machine).
 APM_BROWSER_PACKAGES=(chromium fonts-liberation)
 
 # What the Windows client's tests need: Wine (64-bit), a virtual X server, screenshots.
 APM_WINE_PACKAGES=(wine wine64 xvfb xauth imagemagick fonts-wine python3)
 
-log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+# Each line says how long the outermost script has run, so a slow stage shows in CI's log.
+export APM_STARTED=${APM_STARTED:-$(date +%s)}
+log() {
+  local t=$(($(date +%s) - APM_STARTED))
+  printf '\033[1;34m==>\033[0m [%d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*" >&2
+}
 
 # Installs what is missing, and nothing when everything is there (idempotent, fast).
 apm_install_packages() {

@@ -10,6 +10,8 @@
 #include "server/admin_commands.h"
 #include "server/config.h"
 #include "server/db_commands.h"
+#include "server/health_command.h"
+#include "server/http/curl_outbound_http.h"
 #include "server/logging.h"
 #include "server/server_app.h"
 #include "server/systemd_notify.h"
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
 
   apm::AdminCommands admin(app);
   apm::DbCommands db(app);
+  apm::HealthCommand health(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -41,9 +44,9 @@ int main(int argc, char** argv) {
   apm::Config config = std::move(loaded).value();
   if (!listen.empty()) config.Listen = listen;
   if (!data_dir.empty()) config.DataDir = data_dir;
-  if (admin.request_chosen() || db.chosen()) {
-    // Admin commands work on the store only; the Graph credentials (often only in the
-    // service's environment) are not needed for them.
+  if (admin.request_chosen() || db.chosen() || health.chosen()) {
+    // Admin commands and the health check need no Graph credentials (often only in the
+    // service's environment).
     config.TenantId.clear();
     config.ClientId.clear();
     config.ClientSecret.clear();
@@ -57,6 +60,10 @@ int main(int argc, char** argv) {
 
   if (admin.request_chosen()) return admin.RunRequest(config);
   if (db.chosen()) return db.Run(config);
+  if (health.chosen()) {
+    apm::CurlOutboundHttp http({.ca_file = health.TrustedCertificate(config)});
+    return health.Run(config, http);
+  }
 
   apm::InitLogging(config.LogFormat, config.LogLevel);
   // Signals are caught from before start-up, so an early SIGTERM still shuts down cleanly.

@@ -7,7 +7,6 @@ Usage: package_test.py DEB   (scripts/package makes it; scripts/test runs both)
 The packaged binary runs from the unpacked package with its /etc/apm/apm.toml; only the
 machine-specific paths (data directory, listen address, the clients' location inside the
 unpacked tree) are overridden through APM_* variables, as a container would."""
-import json
 import os
 import re
 import shutil
@@ -15,9 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+import served_checks
+
 EXPECTED_FILES = [
     "./usr/bin/apm-server",
     "./usr/share/apm/clients/ap.exe",
@@ -91,25 +90,15 @@ def main():
             with open(log_path) as f:
                 fail("the packaged apm-server did not start:\n" + f.read())
         url = f"http://127.0.0.1:{port}"
-        with urllib.request.urlopen(url + "/healthz", timeout=10) as r:
-            if r.status != 200:
-                fail(f"/healthz answered {r.status}")
-        with open(os.path.join(ROOT, "docs", "examples", "sample-request.json"), "rb") as f:
-            body = f.read()
-        req = urllib.request.Request(url + "/api/v1/requests", data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            created = json.load(r)
-            if r.status != 201 or created.get("state") != "pending_approval":
-                fail(f"the submission was answered {r.status}: {created}")
-        with urllib.request.urlopen(url + "/ap.exe", timeout=10) as r:
-            served = r.read()
+        served_checks.wait_until_serving(url)
+        created = served_checks.submit_sample(url)
         with open(f"{unpacked}/usr/share/apm/clients/ap.exe", "rb") as f:
-            if served != f.read() or not served.startswith(b"MZ"):
-                fail("/ap.exe is not the packaged ap.exe")
+            size = served_checks.served_ap_exe(url, f.read())
         print(f"package_test: {os.path.basename(deb)}: files, Depends, conffile; the packaged "
               f"server served /healthz, a submission ({created['id']}) and /ap.exe "
-              f"({len(served)} bytes)")
+              f"({size} bytes)")
+    except served_checks.CheckFailed as e:
+        fail(str(e))
     finally:
         if server:
             server.terminate()

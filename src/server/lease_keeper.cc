@@ -44,6 +44,11 @@ bool LeaseKeeper::held() const {
   return held_;
 }
 
+bool LeaseKeeper::current() const {
+  std::lock_guard lock(mu_);
+  return held_ && steady_clock::now() < renewed_at_ + options_.ttl / 2;
+}
+
 void LeaseKeeper::Run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {

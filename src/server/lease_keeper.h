@@ -35,6 +35,9 @@ class LeaseKeeper {
   // Stops the work (if held) and gives the lease up, so another instance takes it at once.
   void Stop();
   bool held() const;
+  // Held, and renewed less than half a lease ago: the work may act now. Unlike held(), this
+  // turns false on time even when the watchdog has not run yet (this process was paused).
+  bool current() const;
 
  private:
   void Run();

@@ -72,6 +72,7 @@ void ServerApp::StartEngineTerm(const LeaseGrant& grant) {
     LogInfo("engine taken over: Graph calls wait for the previous engine's window",
             {{"previous_engine_ended_ms_ago", clock_.NowMs() - spent_at}});
   }
+  if (lease_) (*graph).client->SetSendGate([this] { return lease_->current(); });
   ImportSettings settings;
   if (config_.UseAutopilotProfileGroup) settings.profile_group_id = config_.AutopilotProfileGroup;
   settings.wait_for_profile = config_.WaitForProfileAssignment;

@@ -2,6 +2,8 @@
 // can be restarted) and apm-tenant-sim: they behave as one service.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -38,7 +40,8 @@ class MultiInstanceTest : public ImportTest {
   void TearDown() override {
     ImportTest::TearDown();
     for (size_t i = 0; HasFailure() && i < servers_.size(); ++i) {
-      std::string path = ::testing::TempDir() + "apm-multi-" + std::to_string(i) + ".log";
+      std::string path = ::testing::TempDir() + "apm-multi-" + std::to_string(getpid()) + "-" +
+                         std::to_string(i) + ".log";
       std::ofstream(path) << servers_[i]->log();
       std::cerr << "kept " << path << "\n";
     }
@@ -75,6 +78,37 @@ class MultiInstanceTest : public ImportTest {
     size_t at = m.body.find("\n" + name + " ");
     if (m.status != 200 || at == std::string::npos) return -1;
     return std::stoll(m.body.substr(at + name.size() + 2));
+  }
+
+  // Waits for every request to end (asking any instance), then checks that each completed,
+  // that each serial was imported exactly once and that Graph never throttled.
+  void ExpectEachImportedOnceWithout429(const std::vector<std::string>& ids,
+                                        const std::vector<std::string>& serials,
+                                        std::chrono::seconds limit) {
+    std::map<std::string, std::string> final_state;
+    auto end = Clock::now() + limit;
+    while (Clock::now() < end && final_state.size() < ids.size()) {
+      for (const auto& id : ids) {
+        if (final_state.count(id)) continue;
+        json s = Body(Http("GET", Any().url() + "/api/v1/requests/" + id));
+        if (s.is_object() && (s["state"] == "completed" || s["state"] == "failed")) {
+          final_state[id] = s["state"];
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+    ASSERT_EQ(final_state.size(), ids.size());
+    for (const auto& [id, state] : final_state) EXPECT_EQ(state, "completed") << id;
+    json stats = SimStats();
+    for (const auto& serial : serials) EXPECT_EQ(stats["importsBySerial"][serial], 1) << serial;
+    EXPECT_EQ(stats["throttled"], 0) << stats["requests"].dump();
+  }
+
+  // Graph requests the simulator has answered, of every route.
+  int64_t SimRequests() {
+    int64_t n = 0;
+    for (const auto& [route, count] : SimStats()["requests"].items()) n += count.get<int64_t>();
+    return n;
   }
 
   std::string SubmitTo(ServerProcess& s, const std::string& serial) {
@@ -175,23 +209,7 @@ TEST_F(MultiInstanceTest, ABurstSurvivesKilledEngineHoldersAndADatabaseRestart) 
     dead.UsePort(port);  // back behind the same address, as behind a load balancer
     ASSERT_TRUE(dead.Start()) << dead.log();
   }
-  std::map<std::string, std::string> final_state;
-  auto end = Clock::now() + std::chrono::seconds(240);
-  while (Clock::now() < end && final_state.size() < ids.size()) {
-    for (const auto& id : ids) {
-      if (final_state.count(id)) continue;
-      json s = Body(Http("GET", Any().url() + "/api/v1/requests/" + id));
-      if (s.is_object() && (s["state"] == "completed" || s["state"] == "failed")) {
-        final_state[id] = s["state"];
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }
-  ASSERT_EQ(final_state.size(), ids.size());
-  for (const auto& [id, state] : final_state) EXPECT_EQ(state, "completed") << id;
-  json stats = SimStats();
-  for (const auto& serial : serials) EXPECT_EQ(stats["importsBySerial"][serial], 1) << serial;
-  EXPECT_EQ(stats["throttled"], 0) << stats["requests"].dump();
+  ExpectEachImportedOnceWithout429(ids, serials, std::chrono::seconds(240));
   for (auto& f : followers) {
     auto [seen, last] = f.get();
     EXPECT_EQ(last["state"], "completed") << last.dump();
@@ -324,6 +342,39 @@ TEST_F(MultiInstanceTest, WhileTheDatabaseIsDownTheApiAnswers503AndLosesNothing)
   }
   EXPECT_EQ(s.value("state", ""), "pending_approval") << s.dump();
   EXPECT_FALSE(SubmitTo(*servers_[0], "PF3DOWN2").empty());
+}
+
+TEST_F(MultiInstanceTest, APausedEngineHolderSendsNothingOnceItsLeaseCouldHavePassed) {
+  StartSim({});
+  StartServers(2);
+  std::vector<std::string> ids, serials;
+  for (int i = 0; i < 40; ++i) {
+    serials.push_back("PF3PAUSE" + std::to_string(100 + i));
+    ids.push_back(SubmitTo(Any(), serials.back()));
+  }
+  std::vector<std::string> args = {"request", "approve"};
+  args.insert(args.end(), ids.begin(), ids.end());
+  std::string out;
+  ASSERT_EQ(Any().RunCommand(args, &out), 0) << out;
+  auto end = Clock::now() + std::chrono::seconds(15);
+  while (Clock::now() < end && SimRequests() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  int holder = EngineHolder();
+  ASSERT_GE(holder, 0);
+  // The holder's process stops (a VM paused for migration) for longer than a lease.
+  ServerProcess& paused = *servers_[size_t(holder)];
+  ASSERT_EQ(kill(paused.pid(), SIGSTOP), 0);
+  std::this_thread::sleep_for(std::chrono::seconds(5));  // EngineFailoverSeconds = 3
+  int64_t before = SimRequests();
+  ASSERT_EQ(kill(paused.pid(), SIGCONT), 0);
+  // The new holder waits a whole Graph window for what the paused one may have spent, so any
+  // request now would be the resumed instance's, sent after its lease may have passed on.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  EXPECT_EQ(SimRequests(), before) << "the resumed instance called Graph without its lease";
+  EXPECT_TRUE(paused.WaitForLog("stopping the import engine")) << paused.log();
+  EXPECT_EQ(EngineHolder(), 1 - holder);
+  ExpectEachImportedOnceWithout429(ids, serials, std::chrono::seconds(120));
 }
 
 }  // namespace

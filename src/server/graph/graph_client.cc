@@ -10,6 +10,7 @@
 #include "server/graph/graph_resources.h"
 #include "server/http/form.h"
 #include "server/json_text.h"
+#include "server/logging.h"
 
 namespace apm {
 namespace {
@@ -94,6 +95,18 @@ GraphClient::Answer Stopping() {
 
 }  // namespace
 
+// Our budget keeps us under Graph's limits, so a 429 means someone else spends this app's
+// allowance too (another tool with the same app registration, another engine): say so.
+void GraphClient::NoteThrottled(const Call& call, const Answer& answer) {
+  RequestBudget::Usage used = BudgetFor(call.url).InWindow();
+  LogWarn("Graph throttled a call the budget allowed",
+          {{"method", call.method},
+           {"path", call.url.substr(0, call.url.find('?'))},
+           {"retry_after", HeaderValue(answer.headers, "retry-after")},
+           {"writes_in_window", used.writes},
+           {"requests_in_window", used.requests}});
+}
+
 std::optional<std::chrono::milliseconds> GraphClient::RetryDelay(int attempt,
                                                                  const Answer& answer) const {
   return retry_.NextDelay(attempt, ErrorOf(answer));
@@ -102,6 +115,11 @@ std::optional<std::chrono::milliseconds> GraphClient::RetryDelay(int attempt,
 GraphClient::Answer GraphClient::SendOnce(const Call& call, SendReport* report) {
   Answer answer;
   *report = SendReport{};
+  if (may_send_ && !may_send_()) {
+    answer.transport = Status::Unavailable("this instance no longer runs the import engine");
+    *report = {.failure = TransportFailure::kNotSent, .sends = 0};
+    return answer;
+  }
   Result<std::string> token = tokens_.AccessToken();
   if (!token.ok()) {
     answer.transport = token.status();
@@ -150,6 +168,7 @@ GraphClient::Answer GraphClient::Send(const Call& call, std::optional<int64_t> s
     answer = SendOnce(call, &sent);
     operations_ += sent.sends;
     BudgetFor(call.url).Completed(write, taken_at, sent.sends);
+    if (answer.status == 429 && call.retry_429) NoteThrottled(call, answer);
     bool not_sent = !answer.transport.ok() && sent.failure == TransportFailure::kNotSent;
     if (answer.status == 401 && !token_renewed) {
       token_renewed = true;  // a token revoked or expired early: one fresh try
@@ -265,6 +284,7 @@ std::vector<GraphClient::Answer> GraphClient::SendAll(const std::vector<Call>& c
         answers[index] = std::move(got[k]);
         const Answer& a = answers[index];
         if (a.ok() || chunk.size() == 1) continue;
+        if (a.status == 429 && call.retry_429) NoteThrottled(call, a);
         bool may_repeat = call.idempotent || (a.status == 429 && call.retry_429);
         if (!may_repeat) continue;
         if (std::optional<std::chrono::milliseconds> d = RetryDelay(attempt, a)) {

@@ -78,6 +78,11 @@ class GraphClient : public GraphApi {
     directory_budget_.AssumeSpentAt(at_ms);
   }
 
+  // Asked before every send; false refuses it as not sent. The engine's client asks whether
+  // this instance still holds the engine's lease, so that an instance that was paused (a VM
+  // migrated, a stopped process) sends nothing after its lease may have passed to another.
+  void SetSendGate(std::function<bool()> may_send) { may_send_ = std::move(may_send); }
+
   // HTTP requests sent to Graph ($batch envelopes count once) and Graph operations inside them.
   int64_t http_requests() const { return http_requests_.load(); }
   int64_t operations() const { return operations_.load(); }
@@ -107,6 +112,7 @@ class GraphClient : public GraphApi {
 
  private:
   RequestBudget& BudgetFor(const std::string& url);
+  void NoteThrottled(const Call& call, const Answer& answer);
   // The `value` items of every page from `url` on, following @odata.nextLink.
   Result<std::vector<nlohmann::json>> ListPages(std::string url, const std::string& what);
   // Deletes each `base`/{id}; 404 counts as deleted; never repeated after a lost answer.
@@ -161,6 +167,7 @@ class GraphClient : public GraphApi {
   std::mutex stop_mu_;  // guards stopping_ (with stop_cv_)
   std::condition_variable stop_cv_;
   bool stopping_ = false;
+  std::function<bool()> may_send_;  // set before the first call
   std::atomic<int64_t> http_requests_{0};
   std::atomic<int64_t> operations_{0};
 };

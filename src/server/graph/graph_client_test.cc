@@ -153,6 +153,23 @@ TEST_F(GraphClientTest, ServerErrorsAreRetriedWithBackoffAndRetryAfterIsHonoured
   EXPECT_EQ(slept_[1], milliseconds(7000));  // Retry-After
 }
 
+TEST_F(GraphClientTest, NothingIsSentWhileTheSendGateIsClosed) {
+  bool open = false;
+  client_->SetSendGate([&] { return open; });
+  ImportItem item{"S1", "T0E=", "Kiosk", "", ""};
+  auto refused = client_->Import(std::span<const ImportItem>(&item, 1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("no longer runs the import engine"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_TRUE(graph_.seen.empty());
+  EXPECT_EQ(graph_.token_requests, 0);
+  open = true;
+  graph_.Then(200, ImportState("i1", "S1", "unknown"));
+  auto got = client_->GetImports(std::vector<std::string>{"i1"});
+  ASSERT_TRUE(got[0].ok()) << got[0].status().ToString();
+  EXPECT_EQ(graph_.seen.size(), 1u);
+}
+
 TEST_F(GraphClientTest, AnImportIsNeverRepeatedAfterAServerError) {
   graph_.Then(500, {{"error", {{"code", "InternalServerError"}, {"message", "oops"}}}});
   ImportItem item{"S1", "T0E=", "Kiosk", "", ""};

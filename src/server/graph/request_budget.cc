@@ -44,6 +44,12 @@ void RequestBudget::Completed(bool write, int64_t taken_at, int sends) {
   if (write) move(writes_);
 }
 
+RequestBudget::Usage RequestBudget::InWindow() {
+  std::lock_guard lock(mu_);
+  Forget(clock_.NowMs());
+  return {.writes = int(writes_.size()), .requests = int(all_.size())};
+}
+
 void RequestBudget::AssumeSpentAt(int64_t at_ms) {
   std::lock_guard lock(mu_);
   writes_.clear();

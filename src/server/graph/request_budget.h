@@ -39,6 +39,13 @@ class RequestBudget {
   // holder) may have spent it, and Graph still counts that until the window has passed.
   void AssumeSpentAt(int64_t at_ms);
 
+  // The slots counted within the window now.
+  struct Usage {
+    int writes = 0;
+    int requests = 0;
+  };
+  Usage InWindow();
+
  private:
   void Forget(int64_t now);
   // How long until `slots` holds fewer than `limit` within the window; 0 when it does now.

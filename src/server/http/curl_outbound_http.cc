@@ -41,19 +41,15 @@ int AbortIfCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_o
   return static_cast<std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
 }
 
-// Counts the request lines libcurl sends: more than one when it re-sent the request on a fresh
-// connection after the reused one closed unanswered.
-struct SendCounter {
-  std::string request_line_start;  // "GET "
-  int sends = 0;
-};
-
-int CountRequestsSent(CURL*, curl_infotype type, char* data, size_t size, void* counter) {
-  auto* c = static_cast<SendCounter*>(counter);
-  if (type == CURLINFO_HEADER_OUT &&
-      std::string_view(data, size).starts_with(c->request_line_start))
-    ++c->sends;
-  return 0;
+// libcurl calls this before each send of a request, on a new or a reused connection. The first
+// send goes; a second one would be libcurl re-sending on its own after a reused connection
+// closed unanswered: refused, so that every send passes the caller's budget and retry policy
+// (Graph counts, and throttles, each send that arrives).
+int AllowOneSend(void* sends, char*, char*, int, int) {
+  int& count = *static_cast<int*>(sends);
+  if (count > 0) return CURL_PREREQFUNC_ABORT;
+  ++count;
+  return CURL_PREREQFUNC_OK;
 }
 
 struct SlistDeleter {
@@ -134,32 +130,28 @@ Result<OutboundResponse> CurlOutboundHttp::Send(const OutboundRequest& request,
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
-  SendCounter sent{.request_line_start = request.method + " "};
-  curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, CountRequestsSent);
-  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &sent);
-  curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);  // the debug callback runs only when verbose
+  int sends = 0;
+  curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, AllowOneSend);
+  curl_easy_setopt(curl, CURLOPT_PREREQDATA, &sends);
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   // Nothing in the pooled handle may point at this call's stack.
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L);
-  curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, nullptr);
-  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, nullptr);
+  curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, nullptr);
+  curl_easy_setopt(curl, CURLOPT_PREREQDATA, nullptr);
   Return(curl);
-  if (report) report->sends = sent.sends;
+  if (report) report->sends = sends;
   if (rc == CURLE_OK) {
     response.status = int(status);
     return response;
   }
-  // A request libcurl sent once and re-sent on a connection that then failed did arrive.
-  bool not_sent =
-      sent.sends == 0 && (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-                          rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_URL_MALFORMAT ||
-                          rc == CURLE_UNSUPPORTED_PROTOCOL);
-  if (report) report->failure = not_sent ? TransportFailure::kNotSent : TransportFailure::kLost;
-  std::string what = std::string(request.method) + " " +
-                     request.url.substr(0, request.url.find('?')) + ": " + curl_easy_strerror(rc);
+  // Without a send the request never left (no connection); after one it may have been applied.
+  if (report) report->failure = sends == 0 ? TransportFailure::kNotSent : TransportFailure::kLost;
+  bool resend_refused = rc == CURLE_ABORTED_BY_CALLBACK && sends > 0 && !cancelled_;
+  std::string what =
+      std::string(request.method) + " " + request.url.substr(0, request.url.find('?')) + ": " +
+      (resend_refused ? "the connection closed before an answer" : curl_easy_strerror(rc));
   if (rc == CURLE_OPERATION_TIMEDOUT) return Status(StatusCode::kDeadlineExceeded, what);
   return Status::Unavailable(what);
 }

@@ -18,8 +18,8 @@ struct OutboundRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{30'000};
-  // False for calls that must not be sent twice: they get a fresh connection, because libcurl
-  // silently re-sends a request whose reused connection died before any answer.
+  // False for calls that must not be sent twice: they get a fresh connection, where a closed
+  // kept-alive one would leave it unknown whether they arrived.
   bool idempotent = true;
 };
 
@@ -43,8 +43,9 @@ enum class TransportFailure { kNotSent, kLost };
 // What happened to one call on the wire.
 struct SendReport {
   TransportFailure failure = TransportFailure::kLost;  // when Send returned an error
-  // How often the request left this process. libcurl re-sends once, unasked, when a reused
-  // connection closes before any answer; the server counted (and throttles) both.
+  // How often the request left this process: 0 or 1. (libcurl would re-send once, unasked,
+  // when a reused connection closes before any answer; the real implementation refuses that,
+  // so that each send goes through the caller's budget.)
   int sends = 1;
 };
 

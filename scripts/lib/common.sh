@@ -62,11 +62,13 @@ apm_install_packages() {
 
 apm_jobs() { echo 2; }
 
-# Configures (once) and builds a CMake preset; extra arguments are build targets.
+# Configures (once, and again when the presets changed) and builds a CMake preset; extra
+# arguments are build targets.
 apm_build() {
   local preset=$1
   shift
-  if [ ! -f "$APM_ROOT/build/$preset/build.ninja" ]; then
+  if [ ! -f "$APM_ROOT/build/$preset/build.ninja" ] ||
+    [ "$APM_ROOT/CMakePresets.json" -nt "$APM_ROOT/build/$preset/CMakeCache.txt" ]; then
     log "configuring preset $preset"
     cmake --preset "$preset" -S "$APM_ROOT" >/dev/null
   fi

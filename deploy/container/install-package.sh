@@ -3,6 +3,10 @@
 # step, shared by deploy/container/Dockerfile and the image scripts/test builds and runs.
 # Usage: install-package.sh DEB
 set -eu
+if [ "$#" -ne 1 ]; then
+  echo "install-package.sh: expected exactly one .deb, got $#: $*" >&2
+  exit 2
+fi
 deb="$1"
 # A fixed, numeric user: orchestrators can then check that the image does not run as root
 # (Kubernetes' runAsNonRoot needs a number). The package's postinst keeps an existing user.

@@ -29,9 +29,10 @@ APM_BROWSER_PACKAGES=(chromium fonts-liberation)
 APM_WINE_PACKAGES=(wine wine64 xvfb xauth imagemagick fonts-wine python3)
 
 # Each line says how long the outermost script has run, so a slow stage shows in CI's log.
-export APM_STARTED=${APM_STARTED:-$(date +%s)}
+# Not APM_*: the server refuses APM_ variables it does not know, and tests pass theirs on.
+export SCRIPTS_STARTED_AT=${SCRIPTS_STARTED_AT:-$(date +%s)}
 log() {
-  local t=$(($(date +%s) - APM_STARTED))
+  local t=$(($(date +%s) - SCRIPTS_STARTED_AT))
   printf '\033[1;34m==>\033[0m [%d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*" >&2
 }
 

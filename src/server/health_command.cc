@@ -10,10 +10,7 @@ std::string LocalHealthUrl(const Config& config) {
   std::string host = listen.substr(0, colon);
   std::string port = colon == std::string::npos ? "" : listen.substr(colon + 1);
   bool tls = !config.TlsCertificateFile.empty();
-  // A wildcard address is answered on loopback; a certificate rarely names 127.0.0.1.
-  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") {
-    host = tls ? "localhost" : "127.0.0.1";
-  }
+  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") host = "127.0.0.1";
   return std::string(tls ? "https://" : "http://") + host + ":" + port + "/healthz";
 }
 
@@ -22,10 +19,6 @@ HealthCommand::HealthCommand(CLI::App& app) {
       "healthcheck", "exit 0 when the server on this machine answers /healthz (for containers)");
   command_->add_option("--url", url_,
                        "ask this address instead (e.g. https://apm.contoso.com/healthz)");
-}
-
-std::string HealthCommand::TrustedCertificate(const Config& config) const {
-  return url_.empty() ? config.TlsCertificateFile : std::string();
 }
 
 int HealthCommand::Run(const Config& config, OutboundHttp& http) const {

@@ -12,7 +12,7 @@
 namespace apm {
 
 // The address the check asks: Listen's port on loopback (or Listen's own host when it names
-// one), https when the server has a certificate.
+// one), https when the server has a certificate (whatever names it: see VerifiesPeer).
 std::string LocalHealthUrl(const Config& config);
 
 class HealthCommand {
@@ -21,8 +21,10 @@ class HealthCommand {
   bool chosen() const { return command_->parsed(); }
   // The exit code: 0 when /healthz answered 200, 1 otherwise (with the reason on stderr).
   int Run(const Config& config, OutboundHttp& http) const;
-  // A certificate that a https check trusts (the server's own, when it is self-signed).
-  std::string TrustedCertificate(const Config& config) const;
+  // Whether the server's certificate is checked: for a given --url, yes; asking this
+  // machine's own server on loopback, no (its certificate names the public host, and the
+  // check sends nothing secret).
+  bool VerifiesPeer() const { return !url_.empty(); }
 
  private:
   CLI::App* command_;

@@ -37,7 +37,7 @@ TEST(LocalHealthUrl, AWildcardListenerIsAskedOnLoopback) {
 TEST(LocalHealthUrl, ANamedHostAndTlsAreKept) {
   EXPECT_EQ(LocalHealthUrl(Listening("10.0.0.5:80")), "http://10.0.0.5:80/healthz");
   EXPECT_EQ(LocalHealthUrl(Listening("0.0.0.0:8443", "/etc/apm/tls.crt")),
-            "https://localhost:8443/healthz");
+            "https://127.0.0.1:8443/healthz");
 }
 
 struct Parsed {
@@ -67,14 +67,14 @@ TEST(HealthCommand, ServingIsZeroAndAnythingElseIsOne) {
   EXPECT_EQ(p.command.Run(Listening("0.0.0.0:8080"), down), 1);
 }
 
-TEST(HealthCommand, AGivenUrlIsAskedAndTrustsTheSystemStore) {
+TEST(HealthCommand, AGivenUrlIsAskedAndItsCertificateIsChecked) {
   Parsed p({"healthcheck", "--url", "https://apm.contoso.com/healthz"});
   CannedHttp ok(Answer(200));
   Config tls = Listening("0.0.0.0:8443", "/etc/apm/tls.crt");
   EXPECT_EQ(p.command.Run(tls, ok), 0);
   EXPECT_EQ(ok.asked, std::vector<std::string>{"https://apm.contoso.com/healthz"});
-  EXPECT_EQ(p.command.TrustedCertificate(tls), "");
-  EXPECT_EQ(Parsed({"healthcheck"}).command.TrustedCertificate(tls), "/etc/apm/tls.crt");
+  EXPECT_TRUE(p.command.VerifiesPeer());
+  EXPECT_FALSE(Parsed({"healthcheck"}).command.VerifiesPeer());
 }
 
 }  // namespace

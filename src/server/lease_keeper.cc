@@ -61,10 +61,13 @@ void LeaseKeeper::Run() {
   held_ = false;
   lock.unlock();
   Reconcile(std::nullopt, nullptr);
+  // Also when the watchdog had stopped the work: the database may still name this instance.
+  // Releasing a lease someone else holds changes nothing.
+  Status released = store_.ReleaseLease(options_.name, options_.holder);
   if (!was_held) return;
-  if (Status s = store_.ReleaseLease(options_.name, options_.holder); !s.ok()) {
+  if (!released.ok()) {
     LogWarn("lease not released; another instance takes it when it runs out",
-            {{"lease", options_.name}, {"error", s.ToString()}});
+            {{"lease", options_.name}, {"error", released.ToString()}});
   } else {
     LogInfo("lease released", {{"lease", options_.name}, {"holder", options_.holder}});
   }
@@ -94,7 +97,9 @@ milliseconds LeaseKeeper::Tick() {
   steady_clock::time_point sent = steady_clock::now();
   Result<LeaseGrant> got = store_.TryLease(options_.name, options_.holder, options_.ttl.count());
   auto took = std::chrono::duration_cast<milliseconds>(steady_clock::now() - sent);
-  if (took > renew_every) {  // the database or its write lock is slow: failovers come next
+  // Renewals start a third of a lease apart and must end within half of one: one slower than
+  // a sixth may let the watchdog stop the work (a failover for nothing).
+  if (took > options_.ttl / 6) {
     LogWarn("lease renewal was slow", {{"lease", options_.name}, {"ms", took.count()}});
   }
   if (got.ok() && got->held) {
@@ -105,7 +110,8 @@ milliseconds LeaseKeeper::Tick() {
       cv_.notify_all();  // the watchdog's deadline moved
     }
     Reconcile(*got, "lease taken over meanwhile: restarting the import engine here");
-    return renew_every;
+    // Timed from when this renewal was sent, so a slow database does not push them apart.
+    return std::max(milliseconds(10), renew_every - took);
   }
   if (!got.ok()) {
     LogWarn("lease not renewed", {{"lease", options_.name}, {"error", got.status().ToString()}});

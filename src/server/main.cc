@@ -61,7 +61,9 @@ int main(int argc, char** argv) {
   if (admin.request_chosen()) return admin.RunRequest(config);
   if (db.chosen()) return db.Run(config);
   if (health.chosen()) {
-    apm::CurlOutboundHttp http({.ca_file = health.TrustedCertificate(config)});
+    apm::CurlOutboundHttp::Options options;
+    options.verify_peer = health.VerifiesPeer();
+    apm::CurlOutboundHttp http(options);
     return health.Run(config, http);
   }
 

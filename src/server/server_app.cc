@@ -275,7 +275,7 @@ void ServerApp::RunMaintenance() {
   limiter_->Sweep();
   if (web_) web_->Maintain();
   // Expiry and purge change shared state: the instance holding the engine's lease runs them.
-  if (lease_ && !lease_->held()) return;
+  if (lease_ && !lease_->current()) return;  // current: a paused holder does not sweep
   ++maintenance_runs_;
   int64_t now = clock_.NowMs();
   Result<int64_t> expired = store_->ExpirePending(now);

@@ -176,8 +176,12 @@ def test_container(tar, deb, work):
     if podman("healthcheck", "run", "apm-install-test", check=False).returncode != 0:
         raise served_checks.CheckFailed("the image's HEALTHCHECK failed on a serving server")
     uid = podman("exec", "apm-install-test", "id", "-u").stdout.strip()
-    if uid == "0":
-        raise served_checks.CheckFailed("the container runs as root")
+    if uid != "999":
+        raise served_checks.CheckFailed(f"the container runs as uid {uid}, not 999 (apm)")
+    # Graph and Entra are https: the image must trust the public certificate authorities.
+    if podman("exec", "apm-install-test", "test", "-s", "/etc/ssl/certs/ca-certificates.crt",
+              check=False).returncode != 0:
+        raise served_checks.CheckFailed("the image has no CA certificates")
     created = served_checks.submit_sample(url)
     size = served_checks.served_ap_exe(url, packaged_file(deb, "./usr/share/apm/clients/ap.exe"))
     podman("restart", "apm-install-test")
@@ -223,8 +227,9 @@ def main():
     except served_checks.CheckFailed as e:
         sys.exit(f"install_test: {e}")
     except subprocess.CalledProcessError as e:
+        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else e.stderr
         sys.exit(f"install_test: {' '.join(map(str, e.cmd))} failed ({e.returncode}): "
-                 f"{(e.stderr or '')[-2000:]}")
+                 f"{(err or '')[-2000:]}")
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ def main():
     info = subprocess.run(["dpkg-deb", "-I", deb], check=True, capture_output=True,
                           text=True).stdout
     depends = field(info, "Depends")
-    for library in ("libpq5", "libsqlite3-0", "libcurl4", "libqrencode4", "libssl3", "adduser"):
+    for library in ("libpq5", "libsqlite3-0", "libcurl4", "libqrencode4", "libssl3", "adduser",
+                    "ca-certificates"):
         if library not in depends:
             fail(f"Depends lacks {library}: {depends}")
     if "-dev" in depends:

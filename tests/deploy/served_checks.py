@@ -35,10 +35,13 @@ def submit_sample(url):
         body = f.read()
     req = urllib.request.Request(url + "/api/v1/requests", data=body, method="POST",
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        created = json.load(r)
-        if r.status != 201 or created.get("state") != "pending_approval":
-            raise CheckFailed(f"the submission was answered {r.status}: {created}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            created = json.load(r)
+            if r.status != 201 or created.get("state") != "pending_approval":
+                raise CheckFailed(f"the submission was answered {r.status}: {created}")
+    except urllib.error.HTTPError as e:
+        raise CheckFailed(f"the submission was answered {e.code}: {e.read()[:500]!r}") from e
     return created
 
 
@@ -53,8 +56,11 @@ def stored_request(url, request_id):
 
 def served_ap_exe(url, packaged_ap_exe):
     """Checks that /ap.exe is the packaged client; returns its size."""
-    with urllib.request.urlopen(url + "/ap.exe", timeout=10) as r:
-        served = r.read()
+    try:
+        with urllib.request.urlopen(url + "/ap.exe", timeout=10) as r:
+            served = r.read()
+    except urllib.error.HTTPError as e:
+        raise CheckFailed(f"/ap.exe was answered {e.code}") from e
     if served != packaged_ap_exe or not served.startswith(b"MZ"):
         raise CheckFailed("/ap.exe is not the packaged ap.exe")
     return len(served)

@@ -362,7 +362,7 @@ TEST_F(MultiInstanceTest, APausedEngineHolderSendsNothingOnceItsLeaseCouldHavePa
   }
   int holder = EngineHolder();
   ASSERT_GE(holder, 0);
-  // The holder's process stops (a VM paused for migration) for longer than a lease.
+  // The holder's process stops (SIGSTOP; a VM stalled by its host) for longer than a lease.
   ServerProcess& paused = *servers_[size_t(holder)];
   ASSERT_EQ(kill(paused.pid(), SIGSTOP), 0);
   std::this_thread::sleep_for(std::chrono::seconds(5));  // EngineFailoverSeconds = 3

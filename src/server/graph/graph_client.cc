@@ -115,11 +115,6 @@ std::optional<std::chrono::milliseconds> GraphClient::RetryDelay(int attempt,
 GraphClient::Answer GraphClient::SendOnce(const Call& call, SendReport* report) {
   Answer answer;
   *report = SendReport{};
-  if (may_send_ && !may_send_()) {
-    answer.transport = Status::Unavailable("this instance no longer runs the import engine");
-    *report = {.failure = TransportFailure::kNotSent, .sends = 0};
-    return answer;
-  }
   Result<std::string> token = tokens_.AccessToken();
   if (!token.ok()) {
     answer.transport = token.status();
@@ -138,6 +133,8 @@ GraphClient::Answer GraphClient::SendOnce(const Call& call, SendReport* report) 
   }
   request.timeout = options_.timeout;
   request.idempotent = call.idempotent;
+  request.send_once = true;  // Graph counts every send against the budget
+  request.may_send = may_send_;
   Result<OutboundResponse> response = http_.Send(request, report);
   http_requests_ += report->sends;
   if (!response.ok()) {

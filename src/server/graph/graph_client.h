@@ -78,9 +78,9 @@ class GraphClient : public GraphApi {
     directory_budget_.AssumeSpentAt(at_ms);
   }
 
-  // Asked before every send; false refuses it as not sent. The engine's client asks whether
-  // this instance still holds the engine's lease, so that an instance that was paused (a VM
-  // migrated, a stopped process) sends nothing after its lease may have passed to another.
+  // Asked just before each request leaves; false: not sent. The engine's client asks whether
+  // this instance still holds the engine's lease, so that a process that was stopped sends
+  // nothing after its lease may have passed to another.
   void SetSendGate(std::function<bool()> may_send) { may_send_ = std::move(may_send); }
 
   // HTTP requests sent to Graph ($batch envelopes count once) and Graph operations inside them.

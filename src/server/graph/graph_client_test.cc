@@ -159,10 +159,8 @@ TEST_F(GraphClientTest, NothingIsSentWhileTheSendGateIsClosed) {
   ImportItem item{"S1", "T0E=", "Kiosk", "", ""};
   auto refused = client_->Import(std::span<const ImportItem>(&item, 1));
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.status().message().find("no longer runs the import engine"), std::string::npos)
-      << refused.status().ToString();
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().ToString();
   EXPECT_TRUE(graph_.seen.empty());
-  EXPECT_EQ(graph_.token_requests, 0);
   open = true;
   graph_.Then(200, ImportState("i1", "S1", "unknown"));
   auto got = client_->GetImports(std::vector<std::string>{"i1"});

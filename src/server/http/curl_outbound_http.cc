@@ -41,14 +41,20 @@ int AbortIfCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_o
   return static_cast<std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
 }
 
-// libcurl calls this before each send of a request, on a new or a reused connection. The first
-// send goes; a second one would be libcurl re-sending on its own after a reused connection
-// closed unanswered: refused, so that every send passes the caller's budget and retry policy
-// (Graph counts, and throttles, each send that arrives).
-int AllowOneSend(void* sends, char*, char*, int, int) {
-  int& count = *static_cast<int*>(sends);
-  if (count > 0) return CURL_PREREQFUNC_ABORT;
-  ++count;
+// What BeforeEachSend decides with: the request's rules and how often it left.
+struct SendRules {
+  const OutboundRequest& request;
+  int sends = 0;
+};
+
+// libcurl calls this just before each send of a request, on a new or a reused connection. A
+// second send is libcurl re-sending on its own after a reused connection closed unanswered;
+// a `send_once` request refuses it, so that every send passes the caller's budget and retry.
+int BeforeEachSend(void* rules, char*, char*, int, int) {
+  auto& r = *static_cast<SendRules*>(rules);
+  if (r.request.send_once && r.sends > 0) return CURL_PREREQFUNC_ABORT;
+  if (r.request.may_send && !r.request.may_send()) return CURL_PREREQFUNC_ABORT;
+  ++r.sends;
   return CURL_PREREQFUNC_OK;
 }
 
@@ -126,13 +132,17 @@ Result<OutboundResponse> CurlOutboundHttp::Send(const OutboundRequest& request,
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.verify_peer) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, AppendHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
-  int sends = 0;
-  curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, AllowOneSend);
-  curl_easy_setopt(curl, CURLOPT_PREREQDATA, &sends);
+  SendRules rules{.request = request};
+  curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, BeforeEachSend);
+  curl_easy_setopt(curl, CURLOPT_PREREQDATA, &rules);
   CURLcode rc = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -141,6 +151,7 @@ Result<OutboundResponse> CurlOutboundHttp::Send(const OutboundRequest& request,
   curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, nullptr);
   curl_easy_setopt(curl, CURLOPT_PREREQDATA, nullptr);
   Return(curl);
+  int sends = rules.sends;
   if (report) report->sends = sends;
   if (rc == CURLE_OK) {
     response.status = int(status);
@@ -148,10 +159,12 @@ Result<OutboundResponse> CurlOutboundHttp::Send(const OutboundRequest& request,
   }
   // Without a send the request never left (no connection); after one it may have been applied.
   if (report) report->failure = sends == 0 ? TransportFailure::kNotSent : TransportFailure::kLost;
-  bool resend_refused = rc == CURLE_ABORTED_BY_CALLBACK && sends > 0 && !cancelled_;
+  bool refused = rc == CURLE_ABORTED_BY_CALLBACK && !cancelled_;
+  std::string why = !refused    ? curl_easy_strerror(rc)
+                    : sends > 0 ? "the connection closed before an answer"
+                                : "not sent: this instance may not send it now";
   std::string what =
-      std::string(request.method) + " " + request.url.substr(0, request.url.find('?')) + ": " +
-      (resend_refused ? "the connection closed before an answer" : curl_easy_strerror(rc));
+      std::string(request.method) + " " + request.url.substr(0, request.url.find('?')) + ": " + why;
   if (rc == CURLE_OPERATION_TIMEDOUT) return Status(StatusCode::kDeadlineExceeded, what);
   return Status::Unavailable(what);
 }

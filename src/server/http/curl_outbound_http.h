@@ -14,6 +14,9 @@ class CurlOutboundHttp : public OutboundHttp {
  public:
   struct Options {
     std::string ca_file;  // empty: the system's trust store
+    // False only for `apm-server healthcheck` asking its own server on loopback: it sends
+    // nothing secret and reads only the status.
+    bool verify_peer = true;
     std::string user_agent = "apm-server";
   };
   explicit CurlOutboundHttp(Options options);

@@ -88,10 +88,11 @@ class AnswerOncePerConnectionServer {
   std::vector<std::thread> connections_;  // touched by thread_ only until it is joined
 };
 
-TEST(CurlOutboundHttp, ARequestIsNeverSentAgainBehindTheCallersBack) {
+TEST(CurlOutboundHttp, ABudgetedRequestIsNeverSentAgainBehindTheCallersBack) {
   AnswerOncePerConnectionServer server;
   CurlOutboundHttp http;
   OutboundRequest get = Request("GET", server.url());
+  get.send_once = true;
   SendReport first, second;
   ASSERT_TRUE(http.Send(get, &first).ok());
   EXPECT_EQ(first.sends, 1);
@@ -110,6 +111,31 @@ TEST(CurlOutboundHttp, ARequestIsNeverSentAgainBehindTheCallersBack) {
   ASSERT_TRUE(retried.ok()) << retried.status().ToString();
   EXPECT_EQ(third.sends, 1);
   EXPECT_EQ(server.arrivals(), 3);
+}
+
+TEST(CurlOutboundHttp, AnUnbudgetedRequestKeepsLibcurlsResendAndCountsIt) {
+  AnswerOncePerConnectionServer server;
+  CurlOutboundHttp http;
+  OutboundRequest get = Request("GET", server.url());  // sign-in's discovery and keys
+  SendReport first, second;
+  ASSERT_TRUE(http.Send(get, &first).ok());
+  Result<OutboundResponse> again = http.Send(get, &second);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(second.sends, 2);
+  EXPECT_EQ(server.arrivals(), 3);
+}
+
+TEST(CurlOutboundHttp, ARequestItsGateRefusesDoesNotLeave) {
+  AnswerOncePerConnectionServer server;
+  CurlOutboundHttp http;
+  OutboundRequest get = Request("GET", server.url());
+  get.may_send = [] { return false; };
+  SendReport report;
+  Result<OutboundResponse> refused = http.Send(get, &report);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(report.sends, 0);
+  EXPECT_EQ(report.failure, TransportFailure::kNotSent);
+  EXPECT_EQ(server.arrivals(), 0);
 }
 
 TEST(CurlOutboundHttp, ARequestThatMustNotRepeatGoesOnAFreshConnectionOnce) {

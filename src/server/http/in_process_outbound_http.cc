@@ -18,6 +18,10 @@ Result<OutboundResponse> InProcessOutboundHttp::Send(const OutboundRequest& requ
   std::string host = request.url.substr(scheme_end + 3, path_start - scheme_end - 3);
   std::string target = path_start == std::string::npos ? "/" : request.url.substr(path_start);
 
+  if (request.may_send && !request.may_send()) {
+    if (report) *report = {.failure = TransportFailure::kNotSent, .sends = 0};
+    return Status::Unavailable(request.method + " " + target + ": not sent");
+  }
   InboundRequest req;
   req.message.method(http::string_to_verb(request.method));
   req.message.target(target);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -21,6 +22,12 @@ struct OutboundRequest {
   // False for calls that must not be sent twice: they get a fresh connection, where a closed
   // kept-alive one would leave it unknown whether they arrived.
   bool idempotent = true;
+  // True for calls counted against a budget (Graph's throttling): the request leaves at most
+  // once, never re-sent behind the caller's back, whose retry goes through the budget.
+  bool send_once = false;
+  // Asked just before the request leaves; false: it is not sent (kNotSent). Graph calls ask
+  // whether this instance still holds the engine's lease.
+  std::function<bool()> may_send;
 };
 
 struct OutboundResponse {
@@ -43,9 +50,8 @@ enum class TransportFailure { kNotSent, kLost };
 // What happened to one call on the wire.
 struct SendReport {
   TransportFailure failure = TransportFailure::kLost;  // when Send returned an error
-  // How often the request left this process: 0 or 1. (libcurl would re-send once, unasked,
-  // when a reused connection closes before any answer; the real implementation refuses that,
-  // so that each send goes through the caller's budget.)
+  // How often the request left this process. libcurl re-sends once, unasked, when a reused
+  // connection closes before any answer; with `send_once` that is refused and this is 0 or 1.
   int sends = 1;
 };
 

@@ -107,7 +107,8 @@ class MultiInstanceTest : public ImportTest {
   // Graph requests the simulator has answered, of every route.
   int64_t SimRequests() {
     int64_t n = 0;
-    for (const auto& [route, count] : SimStats()["requests"].items()) n += count.get<int64_t>();
+    json stats = SimStats();  // kept: a range-for over a temporary's member would dangle
+    for (const auto& [route, count] : stats["requests"].items()) n += count.get<int64_t>();
     return n;
   }
 

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -88,8 +89,11 @@ bool ServerProcess::Start() {
   }
   // Truncate the log so the port we read is this run's.
   std::ofstream(log_path_, std::ios::trunc).close();
+  pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    // A test that crashes (a sanitizer's abort) runs no destructor: its servers die with it.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(125);
     int fd = ::open(log_path_.c_str(), O_WRONLY | O_APPEND);
     dup2(fd, 1);
     dup2(fd, 2);

@@ -56,11 +56,14 @@ def base_root_tar(cache):
         log(f"Debian 12 root file system: {tar} (cached)")
         return tar
     work = tempfile.mkdtemp(prefix="apm-debootstrap-", dir=cache)
+    # debootstrap makes the root itself, 0755: mkdtemp's 0700 would become the root's mode,
+    # and no user but root could run anything in it.
+    root = os.path.join(work, "root")
     try:
         started = time.monotonic()
-        run(["debootstrap", "--variant=minbase", "bookworm", work, "http://deb.debian.org/debian"],
+        run(["debootstrap", "--variant=minbase", "bookworm", root, "http://deb.debian.org/debian"],
             stdout=subprocess.DEVNULL)
-        run(["tar", "-C", work, "-cf", tar + ".part", "."])
+        run(["tar", "-C", root, "-cf", tar + ".part", "."])
         os.replace(tar + ".part", tar)
         log(f"Debian 12 root file system: debootstrap in {time.monotonic() - started:.0f} s")
     finally:

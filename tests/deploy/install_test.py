@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
@@ -48,11 +49,21 @@ def output(args):
     return run(args, capture_output=True, text=True).stdout.strip()
 
 
+def root_is_open(tar):
+    """Whether the root directory in `tar` is 0755 (an older test made one of 0700)."""
+    with tarfile.open(tar) as t:
+        for member in t:
+            if member.name in (".", "./"):
+                return member.mode & 0o755 == 0o755
+    return False
+
+
 def base_root_tar(cache):
     """A Debian 12 minbase root file system as a tar file, made by debootstrap or reused."""
     os.makedirs(cache, exist_ok=True)
     tar = os.path.join(cache, "bookworm-minbase.tar")
-    if os.path.exists(tar) and time.time() - os.path.getmtime(tar) < CACHE_DAYS * 86400:
+    if (os.path.exists(tar) and time.time() - os.path.getmtime(tar) < CACHE_DAYS * 86400
+            and root_is_open(tar)):
         log(f"Debian 12 root file system: {tar} (cached)")
         return tar
     work = tempfile.mkdtemp(prefix="apm-debootstrap-", dir=cache)

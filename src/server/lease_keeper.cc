@@ -46,7 +46,7 @@ bool LeaseKeeper::held() const {
 
 bool LeaseKeeper::current() const {
   std::lock_guard lock(mu_);
-  return held_ && steady_clock::now() < renewed_at_ + options_.ttl / 2;
+  return held_ && steady_clock::now() < WorkDeadline();
 }
 
 void LeaseKeeper::Run() {
@@ -78,7 +78,7 @@ void LeaseKeeper::Run() {
 void LeaseKeeper::Watch() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    steady_clock::time_point deadline = renewed_at_ + options_.ttl / 2;
+    steady_clock::time_point deadline = WorkDeadline();
     if (held_ && steady_clock::now() >= deadline) {
       held_ = false;
       lock.unlock();
@@ -123,8 +123,7 @@ milliseconds LeaseKeeper::Tick() {
   std::lock_guard lock(mu_);
   if (!held_ || got.ok()) return renew_every;
   // Still held but not renewed: try again soon, before the watchdog stops the work.
-  auto left = std::chrono::duration_cast<milliseconds>(renewed_at_ + options_.ttl / 2 -
-                                                       steady_clock::now());
+  auto left = std::chrono::duration_cast<milliseconds>(WorkDeadline() - steady_clock::now());
   return std::clamp(std::min(left, options_.ttl / 10), milliseconds(10), renew_every);
 }
 

@@ -40,6 +40,10 @@ class LeaseKeeper {
   bool current() const;
 
  private:
+  // Half a lease after the last renewal: the work stops by then (caller holds mu_).
+  std::chrono::steady_clock::time_point WorkDeadline() const {
+    return renewed_at_ + options_.ttl / 2;
+  }
   void Run();
   // Ends the work when the last renewal is half a lease old, whatever Run is waiting for.
   void Watch();

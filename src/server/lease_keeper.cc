@@ -129,19 +129,40 @@ milliseconds LeaseKeeper::Tick() {
 
 void LeaseKeeper::Reconcile(const std::optional<LeaseGrant>& renewal, const char* why_stop) {
   std::lock_guard term(term_mu_);
-  bool holds = held();
+  // Not held(): a renewal that answered after the work's deadline must not start the work.
+  bool holds = current();
   // Taken from another holder while our work ran: it must not go on as if nobody else had run.
   bool taken_over = renewal && renewal->from_other;
+  if (taken_over) {
+    // Kept until the work starts: a take-over whose answer came too late to start it is
+    // followed by renewals that name this instance only.
+    auto until = steady_clock::now() + milliseconds(renewal->other_until_ms);
+    if (!taken_from_ || until > taken_from_->until) {
+      taken_from_ = TakenFrom{until, renewal->previous_holder};
+    }
+  }
   if (term_running_ && (!holds || taken_over)) {
     term_running_ = false;
     if (why_stop) LogWarn(why_stop, {{"lease", options_.name}, {"holder", options_.holder}});
     lost_();
   }
   if (!term_running_ && holds && renewal) {
+    LeaseGrant grant = *renewal;
+    if (taken_from_) {
+      grant.from_other = true;
+      grant.other_until_ms =
+          std::chrono::duration_cast<milliseconds>(taken_from_->until - steady_clock::now())
+              .count();
+      grant.previous_holder = taken_from_->holder;
+      taken_from_.reset();
+    }
     term_running_ = true;
     LogInfo("lease taken: this instance runs the import engine",
-            {{"lease", options_.name}, {"holder", options_.holder}});
-    acquired_(*renewal);
+            {{"lease", options_.name},
+             {"holder", options_.holder},
+             {"previous_holder", grant.previous_holder},
+             {"previous_until_ms", grant.other_until_ms}});
+    acquired_(grant);
   }
 }
 

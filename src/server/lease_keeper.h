@@ -25,8 +25,9 @@ class LeaseKeeper {
     std::string holder;  // this instance (RandomInstanceName())
     std::chrono::milliseconds ttl{15'000};
   };
-  // `acquired` (told how the lease was taken) and `lost` alternate, never at the same time;
-  // they run on the keeper's threads.
+  // `acquired` (told how the lease was taken, also when another holder was seen only by an
+  // earlier renewal that answered too late to start the work) and `lost` alternate, never at
+  // the same time; they run on the keeper's threads.
   LeaseKeeper(LeaseStore& store, Options options, std::function<void(const LeaseGrant&)> acquired,
               std::function<void()> lost);
   ~LeaseKeeper();
@@ -49,7 +50,7 @@ class LeaseKeeper {
   void Watch();
   // One renewal attempt; returns how long to wait before the next.
   std::chrono::milliseconds Tick();
-  // Brings the work in line with held_: stops it (logging `why_stop`) when the lease is not
+  // Brings the work in line with current(): stops it (logging `why_stop`) when the lease is not
   // held or was taken over, starts it after a successful `renewal`. One call at a time.
   void Reconcile(const std::optional<LeaseGrant>& renewal, const char* why_stop);
 
@@ -65,6 +66,13 @@ class LeaseKeeper {
   std::chrono::steady_clock::time_point renewed_at_;
   std::mutex term_mu_;         // held while the work starts or stops
   bool term_running_ = false;  // guarded by term_mu_
+  // The last other holder seen since the work last started, and when its time ran out
+  // (guarded by term_mu_); handed to the next start.
+  struct TakenFrom {
+    std::chrono::steady_clock::time_point until;
+    std::string holder;
+  };
+  std::optional<TakenFrom> taken_from_;
   std::thread thread_;
   std::thread watchdog_;
 };

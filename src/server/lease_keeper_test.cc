@@ -145,5 +145,29 @@ TEST_F(LeaseKeeperTest, ARenewalThatHangsStillStopsTheWorkBeforeAnotherInstanceS
   a.keeper->Stop();
 }
 
+// The renewal that takes the lease from another holder answers after half a lease (it waited
+// on the database): too late to start the work, so the next renewal, which names this
+// instance only, starts it; the work must still learn that another holder came before.
+TEST_F(LeaseKeeperTest, ATakeOverThatAnsweredTooLateIsStillToldToTheWork) {
+  Instance a, b;
+  Make(a, "a");
+  std::unique_ptr<SqlRequestStore> b_db =
+      std::move(SqlRequestStore::Open(dir_.File("apm.db"))).value();
+  HangingLeases b_leases(*b_db);
+  Make(b, "b", &b_leases);
+  a.keeper->Start();
+  ASSERT_TRUE(WaitFor([&] { return a.running == 1; }));
+  b_leases.Hang(true);
+  b.keeper->Start();  // its first renewal waits
+  a.store->Close();   // a cannot renew: its work stops and its lease runs out
+  ASSERT_TRUE(WaitFor([&] { return a.running == 0; }));
+  std::this_thread::sleep_for(milliseconds(700));
+  b_leases.Hang(false);  // b takes the lease from a, but sent that renewal 700 ms ago
+  ASSERT_TRUE(WaitFor([&] { return b.running == 1; }));
+  EXPECT_TRUE(b.taken_from_other);
+  b.keeper->Stop();
+  a.keeper->Stop();
+}
+
 }  // namespace
 }  // namespace apm

@@ -48,6 +48,7 @@ Status ServerApp::StartImportEngine() {
   LeaseKeeper::Options lease{.name = "engine",
                              .holder = RandomInstanceName(),
                              .ttl = std::chrono::seconds(config_.EngineFailoverSeconds)};
+  sqlite_->FenceJobsWith(lease.name, lease.holder);
   lease_ = std::make_unique<LeaseKeeper>(
       *sqlite_, lease, [this](const LeaseGrant& grant) { StartEngineTerm(grant); },
       [this] { StopEngineTerm(); });

@@ -375,6 +375,8 @@ TEST_F(MultiInstanceTest, APausedEngineHolderSendsNothingOnceItsLeaseCouldHavePa
   EXPECT_EQ(SimRequests(), before) << "the resumed instance called Graph without its lease";
   EXPECT_TRUE(paused.WaitForLog("stopping the import engine")) << paused.log();
   EXPECT_EQ(EngineHolder(), 1 - holder);
+  EXPECT_TRUE(servers_[size_t(1 - holder)]->WaitForLog("engine taken over"))
+      << servers_[size_t(1 - holder)]->log();
   ExpectEachImportedOnceWithout429(ids, serials, std::chrono::seconds(120));
 }
 

@@ -264,7 +264,8 @@ bool ImportEngine::Save(Slot& slot, RequestState state, const std::string& step,
   slot.job.updated_at = clock_.NowMs();
   Result<StoredRequest> saved = store_.SaveJob(slot.job, state, step, error, slot.job.updated_at);
   if (!saved.ok()) {
-    // The store is down: keep going from memory; the next save carries the whole job.
+    // The store is down: keep going from memory; the next save carries the whole job. (Or
+    // the lease passed on: the keeper stops this engine within half a lease.)
     LogError("import job could not be saved",
              {{"request", slot.job.request_id}, {"error", saved.status().message()}});
     return false;

@@ -14,6 +14,7 @@ struct LeaseGrant {
   // until that holder's time had run out or since it did (negative); 0 with `from_other` false.
   bool from_other = false;
   int64_t other_until_ms = 0;
+  std::string previous_holder;  // who the row named before (empty when there was no row)
 };
 
 class LeaseStore {

@@ -180,7 +180,10 @@ Status PgConnection::Error(const char* what) const {
 }
 
 Status PgConnection::BeginWrite() {
-  return Exec(kBeginWrite);
+  Status s = Exec(kBeginWrite);
+  // BEGIN ran but the lock timed out: end that transaction, or every later call would fail.
+  if (!s.ok() && PQtransactionStatus(conn_) != PQTRANS_IDLE) (void)Exec("ROLLBACK");
+  return s;
 }
 
 Status PgConnection::BeginRead() {

@@ -161,6 +161,7 @@ Result<StoredRequest> SqlRequestStore::SaveJob(const ImportJob& job, RequestStat
   SqlConnection& c = **writer;
   SqlTransaction tx(c);
   if (Status s = tx.BeginWrite(); !s.ok()) return s;
+  if (Status s = CheckJobFence(c); !s.ok()) return s;
   Result<StoredRequest> current = GetOn(c, job.request_id);
   if (!current.ok()) return current.status();
   if (Status s = WriteJob(c, job, /*insert=*/false); !s.ok()) return s;

@@ -40,10 +40,11 @@ Result<LeaseGrant> SqlRequestStore::TryLease(const std::string& name, const std:
     if (rc == SqlStep::kError) return c.Error("read lease");
     if (rc == SqlStep::kRow) {
       exists = true;
-      std::string current = s->Text(0);
+      grant.previous_holder = s->Text(0);
       int64_t expires_at = s->Int(1);
-      if (current != holder && expires_at >= now) return grant;  // someone else's, running
-      grant.from_other = current != holder;
+      bool others = grant.previous_holder != holder;
+      if (others && expires_at >= now) return grant;  // someone else's, running
+      grant.from_other = others;
       if (grant.from_other) grant.other_until_ms = expires_at - now;
     }
   }
@@ -74,6 +75,24 @@ Status SqlRequestStore::ReleaseLease(const std::string& name, const std::string&
   s->Bind(1, name).Bind(2, holder).Bind(3, now - 1);
   if (Status st = RunToCompletion(c, *s, "release lease"); !st.ok()) return st;
   return tx.Commit();
+}
+
+void SqlRequestStore::FenceJobsWith(std::string name, std::string holder) {
+  std::lock_guard lock(write_mu_);
+  fence_lease_ = std::move(name);
+  fence_holder_ = std::move(holder);
+}
+
+Status SqlRequestStore::CheckJobFence(SqlConnection& c) {
+  if (fence_lease_.empty()) return Status::Ok();
+  Result<SqlStatement> s = c.Statement("SELECT holder FROM leases WHERE name = ?1");
+  if (!s.ok()) return s.status();
+  s->Bind(1, fence_lease_);
+  SqlStep rc = s->Step();
+  if (rc == SqlStep::kError) return c.Error("read lease");
+  if (rc == SqlStep::kRow && s->Text(0) == fence_holder_) return Status::Ok();
+  return Status::FailedPrecondition("not saved: the " + fence_lease_ +
+                                    " lease passed to another instance");
 }
 
 }  // namespace apm

@@ -89,6 +89,10 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
   Result<LeaseGrant> TryLease(const std::string& name, const std::string& holder,
                               int64_t ttl_ms) override;
   Status ReleaseLease(const std::string& name, const std::string& holder) override;
+  // From now on SaveJob writes only while lease `name` names `holder` (checked in the same
+  // transaction): an engine that lost its lease while paused cannot overwrite what its
+  // successor saved.
+  void FenceJobsWith(std::string name, std::string holder);
 
   // Closes every connection (checkpointing the WAL); later calls fail with kUnavailable.
   void Close();
@@ -98,6 +102,8 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
   Status Migrate(bool apply);
   // The writer, reconnected first when its link broke; call with write_mu_ held.
   Result<SqlConnection*> Writer();
+  // FenceJobsWith's check, in the caller's write transaction (write_mu_ held).
+  Status CheckJobFence(SqlConnection& c);
 
   // A read connection from the pool, returned on destruction; `status` says why there is none.
   class Reader {
@@ -127,7 +133,8 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
   int schema_version_ = 0;
   std::mutex write_mu_;  // guards writer_ and every use of it; with pool_mu_ to close
   std::unique_ptr<SqlConnection> writer_;
-  std::mutex pool_mu_;  // guards readers_, readers_out_ and closed_
+  std::string fence_lease_, fence_holder_;  // guarded by write_mu_
+  std::mutex pool_mu_;                      // guards readers_, readers_out_ and closed_
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<SqlConnection>> readers_;
   int readers_out_ = 0;

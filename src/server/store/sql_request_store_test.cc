@@ -690,6 +690,28 @@ TEST_P(SqlRequestStoreTest, ALeaseHasOneHolderUntilItRunsOutOrIsGivenUp) {
   EXPECT_EQ(Lease(store_->TryLease("other", "b", 60'000)), "held");   // names are apart
 }
 
+TEST_P(SqlRequestStoreTest, AFencedEngineSavesNothingOnceItsLeasePassedOn) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
+  ASSERT_TRUE(store_->Approve("id-1", Approval{}, clock_.NowMs()).ok());
+  store_->FenceJobsWith("engine", "a");
+  Result<ImportJob> job = store_->GetJob("id-1");
+  ASSERT_TRUE(job.ok());
+  job->phase = ImportPhase::kWaitImport;
+  auto save = [&] {
+    return store_->SaveJob(*job, RequestState::kImporting, "Waiting", std::nullopt, clock_.NowMs());
+  };
+  EXPECT_EQ(save().status().code(), StatusCode::kFailedPrecondition);  // no lease yet
+  ASSERT_EQ(Lease(store_->TryLease("engine", "a", 60'000)), "held");
+  ASSERT_TRUE(save().ok());
+  ASSERT_TRUE(store_->ReleaseLease("engine", "a").ok());
+  ASSERT_EQ(Lease(store_->TryLease("engine", "b", 60'000)), "held");
+  job->phase = ImportPhase::kWaitDevice;
+  Result<StoredRequest> late = save();
+  EXPECT_EQ(late.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(late.status().message().find("engine lease"), std::string::npos);
+  EXPECT_EQ(store_->GetJob("id-1")->phase, ImportPhase::kWaitImport);  // b's view, untouched
+}
+
 // PostgreSQL only: the server ends the store's connections (a restart or failover does the
 // same); the next calls fail as unavailable at most once, then work on new connections.
 TEST(PostgresStoreTest, ReconnectsAfterTheDatabaseEndsItsConnections) {

@@ -141,6 +141,14 @@ void ServerApp::AddEngineMetrics() {
          engine_graph_.tokens ? engine_graph_.tokens->fetches() : 0);
     line("apm_import_jobs_active", "gauge", "Import jobs the engine is advancing.",
          engine_ ? int64_t(engine_->active_jobs()) : 0);
+    // From the store (the same on every instance), past the timing wrapper: it records into
+    // the registry that is rendering now.
+    Result<int64_t> deletions = sqlite_->PendingImportDeletions();
+    if (deletions.ok()) {
+      line("apm_import_record_deletions_pending", "gauge",
+           "Import records whose jobs moved on, waiting to be deleted in the background.",
+           *deletions);
+    }
   });
 }
 

@@ -80,6 +80,10 @@ class GraphApi {
       std::span<const std::string> ids) = 0;
   // One answer per id; a record that is already gone counts as deleted.
   virtual std::vector<Status> DeleteImports(std::span<const std::string> ids) = 0;
+  // Whether a background write (the import record clean-up) may go now without taking the room
+  // of a write a user waits for: none is waiting for the budget, and a $batch of them fits with
+  // a fifth of the current window's writes still free.
+  virtual bool HasSpareWrites() = 0;
   // One answer per id: the Autopilot device, or nullopt while it is not synced yet.
   virtual std::vector<Result<std::optional<AutopilotDevice>>> GetAutopilotDevices(
       std::span<const std::string> ids) = 0;

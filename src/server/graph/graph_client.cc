@@ -80,9 +80,16 @@ void GraphClient::Stop() {
 bool GraphClient::Acquire(const std::string& url, bool write, int64_t* taken_at) {
   RequestBudget& budget = BudgetFor(url);
   while (std::optional<std::chrono::milliseconds> wait = budget.TryAcquire(write, taken_at)) {
-    if (!sleep_(*wait)) return false;
+    if (!WaitForBudget(*wait, write)) return false;
   }
   return true;
+}
+
+bool GraphClient::WaitForBudget(std::chrono::milliseconds wait, bool write) {
+  if (write) ++writes_waiting_;
+  bool waited = sleep_(wait);
+  if (write) --writes_waiting_;
+  return waited;
 }
 
 namespace {
@@ -262,7 +269,7 @@ std::vector<GraphClient::Answer> GraphClient::SendAll(const std::vector<Call>& c
             BudgetFor(call.url).TryAcquire(IsWrite(call.method), &at);
         if (full) {
           if (!chunk.empty()) break;
-          if (!sleep_(*full)) {
+          if (!WaitForBudget(*full, IsWrite(call.method))) {
             for (size_t k = pos; k < todo.size(); ++k) answers[todo[k]] = Stopping();
             return answers;
           }
@@ -393,6 +400,12 @@ std::vector<Status> GraphClient::DeleteImports(std::span<const std::string> ids)
     out.push_back(a.ok() || a.status == 404 ? Status() : a.ToStatus("deleting an import record"));
   }
   return out;
+}
+
+bool GraphClient::HasSpareWrites() {
+  // Room for one more $batch of background writes, with a fifth of the window kept free.
+  const int limit = options_.intune_limits.writes_per_window;
+  return writes_waiting_ == 0 && intune_budget_.InWindow().writes + 20 <= limit - limit / 5;
 }
 
 std::vector<Result<std::optional<AutopilotDevice>>> GraphClient::GetAutopilotDevices(

@@ -49,6 +49,7 @@ class GraphClient : public GraphApi {
   std::vector<Result<std::optional<ImportRecord>>> GetImports(
       std::span<const std::string> ids) override;
   std::vector<Status> DeleteImports(std::span<const std::string> ids) override;
+  bool HasSpareWrites() override;
   std::vector<Result<std::optional<AutopilotDevice>>> GetAutopilotDevices(
       std::span<const std::string> ids) override;
   std::vector<Result<std::optional<EntraDevice>>> FindEntraDevices(
@@ -120,6 +121,9 @@ class GraphClient : public GraphApi {
                                  const std::string& what);
   // False when stopping.
   bool Acquire(const std::string& url, bool write, int64_t* taken_at);
+  // Sleeps `wait` for the budget, counted in writes_waiting_ when a write waits; false when
+  // stopped.
+  bool WaitForBudget(std::chrono::milliseconds wait, bool write);
   std::optional<std::chrono::milliseconds> RetryDelay(int attempt, const Answer& answer) const;
   Answer SendOnce(const Call& call, SendReport* report);
   // Send, when the caller already took the first attempt's budget slot.
@@ -167,7 +171,8 @@ class GraphClient : public GraphApi {
   std::mutex stop_mu_;  // guards stopping_ (with stop_cv_)
   std::condition_variable stop_cv_;
   bool stopping_ = false;
-  std::function<bool()> may_send_;  // set before the first call
+  std::function<bool()> may_send_;      // set before the first call
+  std::atomic<int> writes_waiting_{0};  // calls whose writes wait for the budget now
   std::atomic<int64_t> http_requests_{0};
   std::atomic<int64_t> operations_{0};
 };

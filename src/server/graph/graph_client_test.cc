@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "server/http/form.h"
 #include "server/http/in_process_outbound_http.h"
@@ -75,20 +78,25 @@ class GraphClientTest : public ::testing::Test {
     c.client_id = "app-1";
     c.client_secret = "s3cret&=";
     tokens_ = std::move(ClientCredentialsTokenSource::Create(c, http_, clock_)).value();
-    GraphClient::Options o;
-    o.endpoint = "https://graph.example";
-    o.intune_limits = {.writes_per_window = 3,
-                       .requests_per_window = 1000,
-                       .window = milliseconds(20'000),
-                       .slack = milliseconds(1000)};
     client_ = std::make_unique<GraphClient>(
-        o, http_, *tokens_, clock_,
+        Options(3), http_, *tokens_, clock_,
         [this](milliseconds d) {
           slept_.push_back(d);
           clock_.Advance(d);
           return true;
         },
         [](int64_t n) { return n; });  // the largest backoff: deterministic
+  }
+
+  // The Intune budget: `writes` per 20 s window (small, so tests reach it), 1000 requests.
+  static GraphClient::Options Options(int writes) {
+    GraphClient::Options o;
+    o.endpoint = "https://graph.example";
+    o.intune_limits = {.writes_per_window = writes,
+                       .requests_per_window = 1000,
+                       .window = milliseconds(20'000),
+                       .slack = milliseconds(1000)};
+    return o;
   }
 
   ManualClock clock_;
@@ -270,6 +278,51 @@ TEST_F(GraphClientTest, DeletingARecordThatIsGoneCountsAsDone) {
   std::vector<std::string> ids{"gone"};
   std::vector<Status> results = client_->DeleteImports(ids);
   EXPECT_TRUE(results[0].ok());
+}
+
+TEST_F(GraphClientTest, BackgroundWritesNeedRoomForABatchAndNoWriteWaiting) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool sleeping = false, wake = false;
+  GraphClient client(
+      Options(25), http_, *tokens_, clock_,
+      [&](milliseconds d) {
+        std::unique_lock lock(mu);
+        sleeping = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return wake; });
+        clock_.Advance(d);
+        return true;
+      },
+      [](int64_t n) { return n; });
+  std::vector<std::string> one{"a"};
+  auto remove = [&] {
+    graph_.Then(204, json());
+    return client.DeleteImports(one)[0].ok();
+  };
+  EXPECT_TRUE(client.HasSpareWrites());  // 0 + a batch of 20 fits under 25 - 5
+  ASSERT_TRUE(remove());
+  EXPECT_FALSE(client.HasSpareWrites());  // 1 + 20 would eat into the fifth kept free
+  clock_.Advance(milliseconds(21'001));   // the window (and its slack) passed
+  EXPECT_TRUE(client.HasSpareWrites());
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(remove());
+  // The window is full: the next write waits for the budget, and while it waits no background
+  // write may start, even once the window has room again.
+  std::thread waiting([&] { EXPECT_TRUE(remove()); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return sleeping; });
+  }
+  clock_.Advance(milliseconds(21'001));
+  EXPECT_FALSE(client.HasSpareWrites());
+  {
+    std::lock_guard lock(mu);
+    wake = true;
+    cv.notify_all();
+  }
+  waiting.join();
+  clock_.Advance(milliseconds(21'001));
+  EXPECT_TRUE(client.HasSpareWrites());
 }
 
 TEST_F(GraphClientTest, FindImportsFiltersWithContainsFollowsPagesAndMatchesExactly) {

@@ -139,6 +139,7 @@ std::chrono::milliseconds ImportEngine::RunOnce() {
       cv_.notify_all();
     });
   }
+  MaybeDeleteImportRecords(now);
   if (!work.empty()) {
     // Work handed out may already be done (inline executor): look again soon.
     std::lock_guard lock(mu_);
@@ -240,12 +241,7 @@ bool ImportEngine::PastDeadline(Slot& slot) {
     if (found.ok() && !found->empty()) slot.job.import_id = found->front().id;
   }
   if (slot.job.phase == ImportPhase::kDeleteImport && slot.job.outcome) {
-    // The import already failed and the record cannot be deleted: report the real outcome.
-    LogWarn("import record left behind", {{"request", slot.job.request_id},
-                                          {"import_id", slot.job.import_id},
-                                          {"error", slot.last_error}});
-    slot.job.import_id.clear();
-    Fail(slot, *slot.job.outcome);
+    Fail(slot, *slot.job.outcome);  // the import itself failed: report that, not the clean-up
     return true;
   }
   std::string why = "The step \"" + std::string(Describe(slot.job.phase).step) +
@@ -263,6 +259,7 @@ bool ImportEngine::Save(Slot& slot, RequestState state, const std::string& step,
                         const std::optional<RequestError>& error) {
   slot.job.updated_at = clock_.NowMs();
   Result<StoredRequest> saved = store_.SaveJob(slot.job, state, step, error, slot.job.updated_at);
+  if (saved.ok()) slot.job.import_id_to_delete.clear();  // queued with this save
   if (!saved.ok()) {
     // The store is down: keep going from memory; the next save carries the whole job. (Or
     // the lease passed on: the keeper stops this engine within half a lease.)
@@ -296,14 +293,8 @@ void ImportEngine::Advance(Slot& slot, ImportPhase phase) {
 }
 
 void ImportEngine::Fail(Slot& slot, RequestError error) {
-  bool record_left = !slot.job.import_id.empty() && (slot.job.phase == ImportPhase::kImport ||
-                                                     slot.job.phase == ImportPhase::kWaitImport);
-  if (record_left) {
-    slot.job.outcome = std::move(error);
-    slot.job.phase_started_at = clock_.NowMs();  // the clean-up gets a deadline of its own
-    Advance(slot, ImportPhase::kDeleteImport);
-    return;
-  }
+  // A record the import left is deleted by the background lane (queued with this save).
+  LetGoOfImportRecord(slot);
   LogWarn("import failed", {{"request", slot.job.request_id},
                             {"code", error.code},
                             {"name", error.name},
@@ -313,7 +304,8 @@ void ImportEngine::Fail(Slot& slot, RequestError error) {
   slot.job.outcome = error;
   if (!Save(slot, RequestState::kFailed, std::string(RequestStateStep(RequestState::kFailed)),
             error)) {
-    slot.job.phase = phase;  // not recorded: stay and try to record it again later
+    slot.job.phase = phase;  // not recorded: stay (with the record) and try again later
+    if (slot.job.import_id.empty()) std::swap(slot.job.import_id, slot.job.import_id_to_delete);
     slot.due_at = clock_.NowMs() + settings_.poll_max.count();
     return;
   }

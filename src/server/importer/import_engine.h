@@ -1,5 +1,6 @@
 // Runs the import job of every approved request through Microsoft Graph: import, wait for the
-// Autopilot service, delete the import record, wait for the device to sync, add it to the
+// Autopilot service (its import record is then deleted in a background lane, off the job's
+// path), wait for the device to sync, add it to the
 // profile group, set its name and user, wait for the profile. Every step is saved in the store
 // before the next one starts, so a restarted server resumes each job where it stopped; a call
 // whose answer was lost is reconciled before it is repeated. Jobs in the same phase are handled
@@ -100,6 +101,15 @@ class ImportEngine {
   void SendImports(Batch& group);
   void DoWaitImport(Batch& batch);
   void DoDeleteImport(Batch& batch);
+  // The Autopilot service is done with the job's import record: on to the device (or to the
+  // failure the record reported), the record to the background lane.
+  void MoveOnFromRecord(Slot& slot);
+  // Moves the job's import record to import_id_to_delete: the next save queues its deletion.
+  static void LetGoOfImportRecord(Slot& slot);
+  // The background lane: deletes import records whose jobs moved on, only while the write
+  // budget has room to spare, one batch at a time (import_deletions.cc).
+  void MaybeDeleteImportRecords(int64_t now);
+  void DeleteImportRecords();
   void DoWaitDevice(Batch& batch);
   void DoFindEntraDevice(Batch& batch);
   void DoAddToGroup(Batch& batch);
@@ -133,6 +143,8 @@ class ImportEngine {
   std::map<std::string, std::shared_ptr<Slot>> slots_;
   int64_t next_refresh_ms_ = 0;
   int64_t last_sync_ms_ = 0;
+  int64_t next_deletion_check_ms_ = 0;
+  bool deleting_records_ = false;
   bool stopping_ = false;
   int busy_batches_ = 0;
   std::map<ImportPhase, int> busy_phases_;

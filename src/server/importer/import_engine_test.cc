@@ -39,6 +39,7 @@ TEST_F(ImportEngineTest, HappyPathWalksEveryStepAndLeavesTheTenantClean) {
   EXPECT_EQ(states_[id], expected);
 
   EXPECT_EQ(model_->ImportCount("PF3HAPPY"), 1);
+  RunUntilRecordsDeleted();
   EXPECT_TRUE(model_->ListImports().empty()) << "the import record is deleted";
   auto devices = model_->Devices();
   ASSERT_EQ(devices.size(), 1u);
@@ -76,6 +77,8 @@ TEST_F(ImportEngineTest, DdsErrorsEndTheJobWithTheirCodeAndWordsAndTheRecordIsDe
   ASSERT_EQ(b.state, RequestState::kFailed);
   EXPECT_EQ(b.error->code, 808);
   EXPECT_NE(b.error->message.find("another organization"), std::string::npos);
+  // The users saw the outcome at once; the records go in the background.
+  RunUntilRecordsDeleted();
   EXPECT_TRUE(model_->ListImports().empty());
   EXPECT_EQ(
       SimRequests("DELETE /beta/deviceManagement/importedWindowsAutopilotDeviceIdentities/{id}"),
@@ -139,6 +142,7 @@ TEST_F(ImportEngineTest, InjectedFaultsNeverDuplicateAnImport) {
     EXPECT_EQ(Get(ids[size_t(i)]).state, RequestState::kCompleted) << serial;
     EXPECT_EQ(model_->ImportCount(serial), 1) << serial;
   }
+  RunUntilRecordsDeleted();
   EXPECT_TRUE(model_->ListImports().empty());
 }
 
@@ -311,6 +315,55 @@ TEST_F(ImportEngineTest, ACertificateCredentialGetsTokensTheSimulatorVerifies) {
   auto mismatched = ClientCredentialsTokenSource::Create(credentials, *http_, clock_);
   ASSERT_FALSE(mismatched.ok());
   EXPECT_NE(mismatched.status().message().find("other-key.pem"), std::string::npos);
+}
+
+// Refuses to delete import records while `refuse` is set (Graph failing); says the write
+// budget has no room to spare while `spare` is not; counts the delete calls.
+class RefusingDeletes : public apm::testing::ForwardingGraphApi {
+ public:
+  using ForwardingGraphApi::ForwardingGraphApi;
+  std::vector<Status> DeleteImports(std::span<const std::string> ids) override {
+    ++delete_calls;
+    if (!refuse) return inner_.DeleteImports(ids);
+    return std::vector<Status>(ids.size(), Status::Unavailable("Graph answered 503"));
+  }
+  bool HasSpareWrites() override { return spare; }
+  bool refuse = true;
+  bool spare = true;
+  int delete_calls = 0;
+};
+
+TEST_F(ImportEngineTest, AJobMovesOnWhileItsImportRecordWaitsForDeletionAcrossARestart) {
+  RefusingDeletes graph(*graph_);
+  engine_ = std::make_unique<ImportEngine>(*store_, graph, clock_, settings_);
+  std::string id = Approved("PF3LANE");
+  RunUntilDone({id});
+  EXPECT_EQ(Get(id).state, RequestState::kCompleted);
+  EXPECT_EQ(store_->PendingImportDeletions().value(), 1);
+  EXPECT_EQ(model_->ListImports().size(), 1u);
+  // A restart forgets nothing: the new engine deletes the record once Graph lets it.
+  graph.refuse = false;
+  engine_ = std::make_unique<ImportEngine>(*store_, graph, clock_, settings_);
+  RunUntilRecordsDeleted();
+  EXPECT_EQ(store_->PendingImportDeletions().value(), 0);
+  EXPECT_TRUE(model_->ListImports().empty());
+  EXPECT_EQ(Get(id).state, RequestState::kCompleted);
+}
+
+TEST_F(ImportEngineTest, RecordDeletionsWaitWhileTheWriteBudgetHasNoRoomToSpare) {
+  RefusingDeletes graph(*graph_);
+  graph.refuse = false;
+  graph.spare = false;  // user-visible writes are using the budget
+  engine_ = std::make_unique<ImportEngine>(*store_, graph, clock_, settings_);
+  std::string id = Approved("PF3SPARE");
+  RunUntilDone({id});
+  EXPECT_EQ(Get(id).state, RequestState::kCompleted);
+  EXPECT_EQ(graph.delete_calls, 0);
+  EXPECT_EQ(store_->PendingImportDeletions().value(), 1);
+  graph.spare = true;
+  RunUntilRecordsDeleted();
+  EXPECT_EQ(graph.delete_calls, 1);
+  EXPECT_TRUE(model_->ListImports().empty());
 }
 
 // Blocks Graph reads of one Autopilot device until released, to stand for a slow call.

@@ -154,40 +154,39 @@ void ImportEngine::DoWaitImport(Batch& batch) {
     }
     if (record->import_status == "complete") {
       slot.job.registration_id = record->registration_id;
-      Advance(slot, ImportPhase::kDeleteImport);
+      MoveOnFromRecord(slot);
     } else if (record->import_status == "error") {
       slot.job.outcome = RequestError{record->error_code, record->error_name,
                                       DescribeDdsError(record->error_code, record->error_name)};
-      Advance(slot, ImportPhase::kDeleteImport);
+      MoveOnFromRecord(slot);
     } else {
       Quiet(slot);  // unknown / pending / partial: the service is still working
     }
   }
 }
 
+// Jobs an earlier version saved in this phase: the record goes to the background lane too.
 void ImportEngine::DoDeleteImport(Batch& batch) {
-  std::vector<std::string> ids;
-  for (auto& slot : batch) ids.push_back(slot->job.import_id);
-  std::vector<Status> results = graph_.DeleteImports(ids);
-  for (size_t i = 0; i < batch.size(); ++i) {
-    Slot& slot = *batch[i];
-    if (!results[i].ok()) {
-      slot.last_error = results[i].message();
-      ++slot.failures;
-      Quiet(slot);
-      continue;
-    }
-    slot.job.import_id.clear();
-    if (slot.job.outcome) {
-      Fail(slot, *slot.job.outcome);
-    } else if (slot.job.registration_id.empty()) {
-      Fail(slot, RequestError{0, "NoRegistrationId",
-                              "The Autopilot service reported the import complete but named no "
-                              "device. Contact your IT department."});
-    } else {
-      Advance(slot, ImportPhase::kWaitDevice);
-    }
+  for (auto& slot : batch) MoveOnFromRecord(*slot);
+}
+
+void ImportEngine::MoveOnFromRecord(Slot& slot) {
+  LetGoOfImportRecord(slot);
+  if (slot.job.outcome) {
+    Fail(slot, *slot.job.outcome);
+  } else if (slot.job.registration_id.empty()) {
+    Fail(slot, RequestError{0, "NoRegistrationId",
+                            "The Autopilot service reported the import complete but named no "
+                            "device. Contact your IT department."});
+  } else {
+    Advance(slot, ImportPhase::kWaitDevice);
   }
+}
+
+void ImportEngine::LetGoOfImportRecord(Slot& slot) {
+  if (slot.job.import_id.empty()) return;
+  slot.job.import_id_to_delete = std::move(slot.job.import_id);
+  slot.job.import_id.clear();
 }
 
 void ImportEngine::DoWaitDevice(Batch& batch) {

@@ -40,6 +40,16 @@ class CachingRequestStore : public RequestStore {
   Result<std::vector<RequestStep>> Steps(const std::string& id) override {
     return inner_.Steps(id);
   }
+  // The deletion queue is not part of any request: straight through.
+  Result<std::vector<ImportRecordDeletion>> DueImportDeletions(int64_t now_ms, int limit) override {
+    return inner_.DueImportDeletions(now_ms, limit);
+  }
+  Status FinishImportDeletions(const std::vector<std::string>& done,
+                               const std::vector<std::string>& retry,
+                               int64_t retry_at_ms) override {
+    return inner_.FinishImportDeletions(done, retry, retry_at_ms);
+  }
+  Result<int64_t> PendingImportDeletions() override { return inner_.PendingImportDeletions(); }
   Status SaveRegistration(const std::string& id, const std::string& registration,
                           int64_t now_ms) override;
   Result<std::vector<StoredRequest>> PendingWithoutRegistration(int limit) override {

@@ -65,10 +65,10 @@ struct RequestChange {
 
 // What an approval asks the job to do (docs/operations.md, "Repairs").
 enum class ApprovalAction {
-  kImport,               // import the hash (a device not registered yet)
-  kReRegister,           // replace the registration `registration_id` with this hash
-  kUpdateOnly,           // set tag, name and user on `registration_id`; import nothing
-  kRemoveManagedDevice,  // delete the Intune managed device of `registration_id` only
+  kImport,                       // import the hash (a device not registered yet)
+  kReRegister,                   // replace the registration `registration_id` with this hash
+  kUpdateOnly,                   // set tag, name and user on `registration_id`; import nothing
+  kRemoveManagedDevice,          // delete the Intune managed device of `registration_id` only
   kRegisterCorporateIdentifier,  // APv2: register "Manufacturer,Model,Serial"; no hash
 };
 std::string_view ApprovalActionName(ApprovalAction action);  // "import", "re_register", ...
@@ -105,6 +105,17 @@ struct ImportJob {
   int64_t delete_attempts = 0;
   int64_t phase_started_at = 0;  // basis of the phase's deadline
   int64_t updated_at = 0;
+  // Not a column: an import record the job let go of; the save that carries it queues the
+  // record's deletion in the same transaction (the background lane deletes it).
+  std::string import_id_to_delete;
+};
+
+// An import record waiting for deletion (after its job moved on), and how often it was tried.
+struct ImportRecordDeletion {
+  std::string import_id;
+  std::string request_id;
+  int64_t queued_at = 0;
+  int64_t attempts = 0;
 };
 
 // One visible change of a request: when it entered a state and step (the timeline).
@@ -177,6 +188,16 @@ class RequestStore {
                                         const std::string& step,
                                         const std::optional<RequestError>& error,
                                         int64_t now_ms) = 0;
+
+  // Import record deletions due at `now_ms` (never tried, or retry time reached), oldest first.
+  virtual Result<std::vector<ImportRecordDeletion>> DueImportDeletions(int64_t now_ms,
+                                                                       int limit) = 0;
+  // Ends the deletions in `done`; those in `retry` are tried again from `retry_at_ms`.
+  virtual Status FinishImportDeletions(const std::vector<std::string>& done,
+                                       const std::vector<std::string>& retry,
+                                       int64_t retry_at_ms) = 0;
+  // How many import records wait for deletion (a metric).
+  virtual Result<int64_t> PendingImportDeletions() = 0;
 
   // Keeps what the tenant held for the request's serial (RegistrationCheck JSON); does not
   // change the request's version (the client's view is the same).

@@ -72,6 +72,13 @@ const std::vector<Table>& Tables() {
         {"old_managed_device_id", false},
         {"delete_attempts", true}},
        "request_id"},
+      {"import_record_deletions",
+       {{"import_id", false},
+        {"request_id", false},
+        {"queued_at", true},
+        {"attempts", true},
+        {"next_at", true}},
+       "import_id"},
       // The target's triggers wrote a first step for each request; the source's replace them.
       {"request_steps",
        {{"request_id", false}, {"at", true}, {"state", false}, {"step", false}},

@@ -165,6 +165,10 @@ Result<StoredRequest> SqlRequestStore::SaveJob(const ImportJob& job, RequestStat
   Result<StoredRequest> current = GetOn(c, job.request_id);
   if (!current.ok()) return current.status();
   if (Status s = WriteJob(c, job, /*insert=*/false); !s.ok()) return s;
+  if (!job.import_id_to_delete.empty()) {
+    Status s = QueueImportDeletion(c, job.import_id_to_delete, job.request_id, now_ms);
+    if (!s.ok()) return s;
+  }
   bool same_error =
       (!error && !current->error) ||
       (error && current->error && error->code == current->error->code &&

@@ -65,6 +65,10 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
   Result<StoredRequest> SaveJob(const ImportJob& job, RequestState state, const std::string& step,
                                 const std::optional<RequestError>& error, int64_t now_ms) override;
   Result<std::vector<RequestStep>> Steps(const std::string& id) override;
+  Result<std::vector<ImportRecordDeletion>> DueImportDeletions(int64_t now_ms, int limit) override;
+  Status FinishImportDeletions(const std::vector<std::string>& done,
+                               const std::vector<std::string>& retry, int64_t retry_at_ms) override;
+  Result<int64_t> PendingImportDeletions() override;
   Status SaveRegistration(const std::string& id, const std::string& registration,
                           int64_t now_ms) override;
   Result<std::vector<StoredRequest>> PendingWithoutRegistration(int limit) override;
@@ -104,6 +108,9 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
   Result<SqlConnection*> Writer();
   // FenceJobsWith's check, in the caller's write transaction (write_mu_ held).
   Status CheckJobFence(SqlConnection& c);
+  // Queues an import record's deletion in the caller's write transaction (once per record).
+  static Status QueueImportDeletion(SqlConnection& c, const std::string& import_id,
+                                    const std::string& request_id, int64_t now_ms);
 
   // A read connection from the pool, returned on destruction; `status` says why there is none.
   class Reader {

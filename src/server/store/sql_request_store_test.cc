@@ -57,7 +57,7 @@ TEST_P(SqlRequestStoreTest, CreateGetAndSurviveReopen) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 6);
+  EXPECT_EQ(store_->schema_version(), 7);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");
@@ -710,6 +710,40 @@ TEST_P(SqlRequestStoreTest, AFencedEngineSavesNothingOnceItsLeasePassedOn) {
   EXPECT_EQ(late.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(late.status().message().find("engine lease"), std::string::npos);
   EXPECT_EQ(store_->GetJob("id-1")->phase, ImportPhase::kWaitImport);  // b's view, untouched
+}
+
+TEST_P(SqlRequestStoreTest, ASaveThatLetsAnImportRecordGoQueuesItsDeletionUntilDone) {
+  ASSERT_TRUE(store_->Create(Make("id-1", "SER1"), 10, "").ok());
+  ASSERT_TRUE(store_->Approve("id-1", Approval{}, clock_.NowMs()).ok());
+  Result<ImportJob> job = store_->GetJob("id-1");
+  ASSERT_TRUE(job.ok());
+  job->phase = ImportPhase::kWaitDevice;
+  job->registration_id = "reg-1";
+  job->import_id_to_delete = "imp-1";
+  int64_t at = clock_.NowMs();
+  ASSERT_TRUE(
+      store_->SaveJob(*job, RequestState::kWaitingForSync, "Waiting", std::nullopt, at).ok());
+  // Saved again (a retry of the same save): still one deletion.
+  ASSERT_TRUE(
+      store_->SaveJob(*job, RequestState::kWaitingForSync, "Waiting", std::nullopt, at).ok());
+  EXPECT_TRUE(store_->GetJob("id-1")->import_id_to_delete.empty()) << "not a column";
+  EXPECT_EQ(store_->PendingImportDeletions().value(), 1);
+  Result<std::vector<ImportRecordDeletion>> due = store_->DueImportDeletions(at, 10);
+  ASSERT_TRUE(due.ok()) << due.status().ToString();
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].import_id, "imp-1");
+  EXPECT_EQ((*due)[0].request_id, "id-1");
+  EXPECT_EQ((*due)[0].queued_at, at);
+  EXPECT_EQ((*due)[0].attempts, 0);
+  // Graph refused it for now: not due again before the retry time.
+  ASSERT_TRUE(store_->FinishImportDeletions({}, {"imp-1"}, at + 5'000).ok());
+  EXPECT_TRUE(store_->DueImportDeletions(at + 4'999, 10)->empty());
+  due = store_->DueImportDeletions(at + 5'000, 10);
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].attempts, 1);
+  ASSERT_TRUE(store_->FinishImportDeletions({"imp-1"}, {}, 0).ok());
+  EXPECT_EQ(store_->PendingImportDeletions().value(), 0);
+  EXPECT_TRUE(store_->DueImportDeletions(at + 60'000, 10)->empty());
 }
 
 // PostgreSQL only: the server ends the store's connections (a restart or failover does the

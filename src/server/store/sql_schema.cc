@@ -297,6 +297,27 @@ CREATE TABLE leases (
   expires_at BIGINT NOT NULL
 );
 )sql"},
+    // 7. Import records whose deletion runs in the background, after their job moved on.
+    {R"sql(
+CREATE TABLE import_record_deletions (
+  import_id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  queued_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX import_record_deletions_due ON import_record_deletions(next_at);
+)sql",
+     R"sql(
+CREATE TABLE import_record_deletions (
+  import_id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  queued_at BIGINT NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  next_at BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX import_record_deletions_due ON import_record_deletions(next_at);
+)sql"},
 };
 
 }  // namespace

@@ -69,6 +69,18 @@ class TimedRequestStore : public RequestStore {
   Result<std::vector<RequestStep>> Steps(const std::string& id) override {
     return Time("steps", [&] { return inner_.Steps(id); });
   }
+  Result<std::vector<ImportRecordDeletion>> DueImportDeletions(int64_t now_ms, int limit) override {
+    return Time("due_import_deletions", [&] { return inner_.DueImportDeletions(now_ms, limit); });
+  }
+  Status FinishImportDeletions(const std::vector<std::string>& done,
+                               const std::vector<std::string>& retry,
+                               int64_t retry_at_ms) override {
+    return Time("finish_import_deletions",
+                [&] { return inner_.FinishImportDeletions(done, retry, retry_at_ms); });
+  }
+  Result<int64_t> PendingImportDeletions() override {
+    return Time("pending_import_deletions", [&] { return inner_.PendingImportDeletions(); });
+  }
   Status SaveRegistration(const std::string& id, const std::string& registration,
                           int64_t now_ms) override {
     return Time("save_registration",

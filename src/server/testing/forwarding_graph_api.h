@@ -24,6 +24,7 @@ class ForwardingGraphApi : public GraphApi {
   std::vector<Status> DeleteImports(std::span<const std::string> ids) override {
     return inner_.DeleteImports(ids);
   }
+  bool HasSpareWrites() override { return inner_.HasSpareWrites(); }
   std::vector<Result<std::optional<AutopilotDevice>>> GetAutopilotDevices(
       std::span<const std::string> ids) override {
     return inner_.GetAutopilotDevices(ids);

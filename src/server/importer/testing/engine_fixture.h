@@ -135,6 +135,20 @@ class ImportEngineTest : public ::testing::Test {
     }
   }
 
+  // Runs the engine (its background lane) until no import record waits for deletion, or
+  // `limit` of simulated time has passed.
+  void RunUntilRecordsDeleted(milliseconds limit = seconds(600)) {
+    int64_t end = clock_.NowMs() + limit.count();
+    auto pending = [this] {
+      Result<int64_t> n = store_->PendingImportDeletions();
+      return !n.ok() || *n > 0;
+    };
+    while (clock_.NowMs() < end && pending()) {
+      engine_->RunOnce();
+      clock_.Advance(milliseconds(250));
+    }
+  }
+
   int64_t SimRequests(const std::string& route) {
     auto stats = model_->Stats();
     auto it = stats.requests.find(route);

@@ -114,7 +114,12 @@ def main():
     finally:
         for proc in procs:
             proc.terminate()
-            proc.wait(10)
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:  # a server that hangs must not outlive the test
+                proc.kill()
+                proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

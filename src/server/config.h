@@ -93,7 +93,7 @@ struct Config {
   int64_t GraphWritesPer20Seconds = 100;  // Intune's documented per-app limits
   int64_t GraphRequestsPer20Seconds = 1000;
   int64_t ImportWorkers = 4;
-  int64_t MaxActiveImports = 200;
+  int64_t MaxActiveImports = 1000;
   double ImportPollMinSeconds = 5;
   double ImportPollMaxSeconds = 60;
   bool WaitForProfileAssignment = true;

@@ -84,6 +84,9 @@ class GraphApi {
   // of a write a user waits for: none is waiting for the budget, and a $batch of them fits with
   // a fifth of the current window's writes still free.
   virtual bool HasSpareWrites() = 0;
+  // Every Autopilot device of the tenant, following pages (about 1000 per page): one request
+  // per page answers the polls of many jobs.
+  virtual Result<std::vector<AutopilotDevice>> ListAutopilotDevices() = 0;
   // One answer per id: the Autopilot device, or nullopt while it is not synced yet.
   virtual std::vector<Result<std::optional<AutopilotDevice>>> GetAutopilotDevices(
       std::span<const std::string> ids) = 0;

@@ -63,6 +63,7 @@ class GraphClient : public GraphApi {
   Result<std::vector<std::string>> GetMemberObjects(const std::string& user_id) override;
   // The repair path (graph_client_repair.cc).
   Result<std::vector<AutopilotDevice>> FindAutopilotDevices(const std::string& serial) override;
+  Result<std::vector<AutopilotDevice>> ListAutopilotDevices() override;
   std::vector<Result<std::optional<ManagedDevice>>> GetManagedDevices(
       std::span<const std::string> ids) override;
   std::vector<Status> DeleteManagedDevices(std::span<const std::string> ids) override;

@@ -30,6 +30,15 @@ Result<std::vector<AutopilotDevice>> GraphClient::FindAutopilotDevices(const std
   return found;
 }
 
+Result<std::vector<AutopilotDevice>> GraphClient::ListAutopilotDevices() {
+  Result<std::vector<json>> listed = ListPages(kAutopilotDevices, "listing Autopilot devices");
+  if (!listed.ok()) return listed.status();
+  std::vector<AutopilotDevice> devices;
+  devices.reserve(listed->size());
+  for (const json& j : *listed) devices.push_back(AutopilotDeviceFromJson(j));
+  return devices;
+}
+
 std::vector<Result<std::optional<ManagedDevice>>> GraphClient::GetManagedDevices(
     std::span<const std::string> ids) {
   return GetEach<ManagedDevice>(

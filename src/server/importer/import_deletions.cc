@@ -53,14 +53,14 @@ void ImportEngine::DeleteImportRecords() {
     }
     retry.push_back(ids[i]);
     most_attempts = std::max(most_attempts, (*due)[i].attempts);
-    LogWarn("import record not deleted yet; will be retried",
-            {{"request", (*due)[i].request_id},
-             {"import_id", ids[i]},
-             {"error", results[i].message()}});
+    LogWarn("import record not deleted yet; will be retried", {{"request", (*due)[i].request_id},
+                                                               {"import_id", ids[i]},
+                                                               {"error", results[i].message()}});
   }
   // Backs off like a failing step, from a poll's time up to ten times the longest.
-  int64_t backoff = std::min<int64_t>(settings_.poll_min.count() << std::min<int64_t>(most_attempts, 8),
-                                      settings_.poll_max.count() * 10);
+  int64_t backoff =
+      std::min<int64_t>(settings_.poll_min.count() << std::min<int64_t>(most_attempts, 8),
+                        settings_.poll_max.count() * 10);
   Status saved = store_.FinishImportDeletions(done, retry, clock_.NowMs() + backoff);
   if (!saved.ok()) {
     // Deleted in Graph but still queued: the next round deletes again and Graph answers 404.

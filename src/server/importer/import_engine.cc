@@ -94,21 +94,29 @@ std::chrono::milliseconds ImportEngine::RunOnce() {
         next_due = std::min(next_due, slot->due_at);
       }
     }
-    // One list (or one $batch) answers for every job waiting for its import record: when one
-    // is due, all of them come along.
-    if (due.count(ImportPhase::kWaitImport)) {
-      Batch& waiting = due[ImportPhase::kWaitImport];
+    // One list answers for every job waiting for its import record, and, when enough wait, for
+    // every job waiting on its Autopilot device: when one is due, all of them come along.
+    std::map<ImportPhase, size_t> waiting;
+    for (auto& [id, slot] : slots_) {
+      if (!slot->busy && !slot->done) ++waiting[slot->job.phase];
+    }
+    auto listed = [&](ImportPhase phase) {
+      return phase == ImportPhase::kWaitImport ||
+             ((phase == ImportPhase::kWaitDevice || phase == ImportPhase::kWaitProfile) &&
+              waiting[phase] >= DeviceListThreshold());
+    };
+    for (auto& [phase, slots] : due) {
+      if (!listed(phase)) continue;
       for (auto& [id, slot] : slots_) {
-        if (!slot->busy && !slot->done && slot->job.phase == ImportPhase::kWaitImport &&
-            slot->due_at > horizon)
-          waiting.push_back(slot);
+        if (!slot->busy && !slot->done && slot->job.phase == phase && slot->due_at > horizon)
+          slots.push_back(slot);
       }
     }
     for (auto& [phase, slots] : due) {
-      // Import records are polled with one list for all jobs; the rest in $batch-sized groups.
+      // Listed phases in one batch (one list for all); the rest in $batch-sized groups.
       size_t chunk = phase == ImportPhase::kImport ? size_t(std::max(1, settings_.max_import_batch))
-                     : phase == ImportPhase::kWaitImport ? slots.size()
-                                                         : size_t(20);
+                     : listed(phase)               ? slots.size()
+                                                   : size_t(20);
       // Writes wait for the write budget inside the call; one batch of each writing phase at a
       // time keeps the other workers free for polls (and the rest of its jobs for later).
       bool writes = Describe(phase).writes;

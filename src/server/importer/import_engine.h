@@ -7,6 +7,7 @@
 // together (one $batch for their polls), and slow jobs never hold up the others.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -28,7 +29,7 @@ struct ImportSettings {
   std::string profile_group_id;
   // Wait until a deployment profile is assigned before reporting success.
   bool wait_for_profile = true;
-  int max_active_jobs = 200;  // jobs advanced at once; the rest wait their turn
+  int max_active_jobs = 1000;  // jobs advanced at once; the rest wait their turn
   int max_import_batch = 20;  // devices per /import request
   // Adaptive polling: soon after a change, then at about a tenth of the time already waited,
   // between these bounds.
@@ -111,6 +112,14 @@ class ImportEngine {
   void MaybeDeleteImportRecords(int64_t now);
   void DeleteImportRecords();
   void DoWaitDevice(Batch& batch);
+  // The Autopilot devices `ids` name, in order (nullopt: not there): from one list of the
+  // tenant's devices when many jobs wait, since a page answers for up to ~1000 of them; else
+  // one read each ($batch).
+  std::vector<Result<std::optional<AutopilotDevice>>> ReadAutopilotDevices(
+      const std::vector<std::string>& ids);
+  // Jobs waiting on their Autopilot device from which one list costs less than a read each
+  // (Graph counts each $batch member): twice the pages the last list took.
+  size_t DeviceListThreshold() const;
   void DoFindEntraDevice(Batch& batch);
   void DoAddToGroup(Batch& batch);
   void DoSetProperties(Batch& batch);
@@ -144,6 +153,9 @@ class ImportEngine {
   int64_t next_refresh_ms_ = 0;
   int64_t last_sync_ms_ = 0;
   int64_t next_deletion_check_ms_ = 0;
+  // Pages the last list of devices took; before the first, as if 10 (a list is tried once 20
+  // jobs wait, so a tenant with 50,000 devices is not listed for two of them).
+  std::atomic<int64_t> device_list_pages_{10};
   bool deleting_records_ = false;
   bool stopping_ = false;
   int busy_batches_ = 0;

@@ -189,10 +189,33 @@ void ImportEngine::LetGoOfImportRecord(Slot& slot) {
   slot.job.import_id.clear();
 }
 
+size_t ImportEngine::DeviceListThreshold() const {
+  return size_t(2 * device_list_pages_.load());
+}
+
+std::vector<Result<std::optional<AutopilotDevice>>> ImportEngine::ReadAutopilotDevices(
+    const std::vector<std::string>& ids) {
+  if (ids.size() < DeviceListThreshold()) return graph_.GetAutopilotDevices(ids);
+  Result<std::vector<AutopilotDevice>> listed = graph_.ListAutopilotDevices();
+  if (!listed.ok()) return graph_.GetAutopilotDevices(ids);
+  device_list_pages_ = std::max<int64_t>(1, (int64_t(listed->size()) + 999) / 1000);
+  std::map<std::string, AutopilotDevice> by_id;
+  for (AutopilotDevice& d : *listed) by_id.emplace(d.id, std::move(d));
+  // A device the list lacks is not synced yet (the list shows devices once Intune has them),
+  // exactly what a direct read would say: both phases poll it again later.
+  std::vector<Result<std::optional<AutopilotDevice>>> answers;
+  for (const std::string& id : ids) {
+    auto it = by_id.find(id);
+    answers.emplace_back(it == by_id.end() ? std::optional<AutopilotDevice>()
+                                           : std::optional<AutopilotDevice>(it->second));
+  }
+  return answers;
+}
+
 void ImportEngine::DoWaitDevice(Batch& batch) {
   std::vector<std::string> ids;
   for (auto& slot : batch) ids.push_back(slot->job.registration_id);
-  auto answers = graph_.GetAutopilotDevices(ids);
+  auto answers = ReadAutopilotDevices(ids);
   for (size_t i = 0; i < batch.size(); ++i) {
     Slot& slot = *batch[i];
     if (!answers[i].ok()) {
@@ -264,7 +287,7 @@ void ImportEngine::DoSetProperties(Batch& batch) {
 void ImportEngine::DoWaitProfile(Batch& batch) {
   std::vector<std::string> ids;
   for (auto& slot : batch) ids.push_back(slot->job.registration_id);
-  auto answers = graph_.GetAutopilotDevices(ids);
+  auto answers = ReadAutopilotDevices(ids);
   bool want_sync = false;
   for (size_t i = 0; i < batch.size(); ++i) {
     Slot& slot = *batch[i];

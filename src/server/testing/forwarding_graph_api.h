@@ -25,6 +25,9 @@ class ForwardingGraphApi : public GraphApi {
     return inner_.DeleteImports(ids);
   }
   bool HasSpareWrites() override { return inner_.HasSpareWrites(); }
+  Result<std::vector<AutopilotDevice>> ListAutopilotDevices() override {
+    return inner_.ListAutopilotDevices();
+  }
   std::vector<Result<std::optional<AutopilotDevice>>> GetAutopilotDevices(
       std::span<const std::string> ids) override {
     return inner_.GetAutopilotDevices(ids);

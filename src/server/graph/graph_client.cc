@@ -405,7 +405,8 @@ std::vector<Status> GraphClient::DeleteImports(std::span<const std::string> ids)
 bool GraphClient::HasSpareWrites() {
   // Room for one more $batch of background writes, with a fifth of the window kept free.
   const int limit = options_.intune_limits.writes_per_window;
-  return writes_waiting_ == 0 && intune_budget_.InWindow().writes + 20 <= limit - limit / 5;
+  return writes_waiting_ == 0 &&
+         intune_budget_.InWindow().writes + int(kMaxBatch) <= limit - limit / 5;
 }
 
 std::vector<Result<std::optional<AutopilotDevice>>> GraphClient::GetAutopilotDevices(

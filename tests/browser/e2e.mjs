@@ -137,6 +137,15 @@ async function login(page, name) {
 }
 async function shot(page, name) { await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true }); }
 
+// A request page reloads itself when its request changes; a goto that this reload overtakes
+// is tried again rather than failing the test.
+async function openLive(page, url) {
+  for (let attempt = 0; ; attempt++) {
+    try { return await page.goto(url); } catch (e) {
+      if (attempt >= 5 || !String(e.message).includes('interrupted by another navigation')) throw e;
+    }
+  }
+}
 async function scenario(name, body) {
   try { await body(); } catch (e) { check(false, `${name}: ${e.message.split('\n')[0]}`); }
 }
@@ -240,7 +249,7 @@ await scenario('hostile device text renders as text', async () => {
   await login(page, 'bob');
   await page.waitForURL(/approve-requests/);
   check(await page.getByText(hostile.serialNumber, { exact: true }).isVisible(), 'hostile: the list shows the serial as text');
-  await page.goto(`${deskUrl}/autopilot/${r.json.id}`);
+  await openLive(page, `${deskUrl}/autopilot/${r.json.id}`);
   check((await page.textContent('main')).includes('<img src=x onerror="window.pwned=2">"x\''), 'hostile: the request page shows the model as text');
   check(await page.evaluate(() => window.pwned === undefined), 'hostile: no script ran');
   check(dialogs === 0, 'hostile: no dialog');
@@ -257,7 +266,7 @@ await scenario('a cross-site POST is refused', async () => {
   await page.waitForURL(`${deskUrl}/autopilot/${id}`);
   // Even with a valid token (say it leaked), a form posted from another origin is refused.
   const csrf = await page.inputValue('form.decide input[name=csrf]');
-  await page.goto(`${opUrl}/.well-known/openid-configuration`);
+  await openLive(page, `${opUrl}/.well-known/openid-configuration`);
   await page.evaluate(([target, token]) => {
     const form = document.createElement('form');
     form.method = 'POST';
@@ -288,7 +297,7 @@ await scenario('a repaired device: shown to everyone, re-registered by the helpd
   // Opens the request page until the server has looked the serial up (it does so within seconds).
   async function openWhenLookedUp(page, url) {
     for (let i = 0; i < 50; i++) {
-      await page.goto(url);
+      await openLive(page, url);
       if (await page.isVisible('#existing-registration')) return true;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -331,7 +340,8 @@ await scenario('a repaired device: shown to everyone, re-registered by the helpd
   check(stats.autopilotDeletesBySerial['DEMO-0002'] === 1, 'repair: the old registration was deleted once');
   check(stats.managedDeviceDeletesBySerial['DEMO-0002'] === 1, 'repair: its Intune record was deleted once');
   check(stats.importsBySerial['DEMO-0002'] === 1, 'repair: the new hash was imported once');
-  await page.goto(`${deskUrl}/autopilot/${deskId}`);
+  // The approver's page follows the request by itself until it is done.
+  await page.waitForSelector('#request[data-terminal="true"]', { timeout: 30000 });
   check((await page.textContent('.timeline')).includes('Removing the old registration'), 'repair: the timeline shows the removal');
   await shot(page, 'repair-completed');
   await ctx.close();

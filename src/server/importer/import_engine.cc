@@ -76,7 +76,10 @@ std::chrono::milliseconds ImportEngine::RunOnce() {
     refresh = now >= next_refresh_ms_;
     if (refresh) next_refresh_ms_ = now + 1000;
   }
-  if (refresh) Refresh();
+  if (refresh) {
+    Refresh();
+    KeepStepTimes();
+  }
 
   std::vector<std::pair<ImportPhase, Batch>> work;
   int64_t next_due = now + 1000;
@@ -289,15 +292,44 @@ void ImportEngine::Advance(Slot& slot, ImportPhase phase) {
     slot.job.phase_started_at = now;
   }
   bool moved = phase != slot.job.phase;
+  if (moved) NoteWaitEnded(slot, now);
   slot.job.phase = phase;
   Save(slot, Describe(phase).state, std::string(Describe(phase).step), std::nullopt);
   if (moved) {
     LogInfo("import step", {{"request", slot.job.request_id}, {"phase", ImportPhaseName(phase)}});
   }
   slot.phase_entered_ms = now;
+  slot.entered_by_move = true;
   slot.failures = 0;
   slot.last_error.clear();
-  slot.due_at = Describe(phase).waits ? now + settings_.poll_min.count() : now;
+  slot.due_at = Describe(phase).waits
+                    ? now + step_times_.NextPollIn(phase, 0, settings_.poll_min.count(),
+                                                   settings_.poll_max.count())
+                    : now;
+}
+
+void ImportEngine::NoteWaitEnded(const Slot& slot, int64_t now) {
+  // A resumed job's wait began before this run: its length is unknown.
+  if (!Describe(slot.job.phase).waits || !slot.entered_by_move) return;
+  step_times_.Add(slot.job.phase, now - slot.phase_entered_ms, now, /*fresh=*/true);
+}
+
+void ImportEngine::KeepStepTimes() {
+  if (!step_times_loaded_) {
+    Result<std::vector<StepTime>> recent = store_.RecentStepTimes(int(StepTimes::kKept));
+    if (!recent.ok()) {
+      LogWarn("step times could not be read", {{"error", recent.status().message()}});
+    } else {
+      for (const StepTime& t : *recent) step_times_.Add(t.phase, t.took_ms);
+      step_times_loaded_ = true;
+    }
+  }
+  std::vector<StepTime> fresh = step_times_.TakeUnsaved();
+  if (fresh.empty()) return;
+  // A statistic: when the store refuses, these are only lost for the next start.
+  if (Status s = store_.RecordStepTimes(fresh); !s.ok()) {
+    LogWarn("step times could not be saved", {{"error", s.message()}});
+  }
 }
 
 void ImportEngine::Fail(Slot& slot, RequestError error) {
@@ -324,6 +356,7 @@ void ImportEngine::Complete(Slot& slot, const std::string& step) {
   LogInfo("import completed",
           {{"request", slot.job.request_id}, {"autopilot_id", slot.job.registration_id}});
   ImportPhase phase = slot.job.phase;
+  NoteWaitEnded(slot, clock_.NowMs());
   slot.job.phase = ImportPhase::kDone;
   if (!Save(slot, RequestState::kCompleted,
             step.empty() ? std::string(RequestStateStep(RequestState::kCompleted)) : step,
@@ -336,12 +369,10 @@ void ImportEngine::Complete(Slot& slot, const std::string& step) {
 }
 
 void ImportEngine::Quiet(Slot& slot) {
-  // Poll at about a tenth of the time already waited: a change is seen late by ~5% of the
-  // wait, and a long wait costs few polls (logarithmic in its length).
   int64_t now = clock_.NowMs();
-  int64_t waited = now - slot.phase_entered_ms;
-  slot.due_at = now + std::clamp<int64_t>(waited / 10, settings_.poll_min.count(),
-                                          settings_.poll_max.count());
+  slot.due_at =
+      now + step_times_.NextPollIn(slot.job.phase, now - slot.phase_entered_ms,
+                                   settings_.poll_min.count(), settings_.poll_max.count());
 }
 
 void ImportEngine::CallFailed(Slot& slot, const Status& status) {

@@ -20,6 +20,7 @@
 
 #include "server/clock.h"
 #include "server/graph/graph_api.h"
+#include "server/importer/step_times.h"
 #include "server/store/request_store.h"
 
 namespace apm {
@@ -31,8 +32,9 @@ struct ImportSettings {
   bool wait_for_profile = true;
   int max_active_jobs = 1000;  // jobs advanced at once; the rest wait their turn
   int max_import_batch = 20;  // devices per /import request
-  // Adaptive polling: soon after a change, then at about a tenth of the time already waited,
-  // between these bounds.
+  // Adaptive polling, between these bounds: when this tenant's recent waits in the same phase
+  // say the change is likely (StepTimes); without such a history, soon after a change, then
+  // at about a tenth of the time already waited.
   std::chrono::milliseconds poll_min{5'000};
   std::chrono::milliseconds poll_max{60'000};
   // After an import whose answer was lost, wait this long before looking for its record (and
@@ -132,8 +134,12 @@ class ImportEngine {
   void Fail(Slot& slot, RequestError error);
   // Ends the job as completed; `step` says how when it is not the usual "Ready".
   void Complete(Slot& slot, const std::string& step = "");
-  // Nothing moved: poll again later, slower.
+  // Nothing moved: poll again when a change is likely.
   void Quiet(Slot& slot);
+  // The job leaves its phase now: a wait's length goes to the step times.
+  void NoteWaitEnded(const Slot& slot, int64_t now);
+  // Loads the recent step times once, and saves the new ones (on the engine's thread).
+  void KeepStepTimes();
   // A call failed: retry later, or fail the job if the error is final.
   void CallFailed(Slot& slot, const Status& status);
   bool PastDeadline(Slot& slot);
@@ -156,6 +162,8 @@ class ImportEngine {
   // Pages the last list of devices took; before the first, as if 10 (a list is tried once 20
   // jobs wait, so a tenant with 50,000 devices is not listed for two of them).
   std::atomic<int64_t> device_list_pages_{10};
+  StepTimes step_times_;
+  bool step_times_loaded_ = false;  // engine thread only
   bool deleting_records_ = false;
   bool stopping_ = false;
   int busy_batches_ = 0;

@@ -85,6 +85,42 @@ TEST_F(ImportEngineTest, DdsErrorsEndTheJobWithTheirCodeAndWordsAndTheRecordIsDe
       2);
 }
 
+// Waits are timed from this tenant's recent ones (kept in the store, so a restarted engine
+// still knows them): fewer polls before a change is likely, and none of the delay added.
+TEST_F(ImportEngineTest, WaitsAreTimedFromThisTenantsRecentOnesAlsoAfterARestart) {
+  auto import_one = [&](const std::string& serial, int64_t* requests, int64_t* took_ms) {
+    int64_t before = AllSimRequests(), started = clock_.NowMs();
+    std::string id = Approved(serial);
+    RunUntilDone({id});
+    ASSERT_EQ(Get(id).state, RequestState::kCompleted);
+    *requests = AllSimRequests() - before;
+    *took_ms = clock_.NowMs() - started;
+  };
+  int64_t plain_requests = 0, plain_ms = 0, requests = 0, took_ms = 0;
+  for (size_t i = 0; i < StepTimes::kMinSamples; ++i) {
+    import_one("PF3LEARN" + std::to_string(i), &requests, &took_ms);
+    if (i == 1) plain_requests = requests, plain_ms = took_ms;  // the first also got a token
+  }
+  clock_.Advance(seconds(1));
+  engine_->RunOnce();  // saves what it learnt
+  Result<std::vector<StepTime>> kept = store_->RecentStepTimes(50);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  std::map<ImportPhase, std::vector<int64_t>> by_phase;
+  for (const StepTime& t : *kept) by_phase[t.phase].push_back(t.took_ms);
+  ASSERT_EQ(by_phase[ImportPhase::kWaitImport].size(), StepTimes::kMinSamples);
+  ASSERT_EQ(by_phase[ImportPhase::kWaitProfile].size(), StepTimes::kMinSamples);
+  for (int64_t t : by_phase[ImportPhase::kWaitProfile]) {
+    EXPECT_GE(t, 40'000) << "the tenant takes 40 s";
+    EXPECT_LE(t, 40'000 + 5'000) << "seen within a few polls of it";
+  }
+
+  NewEngine();  // a restart: the times come from the store
+  import_one("PF3TIMED", &requests, &took_ms);
+  EXPECT_LT(requests * 2, plain_requests)  // measured: 14 against 46
+      << "timed polls: " << requests << " requests, plain: " << plain_requests;
+  EXPECT_LE(took_ms, plain_ms + 1'000) << "the device is not done later for it";
+}
+
 TEST_F(ImportEngineTest, AnInvalidHashEndsIn802) {
   StoredRequest r;
   r.id = "req-bad";

@@ -18,6 +18,7 @@ struct ImportEngine::Slot {
   bool loaded = false;
   int64_t due_at = 0;
   int64_t phase_entered_ms = 0;  // when the job entered its current phase (this run)
+  bool entered_by_move = false;  // phase_entered_ms is when it moved there, not a resume
   int failures = 0;
   bool busy = false;
   bool done = false;

@@ -50,6 +50,12 @@ class CachingRequestStore : public RequestStore {
     return inner_.FinishImportDeletions(done, retry, retry_at_ms);
   }
   Result<int64_t> PendingImportDeletions() override { return inner_.PendingImportDeletions(); }
+  Status RecordStepTimes(const std::vector<StepTime>& times) override {
+    return inner_.RecordStepTimes(times);
+  }
+  Result<std::vector<StepTime>> RecentStepTimes(int per_phase) override {
+    return inner_.RecentStepTimes(per_phase);
+  }
   Status SaveRegistration(const std::string& id, const std::string& registration,
                           int64_t now_ms) override;
   Result<std::vector<StoredRequest>> PendingWithoutRegistration(int limit) override {

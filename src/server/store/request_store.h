@@ -118,6 +118,14 @@ struct ImportRecordDeletion {
   int64_t attempts = 0;
 };
 
+// How long one job waited in a waiting phase (the engine times its polls from recent ones).
+constexpr int kStepTimesKept = 200;
+struct StepTime {
+  ImportPhase phase = ImportPhase::kWaitImport;
+  int64_t took_ms = 0;
+  int64_t finished_at = 0;
+};
+
 // One visible change of a request: when it entered a state and step (the timeline).
 struct RequestStep {
   int64_t at = 0;
@@ -198,6 +206,11 @@ class RequestStore {
                                        int64_t retry_at_ms) = 0;
   // How many import records wait for deletion (a metric).
   virtual Result<int64_t> PendingImportDeletions() = 0;
+
+  // Keeps how long waits took: the newest kStepTimesKept of each phase (older ones go).
+  virtual Status RecordStepTimes(const std::vector<StepTime>& times) = 0;
+  // The newest `per_phase` step times of each phase, oldest first.
+  virtual Result<std::vector<StepTime>> RecentStepTimes(int per_phase) = 0;
 
   // Keeps what the tenant held for the request's serial (RegistrationCheck JSON); does not
   // change the request's version (the client's view is the same).

@@ -69,6 +69,8 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
   Status FinishImportDeletions(const std::vector<std::string>& done,
                                const std::vector<std::string>& retry, int64_t retry_at_ms) override;
   Result<int64_t> PendingImportDeletions() override;
+  Status RecordStepTimes(const std::vector<StepTime>& times) override;
+  Result<std::vector<StepTime>> RecentStepTimes(int per_phase) override;
   Status SaveRegistration(const std::string& id, const std::string& registration,
                           int64_t now_ms) override;
   Result<std::vector<StoredRequest>> PendingWithoutRegistration(int limit) override;

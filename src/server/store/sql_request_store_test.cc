@@ -57,7 +57,7 @@ TEST_P(SqlRequestStoreTest, CreateGetAndSurviveReopen) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 7);
+  EXPECT_EQ(store_->schema_version(), 8);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");
@@ -744,6 +744,28 @@ TEST_P(SqlRequestStoreTest, ASaveThatLetsAnImportRecordGoQueuesItsDeletionUntilD
   ASSERT_TRUE(store_->FinishImportDeletions({"imp-1"}, {}, 0).ok());
   EXPECT_EQ(store_->PendingImportDeletions().value(), 0);
   EXPECT_TRUE(store_->DueImportDeletions(at + 60'000, 10)->empty());
+}
+
+TEST_P(SqlRequestStoreTest, StepTimesKeepTheNewestOfEachPhaseAcrossARestart) {
+  std::vector<StepTime> times;
+  for (int i = 0; i < kStepTimesKept + 30; ++i) {
+    times.push_back({.phase = ImportPhase::kWaitImport, .took_ms = 1'000 + i, .finished_at = i});
+  }
+  times.push_back({.phase = ImportPhase::kWaitProfile, .took_ms = 20'000, .finished_at = 7});
+  ASSERT_TRUE(store_->RecordStepTimes(times).ok());
+  ASSERT_TRUE(store_->RecordStepTimes({}).ok());
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM step_times"), kStepTimesKept + 1) << "older ones go";
+  Reopen();
+  Result<std::vector<StepTime>> recent = store_->RecentStepTimes(3);
+  ASSERT_TRUE(recent.ok()) << recent.status().ToString();
+  ASSERT_EQ(recent->size(), 4u);
+  // Per phase, the newest three, oldest first.
+  EXPECT_EQ((*recent)[0].phase, ImportPhase::kWaitImport);
+  EXPECT_EQ((*recent)[0].took_ms, 1'000 + kStepTimesKept + 27);
+  EXPECT_EQ((*recent)[0].finished_at, kStepTimesKept + 27);
+  EXPECT_EQ((*recent)[2].took_ms, 1'000 + kStepTimesKept + 29);
+  EXPECT_EQ((*recent)[3].phase, ImportPhase::kWaitProfile);
+  EXPECT_EQ((*recent)[3].took_ms, 20'000);
 }
 
 // PostgreSQL only: the server ends the store's connections (a restart or failover does the

@@ -318,6 +318,23 @@ CREATE TABLE import_record_deletions (
 );
 CREATE INDEX import_record_deletions_due ON import_record_deletions(next_at);
 )sql"},
+    // 8. How long recent waits took per phase: the engine polls when a change is likely.
+    {R"sql(
+CREATE TABLE step_times (
+  phase TEXT NOT NULL,
+  finished_at INTEGER NOT NULL,
+  took_ms INTEGER NOT NULL
+);
+CREATE INDEX step_times_newest ON step_times(phase, finished_at);
+)sql",
+     R"sql(
+CREATE TABLE step_times (
+  phase TEXT NOT NULL,
+  finished_at BIGINT NOT NULL,
+  took_ms BIGINT NOT NULL
+);
+CREATE INDEX step_times_newest ON step_times(phase, finished_at);
+)sql"},
 };
 
 }  // namespace

@@ -81,6 +81,12 @@ class TimedRequestStore : public RequestStore {
   Result<int64_t> PendingImportDeletions() override {
     return Time("pending_import_deletions", [&] { return inner_.PendingImportDeletions(); });
   }
+  Status RecordStepTimes(const std::vector<StepTime>& times) override {
+    return Time("record_step_times", [&] { return inner_.RecordStepTimes(times); });
+  }
+  Result<std::vector<StepTime>> RecentStepTimes(int per_phase) override {
+    return Time("recent_step_times", [&] { return inner_.RecentStepTimes(per_phase); });
+  }
   Status SaveRegistration(const std::string& id, const std::string& registration,
                           int64_t now_ms) override {
     return Time("save_registration",

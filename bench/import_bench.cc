@@ -229,7 +229,9 @@ int main(int argc, char** argv) {
     std::ofstream(std::string(dir) + "/sim.log") << sim->log();
     json followed = json::array();
     for (size_t i = 0; i < ids.size(); ++i) {
-      followed.push_back({{"id", ids[i]}, {"serial", serials[i]}, {"seen", seen[i]},
+      followed.push_back({{"id", ids[i]},
+                          {"serial", serials[i]},
+                          {"seen", seen[i]},
                           {"tenant", by_serial[serials[i]]}});
     }
     std::ofstream(std::string(dir) + "/followed.json") << followed.dump(1);

@@ -31,7 +31,7 @@ struct ImportSettings {
   // Wait until a deployment profile is assigned before reporting success.
   bool wait_for_profile = true;
   int max_active_jobs = 1000;  // jobs advanced at once; the rest wait their turn
-  int max_import_batch = 20;  // devices per /import request
+  int max_import_batch = 20;   // devices per /import request
   // Adaptive polling, between these bounds: when this tenant's recent waits in the same phase
   // say the change is likely (StepTimes); without such a history, soon after a change, then
   // at about a tenth of the time already waited.

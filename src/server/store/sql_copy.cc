@@ -79,7 +79,8 @@ const std::vector<Table>& Tables() {
         {"attempts", true},
         {"next_at", true}},
        "import_id"},
-      {"step_times", {{"phase", false}, {"finished_at", true}, {"took_ms", true}},
+      {"step_times",
+       {{"phase", false}, {"finished_at", true}, {"took_ms", true}},
        "phase, finished_at, took_ms"},
       // The target's triggers wrote a first step for each request; the source's replace them.
       {"request_steps",

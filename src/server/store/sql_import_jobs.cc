@@ -84,103 +84,89 @@ Status WriteJob(SqlConnection& c, const ImportJob& j, bool insert) {
 
 Result<StoredRequest> SqlRequestStore::Approve(const std::string& id, const Approval& approval,
                                                int64_t now_ms) {
-  std::lock_guard lock(write_mu_);
-  Result<SqlConnection*> writer = Writer();
-  if (!writer.ok()) return writer.status();
-  SqlConnection& c = **writer;
-  SqlTransaction tx(c);
-  if (Status s = tx.BeginWrite(); !s.ok()) return s;
-  Result<StoredRequest> current = GetOn(c, id);
-  if (!current.ok()) return current.status();
-  if (current->state != RequestState::kPendingApproval) {
-    return Status::FailedPrecondition("request " + current->id + " is " +
-                                      std::string(RequestStateName(current->state)) +
-                                      ", not pending approval");
-  }
-  // Checked here too, not only by the expiry sweep: a timed-out request is never approved.
-  if (current->expires_at <= now_ms) {
-    return Status::FailedPrecondition("request " + current->id + " has expired");
-  }
-  ImportJob job;
-  job.request_id = current->id;
-  job.phase = FirstPhase(approval.action);
-  job.approval = approval;
-  // Update only works on the existing registration from the start.
-  if (approval.action == ApprovalAction::kUpdateOnly)
-    job.registration_id = approval.registration_id;
-  job.approved_at = now_ms;
-  job.phase_started_at = now_ms;
-  job.updated_at = now_ms;
-  if (Status s = WriteJob(c, job, /*insert=*/true); !s.ok()) return s;
-  if (Status s =
-          WriteState(c, current->id, RequestState::kApproved,
-                     std::string(RequestStateStep(RequestState::kApproved)), std::nullopt, now_ms);
-      !s.ok())
-    return s;
-  Result<StoredRequest> updated = GetOn(c, current->id);
-  if (!updated.ok()) return updated.status();
-  if (Status s = tx.Commit(); !s.ok()) return s;
-  return updated;
+  return InWriteTransaction([&](SqlConnection& c) -> Result<StoredRequest> {
+    Result<StoredRequest> current = GetOn(c, id);
+    if (!current.ok()) return current.status();
+    if (current->state != RequestState::kPendingApproval) {
+      return Status::FailedPrecondition("request " + current->id + " is " +
+                                        std::string(RequestStateName(current->state)) +
+                                        ", not pending approval");
+    }
+    // Checked here too, not only by the expiry sweep: a timed-out request is never approved.
+    if (current->expires_at <= now_ms) {
+      return Status::FailedPrecondition("request " + current->id + " has expired");
+    }
+    ImportJob job;
+    job.request_id = current->id;
+    job.phase = FirstPhase(approval.action);
+    job.approval = approval;
+    // Update only works on the existing registration from the start.
+    if (approval.action == ApprovalAction::kUpdateOnly)
+      job.registration_id = approval.registration_id;
+    job.approved_at = now_ms;
+    job.phase_started_at = now_ms;
+    job.updated_at = now_ms;
+    if (Status s = WriteJob(c, job, /*insert=*/true); !s.ok()) return s;
+    if (Status s = WriteState(c, current->id, RequestState::kApproved,
+                              std::string(RequestStateStep(RequestState::kApproved)), std::nullopt,
+                              now_ms);
+        !s.ok())
+      return s;
+    return GetOn(c, current->id);
+  });
 }
 
 Result<ImportJob> SqlRequestStore::GetJob(const std::string& request_id) {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqlConnection& c = *reader.get();
-  Result<SqlStatement> s = c.Statement(SELECT_JOB "WHERE request_id = ?1");
-  if (!s.ok()) return s.status();
-  s->Bind(1, request_id);
-  SqlStep rc = s->Step();
-  if (rc == SqlStep::kRow) return ReadJob(*s);
-  if (rc != SqlStep::kDone) return c.Error("get job");
-  return Status::NotFound("request " + request_id + " has no import job");
+  return OnReader([&](SqlConnection& c) -> Result<ImportJob> {
+    Result<SqlStatement> s = c.Statement(SELECT_JOB "WHERE request_id = ?1");
+    if (!s.ok()) return s.status();
+    s->Bind(1, request_id);
+    SqlStep rc = s->Step();
+    if (rc == SqlStep::kRow) return ReadJob(*s);
+    if (rc != SqlStep::kDone) return c.Error("get job");
+    return Status::NotFound("request " + request_id + " has no import job");
+  });
 }
 
 Result<std::vector<ImportJob>> SqlRequestStore::OpenJobs(int limit) {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqlConnection& c = *reader.get();
-  Result<SqlStatement> s =
-      c.Statement(SELECT_JOB "WHERE phase <> 'done' ORDER BY approved_at LIMIT ?1");
-  if (!s.ok()) return s.status();
-  s->Bind(1, int64_t(limit));
-  std::vector<ImportJob> jobs;
-  SqlStep rc;
-  while ((rc = s->Step()) == SqlStep::kRow) jobs.push_back(ReadJob(*s));
-  if (rc != SqlStep::kDone) return c.Error("open jobs");
-  return jobs;
+  return OnReader([&](SqlConnection& c) -> Result<std::vector<ImportJob>> {
+    Result<SqlStatement> s =
+        c.Statement(SELECT_JOB "WHERE phase <> 'done' ORDER BY approved_at LIMIT ?1");
+    if (!s.ok()) return s.status();
+    s->Bind(1, int64_t(limit));
+    std::vector<ImportJob> jobs;
+    SqlStep rc;
+    while ((rc = s->Step()) == SqlStep::kRow) jobs.push_back(ReadJob(*s));
+    if (rc != SqlStep::kDone) return c.Error("open jobs");
+    return jobs;
+  });
 }
 
 Result<StoredRequest> SqlRequestStore::SaveJob(const ImportJob& job, RequestState state,
                                                const std::string& step,
                                                const std::optional<RequestError>& error,
                                                int64_t now_ms) {
-  std::lock_guard lock(write_mu_);
-  Result<SqlConnection*> writer = Writer();
-  if (!writer.ok()) return writer.status();
-  SqlConnection& c = **writer;
-  SqlTransaction tx(c);
-  if (Status s = tx.BeginWrite(); !s.ok()) return s;
-  if (Status s = CheckJobFence(c); !s.ok()) return s;
-  Result<StoredRequest> current = GetOn(c, job.request_id);
-  if (!current.ok()) return current.status();
-  if (Status s = WriteJob(c, job, /*insert=*/false); !s.ok()) return s;
-  if (!job.import_id_to_delete.empty()) {
-    Status s = QueueImportDeletion(c, job.import_id_to_delete, job.request_id, now_ms);
-    if (!s.ok()) return s;
-  }
-  bool same_error =
-      (!error && !current->error) ||
-      (error && current->error && error->code == current->error->code &&
-       error->name == current->error->name && error->message == current->error->message);
-  if (current->state != state || current->step != step || !same_error) {
-    if (Status s = WriteState(c, current->id, state, step, error, now_ms); !s.ok()) return s;
-    Result<StoredRequest> updated = GetOn(c, current->id);
-    if (!updated.ok()) return updated.status();
-    current = std::move(updated);
-  }
-  if (Status s = tx.Commit(); !s.ok()) return s;
-  return current;
+  return InWriteTransaction([&](SqlConnection& c) -> Result<StoredRequest> {
+    if (Status s = CheckJobFence(c); !s.ok()) return s;
+    Result<StoredRequest> current = GetOn(c, job.request_id);
+    if (!current.ok()) return current.status();
+    if (Status s = WriteJob(c, job, /*insert=*/false); !s.ok()) return s;
+    if (!job.import_id_to_delete.empty()) {
+      Status s = QueueImportDeletion(c, job.import_id_to_delete, job.request_id, now_ms);
+      if (!s.ok()) return s;
+    }
+    bool same_error =
+        (!error && !current->error) ||
+        (error && current->error && error->code == current->error->code &&
+         error->name == current->error->name && error->message == current->error->message);
+    if (current->state != state || current->step != step || !same_error) {
+      if (Status s = WriteState(c, current->id, state, step, error, now_ms); !s.ok()) return s;
+      Result<StoredRequest> updated = GetOn(c, current->id);
+      if (!updated.ok()) return updated.status();
+      current = std::move(updated);
+    }
+    return current;
+  });
 }
 
 }  // namespace apm

@@ -20,61 +20,51 @@ Result<int64_t> DatabaseNow(SqlConnection& c) {
 
 Result<LeaseGrant> SqlRequestStore::TryLease(const std::string& name, const std::string& holder,
                                              int64_t ttl_ms) {
-  std::lock_guard lock(write_mu_);
-  Result<SqlConnection*> writer = Writer();
-  if (!writer.ok()) return writer.status();
-  SqlConnection& c = **writer;
   // A write transaction: every instance's attempts happen one after the other.
-  SqlTransaction tx(c);
-  if (Status s = tx.BeginWrite(); !s.ok()) return s;
-  Result<int64_t> clock = DatabaseNow(c);
-  if (!clock.ok()) return clock.status();
-  int64_t now = *clock;
-  LeaseGrant grant;
-  bool exists = false;
-  {
-    Result<SqlStatement> s = c.Statement("SELECT holder, expires_at FROM leases WHERE name = ?1");
-    if (!s.ok()) return s.status();
-    s->Bind(1, name);
-    SqlStep rc = s->Step();
-    if (rc == SqlStep::kError) return c.Error("read lease");
-    if (rc == SqlStep::kRow) {
-      exists = true;
-      grant.previous_holder = s->Text(0);
-      int64_t expires_at = s->Int(1);
-      bool others = grant.previous_holder != holder;
-      if (others && expires_at >= now) return grant;  // someone else's, running
-      grant.from_other = others;
-      if (grant.from_other) grant.other_until_ms = expires_at - now;
+  return InWriteTransaction([&](SqlConnection& c) -> Result<LeaseGrant> {
+    Result<int64_t> clock = DatabaseNow(c);
+    if (!clock.ok()) return clock.status();
+    int64_t now = *clock;
+    LeaseGrant grant;
+    bool exists = false;
+    {
+      Result<SqlStatement> s = c.Statement("SELECT holder, expires_at FROM leases WHERE name = ?1");
+      if (!s.ok()) return s.status();
+      s->Bind(1, name);
+      SqlStep rc = s->Step();
+      if (rc == SqlStep::kError) return c.Error("read lease");
+      if (rc == SqlStep::kRow) {
+        exists = true;
+        grant.previous_holder = s->Text(0);
+        int64_t expires_at = s->Int(1);
+        bool others = grant.previous_holder != holder;
+        if (others && expires_at >= now) return grant;  // someone else's, running
+        grant.from_other = others;
+        if (grant.from_other) grant.other_until_ms = expires_at - now;
+      }
     }
-  }
-  Result<SqlStatement> s =
-      c.Statement(exists ? "UPDATE leases SET holder = ?2, expires_at = ?3 WHERE name = ?1"
-                         : "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3)");
-  if (!s.ok()) return s.status();
-  s->Bind(1, name).Bind(2, holder).Bind(3, now + ttl_ms);
-  if (Status st = RunToCompletion(c, *s, "take lease"); !st.ok()) return st;
-  if (Status st = tx.Commit(); !st.ok()) return st;
-  grant.held = true;
-  return grant;
+    Result<SqlStatement> s =
+        c.Statement(exists ? "UPDATE leases SET holder = ?2, expires_at = ?3 WHERE name = ?1"
+                           : "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3)");
+    if (!s.ok()) return s.status();
+    s->Bind(1, name).Bind(2, holder).Bind(3, now + ttl_ms);
+    if (Status st = RunToCompletion(c, *s, "take lease"); !st.ok()) return st;
+    grant.held = true;  // once committed
+    return grant;
+  });
 }
 
 Status SqlRequestStore::ReleaseLease(const std::string& name, const std::string& holder) {
-  std::lock_guard lock(write_mu_);
-  Result<SqlConnection*> writer = Writer();
-  if (!writer.ok()) return writer.status();
-  SqlConnection& c = **writer;
-  SqlTransaction tx(c);
-  if (Status s = tx.BeginWrite(); !s.ok()) return s;
-  Result<int64_t> clock = DatabaseNow(c);
-  if (!clock.ok()) return clock.status();
-  int64_t now = *clock;
-  Result<SqlStatement> s = c.Statement(
-      "UPDATE leases SET expires_at = ?3 WHERE name = ?1 AND holder = ?2 AND expires_at > ?3");
-  if (!s.ok()) return s.status();
-  s->Bind(1, name).Bind(2, holder).Bind(3, now - 1);
-  if (Status st = RunToCompletion(c, *s, "release lease"); !st.ok()) return st;
-  return tx.Commit();
+  return InWriteTransaction([&](SqlConnection& c) -> Status {
+    Result<int64_t> clock = DatabaseNow(c);
+    if (!clock.ok()) return clock.status();
+    int64_t now = *clock;
+    Result<SqlStatement> s = c.Statement(
+        "UPDATE leases SET expires_at = ?3 WHERE name = ?1 AND holder = ?2 AND expires_at > ?3");
+    if (!s.ok()) return s.status();
+    s->Bind(1, name).Bind(2, holder).Bind(3, now - 1);
+    return RunToCompletion(c, *s, "release lease");
+  });
 }
 
 void SqlRequestStore::FenceJobsWith(std::string name, std::string holder) {

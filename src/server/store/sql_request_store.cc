@@ -149,18 +149,8 @@ std::vector<Result<CreateOutcome>> SqlRequestStore::CommitBatch(
   for (PendingCreate* p : batch) {
     items.push_back({p->request, p->max_open_per_address, p->alias_id});
   }
-  Result<std::vector<Result<CreateOutcome>>> outcomes = [&] {
-    std::lock_guard lock(write_mu_);
-    Result<SqlConnection*> writer = Writer();
-    if (!writer.ok()) return Result<std::vector<Result<CreateOutcome>>>(writer.status());
-    SqlConnection& c = **writer;
-    SqlTransaction tx(c);
-    if (Status s = tx.BeginWrite(); !s.ok()) return Result<std::vector<Result<CreateOutcome>>>(s);
-    Result<std::vector<Result<CreateOutcome>>> done = CreateAll(c, items);
-    if (!done.ok()) return done;
-    if (Status s = tx.Commit(); !s.ok()) return Result<std::vector<Result<CreateOutcome>>>(s);
-    return done;
-  }();
+  Result<std::vector<Result<CreateOutcome>>> outcomes =
+      InWriteTransaction([&](SqlConnection& c) { return CreateAll(c, items); });
   // A database error fails the whole batch: nothing of it was committed, and every caller is
   // told so (the client sends again).
   if (!outcomes.ok()) return std::vector<Result<CreateOutcome>>(batch.size(), outcomes.status());
@@ -168,17 +158,12 @@ std::vector<Result<CreateOutcome>> SqlRequestStore::CommitBatch(
 }
 
 Result<StoredRequest> SqlRequestStore::Get(const std::string& id) {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqlConnection& c = *reader.get();
-  return GetOn(c, id);
+  return OnReader([&](SqlConnection& c) -> Result<StoredRequest> { return GetOn(c, id); });
 }
 
 Result<StoredRequest> SqlRequestStore::GetWithHash(const std::string& id) {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqlConnection& c = *reader.get();
-  return GetOn(c, id, /*full=*/true);
+  return OnReader(
+      [&](SqlConnection& c) -> Result<StoredRequest> { return GetOn(c, id, /*full=*/true); });
 }
 
 Result<StoredRequest> SqlRequestStore::Transition(const std::string& id,
@@ -186,194 +171,177 @@ Result<StoredRequest> SqlRequestStore::Transition(const std::string& id,
                                                   RequestState to, const std::string& step,
                                                   const std::optional<RequestError>& error,
                                                   int64_t now_ms) {
-  std::lock_guard lock(write_mu_);
-  Result<SqlConnection*> writer = Writer();
-  if (!writer.ok()) return writer.status();
-  SqlConnection& c = **writer;
-  SqlTransaction tx(c);
-  if (Status s = tx.BeginWrite(); !s.ok()) return s;
-  Result<StoredRequest> current = GetOn(c, id);
-  if (!current.ok()) return current.status();
-  bool allowed = false;
-  for (RequestState s : from) allowed = allowed || s == current->state;
-  if (!allowed) {
-    return Status::FailedPrecondition("request " + current->id + " is " +
-                                      std::string(RequestStateName(current->state)));
-  }
-  if (Status s = WriteState(c, current->id, to, step, error, now_ms); !s.ok()) return s;
-  Result<StoredRequest> updated = GetOn(c, current->id);
-  if (!updated.ok()) return updated.status();
-  if (Status s = tx.Commit(); !s.ok()) return s;
-  return updated;
+  return InWriteTransaction([&](SqlConnection& c) -> Result<StoredRequest> {
+    Result<StoredRequest> current = GetOn(c, id);
+    if (!current.ok()) return current.status();
+    bool allowed = false;
+    for (RequestState s : from) allowed = allowed || s == current->state;
+    if (!allowed) {
+      return Status::FailedPrecondition("request " + current->id + " is " +
+                                        std::string(RequestStateName(current->state)));
+    }
+    if (Status s = WriteState(c, current->id, to, step, error, now_ms); !s.ok()) return s;
+    return GetOn(c, current->id);
+  });
 }
 
 Result<int64_t> SqlRequestStore::ExpirePending(int64_t now_ms) {
-  std::lock_guard lock(write_mu_);
-  Result<SqlConnection*> writer = Writer();
-  if (!writer.ok()) return writer.status();
-  SqlConnection& c = **writer;
-  SqlTransaction tx(c);
-  if (Status s = tx.BeginWrite(); !s.ok()) return s;
-  Result<int64_t> seq = NextChangeSeq(c);
-  if (!seq.ok()) return seq.status();
-  Result<SqlStatement> s = c.Statement(
-      "UPDATE requests SET state = 'expired', step = ?2, updated_at = ?1, finished_at = ?1, "
-      "version = version + 1, change_seq = ?3 "
-      "WHERE state = 'pending_approval' AND expires_at <= ?1");
-  if (!s.ok()) return s.status();
-  s->Bind(1, now_ms).Bind(2, RequestStateStep(RequestState::kExpired)).Bind(3, *seq);
-  if (Status st = RunToCompletion(c, *s, "expire"); !st.ok()) return st;
-  int64_t changed = c.Changes();
-  if (changed == 0) return int64_t{0};  // nothing to commit: roll back the counter bump
-  if (Status st = tx.Commit(); !st.ok()) return st;
-  return changed;
+  return OnWriter([&](SqlConnection& c) -> Result<int64_t> {
+    SqlTransaction tx(c);
+    if (Status s = tx.BeginWrite(); !s.ok()) return s;
+    Result<int64_t> seq = NextChangeSeq(c);
+    if (!seq.ok()) return seq.status();
+    Result<SqlStatement> s = c.Statement(
+        "UPDATE requests SET state = 'expired', step = ?2, updated_at = ?1, finished_at = ?1, "
+        "version = version + 1, change_seq = ?3 "
+        "WHERE state = 'pending_approval' AND expires_at <= ?1");
+    if (!s.ok()) return s.status();
+    s->Bind(1, now_ms).Bind(2, RequestStateStep(RequestState::kExpired)).Bind(3, *seq);
+    if (Status st = RunToCompletion(c, *s, "expire"); !st.ok()) return st;
+    int64_t changed = c.Changes();
+    if (changed == 0) return int64_t{0};  // nothing to commit: roll back the counter bump
+    if (Status st = tx.Commit(); !st.ok()) return st;
+    return changed;
+  });
 }
 
 Result<int64_t> SqlRequestStore::PurgeFinishedBefore(int64_t cutoff_ms) {
-  std::lock_guard lock(write_mu_);
-  Result<SqlConnection*> writer = Writer();
-  if (!writer.ok()) return writer.status();
-  SqlConnection& c = **writer;
-  Result<SqlStatement> s =
-      c.Statement("DELETE FROM requests WHERE finished_at <> 0 AND finished_at < ?1");
-  if (!s.ok()) return s.status();
-  s->Bind(1, cutoff_ms);
-  if (Status st = RunToCompletion(c, *s, "purge"); !st.ok()) return st;
-  return int64_t(c.Changes());
+  return OnWriter([&](SqlConnection& c) -> Result<int64_t> {
+    Result<SqlStatement> s =
+        c.Statement("DELETE FROM requests WHERE finished_at <> 0 AND finished_at < ?1");
+    if (!s.ok()) return s.status();
+    s->Bind(1, cutoff_ms);
+    if (Status st = RunToCompletion(c, *s, "purge"); !st.ok()) return st;
+    return int64_t(c.Changes());
+  });
 }
 
 Result<std::vector<RequestChange>> SqlRequestStore::ChangesSince(int64_t seq, int64_t* latest) {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqlConnection& c = *reader.get();
-  // One snapshot, so the rows and the counter agree.
-  SqlTransaction tx(c);
-  if (Status st = tx.BeginRead(); !st.ok()) return st;
-  std::vector<RequestChange> out;
-  {
-    Result<SqlStatement> s = c.Statement(
-        "SELECT id, version, change_seq FROM requests WHERE change_seq > ?1 ORDER BY change_seq");
-    if (!s.ok()) return s.status();
-    s->Bind(1, seq);
-    SqlStep rc;
-    while ((rc = s->Step()) == SqlStep::kRow) out.push_back({s->Text(0), s->Int(1), s->Int(2)});
-    if (rc != SqlStep::kDone) return c.Error("changes");
-  }
-  Result<SqlStatement> l = c.Statement("SELECT value FROM counters WHERE name = 'change_seq'");
-  if (!l.ok()) return l.status();
-  if (l->Step() != SqlStep::kRow) return c.Error("change counter");
-  if (latest) *latest = l->Int(0);
-  if (Status st = tx.Commit(); !st.ok()) return st;
-  return out;
+  return OnReader([&](SqlConnection& c) -> Result<std::vector<RequestChange>> {
+    // One snapshot, so the rows and the counter agree.
+    SqlTransaction tx(c);
+    if (Status st = tx.BeginRead(); !st.ok()) return st;
+    std::vector<RequestChange> out;
+    {
+      Result<SqlStatement> s = c.Statement(
+          "SELECT id, version, change_seq FROM requests WHERE change_seq > ?1 ORDER BY change_seq");
+      if (!s.ok()) return s.status();
+      s->Bind(1, seq);
+      SqlStep rc;
+      while ((rc = s->Step()) == SqlStep::kRow) out.push_back({s->Text(0), s->Int(1), s->Int(2)});
+      if (rc != SqlStep::kDone) return c.Error("changes");
+    }
+    Result<SqlStatement> l = c.Statement("SELECT value FROM counters WHERE name = 'change_seq'");
+    if (!l.ok()) return l.status();
+    if (l->Step() != SqlStep::kRow) return c.Error("change counter");
+    if (latest) *latest = l->Int(0);
+    if (Status st = tx.Commit(); !st.ok()) return st;
+    return out;
+  });
 }
 
 Result<std::map<RequestState, int64_t>> SqlRequestStore::CountByState() {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqlConnection& c = *reader.get();
-  Result<SqlStatement> s = c.Statement("SELECT state, COUNT(*) FROM requests GROUP BY state");
-  if (!s.ok()) return s.status();
-  std::map<RequestState, int64_t> out;
-  for (RequestState st : kAllRequestStates) out[st] = 0;
-  SqlStep rc;
-  while ((rc = s->Step()) == SqlStep::kRow) {
-    if (auto st = ParseRequestState(s->Text(0))) out[*st] = s->Int(1);
-  }
-  if (rc != SqlStep::kDone) return c.Error("count by state");
-  return out;
+  return OnReader([&](SqlConnection& c) -> Result<std::map<RequestState, int64_t>> {
+    Result<SqlStatement> s = c.Statement("SELECT state, COUNT(*) FROM requests GROUP BY state");
+    if (!s.ok()) return s.status();
+    std::map<RequestState, int64_t> out;
+    for (RequestState st : kAllRequestStates) out[st] = 0;
+    SqlStep rc;
+    while ((rc = s->Step()) == SqlStep::kRow) {
+      if (auto st = ParseRequestState(s->Text(0))) out[*st] = s->Int(1);
+    }
+    if (rc != SqlStep::kDone) return c.Error("count by state");
+    return out;
+  });
 }
 
 Result<std::vector<StoredRequest>> SqlRequestStore::List(const RequestFilter& filter) {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqlConnection& c = *reader.get();
-  std::vector<StoredRequest> out;
-  SqlStep rc;
-  if (filter.imported_only) {
-    Result<SqlStatement> s = c.Statement(
-        SELECT_REQUEST
-        "WHERE id IN (SELECT request_id FROM import_jobs WHERE approved_at >= ?2 "
-        "AND (?3 = 0 OR approved_at < ?3)) AND (?1 = '' OR state = ?1) "
-        "ORDER BY (SELECT approved_at FROM import_jobs WHERE request_id = requests.id) DESC "
-        "LIMIT ?4");
-    if (!s.ok()) return s.status();
-    s->Bind(1, filter.state ? RequestStateName(*filter.state) : std::string_view(""));  // not NULL
-    s->Bind(2, filter.approved_from).Bind(3, filter.approved_to).Bind(4, int64_t{filter.limit});
-    while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
-  } else if (filter.state) {
-    Result<SqlStatement> s =
-        c.Statement(SELECT_REQUEST "WHERE state = ?1 ORDER BY created_at DESC LIMIT ?2");
-    if (!s.ok()) return s.status();
-    s->Bind(1, RequestStateName(*filter.state)).Bind(2, int64_t{filter.limit});
-    while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
-  } else {
-    Result<SqlStatement> s = c.Statement(SELECT_REQUEST "ORDER BY created_at DESC LIMIT ?1");
-    if (!s.ok()) return s.status();
-    s->Bind(1, int64_t{filter.limit});
-    while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
-  }
-  if (rc != SqlStep::kDone) return c.Error("list");
-  return out;
+  return OnReader([&](SqlConnection& c) -> Result<std::vector<StoredRequest>> {
+    std::vector<StoredRequest> out;
+    SqlStep rc;
+    if (filter.imported_only) {
+      Result<SqlStatement> s = c.Statement(
+          SELECT_REQUEST
+          "WHERE id IN (SELECT request_id FROM import_jobs WHERE approved_at >= ?2 "
+          "AND (?3 = 0 OR approved_at < ?3)) AND (?1 = '' OR state = ?1) "
+          "ORDER BY (SELECT approved_at FROM import_jobs WHERE request_id = requests.id) DESC "
+          "LIMIT ?4");
+      if (!s.ok()) return s.status();
+      s->Bind(1,
+              filter.state ? RequestStateName(*filter.state) : std::string_view(""));  // not NULL
+      s->Bind(2, filter.approved_from).Bind(3, filter.approved_to).Bind(4, int64_t{filter.limit});
+      while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
+    } else if (filter.state) {
+      Result<SqlStatement> s =
+          c.Statement(SELECT_REQUEST "WHERE state = ?1 ORDER BY created_at DESC LIMIT ?2");
+      if (!s.ok()) return s.status();
+      s->Bind(1, RequestStateName(*filter.state)).Bind(2, int64_t{filter.limit});
+      while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
+    } else {
+      Result<SqlStatement> s = c.Statement(SELECT_REQUEST "ORDER BY created_at DESC LIMIT ?1");
+      if (!s.ok()) return s.status();
+      s->Bind(1, int64_t{filter.limit});
+      while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
+    }
+    if (rc != SqlStep::kDone) return c.Error("list");
+    return out;
+  });
 }
 
 Status SqlRequestStore::SaveRegistration(const std::string& id, const std::string& registration,
                                          int64_t now_ms) {
-  std::lock_guard lock(write_mu_);
-  Result<SqlConnection*> writer = Writer();
-  if (!writer.ok()) return writer.status();
-  SqlConnection& c = **writer;
-  Result<SqlStatement> s = c.Statement(
-      "UPDATE requests SET registration = ?1, registration_checked_at = ?2 WHERE id = ?3");
-  if (!s.ok()) return s.status();
-  s->Bind(1, registration).Bind(2, now_ms).Bind(3, id);
-  if (Status st = RunToCompletion(c, *s, "save registration"); !st.ok()) return st;
-  if (c.Changes() != 1) return Status::NotFound("request " + id + " not found");
-  return Status::Ok();
+  return OnWriter([&](SqlConnection& c) -> Status {
+    Result<SqlStatement> s = c.Statement(
+        "UPDATE requests SET registration = ?1, registration_checked_at = ?2 WHERE id = ?3");
+    if (!s.ok()) return s.status();
+    s->Bind(1, registration).Bind(2, now_ms).Bind(3, id);
+    if (Status st = RunToCompletion(c, *s, "save registration"); !st.ok()) return st;
+    if (c.Changes() != 1) return Status::NotFound("request " + id + " not found");
+    return Status::Ok();
+  });
 }
 
 Result<std::vector<StoredRequest>> SqlRequestStore::PendingWithoutRegistration(int limit) {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqlConnection& c = *reader.get();
-  Result<SqlStatement> s = c.Statement(SELECT_REQUEST
-                                       "WHERE state = 'pending_approval' AND "
-                                       "registration_checked_at = 0 ORDER BY created_at LIMIT ?1");
-  if (!s.ok()) return s.status();
-  s->Bind(1, int64_t{limit});
-  std::vector<StoredRequest> out;
-  SqlStep rc;
-  while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
-  if (rc != SqlStep::kDone) return c.Error("pending without registration");
-  return out;
+  return OnReader([&](SqlConnection& c) -> Result<std::vector<StoredRequest>> {
+    Result<SqlStatement> s =
+        c.Statement(SELECT_REQUEST
+                    "WHERE state = 'pending_approval' AND "
+                    "registration_checked_at = 0 ORDER BY created_at LIMIT ?1");
+    if (!s.ok()) return s.status();
+    s->Bind(1, int64_t{limit});
+    std::vector<StoredRequest> out;
+    SqlStep rc;
+    while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
+    if (rc != SqlStep::kDone) return c.Error("pending without registration");
+    return out;
+  });
 }
 
 Result<std::vector<RequestStep>> SqlRequestStore::Steps(const std::string& id) {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqlConnection& c = *reader.get();
-  Result<SqlStatement> s = c.Statement(
-      "SELECT at, state, step FROM request_steps WHERE request_id = ?1 "
-      "ORDER BY at, rowid");
-  if (!s.ok()) return s.status();
-  s->Bind(1, id);
-  std::vector<RequestStep> steps;
-  SqlStep rc;
-  while ((rc = s->Step()) == SqlStep::kRow) {
-    std::optional<RequestState> state = ParseRequestState(s->Text(1));
-    if (state) steps.push_back({s->Int(0), *state, s->Text(2)});
-  }
-  if (rc != SqlStep::kDone) return c.Error("steps");
-  return steps;
+  return OnReader([&](SqlConnection& c) -> Result<std::vector<RequestStep>> {
+    Result<SqlStatement> s = c.Statement(
+        "SELECT at, state, step FROM request_steps WHERE request_id = ?1 "
+        "ORDER BY at, rowid");
+    if (!s.ok()) return s.status();
+    s->Bind(1, id);
+    std::vector<RequestStep> steps;
+    SqlStep rc;
+    while ((rc = s->Step()) == SqlStep::kRow) {
+      std::optional<RequestState> state = ParseRequestState(s->Text(1));
+      if (state) steps.push_back({s->Int(0), *state, s->Text(2)});
+    }
+    if (rc != SqlStep::kDone) return c.Error("steps");
+    return steps;
+  });
 }
 
 Status SqlRequestStore::Ping() {
-  Reader reader = AcquireReader();
-  if (!reader.get()) return reader.status;
-  SqlConnection& c = *reader.get();
-  Result<SqlStatement> s = c.Statement("SELECT value FROM counters WHERE name = 'change_seq'");
-  if (!s.ok()) return s.status();
-  if (s->Step() != SqlStep::kRow) return c.Error("ping");
-  return Status::Ok();
+  return OnReader([&](SqlConnection& c) -> Status {
+    Result<SqlStatement> s = c.Statement("SELECT value FROM counters WHERE name = 'change_seq'");
+    if (!s.ok()) return s.status();
+    if (s->Step() != SqlStep::kRow) return c.Error("ping");
+    return Status::Ok();
+  });
 }
 
 }  // namespace apm

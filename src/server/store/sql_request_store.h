@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "server/store/lease_store.h"
@@ -108,6 +109,16 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
   Status Migrate(bool apply);
   // The writer, reconnected first when its link broke; call with write_mu_ held.
   Result<SqlConnection*> Writer();
+  // Runs `work(connection)` on the writer, after every other write of this process: on its
+  // own (OnWriter), or in a write transaction committed when `work` succeeds (InWriteTransaction).
+  // `work` returns a Status or a Result, and so do these.
+  template <typename Work>
+  auto OnWriter(Work&& work) -> decltype(work(std::declval<SqlConnection&>()));
+  template <typename Work>
+  auto InWriteTransaction(Work&& work) -> decltype(work(std::declval<SqlConnection&>()));
+  // Runs `work(connection)` on a read connection from the pool.
+  template <typename Work>
+  auto OnReader(Work&& work) -> decltype(work(std::declval<SqlConnection&>()));
   // FenceJobsWith's check, in the caller's write transaction (write_mu_ held).
   Status CheckJobFence(SqlConnection& c);
   // Queues an import record's deletion in the caller's write transaction (once per record).
@@ -149,5 +160,36 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
   int readers_out_ = 0;
   bool closed_ = false;
 };
+
+template <typename Work>
+auto SqlRequestStore::OnWriter(Work&& work) -> decltype(work(std::declval<SqlConnection&>())) {
+  using Answer = decltype(work(std::declval<SqlConnection&>()));
+  std::lock_guard lock(write_mu_);
+  Result<SqlConnection*> writer = Writer();
+  if (!writer.ok()) return Answer(writer.status());
+  return work(**writer);
+}
+
+template <typename Work>
+auto SqlRequestStore::OnReader(Work&& work) -> decltype(work(std::declval<SqlConnection&>())) {
+  using Answer = decltype(work(std::declval<SqlConnection&>()));
+  Reader reader = AcquireReader();
+  if (!reader.get()) return Answer(reader.status);
+  return work(*reader.get());
+}
+
+template <typename Work>
+auto SqlRequestStore::InWriteTransaction(Work&& work)
+    -> decltype(work(std::declval<SqlConnection&>())) {
+  using Answer = decltype(work(std::declval<SqlConnection&>()));
+  return OnWriter([&](SqlConnection& c) -> Answer {
+    SqlTransaction tx(c);
+    if (Status s = tx.BeginWrite(); !s.ok()) return Answer(s);
+    Answer answer = work(c);
+    if (!answer.ok()) return answer;  // rolled back
+    if (Status s = tx.Commit(); !s.ok()) return Answer(s);
+    return answer;
+  });
+}
 
 }  // namespace apm

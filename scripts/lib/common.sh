@@ -22,6 +22,9 @@ APM_PACKAGE_PACKAGES=(dpkg-dev lintian systemd)
 # What tests/deploy/install_test.py needs: a Debian 12 root file system, an image, a runtime.
 APM_INSTALL_TEST_PACKAGES=(debootstrap podman runc)
 
+# What the fuzz targets need: clang with libFuzzer and the sanitizer runtimes (scripts/fuzz).
+APM_FUZZ_PACKAGES=(clang llvm)
+
 # What the browser tests need (Node.js and npm come with the machine).
 APM_BROWSER_PACKAGES=(chromium fonts-liberation)
 

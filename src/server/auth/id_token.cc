@@ -24,9 +24,15 @@ std::string StringClaim(const json& claims, const char* name) {
 std::optional<int64_t> TimeClaim(const json& claims, const char* name) {
   auto it = claims.find(name);
   if (it == claims.end()) return std::nullopt;
-  if (it->is_number_integer()) return it->get<int64_t>();
-  // A fractional NumericDate is allowed; a value no clock reaches is not a date.
-  if (it->is_number_float()) {
+  // A value no clock reaches is not a date (and would overflow when the skew is added).
+  constexpr int64_t kNoClockReaches = 1'000'000'000'000'000;
+  if (it->is_number_unsigned()) {
+    uint64_t value = it->get<uint64_t>();
+    if (value < uint64_t(kNoClockReaches)) return int64_t(value);
+  } else if (it->is_number_integer()) {
+    int64_t value = it->get<int64_t>();
+    if (value > -kNoClockReaches && value < kNoClockReaches) return value;
+  } else if (it->is_number_float()) {  // a fractional NumericDate is allowed
     double value = it->get<double>();
     if (value > -1e15 && value < 1e15) return int64_t(value);
   }
@@ -117,8 +123,9 @@ Result<IdentityClaims> VerifyIdToken(std::string_view token, const JsonWebKeySet
   std::optional<int64_t> exp = TimeClaim(claims, "exp");
   if (!exp) return Refused("it has no expiry (exp)");
   if (*exp + expect.clock_skew_s <= expect.now_s) return Refused("it has expired");
-  if (std::optional<int64_t> nbf = TimeClaim(claims, "nbf");
-      nbf && *nbf - expect.clock_skew_s > expect.now_s) {
+  std::optional<int64_t> nbf = TimeClaim(claims, "nbf");
+  if (!nbf && claims.contains("nbf")) return Refused("its nbf is not a date");
+  if (nbf && *nbf - expect.clock_skew_s > expect.now_s) {
     return Refused("it is not valid yet (nbf)");
   }
   if (expect.nonce.empty() || StringClaim(claims, "nonce") != expect.nonce) {

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -75,6 +76,13 @@ TEST_F(IdTokenTest, RefusesEachBrokenClaimWithItsReason) {
        "another application"},
       {"expired", [](json& c) { c["exp"] = kNow - 121; }, "expired"},
       {"no exp", [](json& c) { c.erase("exp"); }, "no expiry"},
+      // Found by the id_token fuzz target's review: the skew added to these overflowed.
+      {"exp no clock reaches", [](json& c) { c["exp"] = std::numeric_limits<int64_t>::max(); },
+       "no expiry"},
+      {"exp beyond int64", [](json& c) { c["exp"] = std::numeric_limits<uint64_t>::max(); },
+       "no expiry"},
+      {"nbf no clock reaches", [](json& c) { c["nbf"] = std::numeric_limits<int64_t>::min(); },
+       "nbf is not a date"},
       {"not yet valid", [](json& c) { c["nbf"] = kNow + 121; }, "not valid yet"},
       {"nonce", [](json& c) { c["nonce"] = "replayed"; }, "nonce"},
       {"tenant", [](json& c) { c["tid"] = "tid-other"; }, "another tenant"},

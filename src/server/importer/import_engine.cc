@@ -171,6 +171,8 @@ void ImportEngine::Start() {
       cv_.wait_for(lock, wait, [this] { return stopping_; });
     }
     cv_.wait(lock, [this] { return busy_batches_ == 0; });
+    lock.unlock();
+    KeepStepTimes();  // what the last round learnt
   });
 }
 
@@ -318,11 +320,12 @@ void ImportEngine::KeepStepTimes() {
   if (!step_times_loaded_) {
     Result<std::vector<StepTime>> recent = store_.RecentStepTimes(int(StepTimes::kKept));
     if (!recent.ok()) {
+      // New ones wait too: saved before the history is read, they would be read twice.
       LogWarn("step times could not be read", {{"error", recent.status().message()}});
-    } else {
-      for (const StepTime& t : *recent) step_times_.Add(t.phase, t.took_ms);
-      step_times_loaded_ = true;
+      return;
     }
+    for (const StepTime& t : *recent) step_times_.Add(t.phase, t.took_ms);
+    step_times_loaded_ = true;
   }
   std::vector<StepTime> fresh = step_times_.TakeUnsaved();
   if (fresh.empty()) return;
@@ -362,6 +365,7 @@ void ImportEngine::Complete(Slot& slot, const std::string& step) {
             step.empty() ? std::string(RequestStateStep(RequestState::kCompleted)) : step,
             std::nullopt)) {
     slot.job.phase = phase;
+    slot.entered_by_move = false;  // its wait is recorded already
     slot.due_at = clock_.NowMs() + settings_.poll_max.count();
     return;
   }

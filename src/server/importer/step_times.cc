@@ -39,7 +39,12 @@ int64_t StepTimes::NextPollIn(ImportPhase phase, int64_t waited_ms, int64_t floo
   // Before the earliest likely moment: a few looks, not one, so that a tenant faster than its
   // history is noticed and the history (which counts what we observed) can follow it down.
   if (waited_ms < earliest) return bounded(std::min(earliest - waited_ms, earliest / 3));
-  if (waited_ms <= latest + floor_ms) return floor_ms;  // the change is likely now
+  // The change is likely now: as often as the plain rule or about 20 looks across the likely
+  // range, whichever is more often; at the floor only when that range is narrow (a tenant whose
+  // waits vary from 1 to 60 minutes is not polled every few seconds for an hour).
+  if (waited_ms <= latest + floor_ms) {
+    return bounded(std::min(waited_ms / 10, (latest - earliest) / 20));
+  }
   // Later than nearly all recent ones: something is slower today; back off as without history.
   return bounded(waited_ms / 10);
 }

@@ -31,6 +31,17 @@ TEST(StepTimesTest, SleepsUntilTheChangeIsLikelyThenPollsAtTheFloor) {
   EXPECT_EQ(times.NextPollIn(ImportPhase::kWaitProfile, 0, kFloor, kCeiling), kFloor);
 }
 
+TEST(StepTimesTest, AWideRangeOfLikelyWaitsIsNotPolledAtTheFloorThroughout) {
+  StepTimes times;
+  for (int i = 0; i < 20; ++i) times.Add(ImportPhase::kWaitProfile, 60'000 + i * 180'000);
+  constexpr int64_t kFiveSeconds = 5'000;
+  // Likely between 7 and 55 minutes: about 20 looks across that (144 s apart, at most the
+  // ceiling), or the plain tenth of the wait where that is more often.
+  EXPECT_EQ(times.NextPollIn(ImportPhase::kWaitProfile, 420'000, kFiveSeconds, kCeiling), 42'000);
+  EXPECT_EQ(times.NextPollIn(ImportPhase::kWaitProfile, 1'800'000, kFiveSeconds, kCeiling),
+            kCeiling);
+}
+
 TEST(StepTimesTest, KeepsOnlyTheNewestWaits) {
   StepTimes times;
   for (int i = 0; i < int(StepTimes::kKept); ++i) times.Add(ImportPhase::kWaitImport, 600'000);

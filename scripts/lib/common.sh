@@ -23,7 +23,8 @@ APM_PACKAGE_PACKAGES=(dpkg-dev lintian systemd)
 APM_INSTALL_TEST_PACKAGES=(debootstrap podman runc)
 
 # What the fuzz targets need: clang with libFuzzer and the sanitizer runtimes (scripts/fuzz).
-APM_FUZZ_PACKAGES=(clang llvm)
+# (libclang-rt-dev: libFuzzer and the sanitizer runtimes; clang only recommends it.)
+APM_FUZZ_PACKAGES=(clang libclang-rt-dev llvm)
 
 # What the browser tests need (Node.js and npm come with the machine).
 APM_BROWSER_PACKAGES=(chromium fonts-liberation)

@@ -142,7 +142,8 @@ async function shot(page, name) { await page.screenshot({ path: path.join(artifa
 async function openLive(page, url) {
   for (let attempt = 0; ; attempt++) {
     try { return await page.goto(url); } catch (e) {
-      if (attempt >= 5 || !String(e.message).includes('interrupted by another navigation')) throw e;
+      const overtaken = /interrupted by another navigation|net::ERR_ABORTED/.test(String(e.message));
+      if (attempt >= 5 || !overtaken) throw e;
     }
   }
 }

@@ -1,6 +1,7 @@
 // How long this tenant's recent waits took, per waiting phase, and from that when to look at a
-// waiting job again: rarely while its change is unlikely, at the floor while it is likely, and
-// backing off once it is later than almost every recent one (docs/operations.md, "Polling").
+// waiting job again: rarely while its change is unlikely, often while it is likely (about 20
+// looks across the likely range, or a tenth of the wait if more often), and backing off once it
+// is later than almost every recent one (docs/operations.md, "Polling").
 #pragma once
 
 #include <cstdint>

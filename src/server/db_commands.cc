@@ -10,6 +10,7 @@
 #include "server/store/sql_copy.h"
 #include "server/store/sqlite_backup.h"
 #include "server/store/sqlite_connection.h"
+#include "server/store/sqlite_integrity.h"
 
 namespace apm {
 
@@ -37,6 +38,10 @@ DbCommands::DbCommands(CLI::App& app) {
   copy_->add_option("--to", to_,
                     "the PostgreSQL database (a URI or key=value string; default: "
                     "APM_DATABASE_URL / DatabaseUrl)");
+  check_ = db_->add_subcommand(
+      "check",
+      "run SQLite's full integrity check on DataDir/apm.db (also while the server runs); exit "
+      "1 and list the problems when it fails");
   db_->require_subcommand(1);
   backup_ = app.add_subcommand(
       "backup", "write a consistent copy of the SQLite store to FILE, also while serving");
@@ -45,6 +50,7 @@ DbCommands::DbCommands(CLI::App& app) {
 
 int DbCommands::Run(const Config& config) {
   if (backup_->parsed()) return Backup(config);
+  if (check_->parsed()) return Check(config);
   return migrate_->parsed() ? Migrate(config) : Copy(config);
 }
 
@@ -63,6 +69,28 @@ int DbCommands::Backup(const Config& config) {
   std::cout << "backup of " << from << " written to " << backup_file_ << ": " << report->requests
             << " requests, " << report->bytes << " bytes\n";
   return 0;
+}
+
+int DbCommands::Check(const Config& config) {
+  if (!config.DatabaseUrl.empty()) {
+    std::cerr << "apm-server: db check runs SQLite's integrity check; PostgreSQL checks its own "
+                 "pages (data checksums; the amcheck extension for indexes)\n";
+    return 2;
+  }
+  std::string path = (std::filesystem::path(config.DataDir) / "apm.db").string();
+  Result<std::vector<std::string>> problems = CheckSqliteIntegrity(path, IntegrityDepth::kThorough);
+  if (!problems.ok()) {
+    std::cerr << "apm-server: " << problems.status().message() << "\n";
+    return 2;
+  }
+  if (problems->empty()) {
+    std::cout << path << ": ok (SQLite integrity_check found nothing wrong)\n";
+    return 0;
+  }
+  std::cout << path << ": " << problems->size() << " problem(s):\n";
+  for (const std::string& p : *problems) std::cout << "  " << p << "\n";
+  std::cout << "Restore the latest backup (docs/deployment.md, \"Backup and restore\").\n";
+  return 1;
 }
 
 int DbCommands::Migrate(const Config& config) {

@@ -1,6 +1,7 @@
 // `apm-server db migrate` (bring the configured database to this binary's schema),
 // `apm-server db copy --from FILE --to URL` (move a SQLite installation to PostgreSQL) and
-// `apm-server backup FILE` (a consistent copy of the SQLite store while it serves).
+// `apm-server backup FILE` (a consistent copy of the SQLite store while it serves) and
+// `apm-server db check` (SQLite's full integrity check of the store).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -28,10 +29,12 @@ class DbCommands {
   int Migrate(const Config& config);
   int Copy(const Config& config);
   int Backup(const Config& config);
+  int Check(const Config& config);
 
   CLI::App* db_;
   CLI::App* migrate_;
   CLI::App* copy_;
+  CLI::App* check_;
   CLI::App* backup_;
   std::string backup_file_;
   std::string from_;

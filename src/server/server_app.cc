@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "server/logging.h"
+#include "server/store/sqlite_integrity.h"
 
 namespace apm {
 
@@ -43,6 +44,22 @@ ServerApp::~ServerApp() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
+// A damaged file is refused before anything more is written to it (a write could spread the
+// damage); a new installation has no file yet.
+static Status CheckStoreAtStart(const std::string& db_path) {
+  Result<std::vector<std::string>> problems = CheckSqliteIntegrity(db_path, IntegrityDepth::kQuick);
+  if (!problems.ok()) {
+    return problems.status().code() == StatusCode::kNotFound ? Status::Ok() : problems.status();
+  }
+  if (problems->empty()) return Status::Ok();
+  return Status::FailedPrecondition(
+      "the database " + db_path + " failed its integrity check (" + problems->front() +
+      (problems->size() > 1 ? "; " + std::to_string(problems->size() - 1) + " more" : "") +
+      "); refusing to start so that nothing more is written to it. `apm-server db check` "
+      "lists every problem; restore the latest backup (`apm-server backup` makes them; "
+      "docs/deployment.md, \"Backup and restore\")");
+}
+
 Status ServerApp::OpenStore() {
   if (!config_.DatabaseUrl.empty()) return OpenPostgres();
   std::error_code ec;
@@ -57,6 +74,7 @@ Status ServerApp::OpenStore() {
                                       config_.DataDir);
   }
   std::string db_path = (std::filesystem::path(config_.DataDir) / "apm.db").string();
+  if (Status s = CheckStoreAtStart(db_path); !s.ok()) return s;
   Result<std::unique_ptr<SqlRequestStore>> opened = SqlRequestStore::Open(db_path);
   if (!opened.ok()) return opened.status();
   sqlite_ = std::move(opened).value();

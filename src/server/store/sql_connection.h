@@ -87,6 +87,9 @@ class SqlConnection {
   virtual Status BeginRead() = 0;
   // False once the link to the database is gone (the pool drops such a connection).
   virtual bool Healthy() const = 0;
+  // True once the storage failed to make a write durable (a failed fsync or write): what was
+  // written since the last good sync may be lost, so nothing later may be acknowledged either.
+  virtual bool StorageFailed() const { return false; }
   // The schema version recorded in the database (0 when new).
   virtual Result<int> SchemaVersion() = 0;
   virtual Status SetSchemaVersion(int version) = 0;

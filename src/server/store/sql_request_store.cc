@@ -336,6 +336,7 @@ Result<std::vector<RequestStep>> SqlRequestStore::Steps(const std::string& id) {
 }
 
 Status SqlRequestStore::Ping() {
+  if (storage_failed_) return StorageFailedStatus();
   return OnReader([&](SqlConnection& c) -> Status {
     Result<SqlStatement> s = c.Statement("SELECT value FROM counters WHERE name = 'change_seq'");
     if (!s.ok()) return s.status();

@@ -4,6 +4,7 @@
 // wait for a commit.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -107,8 +108,10 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
  private:
   SqlRequestStore(SqlConnector connect, const SqlStoreOptions& options);
   Status Migrate(bool apply);
-  // The writer, reconnected first when its link broke; call with write_mu_ held.
+  // The writer, reconnected first when its link broke; call with write_mu_ held. After a
+  // storage failure every write is refused until the process restarts (StorageFailed).
   Result<SqlConnection*> Writer();
+  static Status StorageFailedStatus();
   // Runs `work(connection)` on the writer, after every other write of this process: on its
   // own (OnWriter), or in a write transaction committed when `work` succeeds (InWriteTransaction).
   // `work` returns a Status or a Result, and so do these.
@@ -159,6 +162,7 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
   std::vector<std::unique_ptr<SqlConnection>> readers_;
   int readers_out_ = 0;
   bool closed_ = false;
+  std::atomic<bool> storage_failed_{false};
 };
 
 template <typename Work>
@@ -167,7 +171,9 @@ auto SqlRequestStore::OnWriter(Work&& work) -> decltype(work(std::declval<SqlCon
   std::lock_guard lock(write_mu_);
   Result<SqlConnection*> writer = Writer();
   if (!writer.ok()) return Answer(writer.status());
-  return work(**writer);
+  Answer answer = work(**writer);
+  if ((*writer)->StorageFailed()) storage_failed_ = true;
+  return answer;
 }
 
 template <typename Work>

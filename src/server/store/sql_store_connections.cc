@@ -96,8 +96,18 @@ Status SqlRequestStore::Migrate(bool apply) {
   return Status::Ok();
 }
 
+Status SqlRequestStore::StorageFailedStatus() {
+  return Status::Unavailable(
+      "the database's storage failed to make a write durable (fsync or write error), so "
+      "nothing written since can be trusted to be on disk; writes are refused until "
+      "apm-server restarts: check the disk (dmesg, free space), then restart");
+}
+
+// Fail-stop, as PostgreSQL does since 2018: after a failed fsync the kernel may have dropped
+// the unwritten pages, and a later fsync that succeeds says nothing about them.
 Result<SqlConnection*> SqlRequestStore::Writer() {
   if (closed_) return Status::Unavailable("store is closed");
+  if (storage_failed_) return StorageFailedStatus();
   if (writer_ && writer_->Healthy()) return writer_.get();
   writer_.reset();
   Result<std::unique_ptr<SqlConnection>> w = connect_();

@@ -4,9 +4,29 @@
 
 namespace apm {
 
+namespace {
+
+// The errors after which a write that failed may have left earlier ones off the disk too (a
+// failed fsync drops the kernel's dirty pages; a failed write leaves the file unknown).
+bool LosesDurability(int extended_code) {
+  return extended_code == SQLITE_IOERR_FSYNC || extended_code == SQLITE_IOERR_DIR_FSYNC ||
+         extended_code == SQLITE_IOERR_WRITE;
+}
+
+// A busy database or a full disk is a pause: the same write may succeed later.
+Status StatusFor(int code, std::string message) {
+  int primary = code & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_FULL) {
+    return Status::Unavailable(std::move(message));
+  }
+  return Status::Internal(std::move(message));
+}
+
+}  // namespace
+
 class SqliteConnection::Cursor : public SqlCursor {
  public:
-  explicit Cursor(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Cursor(sqlite3_stmt* stmt, SqliteConnection* conn) : stmt_(stmt), conn_(conn) {}
   ~Cursor() override { sqlite3_finalize(stmt_); }
   void Bind(int i, std::string_view v) override {
     sqlite3_bind_text(stmt_, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
@@ -16,7 +36,9 @@ class SqliteConnection::Cursor : public SqlCursor {
   SqlStep Step() override {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return SqlStep::kRow;
-    return rc == SQLITE_DONE ? SqlStep::kDone : SqlStep::kError;
+    if (rc == SQLITE_DONE) return SqlStep::kDone;
+    if (LosesDurability(sqlite3_extended_errcode(conn_->db_))) conn_->storage_failed_ = true;
+    return SqlStep::kError;
   }
   std::string Text(int col) const override {
     const unsigned char* t = sqlite3_column_text(stmt_, col);
@@ -33,6 +55,7 @@ class SqliteConnection::Cursor : public SqlCursor {
 
  private:
   sqlite3_stmt* stmt_;
+  SqliteConnection* conn_;
 };
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path) {
@@ -68,7 +91,7 @@ Status SqliteConnection::Exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errmsg(db_);
     sqlite3_free(err);
-    return Status::Internal("sqlite: " + msg);
+    return Failed("sqlite: " + msg);
   }
   return Status::Ok();
 }
@@ -80,16 +103,20 @@ Result<SqlStatement> SqliteConnection::Statement(const char* sql) {
     if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
       return Error("prepare");
     }
-    it = statements_.emplace(sql, std::make_unique<Cursor>(stmt)).first;
+    it = statements_.emplace(sql, std::make_unique<Cursor>(stmt, this)).first;
   }
   return SqlStatement(it->second.get());
 }
 
 Status SqliteConnection::Error(const char* what) const {
-  int code = sqlite3_errcode(db_);
-  std::string msg = std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_);
-  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return Status::Unavailable(msg);
-  return Status::Internal(msg);
+  return StatusFor(sqlite3_errcode(db_),
+                   std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_));
+}
+
+Status SqliteConnection::Failed(std::string message) {
+  int code = sqlite3_extended_errcode(db_);
+  if (LosesDurability(code)) storage_failed_ = true;
+  return StatusFor(code, std::move(message));
 }
 
 Result<int> SqliteConnection::SchemaVersion() {

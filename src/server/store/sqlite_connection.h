@@ -25,13 +25,17 @@ class SqliteConnection : public SqlConnection {
   Status BeginWrite() override { return Exec("BEGIN IMMEDIATE"); }
   Status BeginRead() override { return Exec("BEGIN"); }
   bool Healthy() const override { return true; }
+  bool StorageFailed() const override { return storage_failed_; }
   Result<int> SchemaVersion() override;
   Status SetSchemaVersion(int version) override;
 
  private:
   class Cursor;
   explicit SqliteConnection(sqlite3* db);
+  // The last error as a Status; notes a storage failure (StorageFailed) when it is one.
+  Status Failed(std::string message);
   sqlite3* db_;
+  bool storage_failed_ = false;
   std::unordered_map<const char*, std::unique_ptr<Cursor>> statements_;
 };
 

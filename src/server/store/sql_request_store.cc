@@ -151,8 +151,9 @@ std::vector<Result<CreateOutcome>> SqlRequestStore::CommitBatch(
   }
   Result<std::vector<Result<CreateOutcome>>> outcomes =
       InWriteTransaction([&](SqlConnection& c) { return CreateAll(c, items); });
-  // A database error fails the whole batch: nothing of it was committed, and every caller is
-  // told so (the client sends again).
+  // A database error fails the whole batch and every caller is told so (the client sends
+  // again). After a failed fsync the commit may still reach the disk; the resend then finds
+  // its request (same serial and hash), so nothing is doubled.
   if (!outcomes.ok()) return std::vector<Result<CreateOutcome>>(batch.size(), outcomes.status());
   return std::move(outcomes).value();
 }

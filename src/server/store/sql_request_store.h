@@ -172,7 +172,10 @@ auto SqlRequestStore::OnWriter(Work&& work) -> decltype(work(std::declval<SqlCon
   Result<SqlConnection*> writer = Writer();
   if (!writer.ok()) return Answer(writer.status());
   Answer answer = work(**writer);
-  if ((*writer)->StorageFailed()) storage_failed_ = true;
+  if ((*writer)->StorageFailed()) {
+    storage_failed_ = true;
+    if (answer.ok()) return Answer(StorageFailedStatus());  // an error a caller did not see
+  }
   return answer;
 }
 

@@ -44,8 +44,10 @@ Result<PendingLogin> SqlRequestStore::TakePendingLogin(const std::string& state)
     if (rc == SqlStep::kDone) return Status::NotFound("no sign-in is waiting for this state");
     if (rc != SqlStep::kRow) return c.Error("take pending login");
     PendingLogin login{s->Text(0), s->Text(1), s->Text(2), s->Text(3), s->Int(4)};
-    while (s->Step() == SqlStep::kRow) {
+    // The delete commits at the last step: a state is taken only once that succeeded.
+    while ((rc = s->Step()) == SqlStep::kRow) {
     }
+    if (rc != SqlStep::kDone) return c.Error("take pending login");
     return login;
   });
 }

@@ -7,16 +7,20 @@ namespace apm {
 namespace {
 
 // The errors after which a write that failed may have left earlier ones off the disk too (a
-// failed fsync drops the kernel's dirty pages; a failed write leaves the file unknown).
+// failed fsync drops the kernel's dirty pages; a failed write leaves the file unknown). A spent
+// disk quota (EDQUOT) also comes as a failed write: SQLite keeps no reliable errno to tell it
+// from EIO, so it stops writes too, where a full disk (ENOSPC: SQLITE_FULL) only pauses them.
 bool LosesDurability(int extended_code) {
   return extended_code == SQLITE_IOERR_FSYNC || extended_code == SQLITE_IOERR_DIR_FSYNC ||
          extended_code == SQLITE_IOERR_WRITE;
 }
 
-// A busy database or a full disk is a pause: the same write may succeed later.
+// A busy database or a full disk is a pause: the same write may succeed later. A storage
+// failure is an outage until restart: unavailable too, not a bug of ours.
 Status StatusFor(int code, std::string message) {
   int primary = code & 0xff;
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_FULL) {
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_FULL ||
+      LosesDurability(code)) {
     return Status::Unavailable(std::move(message));
   }
   return Status::Internal(std::move(message));
@@ -109,7 +113,7 @@ Result<SqlStatement> SqliteConnection::Statement(const char* sql) {
 }
 
 Status SqliteConnection::Error(const char* what) const {
-  return StatusFor(sqlite3_errcode(db_),
+  return StatusFor(sqlite3_extended_errcode(db_),
                    std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_));
 }
 

@@ -37,6 +37,9 @@ Result<std::vector<std::string>> CheckSqliteIntegrity(const std::string& path, I
     return Status::Unavailable("cannot open " + path + ": " + msg);
   }
   sqlite3_busy_timeout(raw, 5000);  // a running server may hold the write lock for a moment
+  // Closing the last connection would checkpoint a WAL left by a crash into the file: nothing
+  // is written to a file that is being checked.
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   std::string sql = std::string(depth == IntegrityDepth::kQuick ? "PRAGMA quick_check("
                                                                 : "PRAGMA integrity_check(") +
                     std::to_string(max_problems) + ")";

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
 
 #include "server/clock.h"
 #include "server/store/sql_request_store.h"

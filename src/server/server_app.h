@@ -43,6 +43,8 @@ class ServerApp {
   Status Start();
   // Graceful shutdown; closes the store last.
   void Shutdown();
+  // The port the server listens on (after Start; Listen may ask for any free one).
+  uint16_t port() const { return http_ ? http_->port() : 0; }
 
   // One expiry-and-purge pass (normally run by the timer).
   void RunMaintenance();

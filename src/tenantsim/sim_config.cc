@@ -20,7 +20,10 @@ Result<RegisteredDeviceSpec> RegisteredDeviceFromJson(const json& j) {
       {"purchaseOrderIdentifier", &spec.purchase_order_id},
       {"userPrincipalName", &spec.user_principal_name},
       {"managedDeviceName", &spec.managed_device_name}};
-  for (const auto& [key, field] : j.items()) {
+  // Named, not structured bindings: lambdas below use them (clang 14 cannot capture those).
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
+    const json& field = item.value();
     auto text = std::find_if(std::begin(texts), std::end(texts),
                              [&](const auto& t) { return key == t.first; });
     if (text != std::end(texts)) {
@@ -87,7 +90,9 @@ std::optional<Status> ApplyRepairKey(const std::string& key, const json& v, SimC
 Status ApplyConfigJson(const json& patch, SimConfig& config) {
   if (!patch.is_object()) return Status::InvalidArgument("config must be a JSON object");
   SimConfig c = config;
-  for (auto& [key, v] : patch.items()) {
+  for (const auto& item : patch.items()) {
+    const std::string& key = item.key();
+    const json& v = item.value();
     auto as_ms = [&](int64_t& field) -> Status {
       if (!v.is_number_integer() || v.get<int64_t>() < 0)
         return Status::InvalidArgument(key + " must be a non-negative integer");

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/text.h"
+
 namespace apm {
 namespace {
 
@@ -71,6 +73,21 @@ std::string FormEncode(std::string_view text) {
     }
   }
   return out;
+}
+
+std::optional<std::string> CookieFromHeader(std::string_view header, std::string_view name) {
+  size_t start = 0;
+  while (start < header.size()) {
+    size_t end = header.find(';', start);
+    if (end == std::string_view::npos) end = header.size();
+    std::string pair = Trim(header.substr(start, end - start));
+    size_t eq = pair.find('=');
+    if (eq != std::string::npos && std::string_view(pair).substr(0, eq) == name) {
+      return pair.substr(eq + 1);
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
 }
 
 }  // namespace apm

@@ -1,4 +1,5 @@
-// application/x-www-form-urlencoded bodies (OAuth token requests, HTML forms).
+// application/x-www-form-urlencoded bodies (OAuth token requests, HTML forms), and the
+// name=value pairs of a Cookie header.
 #pragma once
 
 #include <map>
@@ -17,5 +18,9 @@ std::string FormEncode(std::string_view text);
 
 // name -> value; nullopt when any part is malformed. A repeated name keeps its first value.
 std::optional<std::map<std::string, std::string>> ParseForm(std::string_view body);
+
+// The value of cookie `name` in one Cookie header ("a=1; b=2"), the first if repeated;
+// nullopt when absent. Values are returned as sent (ours are never quoted or encoded).
+std::optional<std::string> CookieFromHeader(std::string_view header, std::string_view name);
 
 }  // namespace apm

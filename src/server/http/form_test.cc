@@ -25,5 +25,16 @@ TEST(Form, RejectsBadEscapes) {
   EXPECT_TRUE(ParseForm("").has_value());
 }
 
+TEST(Cookie, FindsTheNamedValueAmongOthers) {
+  EXPECT_EQ(CookieFromHeader("a=1; apm_session=s1;b=2", "apm_session"), "s1");
+  EXPECT_EQ(CookieFromHeader("  apm_session = x", "apm_session"), std::nullopt)
+      << "a name is matched exactly, spaces inside a pair included";
+  EXPECT_EQ(CookieFromHeader("apm_session=first; apm_session=second", "apm_session"), "first");
+  EXPECT_EQ(CookieFromHeader("apm_session=", "apm_session"), "");
+  EXPECT_EQ(CookieFromHeader("x_apm_session=1; apm_session_x=2", "apm_session"), std::nullopt);
+  EXPECT_EQ(CookieFromHeader(";;; =; =v; apm_session=v=w;", "apm_session"), "v=w");
+  EXPECT_EQ(CookieFromHeader("", "apm_session"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace apm

@@ -1,6 +1,6 @@
 #include "server/web/session_manager.h"
 
-#include "core/text.h"
+#include "server/http/form.h"
 #include "server/random_guid.h"
 
 namespace apm::web {
@@ -8,18 +8,7 @@ namespace apm::web {
 std::string CookieValue(const InboundRequest& req, std::string_view name) {
   for (auto it = req.message.find(http::field::cookie);
        it != req.message.end() && it->name() == http::field::cookie; ++it) {
-    std::string_view header = it->value();
-    size_t start = 0;
-    while (start < header.size()) {
-      size_t end = header.find(';', start);
-      if (end == std::string_view::npos) end = header.size();
-      std::string pair = Trim(header.substr(start, end - start));
-      size_t eq = pair.find('=');
-      if (eq != std::string::npos && std::string_view(pair).substr(0, eq) == name) {
-        return pair.substr(eq + 1);
-      }
-      start = end + 1;
-    }
+    if (std::optional<std::string> value = CookieFromHeader(it->value(), name)) return *value;
   }
   return "";
 }

@@ -134,6 +134,21 @@ TEST_F(IdTokenTest, RefusesATamperedPayloadAndAnUnknownKey) {
   EXPECT_FALSE(VerifyIdToken("not.a-token", *Keys(), expect).ok());
 }
 
+// Found by the id_token fuzz target: cjose asserted (and aborted the server) on this payload.
+TEST_F(IdTokenTest, APartNoBase64CanHaveIsRefusedNotFatal) {
+  const char* broken[] = {
+      "eyJhbGciOiJSUzI1NiIsImtwIjoiSldUIn0.eIsIy=J.c2ln",  // '=' and 5 characters
+      "eyJhbGciOiJSUzI1NiIsImtwIjoiSldUIn0.eIsIy.c2ln",    // 5 characters
+      "eyJhbGciOiJSUzI1NiIsImtwIjoiSldUIn0.e30.c2lnb",     // the signature: 5 characters
+      "eyJhbGciOiJSUzI1NiIsImtwIjoiSldUIn0.e30.c2ln.e30",  // four parts
+  };
+  for (const char* token : broken) {
+    Result<IdentityClaims> r = VerifyIdToken(token, *Keys(), expect);
+    ASSERT_FALSE(r.ok()) << token;
+    EXPECT_NE(r.status().message().find("base64url"), std::string::npos) << r.status().ToString();
+  }
+}
+
 TEST_F(IdTokenTest, OverageClaimsInsteadOfGroups) {
   json claims = Claims();
   claims.erase("groups");

@@ -541,6 +541,25 @@ TEST_F(WebTest, SignOutEndsTheSession) {
   EXPECT_EQ(b.Get(base_ + "/autopilot/approve-requests").status, 302);
 }
 
+// Over plain http, as here, the names carry no __Host- prefix and no Secure (both come with
+// https: SessionManager::Attributes); the rest holds either way.
+TEST_F(WebTest, SessionCookiesAreHttpOnlySameSiteAndEndWithTheBrowser) {
+  Start();
+  Browser b;
+  Page landed = SignIn(b, "approver@contoso.example");
+  int sessions = 0;
+  for (const std::string& cookie : landed.set_cookies) {
+    if (cookie.rfind("apm_session=", 0) != 0) continue;
+    ++sessions;
+    EXPECT_THAT(cookie, HasSubstr("; Path=/")) << cookie;
+    EXPECT_THAT(cookie, HasSubstr("; HttpOnly")) << cookie;
+    EXPECT_THAT(cookie, HasSubstr("; SameSite=Lax")) << cookie;
+    EXPECT_THAT(cookie, Not(HasSubstr("Max-Age"))) << "a session cookie: " << cookie;
+    EXPECT_THAT(cookie, Not(HasSubstr("Domain"))) << cookie;
+  }
+  EXPECT_EQ(sessions, 1) << ::testing::PrintToString(landed.set_cookies);
+}
+
 TEST_F(WebTest, HostileDeviceTextIsEscaped) {
   Start();
   // The hash carries the same text, so the submission verifies and is stored as sent.

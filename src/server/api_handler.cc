@@ -485,7 +485,11 @@ StringResponse ApiHandler::Page(const InboundRequest& req, std::string_view titl
       ".4rem;border-radius:4px}pre{padding:1rem;overflow-x:auto}</style></head><body>" +
       std::string(body_html) + "</body></html>\n";
   StringResponse res = Respond(req, http::status::ok, std::move(html), "text/html; charset=utf-8");
-  res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  res.set("Content-Security-Policy",
+          "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+          "base-uri 'none'");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "same-origin");
   return res;
 }
 
@@ -526,17 +530,21 @@ void ApiHandler::Download(const InboundRequest& req, const std::string& path, bo
       windows ? "application/vnd.microsoft.portable-executable" : "application/octet-stream";
   std::string disposition =
       windows ? "attachment; filename=\"ap.exe\"" : "attachment; filename=\"ap\"";
-  if (req.message.method() == http::verb::head) {
-    StringResponse res{http::status::ok, req.message.version()};
+  // Built here, not by Respond (a file body), so the safety headers are set here too.
+  auto headers = [&](auto& res) {
     res.set(http::field::content_type, type);
     res.set(http::field::content_disposition, disposition);
+    res.set(http::field::cache_control, "no-cache");
+    res.set("X-Content-Type-Options", "nosniff");
+  };
+  if (req.message.method() == http::verb::head) {
+    StringResponse res{http::status::ok, req.message.version()};
+    headers(res);
     res.content_length(file.size());
     return reply(std::move(res), route);
   }
   FileResponse res{http::status::ok, req.message.version()};
-  res.set(http::field::content_type, type);
-  res.set(http::field::content_disposition, disposition);
-  res.set(http::field::cache_control, "no-cache");
+  headers(res);
   res.body() = std::move(file);
   res.prepare_payload();
   reply(std::move(res), route);

@@ -105,10 +105,10 @@ struct Config {
 
   // Sign-in (OpenID Connect). On when any security group or SignInAuthority is set; then it
   // must be complete (ValidateConfig names what is missing).
-  std::string SignInAuthority;     // issuer; empty: LoginEndpoint/TenantId/v2.0
-  std::string SignInClientId;      // empty: ClientId
-  std::string SignInClientSecret;  // empty: ClientSecret; prefer APM_SIGN_IN_CLIENT_SECRET
-  int64_t SessionIdleMinutes = 60;
+  std::string SignInAuthority;      // issuer; empty: LoginEndpoint/TenantId/v2.0
+  std::string SignInClientId;       // empty: ClientId
+  std::string SignInClientSecret;   // empty: ClientSecret; prefer APM_SIGN_IN_CLIENT_SECRET
+  int64_t SessionIdleMinutes = 30;  // ASVS 3.3.2 at level 2
   int64_t SessionMaxHours = 12;
   int64_t SignInClockSkewSeconds = 120;
 

@@ -481,9 +481,12 @@ TEST(ServerConfigTest, ServesClientBinaries) {
   EXPECT_EQ(r.body, content);
   EXPECT_EQ(r.Header("content-type"), "application/vnd.microsoft.portable-executable");
   EXPECT_EQ(r.Header("content-length"), std::to_string(content.size()));
+  EXPECT_EQ(r.Header("content-disposition"), "attachment; filename=\"ap.exe\"");
+  EXPECT_EQ(r.Header("x-content-type-options"), "nosniff");
   HttpResult head = Http("HEAD", s.url() + "/ap.exe");
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.Header("content-length"), std::to_string(content.size()));
+  EXPECT_EQ(head.Header("x-content-type-options"), "nosniff");
   HttpResult posix = Http("GET", s.url() + "/ap");
   EXPECT_EQ(posix.status, 404);
   EXPECT_THAT(posix.body, HasSubstr("ClientPosixBinary"));

@@ -560,6 +560,51 @@ TEST_F(WebTest, SessionCookiesAreHttpOnlySameSiteAndEndWithTheBrowser) {
   EXPECT_EQ(sessions, 1) << ::testing::PrintToString(landed.set_cookies);
 }
 
+// "apm_session=<id>" as the page set it, or "".
+std::string SessionCookieOf(const Page& page) {
+  for (const std::string& cookie : page.set_cookies) {
+    if (cookie.rfind("apm_session=", 0) == 0) return cookie.substr(0, cookie.find(';'));
+  }
+  return "";
+}
+
+TEST_F(WebTest, EachSignInGetsANewSessionAndTheOldOneEnds) {
+  Start();
+  Browser b;
+  std::string first = SessionCookieOf(SignIn(b, "approver@contoso.example"));
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(Http("GET", base_ + "/autopilot/approve-requests", "", {"Cookie: " + first}).status,
+            200);
+  std::string second = SessionCookieOf(SignIn(b, "approver@contoso.example"));
+  ASSERT_FALSE(second.empty());
+  EXPECT_NE(second, first);
+  EXPECT_EQ(Http("GET", base_ + "/autopilot/approve-requests", "", {"Cookie: " + first}).status,
+            302)
+      << "the session before the new sign-in still works";
+  EXPECT_EQ(Http("GET", base_ + "/autopilot/approve-requests", "", {"Cookie: " + second}).status,
+            200);
+}
+
+TEST_F(WebTest, PagesAndTheHomePageCarryTheirSecurityHeaders) {
+  Start();
+  Browser b;
+  std::string session = SessionCookieOf(SignIn(b, "approver@contoso.example"));
+  HttpResult page = Http("GET", base_ + "/autopilot/approve-requests", "", {"Cookie: " + session});
+  ASSERT_EQ(page.status, 200) << page.body;
+  HttpResult home = Http("GET", base_ + "/");
+  ASSERT_EQ(home.status, 200) << home.body;
+  for (const HttpResult* r : {&page, &home}) {
+    EXPECT_THAT(r->Header("content-security-policy"), HasSubstr("default-src 'none'"));
+    EXPECT_THAT(r->Header("content-security-policy"), HasSubstr("frame-ancestors 'none'"));
+    EXPECT_THAT(r->Header("content-security-policy"), Not(HasSubstr("unsafe-eval")));
+    EXPECT_EQ(r->Header("x-frame-options"), "DENY");
+    EXPECT_EQ(r->Header("referrer-policy"), "same-origin");
+    EXPECT_EQ(r->Header("x-content-type-options"), "nosniff");
+    EXPECT_EQ(r->Header("cache-control"), "no-store");
+  }
+  EXPECT_THAT(page.Header("content-security-policy"), HasSubstr("script-src 'self'"));
+}
+
 TEST_F(WebTest, HostileDeviceTextIsEscaped) {
   Start();
   // The hash carries the same text, so the submission verifies and is stored as sent.

@@ -152,7 +152,8 @@ void SqlRequestStore::Close() {
   closed_ = true;
   readers_.clear();
   pool_cv_.notify_all();
-  if (writer_ && dialect_ == SqlDialect::kSqlite) {
+  // Not after a storage failure: nothing more is written; SQLite recovers the WAL at the start.
+  if (writer_ && dialect_ == SqlDialect::kSqlite && !storage_failed_) {
     (void)writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   writer_.reset();

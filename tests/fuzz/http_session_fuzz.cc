@@ -108,6 +108,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   config.MaxOpenRequestsPerAddress = 1'000'000'000;
   config.MaxWaitSeconds = 1;
   config.IdleTimeoutSeconds = 2;
+  // Sign-in on, so the pages' own code runs (session look-up, roles, CSRF and Origin checks);
+  // the provider is a closed local port, so a sign-in that starts fails at once.
+  config.ApproverSecurityGroup = "0f3c1d2e-0000-4000-8000-00000000a001";
+  config.ViewerSecurityGroup = "0f3c1d2e-0000-4000-8000-00000000a002";
+  config.SignInAuthority = "http://127.0.0.1:9/fuzz-provider/v2.0";
+  config.SignInClientId = "fuzz-client";
+  config.SignInClientSecret = "fuzz-secret";
   apm::InitLogging(config.LogFormat, config.LogLevel);
   g_server = new apm::ServerApp(config);  // lives as long as the process
   if (apm::Status s = g_server->Start(); !s.ok()) {

@@ -41,7 +41,7 @@ class SqliteConnection::Cursor : public SqlCursor {
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return SqlStep::kRow;
     if (rc == SQLITE_DONE) return SqlStep::kDone;
-    if (LosesDurability(sqlite3_extended_errcode(conn_->db_))) conn_->storage_failed_ = true;
+    conn_->NoteStorageFailure();
     return SqlStep::kError;
   }
   std::string Text(int col) const override {
@@ -117,10 +117,13 @@ Status SqliteConnection::Error(const char* what) const {
                    std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_));
 }
 
+void SqliteConnection::NoteStorageFailure() {
+  if (LosesDurability(sqlite3_extended_errcode(db_))) storage_failed_ = true;
+}
+
 Status SqliteConnection::Failed(std::string message) {
-  int code = sqlite3_extended_errcode(db_);
-  if (LosesDurability(code)) storage_failed_ = true;
-  return StatusFor(code, std::move(message));
+  NoteStorageFailure();
+  return StatusFor(sqlite3_extended_errcode(db_), std::move(message));
 }
 
 Result<int> SqliteConnection::SchemaVersion() {

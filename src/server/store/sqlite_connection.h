@@ -34,6 +34,8 @@ class SqliteConnection : public SqlConnection {
   explicit SqliteConnection(sqlite3* db);
   // The last error as a Status; notes a storage failure (StorageFailed) when it is one.
   Status Failed(std::string message);
+  // Sets storage_failed_ when the last error says a write may not have reached the disk.
+  void NoteStorageFailure();
   sqlite3* db_;
   bool storage_failed_ = false;
   std::unordered_map<const char*, std::unique_ptr<Cursor>> statements_;

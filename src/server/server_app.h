@@ -45,6 +45,8 @@ class ServerApp {
   void Shutdown();
   // The port the server listens on (after Start; Listen may ask for any free one).
   uint16_t port() const { return http_ ? http_->port() : 0; }
+  // Connections the server holds now (the fuzz harness reports it when a check fails).
+  size_t open_connections() const { return http_ ? http_->open_connections() : 0; }
 
   // One expiry-and-purge pass (normally run by the timer).
   void RunMaintenance();

@@ -6,6 +6,7 @@
 // afterwards the server must still answer.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -30,6 +31,17 @@ void SetReceiveTimeout(int fd, int ms) {
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
 }
 
+// A connect a signal interrupted goes on by itself; true once it has.
+bool ConnectsAfterASignal(int fd) {
+  pollfd p{fd, POLLOUT, 0};
+  int ready;
+  do ready = ::poll(&p, 1, 5000);
+  while (ready < 0 && errno == EINTR);
+  int error = 0;
+  socklen_t length = sizeof error;
+  return ready == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0;
+}
+
 int Connect() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) std::abort();
@@ -39,7 +51,8 @@ int Connect() {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(g_port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
+      !(errno == EINTR && ConnectsAfterASignal(fd))) {
     std::perror("the server stopped accepting connections");
     std::abort();
   }
@@ -51,24 +64,35 @@ int Connect() {
 constexpr std::string_view kClosingRequest =
     "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: fuzz\r\nConnection: close\r\n\r\n";
 
+// What an exchange got back, and how it ended (told when a check fails).
+struct Exchanged {
+  std::string answer;
+  std::string ending;
+};
+
 // Sends `bytes` and reads until the server closes the connection; the answer. An input that
 // keeps the server waiting (a body shorter than its Content-Length, a long-poll) is half-closed
 // after 50 ms of silence: not at once, because the server takes a client that half-closes as
 // gone and drops the answers it was still preparing for it.
-std::string Exchange(std::string_view bytes) {
+Exchanged Exchange(std::string_view bytes) {
   int fd = Connect();
   size_t sent = 0;
   while (sent < bytes.size()) {
     ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the server may close early (a refused request): fine
     sent += size_t(n);
   }
   SetReceiveTimeout(fd, 50);
   bool half_closed = false;
-  std::string answer;
+  Exchanged got;
+  std::string& answer = got.answer;
   char buf[16384];
   for (;;) {
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    // libFuzzer's timeout is a SIGALRM every few seconds, and a socket with a receive timeout
+    // is never restarted after a signal (signal(7)): the campaign's one finding was this.
+    if (n < 0 && errno == EINTR) continue;
     if (n > 0) {
       answer.append(buf, size_t(n));
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !half_closed) {
@@ -76,11 +100,18 @@ std::string Exchange(std::string_view bytes) {
       SetReceiveTimeout(fd, 5000);
       half_closed = true;
     } else {
-      break;  // closed, or silent 5 s after the half-close
+      // closed, or silent 5 s after the half-close
+      int error = errno;
+      got.ending = n == 0 ? "closed by the server"
+                   : (error == EAGAIN || error == EWOULDBLOCK)
+                       ? "silent 5 s after the half-close"
+                       : std::string("error: ") + std::strerror(error);
+      if (!half_closed) got.ending += " before the half-close";
+      break;
     }
   }
   ::close(fd);
-  return answer;
+  return got;
 }
 
 char g_data_dir[] = "/dev/shm/apm-http-fuzz-XXXXXX";
@@ -128,9 +159,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)Exchange(std::string(apm::fuzz::Bytes(data, size)) + std::string(kClosingRequest));
   // Whatever the input did, a plain request on a new connection is still answered.
-  std::string health = Exchange(kClosingRequest.substr(4));
-  if (health.rfind("HTTP/1.1 200", 0) != 0) {
-    std::fprintf(stderr, "/healthz answered: %.200s\n", health.c_str());
+  Exchanged health = Exchange(kClosingRequest.substr(4));
+  if (health.answer.rfind("HTTP/1.1 200", 0) != 0) {
+    std::fprintf(stderr, "/healthz answered: %.200s\n(%s; the server holds %zu connections)\n",
+                 health.answer.c_str(), health.ending.c_str(), g_server->open_connections());
     std::abort();
   }
   return 0;

@@ -4,6 +4,7 @@
 #include "server/http/responses.h"
 #include "server/http/route_table.h"
 #include "server/status_json.h"
+#include "server/web/home_page.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/file.hpp>
@@ -473,7 +474,7 @@ void ApiHandler::CompatResult(const InboundRequest& req, const std::string& id,
 }
 
 StringResponse ApiHandler::Page(const InboundRequest& req, std::string_view title,
-                                std::string_view body_html) {
+                                std::string_view body_html, std::string_view img_src) {
   std::string html =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -482,34 +483,22 @@ StringResponse ApiHandler::Page(const InboundRequest& req, std::string_view titl
       " - Autopilot Manager</title>"
       "<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;"
       "padding:0 1rem;line-height:1.5;color:#1b1b1b}code,pre{background:#f0f3f7;padding:.2rem "
-      ".4rem;border-radius:4px}pre{padding:1rem;overflow-x:auto}</style></head><body>" +
+      ".4rem;border-radius:4px}pre{padding:1rem;overflow-x:auto}.logo{max-height:4rem;"
+      "max-width:100%}.lines{white-space:pre-line}</style></head><body>" +
       std::string(body_html) + "</body></html>\n";
   StringResponse res = Respond(req, http::status::ok, std::move(html), "text/html; charset=utf-8");
-  res.set("Content-Security-Policy",
-          "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
-          "base-uri 'none'");
+  std::string images = img_src.empty() ? "" : "img-src " + std::string(img_src) + "; ";
+  res.set("Content-Security-Policy", "default-src 'none'; " + images +
+                                         "style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                                         "base-uri 'none'");
   res.set("X-Frame-Options", "DENY");
   res.set("Referrer-Policy", "same-origin");
   return res;
 }
 
 void ApiHandler::Home(const InboundRequest& req, const Reply& reply) {
-  std::string base = HtmlEscape(BaseUrl(req));
-  // The client refuses plain http unless told; a lab server on http needs the switch.
-  std::string allow_http = base.rfind("http://", 0) == 0 ? "--allow-http " : "";
-  std::string mode = config_.ApprovalMode
-                         ? "Approval mode: after starting the client, call your helpdesk and quote "
-                           "the id it shows."
-                         : "Self-service: after starting the client, scan its QR code with your "
-                           "phone and sign in to approve the device.";
-  reply(Page(req, "Register a device",
-             "<h1>Autopilot Manager</h1>"
-             "<p>Register this device for Windows Autopilot. On the Windows setup (OOBE) screen "
-             "press <b>Shift+F10</b> to open a command prompt, then type:</p>"
-             "<pre id=\"oneliner\">cd %temp%\ncurl -o ap.exe " +
-                 base + "/ap.exe &amp; ap " + allow_http + base + "</pre><p>" + HtmlEscape(mode) +
-                 "</p>"),
-        "/");
+  web::HomePageBody body = web::RenderHomePage(config_, BaseUrl(req));
+  reply(Page(req, "Register a device", body.html, body.img_src), "/");
 }
 
 void ApiHandler::Download(const InboundRequest& req, const std::string& path, bool windows,

@@ -39,9 +39,10 @@ class ApiHandler : public HttpHandler {
   void CompatSave(const InboundRequest& req, const std::string& id, const Reply& reply);
   void CompatResult(const InboundRequest& req, const std::string& id, const Reply& reply);
   void Home(const InboundRequest& req, const Reply& reply);
-  // A small self-contained HTML page (no external resources; strict CSP).
-  StringResponse Page(const InboundRequest& req, std::string_view title,
-                      std::string_view body_html);
+  // A small self-contained HTML page (strict CSP; images only from `img_src`, an origin, when
+  // given: the home page's configured logo).
+  StringResponse Page(const InboundRequest& req, std::string_view title, std::string_view body_html,
+                      std::string_view img_src = "");
   void Download(const InboundRequest& req, const std::string& path, bool windows,
                 const Reply& reply);
   void ServeMetrics(const InboundRequest& req, const Reply& reply);

@@ -70,6 +70,15 @@ const Key kKeys[] = {
     APM_KEY(PreservePurchaseOrderIdOnReRegister),
     APM_KEY(AllowDeletionInApprovalMode),
     APM_KEY(UseAutopilotV2ModeOnly),
+    APM_KEY(HomepageCompanyLogoImageUrl),
+    APM_KEY(HomepageHeadlineSentenceApprovalMode),
+    APM_KEY(HomepageHeadlineSentenceNonApprovalMode),
+    APM_KEY(CustomHomepageImportInstructions),
+    APM_KEY(HideHomepageImportInstructions),
+    APM_KEY(HomepageImportCommandUrls),
+    APM_KEY(ShowHomepageApprovalLink),
+    APM_KEY(ShowHomepageHistoryLink),
+    APM_KEY(RequiredFrontDoorId),
     APM_KEY(HashVerification),
     APM_KEY(AllowSelfServiceReRegister),
     APM_KEY(HistoryDays),
@@ -407,6 +416,64 @@ Status ValidateAllowLists(const Config& c) {
   return Status::Ok();
 }
 
+// An absolute URL with only the characters a CSP source, an HTML attribute and a cmd.exe
+// command line all take as they are: scheme://host[:port] then an optional /path.
+bool PlainUrl(std::string_view url, bool https_only) {
+  std::string_view rest = url;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (!https_only && rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return false;
+  }
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (authority.empty() ||
+      authority.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "0123456789.-:[]") != std::string_view::npos) {
+    return false;
+  }
+  if (slash == std::string_view::npos) return true;
+  for (char ch : rest.substr(slash)) {
+    auto u = static_cast<unsigned char>(ch);
+    if (u <= 0x20 || u >= 0x7f ||
+        std::string_view("\"'<>\\^`{|}&;,").find(ch) != std::string_view::npos)
+      return false;
+  }
+  return true;
+}
+
+// The home page's words and links (the original's keys) and the Front Door check.
+Status ValidateHomePageAndEdge(const Config& c) {
+  if (!c.HomepageCompanyLogoImageUrl.empty() && !PlainUrl(c.HomepageCompanyLogoImageUrl, true)) {
+    return Bad("HomepageCompanyLogoImageUrl",
+               "must be an https:// URL without spaces, quotes or any of & ; , < > ^ | { }");
+  }
+  for (const auto& [name, text] :
+       {std::pair{"HomepageHeadlineSentenceApprovalMode", &c.HomepageHeadlineSentenceApprovalMode},
+        {"HomepageHeadlineSentenceNonApprovalMode", &c.HomepageHeadlineSentenceNonApprovalMode},
+        {"CustomHomepageImportInstructions", &c.CustomHomepageImportInstructions}}) {
+    if (text->size() > 4000) return Bad(name, "must be at most 4000 characters");
+  }
+  if (!c.HomepageImportCommandUrls.empty() && (c.HomepageImportCommandUrls.size() != 2 ||
+                                               !PlainUrl(c.HomepageImportCommandUrls[0], false) ||
+                                               !PlainUrl(c.HomepageImportCommandUrls[1], false))) {
+    return Bad("HomepageImportCommandUrls",
+               "must be two http(s) URLs, the client's download and the server's, without "
+               "spaces, quotes or any of & ; , < > ^ | { }");
+  }
+  for (const std::string& id : c.RequiredFrontDoorId) {
+    if (!IsGuid(id)) {
+      return Bad("RequiredFrontDoorId",
+                 "must be the Front Door profile's ID (a GUID, from its Overview page), got \"" +
+                     id + "\"");
+    }
+  }
+  return Status::Ok();
+}
+
 // Sign-in, when configured: a partial configuration is refused rather than left open.
 Status ValidateSignIn(const Config& c) {
   // A partial sign-in configuration is refused rather than left open.
@@ -454,7 +521,8 @@ Status ValidateSignIn(const Config& c) {
 }  // namespace
 
 Status ValidateConfig(const Config& c) {
-  for (Status (*part)(const Config&) : {ValidateService, ValidateGraph, ValidateAllowLists}) {
+  for (Status (*part)(const Config&) :
+       {ValidateService, ValidateGraph, ValidateAllowLists, ValidateHomePageAndEdge}) {
     if (Status s = part(c); !s.ok()) return s;
   }
   if (c.sign_in_configured()) return ValidateSignIn(c);
@@ -484,6 +552,11 @@ Result<Config> LoadConfig(const std::string& path, const std::map<std::string, s
     }
     for (const auto& [name, node] : table) {
       const Key* key = FindKey(name.str());
+      if (!key && name.str() == "X-Azure-FDID") {
+        return Status::InvalidArgument(path +
+                                       ": the original's \"X-Azure-FDID\" is RequiredFrontDoorId "
+                                       "here (see docs/configuration.md)");
+      }
       if (!key) {
         return Status::InvalidArgument(path + ": unknown setting \"" + std::string(name.str()) +
                                        "\" (see docs/configuration.md)");

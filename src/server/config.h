@@ -69,6 +69,18 @@ struct Config {
   bool AllowDeletionInApprovalMode = false;
   // Every device is registered as an APv2 corporate identifier, never by its hash.
   bool UseAutopilotV2ModeOnly = false;
+  // The home page: the company's logo and words, the import command's two URLs, footer links.
+  std::string HomepageCompanyLogoImageUrl;           // https only; its origin joins the page's CSP
+  std::string HomepageHeadlineSentenceApprovalMode;  // empty: our sentence
+  std::string HomepageHeadlineSentenceNonApprovalMode;  // empty: our sentence
+  std::string CustomHomepageImportInstructions;         // empty: our instructions
+  bool HideHomepageImportInstructions = false;
+  std::vector<std::string> HomepageImportCommandUrls;  // empty, or the exe's URL and the server's
+  bool ShowHomepageApprovalLink = false;
+  bool ShowHomepageHistoryLink = false;
+  // Only requests through this Azure Front Door profile (its X-Azure-FDID; several during a
+  // move between profiles); anything else is 403, health checks excepted. Empty: no check.
+  std::vector<std::string> RequiredFrontDoorId;
 
   // New in this implementation
   std::string HashVerification = "enforce";  // enforce | warn | off

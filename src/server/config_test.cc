@@ -59,6 +59,56 @@ TEST(Config, UnknownKeyIsNamed) {
   EXPECT_NE(c.status().message().find("ApprovalMod"), std::string::npos);
 }
 
+TEST(Config, ReadsTheOriginalsHomePageKeysAndTheFrontDoorId) {
+  std::string path = WriteFile(R"(
+HomepageCompanyLogoImageUrl = "https://cdn.contoso.com/logo.png"
+HomepageHeadlineSentenceApprovalMode = "Please call the helpdesk (+49 180-12345678)."
+HomepageHeadlineSentenceNonApprovalMode = "Please scan the QR code to import the device."
+CustomHomepageImportInstructions = "Press Shift+F10, then type:"
+HideHomepageImportInstructions = true
+HomepageImportCommandUrls = "https://apm.contoso.com/ap.exe, https://apm.contoso.com"
+ShowHomepageApprovalLink = true
+ShowHomepageHistoryLink = true
+)");
+  Result<Config> c = LoadConfig(
+      path, {{"APM_REQUIRED_FRONT_DOOR_ID",
+              "55ce4ed1-4b06-4bf1-b40e-4638452104da, 0b7a1f2e-9c3d-4e5f-8a6b-7c8d9e0f1a2b"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->HomepageCompanyLogoImageUrl, "https://cdn.contoso.com/logo.png");
+  EXPECT_EQ(c->HomepageHeadlineSentenceApprovalMode,
+            "Please call the helpdesk (+49 180-12345678).");
+  EXPECT_TRUE(c->HideHomepageImportInstructions);
+  EXPECT_EQ(c->HomepageImportCommandUrls.size(), 2u);
+  EXPECT_TRUE(c->ShowHomepageApprovalLink && c->ShowHomepageHistoryLink);
+  EXPECT_EQ(c->RequiredFrontDoorId.size(), 2u);
+}
+
+TEST(Config, RefusesHomePageAndFrontDoorValuesThatCannotBeServedSafely) {
+  for (const auto& [line, key] : std::vector<std::pair<std::string, std::string>>{
+           {"HomepageCompanyLogoImageUrl = \"http://cdn.contoso.com/logo.png\"",
+            "HomepageCompanyLogoImageUrl"},
+           {"HomepageCompanyLogoImageUrl = \"https://cdn.contoso.com/a.png; script-src *\"",
+            "HomepageCompanyLogoImageUrl"},
+           {"HomepageCompanyLogoImageUrl = \"https://cdn.contoso.com/a\\\"onerror=x\"",
+            "HomepageCompanyLogoImageUrl"},
+           {"HomepageCompanyLogoImageUrl = \"javascript:alert(1)\"", "HomepageCompanyLogoImageUrl"},
+           {"HomepageImportCommandUrls = \"https://apm.contoso.com/ap.exe\"",
+            "HomepageImportCommandUrls"},
+           {"HomepageImportCommandUrls = [\"https://a/ap.exe\", \"https://a & calc\"]",
+            "HomepageImportCommandUrls"},
+           {"RequiredFrontDoorId = \"my-front-door\"", "RequiredFrontDoorId"},
+           {"HomepageHeadlineSentenceApprovalMode = \"" + std::string(4001, 'x') + "\"",
+            "HomepageHeadlineSentenceApprovalMode"},
+       }) {
+    Result<Config> c = LoadConfig(WriteFile(line + "\n"), {});
+    ASSERT_FALSE(c.ok()) << line;
+    EXPECT_EQ(c.status().message().rfind(key, 0), 0u) << c.status().message();
+  }
+  Result<Config> original = LoadConfig(WriteFile("\"X-Azure-FDID\" = \"x\"\n"), {});
+  ASSERT_FALSE(original.ok());
+  EXPECT_NE(original.status().message().find("RequiredFrontDoorId"), std::string::npos);
+}
+
 TEST(Config, WrongTypeIsNamed) {
   Result<Config> c = LoadConfig(WriteFile("Timeout = \"sixty\"\n"), {});
   ASSERT_FALSE(c.ok());

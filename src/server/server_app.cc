@@ -118,6 +118,7 @@ HttpServerOptions ServerApp::HttpOptions(TrustedProxies proxies) const {
   o.tls_certificate_file = config_.TlsCertificateFile;
   o.tls_key_file = config_.TlsKeyFile;
   o.trusted_proxies = std::move(proxies);
+  o.front_door_ids = config_.RequiredFrontDoorId;
   o.access_log = config_.AccessLog;
   return o;
 }
@@ -236,7 +237,8 @@ Status ServerApp::Start() {
                         {"scheme", scheme},
                         {"max_connections", http_->max_connections()},
                         {"mode", config_.ApprovalMode ? "approval" : "self_service"},
-                        {"hash_verification", config_.HashVerification}});
+                        {"hash_verification", config_.HashVerification},
+                        {"front_door_check", !config_.RequiredFrontDoorId.empty()}});
   FlushLogs();
   return Status::Ok();
 }

@@ -162,6 +162,12 @@ class StreamConnection : public HttpConnection,
       started_ = std::chrono::steady_clock::now();
       return SendError(http::status::bad_request, "bad_request", *why);
     }
+    // Before the body: a request that bypassed the Front Door costs no more than its header.
+    if (std::optional<std::string> why =
+            FrontDoorRefusal(header, header.target(), server_.options().front_door_ids)) {
+      started_ = std::chrono::steady_clock::now();
+      return SendError(http::status::forbidden, "forbidden", *why, "(front door)");
+    }
     http::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
@@ -332,7 +338,8 @@ class StreamConnection : public HttpConnection,
     return false;
   }
 
-  void SendError(http::status status, const char* code, const std::string& message) {
+  void SendError(http::status status, const char* code, const std::string& message,
+                 const char* route = "(invalid)") {
     busy_ = true;
     head_ = false;
     keep_alive_ = false;
@@ -341,7 +348,7 @@ class StreamConnection : public HttpConnection,
                                                    : std::string("-");
     path_ = "-";
     client_ = peer_.address().to_string();
-    Send(ErrorResponse(status, code, message), "(invalid)");
+    Send(ErrorResponse(status, code, message), route);
   }
 
   void Send(AnyResponse res, const std::string& route) {

@@ -41,6 +41,8 @@ struct HttpServerOptions {
   std::string tls_certificate_file;  // both set: serve https
   std::string tls_key_file;
   TrustedProxies trusted_proxies;
+  // X-Azure-FDID values let in; empty: no Front Door check (request_checks.h).
+  std::vector<std::string> front_door_ids;
   bool access_log = true;
 };
 

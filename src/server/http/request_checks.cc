@@ -61,6 +61,22 @@ std::optional<std::string> FramingError(const http::fields& fields, unsigned ver
   return std::nullopt;
 }
 
+std::optional<std::string> FrontDoorRefusal(const http::fields& fields, std::string_view target,
+                                            const std::vector<std::string>& required_ids) {
+  if (required_ids.empty()) return std::nullopt;
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/healthz" || path == "/readyz") return std::nullopt;
+  constexpr std::string_view kHeader = "X-Azure-FDID";
+  size_t lines = fields.count(kHeader);
+  if (lines == 0) return "requests must come through this service's Azure Front Door";
+  if (lines > 1) return "a request may carry only one X-Azure-FDID header";
+  std::string_view id = fields.find(kHeader)->value();
+  for (const std::string& required : required_ids) {
+    if (EqualsIgnoreCase(Trim(id), required)) return std::nullopt;
+  }
+  return "requests must come through this service's Azure Front Door, not another one";
+}
+
 bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {
   for (const std::string& member : ListMembers(if_none_match)) {
     if (member == "*" || OpaqueTag(member) == OpaqueTag(etag)) return true;

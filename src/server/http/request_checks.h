@@ -17,6 +17,12 @@ namespace apm {
 // HTTP/1.0, and an HTTP/1.1 request without exactly one Host (HTTP/1.0: at most one).
 std::optional<std::string> FramingError(const http::fields& fields, unsigned version);
 
+// Why a request did not come through the required Azure Front Door profile (its X-Azure-FDID
+// missing, repeated or another profile's), or nullopt when it did or `required_ids` is empty.
+// /healthz and /readyz always pass: a load balancer's probe need not carry it.
+std::optional<std::string> FrontDoorRefusal(const http::fields& fields, std::string_view target,
+                                            const std::vector<std::string>& required_ids);
+
 // The trimmed, non-empty members of a comma-separated list ("GET, HEAD", "chunked, gzip").
 std::vector<std::string> ListMembers(std::string_view value);
 

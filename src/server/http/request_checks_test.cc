@@ -11,6 +11,42 @@ http::fields Fields(std::initializer_list<std::pair<const char*, const char*>> l
   return f;
 }
 
+constexpr const char* kProfile = "55ce4ed1-4b06-4bf1-b40e-4638452104da";
+constexpr const char* kNextProfile = "0b7a1f2e-9c3d-4e5f-8a6b-7c8d9e0f1a2b";
+
+TEST(FrontDoorRefusal, LetsEverythingInWhenNoProfileIsRequired) {
+  EXPECT_FALSE(FrontDoorRefusal(Fields({{"Host", "x"}}), "/api/v1/requests", {}));
+}
+
+TEST(FrontDoorRefusal, LetsInTheRequiredProfilesOnly) {
+  const std::vector<std::string> required = {kProfile, kNextProfile};
+  EXPECT_FALSE(FrontDoorRefusal(Fields({{"X-Azure-FDID", kProfile}}), "/", required));
+  EXPECT_FALSE(FrontDoorRefusal(Fields({{"x-azure-fdid", kNextProfile}}), "/ap.exe", required));
+  EXPECT_FALSE(FrontDoorRefusal(Fields({{"X-Azure-FDID", "55CE4ED1-4B06-4BF1-B40E-4638452104DA"}}),
+                                "/", required));
+
+  std::optional<std::string> missing = FrontDoorRefusal(Fields({{"Host", "x"}}), "/", required);
+  ASSERT_TRUE(missing);
+  EXPECT_NE(missing->find("Azure Front Door"), std::string::npos);
+  std::optional<std::string> other = FrontDoorRefusal(
+      Fields({{"X-Azure-FDID", "11111111-2222-4333-8444-555555555555"}}), "/", required);
+  ASSERT_TRUE(other);
+  EXPECT_NE(other->find("another"), std::string::npos);
+  EXPECT_EQ(other->find(kProfile), std::string::npos) << "never tells the expected id";
+  EXPECT_TRUE(FrontDoorRefusal(Fields({{"X-Azure-FDID", ""}}), "/", required));
+  // A second line (one the client added, say) is not picked from: refused.
+  EXPECT_TRUE(
+      FrontDoorRefusal(Fields({{"X-Azure-FDID", kProfile}, {"X-Azure-FDID", "x"}}), "/", required));
+}
+
+TEST(FrontDoorRefusal, HealthChecksPassWithoutIt) {
+  const std::vector<std::string> required = {kProfile};
+  EXPECT_FALSE(FrontDoorRefusal(Fields({}), "/healthz", required));
+  EXPECT_FALSE(FrontDoorRefusal(Fields({}), "/readyz?probe=1", required));
+  EXPECT_TRUE(FrontDoorRefusal(Fields({}), "/healthz/../api/v1/requests", required));
+  EXPECT_TRUE(FrontDoorRefusal(Fields({}), "/metrics", required));
+}
+
 TEST(FramingError, AcceptsOrdinaryRequests) {
   EXPECT_FALSE(FramingError(Fields({{"Host", "x"}}), 11));
   EXPECT_FALSE(FramingError(Fields({{"Host", "x"}, {"Content-Length", "3"}}), 11));

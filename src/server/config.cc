@@ -416,9 +416,11 @@ Status ValidateAllowLists(const Config& c) {
   return Status::Ok();
 }
 
-// An absolute URL with only the characters a CSP source, an HTML attribute and a cmd.exe
-// command line all take as they are: scheme://host[:port] then an optional /path.
-bool PlainUrl(std::string_view url, bool https_only) {
+// An absolute URL: the scheme, a host of letters, digits, dots and hyphens with an optional
+// port (no IPv6 literal: a CSP source cannot name one, and curl would read its brackets as a
+// glob), then a path of visible ASCII without any character of `refused`; a '%' only as a %XX
+// escape (cmd.exe expands %NAME%).
+bool AbsoluteUrl(std::string_view url, bool https_only, std::string_view refused) {
   std::string_view rest = url;
   if (rest.starts_with("https://")) {
     rest.remove_prefix(8);
@@ -428,41 +430,50 @@ bool PlainUrl(std::string_view url, bool https_only) {
     return false;
   }
   size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  if (authority.empty() ||
-      authority.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
-                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                  "0123456789.-:[]") != std::string_view::npos) {
+  std::string_view host = rest.substr(0, slash);
+  if (host.empty() || host.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789.-:") != std::string_view::npos) {
     return false;
   }
-  if (slash == std::string_view::npos) return true;
-  for (char ch : rest.substr(slash)) {
-    auto u = static_cast<unsigned char>(ch);
-    if (u <= 0x20 || u >= 0x7f ||
-        std::string_view("\"'<>\\^`{|}&;,").find(ch) != std::string_view::npos)
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
+  for (size_t i = 0; i < path.size(); ++i) {
+    auto u = static_cast<unsigned char>(path[i]);
+    if (u <= 0x20 || u >= 0x7f || refused.find(path[i]) != std::string_view::npos) return false;
+    if (path[i] == '%' &&
+        (i + 2 >= path.size() || !std::isxdigit(static_cast<unsigned char>(path[i + 1])) ||
+         !std::isxdigit(static_cast<unsigned char>(path[i + 2])))) {
       return false;
+    }
   }
   return true;
 }
 
 // The home page's words and links (the original's keys) and the Front Door check.
 Status ValidateHomePageAndEdge(const Config& c) {
-  if (!c.HomepageCompanyLogoImageUrl.empty() && !PlainUrl(c.HomepageCompanyLogoImageUrl, true)) {
+  // Only the logo's origin reaches the CSP, and the attribute is escaped.
+  if (!c.HomepageCompanyLogoImageUrl.empty() &&
+      !AbsoluteUrl(c.HomepageCompanyLogoImageUrl, true, "\"")) {
     return Bad("HomepageCompanyLogoImageUrl",
-               "must be an https:// URL without spaces, quotes or any of & ; , < > ^ | { }");
+               "must be an https:// URL whose host is a name (not an IPv6 address), without "
+               "spaces or quotes");
   }
   for (const auto& [name, text] :
        {std::pair{"HomepageHeadlineSentenceApprovalMode", &c.HomepageHeadlineSentenceApprovalMode},
         {"HomepageHeadlineSentenceNonApprovalMode", &c.HomepageHeadlineSentenceNonApprovalMode},
         {"CustomHomepageImportInstructions", &c.CustomHomepageImportInstructions}}) {
-    if (text->size() > 4000) return Bad(name, "must be at most 4000 characters");
+    if (text->size() > 4000) return Bad(name, "must be at most 4000 bytes");
   }
-  if (!c.HomepageImportCommandUrls.empty() && (c.HomepageImportCommandUrls.size() != 2 ||
-                                               !PlainUrl(c.HomepageImportCommandUrls[0], false) ||
-                                               !PlainUrl(c.HomepageImportCommandUrls[1], false))) {
+  // They go on a cmd.exe command line, quoted where needed (home_page.cc); curl globs on
+  // brackets and braces.
+  constexpr std::string_view kRefusedOnTheCommandLine = "\"[]{}";
+  if (!c.HomepageImportCommandUrls.empty() &&
+      (c.HomepageImportCommandUrls.size() != 2 ||
+       !AbsoluteUrl(c.HomepageImportCommandUrls[0], false, kRefusedOnTheCommandLine) ||
+       !AbsoluteUrl(c.HomepageImportCommandUrls[1], false, kRefusedOnTheCommandLine))) {
     return Bad("HomepageImportCommandUrls",
-               "must be two http(s) URLs, the client's download and the server's, without "
-               "spaces, quotes or any of & ; , < > ^ | { }");
+               "must be two http(s) URLs, the client's download and the server's, whose hosts "
+               "are names, without spaces, quotes, brackets or braces, and '%' only in %XX");
   }
   for (const std::string& id : c.RequiredFrontDoorId) {
     if (!IsGuid(id)) {

@@ -97,6 +97,12 @@ TEST(Config, RefusesHomePageAndFrontDoorValuesThatCannotBeServedSafely) {
            {"HomepageImportCommandUrls = [\"https://a/ap.exe\", \"https://a & calc\"]",
             "HomepageImportCommandUrls"},
            {"RequiredFrontDoorId = \"my-front-door\"", "RequiredFrontDoorId"},
+           {"HomepageCompanyLogoImageUrl = \"https://[2001:db8::1]/logo.png\"",
+            "HomepageCompanyLogoImageUrl"},
+           {"HomepageImportCommandUrls = [\"https://a/ap[1-3].exe\", \"https://a\"]",
+            "HomepageImportCommandUrls"},
+           {"HomepageImportCommandUrls = [\"https://a/%temp%/ap.exe\", \"https://a\"]",
+            "HomepageImportCommandUrls"},
            {"HomepageHeadlineSentenceApprovalMode = \"" + std::string(4001, 'x') + "\"",
             "HomepageHeadlineSentenceApprovalMode"},
        }) {
@@ -104,6 +110,14 @@ TEST(Config, RefusesHomePageAndFrontDoorValuesThatCannotBeServedSafely) {
     ASSERT_FALSE(c.ok()) << line;
     EXPECT_EQ(c.status().message().rfind(key, 0), 0u) << c.status().message();
   }
+  // What is legitimate stays accepted: signed links, ports, escapes.
+  Result<Config> signed_link = LoadConfig(
+      WriteFile(
+          "HomepageImportCommandUrls = [\"https://files.contoso.com:8443/ap.exe?sv=1&sig=a%2Fb\", "
+          "\"https://apm.contoso.com\"]\nHomepageCompanyLogoImageUrl = "
+          "\"https://cdn.contoso.com/logo.png?v=2&size=64\"\n"),
+      {});
+  EXPECT_TRUE(signed_link.ok()) << signed_link.status().ToString();
   Result<Config> original = LoadConfig(WriteFile("\"X-Azure-FDID\" = \"x\"\n"), {});
   ASSERT_FALSE(original.ok());
   EXPECT_NE(original.status().message().find("RequiredFrontDoorId"), std::string::npos);

@@ -33,9 +33,10 @@ class FrontDoorTest : public ::testing::Test {
 };
 
 TEST_F(FrontDoorTest, RefusesRequestsThatDidNotComeThroughTheProfile) {
-  for (const std::vector<std::string>& headers : {std::vector<std::string>{},
-                                                  {std::string("X-Azure-FDID: ") + kOtherProfile},
-                                                  {"X-Azure-FDID: "}}) {
+  // Missing, another profile's, empty (curl's "Name;" sends an empty value) and repeated.
+  const std::string other = std::string("X-Azure-FDID: ") + kOtherProfile;
+  for (const std::vector<std::string>& headers :
+       {std::vector<std::string>{}, {other}, {"X-Azure-FDID;"}, {kThroughFrontDoor, other}}) {
     HttpResult home = Http("GET", server_->url() + "/", "", headers);
     EXPECT_EQ(home.status, 403) << home.body;
     EXPECT_THAT(home.body, HasSubstr("Azure Front Door"));
@@ -45,13 +46,19 @@ TEST_F(FrontDoorTest, RefusesRequestsThatDidNotComeThroughTheProfile) {
     EXPECT_EQ(Http("GET", server_->url() + "/ap.exe", "", headers).status, 403);
     EXPECT_EQ(Http("GET", server_->url() + "/metrics", "", headers).status, 403);
   }
+  // A refused HEAD (Front Door's default probe is HEAD /) carries no body; a POST to a health
+  // check is not a probe.
+  HttpResult head = Http("HEAD", server_->url() + "/");
+  EXPECT_EQ(head.status, 403);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(Http("POST", server_->url() + "/healthz", "{}", {kJson}).status, 403);
   // Nothing a refused request carried was taken: the serial is still free.
   HttpResult through = Submit("FD-BYPASS", {kThroughFrontDoor});
   EXPECT_EQ(through.status, 201) << through.body;
   // The refusals are counted apart, so an admin sees traffic that went around the Front Door.
   HttpResult metrics = Http("GET", server_->url() + "/metrics", "", {kThroughFrontDoor});
   EXPECT_THAT(metrics.body,
-              HasSubstr("apm_http_requests_total{route=\"(front door)\",status=\"403\"} 12\n"));
+              HasSubstr("apm_http_requests_total{route=\"(front door)\",status=\"403\"} 18\n"));
 }
 
 TEST_F(FrontDoorTest, LetsTheProfileAndHealthChecksIn) {

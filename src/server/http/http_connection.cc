@@ -163,10 +163,13 @@ class StreamConnection : public HttpConnection,
       return SendError(http::status::bad_request, "bad_request", *why);
     }
     // Before the body: a request that bypassed the Front Door costs no more than its header.
-    if (std::optional<std::string> why =
-            FrontDoorRefusal(header, header.target(), server_.options().front_door_ids)) {
+    if (std::optional<std::string> why = FrontDoorRefusal(header, header.method(), header.target(),
+                                                          server_.options().front_door_ids)) {
       started_ = std::chrono::steady_clock::now();
-      return SendError(http::status::forbidden, "forbidden", *why, "(front door)");
+      // The path is logged: an admin wants to see what went around the Front Door.
+      std::string_view target = header.target();
+      return SendError(http::status::forbidden, "forbidden", *why, "(front door)",
+                       target.substr(0, target.find('?')));
     }
     http::async_read(
         stream_, buffer_, *parser_,
@@ -339,14 +342,15 @@ class StreamConnection : public HttpConnection,
   }
 
   void SendError(http::status status, const char* code, const std::string& message,
-                 const char* route = "(invalid)") {
+                 const char* route = "(invalid)", std::string_view path = "-") {
     busy_ = true;
-    head_ = false;
+    // A HEAD request's refusal carries no body.
+    head_ = parser_ && parser_->is_header_done() && parser_->get().method() == http::verb::head;
     keep_alive_ = false;
     secure_ = kTls;
     method_ = parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string())
                                                    : std::string("-");
-    path_ = "-";
+    path_ = std::string(path);
     client_ = peer_.address().to_string();
     Send(ErrorResponse(status, code, message), route);
   }

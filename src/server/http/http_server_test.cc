@@ -19,6 +19,7 @@ namespace apm {
 namespace {
 
 using apm::testing::RawConnection;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -222,6 +223,24 @@ TEST_F(HttpServerTest, LayerAnswersCarrySafetyHeadersAndHttpsGetsHsts) {
   EXPECT_THAT(https, HasSubstr("Strict-Transport-Security: max-age=31536000"));
   EXPECT_THAT(Exchange("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
               Not(HasSubstr("Strict-Transport-Security")));
+}
+
+// RequiredFrontDoorId: refused before the body is read (a body never sent is not waited for),
+// a HEAD's refusal without a body, the profile's requests through to the handler.
+TEST_F(HttpServerTest, RequestsAroundTheFrontDoorAreRefusedBeforeTheirBody) {
+  HttpServerOptions o;
+  o.front_door_ids = {"55ce4ed1-4b06-4bf1-b40e-4638452104da"};
+  Start(o);
+  std::string post =
+      Exchange("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\nonly a little", 2s);
+  EXPECT_THAT(post, StartsWith("HTTP/1.1 403"));
+  EXPECT_THAT(post, HasSubstr("Azure Front Door"));
+  std::string head = Exchange("HEAD /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(head, StartsWith("HTTP/1.1 403"));
+  EXPECT_THAT(head, EndsWith("\r\n\r\n")) << "a HEAD answer has no body";
+  EXPECT_THAT(Exchange("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "X-Azure-FDID: 55ce4ed1-4b06-4bf1-b40e-4638452104da\r\n\r\n"),
+              StartsWith("HTTP/1.1 200"));
 }
 
 // Finding 6: every X-Forwarded-For line counts; the client is the right-most untrusted hop.

@@ -61,15 +61,17 @@ std::optional<std::string> FramingError(const http::fields& fields, unsigned ver
   return std::nullopt;
 }
 
-std::optional<std::string> FrontDoorRefusal(const http::fields& fields, std::string_view target,
+std::optional<std::string> FrontDoorRefusal(const http::fields& fields, http::verb method,
+                                            std::string_view target,
                                             const std::vector<std::string>& required_ids) {
   if (required_ids.empty()) return std::nullopt;
   std::string_view path = target.substr(0, target.find('?'));
-  if (path == "/healthz" || path == "/readyz") return std::nullopt;
+  bool probe = method == http::verb::get || method == http::verb::head;
+  if (probe && (path == "/healthz" || path == "/readyz")) return std::nullopt;
   constexpr std::string_view kHeader = "X-Azure-FDID";
   size_t lines = fields.count(kHeader);
   if (lines == 0) return "requests must come through this service's Azure Front Door";
-  if (lines > 1) return "a request may carry only one X-Azure-FDID header";
+  if (lines > 1) return "a request through the Azure Front Door carries one X-Azure-FDID header";
   std::string_view id = fields.find(kHeader)->value();
   for (const std::string& required : required_ids) {
     if (EqualsIgnoreCase(Trim(id), required)) return std::nullopt;

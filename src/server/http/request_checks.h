@@ -19,8 +19,10 @@ std::optional<std::string> FramingError(const http::fields& fields, unsigned ver
 
 // Why a request did not come through the required Azure Front Door profile (its X-Azure-FDID
 // missing, repeated or another profile's), or nullopt when it did or `required_ids` is empty.
-// /healthz and /readyz always pass: a load balancer's probe need not carry it.
-std::optional<std::string> FrontDoorRefusal(const http::fields& fields, std::string_view target,
+// GET and HEAD of /healthz and /readyz always pass: a load balancer's probe need not carry it
+// (chosen by path, not by X-FD-HealthProbe, which anyone reaching the server could send).
+std::optional<std::string> FrontDoorRefusal(const http::fields& fields, http::verb method,
+                                            std::string_view target,
                                             const std::vector<std::string>& required_ids);
 
 // The trimmed, non-empty members of a comma-separated list ("GET, HEAD", "chunked, gzip").

@@ -12,6 +12,13 @@ constexpr const char* kSelfServiceHeadline =
     "Self-service: after starting the client, scan its QR code with your phone and sign in to "
     "approve the device.";
 
+// A URL as one cmd.exe argument: in double quotes when it holds a character cmd would act on
+// (a signed download link's '&', say); config.cc has refused quotes and a bare '%'.
+std::string CommandArgument(const std::string& url) {
+  bool plain = url.find_first_of("&|<>^(),;=!") == std::string::npos;
+  return plain ? url : "\"" + url + "\"";
+}
+
 // The two lines to type at the OOBE prompt: download the client, start it against the server.
 std::string CommandLines(const Config& config, const std::string& base_url) {
   const std::vector<std::string>& urls = config.HomepageImportCommandUrls;
@@ -19,8 +26,8 @@ std::string CommandLines(const Config& config, const std::string& base_url) {
   std::string server = urls.size() == 2 ? urls[1] : base_url;
   // The client refuses plain http unless told; a lab server on http needs the switch.
   std::string allow_http = server.rfind("http://", 0) == 0 ? "--allow-http " : "";
-  return "<pre id=\"oneliner\">cd %temp%\ncurl -o ap.exe " + HtmlEscape(exe) + " &amp; ap " +
-         allow_http + HtmlEscape(server) + "</pre>";
+  return "<pre id=\"oneliner\">cd %temp%\ncurl -o ap.exe " + HtmlEscape(CommandArgument(exe)) +
+         " &amp; ap " + allow_http + HtmlEscape(CommandArgument(server)) + "</pre>";
 }
 
 std::string FooterLinks(const Config& config) {

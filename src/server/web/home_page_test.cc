@@ -54,6 +54,12 @@ TEST(HomePage, HidesTheInstructionsAndUsesTheConfiguredCommandUrls) {
   EXPECT_THAT(RenderHomePage(config, kBase).html,
               HasSubstr("curl -o ap.exe https://files.contoso.com/ap.exe &amp; ap --allow-http "
                         "http://apm.lab.contoso.com</pre>"));
+  // A signed download link's '&' would end the cmd.exe command: the URL goes in quotes.
+  config.HomepageImportCommandUrls = {"https://files.contoso.com/ap.exe?sv=1&sig=abc%2F",
+                                      "https://apm.contoso.com"};
+  EXPECT_THAT(RenderHomePage(config, kBase).html,
+              HasSubstr("curl -o ap.exe &quot;https://files.contoso.com/ap.exe?sv=1&amp;sig=abc%2F"
+                        "&quot; &amp; ap https://apm.contoso.com</pre>"));
   config.HideHomepageImportInstructions = true;
   std::string hidden = RenderHomePage(config, kBase).html;
   EXPECT_THAT(hidden, Not(HasSubstr("curl")));

@@ -29,8 +29,9 @@ APM_FUZZ_PACKAGES=(clang libclang-rt-dev llvm)
 # What the browser tests need (Node.js and npm come with the machine).
 APM_BROWSER_PACKAGES=(chromium fonts-liberation)
 
-# What the Windows client's tests need: Wine (64-bit), a virtual X server, screenshots.
-APM_WINE_PACKAGES=(wine wine64 xvfb xauth imagemagick fonts-wine python3)
+# What the Windows client's tests need: Wine (64-bit), a virtual X server, screenshots, and
+# osslsigncode (the server signs ap.exe with it; the test verifies the signature).
+APM_WINE_PACKAGES=(wine wine64 xvfb xauth imagemagick fonts-wine python3 osslsigncode)
 
 # Each line says how long the outermost script has run, so a slow stage shows in CI's log.
 # Not APM_*: the server refuses APM_ variables it does not know, and tests pass theirs on.

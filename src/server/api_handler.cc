@@ -75,8 +75,9 @@ void Guarded(const Reply& reply, std::string_view route, F&& work) {
 
 ApiHandler::ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
                        ChangeWatcher& watcher, apm::Metrics& metrics,
-                       boost::asio::thread_pool& blocking)
+                       boost::asio::thread_pool& blocking, ServedClient windows_client)
     : config_(config),
+      windows_client_(std::move(windows_client)),
       store_(store),
       intake_(intake),
       watcher_(watcher),
@@ -118,7 +119,7 @@ const RouteTable<ApiHandler::Target>& ApiHandler::Routes() {
       {"/ap.exe",
        "GET, HEAD",
        {[](ApiHandler& h, const InboundRequest& req, const Params&, const Reply& reply) {
-         h.Download(req, h.config_.ClientWindowsBinary, true, reply);
+         h.Download(req, h.windows_client_.path, true, reply);
        }}},
       {"/ap",
        "GET, HEAD",
@@ -497,7 +498,8 @@ StringResponse ApiHandler::Page(const InboundRequest& req, std::string_view titl
 }
 
 void ApiHandler::Home(const InboundRequest& req, const Reply& reply) {
-  web::HomePageBody body = web::RenderHomePage(config_, BaseUrl(req));
+  web::HomePageBody body = web::RenderHomePage(config_, BaseUrl(req), windows_client_.sha256,
+                                               windows_client_.signed_here);
   reply(Page(req, "Register a device", body.html, body.img_src), "/");
 }
 
@@ -505,13 +507,14 @@ void ApiHandler::Download(const InboundRequest& req, const std::string& path, bo
                           const Reply& reply) {
   std::string route = windows ? "/ap.exe" : "/ap";
   const char* setting = windows ? "ClientWindowsBinary" : "ClientPosixBinary";
+  const std::string& configured = windows ? config_.ClientWindowsBinary : config_.ClientPosixBinary;
   boost::beast::error_code ec;
   http::file_body::value_type file;
   if (!path.empty()) file.open(path.c_str(), boost::beast::file_mode::scan, ec);
   if (path.empty() || ec) {
     return reply(Respond(req, http::status::not_found,
                          std::string("The client is not available on this server (") + setting +
-                             " is " + (path.empty() ? "not set" : "not readable") + ").\n",
+                             " is " + (configured.empty() ? "not set" : "not readable") + ").\n",
                          "text/plain"),
                  route);
   }

@@ -5,6 +5,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "server/change_watcher.h"
+#include "server/client_signing.h"
 #include "server/config.h"
 #include "server/http/http_types.h"
 #include "server/http/route_table.h"
@@ -17,8 +18,10 @@ namespace apm {
 class ApiHandler : public HttpHandler {
  public:
   // Submissions run on `blocking` (they wait for a durable commit), never on an I/O thread.
+  // `windows_client`: what /ap.exe serves (client_signing.h).
   ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
-             ChangeWatcher& watcher, Metrics& metrics, boost::asio::thread_pool& blocking);
+             ChangeWatcher& watcher, Metrics& metrics, boost::asio::thread_pool& blocking,
+             ServedClient windows_client = {});
 
   void Handle(InboundRequest request, Reply reply) override;
   void OnShutdown() override;
@@ -51,6 +54,7 @@ class ApiHandler : public HttpHandler {
   std::string BaseUrl(const InboundRequest& req) const;
 
   const Config& config_;
+  const ServedClient windows_client_;
   RequestStore& store_;
   IntakeService& intake_;
   ChangeWatcher& watcher_;

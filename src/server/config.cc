@@ -51,6 +51,8 @@ const Key kKeys[] = {
     APM_KEY(MaintenanceIntervalSeconds),
     APM_KEY(ClientWindowsBinary),
     APM_KEY(ClientPosixBinary),
+    APM_KEY(ClientSigningCertificateFile),
+    APM_KEY(ClientSigningKeyFile),
     APM_KEY(ApprovalMode),
     APM_KEY(UseApprovalUserAsAssignedUser),
     APM_KEY(AuthorizationSecurityGroup),
@@ -330,6 +332,9 @@ Status ValidateService(const Config& c) {
   if (!c.PublicUrl.empty() && c.PublicUrl.rfind("http://", 0) != 0 &&
       c.PublicUrl.rfind("https://", 0) != 0) {
     return Bad("PublicUrl", "must start with http:// or https://");
+  }
+  if (!c.ClientSigningKeyFile.empty() && c.ClientSigningCertificateFile.empty()) {
+    return Bad("ClientSigningCertificateFile", "is required when ClientSigningKeyFile is set");
   }
   if (c.Threads < 0 || c.Threads > 256) return Bad("Threads", "must be between 0 and 256");
   if (c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 16 * 1024 * 1024) {

@@ -43,6 +43,10 @@ struct Config {
   // Where the Debian package installs the clients (APM_CLIENT_DIR).
   std::string ClientWindowsBinary = APM_CLIENT_DIR "/ap.exe";
   std::string ClientPosixBinary = APM_CLIENT_DIR "/ap";
+  // Both (or the certificate with its key in one PEM file): ap.exe is Authenticode-signed with
+  // them at start-up (client_signing.h) and the signed copy served.
+  std::string ClientSigningCertificateFile;
+  std::string ClientSigningKeyFile;  // empty: in ClientSigningCertificateFile
 
   // Behaviour (names from the original tool)
   bool ApprovalMode = true;

@@ -177,8 +177,11 @@ Status ServerApp::Start() {
                                            double(config_.SubmitBurst));
   intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
   watcher_ = std::make_unique<ChangeWatcher>(*store_, background_, std::chrono::milliseconds(200));
-  handler_ =
-      std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, blocking_);
+  PosixProgramRunner programs;
+  Result<ServedClient> windows_client = PrepareWindowsClient(config_, programs);
+  if (!windows_client.ok()) return windows_client.status();
+  handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_,
+                                          blocking_, std::move(*windows_client));
 
   if (Status s = watcher_->Start(); !s.ok()) return s;
   if (listener_) listener_->Start();

@@ -10,6 +10,7 @@ Usage: wine_client_test.py --native-build build/default --exe build/mingw/src/cl
                            --artifacts build/test-artifacts/wine
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -210,6 +211,56 @@ class Test:
             f.write(exe)
         self.exe_run = downloaded  # what `curl -o ap.exe` would have fetched
 
+    def test_signed_client(self):
+        """ClientSigningCertificateFile: the server signs ap.exe at start-up with osslsigncode and
+        serves the signed copy, which verifies and still runs; the home page shows the SHA-256 of
+        what is served; without a certificate nothing is signed. The version resource is ours."""
+        version = subprocess.run([self.server_bin, "--version"], check=True, capture_output=True,
+                                 text=True).stdout.split()[-1]
+        with open(self.exe, "rb") as f:
+            exe = f.read()
+        marker = "ProductVersion".encode("utf-16le") + b"\0\0" + version.encode("utf-16le")
+        check(marker in exe, f"ap.exe's version resource says ProductVersion {version}")
+        unsigned = subprocess.run(["osslsigncode", "verify", "-in", self.exe_run],
+                                  capture_output=True, text=True)
+        check(unsigned.returncode != 0 and "No signature found" in unsigned.stdout + unsigned.stderr,
+              "without a signing certificate the served ap.exe carries no signature")
+        keys = os.path.join(self.tmp, "signing")
+        os.makedirs(keys)
+        cert, key = os.path.join(keys, "cert.pem"), os.path.join(keys, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=Autopilot Manager test code signing", "-keyout", key,
+                        "-out", cert, "-addext", "extendedKeyUsage=codeSigning"],
+                       check=True, capture_output=True)
+        config = os.path.join(keys, "apm.toml")
+        with open(config, "w") as f:
+            f.write(f'ClientWindowsBinary = "{self.exe}"\n'
+                    f'ClientSigningCertificateFile = "{cert}"\nClientSigningKeyFile = "{key}"\n')
+        signer = Service([self.server_bin, "--data-dir", os.path.join(keys, "data"),
+                          "--config", config], os.path.join(self.tmp, "signing-server.log"))
+        self.services.append(signer)
+        status, signed = http("GET", signer.url + "/ap.exe")
+        check(status == 200 and len(signed) > len(exe), "the signing server serves a larger ap.exe")
+        check(len(signed) <= MAX_EXE_BYTES, f"the signed ap.exe is {len(signed)} bytes")
+        path = os.path.join(self.tmp, "ap-signed.exe")
+        with open(path, "wb") as f:
+            f.write(signed)
+        verified = subprocess.run(["osslsigncode", "verify", "-CAfile", cert, "-in", path],
+                                  capture_output=True, text=True)
+        check(verified.returncode == 0 and "Signature verification: ok" in verified.stdout,
+              "osslsigncode verifies the served ap.exe against the test certificate "
+              f"({verified.stdout.strip()[-200:]} {verified.stderr.strip()[-200:]})")
+        _, home = http("GET", signer.url + "/")
+        digest = hashlib.sha256(signed).hexdigest()
+        check(f"SHA-256: <code>{digest}</code> (Authenticode-signed)" in home.decode(),
+              "the home page shows the SHA-256 of the signed ap.exe it serves")
+        ran = subprocess.run(["wine", path, "--help"], env=self.wine_env, capture_output=True,
+                             text=True, timeout=120)
+        check(ran.returncode == 0 and "Exit codes" in ran.stdout,
+              f"the signed ap.exe still runs (exit {ran.returncode})")
+        signer.stop()
+        self.services.remove(signer)
+
     def test_help(self):
         out = subprocess.run(["wine", self.exe_run, "--help"], env=self.wine_env,
                              capture_output=True, text=True, timeout=120)
@@ -349,6 +400,7 @@ class Test:
             subprocess.run(["wineboot", "-i"], env=self.wine_env, timeout=180,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.test_help()
+            self.test_signed_client()
             self.test_console_success()
             self.test_console_repair()
             http("POST", self.sim.url + "/_sim/reset")  # the same sample device imports again

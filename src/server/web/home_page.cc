@@ -42,9 +42,17 @@ std::string FooterLinks(const Config& config) {
   return links.empty() ? "" : "<footer><p>" + links + "</p></footer>";
 }
 
+// What an admin or a careful user compares the downloaded file with.
+std::string ClientFingerprint(const std::string& sha256, bool signed_here) {
+  if (sha256.empty()) return "";
+  return "<p id=\"client-sha256\"><small>ap.exe SHA-256: <code>" + HtmlEscape(sha256) + "</code>" +
+         (signed_here ? " (Authenticode-signed)" : "") + "</small></p>";
+}
+
 }  // namespace
 
-HomePageBody RenderHomePage(const Config& config, const std::string& base_url) {
+HomePageBody RenderHomePage(const Config& config, const std::string& base_url,
+                            const std::string& client_sha256, bool client_signed) {
   HomePageBody page;
   std::string& html = page.html;
   if (!config.HomepageCompanyLogoImageUrl.empty()) {
@@ -69,6 +77,7 @@ HomePageBody RenderHomePage(const Config& config, const std::string& base_url) {
                       HtmlEscape(config.CustomHomepageImportInstructions) + "</p>";
     html += CommandLines(config, base_url);
   }
+  html += ClientFingerprint(client_sha256, client_signed);
   html += FooterLinks(config);
   return page;
 }

@@ -14,7 +14,9 @@ struct HomePageBody {
   std::string img_src;  // the logo's origin for the page's CSP img-src; "" without a logo
 };
 
-// `base_url`: how clients reach this server (PublicUrl, or the request's own host).
-HomePageBody RenderHomePage(const Config& config, const std::string& base_url);
+// `base_url`: how clients reach this server (PublicUrl, or the request's own host);
+// `client_sha256`: of the ap.exe served ("" when none), `client_signed` when we signed it.
+HomePageBody RenderHomePage(const Config& config, const std::string& base_url,
+                            const std::string& client_sha256 = "", bool client_signed = false);
 
 }  // namespace apm::web

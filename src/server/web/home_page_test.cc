@@ -67,6 +67,16 @@ TEST(HomePage, HidesTheInstructionsAndUsesTheConfiguredCommandUrls) {
   EXPECT_THAT(hidden, HasSubstr("call your helpdesk"));  // the headline stays
 }
 
+TEST(HomePage, ShowsTheServedClientsSha256) {
+  Config config;
+  const std::string sha = std::string(64, 'a');
+  EXPECT_THAT(RenderHomePage(config, kBase).html, Not(HasSubstr("SHA-256")));
+  std::string unsigned_client = RenderHomePage(config, kBase, sha, false).html;
+  EXPECT_THAT(unsigned_client, HasSubstr("ap.exe SHA-256: <code>" + sha + "</code>"));
+  EXPECT_THAT(unsigned_client, Not(HasSubstr("signed")));
+  EXPECT_THAT(RenderHomePage(config, kBase, sha, true).html, HasSubstr("(Authenticode-signed)"));
+}
+
 TEST(HomePage, ShowsTheFooterLinksAskedFor) {
   Config config;
   config.ShowHomepageHistoryLink = true;

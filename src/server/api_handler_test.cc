@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -59,6 +60,9 @@ class ApiHandlerTest : public ::testing::Test {
       if (auto* s = std::get_if<StringResponse>(&res)) {
         a.status = s->result_int();
         a.body = s->body();
+      } else if (auto* f = std::get_if<FileResponse>(&res)) {
+        a.status = f->result_int();
+        a.body = "(file of " + std::to_string(f->body().size()) + " bytes)";
       }
       promise->set_value(a);
     });
@@ -182,6 +186,30 @@ TEST_F(ApiHandlerTest, HashWithNonUtf8StringsIsHandled) {
   Answer refused = Call(http::verb::post, "/api/v1/requests", body.dump());
   EXPECT_EQ(refused.status, 403);
   EXPECT_FALSE(nlohmann::json::parse(refused.body, nullptr, false).is_discarded());
+}
+
+// /ap.exe serves the file start-up prepared (the signed copy), not the configured original.
+TEST_F(ApiHandlerTest, TheWindowsClientServedIsThePreparedOne) {
+  std::ofstream(dir_.File("original.exe"), std::ios::binary) << "MZ original";
+  std::ofstream(dir_.File("signed.exe"), std::ios::binary) << "MZ signed, longer";
+  config_.ClientWindowsBinary = dir_.File("original.exe");
+  handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, pool_,
+                                          ServedClient{dir_.File("signed.exe"), "ab12", true});
+  Answer exe = Call(http::verb::get, "/ap.exe");
+  EXPECT_EQ(exe.status, 200);
+  EXPECT_EQ(exe.body, "(file of 17 bytes)");
+  Answer home = Call(http::verb::get, "/");
+  EXPECT_NE(home.body.find("SHA-256: <code>ab12</code> (Authenticode-signed)"), std::string::npos);
+
+  // Configured but not there at start-up: 404 saying so, not "not set".
+  handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, pool_,
+                                          ServedClient{});
+  Answer missing = Call(http::verb::get, "/ap.exe");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("ClientWindowsBinary is not readable"), std::string::npos);
+  config_.ClientWindowsBinary = "";
+  EXPECT_NE(Call(http::verb::get, "/ap.exe").body.find("ClientWindowsBinary is not set"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "server/client_signing.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -53,41 +55,47 @@ Result<ServedClient> PrepareWindowsClient(const Config& config, ProgramRunner& r
   ServedClient served;
   const std::string& original = config.ClientWindowsBinary;
   const bool sign = !config.ClientSigningCertificateFile.empty();
-  if (original.empty() || !std::filesystem::is_regular_file(original)) {
+  std::error_code ec;
+  if (original.empty() || !std::filesystem::is_regular_file(original, ec)) {
     if (sign) {
       return Status::FailedPrecondition(
-          "ClientSigningCertificateFile is set, but there is no "
-          "client to sign: ClientWindowsBinary (" +
-          original + ") is not a readable file");
+          "ClientSigningCertificateFile is set, but there is no client to sign: "
+          "ClientWindowsBinary (" +
+          original + ") is not a readable file" + (ec ? " (" + ec.message() + ")" : ""));
     }
     return served;
   }
   served.path = original;
   if (sign) {
     std::filesystem::path dir = std::filesystem::path(config.DataDir) / "clients";
-    std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return Status::Internal("cannot create " + dir.string() + ": " + ec.message());
     std::string out = (dir / "ap.exe").string();
-    std::string partial = out + ".signing";
+    // Instances on PostgreSQL may share a DataDir: each signs under a name of its own.
+    std::string partial = out + ".signing-" + std::to_string(::getpid());
     std::filesystem::remove(partial, ec);  // osslsigncode will not write over a file
     Result<ProgramOutcome> ran = runner.Run(SigningCommand(config, original, partial));
+    if (!ran.ok() || ran->exit_code != 0) std::filesystem::remove(partial, ec);
     if (!ran.ok()) {
+      bool missing = ran.status().code() == StatusCode::kNotFound;
       return Status::FailedPrecondition(
-          "ClientSigningCertificateFile is set, but osslsigncode is not installed (apt install "
-          "osslsigncode): " +
-          ran.status().message());
+          std::string("ClientSigningCertificateFile is set, but ") +
+          (missing ? "osslsigncode is not installed (apt install osslsigncode)"
+                   : "osslsigncode did not run") +
+          ": " + ran.status().message());
     }
     if (ran->exit_code != 0) {
-      std::filesystem::remove(partial, ec);
       return Status::FailedPrecondition(
           "signing " + original + " with " + config.ClientSigningCertificateFile +
           " failed (osslsigncode exit " + std::to_string(ran->exit_code) +
           "): " + SignerSays(ran->output));
     }
     std::filesystem::rename(partial, out, ec);
-    if (ec)
-      return Status::Internal("cannot move the signed client to " + out + ": " + ec.message());
+    if (ec) {
+      std::string why = ec.message();
+      std::filesystem::remove(partial, ec);
+      return Status::Internal("cannot move the signed client to " + out + ": " + why);
+    }
     served.path = out;
     served.signed_here = true;
   }

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "core/sha256.h"
 #include "server/testing/temp_dir.h"
 
@@ -21,7 +23,8 @@ class FakeSigner : public ProgramRunner {
  public:
   Result<ProgramOutcome> Run(const std::vector<std::string>& argv) override {
     commands.push_back(argv);
-    if (!installed) return Status::NotFound("osslsigncode cannot be started: No such file");
+    if (!installed) return Status::NotFound("osslsigncode is not installed (not in PATH)");
+    if (broken) return Status::Internal("osslsigncode cannot be started: Permission denied");
     if (exit_code != 0) return ProgramOutcome{exit_code, "Failed to read private key\n"};
     std::ifstream in(argv[argv.size() - 3], std::ios::binary);
     std::ostringstream bytes;
@@ -31,6 +34,7 @@ class FakeSigner : public ProgramRunner {
   }
   std::vector<std::vector<std::string>> commands;
   bool installed = true;
+  bool broken = false;
   int exit_code = 0;
 };
 
@@ -84,8 +88,8 @@ TEST_F(ClientSigningTest, SignsACopyOnceAndServesIt) {
               ElementsAre("osslsigncode", "sign", "-certs", "/etc/apm/signing.pem", "-key",
                           "/etc/apm/signing.key", "-h", "sha256", "-n", "Autopilot Manager client",
                           "-i", "https://apm.contoso.com", "-in", config_.ClientWindowsBinary,
-                          "-out", out + ".signing"));
-  EXPECT_FALSE(std::filesystem::exists(out + ".signing"));
+                          "-out", out + ".signing-" + std::to_string(::getpid())));
+  EXPECT_FALSE(std::filesystem::exists(signer_.commands[0].back()));
   // The original stays as the package installed it.
   std::ifstream original(config_.ClientWindowsBinary);
   std::string text((std::istreambuf_iterator<char>(original)), std::istreambuf_iterator<char>());
@@ -114,6 +118,13 @@ TEST_F(ClientSigningTest, AFailedSigningStopsStartUpWithTheReason) {
   EXPECT_THAT(failed.status().message(), HasSubstr("apt install osslsigncode"));
 
   signer_.installed = true;
+  signer_.broken = true;
+  failed = PrepareWindowsClient(config_, signer_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(failed.status().message(), HasSubstr("osslsigncode did not run"));
+  EXPECT_THAT(failed.status().message(), HasSubstr("Permission denied"));
+
+  signer_.broken = false;
   signer_.exit_code = 0;
   config_.ClientWindowsBinary = (dir_.path() / "missing.exe").string();
   failed = PrepareWindowsClient(config_, signer_);

@@ -2,6 +2,7 @@
 // what it printed. Behind an interface so callers are tested without the program.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,17 @@ class ProgramRunner {
   virtual Result<ProgramOutcome> Run(const std::vector<std::string>& argv) = 0;
 };
 
-// posix_spawnp with stdin from /dev/null and a pipe for the output.
+// posix_spawnp with stdin from /dev/null and a pipe for the output. A program still running
+// after `timeout` is killed and the run is an error. Errors: kNotFound when the program is not
+// installed, kUnavailable after a timeout, kInternal otherwise.
 class PosixProgramRunner : public ProgramRunner {
  public:
+  explicit PosixProgramRunner(std::chrono::seconds timeout = std::chrono::seconds(60))
+      : timeout_(timeout) {}
   Result<ProgramOutcome> Run(const std::vector<std::string>& argv) override;
+
+ private:
+  std::chrono::seconds timeout_;
 };
 
 }  // namespace apm

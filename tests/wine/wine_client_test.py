@@ -219,6 +219,8 @@ class Test:
                                  text=True).stdout.split()[-1]
         with open(self.exe, "rb") as f:
             exe = f.read()
+        # A String entry: header, key, its NUL, padding to 4 bytes (none after "ProductVersion"
+        # at offset 36), then the value.
         marker = "ProductVersion".encode("utf-16le") + b"\0\0" + version.encode("utf-16le")
         check(marker in exe, f"ap.exe's version resource says ProductVersion {version}")
         unsigned = subprocess.run(["osslsigncode", "verify", "-in", self.exe_run],

@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tarfile
@@ -111,8 +112,14 @@ def install_into_root(tar, deb, root):
                 if "warning" in line.lower() and not line.startswith("debconf:")]
     if warnings:
         raise served_checks.CheckFailed("the installation warned:\n" + "\n".join(warnings))
+    # ASVS 2.10: the file the admin puts the Graph secret in is root's alone.
+    secrets = os.stat(os.path.join(root, "etc/apm/apm.env"))
+    if stat.S_IMODE(secrets.st_mode) != 0o600 or secrets.st_uid != 0:
+        raise served_checks.CheckFailed(
+            f"/etc/apm/apm.env is mode {oct(stat.S_IMODE(secrets.st_mode))} of uid "
+            f"{secrets.st_uid}; it holds the secrets and must be 0600 root")
     log(f"installed into a fresh Debian 12 root in {time.monotonic() - started:.0f} s "
-        "(dependencies from Debian's archive)")
+        "(dependencies from Debian's archive); /etc/apm/apm.env is 0600 root")
 
 
 def serve_in_root(root):

@@ -45,6 +45,28 @@ TEST_F(ImportTest, ApprovedDeviceIsImportedStepByStepAndTheClientSeesEveryStep) 
   EXPECT_NE(metrics.find("\napm_graph_http_requests_total "), std::string::npos);
 }
 
+// ASVS 7.1.1: a whole import, with the access log, logs neither the client secret, nor the
+// access token's use, nor any part of the hash longer than a fingerprint. At the most talkative
+// level, so a debug line added later is covered too.
+TEST_F(ImportTest, TheLogHoldsNoSecretNoTokenAndNoHash) {
+  StartSim();
+  StartServer("LogLevel = \"trace\"\nAccessLog = true\nClientSecret = \"simulator-secret\"\n");
+  std::string hash = LaptopHash("PF3LOG01");
+  std::string id = Submit("PF3LOG01", hash);
+  Approve(id);
+  json last;
+  Follow(id, &last);
+  ASSERT_EQ(last["state"], "completed") << last.dump();
+  std::string log = server_->log();
+  EXPECT_THAT(log, HasSubstr("PF3LOG01")) << "the log is the one that saw the import";
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("simulator-secret")));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("Bearer ")));
+  // Any logged stretch of 64 characters of the hash would hold one of these aligned pieces.
+  for (size_t at = 0; at + 32 <= hash.size(); at += 32) {
+    ASSERT_THAT(log, ::testing::Not(HasSubstr(hash.substr(at, 32)))) << "hash piece at " << at;
+  }
+}
+
 TEST_F(ImportTest, EachDdsErrorEndsTheRequestWithItsCode) {
   StartSim({"--registered-serial=PF3E2E806", "--other-tenant-serial=PF3E2E808"});
   StartServer();

@@ -560,6 +560,24 @@ TEST_F(WebTest, SessionCookiesAreHttpOnlySameSiteAndEndWithTheBrowser) {
   EXPECT_EQ(sessions, 1) << ::testing::PrintToString(landed.set_cookies);
 }
 
+// ASVS 3.4.1/3.4.4: over https (here as a trusted proxy reports it) the cookies carry Secure and
+// the __Host- prefix, which also forbids a Domain and needs Path=/ (SessionManager::Attributes
+// serves the sign-in and the session cookie alike).
+TEST_F(WebTest, OverHttpsCookiesAreSecureAndHostPrefixed) {
+  Start("TrustedProxies = [\"127.0.0.1\"]\n");
+  HttpResult https = Http("GET", base_ + "/signin?return=/autopilot/approve-requests", "",
+                          {"X-Forwarded-Proto: https"});
+  EXPECT_EQ(https.status, 302);
+  std::string cookie = https.Header("set-cookie");
+  EXPECT_EQ(cookie.rfind("__Host-apm_signin=", 0), 0u) << cookie;
+  EXPECT_THAT(cookie, HasSubstr("; Path=/; HttpOnly; SameSite=Lax; Secure")) << cookie;
+  EXPECT_THAT(cookie, Not(HasSubstr("Domain"))) << cookie;
+  std::string plain =
+      Http("GET", base_ + "/signin?return=/autopilot/approve-requests").Header("set-cookie");
+  EXPECT_EQ(plain.rfind("apm_signin=", 0), 0u) << plain;
+  EXPECT_THAT(plain, Not(HasSubstr("Secure"))) << plain;
+}
+
 // "apm_session=<id>" as the page set it, or "".
 std::string SessionCookieOf(const Page& page) {
   for (const std::string& cookie : page.set_cookies) {

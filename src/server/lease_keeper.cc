@@ -13,7 +13,7 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 LeaseKeeper::LeaseKeeper(LeaseStore& store, Options options,
-                         std::function<void(const LeaseGrant&)> acquired,
+                         std::function<bool(const LeaseGrant&)> acquired,
                          std::function<void()> lost)
     : store_(store),
       options_(std::move(options)),
@@ -110,6 +110,7 @@ milliseconds LeaseKeeper::Tick() {
       cv_.notify_all();  // the watchdog's deadline moved
     }
     Reconcile(*got, "lease taken over meanwhile: restarting the import engine here");
+    if (std::optional<milliseconds> stand_back = GiveUpAfterFailedStart()) return *stand_back;
     // Timed from when this renewal was sent, so a slow database does not push them apart.
     return std::max(milliseconds(10), renew_every - took);
   }
@@ -154,16 +155,36 @@ void LeaseKeeper::Reconcile(const std::optional<LeaseGrant>& renewal, const char
           std::chrono::duration_cast<milliseconds>(taken_from_->until - steady_clock::now())
               .count();
       grant.previous_holder = taken_from_->holder;
-      taken_from_.reset();
     }
-    term_running_ = true;
     LogInfo("lease taken: this instance runs the import engine",
             {{"lease", options_.name},
              {"holder", options_.holder},
              {"previous_holder", grant.previous_holder},
              {"previous_until_ms", grant.other_until_ms}});
-    acquired_(grant);
+    term_running_ = acquired_(grant);
+    // Kept when the work did not start: the previous holder's run still counts for the next.
+    if (term_running_) taken_from_.reset();
+    start_failed_ = !term_running_;
   }
+}
+
+std::optional<milliseconds> LeaseKeeper::GiveUpAfterFailedStart() {
+  {
+    std::lock_guard term(term_mu_);
+    if (!start_failed_) return std::nullopt;
+    start_failed_ = false;
+  }
+  {
+    std::lock_guard lock(mu_);
+    held_ = false;
+  }
+  Status released = store_.ReleaseLease(options_.name, options_.holder);
+  LogWarn("the import engine did not start here: lease given up for another instance",
+          {{"lease", options_.name},
+           {"holder", options_.holder},
+           {"released", released.ok()},
+           {"retry_in_ms", (2 * options_.ttl).count()}});
+  return 2 * options_.ttl;
 }
 
 std::string RandomInstanceName() {

@@ -27,8 +27,10 @@ class LeaseKeeper {
   };
   // `acquired` (told how the lease was taken, also when another holder was seen only by an
   // earlier renewal that answered too late to start the work) and `lost` alternate, never at
-  // the same time; they run on the keeper's threads.
-  LeaseKeeper(LeaseStore& store, Options options, std::function<void(const LeaseGrant&)> acquired,
+  // the same time; they run on the keeper's threads. `acquired` returns false when the work
+  // could not start here (say its credentials became unreadable): the lease is then given up
+  // at once, so another instance runs the work, and not taken again for two leases' time.
+  LeaseKeeper(LeaseStore& store, Options options, std::function<bool(const LeaseGrant&)> acquired,
               std::function<void()> lost);
   ~LeaseKeeper();
 
@@ -53,10 +55,12 @@ class LeaseKeeper {
   // Brings the work in line with current(): stops it (logging `why_stop`) when the lease is not
   // held or was taken over, starts it after a successful `renewal`. One call at a time.
   void Reconcile(const std::optional<LeaseGrant>& renewal, const char* why_stop);
+  // After a start that failed: gives the lease up; how long to stand back. nullopt otherwise.
+  std::optional<std::chrono::milliseconds> GiveUpAfterFailedStart();
 
   LeaseStore& store_;
   Options options_;
-  std::function<void(const LeaseGrant&)> acquired_;
+  std::function<bool(const LeaseGrant&)> acquired_;
   std::function<void()> lost_;
   mutable std::mutex mu_;  // guards stopping_, held_ and renewed_at_
   std::condition_variable cv_;
@@ -66,6 +70,7 @@ class LeaseKeeper {
   std::chrono::steady_clock::time_point renewed_at_;
   std::mutex term_mu_;         // held while the work starts or stops
   bool term_running_ = false;  // guarded by term_mu_
+  bool start_failed_ = false;  // guarded by term_mu_: the work did not start; give the lease up
   // The last other holder seen since the work last started, and when its time ran out
   // (guarded by term_mu_); handed to the next start.
   struct TakenFrom {

@@ -23,17 +23,21 @@ class LeaseKeeperTest : public ::testing::Test {
     std::unique_ptr<LeaseKeeper> keeper;
     std::atomic<int> running{0};  // the work's starts minus its stops
     std::atomic<bool> taken_from_other{false};
+    std::atomic<int> starts{0};  // tries, failed ones included
   };
+  // `on_start` false: the work fails to start (as an engine whose credentials do not load).
   void Make(
       Instance& i, const std::string& name, LeaseStore* leases = nullptr,
-      std::function<void()> on_start = [] {}) {
+      std::function<bool()> on_start = [] { return true; }) {
     i.store = std::move(SqlRequestStore::Open(dir_.File("apm.db"))).value();
     i.keeper = std::make_unique<LeaseKeeper>(
         leases ? *leases : *i.store, LeaseKeeper::Options{.holder = name, .ttl = milliseconds(600)},
         [&i, on_start](const LeaseGrant& g) {
-          on_start();
+          ++i.starts;
+          if (!on_start()) return false;
           ++i.running;
           i.taken_from_other = g.from_other;
+          return true;
         },
         [&i] { --i.running; });
   }
@@ -66,6 +70,30 @@ TEST_F(LeaseKeeperTest, OneInstanceRunsTheWorkAndAnotherTakesOverWhenItStops) {
   EXPECT_FALSE(a.taken_from_other);
   b.keeper->Stop();
   EXPECT_EQ(b.running, 0);
+}
+
+// An instance whose work cannot start (its Graph certificate became unreadable) must not sit
+// on the lease: before this, it held it with nothing running and no instance imported.
+TEST_F(LeaseKeeperTest, AnInstanceWhoseWorkCannotStartLetsAnotherHaveTheLease) {
+  Instance a, b;
+  std::atomic<bool> a_can_start{false};
+  Make(a, "a", nullptr, [&] { return a_can_start.load(); });
+  Make(b, "b");
+  a.keeper->Start();
+  ASSERT_TRUE(WaitFor([&] { return a.starts >= 1; }));
+  b.keeper->Start();
+  ASSERT_TRUE(WaitFor([&] { return b.running == 1; })) << "b never got the lease";
+  EXPECT_EQ(a.running, 0);
+  EXPECT_FALSE(a.keeper->held());
+  EXPECT_TRUE(b.keeper->held());
+  // Alone again, and able to start: a takes the lease back and its work runs.
+  a_can_start = true;
+  b.keeper->Stop();
+  ASSERT_TRUE(WaitFor([&] { return a.running == 1; }));
+  EXPECT_TRUE(a.keeper->held());
+  EXPECT_GE(a.starts, 2);
+  a.keeper->Stop();
+  EXPECT_EQ(a.running, 0);
 }
 
 TEST_F(LeaseKeeperTest, AHolderThatCannotRenewStopsTheWorkBeforeTheLeaseRunsOut) {
@@ -123,7 +151,10 @@ TEST_F(LeaseKeeperTest, ARenewalThatHangsStillStopsTheWorkBeforeAnotherInstanceS
   HangingLeases a_leases(*a_db);
   Make(a, "a", &a_leases);
   std::atomic<bool> overlapped{false};
-  Make(b, "b", nullptr, [&] { overlapped = overlapped || a.running != 0; });
+  Make(b, "b", nullptr, [&] {
+    overlapped = overlapped || a.running != 0;
+    return true;
+  });
   a.keeper->Start();
   ASSERT_TRUE(WaitFor([&] { return a.running == 1; }));
   std::this_thread::sleep_for(milliseconds(250));  // a renewed at least once

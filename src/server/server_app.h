@@ -70,8 +70,9 @@ class ServerApp {
   // Graph for the pages, and the lease that decides which instance runs the engine.
   Status StartImportEngine();
   // Called by the lease keeper: this instance runs the import engine and the registration
-  // lookups while it holds the lease (server_engine.cc).
-  void StartEngineTerm(const LeaseGrant& grant);
+  // lookups while it holds the lease (server_engine.cc). False when the engine could not start
+  // (its Graph credentials no longer load): the keeper then lets another instance have it.
+  bool StartEngineTerm(const LeaseGrant& grant);
   void StopEngineTerm();
   void AddEngineMetrics();
   // The data directory, its lock (one server per directory) and the store stack.

@@ -50,18 +50,18 @@ Status ServerApp::StartImportEngine() {
                              .ttl = std::chrono::seconds(config_.EngineFailoverSeconds)};
   sqlite_->FenceJobsWith(lease.name, lease.holder);
   lease_ = std::make_unique<LeaseKeeper>(
-      *sqlite_, lease, [this](const LeaseGrant& grant) { StartEngineTerm(grant); },
+      *sqlite_, lease, [this](const LeaseGrant& grant) { return StartEngineTerm(grant); },
       [this] { StopEngineTerm(); });
   lease_->Start();
   return Status::Ok();
 }
 
-void ServerApp::StartEngineTerm(const LeaseGrant& grant) {
-  if (!config_.graph_configured()) return;
+bool ServerApp::StartEngineTerm(const LeaseGrant& grant) {
+  if (!config_.graph_configured()) return true;  // nothing to run; expiry and purge still do
   Result<GraphStack> graph = BuildGraph();
   if (!graph.ok()) {
     LogError("import engine not started", {{"error", graph.status().ToString()}});
-    return;
+    return false;
   }
   // The previous engine, here (a term that ended when the database was away) or on another
   // instance (it stops before its lease ends), may have spent the tenant's budget; Graph
@@ -101,6 +101,7 @@ void ServerApp::StartEngineTerm(const LeaseGrant& grant) {
            {"graph", config_.GraphEndpoint},
            {"auth", config_.ClientSecret.empty() ? "certificate" : "secret"},
            {"profile_group", settings.profile_group_id}});
+  return true;
 }
 
 // Calls in flight end at once; each job resumes from its last saved step on whichever

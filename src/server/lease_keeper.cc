@@ -147,7 +147,7 @@ void LeaseKeeper::Reconcile(const std::optional<LeaseGrant>& renewal, const char
     if (why_stop) LogWarn(why_stop, {{"lease", options_.name}, {"holder", options_.holder}});
     lost_();
   }
-  if (!term_running_ && holds && renewal) {
+  if (!term_running_ && holds && renewal && steady_clock::now() >= next_start_try_) {
     LeaseGrant grant = *renewal;
     if (taken_from_) {
       grant.from_other = true;
@@ -162,17 +162,30 @@ void LeaseKeeper::Reconcile(const std::optional<LeaseGrant>& renewal, const char
              {"previous_holder", grant.previous_holder},
              {"previous_until_ms", grant.other_until_ms}});
     term_running_ = acquired_(grant);
-    // Kept when the work did not start: the previous holder's run still counts for the next.
-    if (term_running_) taken_from_.reset();
-    start_failed_ = !term_running_;
+    if (term_running_) {
+      taken_from_.reset();  // kept after a failed start: the previous run counts for the next
+      failed_starts_ = 0;
+    } else {
+      // The first failure hands the lease to another instance; after that this one keeps it
+      // (expiry and purge run here) and tries the work again two leases later.
+      ++failed_starts_;
+      next_start_try_ = steady_clock::now() + 2 * options_.ttl;
+      give_up_ = failed_starts_ == 1;
+      if (!give_up_) {
+        LogWarn("the import engine did not start again: lease kept for expiry and purge",
+                {{"lease", options_.name},
+                 {"failed_starts", failed_starts_},
+                 {"retry_in_ms", (2 * options_.ttl).count()}});
+      }
+    }
   }
 }
 
 std::optional<milliseconds> LeaseKeeper::GiveUpAfterFailedStart() {
   {
     std::lock_guard term(term_mu_);
-    if (!start_failed_) return std::nullopt;
-    start_failed_ = false;
+    if (!give_up_) return std::nullopt;
+    give_up_ = false;
   }
   {
     std::lock_guard lock(mu_);

@@ -29,7 +29,9 @@ class LeaseKeeper {
   // earlier renewal that answered too late to start the work) and `lost` alternate, never at
   // the same time; they run on the keeper's threads. `acquired` returns false when the work
   // could not start here (say its credentials became unreadable): the lease is then given up
-  // at once, so another instance runs the work, and not taken again for two leases' time.
+  // at once, so another instance runs the work, and not taken again for two leases' time. If it
+  // fails again after that (no other instance did better), the lease is kept, so that the work
+  // that needs only the lease (expiry, purge) goes on, and the start is tried every two leases.
   LeaseKeeper(LeaseStore& store, Options options, std::function<bool(const LeaseGrant&)> acquired,
               std::function<void()> lost);
   ~LeaseKeeper();
@@ -70,7 +72,11 @@ class LeaseKeeper {
   std::chrono::steady_clock::time_point renewed_at_;
   std::mutex term_mu_;         // held while the work starts or stops
   bool term_running_ = false;  // guarded by term_mu_
-  bool start_failed_ = false;  // guarded by term_mu_: the work did not start; give the lease up
+  // Guarded by term_mu_: starts that failed in a row, when to try again, and whether to give
+  // the lease up now (after the first of them).
+  int failed_starts_ = 0;
+  std::chrono::steady_clock::time_point next_start_try_{};
+  bool give_up_ = false;
   // The last other holder seen since the work last started, and when its time ran out
   // (guarded by term_mu_); handed to the next start.
   struct TakenFrom {

@@ -81,8 +81,11 @@ TEST_F(LeaseKeeperTest, AnInstanceWhoseWorkCannotStartLetsAnotherHaveTheLease) {
   Make(b, "b");
   a.keeper->Start();
   ASSERT_TRUE(WaitFor([&] { return a.starts >= 1; }));
+  auto failed = std::chrono::steady_clock::now();
   b.keeper->Start();
   ASSERT_TRUE(WaitFor([&] { return b.running == 1; })) << "b never got the lease";
+  // Released at once, not left to run out (600 ms): b's first try takes it.
+  EXPECT_LT(std::chrono::steady_clock::now() - failed, milliseconds(450));
   EXPECT_EQ(a.running, 0);
   EXPECT_FALSE(a.keeper->held());
   EXPECT_TRUE(b.keeper->held());
@@ -94,6 +97,23 @@ TEST_F(LeaseKeeperTest, AnInstanceWhoseWorkCannotStartLetsAnotherHaveTheLease) {
   EXPECT_GE(a.starts, 2);
   a.keeper->Stop();
   EXPECT_EQ(a.running, 0);
+}
+
+// Alone and still unable to start after giving the lease up once: it keeps the lease (so
+// expiry and purge, which need only the lease, go on) and tries again every two leases.
+TEST_F(LeaseKeeperTest, ALoneInstanceWhoseWorkCannotStartKeepsTheLeaseAndRetriesSlowly) {
+  Instance a;
+  Make(a, "a", nullptr, [] { return false; });
+  a.keeper->Start();
+  ASSERT_TRUE(WaitFor([&] { return a.starts >= 2; }));  // gave up once, took it back
+  ASSERT_TRUE(WaitFor([&] { return a.keeper->current(); }));
+  int starts = a.starts;
+  std::this_thread::sleep_for(milliseconds(2000));
+  EXPECT_TRUE(a.keeper->held());
+  EXPECT_EQ(a.running, 0);
+  EXPECT_LE(a.starts - starts, 2) << "tried every 1.2 s at most, not at every 200 ms renewal";
+  EXPECT_GE(a.starts - starts, 1) << "and still tried";
+  a.keeper->Stop();
 }
 
 TEST_F(LeaseKeeperTest, AHolderThatCannotRenewStopsTheWorkBeforeTheLeaseRunsOut) {

@@ -57,6 +57,7 @@ TEST_F(ImportTest, TheLogHoldsNoSecretNoTokenAndNoHash) {
   json last;
   Follow(id, &last);
   ASSERT_EQ(last["state"], "completed") << last.dump();
+  ASSERT_EQ(server_->Stop(SIGTERM), 0);  // every line flushed (info lines go out once a second)
   std::string log = server_->log();
   EXPECT_THAT(log, HasSubstr("PF3LOG01")) << "the log is the one that saw the import";
   EXPECT_THAT(log, ::testing::Not(HasSubstr("simulator-secret")));

@@ -75,9 +75,11 @@ void Guarded(const Reply& reply, std::string_view route, F&& work) {
 
 ApiHandler::ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
                        ChangeWatcher& watcher, apm::Metrics& metrics,
-                       boost::asio::thread_pool& blocking, ServedClient windows_client)
+                       boost::asio::thread_pool& blocking, const Clock& clock,
+                       ServedClient windows_client)
     : config_(config),
       windows_client_(std::move(windows_client)),
+      clock_(clock),
       store_(store),
       intake_(intake),
       watcher_(watcher),
@@ -546,8 +548,23 @@ void ApiHandler::ServeMetrics(const InboundRequest& req, const Reply& reply) {
   Result<std::map<RequestState, int64_t>> counts = store_.CountByState();
   std::map<RequestState, int64_t> by_state;
   if (counts.ok()) by_state = *counts;
-  reply(Respond(req, http::status::ok, metrics_.Render(by_state),
-                "text/plain; version=0.0.4; charset=utf-8"),
+  std::string text = metrics_.Render(by_state);
+  // Read here, not in a collector: the store's timing takes the metrics' lock Render holds.
+  RequestFilter oldest{.state = RequestState::kPendingApproval, .limit = 1, .oldest_first = true};
+  Result<std::vector<StoredRequest>> waiting = store_.List(oldest);
+  if (waiting.ok()) {  // the store away: no value rather than a wrong one
+    int64_t seconds =
+        waiting->empty()
+            ? 0
+            : std::max<int64_t>(0, (clock_.NowMs() - waiting->front().created_at) / 1000);
+    text +=
+        "# HELP apm_oldest_pending_approval_seconds How long the oldest request waiting for "
+        "approval has waited (0: none waits).\n"
+        "# TYPE apm_oldest_pending_approval_seconds gauge\n"
+        "apm_oldest_pending_approval_seconds " +
+        std::to_string(seconds) + "\n";
+  }
+  reply(Respond(req, http::status::ok, std::move(text), "text/plain; version=0.0.4; charset=utf-8"),
         "/metrics");
 }
 

@@ -6,6 +6,7 @@
 
 #include "server/change_watcher.h"
 #include "server/client_signing.h"
+#include "server/clock.h"
 #include "server/config.h"
 #include "server/http/http_types.h"
 #include "server/http/route_table.h"
@@ -21,7 +22,7 @@ class ApiHandler : public HttpHandler {
   // `windows_client`: what /ap.exe serves (client_signing.h).
   ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
              ChangeWatcher& watcher, Metrics& metrics, boost::asio::thread_pool& blocking,
-             ServedClient windows_client = {});
+             const Clock& clock, ServedClient windows_client = {});
 
   void Handle(InboundRequest request, Reply reply) override;
   void OnShutdown() override;
@@ -55,6 +56,7 @@ class ApiHandler : public HttpHandler {
 
   const Config& config_;
   const ServedClient windows_client_;
+  const Clock& clock_;
   RequestStore& store_;
   IntakeService& intake_;
   ChangeWatcher& watcher_;

@@ -32,7 +32,8 @@ class ApiHandlerTest : public ::testing::Test {
     limiter_ = std::make_unique<RateLimiter>(clock_, 1000, 1000);
     intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
     watcher_ = std::make_unique<ChangeWatcher>(*store_, io_, std::chrono::milliseconds(50));
-    handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, pool_);
+    handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, pool_,
+                                            clock_);
   }
   void TearDown() override {
     pool_.join();
@@ -193,8 +194,9 @@ TEST_F(ApiHandlerTest, TheWindowsClientServedIsThePreparedOne) {
   std::ofstream(dir_.File("original.exe"), std::ios::binary) << "MZ original";
   std::ofstream(dir_.File("signed.exe"), std::ios::binary) << "MZ signed, longer";
   config_.ClientWindowsBinary = dir_.File("original.exe");
-  handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, pool_,
-                                          ServedClient{dir_.File("signed.exe"), "ab12", true});
+  handler_ =
+      std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, pool_, clock_,
+                                   ServedClient{dir_.File("signed.exe"), "ab12", true});
   Answer exe = Call(http::verb::get, "/ap.exe");
   EXPECT_EQ(exe.status, 200);
   EXPECT_EQ(exe.body, "(file of 17 bytes)");
@@ -203,13 +205,27 @@ TEST_F(ApiHandlerTest, TheWindowsClientServedIsThePreparedOne) {
 
   // Configured but not there at start-up: 404 saying so, not "not set".
   handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_, pool_,
-                                          ServedClient{});
+                                          clock_, ServedClient{});
   Answer missing = Call(http::verb::get, "/ap.exe");
   EXPECT_EQ(missing.status, 404);
   EXPECT_NE(missing.body.find("ClientWindowsBinary is not readable"), std::string::npos);
   config_.ClientWindowsBinary = "";
   EXPECT_NE(Call(http::verb::get, "/ap.exe").body.find("ClientWindowsBinary is not set"),
             std::string::npos);
+}
+
+// How long the oldest request waiting for approval has waited, for the alert rule.
+TEST_F(ApiHandlerTest, MetricsTellHowLongTheOldestApprovalHasWaited) {
+  EXPECT_NE(
+      Call(http::verb::get, "/metrics").body.find("\napm_oldest_pending_approval_seconds 0\n"),
+      std::string::npos);
+  CompatRequestIn(RequestState::kPendingApproval);
+  clock_.Advance(std::chrono::seconds(100));
+  CompatRequestIn(RequestState::kPendingApproval);  // newer: not the one that counts
+  clock_.Advance(std::chrono::seconds(25));
+  std::string metrics = Call(http::verb::get, "/metrics").body;
+  EXPECT_NE(metrics.find("\napm_oldest_pending_approval_seconds 125\n"), std::string::npos)
+      << metrics;
 }
 
 }  // namespace

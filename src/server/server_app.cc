@@ -181,7 +181,7 @@ Status ServerApp::Start() {
   Result<ServedClient> windows_client = PrepareWindowsClient(config_, programs);
   if (!windows_client.ok()) return windows_client.status();
   handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_,
-                                          blocking_, std::move(*windows_client));
+                                          blocking_, clock_, std::move(*windows_client));
 
   if (Status s = watcher_->Start(); !s.ok()) return s;
   if (listener_) listener_->Start();

@@ -136,6 +136,7 @@ struct RequestStep {
 struct RequestFilter {
   std::optional<RequestState> state;
   int limit = 100;
+  bool oldest_first = false;  // with `state` alone: oldest created first (newest by default)
   // Only approved requests (those with an import job), newest approval first, approved in
   // [approved_from, approved_to) (ms; 0 = open end). The filters apply before the limit.
   bool imported_only = false;

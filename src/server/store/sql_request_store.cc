@@ -274,7 +274,9 @@ Result<std::vector<StoredRequest>> SqlRequestStore::List(const RequestFilter& fi
       while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));
     } else if (filter.state) {
       Result<SqlStatement> s =
-          c.Statement(SELECT_REQUEST "WHERE state = ?1 ORDER BY created_at DESC LIMIT ?2");
+          c.Statement(filter.oldest_first
+                          ? SELECT_REQUEST "WHERE state = ?1 ORDER BY created_at LIMIT ?2"
+                          : SELECT_REQUEST "WHERE state = ?1 ORDER BY created_at DESC LIMIT ?2");
       if (!s.ok()) return s.status();
       s->Bind(1, RequestStateName(*filter.state)).Bind(2, int64_t{filter.limit});
       while ((rc = s->Step()) == SqlStep::kRow) out.push_back(ReadRow(*s));

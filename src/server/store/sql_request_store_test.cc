@@ -278,6 +278,18 @@ TEST_P(SqlRequestStoreTest, CountsAndListsByState) {
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].id, "a");
   EXPECT_TRUE(store_->Ping().ok());
+  // The oldest waiting request first, when asked (how long the oldest has waited: /metrics).
+  clock_.Advance(std::chrono::seconds(5));
+  ASSERT_TRUE(store_->Create(Make("c", "S3"), 10, "").ok());
+  RequestFilter waiting;
+  waiting.state = RequestState::kPendingApproval;
+  ASSERT_EQ(store_->List(waiting)->front().id, "c");
+  waiting.oldest_first = true;
+  waiting.limit = 1;
+  auto oldest = store_->List(waiting);
+  ASSERT_TRUE(oldest.ok());
+  ASSERT_EQ(oldest->size(), 1u);
+  EXPECT_EQ((*oldest)[0].id, "b");
 }
 
 TEST_P(SqlRequestStoreTest, ConcurrentCreatesAreGroupCommittedCorrectly) {

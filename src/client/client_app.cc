@@ -236,7 +236,8 @@ ExitCode Run::SubmitAndFollow(bool allow_resume) {
     if (outcome->refusal) {
       const SubmitRefusal& refusal = *outcome->refusal;
       bool not_allowed = refusal.code == "manufacturer_not_allowed" ||
-                         refusal.code == "model_not_allowed" || refusal.code == "hash_mismatch";
+                         refusal.code == "model_not_allowed" || refusal.code == "hash_mismatch" ||
+                         refusal.code == "device_not_allowed";
       if (not_allowed) {
         return Fail("This device is not allowed", refusal.message + ".", kExitNotAllowed);
       }

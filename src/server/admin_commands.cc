@@ -84,8 +84,13 @@ json RequestSummary(const StoredRequest& r) {
   return j;
 }
 
-// A repair keeps the old registration's group tag and user unless the admin gives others.
+// The group tag function's tag, if it proposed one; a repair keeps the old registration's group
+// tag and user. The admin's own choices come first.
 void DefaultToTheOldRegistration(const StoredRequest& r, bool group_tag_given, Approval* a) {
+  if (!group_tag_given && !r.proposed_group_tag.empty()) {
+    a->group_tag = r.proposed_group_tag;
+    group_tag_given = true;
+  }
   const RegistrationCheck check = ParseRegistrationCheck(r.registration);
   if (a->action == ApprovalAction::kImport || check.found.size() != 1) return;
   const AutopilotDevice& old = check.found.front().device;

@@ -278,6 +278,12 @@ void ApiHandler::SubmitV1(const InboundRequest& req, const Reply& reply) {
                   r.invalid.field + " " + r.invalid.message, {{"field", r.invalid.field}});
     case K::kRefused:
       return fail(http::status::forbidden, r.refusal_code, r.refusal_message);
+    case K::kDecisionUnavailable: {
+      StringResponse res = Error(req, http::status::service_unavailable, "validation_unavailable",
+                                 r.refusal_message);
+      res.set(http::field::retry_after, "60");
+      return reply(std::move(res), kRouteSubmit);
+    }
     case K::kRateLimited: {
       StringResponse res = Error(req, http::status::too_many_requests, "rate_limited",
                                  "too many submissions from this address; try again later");
@@ -394,12 +400,12 @@ void ApiHandler::CompatSave(const InboundRequest& req, const std::string& id, co
   if (s.hardware_hash.empty() && requested == ApprovalAction::kImport) {
     requested = ApprovalAction::kRegisterCorporateIdentifier;
   }
-  // BYPASS only skipped the original's Azure Functions, which this server does not call.
+  // BYPASS skips the validation and auto-approval functions (decision_hooks.h).
   if (!action.empty() && action != "IMPORT" && action != "BYPASS" && action != "DELETE") {
     return fail(http::status::bad_request, "Invalid Action");
   }
-  IntakeResult r =
-      intake_.Submit(std::move(s), req.client_address, "compat", CanonicalRequestId(id), requested);
+  IntakeResult r = intake_.Submit(std::move(s), req.client_address, "compat",
+                                  CanonicalRequestId(id), requested, action == "BYPASS");
   using K = IntakeResult::Kind;
   switch (r.kind) {
     case K::kCreated:
@@ -422,7 +428,12 @@ void ApiHandler::CompatSave(const InboundRequest& req, const std::string& id, co
       if (r.refusal_code == "model_not_allowed") {
         return fail(http::status::bad_request, "Model not allowed");
       }
-      return fail(http::status::bad_request, "Device not allowed");
+      // The validation function's refusal, with its reason when it gave one.
+      return fail(http::status::bad_request, r.refusal_code == "device_not_allowed"
+                                                 ? r.refusal_message
+                                                 : "Device not allowed");
+    case K::kDecisionUnavailable:
+      return fail(http::status::service_unavailable, "Validation function unavailable");
     case K::kRateLimited:
     case K::kTooManyOpen: {
       StringResponse res = Respond(req, http::status::too_many_requests,

@@ -151,6 +151,18 @@ Result<StoredRequest> ApprovalService::Approve(const std::string& id, Approval a
         "its hardware hash could not be verified, so only the helpdesk (an approver) may "
         "approve it");
   }
+  // The customer's validation function has not passed it: only a person of the helpdesk may.
+  if (!context.approver && (request->function_validation == "bypassed" ||
+                            request->function_validation == "unanswered")) {
+    Record(context, approval.approver, "approve_denied", request->id,
+           "validation function " + request->function_validation);
+    return Status::PermissionDenied(
+        request->function_validation == "bypassed"
+            ? "the device skipped the validation function (BYPASS), so only the helpdesk (an "
+              "approver) may approve it"
+            : "the validation function did not answer for this device, so only the helpdesk (an "
+              "approver) may approve it");
+  }
   if (request->state != RequestState::kPendingApproval) {
     return Status::FailedPrecondition("request " + request->id + " is " +
                                       std::string(RequestStateName(request->state)) +

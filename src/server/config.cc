@@ -2,6 +2,7 @@
 
 #include "core/guid.h"
 #include "core/text.h"
+#include "server/decision_hooks.h"
 #include "server/store/pg_connection.h"
 
 #include <toml++/toml.h>
@@ -81,6 +82,15 @@ const Key kKeys[] = {
     APM_KEY(ShowHomepageApprovalLink),
     APM_KEY(ShowHomepageHistoryLink),
     APM_KEY(RequiredFrontDoorId),
+    APM_KEY(AzureFunctionsUrl),
+    APM_KEY(UseValidationFunction),
+    APM_KEY(ValidationFunctionKey),
+    APM_KEY(UseGroupTagFunction),
+    APM_KEY(GroupTagFunctionKey),
+    APM_KEY(UseAutoApprovalFunction),
+    APM_KEY(AutoApprovalFunctionKey),
+    APM_KEY(FunctionTimeoutSeconds),
+    APM_KEY(FunctionFailurePolicy),
     APM_KEY(HashVerification),
     APM_KEY(AllowSelfServiceReRegister),
     APM_KEY(HistoryDays),
@@ -238,6 +248,17 @@ std::string EnvName(const std::string& key) {
     out.push_back(char(std::toupper(static_cast<unsigned char>(ch))));
   }
   return out;
+}
+
+bool IsLoopbackHttpUrl(std::string_view url) {
+  for (std::string_view host : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
+    // The host must end there: http://localhost.example.net is not this machine.
+    if (url.starts_with(host) &&
+        (url.size() == host.size() || url[host.size()] == ':' || url[host.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::vector<std::string> ConfigKeys() {
@@ -512,10 +533,7 @@ Status ValidateSignIn(const Config& c) {
   }
   // Keys and discovery travel over this URL: plain http only on this machine (tests, demo).
   std::string authority = c.sign_in_authority();
-  bool loopback = authority.rfind("http://127.0.0.1", 0) == 0 ||
-                  authority.rfind("http://localhost", 0) == 0 ||
-                  authority.rfind("http://[::1]", 0) == 0;
-  if (authority.rfind("https://", 0) != 0 && !loopback) {
+  if (authority.rfind("https://", 0) != 0 && !IsLoopbackHttpUrl(authority)) {
     return Bad("SignInAuthority",
                "must start with https:// (plain http only for a provider on this machine)");
   }
@@ -537,8 +555,8 @@ Status ValidateSignIn(const Config& c) {
 }  // namespace
 
 Status ValidateConfig(const Config& c) {
-  for (Status (*part)(const Config&) :
-       {ValidateService, ValidateGraph, ValidateAllowLists, ValidateHomePageAndEdge}) {
+  for (Status (*part)(const Config&) : {ValidateService, ValidateGraph, ValidateAllowLists,
+                                        ValidateHomePageAndEdge, ValidateDecisionHookSettings}) {
     if (Status s = part(c); !s.ok()) return s;
   }
   if (c.sign_in_configured()) return ValidateSignIn(c);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -85,6 +86,19 @@ struct Config {
   // Only requests through this Azure Front Door profile (its X-Azure-FDID; several during a
   // move between profiles); anything else is 403, health checks excepted. Empty: no check.
   std::vector<std::string> RequiredFrontDoorId;
+  // The original's decision hooks (decision_hooks.h): POST {AzureFunctionsUrl}/validate,
+  // /grouptag and /autoapproval with `x-functions-key`; prefer APM_…_FUNCTION_KEY for the keys.
+  std::string AzureFunctionsUrl;
+  bool UseValidationFunction = false;
+  std::string ValidationFunctionKey;
+  bool UseGroupTagFunction = false;
+  std::string GroupTagFunctionKey;
+  bool UseAutoApprovalFunction = false;
+  std::string AutoApprovalFunctionKey;
+  int64_t FunctionTimeoutSeconds = 10;  // per call; a submission's calls share 25 s
+  // A validation function that gives no answer: "refuse" the device (the original's behaviour),
+  // or "wait" for an approver (self-service approval is then refused).
+  std::string FunctionFailurePolicy = "refuse";
 
   // New in this implementation
   std::string HashVerification = "enforce";  // enforce | warn | off
@@ -160,6 +174,10 @@ std::string EnvName(const std::string& key);
 
 // Names of all settings, for docs and tests.
 std::vector<std::string> ConfigKeys();
+
+// Plain http to this machine (127.0.0.1, localhost, [::1]): allowed where secrets travel only
+// for tests and the demo.
+bool IsLoopbackHttpUrl(std::string_view url);
 
 // Checks cross-setting rules (a filter without a list, TLS without a key, ...).
 Status ValidateConfig(const Config& config);

@@ -7,6 +7,7 @@
 #include "core/base64.h"
 #include "core/corporate_identifier.h"
 #include "core/hardware_hash.h"
+#include "server/decision_hooks.h"
 #include "server/hash_facts.h"
 #include "server/json_text.h"
 #include "server/logging.h"
@@ -114,7 +115,7 @@ IntakeService::IntakeService(const Config& config, RequestStore& store, const Cl
 
 IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::string& client_address,
                                    std::string_view api, const std::string& client_id,
-                                   ApprovalAction requested) {
+                                   ApprovalAction requested, bool bypass_functions) {
   IntakeResult out;
   if (std::optional<int64_t> wait = limiter_.Take(client_address)) {
     out.kind = IntakeResult::Kind::kRateLimited;
@@ -167,6 +168,20 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
   r.expires_at = now + config_.Timeout * 60 * 1000;
   r.requested_action = std::string(ApprovalActionName(requested));
 
+  // The original's order: validation and group tag before storing, auto-approval after.
+  const auto deadline = std::chrono::steady_clock::now() + kHookBudgetPerSubmission;
+  HookDevice device{HookRequestGuid(client_id.empty() ? r.id : client_id),
+                    r.serial_number,
+                    r.hardware_hash,
+                    r.manufacturer,
+                    r.model,
+                    std::nullopt,
+                    bypass_functions                                    ? "BYPASS"
+                    : requested == ApprovalAction::kRemoveManagedDevice ? "DELETE"
+                                                                        : "IMPORT",
+                    now};
+  if (hooks_ && !AskBeforeStoring(r, device, bypass_functions, deadline, out)) return out;
+
   Result<CreateOutcome> created = store_.Create(r, config_.MaxOpenRequestsPerAddress, client_id);
   if (!created.ok()) {
     out.kind = IntakeResult::Kind::kUnavailable;
@@ -176,6 +191,11 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
   }
   out.kind = KindOf(created->kind, r, fingerprint, client_address);
   out.request = std::move(created->request);
+  if (hooks_ && out.kind == IntakeResult::Kind::kCreated && !bypass_functions) {
+    if (std::optional<StoredRequest> approved = AskToApprove(out.request, device, deadline)) {
+      out.request = std::move(*approved);
+    }
+  }
   return out;
 }
 

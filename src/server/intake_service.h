@@ -2,6 +2,8 @@
 // durable insert. Knows nothing of HTTP, so the v1 API and the compatibility API share it.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include "core/guid.h"
@@ -10,6 +12,7 @@
 #include "server/config.h"
 #include "server/rate_limiter.h"
 #include "server/store/request_store.h"
+#include "server/store/session_store.h"
 
 namespace apm {
 
@@ -24,6 +27,9 @@ struct IntakeResult {
     kTooManyOpen,
     kIdTaken,
     kUnavailable,  // the store failed: `error`
+    // The validation function gave no answer and FunctionFailurePolicy is refuse:
+    // `refusal_message` says so; the device may try again.
+    kDecisionUnavailable,
   };
   Kind kind = Kind::kUnavailable;
   StoredRequest request;
@@ -42,22 +48,47 @@ bool LooksLikeRequestId(std::string_view id);
 // The form an id is stored under: GUIDs in lower case, our ids as they are.
 std::string CanonicalRequestId(std::string_view id);
 
+class ApprovalService;
+class DecisionHooks;
+struct HookDevice;
+
 class IntakeService {
  public:
   IntakeService(const Config& config, RequestStore& store, const Clock& clock,
                 RateLimiter& limiter);
 
+  // Asks the customer's decision functions about each new request (decision_hooks.h) and
+  // approves through `approvals` when the auto-approval function says so; every answer is
+  // recorded in `audit`.
+  void UseDecisionHooks(const DecisionHooks* hooks, ApprovalService* approvals,
+                        SessionStore* audit);
+
   // `api` is "v1" or "compat"; `client_id`, when not empty, is an id an old client chose;
   // `requested` is what the user asks for (an import, or removing the Intune record).
+  // `bypass_functions`: the old client's BYPASS, which skips the validation and auto-approval
+  // functions (the request then needs an approver).
   IntakeResult Submit(DeviceSubmission submission, const std::string& client_address,
                       std::string_view api, const std::string& client_id,
-                      ApprovalAction requested = ApprovalAction::kImport);
+                      ApprovalAction requested = ApprovalAction::kImport,
+                      bool bypass_functions = false);
 
  private:
+  // The validation and group tag functions, before the request is stored; fills in `r`'s
+  // verdict and proposed tag, or `out` when the device is refused (returns false then).
+  bool AskBeforeStoring(StoredRequest& r, HookDevice& device, bool bypass,
+                        std::chrono::steady_clock::time_point deadline, IntakeResult& out);
+  // The auto-approval function, about a request just stored; the approved request, if it was.
+  std::optional<StoredRequest> AskToApprove(const StoredRequest& r, const HookDevice& device,
+                                            std::chrono::steady_clock::time_point deadline);
+  void Record(std::string_view action, const std::string& request_id, std::string detail);
+
   const Config& config_;
   RequestStore& store_;
   const Clock& clock_;
   RateLimiter& limiter_;
+  const DecisionHooks* hooks_ = nullptr;
+  ApprovalService* approvals_ = nullptr;
+  SessionStore* audit_ = nullptr;
 };
 
 }  // namespace apm

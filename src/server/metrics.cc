@@ -77,7 +77,9 @@ void Metrics::ObserveStore(std::string_view operation, double seconds) {
 
 std::string Metrics::Render(const std::map<RequestState, int64_t>& by_state) const {
   std::string out;
+  std::vector<std::function<void(std::string&)>> collectors;
   std::shared_lock lock(mu_);
+  collectors = collectors_;
   out += "# HELP apm_http_requests_total HTTP requests answered, by route pattern and status.\n";
   out += "# TYPE apm_http_requests_total counter\n";
   for (const auto& [route, stats] : routes_) {
@@ -107,7 +109,9 @@ std::string Metrics::Render(const std::map<RequestState, int64_t>& by_state) con
     out += "apm_device_requests{state=\"" + std::string(RequestStateName(state)) + "\"} " +
            std::to_string(n) + "\n";
   }
-  for (const auto& collect : collectors_) collect(out);
+  // Outside the lock: a collector may read the store, whose timing takes the lock exclusively.
+  lock.unlock();
+  for (const auto& collect : collectors) collect(out);
   return out;
 }
 

@@ -176,6 +176,21 @@ Status ServerApp::Start() {
   limiter_ = std::make_unique<RateLimiter>(clock_, config_.SubmitRatePerMinute,
                                            double(config_.SubmitBurst));
   intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
+  approvals_ = std::make_unique<ApprovalService>(config_, *store_, clock_, sqlite_.get());
+  if (config_.UseValidationFunction || config_.UseGroupTagFunction ||
+      config_.UseAutoApprovalFunction) {
+    hooks_http_ = std::make_unique<CurlOutboundHttp>(
+        CurlOutboundHttp::Options{.ca_file = "",
+                                  .verify_peer = true,
+                                  .user_agent = std::string("apm-server/") + APM_VERSION});
+    hooks_ = std::make_unique<DecisionHooks>(config_, *hooks_http_);
+    intake_->UseDecisionHooks(hooks_.get(), approvals_.get(), sqlite_.get());
+    LogInfo("decision functions on", {{"url", config_.AzureFunctionsUrl},
+                                      {"validate", config_.UseValidationFunction},
+                                      {"grouptag", config_.UseGroupTagFunction},
+                                      {"autoapproval", config_.UseAutoApprovalFunction},
+                                      {"on_failure", config_.FunctionFailurePolicy}});
+  }
   watcher_ = std::make_unique<ChangeWatcher>(*store_, background_, std::chrono::milliseconds(200));
   PosixProgramRunner programs;
   Result<ServedClient> windows_client = PrepareWindowsClient(config_, programs);
@@ -187,7 +202,6 @@ Status ServerApp::Start() {
   if (listener_) listener_->Start();
   if (Status s = StartImportEngine(); !s.ok()) return s;
 
-  approvals_ = std::make_unique<ApprovalService>(config_, *store_, clock_, sqlite_.get());
   StartSignIn();
   RecordStart();
   web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *approvals_, oidc_.get(),
@@ -346,6 +360,7 @@ void ServerApp::Shutdown() {
   }
   if (web_graph_.client) web_graph_.client->Stop();
   if (web_graph_.http) web_graph_.http->Cancel();
+  if (hooks_http_) hooks_http_->Cancel();
   if (listener_) listener_->Stop();
   sqlite_->Close();
   LogInfo("stopped");

@@ -15,6 +15,7 @@
 #include "server/change_watcher.h"
 #include "server/clock.h"
 #include "server/config.h"
+#include "server/decision_hooks.h"
 #include "server/graph/graph_client.h"
 #include "server/graph/token_source.h"
 #include "server/http/curl_outbound_http.h"
@@ -104,6 +105,9 @@ class ServerApp {
   std::unique_ptr<ApiHandler> handler_;
   std::unique_ptr<ApprovalService> approvals_;
   std::unique_ptr<CurlOutboundHttp> sign_in_http_;
+  // The customer's decision functions (AzureFunctionsUrl), when any is on.
+  std::unique_ptr<CurlOutboundHttp> hooks_http_;
+  std::unique_ptr<DecisionHooks> hooks_;
   std::unique_ptr<auth::OidcClient> oidc_;
   std::unique_ptr<web::WebHandler> web_;
   std::unique_ptr<HttpHandler> router_;  // pages to web_, the rest to handler_

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "function_receiver.h"
 #include "server_process.h"
 
 namespace apm::itest {
@@ -217,6 +218,21 @@ TEST_F(ClientTest, NotAllowedIsRefusedAtOnce) {
   EXPECT_EQ(ap->Wait(20s), 6) << ap->Output();
   EXPECT_THAT(ap->Output(), HasSubstr("This device is not allowed"));
   EXPECT_THAT(ap->Output(), HasSubstr("LENOVO"));
+}
+
+// The customer's validation function (the original's AzureFunctionsUrl) refuses the device; the
+// user reads its reason on the device.
+TEST_F(ClientTest, AValidationFunctionsRefusalIsShownWithItsReason) {
+  FunctionReceiver functions;
+  ASSERT_TRUE(functions.Start());
+  functions.Script("validate", {200, "\"Serial not in the asset register\"", {}});
+  StartSim();
+  StartServer("AzureFunctionsUrl = \"" + functions.url() + "\"\nUseValidationFunction = true\n");
+  auto ap = Ap("PF5FNCL1");
+  EXPECT_EQ(ap->Wait(20s), 6) << ap->Output();
+  EXPECT_THAT(ap->Output(), HasSubstr("This device is not allowed"));
+  EXPECT_THAT(ap->Output(), HasSubstr("Serial not in the asset register"));
+  EXPECT_EQ(functions.functions(), std::vector<std::string>{"validate"});
 }
 
 TEST_F(ClientTest, ExpiresWhenNobodyApproves) {

@@ -35,6 +35,11 @@ struct StoredRequest {
   // What the device's user asked for (an ApprovalActionName): "import", "remove_intune_record"
   // (ap -e) or "register_corporate_identifier" (ap -u, no hash).
   std::string requested_action = "import";
+  // The validation function's verdict (decision_hooks.h): "" (none configured), "passed",
+  // "bypassed" (the old client's BYPASS) or "unanswered" (FunctionFailurePolicy = wait). The
+  // last two leave the decision to an approver.
+  std::string function_validation;
+  std::string proposed_group_tag;  // the grouptag function's answer, the approver's default
   RequestState state = RequestState::kPendingApproval;
   std::string step;
   std::optional<RequestError> error;

@@ -53,11 +53,14 @@ INSTANTIATE_TEST_SUITE_P(Backends, SqlRequestStoreTest,
                          testing::BackendName);
 
 TEST_P(SqlRequestStoreTest, CreateGetAndSurviveReopen) {
-  Result<CreateOutcome> c = store_->Create(Make("id-1", "SER1"), 10, "");
+  StoredRequest made = Make("id-1", "SER1");
+  made.function_validation = "unanswered";
+  made.proposed_group_tag = "Kiosk";
+  Result<CreateOutcome> c = store_->Create(made, 10, "");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 8);
+  EXPECT_EQ(store_->schema_version(), 9);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");
@@ -66,6 +69,8 @@ TEST_P(SqlRequestStoreTest, CreateGetAndSurviveReopen) {
   EXPECT_EQ(got->state, RequestState::kPendingApproval);
   EXPECT_EQ(got->manufacturer, "LENOVO");
   EXPECT_FALSE(got->error.has_value());
+  EXPECT_EQ(got->function_validation, "unanswered");
+  EXPECT_EQ(got->proposed_group_tag, "Kiosk");
   EXPECT_EQ(got->hardware_hash, "");  // status reads do not carry the hash
   Result<StoredRequest> full = store_->GetWithHash("id-1");
   ASSERT_TRUE(full.ok());

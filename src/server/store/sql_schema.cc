@@ -335,6 +335,15 @@ CREATE TABLE step_times (
 );
 CREATE INDEX step_times_newest ON step_times(phase, finished_at);
 )sql"},
+    // 9. What the original's decision functions said about a request.
+    {R"sql(
+ALTER TABLE requests ADD COLUMN function_validation TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN proposed_group_tag TEXT NOT NULL DEFAULT '';
+)sql",
+     R"sql(
+ALTER TABLE requests ADD COLUMN function_validation TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN proposed_group_tag TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace

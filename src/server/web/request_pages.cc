@@ -18,12 +18,21 @@ using json = nlohmann::json;
 
 // The group tags an approver chooses from: the configured ones and, for a device already
 // registered, its current tag, which is selected (else the first one is).
-TemplateData WebHandler::GroupTagOptions(const std::optional<std::string>& current) const {
+// A tag the group tag function proposed comes first and is selected.
+TemplateData WebHandler::GroupTagOptions(std::optional<std::string> current,
+                                         const std::string& proposed) const {
   std::vector<GroupTagChoice> choices;
   if (config_.UseApprovalModeGroupTags) {
     choices = GroupTagChoices(config_);
   } else {
     choices.push_back({config_.GroupTag, config_.GroupTag});
+  }
+  if (!proposed.empty()) {
+    auto same = [&](const GroupTagChoice& c) { return c.value == proposed; };
+    if (std::none_of(choices.begin(), choices.end(), same)) {
+      choices.insert(choices.begin(), {proposed, proposed + " (from the group tag function)"});
+    }
+    current = proposed;
   }
   const bool listed = current && std::any_of(choices.begin(), choices.end(),
                                              [&](const auto& c) { return c.value == *current; });
@@ -62,14 +71,15 @@ void WebHandler::AddRegistration(TemplateData& d, const StoredRequest& r, const 
     // registered for Windows Autopilot runs that, not device preparation).
     if (v.roles.approver) {
       TemplateData fields;
-      fields.set("tags", GroupTagOptions(std::nullopt));
+      fields.set("tags", GroupTagOptions(std::nullopt, r.proposed_group_tag));
       d.set("approver_fields", fields);
     }
     return;
   }
   if (v.roles.approver) {
     TemplateData fields;
-    fields.set("tags", GroupTagOptions(one ? std::optional(one->device.group_tag) : std::nullopt));
+    fields.set("tags", GroupTagOptions(one ? std::optional(one->device.group_tag) : std::nullopt,
+                                       r.proposed_group_tag));
     if (one) {
       fields.set("assigned_user", one->device.user_principal_name);
       TemplateData actions;
@@ -191,11 +201,14 @@ std::optional<std::string> ReadAction(std::map<std::string, std::string>& form, 
 
 std::optional<std::string> WebHandler::ReadApproverFields(std::map<std::string, std::string>& form,
                                                           const std::string& current_tag,
+                                                          const std::string& proposed_tag,
                                                           Approval* a) const {
   if (std::optional<std::string> wrong = ReadAction(form, a)) return wrong;
   std::string tag = form["group_tag"];
-  // A registered device may keep the tag it has, configured or not.
-  bool known = a->action != ApprovalAction::kImport && tag == current_tag;
+  // A registered device may keep the tag it has, and the group tag function's tag is offered,
+  // configured or not.
+  bool known = (a->action != ApprovalAction::kImport && tag == current_tag) ||
+               (!proposed_tag.empty() && tag == proposed_tag);
   if (config_.UseApprovalModeGroupTags) {
     for (const GroupTagChoice& c : GroupTagChoices(config_)) known |= c.value == tag;
   } else {
@@ -233,14 +246,17 @@ void WebHandler::Decide(Visit& v, const std::string& id, bool approve) {
   if (approve) {
     Approval a;
     a.approver = who;
-    a.group_tag = config_.GroupTag;
+    Result<StoredRequest> current = store_.Get(id);
+    const std::string proposed_tag = current.ok() ? current->proposed_group_tag : "";
+    // Self-service: the group tag function's tag, else the configured one.
+    a.group_tag = proposed_tag.empty() ? config_.GroupTag : proposed_tag;
     if (v.roles.approver) {
-      Result<StoredRequest> current = store_.Get(id);
       const RegistrationCheck check =
           ParseRegistrationCheck(current.ok() ? current->registration : "");
       const std::string current_tag =
           check.found.size() == 1 ? check.found.front().device.group_tag : "";
-      if (std::optional<std::string> wrong = ReadApproverFields(v.form, current_tag, &a)) {
+      if (std::optional<std::string> wrong =
+              ReadApproverFields(v.form, current_tag, proposed_tag, &a)) {
         return Message(v, http::status::bad_request, "Not approved", *wrong);
       }
     } else if (std::optional<std::string> wrong = ReadAction(v.form, &a)) {

@@ -54,15 +54,18 @@ class WebHandler : public HttpHandler {
   void SignInCallback(Visit& v);
   void SignOut(Visit& v);
   void RequestPage(Visit& v, const std::string& id);
-  TemplateData GroupTagOptions(const std::optional<std::string>& current) const;
+  TemplateData GroupTagOptions(std::optional<std::string> current,
+                               const std::string& proposed) const;
   void AddRegistration(TemplateData& d, const StoredRequest& r, const Visit& v,
                        bool can_decide) const;
   TemplateData Timeline(const StoredRequest& r);
   void Decide(Visit& v, const std::string& id, bool approve);
   // The action, group tag, name, user and comment an approver sent; what is wrong with them, if
-  // anything. `current_tag` is the existing registration's tag, which it may keep.
+  // anything. `current_tag` is the existing registration's tag, which it may keep;
+  // `proposed_tag` the group tag function's, which it may choose.
   std::optional<std::string> ReadApproverFields(std::map<std::string, std::string>& form,
-                                                const std::string& current_tag, Approval* a) const;
+                                                const std::string& current_tag,
+                                                const std::string& proposed_tag, Approval* a) const;
   void ApproveRequests(Visit& v);
   void ViewImports(Visit& v, bool csv);
   void AuditPage(Visit& v, bool csv);

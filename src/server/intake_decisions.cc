@@ -1,0 +1,139 @@
+// IntakeService's part of the decision hooks: what each function's answer does to a new request,
+// and the audit trail of every answer.
+#include "core/text.h"
+#include "core/validation.h"
+#include "server/approval_service.h"
+#include "server/decision_hooks.h"
+#include "server/intake_service.h"
+#include "server/logging.h"
+
+namespace apm {
+namespace {
+
+constexpr size_t kMaxFunctionReason = 200;  // characters of a refusal shown to the device
+
+// What a validation function said besides "false", if it is text a person can be shown.
+std::string ReasonShown(const std::string& answer) {
+  if (answer.empty() || EqualsIgnoreCase(answer, "false")) return "";
+  std::string reason = TruncateUtf8(answer, kMaxFunctionReason);
+  if (CheckText("reason", reason, 1, kMaxFunctionReason)) return "";
+  return reason;
+}
+
+// A proposed group tag Intune takes: plain text of at most 100 characters.
+bool UsableGroupTag(std::string& tag) {
+  return !CheckText("groupTag", tag, 0, 100).has_value();
+}
+
+}  // namespace
+
+void IntakeService::UseDecisionHooks(const DecisionHooks* hooks, ApprovalService* approvals,
+                                     SessionStore* audit) {
+  hooks_ = hooks;
+  approvals_ = approvals;
+  audit_ = audit;
+}
+
+void IntakeService::Record(std::string_view action, const std::string& request_id,
+                           std::string detail) {
+  if (!audit_) return;
+  AuditEvent e;
+  e.at = clock_.NowMs();
+  e.actor_upn = "system";
+  e.action = std::string(action);
+  e.request_id = request_id;
+  e.detail = TruncateUtf8(detail, 600);
+  if (Status s = audit_->AppendAudit(e); !s.ok()) {
+    LogError("audit event lost", {{"action", e.action}, {"error", s.message()}});
+  }
+}
+
+bool IntakeService::AskBeforeStoring(StoredRequest& r, HookDevice& device, bool bypass,
+                                     std::chrono::steady_clock::time_point deadline,
+                                     IntakeResult& out) {
+  const std::string about = "serial " + r.serial_number + ", ";
+  if (hooks_->enabled(DecisionHook::kValidate) && bypass) {
+    r.function_validation = "bypassed";
+    Record("function_validate", r.id, about + "not asked: the client asked to bypass it");
+  } else if (hooks_->enabled(DecisionHook::kValidate)) {
+    HookAnswer a = hooks_->Call(DecisionHook::kValidate, device, deadline);
+    switch (a.kind) {
+      case HookAnswer::Kind::kYes:
+        r.function_validation = "passed";
+        Record("function_validate", r.id, about + "answered true");
+        break;
+      case HookAnswer::Kind::kNo: {
+        // Nothing is stored, so the audit names the serial, not a request.
+        Record("function_validate", "", about + "refused: " + a.text);
+        LogWarn("validation function refused a device",
+                {{"serial", r.serial_number}, {"client", r.client_address}});
+        const std::string reason = ReasonShown(a.text);
+        out.kind = IntakeResult::Kind::kRefused;
+        out.refusal_code = "device_not_allowed";
+        out.refusal_message = "Device not allowed" + (reason.empty() ? "" : ": " + reason);
+        return false;
+      }
+      case HookAnswer::Kind::kFailed:
+        LogWarn("validation function gave no answer",
+                {{"serial", r.serial_number}, {"why", a.text}});
+        if (hooks_->refuse_on_failure()) {
+          Record("function_validate", "", about + a.text + "; device refused");
+          out.kind = IntakeResult::Kind::kDecisionUnavailable;
+          out.refusal_message =
+              "the server cannot check this device right now (its validation function does not "
+              "answer); try again in a few minutes";
+          return false;
+        }
+        r.function_validation = "unanswered";
+        Record("function_validate", r.id, about + a.text + "; waits for an approver");
+        break;
+    }
+  }
+  // The group tag function runs for BYPASS too, as in the original.
+  if (hooks_->enabled(DecisionHook::kGroupTag)) {
+    HookAnswer a = hooks_->Call(DecisionHook::kGroupTag, device, deadline);
+    if (a.kind != HookAnswer::Kind::kYes) {
+      Record("function_grouptag", r.id, about + a.text + "; no tag proposed");
+    } else if (!UsableGroupTag(a.text)) {
+      Record("function_grouptag", r.id, about + "answered a tag Intune cannot take; ignored");
+    } else {
+      r.proposed_group_tag = a.text;
+      if (!a.text.empty()) device.group_tag = a.text;
+      Record("function_grouptag", r.id,
+             about + (a.text.empty() ? "proposed no tag" : "proposed \"" + a.text + "\""));
+    }
+  }
+  return true;
+}
+
+std::optional<StoredRequest> IntakeService::AskToApprove(
+    const StoredRequest& r, const HookDevice& device,
+    std::chrono::steady_clock::time_point deadline) {
+  if (!hooks_->enabled(DecisionHook::kAutoApproval) || !approvals_) return std::nullopt;
+  if (r.function_validation == "unanswered") {
+    Record("function_autoapproval", r.id, "not asked: the validation function did not answer");
+    return std::nullopt;
+  }
+  HookAnswer a = hooks_->Call(DecisionHook::kAutoApproval, device, deadline);
+  if (a.kind != HookAnswer::Kind::kYes) {
+    Record("function_autoapproval", r.id,
+           (a.kind == HookAnswer::Kind::kNo ? "declined: " : "") + a.text + "; waits for a person");
+    return std::nullopt;
+  }
+  Record("function_autoapproval", r.id, "answered true");
+  Approval approval;
+  approval.group_tag = r.proposed_group_tag.empty() ? config_.GroupTag : r.proposed_group_tag;
+  approval.approver = "SYSTEM (AutoApproval)";
+  // The function decides as a self-service user would, never as the helpdesk: it cannot replace
+  // a registration, remove a record or pass a hash that could not be verified.
+  Result<StoredRequest> approved =
+      approvals_->Approve(r.id, approval, DecisionContext{"", "", /*approver=*/false});
+  if (!approved.ok()) {
+    LogInfo("auto-approval not applied; the request waits for a person",
+            {{"request", r.id}, {"why", approved.status().message()}});
+    return std::nullopt;
+  }
+  return *approved;
+}
+
+}  // namespace apm

@@ -3,6 +3,7 @@
 #include "core/guid.h"
 #include "core/text.h"
 #include "server/decision_hooks.h"
+#include "server/notify/event_messages.h"
 #include "server/store/pg_connection.h"
 
 #include <toml++/toml.h>
@@ -91,6 +92,11 @@ const Key kKeys[] = {
     APM_KEY(AutoApprovalFunctionKey),
     APM_KEY(FunctionTimeoutSeconds),
     APM_KEY(FunctionFailurePolicy),
+    APM_KEY(NotificationWebhookUrl),
+    APM_KEY(NotificationWebhookSecret),
+    APM_KEY(NotificationWebhookEvents),
+    APM_KEY(NotificationTeamsUrl),
+    APM_KEY(NotificationTeamsEvents),
     APM_KEY(HashVerification),
     APM_KEY(AllowSelfServiceReRegister),
     APM_KEY(HistoryDays),
@@ -252,11 +258,17 @@ std::string EnvName(const std::string& key) {
 
 bool IsLoopbackHttpUrl(std::string_view url) {
   for (std::string_view host : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
-    // The host must end there: http://localhost.example.net is not this machine.
-    if (url.starts_with(host) &&
-        (url.size() == host.size() || url[host.size()] == ':' || url[host.size()] == '/')) {
-      return true;
+    if (!url.starts_with(host)) continue;
+    // The authority must end there (a port at most): http://localhost.example.net and
+    // http://localhost:1@example.net are other machines.
+    std::string_view rest = url.substr(host.size());
+    if (rest.starts_with(':')) {
+      rest.remove_prefix(1);
+      while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front()))) {
+        rest.remove_prefix(1);
+      }
     }
+    return rest.empty() || rest.front() == '/';
   }
   return false;
 }
@@ -555,8 +567,9 @@ Status ValidateSignIn(const Config& c) {
 }  // namespace
 
 Status ValidateConfig(const Config& c) {
-  for (Status (*part)(const Config&) : {ValidateService, ValidateGraph, ValidateAllowLists,
-                                        ValidateHomePageAndEdge, ValidateDecisionHookSettings}) {
+  for (Status (*part)(const Config&) :
+       {ValidateService, ValidateGraph, ValidateAllowLists, ValidateHomePageAndEdge,
+        ValidateDecisionHookSettings, ValidateNotificationSettings}) {
     if (Status s = part(c); !s.ok()) return s;
   }
   if (c.sign_in_configured()) return ValidateSignIn(c);

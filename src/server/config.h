@@ -96,9 +96,19 @@ struct Config {
   bool UseAutoApprovalFunction = false;
   std::string AutoApprovalFunctionKey;
   int64_t FunctionTimeoutSeconds = 10;  // per call; a submission's calls share 25 s
-  // A validation function that gives no answer: "refuse" the device (the original's behaviour),
-  // or "wait" for an approver (self-service approval is then refused).
+  // A validation function that gives no answer (or not a 2xx): "refuse" the device for now, or
+  // "wait" for an approver (self-service approval is then refused).
   std::string FunctionFailurePolicy = "refuse";
+  // Event notifications (notify/notifier.h): a webhook receiving CloudEvents signed per the
+  // Standard Webhooks spec, and a Teams channel through a Workflows webhook. Both URLs and the
+  // secret are secrets: prefer APM_NOTIFICATION_WEBHOOK_SECRET and APM_NOTIFICATION_TEAMS_URL.
+  std::string NotificationWebhookUrl;
+  std::string NotificationWebhookSecret;  // whsec_ and base64 of 24 to 64 random bytes
+  std::vector<std::string> NotificationWebhookEvents = {
+      "waiting",   "approved", "rejected", "removing_registration",
+      "completed", "failed",   "expired",  "not_allowed"};
+  std::string NotificationTeamsUrl;
+  std::vector<std::string> NotificationTeamsEvents = {"waiting", "failed"};
 
   // New in this implementation
   std::string HashVerification = "enforce";  // enforce | warn | off

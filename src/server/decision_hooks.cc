@@ -122,6 +122,15 @@ HookAnswer DecisionHooks::Call(DecisionHook hook, const HookDevice& device,
     answer.text = "not called: the submission's time for functions ran out";
     return answer;
   }
+  // Counted from here to the end of the call.
+  struct InFlight {
+    std::atomic<int>& n;
+    ~InFlight() { --n; }
+  } counted{in_flight_};
+  if (++in_flight_ > kMaxCallsInFlight) {
+    answer.text = "not called: " + std::to_string(kMaxCallsInFlight) + " calls already wait";
+    return answer;
+  }
   OutboundRequest request;
   request.method = "POST";
   std::string base = config_.AzureFunctionsUrl;

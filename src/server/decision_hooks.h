@@ -4,6 +4,7 @@
 // call has a deadline and a call that gets no usable answer is an outcome, not an error page.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -64,9 +65,14 @@ class DecisionHooks {
   HookAnswer Call(DecisionHook hook, const HookDevice& device,
                   std::chrono::steady_clock::time_point deadline) const;
 
+  // Calls at once at most: each holds a thread of the request pool for up to its deadline, so a
+  // slow function must not take the pool the pages and status polls need.
+  static constexpr int kMaxCallsInFlight = 12;
+
  private:
   const Config& config_;
   OutboundHttp& http_;
+  mutable std::atomic<int> in_flight_{0};
 };
 
 // All calls of one submission end within this, below the 30 s the ap client waits for an answer.

@@ -169,8 +169,11 @@ TEST(DecisionHookSettings, NameWhatIsWrong) {
   EXPECT_NE(ValidateDecisionHookSettings(c).message().find("https://"), std::string::npos);
   c.AzureFunctionsUrl = "http://127.0.0.1:7071/api";
   EXPECT_TRUE(ValidateDecisionHookSettings(c).ok());
-  c.AzureFunctionsUrl = "http://localhost.example.net/api";  // not this machine
-  EXPECT_FALSE(ValidateDecisionHookSettings(c).ok());
+  for (const char* elsewhere : {"http://localhost.example.net/api",
+                                "http://localhost:1@example.net/", "http://127.0.0.1:80x/api"}) {
+    c.AzureFunctionsUrl = elsewhere;
+    EXPECT_FALSE(ValidateDecisionHookSettings(c).ok()) << elsewhere;
+  }
   c.AzureFunctionsUrl = "https://f.example.net/api?code=secret";
   EXPECT_NE(ValidateDecisionHookSettings(c).message().find("query"), std::string::npos);
   c = FunctionsConfig();
@@ -338,6 +341,14 @@ TEST_F(IntakeWithFunctionsTest, AutoApprovalNeverDoesWhatOnlyTheHelpdeskMay) {
   EXPECT_EQ(functions_.Body(0)["Action"], "DELETE");
   EXPECT_EQ(r.request.state, RequestState::kPendingApproval);
   EXPECT_EQ(store_->Get(r.request.id)->state, RequestState::kPendingApproval);
+  // Refused for who decides, not for anything else.
+  AuditFilter f;
+  f.action = "approve_denied";
+  Result<std::vector<AuditEvent>> denied = store_->ListAudit(f);
+  ASSERT_TRUE(denied.ok());
+  ASSERT_EQ(denied->size(), 1u);
+  EXPECT_NE(denied->front().detail.find("only the helpdesk"), std::string::npos)
+      << denied->front().detail;
 }
 
 }  // namespace

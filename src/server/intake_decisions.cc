@@ -12,12 +12,28 @@ namespace {
 
 constexpr size_t kMaxFunctionReason = 200;  // characters of a refusal shown to the device
 
+// The first `max` characters of UTF-8 text.
+std::string FirstChars(std::string_view s, size_t max) {
+  size_t chars = 0, i = 0;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && chars++ == max) break;
+  }
+  return std::string(s.substr(0, i));
+}
+
 // What a validation function said besides "false", if it is text a person can be shown.
 std::string ReasonShown(const std::string& answer) {
   if (answer.empty() || EqualsIgnoreCase(answer, "false")) return "";
-  std::string reason = TruncateUtf8(answer, kMaxFunctionReason);
+  std::string reason = FirstChars(answer, kMaxFunctionReason);
   if (CheckText("reason", reason, 1, kMaxFunctionReason)) return "";
   return reason;
+}
+
+// A function's answer as the audit keeps it: plain text, or a note that it was not.
+std::string AnswerForAudit(const std::string& answer) {
+  std::string text = FirstChars(answer, kMaxFunctionReason);
+  if (text.empty() || !CheckText("answer", text, 1, kMaxFunctionReason)) return text;
+  return "(" + std::to_string(answer.size()) + " bytes that are not plain text)";
 }
 
 // A proposed group tag Intune takes: plain text of at most 100 characters.
@@ -50,21 +66,21 @@ void IntakeService::Record(std::string_view action, const std::string& request_i
 
 bool IntakeService::AskBeforeStoring(StoredRequest& r, HookDevice& device, bool bypass,
                                      std::chrono::steady_clock::time_point deadline,
-                                     IntakeResult& out) {
+                                     IntakeResult& out, std::vector<HookNote>& notes) {
   const std::string about = "serial " + r.serial_number + ", ";
   if (hooks_->enabled(DecisionHook::kValidate) && bypass) {
     r.function_validation = "bypassed";
-    Record("function_validate", r.id, about + "not asked: the client asked to bypass it");
+    notes.emplace_back("function_validate", about + "not asked: the client asked to bypass it");
   } else if (hooks_->enabled(DecisionHook::kValidate)) {
     HookAnswer a = hooks_->Call(DecisionHook::kValidate, device, deadline);
     switch (a.kind) {
       case HookAnswer::Kind::kYes:
         r.function_validation = "passed";
-        Record("function_validate", r.id, about + "answered true");
+        notes.emplace_back("function_validate", about + "answered true");
         break;
       case HookAnswer::Kind::kNo: {
         // Nothing is stored, so the audit names the serial, not a request.
-        Record("function_validate", "", about + "refused: " + a.text);
+        Record("function_validate", "", about + "refused: " + AnswerForAudit(a.text));
         LogWarn("validation function refused a device",
                 {{"serial", r.serial_number}, {"client", r.client_address}});
         const std::string reason = ReasonShown(a.text);
@@ -85,7 +101,7 @@ bool IntakeService::AskBeforeStoring(StoredRequest& r, HookDevice& device, bool 
           return false;
         }
         r.function_validation = "unanswered";
-        Record("function_validate", r.id, about + a.text + "; waits for an approver");
+        notes.emplace_back("function_validate", about + a.text + "; waits for an approver");
         break;
     }
   }
@@ -93,14 +109,15 @@ bool IntakeService::AskBeforeStoring(StoredRequest& r, HookDevice& device, bool 
   if (hooks_->enabled(DecisionHook::kGroupTag)) {
     HookAnswer a = hooks_->Call(DecisionHook::kGroupTag, device, deadline);
     if (a.kind != HookAnswer::Kind::kYes) {
-      Record("function_grouptag", r.id, about + a.text + "; no tag proposed");
+      notes.emplace_back("function_grouptag", about + a.text + "; no tag proposed");
     } else if (!UsableGroupTag(a.text)) {
-      Record("function_grouptag", r.id, about + "answered a tag Intune cannot take; ignored");
+      notes.emplace_back("function_grouptag", about + "answered a tag Intune cannot take; ignored");
     } else {
       r.proposed_group_tag = a.text;
       if (!a.text.empty()) device.group_tag = a.text;
-      Record("function_grouptag", r.id,
-             about + (a.text.empty() ? "proposed no tag" : "proposed \"" + a.text + "\""));
+      notes.emplace_back(
+          "function_grouptag",
+          about + (a.text.empty() ? "proposed no tag" : "proposed \"" + a.text + "\""));
     }
   }
   return true;
@@ -117,7 +134,8 @@ std::optional<StoredRequest> IntakeService::AskToApprove(
   HookAnswer a = hooks_->Call(DecisionHook::kAutoApproval, device, deadline);
   if (a.kind != HookAnswer::Kind::kYes) {
     Record("function_autoapproval", r.id,
-           (a.kind == HookAnswer::Kind::kNo ? "declined: " : "") + a.text + "; waits for a person");
+           (a.kind == HookAnswer::Kind::kNo ? "declined: " + AnswerForAudit(a.text) : a.text) +
+               "; waits for a person");
     return std::nullopt;
   }
   Record("function_autoapproval", r.id, "answered true");

@@ -180,7 +180,15 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
                     : requested == ApprovalAction::kRemoveManagedDevice ? "DELETE"
                                                                         : "IMPORT",
                     now};
-  if (hooks_ && !AskBeforeStoring(r, device, bypass_functions, deadline, out)) return out;
+  std::vector<HookNote> notes;
+  if (hooks_) {
+    // The original's first check: an old client's id already taken asks no function.
+    if (!client_id.empty() && store_.Get(client_id).ok()) {
+      out.kind = IntakeResult::Kind::kIdTaken;
+      return out;
+    }
+    if (!AskBeforeStoring(r, device, bypass_functions, deadline, out, notes)) return out;
+  }
 
   Result<CreateOutcome> created = store_.Create(r, config_.MaxOpenRequestsPerAddress, client_id);
   if (!created.ok()) {
@@ -191,6 +199,11 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
   }
   out.kind = KindOf(created->kind, r, fingerprint, client_address);
   out.request = std::move(created->request);
+  const bool stored =
+      out.kind == IntakeResult::Kind::kCreated || out.kind == IntakeResult::Kind::kExisting;
+  for (auto& [action, detail] : notes) {
+    Record(action, stored ? out.request.id : "", detail + (stored ? "" : "; not stored"));
+  }
   if (hooks_ && out.kind == IntakeResult::Kind::kCreated && !bypass_functions) {
     if (std::optional<StoredRequest> approved = AskToApprove(out.request, device, deadline)) {
       out.request = std::move(*approved);

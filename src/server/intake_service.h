@@ -5,6 +5,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/guid.h"
 #include "core/validation.h"
@@ -75,8 +77,11 @@ class IntakeService {
  private:
   // The validation and group tag functions, before the request is stored; fills in `r`'s
   // verdict and proposed tag, or `out` when the device is refused (returns false then).
+  // An answer for the audit trail, recorded once the request's fate (and id) is known.
+  using HookNote = std::pair<std::string, std::string>;  // action, detail
   bool AskBeforeStoring(StoredRequest& r, HookDevice& device, bool bypass,
-                        std::chrono::steady_clock::time_point deadline, IntakeResult& out);
+                        std::chrono::steady_clock::time_point deadline, IntakeResult& out,
+                        std::vector<HookNote>& notes);
   // The auto-approval function, about a request just stored; the approved request, if it was.
   std::optional<StoredRequest> AskToApprove(const StoredRequest& r, const HookDevice& device,
                                             std::chrono::steady_clock::time_point deadline);

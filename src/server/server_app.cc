@@ -201,6 +201,7 @@ Status ServerApp::Start() {
   if (Status s = watcher_->Start(); !s.ok()) return s;
   if (listener_) listener_->Start();
   if (Status s = StartImportEngine(); !s.ok()) return s;
+  StartNotifier();
 
   StartSignIn();
   RecordStart();
@@ -329,6 +330,9 @@ void ServerApp::RunMaintenance() {
   // The audit trail is kept as long as the history it explains.
   Result<int64_t> audit = sqlite_->PurgeAuditBefore(now - config_.HistoryDays * 86'400'000);
   if (!audit.ok()) LogWarn("audit purge failed", {{"error", audit.status().ToString()}});
+  // Events are sent within seconds; a day of them is kept for a look.
+  Result<int64_t> events = sqlite_->PurgeEventsBefore(now - 86'400'000);
+  if (!events.ok()) LogWarn("event purge failed", {{"error", events.status().ToString()}});
   Result<int64_t> purged = store_->PurgeFinishedBefore(now - config_.HistoryDays * 86'400'000);
   if (!purged.ok()) {
     LogWarn("purge failed", {{"error", purged.status().ToString()}});
@@ -338,10 +342,44 @@ void ServerApp::RunMaintenance() {
   }
 }
 
+void ServerApp::StartNotifier() {
+  if (config_.NotificationWebhookUrl.empty() && config_.NotificationTeamsUrl.empty()) return;
+  notify_http_ = std::make_unique<CurlOutboundHttp>(CurlOutboundHttp::Options{
+      .ca_file = "", .verify_peer = true, .user_agent = std::string("apm-server/") + APM_VERSION});
+  NotifierSettings settings{config_.NotificationWebhookUrl,    config_.NotificationWebhookSecret,
+                            config_.NotificationWebhookEvents, config_.NotificationTeamsUrl,
+                            config_.NotificationTeamsEvents,   config_.PublicUrl};
+  notifier_ =
+      std::make_unique<Notifier>(std::move(settings), *sqlite_, *store_, *notify_http_, clock_);
+  metrics_.AddCollector([this](std::string& out) {
+    auto line = [&](const char* name, const char* type, const char* help, int64_t value) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+             name + " " + std::to_string(value) + "\n";
+    };
+    line("apm_notifications_delivered_total", "counter",
+         "Notifications a channel acknowledged (sent by this instance).",
+         int64_t(notifier_->delivered()));
+    line("apm_notifications_failed_attempts_total", "counter",
+         "Notification attempts without a 2xx answer (each is retried).",
+         int64_t(notifier_->failed_attempts()));
+    line("apm_notifications_given_up_total", "counter",
+         "Notifications given up after the last retry or a 410.", int64_t(notifier_->given_up()));
+    line("apm_notifications_waiting", "gauge",
+         "Notifications waiting to be delivered (as of the notifier's last round).",
+         notifier_->waiting());
+  });
+  // One sender: the instance that holds the engine's lease (the only one on SQLite).
+  notifier_->Start([this] { return !lease_ || lease_->current(); });
+  LogInfo("notifications on", {{"webhook", !config_.NotificationWebhookUrl.empty()},
+                               {"teams", !config_.NotificationTeamsUrl.empty()}});
+}
+
 void ServerApp::Shutdown() {
   if (!started_) return;
   started_ = false;
   LogInfo("shutting down: draining connections");
+  // Submissions waiting on a decision function get their answer (no answer: 503) at once.
+  if (hooks_http_) hooks_http_->Cancel();
   // Also answers waiting long-polls (ApiHandler::OnShutdown); submissions still running on the
   // blocking pool finish and reply before the HTTP workers stop.
   if (redirect_http_) redirect_http_->Shutdown();
@@ -352,6 +390,8 @@ void ServerApp::Shutdown() {
   });
   background_.stop();
   if (background_thread_.joinable()) background_thread_.join();
+  if (notify_http_) notify_http_->Cancel();
+  if (notifier_) notifier_->Stop();
   // Stops the engine (if this instance runs it) and gives the lease to another instance.
   if (lease_) {
     lease_->Stop();
@@ -360,7 +400,6 @@ void ServerApp::Shutdown() {
   }
   if (web_graph_.client) web_graph_.client->Stop();
   if (web_graph_.http) web_graph_.http->Cancel();
-  if (hooks_http_) hooks_http_->Cancel();
   if (listener_) listener_->Stop();
   sqlite_->Close();
   LogInfo("stopped");

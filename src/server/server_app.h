@@ -26,6 +26,7 @@
 #include "server/intake_service.h"
 #include "server/lease_keeper.h"
 #include "server/metrics.h"
+#include "server/notify/notifier.h"
 #include "server/rate_limiter.h"
 #include "server/store/caching_request_store.h"
 #include "server/store/pg_change_listener.h"
@@ -108,6 +109,10 @@ class ServerApp {
   // The customer's decision functions (AzureFunctionsUrl), when any is on.
   std::unique_ptr<CurlOutboundHttp> hooks_http_;
   std::unique_ptr<DecisionHooks> hooks_;
+  // Event notifications (NotificationWebhookUrl, NotificationTeamsUrl), when any is set.
+  std::unique_ptr<CurlOutboundHttp> notify_http_;
+  std::unique_ptr<Notifier> notifier_;
+  void StartNotifier();
   std::unique_ptr<auth::OidcClient> oidc_;
   std::unique_ptr<web::WebHandler> web_;
   std::unique_ptr<HttpHandler> router_;  // pages to web_, the rest to handler_

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "function_receiver.h"
+#include "recording_receiver.h"
 #include "server_process.h"
 
 namespace apm::itest {
@@ -223,7 +223,7 @@ TEST_F(ClientTest, NotAllowedIsRefusedAtOnce) {
 // The customer's validation function (the original's AzureFunctionsUrl) refuses the device; the
 // user reads its reason on the device.
 TEST_F(ClientTest, AValidationFunctionsRefusalIsShownWithItsReason) {
-  FunctionReceiver functions;
+  RecordingReceiver functions;
   ASSERT_TRUE(functions.Start());
   functions.Script("validate", {200, "\"Serial not in the asset register\"", {}});
   StartSim();

@@ -5,8 +5,8 @@
 
 #include <regex>
 
-#include "function_receiver.h"
 #include "import_fixture.h"
+#include "recording_receiver.h"
 
 namespace apm::itest {
 namespace {
@@ -32,7 +32,7 @@ class HooksTest : public ImportTest {
   HttpResult SubmitV1(const std::string& serial) {
     return Http("POST", server_->url() + "/api/v1/requests", SubmitBody(serial), kJson);
   }
-  FunctionReceiver functions_;
+  RecordingReceiver functions_;
 };
 
 TEST_F(HooksTest, AnOldClientsRequestReachesTheFunctionsAsTheOriginalSentIt) {
@@ -43,12 +43,16 @@ TEST_F(HooksTest, AnOldClientsRequestReachesTheFunctionsAsTheOriginalSentIt) {
   StartServer(FunctionsConfig());
   const std::string guid = "3f2504e0-4f89-11d3-9a0c-0305e82c33a1";
   const std::string hash = LaptopHash("PF5FN001");
-  json compat = {{"Id", guid},          {"SerialNumber", "PF5FN001"}, {"HardwareHash", hash},
-                 {"Manufacturer", "LENOVO"}, {"Model", "21R3001BUK"},  {"Action", "IMPORT"}};
+  json compat = {{"Id", guid},
+                 {"SerialNumber", "PF5FN001"},
+                 {"HardwareHash", hash},
+                 {"Manufacturer", "LENOVO"},
+                 {"Model", "21R3001BUK"},
+                 {"Action", "IMPORT"}};
   HttpResult save = Http("POST", server_->url() + "/api-autopilot/" + guid + "/save-information",
                          compat.dump(), kJson);
   ASSERT_EQ(save.status, 200) << save.body << Problems();
-  std::vector<FunctionReceiver::Call> calls = functions_.calls();
+  std::vector<RecordingReceiver::Call> calls = functions_.calls();
   ASSERT_EQ(calls.size(), 3u);
   EXPECT_EQ(calls[0].function, "validate");
   EXPECT_EQ(calls[1].function, "grouptag");
@@ -75,8 +79,7 @@ TEST_F(HooksTest, AnOldClientsRequestReachesTheFunctionsAsTheOriginalSentIt) {
   json last;
   Follow(guid, &last);
   EXPECT_EQ(last["state"], "completed") << last.dump();
-  EXPECT_THAT(Http("GET", sim_->url() + "/_sim/devices").body,
-              HasSubstr("\"groupTag\":\"Lab-7\""));
+  EXPECT_THAT(Http("GET", sim_->url() + "/_sim/devices").body, HasSubstr("\"groupTag\":\"Lab-7\""));
 }
 
 TEST_F(HooksTest, AutoApprovalImportsWithoutAPersonWithTheFunctionsTag) {

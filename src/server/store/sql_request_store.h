@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/store/event_outbox.h"
 #include "server/store/lease_store.h"
 #include "server/store/pg_connection.h"
 #include "server/store/request_store.h"
@@ -33,7 +34,10 @@ struct SqlStoreOptions {
   int pool_wait_ms = 5'000;
 };
 
-class SqlRequestStore : public RequestStore, public SessionStore, public LeaseStore {
+class SqlRequestStore : public RequestStore,
+                        public SessionStore,
+                        public LeaseStore,
+                        public EventOutbox {
  public:
   // Opens (creating if needed) the SQLite database file and applies pending migrations.
   static Result<std::unique_ptr<SqlRequestStore>> Open(const std::string& path);
@@ -97,6 +101,16 @@ class SqlRequestStore : public RequestStore, public SessionStore, public LeaseSt
   Result<LeaseGrant> TryLease(const std::string& name, const std::string& holder,
                               int64_t ttl_ms) override;
   Status ReleaseLease(const std::string& name, const std::string& holder) override;
+
+  Result<int64_t> QueueEventDeliveries(
+      const std::map<std::string, std::vector<std::string>>& channels_by_state, int64_t now_ms,
+      int64_t not_before_ms, int limit) override;
+  Result<std::vector<EventDelivery>> DueEventDeliveries(int64_t now_ms, int limit) override;
+  Status FinishEventDelivery(int64_t event_seq, const std::string& channel) override;
+  Status RetryEventDelivery(int64_t event_seq, const std::string& channel, int64_t next_at_ms,
+                            bool give_up, const std::string& error, int64_t now_ms) override;
+  Result<int64_t> WaitingEventDeliveries() override;
+  Result<int64_t> PurgeEventsBefore(int64_t before_ms) override;
   // From now on SaveJob writes only while lease `name` names `holder` (checked in the same
   // transaction): an engine that lost its lease while paused cannot overwrite what its
   // successor saved.

@@ -344,6 +344,68 @@ ALTER TABLE requests ADD COLUMN proposed_group_tag TEXT NOT NULL DEFAULT '';
 ALTER TABLE requests ADD COLUMN function_validation TEXT NOT NULL DEFAULT '';
 ALTER TABLE requests ADD COLUMN proposed_group_tag TEXT NOT NULL DEFAULT '';
 )sql"},
+    // 10. The event outbox: every state a request enters, written by the database in the
+    // transaction that changed it, and its deliveries to the notification channels.
+    {R"sql(
+CREATE TABLE request_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  request_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  queued INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX request_events_unqueued ON request_events(seq) WHERE queued = 0;
+CREATE TRIGGER request_events_on_create AFTER INSERT ON requests BEGIN
+  INSERT INTO request_events (request_id, state, at) VALUES (NEW.id, NEW.state, NEW.created_at);
+END;
+CREATE TRIGGER request_events_on_change AFTER UPDATE OF state ON requests
+WHEN NEW.state <> OLD.state BEGIN
+  INSERT INTO request_events (request_id, state, at) VALUES (NEW.id, NEW.state, NEW.updated_at);
+END;
+CREATE TABLE event_deliveries (
+  event_seq INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  gave_up_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (event_seq, channel)
+) WITHOUT ROWID;
+CREATE INDEX event_deliveries_due ON event_deliveries(next_at) WHERE gave_up_at = 0;
+)sql",
+     R"sql(
+CREATE TABLE request_events (
+  seq BIGSERIAL PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  queued BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX request_events_unqueued ON request_events(seq) WHERE queued = 0;
+CREATE FUNCTION apm_request_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO request_events (request_id, state, at) VALUES (NEW.id, NEW.state, NEW.created_at);
+  ELSIF NEW.state <> OLD.state THEN
+    INSERT INTO request_events (request_id, state, at) VALUES (NEW.id, NEW.state, NEW.updated_at);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER request_events_on_create AFTER INSERT ON requests
+  FOR EACH ROW EXECUTE FUNCTION apm_request_events();
+CREATE TRIGGER request_events_on_change AFTER UPDATE OF state ON requests
+  FOR EACH ROW EXECUTE FUNCTION apm_request_events();
+CREATE TABLE event_deliveries (
+  event_seq BIGINT NOT NULL,
+  channel TEXT NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  next_at BIGINT NOT NULL,
+  gave_up_at BIGINT NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (event_seq, channel)
+);
+CREATE INDEX event_deliveries_due ON event_deliveries(next_at) WHERE gave_up_at = 0;
+)sql"},
 };
 
 }  // namespace

@@ -36,6 +36,7 @@ constexpr char kRequest[] = R"html(<h1>Device registration</h1>
 <dt>Manufacturer</dt><dd>{{manufacturer}}</dd>
 <dt>Model</dt><dd>{{model}}</dd>
 {{^corporate_identifier}}<dt>Hash check</dt><dd>{{verification_text}}</dd>{{/corporate_identifier}}
+{{#function_validation}}<dt>Validation function</dt><dd>{{function_validation}}</dd>{{/function_validation}}
 {{#corporate_identifier}}<dt>Corporate identifier</dt><dd><code>{{corporate_identifier}}</code> (Autopilot device preparation: registered without a hardware hash)</dd>{{/corporate_identifier}}
 <dt>TPM</dt><dd>{{tpm}}</dd>
 <dt>Requested</dt><dd><time datetime="{{created_iso}}">{{created}}</time> ({{age}} ago)</dd>

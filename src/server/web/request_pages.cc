@@ -16,10 +16,10 @@ namespace apm::web {
 
 using json = nlohmann::json;
 
-// The group tags an approver chooses from: the configured ones and, for a device already
-// registered, its current tag, which is selected (else the first one is).
-// A tag the group tag function proposed comes first and is selected.
-TemplateData WebHandler::GroupTagOptions(std::optional<std::string> current,
+// The group tags an approver chooses from: the configured ones, for a device already registered
+// its current tag, and the tag the group tag function proposed. The proposed tag is selected,
+// else the current one, else the first.
+TemplateData WebHandler::GroupTagOptions(const std::optional<std::string>& current,
                                          const std::string& proposed) const {
   std::vector<GroupTagChoice> choices;
   if (config_.UseApprovalModeGroupTags) {
@@ -27,25 +27,21 @@ TemplateData WebHandler::GroupTagOptions(std::optional<std::string> current,
   } else {
     choices.push_back({config_.GroupTag, config_.GroupTag});
   }
-  if (!proposed.empty()) {
-    auto same = [&](const GroupTagChoice& c) { return c.value == proposed; };
+  auto offer = [&](const std::string& value, const std::string& label) {
+    auto same = [&](const GroupTagChoice& c) { return c.value == value; };
     if (std::none_of(choices.begin(), choices.end(), same)) {
-      choices.insert(choices.begin(), {proposed, proposed + " (from the group tag function)"});
+      choices.insert(choices.begin(), {value, label});
     }
-    current = proposed;
-  }
-  const bool listed = current && std::any_of(choices.begin(), choices.end(),
-                                             [&](const auto& c) { return c.value == *current; });
-  if (current && !listed) {
-    choices.insert(choices.begin(),
-                   {*current, (current->empty() ? "No group tag" : *current) + " (current)"});
-  }
+  };
+  if (current) offer(*current, (current->empty() ? "No group tag" : *current) + " (current)");
+  if (!proposed.empty()) offer(proposed, proposed + " (from the group tag function)");
+  const std::optional<std::string> selected = proposed.empty() ? current : proposed;
   TemplateData tags{TemplateData::type::list};
   for (const GroupTagChoice& c : choices) {
     TemplateData t;
     t.set("value", c.value);
     t.set("label", c.label);
-    t.set("selected", current ? c.value == *current : tags.is_empty_list());
+    t.set("selected", selected ? c.value == *selected : tags.is_empty_list());
     tags.push_back(t);
   }
   return tags;
@@ -150,6 +146,16 @@ void WebHandler::RequestPage(Visit& v, const std::string& id) {
   d.set("manufacturer", r->manufacturer);
   d.set("model", r->model);
   d.set("verification_text", VerificationText(r->verification));
+  // What the customer's validation function said; only the helpdesk approves the last two.
+  if (r->function_validation == "passed") d.set("function_validation", "passed");
+  if (r->function_validation == "bypassed") {
+    d.set("function_validation",
+          "skipped: the client asked to bypass it (only an approver may "
+          "approve)");
+  }
+  if (r->function_validation == "unanswered") {
+    d.set("function_validation", "did not answer (only an approver may approve)");
+  }
   if (r->requested_action == ApprovalActionName(ApprovalAction::kRegisterCorporateIdentifier)) {
     CorporateIdentifier id;
     if (!MakeCorporateIdentifier(r->manufacturer, r->model, r->serial_number, &id)) {
@@ -212,7 +218,7 @@ std::optional<std::string> WebHandler::ReadApproverFields(std::map<std::string, 
   if (config_.UseApprovalModeGroupTags) {
     for (const GroupTagChoice& c : GroupTagChoices(config_)) known |= c.value == tag;
   } else {
-    known = tag == config_.GroupTag;
+    known = known || tag == config_.GroupTag;
   }
   if (!known) return "The group tag \"" + tag + "\" is not one of the configured tags.";
   a->group_tag = tag;

@@ -54,7 +54,7 @@ class WebHandler : public HttpHandler {
   void SignInCallback(Visit& v);
   void SignOut(Visit& v);
   void RequestPage(Visit& v, const std::string& id);
-  TemplateData GroupTagOptions(std::optional<std::string> current,
+  TemplateData GroupTagOptions(const std::optional<std::string>& current,
                                const std::string& proposed) const;
   void AddRegistration(TemplateData& d, const StoredRequest& r, const Visit& v,
                        bool can_decide) const;

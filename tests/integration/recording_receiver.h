@@ -1,11 +1,12 @@
-// Stand-in for a customer's Azure Functions app: a real HTTP server on a loopback port that
-// answers POST /api/{validate,grouptag,autoapproval} from a script and keeps every call it got,
-// header and body as they arrived.
+// Stand-in for the services the server calls out to (a customer's Azure Functions app, a
+// webhook receiver, a Teams workflow): a real HTTP server on a loopback port that answers
+// POST /api/{name} from a script and keeps every call it got, headers and body as they arrived.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,7 +16,7 @@
 
 namespace apm::itest {
 
-class FunctionReceiver : public HttpHandler {
+class RecordingReceiver : public HttpHandler {
  public:
   struct Answer {
     int status = 200;
@@ -23,18 +24,23 @@ class FunctionReceiver : public HttpHandler {
     std::chrono::milliseconds delay{0};  // before answering (a slow or hanging function)
   };
   struct Call {
-    std::string function;  // "validate", …
+    std::string function;  // "validate", …: the path after /api/
     std::string key;       // x-functions-key, "" when absent
     std::string content_type;
     std::string body;
+    std::map<std::string, std::string> headers;  // lower-case names
+    int status = 0;                              // what it was answered
   };
 
-  FunctionReceiver() : server_(Options(), *this, nullptr) {}
-  ~FunctionReceiver() override {
+  RecordingReceiver() : server_(Options(), *this, nullptr) {}
+  ~RecordingReceiver() override {
+    std::vector<std::thread> delayed;
     {
       std::lock_guard lock(mu_);
-      for (std::thread& t : delayed_) t.join();  // their replies go out before the server stops
+      stopping_ = true;  // later calls are answered at once
+      delayed.swap(delayed_);
     }
+    for (std::thread& t : delayed) t.join();  // their replies go out before the server stops
     server_.Shutdown();
   }
 
@@ -44,6 +50,11 @@ class FunctionReceiver : public HttpHandler {
   void Script(const std::string& function, Answer answer) {
     std::lock_guard lock(mu_);
     answers_[function] = std::move(answer);
+  }
+  // The first call carrying each webhook-id is answered 503 (a receiver that fails at first).
+  void FailFirstAttemptOfEachEvent() {
+    std::lock_guard lock(mu_);
+    fail_first_attempt_ = true;
   }
   std::vector<Call> calls() {
     std::lock_guard lock(mu_);
@@ -61,14 +72,29 @@ class FunctionReceiver : public HttpHandler {
     Answer answer{404, "", {}};
     {
       std::lock_guard lock(mu_);
-      calls_.push_back({function, std::string(req.message["x-functions-key"]),
-                        std::string(req.message[http::field::content_type]), req.message.body()});
+      Call call{function,
+                std::string(req.message["x-functions-key"]),
+                std::string(req.message[http::field::content_type]),
+                req.message.body(),
+                {},
+                0};
+      for (const auto& field : req.message) {
+        std::string name(field.name_string());
+        for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+        call.headers[name] = std::string(field.value());
+      }
       if (auto it = answers_.find(function); it != answers_.end()) answer = it->second;
+      const std::string id = call.headers["webhook-id"];
+      if (fail_first_attempt_ && !id.empty() && seen_ids_.insert(id).second) {
+        answer = {503, "", {}};
+      }
+      call.status = answer.status;
+      calls_.push_back(std::move(call));
     }
     StringResponse res =
         Respond(req, http::status(answer.status), answer.body, "application/json; charset=utf-8");
-    if (answer.delay.count() == 0) return reply(std::move(res), "/api/{function}");
     std::lock_guard lock(mu_);
+    if (answer.delay.count() == 0 || stopping_) return reply(std::move(res), "/api/{function}");
     delayed_.emplace_back([answer, res = std::move(res), reply]() mutable {
       std::this_thread::sleep_for(answer.delay);
       reply(std::move(res), "/api/{function}");
@@ -89,6 +115,9 @@ class FunctionReceiver : public HttpHandler {
   std::map<std::string, Answer> answers_;
   std::vector<Call> calls_;
   std::vector<std::thread> delayed_;
+  bool stopping_ = false;
+  bool fail_first_attempt_ = false;
+  std::set<std::string> seen_ids_;
   HttpServer server_;
 };
 

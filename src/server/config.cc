@@ -7,6 +7,7 @@
 #include "server/store/pg_connection.h"
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
@@ -97,6 +98,11 @@ const Key kKeys[] = {
     APM_KEY(NotificationWebhookEvents),
     APM_KEY(NotificationTeamsUrl),
     APM_KEY(NotificationTeamsEvents),
+    APM_KEY(UseLogAnalytics),
+    APM_KEY(LogAnalyticsReportHardwareHash),
+    APM_KEY(LogsIngestionEndpoint),
+    APM_KEY(LogsIngestionRuleId),
+    APM_KEY(LogsIngestionStream),
     APM_KEY(HashVerification),
     APM_KEY(AllowSelfServiceReRegister),
     APM_KEY(HistoryDays),
@@ -564,12 +570,40 @@ Status ValidateSignIn(const Config& c) {
   return Status::Ok();
 }
 
+// The audit export (notify/audit_export.h).
+Status ValidateAuditExport(const Config& c) {
+  if (!c.UseLogAnalytics) return Status::Ok();
+  if (!c.graph_configured()) {
+    return Bad("UseLogAnalytics",
+               "needs the app registration (TenantId, ClientId and its secret or certificate)");
+  }
+  const std::string& url = c.LogsIngestionEndpoint;
+  if (url.empty() || (!url.starts_with("https://") && !IsLoopbackHttpUrl(url))) {
+    return Bad("LogsIngestionEndpoint",
+               "must be the data collection rule's (or endpoint's) https:// logs ingestion URL");
+  }
+  const std::string& rule = c.LogsIngestionRuleId;
+  bool hex = rule.size() == 36 && rule.starts_with("dcr-") &&
+             std::all_of(rule.begin() + 4, rule.end(),
+                         [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); });
+  if (!hex) {
+    return Bad("LogsIngestionRuleId",
+               "must be the rule's immutable id, dcr- and 32 hex digits (its Overview page)");
+  }
+  const std::string& stream = c.LogsIngestionStream;
+  if (!(stream.starts_with("Custom-") || stream.starts_with("Microsoft-")) ||
+      stream.find_first_of("/?#% ") != std::string::npos) {
+    return Bad("LogsIngestionStream", "must be the rule's stream name, e.g. Custom-Audit_CL");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ValidateConfig(const Config& c) {
   for (Status (*part)(const Config&) :
        {ValidateService, ValidateGraph, ValidateAllowLists, ValidateHomePageAndEdge,
-        ValidateDecisionHookSettings, ValidateNotificationSettings}) {
+        ValidateDecisionHookSettings, ValidateNotificationSettings, ValidateAuditExport}) {
     if (Status s = part(c); !s.ok()) return s;
   }
   if (c.sign_in_configured()) return ValidateSignIn(c);
@@ -603,6 +637,14 @@ Result<Config> LoadConfig(const std::string& path, const std::map<std::string, s
         return Status::InvalidArgument(path +
                                        ": the original's \"X-Azure-FDID\" is RequiredFrontDoorId "
                                        "here (see docs/configuration.md)");
+      }
+      if (!key && (name.str() == "LogAnalyticsWorkspaceId" ||
+                   name.str() == "LogAnalyticsSharedKey" || name.str() == "LogAnalyticsLogName")) {
+        return Status::InvalidArgument(
+            path + ": \"" + std::string(name.str()) +
+            "\" was for the Data Collector API, which Azure Monitor retired; the audit goes "
+            "through the Logs Ingestion API: set LogsIngestionEndpoint and LogsIngestionRuleId "
+            "(see docs/configuration.md)");
       }
       if (!key) {
         return Status::InvalidArgument(path + ": unknown setting \"" + std::string(name.str()) +

@@ -109,6 +109,13 @@ struct Config {
       "completed", "failed",   "expired",  "not_allowed"};
   std::string NotificationTeamsUrl;
   std::vector<std::string> NotificationTeamsEvents = {"waiting", "failed"};
+  // The audit trail to Azure Monitor (notify/audit_export.h) through the Logs Ingestion API,
+  // with the Graph app's credentials (it needs Monitoring Metrics Publisher on the rule).
+  bool UseLogAnalytics = false;                 // the original's name: the export is on
+  bool LogAnalyticsReportHardwareHash = false;  // approvals carry the whole hash
+  std::string LogsIngestionEndpoint;            // https://….ingest.monitor.azure.com
+  std::string LogsIngestionRuleId;              // the DCR's immutable id, dcr-…
+  std::string LogsIngestionStream = "Custom-AutopilotManagerAudit_CL";
 
   // New in this implementation
   std::string HashVerification = "enforce";  // enforce | warn | off

@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
     config.ClientSecret.clear();
     config.ClientCertificateFile.clear();
     config.ClientPrivateKeyFile.clear();
+    // Nor do they send what the service sends (whose secrets are in its environment too).
+    config.UseLogAnalytics = false;
+    config.NotificationWebhookUrl.clear();
+    config.NotificationTeamsUrl.clear();
   }
   if (apm::Status s = apm::ValidateConfig(config); !s.ok()) {
     std::cerr << "apm-server: configuration error: " << s.message() << "\n";

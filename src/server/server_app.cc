@@ -202,6 +202,7 @@ Status ServerApp::Start() {
   if (listener_) listener_->Start();
   if (Status s = StartImportEngine(); !s.ok()) return s;
   StartNotifier();
+  if (Status s = StartAuditExport(); !s.ok()) return s;
 
   StartSignIn();
   RecordStart();
@@ -374,6 +375,41 @@ void ServerApp::StartNotifier() {
                                {"teams", !config_.NotificationTeamsUrl.empty()}});
 }
 
+Status ServerApp::StartAuditExport() {
+  if (!config_.UseLogAnalytics) return Status::Ok();
+  audit_http_ = std::make_unique<CurlOutboundHttp>(CurlOutboundHttp::Options{
+      .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
+  AppCredentials credentials{config_.LoginEndpoint,
+                             config_.TenantId,
+                             config_.ClientId,
+                             config_.ClientSecret,
+                             config_.ClientCertificateFile,
+                             config_.ClientPrivateKeyFile,
+                             kMonitorScope};
+  auto tokens = ClientCredentialsTokenSource::Create(credentials, *audit_http_, clock_);
+  if (!tokens.ok()) return tokens.status();
+  audit_tokens_ = std::move(tokens).value();
+  AuditExportSettings settings{config_.LogsIngestionEndpoint, config_.LogsIngestionRuleId,
+                               config_.LogsIngestionStream, config_.LogAnalyticsReportHardwareHash};
+  auditor_ = std::make_unique<AuditExporter>(std::move(settings), *sqlite_, *store_, *audit_http_,
+                                             *audit_tokens_, clock_);
+  metrics_.AddCollector([this](std::string& out) {
+    out +=
+        "# HELP apm_audit_exported_total Audit events Azure Monitor acknowledged (this "
+        "instance).\n# TYPE apm_audit_exported_total counter\napm_audit_exported_total " +
+        std::to_string(auditor_->exported()) +
+        "\n# HELP apm_audit_export_failed_calls_total Logs Ingestion calls without a 2xx.\n"
+        "# TYPE apm_audit_export_failed_calls_total counter\napm_audit_export_failed_calls_total " +
+        std::to_string(auditor_->failed_calls()) + "\n";
+  });
+  auditor_->Start([this] { return !lease_ || lease_->current(); });
+  LogInfo("audit export on", {{"endpoint", config_.LogsIngestionEndpoint},
+                              {"rule", config_.LogsIngestionRuleId},
+                              {"stream", config_.LogsIngestionStream},
+                              {"hash", config_.LogAnalyticsReportHardwareHash}});
+  return Status::Ok();
+}
+
 void ServerApp::Shutdown() {
   if (!started_) return;
   started_ = false;
@@ -390,8 +426,12 @@ void ServerApp::Shutdown() {
   });
   background_.stop();
   if (background_thread_.joinable()) background_thread_.join();
+  if (notifier_) notifier_->RequestStop();
   if (notify_http_) notify_http_->Cancel();
   if (notifier_) notifier_->Stop();
+  if (auditor_) auditor_->RequestStop();
+  if (audit_http_) audit_http_->Cancel();
+  if (auditor_) auditor_->Stop();
   // Stops the engine (if this instance runs it) and gives the lease to another instance.
   if (lease_) {
     lease_->Stop();

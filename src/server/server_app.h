@@ -26,6 +26,7 @@
 #include "server/intake_service.h"
 #include "server/lease_keeper.h"
 #include "server/metrics.h"
+#include "server/notify/audit_export.h"
 #include "server/notify/notifier.h"
 #include "server/rate_limiter.h"
 #include "server/store/caching_request_store.h"
@@ -109,10 +110,6 @@ class ServerApp {
   // The customer's decision functions (AzureFunctionsUrl), when any is on.
   std::unique_ptr<CurlOutboundHttp> hooks_http_;
   std::unique_ptr<DecisionHooks> hooks_;
-  // Event notifications (NotificationWebhookUrl, NotificationTeamsUrl), when any is set.
-  std::unique_ptr<CurlOutboundHttp> notify_http_;
-  std::unique_ptr<Notifier> notifier_;
-  void StartNotifier();
   std::unique_ptr<auth::OidcClient> oidc_;
   std::unique_ptr<web::WebHandler> web_;
   std::unique_ptr<HttpHandler> router_;  // pages to web_, the rest to handler_
@@ -127,6 +124,16 @@ class ServerApp {
   GraphStack web_graph_;
   // Which instance runs the engine, expiry and purge (always this one on SQLite).
   std::unique_ptr<LeaseKeeper> lease_;
+  // After lease_: their threads ask it, so they stop before it goes.
+  // Event notifications (NotificationWebhookUrl, NotificationTeamsUrl), when any is set.
+  std::unique_ptr<CurlOutboundHttp> notify_http_;
+  std::unique_ptr<Notifier> notifier_;
+  void StartNotifier();
+  // The audit trail's export to Azure Monitor (UseLogAnalytics).
+  std::unique_ptr<CurlOutboundHttp> audit_http_;
+  std::unique_ptr<TokenSource> audit_tokens_;
+  std::unique_ptr<AuditExporter> auditor_;
+  Status StartAuditExport();
   // The import engine while this instance holds the lease: built when taken, torn down when
   // lost, with a Graph client of its own (whose budget it alone spends).
   std::mutex engine_mu_;  // guards the engine_* members' replacement, for the metrics

@@ -56,7 +56,10 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
                       "'client_id'."};
   }
   const std::string* scope = FormField(form, "scope");
-  if (!scope || *scope != kGraphScope) {
+  // Microsoft's Logs Ingestion samples ask for the monitor audience with a double slash.
+  const bool monitor = scope && (*scope == "https://monitor.azure.com//.default" ||
+                                 *scope == "https://monitor.azure.com/.default");
+  if (!scope || (*scope != kGraphScope && !monitor)) {
     return TokenError{400, "invalid_scope", 70011,
                       "AADSTS70011: The provided request must include a 'scope' input parameter. "
                       "The provided value for the input parameter 'scope' is not valid."};
@@ -65,7 +68,7 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
   std::lock_guard lock(mu_);
   IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
   tokens_[t.access_token] =
-      Grant{*client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, "", {}};
+      Grant{*client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, "", {}, monitor};
   return t;
 }
 
@@ -140,7 +143,8 @@ std::optional<IssuedToken> Identity::IssueToken(const std::string& client_id) {
   std::lock_guard lock(mu_);
   if (!apps_.contains(client_id)) return std::nullopt;
   IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
-  tokens_[t.access_token] = Grant{client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, "", {}};
+  tokens_[t.access_token] =
+      Grant{client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, "", {}, false};
   return t;
 }
 
@@ -150,8 +154,8 @@ std::optional<IssuedToken> Identity::IssueDelegatedToken(const std::string& clie
   std::lock_guard lock(mu_);
   if (!apps_.contains(client_id) || user_id.empty()) return std::nullopt;
   IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
-  tokens_[t.access_token] =
-      Grant{client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, user_id, std::move(scopes)};
+  tokens_[t.access_token] = Grant{client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, user_id,
+                                  std::move(scopes), false};
   return t;
 }
 
@@ -169,12 +173,24 @@ std::optional<Caller> Identity::AuthenticateCaller(const std::string& access_tok
     tokens_.erase(it);
     return std::nullopt;
   }
+  if (it->second.monitor) return std::nullopt;  // not a Graph token
   auto app = apps_.find(it->second.client_id);
   if (app == apps_.end()) return std::nullopt;
   Caller caller{app->second, it->second.user_id};
   // A user token carries the user's delegated scopes, never the app's application roles.
   if (!caller.user_id.empty()) caller.app.roles = it->second.scopes;
   return caller;
+}
+
+std::optional<SimApp> Identity::AuthenticateMonitor(const std::string& access_token) {
+  std::lock_guard lock(mu_);
+  auto it = tokens_.find(access_token);
+  if (it == tokens_.end() || !it->second.monitor || clock_.NowMs() >= it->second.expires_at_ms) {
+    return std::nullopt;
+  }
+  auto app = apps_.find(it->second.client_id);
+  if (app == apps_.end()) return std::nullopt;
+  return app->second;
 }
 
 std::optional<SimApp> Identity::FindApp(const std::string& client_id) {

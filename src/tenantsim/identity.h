@@ -86,6 +86,9 @@ class Identity {
   // unknown or expired tokens.
   std::optional<SimApp> Authenticate(const std::string& access_token);
   std::optional<Caller> AuthenticateCaller(const std::string& access_token);
+  // The app an unexpired Azure Monitor token (scope https://monitor.azure.com//.default) was
+  // issued to; Graph tokens are not accepted there, nor these by Graph.
+  std::optional<SimApp> AuthenticateMonitor(const std::string& access_token);
 
   std::optional<SimApp> FindApp(const std::string& client_id);
   std::vector<SimApp> Apps();
@@ -100,6 +103,7 @@ class Identity {
     int64_t expires_at_ms;
     std::string user_id;              // "" : app-only
     std::vector<std::string> scopes;  // delegated scopes of a user token
+    bool monitor = false;             // audience Azure Monitor (Logs Ingestion), not Graph
   };
 
   std::optional<TokenError> AuthenticateClientLocked(const SimApp& app,

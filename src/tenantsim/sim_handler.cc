@@ -95,14 +95,16 @@ SimHandler::SimHandler(Identity& identity, const Clock& clock)
       model_(*owned_model_),
       clock_(clock),
       api_(identity, model_, clock),
-      oidc_(identity, model_, clock) {}
+      oidc_(identity, model_, clock),
+      logs_(identity) {}
 
 SimHandler::SimHandler(Identity& identity, GraphModel& model, const Clock& clock)
     : identity_(identity),
       model_(model),
       clock_(clock),
       api_(identity, model, clock),
-      oidc_(identity, model, clock) {}
+      oidc_(identity, model, clock),
+      logs_(identity) {}
 
 void SimHandler::Handle(InboundRequest req, Reply reply) {
   std::string_view path = req.path;
@@ -115,6 +117,7 @@ void SimHandler::Handle(InboundRequest req, Reply reply) {
     if (path.starts_with(prefix)) return Graph(req, version, reply);
   }
   if (path.starts_with("/_sim/")) return Admin(req, reply);
+  if (path.starts_with("/dataCollectionRules/")) return logs_.Handle(req, reply);
   if (req.path == "/healthz") {
     return reply(JsonAnswer(req, http::status::ok, {{"status", "ok"}}), "/healthz");
   }
@@ -220,6 +223,15 @@ void SimHandler::Admin(const InboundRequest& req, const Reply& reply) {
   }
   if (req.path == "/_sim/devices" && method == http::verb::get) {
     return reply(JsonAnswer(req, http::status::ok, DevicesJson(model_)), kRoute);
+  }
+  if (req.path == "/_sim/logs" && method == http::verb::get) {
+    return reply(JsonAnswer(req, http::status::ok, logs_.Received()), kRoute);
+  }
+  if (req.path == "/_sim/logs-faults" && method == http::verb::post) {
+    Status set = logs_.SetFaults(json::parse(req.message.body(), nullptr, false));
+    return reply(JsonAnswer(req, set.ok() ? http::status::ok : http::status::bad_request,
+                            {{"ok", set.ok()}, {"error", set.message()}}),
+                 kRoute);
   }
   if (req.path == "/_sim/users" && method == http::verb::get) {
     return reply(JsonAnswer(req, http::status::ok, oidc_.UsersJson()), kRoute);

@@ -19,6 +19,7 @@
 #include "tenantsim/graph_model.h"
 #include "tenantsim/graph_router.h"
 #include "tenantsim/identity.h"
+#include "tenantsim/logs_ingestion.h"
 #include "tenantsim/oidc_provider.h"
 
 namespace apm::sim {
@@ -48,6 +49,7 @@ class SimHandler : public HttpHandler {
   const Clock& clock_;
   GraphRouter api_;
   OidcProvider oidc_;
+  LogsIngestion logs_;
 };
 
 }  // namespace apm::sim

@@ -124,8 +124,18 @@ TEST_F(NotifyTest, EachEventIsDeliveredOnceToAReceiverThatFailsItsFirstAnswers) 
   std::string metrics = Http("GET", server_->url() + "/metrics").body;
   EXPECT_THAT(metrics, HasSubstr("\napm_notifications_delivered_total 4\n"));
   EXPECT_THAT(metrics, HasSubstr("\napm_notifications_failed_attempts_total 3\n"));
-  // The Workflows URL is a credential: it never reaches the log.
-  EXPECT_THAT(server_->log(), ::testing::Not(HasSubstr(receiver_.url() + "/teams")));
+}
+
+TEST_F(NotifyTest, AFailingTeamsWorkflowNeverPutsItsCredentialInTheLog) {
+  receiver_.Script("teams", {500, "", {}});
+  StartSim();
+  StartServer("NotificationTeamsUrl = \"" + receiver_.url() +
+              "/teams?api-version=1&sp=%2Ftriggers&sig=TopSecretSignature\"\n"
+              "ClientSecret = \"simulator-secret\"\n");
+  Submit("PF5NOT03");
+  ASSERT_TRUE(server_->WaitForLog("notification not delivered")) << server_->log();
+  EXPECT_EQ(receiver_.calls().size(), 1u);
+  EXPECT_THAT(server_->log(), ::testing::Not(HasSubstr("TopSecretSignature")));
 }
 
 TEST_F(NotifyTest, KilledBetweenDeliveryAndAcknowledgementItIsSentAgainWithTheSameId) {
@@ -154,6 +164,69 @@ TEST_F(NotifyTest, KilledBetweenDeliveryAndAcknowledgementItIsSentAgainWithTheSa
   EXPECT_TRUE(PythonVerifies(calls[1], &why)) << why;
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(receiver_.calls().size(), 2u);  // acknowledged now: not a third time
+}
+
+}  // namespace
+}  // namespace apm::itest
+
+namespace apm::itest {
+namespace {
+
+class AuditExportTest : public ImportTest {
+ protected:
+  json Received() { return Body(Http("GET", sim_->url() + "/_sim/logs")); }
+};
+
+TEST_F(AuditExportTest, EveryAuditEventReachesLogsIngestionInOrderWithoutTheHash) {
+  StartSim();
+  StartServer(
+      "UseLogAnalytics = true\n"
+      "LogsIngestionEndpoint = \"" +
+      sim_->url() +
+      "\"\n"
+      "LogsIngestionRuleId = \"dcr-000a00a000a00000a000000aa000a0aa\"\n"
+      "ClientSecret = \"simulator-secret\"\n");
+  // The first call (the start-up's "config" event) is taken, then one 413 and one 429.
+  auto end = std::chrono::steady_clock::now() + 20s;
+  while (Received()["calls"] < 1 && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(Received()["calls"], 1) << Problems();
+  ASSERT_EQ(Http("POST", sim_->url() + "/_sim/logs-faults",
+                 R"({"tooLarge":1,"throttle":1,"retryAfter":1})", kJson)
+                .status,
+            200);
+  const std::string hash = LaptopHash("PF5AUD01");
+  std::string approved = Submit("PF5AUD01", hash);
+  Approve(approved);
+  std::string rejected = Submit("PF5AUD02");
+  std::string out;
+  ASSERT_EQ(server_->RunCommand({"request", "reject", rejected, "--reason", "not ours"}, &out), 0);
+  json last;
+  Follow(approved, &last);
+  ASSERT_EQ(last["state"], "completed");
+  json rows;
+  end = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < end) {
+    rows = Received()["rows"];
+    if (rows.dump().find("\"reject\"") != std::string::npos) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_THAT(rows.dump(), HasSubstr("\"Action\":\"reject\"")) << rows.dump() << Problems();
+  EXPECT_THAT(rows.dump(), HasSubstr("\"Action\":\"approve\""));
+  // Every event, once, in order: the audit's sequence numbers without a gap.
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i]["Seq"], int64_t(i + 1)) << rows.dump();
+    EXPECT_EQ(rows[i]["_rule"], "dcr-000a00a000a00000a000000aa000a0aa");
+    EXPECT_EQ(rows[i]["_stream"], "Custom-AutopilotManagerAudit_CL");
+  }
+  // No part of the hash longer than a fingerprint (LogAnalyticsReportHardwareHash is off).
+  for (size_t at = 0; at + 32 <= hash.size(); at += 16) {
+    EXPECT_EQ(rows.dump().find(hash.substr(at, 32)), std::string::npos);
+  }
+  std::string metrics = Http("GET", server_->url() + "/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("\napm_audit_export_failed_calls_total 2\n"));
+  EXPECT_THAT(metrics, HasSubstr("\napm_audit_exported_total " + std::to_string(rows.size())));
 }
 
 }  // namespace

@@ -20,6 +20,15 @@ json ErrorJson(const StoredRequest& r) {
   return {{"code", r.error->code}, {"name", r.error->name}, {"message", r.error->message}};
 }
 
+// Text a device sent, for a card Teams renders as markdown: "](" is what makes a link whose
+// words hide its address, so it is broken up ("[Approve](https://…)" shows as typed).
+std::string CardText(std::string s) {
+  for (size_t at = s.find("]("); at != std::string::npos; at = s.find("](", at + 2)) {
+    s.insert(at + 1, " ");
+  }
+  return s;
+}
+
 std::string RequestPage(const std::string& base_url, const StoredRequest& r) {
   return base_url.empty() ? "" : ApprovalUrl(base_url, r);
 }
@@ -86,12 +95,13 @@ std::string CloudEventBody(const EventDelivery& d, const StoredRequest& r,
 std::string TeamsCardBody(const EventDelivery& d, const StoredRequest& r,
                           const std::string& base_url) {
   const EventKind* kind = EventKindOfState(d.state);
-  json facts = json::array({{{"title", "Serial number"}, {"value", r.serial_number}},
-                            {{"title", "Device"}, {"value", r.manufacturer + " " + r.model}},
-                            {{"title", "Requested from"}, {"value", r.client_address}},
-                            {{"title", "Request"}, {"value", r.id}},
-                            {{"title", "When"}, {"value", FormatTimestamp(d.at)}}});
-  if (r.error) facts.push_back({{"title", "Error"}, {"value", r.error->message}});
+  json facts =
+      json::array({{{"title", "Serial number"}, {"value", CardText(r.serial_number)}},
+                   {{"title", "Device"}, {"value", CardText(r.manufacturer + " " + r.model)}},
+                   {{"title", "Requested from"}, {"value", r.client_address}},
+                   {{"title", "Request"}, {"value", r.id}},
+                   {{"title", "When"}, {"value", FormatTimestamp(d.at)}}});
+  if (r.error) facts.push_back({{"title", "Error"}, {"value", CardText(r.error->message)}});
   json card = {{"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
                {"type", "AdaptiveCard"},
                {"version", "1.4"},

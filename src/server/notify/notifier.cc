@@ -59,24 +59,13 @@ std::map<std::string, std::vector<std::string>> Notifier::ChannelsByState() cons
 }
 
 void Notifier::Start(std::function<bool()> may_run) {
-  thread_ = std::thread([this, may_run = std::move(may_run)] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      lock.unlock();
-      if (may_run()) RunOnce();
-      lock.lock();
-      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
-    }
-  });
+  may_run_ = std::move(may_run);
+  rounds_.Start(std::chrono::seconds(1), may_run_, [this] { RunOnce(); });
 }
 
 void Notifier::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  stopping_ = true;
+  rounds_.Stop();
 }
 
 int Notifier::RunOnce() {
@@ -93,7 +82,10 @@ int Notifier::RunOnce() {
     LogWarn("notifications: reading the outbox failed", {{"error", due.status().ToString()}});
     return 0;
   }
-  for (const EventDelivery& d : *due) Deliver(d);
+  for (const EventDelivery& d : *due) {
+    if (stopping_ || (may_run_ && !may_run_())) break;
+    Deliver(d);
+  }
   if (Result<int64_t> waiting = outbox_.WaitingEventDeliveries(); waiting.ok()) {
     waiting_ = *waiting;
   }
@@ -105,6 +97,8 @@ void Notifier::Deliver(const EventDelivery& d) {
   if (!r.ok()) {
     // Purged with its history: there is nothing left to tell.
     if (r.status().code() == StatusCode::kNotFound) {
+      LogInfo("notification dropped: its request was purged",
+              {{"channel", d.channel}, {"event", EventId(d)}});
       (void)outbox_.FinishEventDelivery(d.event_seq, d.channel);  // else tried next round
     }
     return;
@@ -114,6 +108,7 @@ void Notifier::Deliver(const EventDelivery& d) {
   request.method = "POST";
   request.url = teams ? settings_.teams_url : settings_.webhook_url;
   request.timeout = kSendTimeout;
+  if (may_run_) request.may_send = may_run_;
   if (teams) {
     request.body = TeamsCardBody(d, *r, settings_.public_url);
     request.headers = {{"Content-Type", "application/json"}};
@@ -129,7 +124,10 @@ void Notifier::Deliver(const EventDelivery& d) {
                        {"webhook-timestamp", std::to_string(timestamp)},
                        {"webhook-signature", *signature}};
   }
-  Result<OutboundResponse> answer = http_.Send(request);
+  SendReport report;
+  Result<OutboundResponse> answer = http_.Send(request, &report);
+  // Not sent because this instance lost the lease, or cut off by shutdown: no attempt.
+  if (!answer.ok() && (stopping_ || (may_run_ && !may_run_()))) return;
   if (answer.ok() && answer->status >= 200 && answer->status <= 299) {
     if (Status s = outbox_.FinishEventDelivery(d.event_seq, d.channel); !s.ok()) {
       // It will be sent again, with the same id: receivers de-duplicate on it.

@@ -5,14 +5,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "server/background_rounds.h"
 #include "server/clock.h"
 #include "server/http/outbound_http.h"
 #include "server/store/event_outbox.h"
@@ -36,8 +34,12 @@ class Notifier {
   ~Notifier();
 
   // Runs rounds on a thread of its own, each second, while `may_run()` (this instance holds the
-  // engine's lease); stops on Stop().
+  // engine's lease; asked again before each send, so a paused instance that lost the lease sends
+  // nothing its successor sends); stops on Stop().
   void Start(std::function<bool()> may_run);
+  // Shutdown in two steps: RequestStop() before the HTTP client is cancelled (a cut-off send is
+  // then not counted as a failed attempt), Stop() after (waits for the round to end).
+  void RequestStop() { stopping_ = true; }
   void Stop();
 
   // One round: new events become deliveries, and the due ones are sent. Returns how many
@@ -64,10 +66,9 @@ class Notifier {
   const Clock& clock_;
   std::atomic<uint64_t> delivered_{0}, failed_attempts_{0}, given_up_{0};
   std::atomic<int64_t> waiting_{0};
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::function<bool()> may_run_;  // set by Start; empty: always
+  BackgroundRounds rounds_;
 };
 
 }  // namespace apm

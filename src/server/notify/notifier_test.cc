@@ -6,11 +6,14 @@
 
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "server/config.h"
 #include "server/notify/event_messages.h"
 #include "server/store/sql_request_store.h"
 #include "server/store/testing/pending_request.h"
+#include "server/store/testing/store_backend.h"
+#include "server/testing/scripted_http.h"
 #include "server/testing/temp_dir.h"
 
 namespace apm {
@@ -29,35 +32,13 @@ TEST(StandardWebhookSignature, MatchesTheSpecsTestVector) {
   EXPECT_FALSE(StandardWebhookSignature("whsec_", "id", 1, "").ok());
 }
 
-// Channels answering from a queue of statuses (then 204); every call kept.
-class ScriptedChannels : public OutboundHttp {
- public:
-  Result<OutboundResponse> Send(const OutboundRequest& request, SendReport*) override {
-    calls.push_back(request);
-    OutboundResponse r;
-    r.status = 204;
-    if (!statuses.empty()) {
-      r.status = statuses.front();
-      statuses.pop_front();
-    }
-    if (!retry_after.empty()) r.headers["retry-after"] = retry_after;
-    return r;
-  }
-  std::string Header(size_t i, const std::string& name) const {
-    for (const auto& [k, v] : calls.at(i).headers) {
-      if (k == name) return v;
-    }
-    return "";
-  }
-  std::deque<int> statuses;
-  std::string retry_after;
-  std::vector<OutboundRequest> calls;
-};
-
-class NotifierTest : public ::testing::Test {
+// On both backends: the outbox is the database's triggers as much as our code.
+class NotifierTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
-    store_ = std::move(SqlRequestStore::Open(dir_.File("apm.db"))).value();
+    auto opened = db_.Open();
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
     settings_.webhook_url = "https://receiver.example.net/apm";
     settings_.webhook_secret = kSecret;
     settings_.webhook_events = {"waiting", "approved", "rejected", "completed", "failed"};
@@ -89,15 +70,19 @@ class NotifierTest : public ::testing::Test {
     return out;
   }
 
-  testing::ScopedTempDir dir_{"apm-notifier-test"};
+  testing::TestDatabase db_{GetParam()};
   ManualClock clock_;
   std::unique_ptr<SqlRequestStore> store_;
-  ScriptedChannels http_;
+  testing::ScriptedHttp http_;
   NotifierSettings settings_;
   std::unique_ptr<Notifier> notifier_;
 };
 
-TEST_F(NotifierTest, EachStateChangeReachesTheChannelsThatWantIt) {
+INSTANTIATE_TEST_SUITE_P(Backends, NotifierTest,
+                         ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
+                         testing::BackendName);
+
+TEST_P(NotifierTest, EachStateChangeReachesTheChannelsThatWantIt) {
   std::string id = Create("PF5NT001");
   EXPECT_EQ(notifier().RunOnce(), 2);  // waiting: webhook and Teams
   Reject(id);
@@ -140,7 +125,7 @@ TEST_F(NotifierTest, EachStateChangeReachesTheChannelsThatWantIt) {
   EXPECT_NE(teams.dump().find("192.0.2.7"), std::string::npos);
 }
 
-TEST_F(NotifierTest, AFailureIsRetriedOnTheScheduleWithTheSameId) {
+TEST_P(NotifierTest, AFailureIsRetriedOnTheScheduleWithTheSameId) {
   settings_.teams_url.clear();
   Create("PF5NT002");
   http_.statuses = {500, 503};
@@ -162,7 +147,7 @@ TEST_F(NotifierTest, AFailureIsRetriedOnTheScheduleWithTheSameId) {
   EXPECT_EQ(notifier().waiting(), 0);
 }
 
-TEST_F(NotifierTest, RetryAfterIsHonouredAnd410GivesUp) {
+TEST_P(NotifierTest, RetryAfterIsHonouredAnd410GivesUp) {
   settings_.teams_url.clear();
   Create("PF5NT003");
   http_.statuses = {429};
@@ -180,14 +165,48 @@ TEST_F(NotifierTest, RetryAfterIsHonouredAnd410GivesUp) {
   EXPECT_EQ(notifier().waiting(), 0);
 }
 
-TEST_F(NotifierTest, TheLastAttemptIsTheTenth) {
-  EXPECT_EQ(Notifier::RetryDelayMs(1), 5'000);
-  EXPECT_EQ(Notifier::RetryDelayMs(2), 300'000);
+TEST_P(NotifierTest, TheTenthFailedAttemptIsTheLast) {
+  settings_.teams_url.clear();
+  Create("PF5NT006");
+  http_.statuses = std::deque<int>(10, 502);
+  int attempts = 0;
+  for (int i = 0; i < 12; ++i) {
+    attempts += notifier().RunOnce();
+    clock_.Advance(std::chrono::milliseconds(std::max<int64_t>(Notifier::RetryDelayMs(i + 1), 1)));
+  }
+  EXPECT_EQ(attempts, 10);
+  EXPECT_EQ(notifier().given_up(), 1u);
+  EXPECT_EQ(notifier().delivered(), 0u);
   EXPECT_EQ(Notifier::RetryDelayMs(9), 86'400'000);
   EXPECT_EQ(Notifier::RetryDelayMs(10), -1);
+  // Given up deliveries and their events are purged with old events.
+  ASSERT_TRUE(store_->PurgeEventsBefore(clock_.NowMs() + 1).ok());
+  EXPECT_EQ(*store_->WaitingEventDeliveries(), 0);
+  EXPECT_TRUE(store_->DueEventDeliveries(clock_.NowMs() + 1, 10)->empty());
 }
 
-TEST_F(NotifierTest, OldEventsAndPurgedRequestsAreNotSent) {
+TEST_P(NotifierTest, AnInstanceWithoutTheLeaseSendsNothing) {
+  settings_.teams_url.clear();
+  Create("PF5NT007");
+  bool lease = false;
+  notifier().Start([&] { return lease; });
+  std::this_thread::sleep_for(1500ms);
+  notifier().Stop();
+  EXPECT_TRUE(http_.calls.empty());
+}
+
+TEST_P(NotifierTest, TeamsCardsDoNotTurnDeviceTextIntoLinks) {
+  settings_.webhook_url.clear();
+  StoredRequest r = testing::PendingRequest("id-PF5NT008", "[Approve here](https://evil.example)",
+                                            "192.0.2.7", clock_.NowMs());
+  ASSERT_EQ(store_->Create(r, 100, "")->kind, CreateOutcome::Kind::kCreated);
+  notifier().RunOnce();
+  ASSERT_EQ(http_.calls.size(), 1u);
+  EXPECT_EQ(http_.calls[0].body.find("](https://evil"), std::string::npos);
+  EXPECT_NE(http_.calls[0].body.find("[Approve here] (https://evil.example)"), std::string::npos);
+}
+
+TEST_P(NotifierTest, OldEventsAndPurgedRequestsAreNotSent) {
   Create("PF5NT004");
   clock_.Advance(2h);  // notifications switched on later: an old event is no news
   EXPECT_EQ(notifier().RunOnce(), 0);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "server/store/session_store.h"
 
 namespace apm {
 
@@ -46,6 +47,11 @@ class EventOutbox {
   // Forgets events (queued or not) without a delivery, and given-up deliveries, older than
   // `before_ms`.
   virtual Result<int64_t> PurgeEventsBefore(int64_t before_ms) = 0;
+
+  // The audit trail's export: up to `limit` audit events not yet acknowledged, oldest first,
+  // and marking some acknowledged.
+  virtual Result<std::vector<AuditEvent>> UnexportedAudit(int limit) = 0;
+  virtual Status MarkAuditExported(const std::vector<int64_t>& seqs) = 0;
 };
 
 }  // namespace apm

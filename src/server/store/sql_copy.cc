@@ -88,6 +88,18 @@ const std::vector<Table>& Tables() {
       {"request_steps",
        {{"request_id", false}, {"at", true}, {"state", false}, {"step", false}},
        "at, rowid"},
+      // The same for the events; the outbox's deliveries move with them, waiting or not.
+      {"request_events",
+       {{"seq", true}, {"request_id", false}, {"state", false}, {"at", true}, {"queued", true}},
+       "seq"},
+      {"event_deliveries",
+       {{"event_seq", true},
+        {"channel", false},
+        {"attempts", true},
+        {"next_at", true},
+        {"gave_up_at", true},
+        {"last_error", false}},
+       "event_seq, channel"},
       {"pending_logins",
        {{"state", false},
         {"nonce", false},
@@ -114,7 +126,8 @@ const std::vector<Table>& Tables() {
         {"address", false},
         {"action", false},
         {"request_id", false},
-        {"detail", false}},
+        {"detail", false},
+        {"exported", true}},
        "seq"},
   };
   return tables;
@@ -136,8 +149,8 @@ Result<int64_t> CopyTable(SqlConnection& from, SqlConnection& to, const Table& t
     cols += (i ? ", " : "") + std::string(t.columns[i].name);
     params += (i ? ", ?" : "?") + std::to_string(i + 1);
   }
-  if (std::string(t.name) == "request_steps") {
-    if (Status s = to.Exec("DELETE FROM request_steps"); !s.ok()) return s;
+  if (std::string(t.name) == "request_steps" || std::string(t.name) == "request_events") {
+    if (Status s = to.Exec(text("DELETE FROM " + std::string(t.name))); !s.ok()) return s;
   }
   Result<SqlStatement> select =
       from.Statement(text("SELECT " + cols + " FROM " + t.name + " ORDER BY " + t.order));
@@ -213,10 +226,11 @@ Result<CopyReport> CopyDatabase(SqlConnection& from, SqlConnection& to) {
   set->Bind(1, change_seq);
   if (Status s = RunToCompletion(to, *set, "set change counter"); !s.ok()) return s;
   if (to.dialect() == SqlDialect::kPostgres) {
-    if (Status s = to.Exec("SELECT setval(pg_get_serial_sequence('audit_events', 'seq'), "
-                           "COALESCE((SELECT MAX(seq) FROM audit_events), 0) + 1, false)");
-        !s.ok()) {
-      return s;
+    for (const char* sql : {"SELECT setval(pg_get_serial_sequence('audit_events', 'seq'), "
+                            "COALESCE((SELECT MAX(seq) FROM audit_events), 0) + 1, false)",
+                            "SELECT setval(pg_get_serial_sequence('request_events', 'seq'), "
+                            "COALESCE((SELECT MAX(seq) FROM request_events), 0) + 1, false)"}) {
+      if (Status s = to.Exec(sql); !s.ok()) return s;
     }
   }
   if (Status s = write.Commit(); !s.ok()) return s;

@@ -119,4 +119,35 @@ Result<int64_t> SqlRequestStore::PurgeEventsBefore(int64_t before_ms) {
   });
 }
 
+Result<std::vector<AuditEvent>> SqlRequestStore::UnexportedAudit(int limit) {
+  return OnReader([&](SqlConnection& c) -> Result<std::vector<AuditEvent>> {
+    Result<SqlStatement> s = c.Statement(
+        "SELECT seq, at, actor_oid, actor_upn, address, action, request_id, detail "
+        "FROM audit_events WHERE exported = 0 ORDER BY seq LIMIT ?1");
+    if (!s.ok()) return s.status();
+    s->Bind(1, int64_t(limit));
+    std::vector<AuditEvent> events;
+    SqlStep rc;
+    while ((rc = s->Step()) == SqlStep::kRow) {
+      events.push_back({s->Int(0), s->Int(1), s->Text(2), s->Text(3), s->Text(4), s->Text(5),
+                        s->Text(6), s->Text(7)});
+    }
+    if (rc != SqlStep::kDone) return c.Error("unexported audit events");
+    return events;
+  });
+}
+
+Status SqlRequestStore::MarkAuditExported(const std::vector<int64_t>& seqs) {
+  if (seqs.empty()) return Status::Ok();
+  return InWriteTransaction([&](SqlConnection& c) -> Status {
+    for (int64_t seq : seqs) {
+      Result<SqlStatement> s = c.Statement("UPDATE audit_events SET exported = 1 WHERE seq = ?1");
+      if (!s.ok()) return s.status();
+      s->Bind(1, seq);
+      if (Status st = RunToCompletion(c, *s, "mark audit exported"); !st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+}
+
 }  // namespace apm

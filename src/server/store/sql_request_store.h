@@ -111,6 +111,8 @@ class SqlRequestStore : public RequestStore,
                             bool give_up, const std::string& error, int64_t now_ms) override;
   Result<int64_t> WaitingEventDeliveries() override;
   Result<int64_t> PurgeEventsBefore(int64_t before_ms) override;
+  Result<std::vector<AuditEvent>> UnexportedAudit(int limit) override;
+  Status MarkAuditExported(const std::vector<int64_t>& seqs) override;
   // From now on SaveJob writes only while lease `name` names `holder` (checked in the same
   // transaction): an engine that lost its lease while paused cannot overwrite what its
   // successor saved.

@@ -60,7 +60,7 @@ TEST_P(SqlRequestStoreTest, CreateGetAndSurviveReopen) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 10);
+  EXPECT_EQ(store_->schema_version(), 11);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");

@@ -406,6 +406,15 @@ CREATE TABLE event_deliveries (
 );
 CREATE INDEX event_deliveries_due ON event_deliveries(next_at) WHERE gave_up_at = 0;
 )sql"},
+    // 11. The audit trail's export to Azure Monitor: which events were acknowledged.
+    {R"sql(
+ALTER TABLE audit_events ADD COLUMN exported INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX audit_events_unexported ON audit_events(seq) WHERE exported = 0;
+)sql",
+     R"sql(
+ALTER TABLE audit_events ADD COLUMN exported BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX audit_events_unexported ON audit_events(seq) WHERE exported = 0;
+)sql"},
 };
 
 }  // namespace

@@ -196,4 +196,14 @@ VerificationOutcome VerifyDevice(const DeviceSubmission& s, const Result<Hardwar
   return out;
 }
 
+bool ValidUpn(const std::string& upn) {
+  if (!IsValidUtf8(upn)) return false;
+  size_t at = upn.find('@');
+  if (upn.size() > 256 || at == std::string::npos || at == 0 || at + 1 == upn.size()) return false;
+  for (unsigned char c : upn) {
+    if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"') return false;
+  }
+  return true;
+}
+
 }  // namespace apm

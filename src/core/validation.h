@@ -37,6 +37,9 @@ struct FieldError {
 std::optional<FieldError> CheckText(std::string_view field, std::string& value, size_t min_len,
                                     size_t max_len);
 
+// A user principal name like user@contoso.com.
+bool ValidUpn(const std::string& upn);
+
 // Checks and normalises (trims) a submission; on success `blob` holds the decoded hash bytes.
 std::optional<FieldError> ValidateSubmission(DeviceSubmission& submission, std::string* blob);
 

@@ -223,5 +223,12 @@ TEST(AllowList, FallsBackToClientValuesWhenUnverifiable) {
   EXPECT_EQ(v.effective_manufacturer, "Microsoft Corporation");
 }
 
+TEST(ValidUpn, IsAUserPrincipalName) {
+  EXPECT_TRUE(ValidUpn("user@contoso.com"));
+  for (const char* bad : {"user", "@contoso.com", "user@", "us er@contoso.com", "<a>@b.c"}) {
+    EXPECT_FALSE(ValidUpn(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace apm

@@ -17,6 +17,7 @@
 #include "server/db_commands.h"
 #include "server/hash_facts.h"
 #include "server/importer/registration_check.h"
+#include "server/intake_service.h"
 #include "server/json_text.h"
 #include "server/store/sql_request_store.h"
 
@@ -91,6 +92,7 @@ void DefaultToTheOldRegistration(const StoredRequest& r, bool group_tag_given, A
     a->group_tag = r.proposed_group_tag;
     group_tag_given = true;
   }
+  if (a->assigned_user.empty()) a->assigned_user = r.proposed_user;  // an upload's column
   const RegistrationCheck check = ParseRegistrationCheck(r.registration);
   if (a->action == ApprovalAction::kImport || check.found.size() != 1) return;
   const AutopilotDevice& old = check.found.front().device;
@@ -117,6 +119,11 @@ AdminCommands::AdminCommands(CLI::App& app) {
   show_->add_option("id", request_id_)->required();
   reject_->add_option("id", request_id_)->required();
   reject_->add_option("--reason", reason_, "text shown to the device's user");
+  import_csv_ = request_->add_subcommand(
+      "import-csv",
+      "make a request of each row of a Get-WindowsAutopilotInfo CSV (UTF-16 or UTF-8), to be "
+      "approved like any other; exit 3 when some rows were refused");
+  import_csv_->add_option("file", csv_path_, "the CSV file, or - for stdin")->required();
   approve_ = request_->add_subcommand(
       "approve", "approve pending requests; the running server imports the devices");
   approve_->add_option("ids", approve_ids_, "one or more request ids")->required();
@@ -184,6 +191,7 @@ int AdminCommands::RunRequest(const Config& config) {
     return 0;
   }
   SystemClock clock;
+  if (*import_csv_) return ImportCsv(config, **store, clock);
   ApprovalService approvals(config, **store, clock, store->get());
   // Admin commands print JSON on stdout; their log lines go to stderr.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("apm-cli"));
@@ -219,6 +227,47 @@ int AdminCommands::RunRequest(const Config& config) {
     return failures == 0 ? 0 : 1;
   }
   return 0;
+}
+
+int AdminCommands::ImportCsv(const Config& config, SqlRequestStore& store, const Clock& clock) {
+  std::string csv;
+  if (csv_path_ == "-") {
+    csv.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(csv_path_, std::ios::binary);
+    if (!in) {
+      std::cerr << "apm-server: cannot read " << csv_path_ << "\n";
+      return 1;
+    }
+    csv.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  RateLimiter unused(clock, 1, 1);  // uploads are not rate limited
+  IntakeService intake(config, store, clock, unused);
+  intake.AuditTo(&store);
+  const passwd* account = getpwuid(getuid());
+  std::string who = std::string("cli:") + (account ? account->pw_name : std::to_string(getuid()));
+  Result<std::vector<IntakeService::UploadOutcome>> outcomes = intake.SubmitUpload(csv, who);
+  if (!outcomes.ok()) {
+    std::cerr << "apm-server: " << csv_path_ << ": " << outcomes.status().message() << "\n";
+    return 1;
+  }
+  json requests = json::array(), refused = json::array();
+  int64_t existing = 0;
+  for (const auto& o : *outcomes) {
+    if (!o.refusal.empty()) {
+      refused.push_back({{"line", o.line}, {"serial", o.serial_number}, {"reason", o.refusal}});
+      continue;
+    }
+    requests.push_back(o.request_id);
+    existing += o.existing ? 1 : 0;
+  }
+  json out = {{"rows", outcomes->size()},
+              {"created", int64_t(requests.size()) - existing},
+              {"existing", existing},
+              {"refused", refused},
+              {"requests", requests}};
+  std::cout << JsonText(out, 2) << "\n";
+  return refused.empty() ? 0 : 3;
 }
 
 }  // namespace apm

@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "server/clock.h"
 #include "server/config.h"
 #include "server/store/request_store.h"
+#include "server/store/sql_request_store.h"
 
 namespace apm {
 
@@ -26,12 +28,17 @@ class AdminCommands {
   int RunRequest(const Config& config);
 
  private:
+  // `request import-csv FILE`: prints what each row became as JSON.
+  int ImportCsv(const Config& config, SqlRequestStore& store, const Clock& clock);
+
   CLI::App* decode_;
   CLI::App* request_;
   CLI::App* list_;
   CLI::App* show_;
   CLI::App* reject_;
   CLI::App* approve_;
+  CLI::App* import_csv_;
+  std::string csv_path_;
   std::string hash_source_;
   std::string state_filter_;
   int limit_ = 50;

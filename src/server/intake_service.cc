@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
@@ -116,13 +118,22 @@ IntakeService::IntakeService(const Config& config, RequestStore& store, const Cl
 IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::string& client_address,
                                    std::string_view api, const std::string& client_id,
                                    ApprovalAction requested, bool bypass_functions) {
-  IntakeResult out;
   if (std::optional<int64_t> wait = limiter_.Take(client_address)) {
+    IntakeResult out;
     out.kind = IntakeResult::Kind::kRateLimited;
     out.retry_after_seconds = *wait;
     LogWarn("submission rate limited", {{"client", client_address}, {"retry_after", *wait}});
     return out;
   }
+  return Accept(std::move(submission), client_address, api, client_id, requested, bypass_functions,
+                nullptr);
+}
+
+IntakeResult IntakeService::Accept(DeviceSubmission submission, const std::string& client_address,
+                                   std::string_view api, const std::string& client_id,
+                                   ApprovalAction requested, bool bypass_functions,
+                                   const UploadedRow* uploaded) {
+  IntakeResult out;
   // UseAutopilotV2ModeOnly: every device is registered by its corporate identifier.
   if (config_.UseAutopilotV2ModeOnly && requested == ApprovalAction::kImport) {
     requested = ApprovalAction::kRegisterCorporateIdentifier;
@@ -180,8 +191,12 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
                     : requested == ApprovalAction::kRemoveManagedDevice ? "DELETE"
                                                                         : "IMPORT",
                     now};
+  if (uploaded) {
+    r.proposed_group_tag = uploaded->group_tag;
+    r.proposed_user = uploaded->assigned_user;
+  }
   std::vector<HookNote> notes;
-  if (hooks_) {
+  if (hooks_ && !uploaded) {
     // The original's first check: an old client's id already taken asks no function.
     if (!client_id.empty() && store_.Get(client_id).ok()) {
       out.kind = IntakeResult::Kind::kIdTaken;
@@ -190,7 +205,10 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
     if (!AskBeforeStoring(r, device, bypass_functions, deadline, out, notes)) return out;
   }
 
-  Result<CreateOutcome> created = store_.Create(r, config_.MaxOpenRequestsPerAddress, client_id);
+  // An upload is one person's many devices: the per-address cap is for anonymous clients.
+  Result<CreateOutcome> created = store_.Create(
+      r, uploaded ? std::numeric_limits<int64_t>::max() : config_.MaxOpenRequestsPerAddress,
+      client_id);
   if (!created.ok()) {
     out.kind = IntakeResult::Kind::kUnavailable;
     out.error = created.status();
@@ -204,7 +222,7 @@ IntakeResult IntakeService::Submit(DeviceSubmission submission, const std::strin
   for (auto& [action, detail] : notes) {
     Record(action, stored ? out.request.id : "", detail + (stored ? "" : "; not stored"));
   }
-  if (hooks_ && out.kind == IntakeResult::Kind::kCreated && !bypass_functions) {
+  if (hooks_ && !uploaded && out.kind == IntakeResult::Kind::kCreated && !bypass_functions) {
     if (std::optional<StoredRequest> approved = AskToApprove(out.request, device, deadline)) {
       out.request = std::move(*approved);
     }

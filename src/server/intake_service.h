@@ -64,6 +64,8 @@ class IntakeService {
   // recorded in `audit`.
   void UseDecisionHooks(const DecisionHooks* hooks, ApprovalService* approvals,
                         SessionStore* audit);
+  // Records uploads (and, with the hooks, the functions' answers) in `audit`.
+  void AuditTo(SessionStore* audit) { audit_ = audit; }
 
   // `api` is "v1" or "compat"; `client_id`, when not empty, is an id an old client chose;
   // `requested` is what the user asks for (an import, or removing the Intune record).
@@ -74,11 +76,32 @@ class IntakeService {
                       ApprovalAction requested = ApprovalAction::kImport,
                       bool bypass_functions = false);
 
+  // A reseller's or OEM's CSV (core/autopilot_csv.h) uploaded by an approver or the admin
+  // (`who`): each row becomes a request with the usual validation, hash verification and
+  // allow-list, its manufacturer and model read from its hash, its Group Tag and Assigned User
+  // kept as the approval's defaults. No rate limit, no per-address cap and no decision functions:
+  // a person uploads, and approves. An error only about the file as a whole.
+  struct UploadOutcome {
+    int line = 0;
+    std::string serial_number;
+    std::string request_id;  // "" when refused
+    bool existing = false;   // the serial already had this open request
+    std::string refusal;     // why the row became no request
+  };
+  Result<std::vector<UploadOutcome>> SubmitUpload(std::string_view csv, const std::string& who);
+
  private:
-  // The validation and group tag functions, before the request is stored; fills in `r`'s
-  // verdict and proposed tag, or `out` when the device is refused (returns false then).
+  struct UploadedRow {
+    std::string group_tag;
+    std::string assigned_user;
+  };
+  IntakeResult Accept(DeviceSubmission submission, const std::string& client_address,
+                      std::string_view api, const std::string& client_id, ApprovalAction requested,
+                      bool bypass_functions, const UploadedRow* uploaded);
   // An answer for the audit trail, recorded once the request's fate (and id) is known.
   using HookNote = std::pair<std::string, std::string>;  // action, detail
+  // The validation and group tag functions, before the request is stored; fills in `r`'s
+  // verdict and proposed tag, or `out` when the device is refused (returns false then).
   bool AskBeforeStoring(StoredRequest& r, HookDevice& device, bool bypass,
                         std::chrono::steady_clock::time_point deadline, IntakeResult& out,
                         std::vector<HookNote>& notes);

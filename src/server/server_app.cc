@@ -177,6 +177,7 @@ Status ServerApp::Start() {
                                            double(config_.SubmitBurst));
   intake_ = std::make_unique<IntakeService>(config_, *store_, clock_, *limiter_);
   approvals_ = std::make_unique<ApprovalService>(config_, *store_, clock_, sqlite_.get());
+  intake_->AuditTo(sqlite_.get());
   if (config_.UseValidationFunction || config_.UseGroupTagFunction ||
       config_.UseAutoApprovalFunction) {
     hooks_http_ = std::make_unique<CurlOutboundHttp>(

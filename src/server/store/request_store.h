@@ -40,6 +40,7 @@ struct StoredRequest {
   // last two leave the decision to an approver.
   std::string function_validation;
   std::string proposed_group_tag;  // the grouptag function's answer, the approver's default
+  std::string proposed_user;       // a bulk upload's Assigned User, the approver's default
   RequestState state = RequestState::kPendingApproval;
   std::string step;
   std::optional<RequestError> error;

@@ -137,7 +137,8 @@ Status InsertRequests(SqlConnection& c, const json& rows) {
           "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
           "hash_fingerprint, product_key, client_version, client_address, api, verification, "
           "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
-          "change_seq, requested_action, function_validation, proposed_group_tag) SELECT "
+          "change_seq, requested_action, function_validation, proposed_group_tag, proposed_user) "
+          "SELECT "
           "json_extract(value, '$.id'), json_extract(value, "
           "'$.serial_number'), "
           "json_extract(value, '$.manufacturer'), json_extract(value, '$.model'), "
@@ -152,16 +153,18 @@ Status InsertRequests(SqlConnection& c, const json& rows) {
           "json_extract(value, '$.version'), json_extract(value, '$.change_seq'), "
           "json_extract(value, '$.requested_action'), json_extract(value, "
           "'$.function_validation'), "
-          "json_extract(value, '$.proposed_group_tag') FROM json_each(?1)",
+          "json_extract(value, '$.proposed_group_tag'), json_extract(value, '$.proposed_user') "
+          "FROM json_each(?1)",
           "INSERT INTO requests (id, serial_number, manufacturer, model, hardware_hash, "
           "hash_fingerprint, product_key, client_version, client_address, api, verification, "
           "hash_facts, state, step, created_at, updated_at, expires_at, finished_at, version, "
-          "change_seq, requested_action, function_validation, proposed_group_tag) SELECT id, "
+          "change_seq, requested_action, function_validation, proposed_group_tag, proposed_user) "
+          "SELECT id, "
           "serial_number, manufacturer, model, "
           "hardware_hash, hash_fingerprint, product_key, client_version, client_address, api, "
           "verification, hash_facts, state, step, created_at, updated_at, expires_at, finished_at, "
-          "version, change_seq, requested_action, function_validation, proposed_group_tag "
-          "FROM json_populate_recordset(NULL::requests, ?1::json)"),
+          "version, change_seq, requested_action, function_validation, proposed_group_tag, "
+          "proposed_user FROM json_populate_recordset(NULL::requests, ?1::json)"),
       rows, "insert requests", NoRows);
 }
 
@@ -213,7 +216,8 @@ json RowOf(const StoredRequest& r) {
           {"version", r.version},
           {"requested_action", r.requested_action},
           {"function_validation", r.function_validation},
-          {"proposed_group_tag", r.proposed_group_tag}};
+          {"proposed_group_tag", r.proposed_group_tag},
+          {"proposed_user", r.proposed_user}};
 }
 
 // Text the databases can hold alike: UTF-8 without NUL (PostgreSQL refuses NUL, SQLite's JSON
@@ -223,7 +227,7 @@ bool StorableText(const StoredRequest& r, const std::string& alias) {
        {&r.id, &alias, &r.serial_number, &r.manufacturer, &r.model, &r.hardware_hash,
         &r.hash_fingerprint, &r.product_key, &r.client_version, &r.client_address, &r.api,
         &r.verification, &r.hash_facts, &r.step, &r.requested_action, &r.function_validation,
-        &r.proposed_group_tag}) {
+        &r.proposed_group_tag, &r.proposed_user}) {
     if (!IsValidUtf8(*s) || s->find('\0') != std::string::npos) return false;
   }
   return true;

@@ -19,7 +19,7 @@ namespace {
   ", hash_fingerprint, product_key, client_version, client_address, api, verification, " facts \
   ", state, step, error_code, error_name, error_message, created_at, updated_at, "             \
   "expires_at, finished_at, version, registration, registration_checked_at, requested_action " \
-  ", function_validation, proposed_group_tag FROM requests "
+  ", function_validation, proposed_group_tag, proposed_user FROM requests "
 #define SELECT_REQUEST SELECT_COLUMNS("''", "''")
 #define SELECT_FULL SELECT_COLUMNS("hardware_hash", "hash_facts")
 
@@ -50,6 +50,7 @@ StoredRequest ReadRow(const SqlStatement& row) {
   r.requested_action = row.Text(24);
   r.function_validation = row.Text(25);
   r.proposed_group_tag = row.Text(26);
+  r.proposed_user = row.Text(27);
   return r;
 }
 

@@ -56,11 +56,12 @@ TEST_P(SqlRequestStoreTest, CreateGetAndSurviveReopen) {
   StoredRequest made = Make("id-1", "SER1");
   made.function_validation = "unanswered";
   made.proposed_group_tag = "Kiosk";
+  made.proposed_user = "anna@contoso.com";
   Result<CreateOutcome> c = store_->Create(made, 10, "");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 11);
+  EXPECT_EQ(store_->schema_version(), 12);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");
@@ -71,6 +72,7 @@ TEST_P(SqlRequestStoreTest, CreateGetAndSurviveReopen) {
   EXPECT_FALSE(got->error.has_value());
   EXPECT_EQ(got->function_validation, "unanswered");
   EXPECT_EQ(got->proposed_group_tag, "Kiosk");
+  EXPECT_EQ(got->proposed_user, "anna@contoso.com");
   EXPECT_EQ(got->hardware_hash, "");  // status reads do not carry the hash
   Result<StoredRequest> full = store_->GetWithHash("id-1");
   ASSERT_TRUE(full.ok());

@@ -415,6 +415,13 @@ CREATE INDEX audit_events_unexported ON audit_events(seq) WHERE exported = 0;
 ALTER TABLE audit_events ADD COLUMN exported BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX audit_events_unexported ON audit_events(seq) WHERE exported = 0;
 )sql"},
+    // 12. A bulk upload's Assigned User column, kept with the request for its approval.
+    {R"sql(
+ALTER TABLE requests ADD COLUMN proposed_user TEXT NOT NULL DEFAULT '';
+)sql",
+     R"sql(
+ALTER TABLE requests ADD COLUMN proposed_user TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace

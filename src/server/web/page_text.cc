@@ -119,16 +119,6 @@ bool ValidDeviceName(const std::string& name) {
   return true;
 }
 
-bool ValidUpn(const std::string& upn) {
-  if (!IsValidUtf8(upn)) return false;
-  size_t at = upn.find('@');
-  if (upn.size() > 256 || at == std::string::npos || at == 0 || at + 1 == upn.size()) return false;
-  for (unsigned char c : upn) {
-    if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"') return false;
-  }
-  return true;
-}
-
 std::string ErrorText(const RequestError& error) {
   std::string code = error.code ? std::to_string(error.code) + " " : "";
   return code + error.name + (error.message.empty() ? "" : ": " + error.message);

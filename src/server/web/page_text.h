@@ -49,7 +49,5 @@ std::string VerificationText(const std::string& verification);
 // The device name Autopilot accepts: up to 15 letters, digits and hyphens (or %SERIAL%-style
 // macros, which Intune expands).
 bool ValidDeviceName(const std::string& name);
-// A user principal name like user@contoso.com.
-bool ValidUpn(const std::string& upn);
 
 }  // namespace apm::web

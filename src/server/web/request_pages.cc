@@ -5,6 +5,7 @@
 
 #include "core/corporate_identifier.h"
 #include "core/text.h"
+#include "core/validation.h"
 #include "server/http/responses.h"
 #include "server/logging.h"
 #include "server/status_json.h"
@@ -76,8 +77,10 @@ void WebHandler::AddRegistration(TemplateData& d, const StoredRequest& r, const 
     TemplateData fields;
     fields.set("tags", GroupTagOptions(one ? std::optional(one->device.group_tag) : std::nullopt,
                                        r.proposed_group_tag));
+    // An upload's Assigned User first, else the registration's.
+    if (!r.proposed_user.empty()) fields.set("assigned_user", r.proposed_user);
     if (one) {
-      fields.set("assigned_user", one->device.user_principal_name);
+      if (r.proposed_user.empty()) fields.set("assigned_user", one->device.user_principal_name);
       TemplateData actions;
       actions.set("registration_id", one->device.id);
       actions.set("removal_asked", removal_asked);

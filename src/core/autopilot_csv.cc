@@ -97,20 +97,32 @@ Result<std::string> CsvTextAsUtf8(std::string_view b) {
 Result<std::vector<AutopilotCsvRow>> ParseAutopilotCsv(std::string_view bytes) {
   Result<std::string> text = CsvTextAsUtf8(bytes);
   if (!text.ok()) return text.status();
+  // Records end at a line break outside quotes (a quoted field may hold one); each keeps the
+  // line it starts on.
   std::vector<std::pair<int, std::string>> lines;
   {
-    int number = 0;
-    size_t start = 0;
-    while (start <= text->size()) {
-      size_t end = text->find('\n', start);
-      if (end == std::string::npos) end = text->size();
-      ++number;
-      std::string line = text->substr(start, end - start);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!Trim(line).empty()) lines.emplace_back(number, std::move(line));
-      start = end + 1;
+    int number = 1, starts_at = 1;
+    bool quoted = false;
+    std::string record;
+    auto finish = [&] {
+      if (!record.empty() && record.back() == '\r') record.pop_back();
+      if (!Trim(record).empty()) lines.emplace_back(starts_at, std::move(record));
+      record.clear();
+    };
+    for (char c : *text) {
+      if (c == '\n') ++number;
+      if (c == '"') quoted = !quoted;
+      if (c == '\n' && !quoted) {
+        finish();
+        starts_at = number;
+        continue;
+      }
+      record += c;
     }
+    finish();
   }
+  // Export-Csv without -NoTypeInformation starts with a "#TYPE …" line.
+  if (!lines.empty() && lines.front().second.starts_with("#TYPE")) lines.erase(lines.begin());
   if (lines.empty()) return Status::InvalidArgument("the file is empty");
   std::optional<std::vector<std::string>> header = Fields(lines.front().second);
   if (!header) return Status::InvalidArgument("line 1: the header has an unterminated quote");
@@ -134,7 +146,9 @@ Result<std::vector<AutopilotCsvRow>> ParseAutopilotCsv(std::string_view bytes) {
     AutopilotCsvRow row;
     row.line = lines[n].first;
     std::optional<std::vector<std::string>> f = Fields(lines[n].second);
-    if (!f) {
+    if (lines[n].second.find('\0') != std::string::npos) {
+      row.error = "contains a NUL character";
+    } else if (!f) {
       row.error = "unterminated quote";
     } else if (f->size() != header->size()) {
       row.error = std::to_string(f->size()) + " columns where the header has " +

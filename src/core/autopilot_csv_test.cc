@@ -58,25 +58,48 @@ TEST(AutopilotCsv, ABadRowIsReportedWithItsLineAndTheOthersStand) {
       "PF5CSV05,T0FN\n"
       ",,T0FN\n"
       "PF5CSV06,,\n"
+      "PF5CSV08,,T0FO\n"
       "\"PF5CSV07,,T0FN\n"
-      "PF5CSV08,,T0FO\n");
+      "PF5CSV09,,T0FO\n");
   ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), 6u);
+  ASSERT_EQ(rows->size(), 6u);  // an unterminated quote runs to the end of the file
   EXPECT_EQ((*rows)[1].error, "2 columns where the header has 3");
   EXPECT_EQ((*rows)[1].line, 3);
   EXPECT_EQ((*rows)[2].error, "no Device Serial Number");
   EXPECT_EQ((*rows)[3].error, "no Hardware Hash");
-  EXPECT_EQ((*rows)[4].error, "unterminated quote");
-  EXPECT_TRUE((*rows)[5].error.empty());
+  EXPECT_TRUE((*rows)[4].error.empty());
+  EXPECT_EQ((*rows)[5].error, "unterminated quote");
+  EXPECT_EQ((*rows)[5].line, 7);
   EXPECT_TRUE((*rows)[0].error.empty());
+}
+
+TEST(AutopilotCsv, QuotedLineBreaksTypeLinesAndNulCharacters) {
+  Result<std::vector<AutopilotCsvRow>> rows = ParseAutopilotCsv(
+      "#TYPE System.Management.Automation.PSCustomObject\r\n"
+      "\"Device Serial Number\",\"Hardware Hash\",\"Group Tag\"\r\n"
+      "\"PF5CSV10\",\"T0FN\",\"two\r\nlines\"\r\n"
+      "PF5CSV11,T0FO,\r\n");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].group_tag, "two\r\nlines");  // the intake refuses it, by name
+  EXPECT_EQ((*rows)[0].line, 3);
+  EXPECT_EQ((*rows)[1].line, 5);
+  using namespace std::string_literals;
+  Result<std::vector<AutopilotCsvRow>> nul =
+      ParseAutopilotCsv(Utf16Le("Device Serial Number,Hardware Hash\nA\0B,T0FN\n"s, true));
+  ASSERT_TRUE(nul.ok());
+  EXPECT_EQ(nul->front().error, "contains a NUL character");
 }
 
 TEST(AutopilotCsv, AFileThatIsNotOneSaysWhy) {
   EXPECT_EQ(ParseAutopilotCsv("").status().message(), "the file is empty");
   EXPECT_NE(ParseAutopilotCsv("Serial,Hash\nA,B\n").status().message().find("Hardware Hash"),
             std::string::npos);
-  EXPECT_EQ(ParseAutopilotCsv("\x89PNG\r\n\x1a\n\0\0\0").status().message(),
+  using namespace std::string_literals;
+  EXPECT_EQ(ParseAutopilotCsv("\x89PNG\r\n\x1a\n\0\0\0"s).status().message(),
             "the file is neither UTF-8 nor UTF-16 text");
+  EXPECT_EQ(ParseAutopilotCsv("Device Serial Number,Hardware Hash\nA\0,B\n"s).status().message(),
+            "the file is neither UTF-8 nor UTF-16 text");  // a NUL in what is not UTF-16
   EXPECT_FALSE(ParseAutopilotCsv("\xFF\xFE"
                                  "A")
                    .ok());  // odd UTF-16

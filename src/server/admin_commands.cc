@@ -191,10 +191,10 @@ int AdminCommands::RunRequest(const Config& config) {
     return 0;
   }
   SystemClock clock;
-  if (*import_csv_) return ImportCsv(config, **store, clock);
-  ApprovalService approvals(config, **store, clock, store->get());
   // Admin commands print JSON on stdout; their log lines go to stderr.
   spdlog::set_default_logger(spdlog::stderr_logger_mt("apm-cli"));
+  if (*import_csv_) return ImportCsv(config, **store, clock);
+  ApprovalService approvals(config, **store, clock, store->get());
   const passwd* account = getpwuid(getuid());
   std::string who = std::string("cli:") + (account ? account->pw_name : std::to_string(getuid()));
   if (*reject_) {

@@ -4,9 +4,12 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
+
+#include "server/logging.h"
 
 namespace apm {
 
@@ -23,7 +26,12 @@ class BackgroundRounds {
       std::unique_lock lock(mu_);
       while (!stopping_) {
         lock.unlock();
-        if (may_run()) round();
+        // A round that throws (a bug) costs that round, never the process.
+        try {
+          if (may_run()) round();
+        } catch (const std::exception& e) {
+          LogError("a background round failed", {{"error", e.what()}});
+        }
         lock.lock();
         wake_.wait_for(lock, period, [this] { return stopping_; });
       }

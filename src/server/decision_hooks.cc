@@ -9,6 +9,7 @@
 #include "core/base64.h"
 #include "core/guid.h"
 #include "core/text.h"
+#include "server/json_text.h"
 
 namespace apm {
 namespace {
@@ -72,7 +73,7 @@ std::string HookBody(const HookDevice& d) {
   body["Comment"] = nullptr;
   body["Action"] = d.action;
   body["RequestTime"] = UsDateTime(d.request_time_ms);
-  return body.dump();
+  return JsonText(body);
 }
 
 std::string HookRequestGuid(const std::string& request_id) {

@@ -51,11 +51,11 @@ void IntakeService::UseDecisionHooks(const DecisionHooks* hooks, ApprovalService
 }
 
 void IntakeService::Record(std::string_view action, const std::string& request_id,
-                           std::string detail) {
+                           std::string detail, const std::string& actor) {
   if (!audit_) return;
   AuditEvent e;
   e.at = clock_.NowMs();
-  e.actor_upn = "system";
+  e.actor_upn = actor;
   e.action = std::string(action);
   e.request_id = request_id;
   e.detail = TruncateUtf8(detail, 600);

@@ -108,7 +108,8 @@ class IntakeService {
   // The auto-approval function, about a request just stored; the approved request, if it was.
   std::optional<StoredRequest> AskToApprove(const StoredRequest& r, const HookDevice& device,
                                             std::chrono::steady_clock::time_point deadline);
-  void Record(std::string_view action, const std::string& request_id, std::string detail);
+  void Record(std::string_view action, const std::string& request_id, std::string detail,
+              const std::string& actor = "system");
 
   const Config& config_;
   RequestStore& store_;

@@ -40,6 +40,8 @@ Result<std::vector<IntakeService::UploadOutcome>> IntakeService::SubmitUpload(
     std::string_view csv, const std::string& who) {
   Result<std::vector<AutopilotCsvRow>> rows = ParseAutopilotCsv(csv);
   if (!rows.ok()) return rows.status();
+  // Recorded before the first request is stored, so none is ever there without it.
+  Record("upload", "", std::to_string(rows->size()) + " rows", who);
   std::vector<UploadOutcome> outcomes;
   int created = 0;
   for (AutopilotCsvRow& row : *rows) {
@@ -85,9 +87,7 @@ Result<std::vector<IntakeService::UploadOutcome>> IntakeService::SubmitUpload(
            {"refused",
             int64_t(std::count_if(outcomes.begin(), outcomes.end(),
                                   [](const UploadOutcome& o) { return !o.refusal.empty(); }))}});
-  Record("upload", "",
-         "by " + who + ": " + std::to_string(outcomes.size()) + " rows, " +
-             std::to_string(created) + " new requests");
+  Record("upload_done", "", std::to_string(created) + " new requests", who);
   return outcomes;
 }
 

@@ -59,12 +59,14 @@ TEST_F(UploadTest, EachGoodRowBecomesARequestAndEachBadOneSaysWhy) {
   EXPECT_EQ(first->client_address, "helpdesk@contoso.com");
   EXPECT_EQ(first->api, "upload");
   EXPECT_EQ(first->verification, "verified");
-  AuditFilter f;
-  f.action = "upload";
-  Result<std::vector<AuditEvent>> audit = store_->ListAudit(f);
+  Result<std::vector<AuditEvent>> audit = store_->ListAudit({});
   ASSERT_TRUE(audit.ok());
-  ASSERT_EQ(audit->size(), 1u);
-  EXPECT_EQ(audit->front().detail, "by helpdesk@contoso.com: 7 rows, 3 new requests");
+  ASSERT_EQ(audit->size(), 2u);  // newest first
+  EXPECT_EQ(audit->at(1).action, "upload");
+  EXPECT_EQ(audit->at(1).detail, "7 rows");
+  EXPECT_EQ(audit->at(1).actor_upn, "helpdesk@contoso.com");
+  EXPECT_EQ(audit->at(0).action, "upload_done");
+  EXPECT_EQ(audit->at(0).detail, "3 new requests");
 }
 
 TEST_F(UploadTest, AFileThatIsNoCsvStoresNothing) {

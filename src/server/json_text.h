@@ -18,5 +18,9 @@ inline std::string StringMember(const nlohmann::json& j, const char* name) {
 inline std::string JsonText(const nlohmann::json& j, int indent = -1) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
+// The same for objects whose keys keep their order (bodies other systems read by position).
+inline std::string JsonText(const nlohmann::ordered_json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
 
 }  // namespace apm

@@ -330,7 +330,9 @@ void ServerApp::RunMaintenance() {
       now - 10 * 60'000);  // a sign-in is finished within ten minutes or not at all
   if (!sessions.ok()) LogWarn("session purge failed", {{"error", sessions.status().ToString()}});
   // The audit trail is kept as long as the history it explains.
-  Result<int64_t> audit = sqlite_->PurgeAuditBefore(now - config_.HistoryDays * 86'400'000);
+  // What the export has not delivered yet stays (the export's metrics show it waiting).
+  Result<int64_t> audit =
+      sqlite_->PurgeAuditBefore(now - config_.HistoryDays * 86'400'000, config_.UseLogAnalytics);
   if (!audit.ok()) LogWarn("audit purge failed", {{"error", audit.status().ToString()}});
   // Events are sent within seconds; a day of them is kept for a look.
   Result<int64_t> events = sqlite_->PurgeEventsBefore(now - 86'400'000);

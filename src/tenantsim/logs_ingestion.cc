@@ -21,7 +21,8 @@ StringResponse IngestionAnswer(const InboundRequest& req, http::status status,
   return res;
 }
 
-// Inflates a gzip body; nullopt when it is not gzip or inflates past `limit`.
+// Inflates a gzip body; nullopt when it is not gzip. Past `limit` it stops: the text returned
+// is longer than the limit, and cut.
 std::optional<std::string> Gunzip(const std::string& in, size_t limit) {
   z_stream z{};
   if (inflateInit2(&z, 15 + 16) != Z_OK) return std::nullopt;
@@ -38,6 +39,7 @@ std::optional<std::string> Gunzip(const std::string& in, size_t limit) {
     if (out.size() > limit) break;
   }
   inflateEnd(&z);
+  if (out.size() > limit) return out;
   if (rc != Z_STREAM_END) return std::nullopt;
   return out;
 }
@@ -91,7 +93,7 @@ void LogsIngestion::Handle(const InboundRequest& req, const Reply& reply) {
     std::optional<std::string> plain = Gunzip(body, kMaxCallBytes);
     if (!plain) {
       return reply(IngestionAnswer(req, http::status::bad_request, "InvalidContentEncoding",
-                                   "the body is not gzip, or inflates past 1 MB"),
+                                   "the body is not gzip"),
                    kRoute);
     }
     body = std::move(*plain);

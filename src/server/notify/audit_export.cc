@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/clock.h"
+#include "server/json_text.h"
 #include "server/logging.h"
 
 namespace apm {
@@ -17,6 +18,7 @@ using json = nlohmann::ordered_json;
 // Below the documented 1 MB per call, counted uncompressed so either reading of it holds.
 constexpr size_t kTargetRowsBytes = 900'000;
 constexpr int64_t kMaxBackoffMs = 5 * 60'000;
+constexpr int kMaxBatchRows = 500;
 constexpr int64_t kDefaultRetryAfterMs = 60'000;
 
 }  // namespace
@@ -78,7 +80,7 @@ std::string AuditExporter::Row(const AuditEvent& e) {
       row["HardwareHash"] = r->hardware_hash;
     }
   }
-  return row.dump();
+  return JsonText(row);
 }
 
 int AuditExporter::Send(const std::string& rows, OutboundResponse* answer) {
@@ -120,7 +122,9 @@ void AuditExporter::Backoff(const OutboundResponse* answer) {
     char* end = nullptr;
     std::string after = answer->Header("retry-after");
     long long seconds = std::strtoll(after.c_str(), &end, 10);
-    if (!after.empty() && end && *end == '\0' && seconds >= 0) delay = seconds * 1000;
+    if (!after.empty() && end && *end == '\0' && seconds >= 0) {
+      delay = std::min<long long>(seconds, 3600) * 1000;
+    }
   } else {
     backoff_ms_ = std::clamp<int64_t>(backoff_ms_ * 2, 5'000, kMaxBackoffMs);
     delay = backoff_ms_;
@@ -156,11 +160,14 @@ int AuditExporter::RunOnce() {
       if (Status s = outbox_.MarkAuditExported(seqs); !s.ok()) {
         LogWarn("audit export: not recorded; the batch will be sent again",
                 {{"error", s.ToString()}});
+        Backoff(nullptr);
         return acknowledged;
       }
       acknowledged += int(seqs.size());
       exported_ += seqs.size();
       backoff_ms_ = 0;
+      // A 413 may have been a slow call (Azure answers TimeoutExpired so): grow back, slowly.
+      batch_rows_ = std::min(kMaxBatchRows, batch_rows_ + batch_rows_ / 4 + 1);
       continue;
     }
     if (status == 413 && seqs.size() > 1) {
@@ -171,6 +178,10 @@ int AuditExporter::RunOnce() {
     }
     // One row (a few KB at most) refused as too large is not about its size: it is tried again
     // later, like any failure, never dropped.
+    if (status == 413) {
+      LogError("audit export: Azure Monitor refuses a single row as too large; retrying",
+               {{"seq", seqs.front()}});
+    }
     if (status < 0) return acknowledged;
     if (status != 0) {
       LogWarn("audit export: not accepted", {{"status", status}, {"rows", int64_t(seqs.size())}});

@@ -43,7 +43,7 @@ class AuditExporter {
   // acknowledged.
   int RunOnce();
 
-  // Rows per call at most; a 413 halves it for the rest of the process's life.
+  // Rows per call at most; a 413 halves it, each acknowledged call grows it back by a quarter.
   int batch_rows() const { return batch_rows_; }
   uint64_t exported() const { return exported_; }
   uint64_t failed_calls() const { return failed_calls_; }
@@ -63,7 +63,7 @@ class AuditExporter {
   OutboundHttp& http_;
   TokenSource& tokens_;
   const Clock& clock_;
-  int batch_rows_ = 500;
+  int batch_rows_ = 500;  // kMaxBatchRows
   int64_t next_try_at_ = 0;
   int64_t backoff_ms_ = 0;
   std::atomic<uint64_t> exported_{0}, failed_calls_{0};

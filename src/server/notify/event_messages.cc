@@ -8,6 +8,7 @@
 #include "core/base64.h"
 #include "server/clock.h"
 #include "server/config.h"
+#include "server/json_text.h"
 #include "server/status_json.h"
 
 namespace apm {
@@ -89,7 +90,7 @@ std::string CloudEventBody(const EventDelivery& d, const StoredRequest& r,
                 {"time", FormatTimestamp(d.at)},
                 {"datacontenttype", "application/json"},
                 {"data", data}};
-  return event.dump();
+  return JsonText(event);
 }
 
 std::string TeamsCardBody(const EventDelivery& d, const StoredRequest& r,
@@ -121,7 +122,7 @@ std::string TeamsCardBody(const EventDelivery& d, const StoredRequest& r,
       {"attachments", json::array({{{"contentType", "application/vnd.microsoft.card.adaptive"},
                                     {"contentUrl", nullptr},
                                     {"content", card}}})}};
-  return message.dump();
+  return JsonText(message);
 }
 
 Result<std::string> StandardWebhookSignature(std::string_view secret, std::string_view id,

@@ -68,7 +68,8 @@ class SessionStore {
 
   virtual Status AppendAudit(const AuditEvent& event) = 0;
   // Removes audit events older than `cutoff_ms`; returns how many.
-  virtual Result<int64_t> PurgeAuditBefore(int64_t cutoff_ms) = 0;
+  // With `keep_unexported`, events the audit export has not delivered yet stay.
+  virtual Result<int64_t> PurgeAuditBefore(int64_t cutoff_ms, bool keep_unexported = false) = 0;
   // Newest first.
   virtual Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) = 0;
 };

@@ -91,7 +91,7 @@ class SqlRequestStore : public RequestStore,
   Result<int64_t> PurgeSessions(int64_t idle_cutoff_ms, int64_t absolute_cutoff_ms,
                                 int64_t login_cutoff_ms) override;
   Status AppendAudit(const AuditEvent& event) override;
-  Result<int64_t> PurgeAuditBefore(int64_t cutoff_ms) override;
+  Result<int64_t> PurgeAuditBefore(int64_t cutoff_ms, bool keep_unexported = false) override;
   Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) override;
 
   // The schema version after migrations; for tests and `apm-server` start-up logs.

@@ -7,6 +7,8 @@
 #include "server/store/sql_connection.h"
 #include "server/store/sql_request_store.h"
 
+#include "core/text.h"
+
 namespace apm {
 
 namespace {
@@ -138,18 +140,22 @@ Status SqlRequestStore::AppendAudit(const AuditEvent& e) {
         "INSERT INTO audit_events (at, actor_oid, actor_upn, address, action, request_id, "
         "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!s.ok()) return s.status();
-    s->Bind(1, e.at).Bind(2, e.actor_oid).Bind(3, e.actor_upn).Bind(4, e.address);
-    s->Bind(5, e.action).Bind(6, e.request_id).Bind(7, e.detail);
+    // Text from outside (a sign-in callback's parameters) need not be UTF-8; PostgreSQL refuses
+    // what is not, and the event would be lost.
+    s->Bind(1, e.at).Bind(2, ValidUtf8Text(e.actor_oid)).Bind(3, ValidUtf8Text(e.actor_upn));
+    s->Bind(4, ValidUtf8Text(e.address)).Bind(5, ValidUtf8Text(e.action));
+    s->Bind(6, ValidUtf8Text(e.request_id)).Bind(7, ValidUtf8Text(e.detail));
     if (s->Step() != SqlStep::kDone) return c.Error("append audit event");
     return Status::Ok();
   });
 }
 
-Result<int64_t> SqlRequestStore::PurgeAuditBefore(int64_t cutoff_ms) {
+Result<int64_t> SqlRequestStore::PurgeAuditBefore(int64_t cutoff_ms, bool keep_unexported) {
   return OnWriter([&](SqlConnection& c) -> Result<int64_t> {
-    Result<SqlStatement> s = c.Statement("DELETE FROM audit_events WHERE at < ?1");
+    Result<SqlStatement> s =
+        c.Statement("DELETE FROM audit_events WHERE at < ?1 AND (?2 = 0 OR exported = 1)");
     if (!s.ok()) return s.status();
-    s->Bind(1, cutoff_ms);
+    s->Bind(1, cutoff_ms).Bind(2, int64_t(keep_unexported ? 1 : 0));
     if (s->Step() != SqlStep::kDone) return c.Error("purge audit events");
     return int64_t(c.Changes());
   });

@@ -4,6 +4,7 @@
 #include "core/hardware_hash.h"
 #include "core/text.h"
 #include "core/validation.h"
+#include "server/audit_trail.h"
 #include "server/importer/registration_check.h"
 #include "server/logging.h"
 
@@ -36,10 +37,8 @@ void ApprovalService::Record(const DecisionContext& context, const std::string& 
   e.address = context.address;
   e.action = std::move(action);
   e.request_id = request_id;
-  e.detail = TruncateUtf8(detail, 600);
-  if (Status s = audit_->AppendAudit(e); !s.ok()) {
-    LogError("audit event lost", {{"action", e.action}, {"error", s.message()}});
-  }
+  e.detail = std::move(detail);
+  RecordAudit(*audit_, std::move(e));
 }
 
 // How the audit names an action: "" for a plain import; a re-registration names the record it

@@ -3,6 +3,7 @@
 #include "core/text.h"
 #include "core/validation.h"
 #include "server/approval_service.h"
+#include "server/audit_trail.h"
 #include "server/decision_hooks.h"
 #include "server/intake_service.h"
 #include "server/logging.h"
@@ -58,10 +59,8 @@ void IntakeService::Record(std::string_view action, const std::string& request_i
   e.actor_upn = actor;
   e.action = std::string(action);
   e.request_id = request_id;
-  e.detail = TruncateUtf8(detail, 600);
-  if (Status s = audit_->AppendAudit(e); !s.ok()) {
-    LogError("audit event lost", {{"action", e.action}, {"error", s.message()}});
-  }
+  e.detail = std::move(detail);
+  RecordAudit(*audit_, std::move(e));
 }
 
 bool IntakeService::AskBeforeStoring(StoredRequest& r, HookDevice& device, bool bypass,

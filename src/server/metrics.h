@@ -33,6 +33,13 @@ class Histogram {
   std::atomic<uint64_t> sum_ns_{0};
 };
 
+// One metric with its HELP and TYPE lines, in Prometheus' text format (for collectors).
+inline void AppendMetric(std::string& out, const char* name, const char* type, const char* help,
+                         int64_t value) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+         name + " " + std::to_string(value) + "\n";
+}
+
 class Metrics : public RequestObserver {
  public:
   void OnRequest(std::string_view route, int status, double seconds) override;

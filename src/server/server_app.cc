@@ -356,21 +356,18 @@ void ServerApp::StartNotifier() {
   notifier_ =
       std::make_unique<Notifier>(std::move(settings), *sqlite_, *store_, *notify_http_, clock_);
   metrics_.AddCollector([this](std::string& out) {
-    auto line = [&](const char* name, const char* type, const char* help, int64_t value) {
-      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-             name + " " + std::to_string(value) + "\n";
-    };
-    line("apm_notifications_delivered_total", "counter",
-         "Notifications a channel acknowledged (sent by this instance).",
-         int64_t(notifier_->delivered()));
-    line("apm_notifications_failed_attempts_total", "counter",
-         "Notification attempts without a 2xx answer (each is retried).",
-         int64_t(notifier_->failed_attempts()));
-    line("apm_notifications_given_up_total", "counter",
-         "Notifications given up after the last retry or a 410.", int64_t(notifier_->given_up()));
-    line("apm_notifications_waiting", "gauge",
-         "Notifications waiting to be delivered (as of the notifier's last round).",
-         notifier_->waiting());
+    AppendMetric(out, "apm_notifications_delivered_total", "counter",
+                 "Notifications a channel acknowledged (sent by this instance).",
+                 int64_t(notifier_->delivered()));
+    AppendMetric(out, "apm_notifications_failed_attempts_total", "counter",
+                 "Notification attempts without a 2xx answer (each is retried).",
+                 int64_t(notifier_->failed_attempts()));
+    AppendMetric(out, "apm_notifications_given_up_total", "counter",
+                 "Notifications given up after the last retry or a 410.",
+                 int64_t(notifier_->given_up()));
+    AppendMetric(out, "apm_notifications_waiting", "gauge",
+                 "Notifications waiting to be delivered (as of the notifier's last round).",
+                 notifier_->waiting());
   });
   // One sender: the instance that holds the engine's lease (the only one on SQLite).
   notifier_->Start([this] { return !lease_ || lease_->current(); });
@@ -397,13 +394,11 @@ Status ServerApp::StartAuditExport() {
   auditor_ = std::make_unique<AuditExporter>(std::move(settings), *sqlite_, *store_, *audit_http_,
                                              *audit_tokens_, clock_);
   metrics_.AddCollector([this](std::string& out) {
-    out +=
-        "# HELP apm_audit_exported_total Audit events Azure Monitor acknowledged (this "
-        "instance).\n# TYPE apm_audit_exported_total counter\napm_audit_exported_total " +
-        std::to_string(auditor_->exported()) +
-        "\n# HELP apm_audit_export_failed_calls_total Logs Ingestion calls without a 2xx.\n"
-        "# TYPE apm_audit_export_failed_calls_total counter\napm_audit_export_failed_calls_total " +
-        std::to_string(auditor_->failed_calls()) + "\n";
+    AppendMetric(out, "apm_audit_exported_total", "counter",
+                 "Audit events Azure Monitor acknowledged (this instance).",
+                 int64_t(auditor_->exported()));
+    AppendMetric(out, "apm_audit_export_failed_calls_total", "counter",
+                 "Logs Ingestion calls without a 2xx.", int64_t(auditor_->failed_calls()));
   });
   auditor_->Start([this] { return !lease_ || lease_->current(); });
   LogInfo("audit export on", {{"endpoint", config_.LogsIngestionEndpoint},

@@ -124,31 +124,30 @@ void ServerApp::StopEngineTerm() {
 
 void ServerApp::AddEngineMetrics() {
   metrics_.AddCollector([this](std::string& out) {
-    auto line = [&](const char* name, const char* type, const char* help, int64_t value) {
-      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-             name + " " + std::to_string(value) + "\n";
-    };
     std::lock_guard lock(engine_mu_);
     GraphClient* graph = engine_graph_.client.get();
-    line("apm_engine_lease_held", "gauge",
-         "1 while this instance runs the import engine (holds the lease).", engine_ ? 1 : 0);
-    line("apm_graph_http_requests_total", "counter",
-         "HTTP requests sent to Microsoft Graph by the engine ($batch envelopes count once).",
-         graph ? graph->http_requests() : 0);
-    line("apm_graph_operations_total", "counter",
-         "Graph operations, $batch members counted (what Graph throttles).",
-         graph ? graph->operations() : 0);
-    line("apm_graph_token_requests_total", "counter", "Token requests sent to Entra ID.",
-         engine_graph_.tokens ? engine_graph_.tokens->fetches() : 0);
-    line("apm_import_jobs_active", "gauge", "Import jobs the engine is advancing.",
-         engine_ ? int64_t(engine_->active_jobs()) : 0);
+    AppendMetric(out, "apm_engine_lease_held", "gauge",
+                 "1 while this instance runs the import engine (holds the lease).",
+                 engine_ ? 1 : 0);
+    AppendMetric(
+        out, "apm_graph_http_requests_total", "counter",
+        "HTTP requests sent to Microsoft Graph by the engine ($batch envelopes count once).",
+        graph ? graph->http_requests() : 0);
+    AppendMetric(out, "apm_graph_operations_total", "counter",
+                 "Graph operations, $batch members counted (what Graph throttles).",
+                 graph ? graph->operations() : 0);
+    AppendMetric(out, "apm_graph_token_requests_total", "counter",
+                 "Token requests sent to Entra ID.",
+                 engine_graph_.tokens ? engine_graph_.tokens->fetches() : 0);
+    AppendMetric(out, "apm_import_jobs_active", "gauge", "Import jobs the engine is advancing.",
+                 engine_ ? int64_t(engine_->active_jobs()) : 0);
     // From the store (the same on every instance), past the timing wrapper: it records into
     // the registry that is rendering now.
     Result<int64_t> deletions = sqlite_->PendingImportDeletions();
     if (deletions.ok()) {
-      line("apm_import_record_deletions_pending", "gauge",
-           "Import records whose jobs moved on, waiting to be deleted in the background.",
-           *deletions);
+      AppendMetric(out, "apm_import_record_deletions_pending", "gauge",
+                   "Import records whose jobs moved on, waiting to be deleted in the background.",
+                   *deletions);
     }
   });
 }

@@ -1,6 +1,7 @@
 #include "server/graph/graph_error.h"
 
-#include <charconv>
+#include "server/http/outbound_http.h"
+
 #include <nlohmann/json.hpp>
 
 namespace apm {
@@ -45,20 +46,13 @@ std::string Excerpt(std::string_view body) {
   return s;
 }
 
-std::optional<int> ParseSeconds(std::string_view text) {
-  int value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 GraphError ParseGraphError(int http_status, std::string_view body,
                            std::optional<std::string_view> retry_after_header) {
   GraphError e;
   e.http_status = http_status;
-  if (retry_after_header) e.retry_after_seconds = ParseSeconds(*retry_after_header);
+  if (retry_after_header) e.retry_after_seconds = ParseRetryAfterSeconds(*retry_after_header);
   json j = json::parse(body, nullptr, false);
   const json* err = nullptr;
   if (j.is_object()) {
@@ -89,7 +83,7 @@ GraphError ParseGraphError(int http_status, std::string_view body,
         ra.get<int64_t>() < 86'400)
       e.retry_after_seconds = int(ra.get<int64_t>());
     if (!e.retry_after_seconds && ra.is_string())
-      e.retry_after_seconds = ParseSeconds(ra.get<std::string>());
+      e.retry_after_seconds = ParseRetryAfterSeconds(ra.get<std::string>());
   }
   return e;
 }

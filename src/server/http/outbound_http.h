@@ -2,10 +2,13 @@
 // values. The real implementation is libcurl; tests route calls to an in-process handler.
 #pragma once
 
+#include <charconv>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,6 +44,14 @@ struct OutboundResponse {
     return it == headers.end() ? std::string() : it->second;
   }
 };
+
+// A Retry-After value in seconds (a non-negative integer; an HTTP date is not read), or nullopt.
+inline std::optional<int> ParseRetryAfterSeconds(std::string_view text) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
 
 // Why a call got no answer. kNotSent means the request provably never reached the server (no
 // connection), so even a non-idempotent call may be repeated; after kLost it may have been

@@ -3,7 +3,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "server/clock.h"
@@ -38,12 +37,10 @@ AuditExporter::~AuditExporter() {
 }
 
 void AuditExporter::Start(std::function<bool()> may_run) {
-  may_run_ = std::move(may_run);
-  rounds_.Start(std::chrono::seconds(2), may_run_, [this] { RunOnce(); });
+  rounds_.Start(std::chrono::seconds(2), std::move(may_run), [this] { RunOnce(); });
 }
 
 void AuditExporter::Stop() {
-  stopping_ = true;
   rounds_.Stop();
 }
 
@@ -102,10 +99,10 @@ int AuditExporter::Send(const std::string& rows, OutboundResponse* answer) {
                      {"Content-Encoding", "gzip"}};
   request.body = std::move(*body);
   request.timeout = std::chrono::seconds(30);
-  if (may_run_) request.may_send = may_run_;
+  request.may_send = rounds_.send_gate();
   Result<OutboundResponse> r = http_.Send(request);
   if (!r.ok()) {
-    if (stopping_ || (may_run_ && !may_run_())) return -1;  // not sent, or cut off: no failure
+    if (!rounds_.Continuing()) return -1;  // not sent, or cut off: no failure
     LogWarn("audit export: no answer", {{"error", r.status().message()}});
     return 0;
   }
@@ -119,11 +116,8 @@ void AuditExporter::Backoff(const OutboundResponse* answer) {
   int64_t delay = 0;
   if (answer && answer->status == 429) {
     delay = kDefaultRetryAfterMs;
-    char* end = nullptr;
-    std::string after = answer->Header("retry-after");
-    long long seconds = std::strtoll(after.c_str(), &end, 10);
-    if (!after.empty() && end && *end == '\0' && seconds >= 0) {
-      delay = std::min<long long>(seconds, 3600) * 1000;
+    if (std::optional<int> seconds = ParseRetryAfterSeconds(answer->Header("retry-after"))) {
+      delay = std::min<int64_t>(*seconds, 3600) * 1000;
     }
   } else {
     backoff_ms_ = std::clamp<int64_t>(backoff_ms_ * 2, 5'000, kMaxBackoffMs);
@@ -136,7 +130,7 @@ int AuditExporter::RunOnce() {
   if (clock_.NowMs() < next_try_at_) return 0;
   int acknowledged = 0;
   for (;;) {
-    if (stopping_ || (may_run_ && !may_run_())) return acknowledged;
+    if (!rounds_.Continuing()) return acknowledged;
     Result<std::vector<AuditEvent>> events = outbox_.UnexportedAudit(batch_rows_);
     if (!events.ok()) {
       LogWarn("audit export: reading the audit failed", {{"error", events.status().ToString()}});

@@ -36,7 +36,7 @@ class AuditExporter {
 
   // As the notifier: rounds every 2 s while `may_run()`, which is asked again before each call.
   void Start(std::function<bool()> may_run);
-  void RequestStop() { stopping_ = true; }
+  void RequestStop() { rounds_.RequestStop(); }
   void Stop();
 
   // Sends what waits, batch after batch, until nothing does or a call fails. Returns the rows
@@ -67,8 +67,6 @@ class AuditExporter {
   int64_t next_try_at_ = 0;
   int64_t backoff_ms_ = 0;
   std::atomic<uint64_t> exported_{0}, failed_calls_{0};
-  std::atomic<bool> stopping_{false};
-  std::function<bool()> may_run_;
   BackgroundRounds rounds_;
 };
 

@@ -125,16 +125,30 @@ std::string TeamsCardBody(const EventDelivery& d, const StoredRequest& r,
   return JsonText(message);
 }
 
-Result<std::string> StandardWebhookSignature(std::string_view secret, std::string_view id,
-                                             int64_t timestamp, std::string_view body) {
+namespace {
+
+// The HMAC key of a "whsec_<base64>" secret (padding optional, as the reference libraries read
+// it).
+Result<std::string> WebhookSecretKey(std::string_view secret) {
   constexpr std::string_view kPrefix = "whsec_";
-  if (secret.starts_with(kPrefix)) secret.remove_prefix(kPrefix.size());
-  std::string padded(secret);
-  while (padded.size() % 4 != 0) padded += '=';  // as the reference libraries do
+  if (!secret.starts_with(kPrefix)) {
+    return Status::InvalidArgument("the webhook secret does not start with whsec_");
+  }
+  std::string padded(secret.substr(kPrefix.size()));
+  while (padded.size() % 4 != 0) padded += '=';
   Result<std::string> key = Base64Decode(padded);
   if (!key.ok() || key->empty()) {
     return Status::InvalidArgument("the webhook secret is not whsec_ followed by base64");
   }
+  return key;
+}
+
+}  // namespace
+
+Result<std::string> StandardWebhookSignature(std::string_view secret, std::string_view id,
+                                             int64_t timestamp, std::string_view body) {
+  Result<std::string> key = WebhookSecretKey(secret);
+  if (!key.ok()) return key.status();
   std::string content = std::string(id) + "." + std::to_string(timestamp) + "." + std::string(body);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_size = 0;
@@ -171,12 +185,8 @@ Status ValidateNotificationSettings(const Config& c) {
       return bad("NotificationWebhookUrl",
                  "must start with https:// (plain http only to this machine)");
     }
-    std::string key(c.NotificationWebhookSecret);
-    if (key.starts_with("whsec_")) key.erase(0, 6);
-    while (key.size() % 4 != 0) key += '=';
-    Result<std::string> bytes = Base64Decode(key);
-    if (!c.NotificationWebhookSecret.starts_with("whsec_") || !bytes.ok() || bytes->size() < 24 ||
-        bytes->size() > 64) {
+    Result<std::string> bytes = WebhookSecretKey(c.NotificationWebhookSecret);
+    if (!bytes.ok() || bytes->size() < 24 || bytes->size() > 64) {
       return bad("NotificationWebhookSecret",
                  "must be whsec_ followed by the base64 of 24 to 64 random bytes (e.g. "
                  "whsec_$(openssl rand -base64 32)); set it as APM_NOTIFICATION_WEBHOOK_SECRET");

@@ -1,7 +1,6 @@
 #include "server/notify/notifier.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "server/logging.h"
 #include "server/notify/event_messages.h"
@@ -59,12 +58,10 @@ std::map<std::string, std::vector<std::string>> Notifier::ChannelsByState() cons
 }
 
 void Notifier::Start(std::function<bool()> may_run) {
-  may_run_ = std::move(may_run);
-  rounds_.Start(std::chrono::seconds(1), may_run_, [this] { RunOnce(); });
+  rounds_.Start(std::chrono::seconds(1), std::move(may_run), [this] { RunOnce(); });
 }
 
 void Notifier::Stop() {
-  stopping_ = true;
   rounds_.Stop();
 }
 
@@ -83,7 +80,7 @@ int Notifier::RunOnce() {
     return 0;
   }
   for (const EventDelivery& d : *due) {
-    if (stopping_ || (may_run_ && !may_run_())) break;
+    if (!rounds_.Continuing()) break;
     Deliver(d);
   }
   if (Result<int64_t> waiting = outbox_.WaitingEventDeliveries(); waiting.ok()) {
@@ -108,7 +105,7 @@ void Notifier::Deliver(const EventDelivery& d) {
   request.method = "POST";
   request.url = teams ? settings_.teams_url : settings_.webhook_url;
   request.timeout = kSendTimeout;
-  if (may_run_) request.may_send = may_run_;
+  request.may_send = rounds_.send_gate();
   if (teams) {
     request.body = TeamsCardBody(d, *r, settings_.public_url);
     request.headers = {{"Content-Type", "application/json"}};
@@ -124,10 +121,9 @@ void Notifier::Deliver(const EventDelivery& d) {
                        {"webhook-timestamp", std::to_string(timestamp)},
                        {"webhook-signature", *signature}};
   }
-  SendReport report;
-  Result<OutboundResponse> answer = http_.Send(request, &report);
+  Result<OutboundResponse> answer = http_.Send(request);
   // Not sent because this instance lost the lease, or cut off by shutdown: no attempt.
-  if (!answer.ok() && (stopping_ || (may_run_ && !may_run_()))) return;
+  if (!answer.ok() && !rounds_.Continuing()) return;
   if (answer.ok() && answer->status >= 200 && answer->status <= 299) {
     if (Status s = outbox_.FinishEventDelivery(d.event_seq, d.channel); !s.ok()) {
       // It will be sent again, with the same id: receivers de-duplicate on it.
@@ -141,12 +137,8 @@ void Notifier::Deliver(const EventDelivery& d) {
   int64_t delay = RetryDelayMs(d.attempts + 1);
   const bool gone = answer.ok() && answer->status == 410;  // the receiver asks us to stop
   if (answer.ok() && delay >= 0) {
-    if (std::string after = answer->Header("retry-after"); !after.empty()) {
-      char* end = nullptr;
-      long long seconds = std::strtoll(after.c_str(), &end, 10);
-      if (end && *end == '\0' && seconds > 0) {
-        delay = std::max(delay, std::min<int64_t>(seconds * 1000, kMaxRetryAfterMs));
-      }
+    if (std::optional<int> seconds = ParseRetryAfterSeconds(answer->Header("retry-after"))) {
+      delay = std::max(delay, std::min<int64_t>(int64_t(*seconds) * 1000, kMaxRetryAfterMs));
     }
   }
   const bool give_up = gone || delay < 0;

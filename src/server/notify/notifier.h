@@ -39,7 +39,7 @@ class Notifier {
   void Start(std::function<bool()> may_run);
   // Shutdown in two steps: RequestStop() before the HTTP client is cancelled (a cut-off send is
   // then not counted as a failed attempt), Stop() after (waits for the round to end).
-  void RequestStop() { stopping_ = true; }
+  void RequestStop() { rounds_.RequestStop(); }
   void Stop();
 
   // One round: new events become deliveries, and the due ones are sent. Returns how many
@@ -66,8 +66,6 @@ class Notifier {
   const Clock& clock_;
   std::atomic<uint64_t> delivered_{0}, failed_attempts_{0}, given_up_{0};
   std::atomic<int64_t> waiting_{0};
-  std::atomic<bool> stopping_{false};
-  std::function<bool()> may_run_;  // set by Start; empty: always
   BackgroundRounds rounds_;
 };
 

@@ -85,21 +85,6 @@ json RequestSummary(const StoredRequest& r) {
   return j;
 }
 
-// The group tag function's tag, if it proposed one; a repair keeps the old registration's group
-// tag and user. The admin's own choices come first.
-void DefaultToTheOldRegistration(const StoredRequest& r, bool group_tag_given, Approval* a) {
-  if (!group_tag_given && !r.proposed_group_tag.empty()) {
-    a->group_tag = r.proposed_group_tag;
-    group_tag_given = true;
-  }
-  if (a->assigned_user.empty()) a->assigned_user = r.proposed_user;  // an upload's column
-  const RegistrationCheck check = ParseRegistrationCheck(r.registration);
-  if (a->action == ApprovalAction::kImport || check.found.size() != 1) return;
-  const AutopilotDevice& old = check.found.front().device;
-  if (!group_tag_given) a->group_tag = old.group_tag;
-  if (a->assigned_user.empty()) a->assigned_user = old.user_principal_name;
-}
-
 }  // namespace
 
 AdminCommands::AdminCommands(CLI::App& app) {
@@ -214,7 +199,7 @@ int AdminCommands::RunRequest(const Config& config) {
     for (const std::string& id : approve_ids_) {
       Approval approval = approval_;
       if (Result<StoredRequest> request = (*store)->Get(id); request.ok()) {
-        DefaultToTheOldRegistration(*request, group_tag_given_, &approval);
+        ApplyRequestDefaults(*request, group_tag_given_, &approval);
       }
       auto r = approvals.Approve(id, approval);
       if (!r.ok()) {

@@ -10,6 +10,19 @@
 
 namespace apm {
 
+void ApplyRequestDefaults(const StoredRequest& r, bool group_tag_given, Approval* a) {
+  if (!group_tag_given && !r.proposed_group_tag.empty()) {
+    a->group_tag = r.proposed_group_tag;
+    group_tag_given = true;
+  }
+  if (a->assigned_user.empty()) a->assigned_user = r.proposed_user;  // an upload's column
+  const RegistrationCheck check = ParseRegistrationCheck(r.registration);
+  if (a->action == ApprovalAction::kImport || check.found.size() != 1) return;
+  const AutopilotDevice& old = check.found.front().device;
+  if (!group_tag_given) a->group_tag = old.group_tag;
+  if (a->assigned_user.empty()) a->assigned_user = old.user_principal_name;
+}
+
 std::vector<GroupTagChoice> GroupTagChoices(const Config& config) {
   std::vector<GroupTagChoice> choices;
   for (const std::string& entry : config.ApprovalModeGroupTags) {

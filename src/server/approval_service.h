@@ -21,6 +21,11 @@ struct GroupTagChoice {
 };
 std::vector<GroupTagChoice> GroupTagChoices(const Config& config);
 
+// What an approval takes from its request when the approver did not choose: the group tag
+// function's or the upload's group tag (unless `group_tag_given`), the upload's assigned user,
+// and for a repair the old registration's group tag and user.
+void ApplyRequestDefaults(const StoredRequest& r, bool group_tag_given, Approval* a);
+
 // Who decides, beyond the approver's name (for the audit trail).
 struct DecisionContext {
   std::string actor_oid;  // "" for the admin command

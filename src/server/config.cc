@@ -47,6 +47,7 @@ const Key kKeys[] = {
     APM_KEY(LogLevel),
     APM_KEY(AccessLog),
     APM_KEY(MaxBodyBytes),
+    APM_KEY(MaxUploadBytes),
     APM_KEY(MaxConnections),
     APM_KEY(MaxConnectionsPerAddress),
     APM_KEY(IdleTimeoutSeconds),
@@ -378,6 +379,9 @@ Status ValidateService(const Config& c) {
   if (c.Threads < 0 || c.Threads > 256) return Bad("Threads", "must be between 0 and 256");
   if (c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 16 * 1024 * 1024) {
     return Bad("MaxBodyBytes", "must be between 1024 and 16777216");
+  }
+  if (c.MaxUploadBytes < 1024 * 1024 || c.MaxUploadBytes > 64 * 1024 * 1024) {
+    return Bad("MaxUploadBytes", "must be between 1048576 and 67108864");
   }
   if (c.MaxConnections < 0 || c.MaxConnections > 1'000'000) {
     return Bad("MaxConnections", "must be between 0 (from the open-file limit) and 1000000");

@@ -36,8 +36,9 @@ struct Config {
   std::string LogLevel = "info";
   bool AccessLog = true;
   int64_t MaxBodyBytes = 64 * 1024;
-  int64_t MaxConnections = 0;              // 0: what the open-file limit allows
-  int64_t MaxConnectionsPerAddress = 256;  // 0: no cap; trusted proxies are never capped
+  int64_t MaxUploadBytes = 16 * 1024 * 1024;  // the approvers' CSV upload form
+  int64_t MaxConnections = 0;                 // 0: what the open-file limit allows
+  int64_t MaxConnectionsPerAddress = 256;     // 0: no cap; trusted proxies are never capped
   int64_t IdleTimeoutSeconds = 30;
   int64_t ShutdownGraceSeconds = 10;
   int64_t MaintenanceIntervalSeconds = 60;

@@ -87,6 +87,7 @@ class IntakeService {
     std::string request_id;  // "" when refused
     bool existing = false;   // the serial already had this open request
     std::string refusal;     // why the row became no request
+    std::string group_tag;   // the row's Group Tag column
   };
   Result<std::vector<UploadOutcome>> SubmitUpload(std::string_view csv, const std::string& who);
 

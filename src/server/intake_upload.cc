@@ -48,6 +48,7 @@ Result<std::vector<IntakeService::UploadOutcome>> IntakeService::SubmitUpload(
     UploadOutcome& o = outcomes.emplace_back();
     o.line = row.line;
     o.serial_number = row.serial_number;
+    o.group_tag = row.group_tag;
     if (!row.error.empty()) {
       o.refusal = row.error;
       continue;

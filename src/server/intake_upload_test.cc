@@ -1,6 +1,9 @@
 // Bulk uploads through IntakeService on a real SQLite store: what each row becomes.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "core/testing/hash_builder.h"
 #include "server/intake_service.h"
 #include "server/store/sql_request_store.h"
@@ -67,6 +70,24 @@ TEST_F(UploadTest, EachGoodRowBecomesARequestAndEachBadOneSaysWhy) {
   EXPECT_EQ(audit->at(1).actor_upn, "helpdesk@contoso.com");
   EXPECT_EQ(audit->at(0).action, "upload_done");
   EXPECT_EQ(audit->at(0).detail, "3 new requests");
+}
+
+// The example the docs and the demo offer for the upload page: four devices, two bad rows.
+TEST_F(UploadTest, TheShippedExampleFileHasFourGoodRowsAndTwoBadOnes) {
+  std::ifstream file(APM_EXAMPLES_DIR "/reseller-devices.csv", std::ios::binary);
+  std::stringstream csv;
+  csv << file.rdbuf();
+  Result<std::vector<IntakeService::UploadOutcome>> out =
+      intake_->SubmitUpload(csv.str(), "helpdesk@contoso.com");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 6u);
+  for (int i : {0, 1, 2, 3}) EXPECT_EQ((*out)[i].refusal, "") << (*out)[i].serial_number;
+  EXPECT_EQ((*out)[0].group_tag, "Kiosk");
+  EXPECT_EQ(store_->Get((*out)[1].request_id).value().proposed_user, "user@contoso.example");
+  EXPECT_EQ(store_->Get((*out)[2].request_id).value().manufacturer, "Microsoft Corporation");
+  EXPECT_EQ((*out)[4].line, 6);
+  EXPECT_NE((*out)[4].refusal.find("DEMO-0199"), std::string::npos) << (*out)[4].refusal;
+  EXPECT_NE((*out)[5].refusal.find("the Hardware Hash cannot be read"), std::string::npos);
 }
 
 TEST_F(UploadTest, AFileThatIsNoCsvStoresNothing) {

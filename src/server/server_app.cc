@@ -119,6 +119,7 @@ HttpServerOptions ServerApp::HttpOptions(TrustedProxies proxies) const {
   o.tls_key_file = config_.TlsKeyFile;
   o.trusted_proxies = std::move(proxies);
   o.front_door_ids = config_.RequiredFrontDoorId;
+  o.uploads = web::WebHandler::Uploads(config_);
   o.access_log = config_.AccessLog;
   return o;
 }
@@ -207,8 +208,8 @@ Status ServerApp::Start() {
 
   StartSignIn();
   RecordStart();
-  web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *approvals_, oidc_.get(),
-                                           web_graph_.client.get(), clock_, blocking_);
+  web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *approvals_, *intake_,
+                                           oidc_.get(), web_graph_.client.get(), clock_, blocking_);
   router_ = std::make_unique<PathRouter>(*web_, *handler_);
   metrics_.AddCollector([this](std::string& out) {
     out +=

@@ -348,6 +348,52 @@ await scenario('a repaired device: shown to everyone, re-registered by the helpd
   await ctx.close();
 });
 
+await scenario('bulk upload on a phone, approval of all on a desktop', async () => {
+  // docs/examples/reseller-devices.csv: four devices, a hash of another device, a broken hash.
+  const file = path.join(here, '../../docs/examples/reseller-devices.csv');
+  const phone = await context({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const phonePage = await phone.newPage();
+  await phonePage.goto(`${selfUrl}/autopilot/upload`);
+  await login(phonePage, 'bob');
+  await phonePage.waitForURL(`${selfUrl}/autopilot/upload`);
+  await shot(phonePage, 'upload-form-phone');
+  await phonePage.setInputFiles('#upload input[type=file]', file);
+  await phonePage.click('#upload button');
+  await phonePage.waitForSelector('#upload-summary');
+  check((await phonePage.textContent('#upload-summary')).includes('reseller-devices.csv: 6 rows. 4 new requests, 0 already open, 2 refused.'), 'upload: the summary counts new and refused rows');
+  const refused = await phonePage.textContent('#refused-rows');
+  check(refused.includes('DEMO-0199') && refused.includes('the Hardware Hash cannot be read'), 'upload: each refused row says why');
+  check(await phonePage.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'upload: the result fits a 390 px screen');
+  await shot(phonePage, 'upload-result-phone');
+  await phone.close();
+
+  const ctx = await context({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(`${selfUrl}/autopilot/upload`);
+  await login(page, 'bob');
+  await page.waitForURL(`${selfUrl}/autopilot/upload`);
+  await page.setInputFiles('#upload input[type=file]', file);
+  await page.click('#upload button');
+  await page.waitForSelector('#upload-summary');
+  check((await page.textContent('#upload-summary')).includes('0 new requests, 4 already open, 2 refused.'), 'upload: the same file again adds nothing');
+  const ids = await page.$$eval('#accepted-rows a', (links) => links.map((a) => a.textContent));
+  check(ids.length === 4, 'upload: four rows are requests');
+  await page.selectOption('#approve-upload select[name=group_tag]', 'Shared');
+  await page.fill('#approve-upload textarea[name=comment]', 'reseller delivery');
+  await shot(page, 'upload-result');
+  await page.click('#approve-upload button.approve');
+  await page.waitForSelector('#approve-summary');
+  check((await page.textContent('#approve-summary')).includes('4 approved'), 'upload: all four are approved together');
+  await shot(page, 'upload-approved');
+  let completed = 0;
+  for (const id of ids) completed += (await waitState(selfUrl, id, 'completed', 60000)) ? 1 : 0;
+  check(completed === 4, 'upload: every approved device is imported');
+  const devices = (await (await fetch(`${simUrl}/_sim/devices`)).json()).autopilotDevices;
+  const tagOf = Object.fromEntries(devices.map((d) => [d.serialNumber, d.groupTag]));
+  check(tagOf['DEMO-0101'] === 'Kiosk' && tagOf['DEMO-0103'] === 'Shared', 'upload: a row keeps its Group Tag, the others get the chosen one');
+  await ctx.close();
+});
+
 await browser.close();
 for (const { child } of children) child.kill('SIGTERM');
 if (failures.length) {

@@ -259,6 +259,25 @@ std::string SubmitBody(const std::string& serial, const std::string& manufacture
       .dump();
 }
 
+std::string ResellerCsv(const std::string& prefix, int rows) {
+  std::string csv = "Device Serial Number,Windows Product ID,Hardware Hash,Group Tag\r\n";
+  for (int i = 0; i < rows; ++i) {
+    std::string serial = prefix + std::to_string(1000 + i);
+    std::string hash = LaptopHash(serial);
+    if (i == 17) hash = "bm90IGEgaGFzaA==";             // not a hash
+    if (i == 30) hash = LaptopHash(prefix + "OTHER1");  // another device's hash
+    if (i == 41) serial.clear();                        // no serial
+    csv += serial + ",," + hash + (i % 2 ? ",Kiosk" : ",") + "\r\n";
+  }
+  csv += prefix + "9999,,T0FN\r\n";  // a column short
+  std::string utf16 = "\xFF\xFE";
+  for (char c : csv) {
+    utf16 += c;
+    utf16 += '\0';
+  }
+  return utf16;
+}
+
 std::string SimTenantConfig(const std::string& sim_url, const std::string& tenant_id) {
   return "TenantId = \"" + tenant_id + "\"\n" +
          "ClientId = \"11111111-1111-4111-8111-111111111111\"\n"

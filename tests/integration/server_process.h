@@ -91,4 +91,10 @@ std::string LaptopHash(const std::string& serial, const std::string& manufacture
 std::string SubmitBody(const std::string& serial, const std::string& manufacturer = "LENOVO",
                        const std::string& model = "21R3001BUK");
 
+// A reseller's CSV of `rows` devices (serials PREFIX1000 on, every other one with Group Tag
+// Kiosk) in UTF-16LE with a BOM, as Get-WindowsAutopilotInfo's Out-File writes it, and four bad
+// rows: line 19 no hash, line 32 another device's hash, line 43 no serial, and a last line a
+// column short. `rows` is at least 42.
+std::string ResellerCsv(const std::string& prefix, int rows);
+
 }  // namespace apm::itest

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "core/testing/html_form.h"
@@ -54,6 +55,26 @@ class Browser {
             std::vector<std::string> headers = {}) {
     return Send("POST", url, Encode(form), std::move(headers));
   }
+  // A form with a file, as a browser sends it (libcurl writes the multipart body).
+  Page PostFile(const std::string& url, const std::map<std::string, std::string>& fields,
+                const std::string& filename, const std::string& content) {
+    curl_mime* mime = curl_mime_init(curl_);
+    for (const auto& [name, value] : fields) {
+      curl_mimepart* part = curl_mime_addpart(mime);
+      curl_mime_name(part, name.c_str());
+      curl_mime_data(part, value.c_str(), value.size());
+    }
+    curl_mimepart* file = curl_mime_addpart(mime);
+    curl_mime_name(file, "file");
+    curl_mime_filename(file, filename.c_str());
+    curl_mime_type(file, "text/csv");
+    curl_mime_data(file, content.data(), content.size());
+    curl_easy_setopt(curl_, CURLOPT_MIMEPOST, mime);
+    Page page = Send("MIME", url, "", {"Expect:"});  // as browsers: no 100-continue wait
+    curl_easy_setopt(curl_, CURLOPT_MIMEPOST, nullptr);
+    curl_mime_free(mime);
+    return page;
+  }
   // Follows redirects until a page answers.
   Page Follow(Page page) {
     for (int hops = 0; hops < 10 && !page.location.empty(); ++hops) page = Get(page.location);
@@ -92,8 +113,9 @@ class Browser {
     curl_slist* list = nullptr;
     for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(curl_, CURLOPT_HTTPGET, method == "GET" ? 1L : 0L);
+    // "MIME": a POST whose body CURLOPT_MIMEPOST already holds.
+    curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method == "MIME" ? "POST" : method.c_str());
+    if (method != "MIME") curl_easy_setopt(curl_, CURLOPT_HTTPGET, method == "GET" ? 1L : 0L);
     if (method == "POST") {
       curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.c_str());
       curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE, long(body.size()));
@@ -181,6 +203,19 @@ class WebTest : public ::testing::Test {
 
   static std::string Csrf(const std::string& html) { return HiddenFields(html)["csrf"]; }
 
+  // How many requests the server's database holds.
+  std::string StoredRequests() const {
+    std::string cmd = "sqlite3 " + server_->data_dir() + "/apm.db 'SELECT count(*) FROM requests'";
+    std::string out;
+    if (FILE* p = popen(cmd.c_str(), "r")) {
+      char buf[64];
+      while (fgets(buf, sizeof buf, p)) out += buf;
+      pclose(p);
+    }
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+
   uint16_t port_ = 0;
   std::string base_;
   std::string callback_;
@@ -221,6 +256,14 @@ TEST_F(WebTest, AuthorizationMatrix) {
         {"expired", 302},
         {"forged", 302}}},
       {"/autopilot/approve-requests",
+       {{"anonymous", 302},
+        {"general", 403},
+        {"approver", 200},
+        {"viewer", 403},
+        {"nogroups", 403},
+        {"expired", 302},
+        {"forged", 302}}},
+      {"/autopilot/upload",
        {{"anonymous", 302},
         {"general", 403},
         {"approver", 200},
@@ -298,6 +341,12 @@ TEST_F(WebTest, AuthorizationMatrix) {
                                       {{"csrf", attempt.first}, {"reason", "no"}});
       EXPECT_EQ(page.status, attempt.second) << who << " POST " << action << "\n" << page.body;
     }
+    // Uploads and their approval need the approver role.
+    for (const char* path : {"/autopilot/upload", "/autopilot/upload/approve"}) {
+      Page page = visitors[who]->Post(
+          base_ + path, {{"csrf", attempt.first}, {"ids", id}, {"group_tag", "Kiosk"}});
+      EXPECT_EQ(page.status, attempt.second) << who << " POST " << path << "\n" << page.body;
+    }
     // Sign-out needs a session and its token too.
     if (attempt.second == 401) {
       EXPECT_EQ(visitors[who]->Post(base_ + "/signout", {{"csrf", ""}}).status, 401) << who;
@@ -320,6 +369,102 @@ TEST_F(WebTest, AuthorizationMatrix) {
       {{"csrf", approver_csrf}, {"group_tag", "Kiosk"}, {"comment", "matrix"}});
   EXPECT_EQ(approved.status, 303) << approved.body;
   EXPECT_NE(StateOf(id), "pending_approval");
+}
+
+// Issue 15's bulk intake through the page: a reseller's 600-row file (UTF-16) with four bad
+// rows; the page lists each bad row with its line and reason, and "approve all" imports the 597
+// others, never throttled by the simulator at Intune's documented limits.
+TEST_F(WebTest, AnApproverUploadsA600RowFileAndApprovesItTogether) {
+  Start();
+  Browser approver;
+  SignIn(approver, "approver@contoso.example");
+  Page form = approver.Get(base_ + "/autopilot/upload");
+  ASSERT_EQ(form.status, 200) << form.body;
+  EXPECT_THAT(form.body, HasSubstr("enctype=\"multipart/form-data\""));
+  const std::string csv = ResellerCsv("PF6WEB", 600);
+  ASSERT_GT(csv.size(), 64u * 1024) << "larger than any other request may be";
+  Page result = approver.PostFile(base_ + "/autopilot/upload", {{"csrf", Csrf(form.body)}},
+                                  "reseller.csv", csv);
+  ASSERT_EQ(result.status, 200) << result.body.substr(0, 2000);
+  // The page is large: each check says what it missed, not the whole page.
+  for (const char* text :
+       {"reseller.csv: 601 rows. 597 new requests, 0 already open, 4 refused.",
+        "<tr><td>19</td><td>PF6WEB1017</td><td>the Hardware Hash cannot be read",
+        "<tr><td>32</td><td>PF6WEB1030</td><td>The device information does not match its "
+        "hardware hash",
+        "PF6WEBOTHER1", "<tr><td>43</td><td></td><td>no Device Serial Number",
+        "<tr><td>602</td><td></td><td>3 columns where the header has 4", "Approve all 597",
+        "<tr><td>601</td><td>PF6WEB1599</td>"}) {
+    EXPECT_NE(result.body.find(text), std::string::npos) << "missing: " << text;
+  }
+  std::map<std::string, std::string> fields = HiddenFields(result.body);
+  std::vector<std::string> ids;
+  for (size_t i = 0, end; i < fields["ids"].size(); i = end + 1) {
+    end = std::min(fields["ids"].find(' ', i), fields["ids"].size());
+    ids.push_back(fields["ids"].substr(i, end - i));
+  }
+  ASSERT_EQ(ids.size(), 597u);
+  EXPECT_EQ(StateOf(ids.front()), "pending_approval") << "nothing is imported before approval";
+
+  // The same file again: nothing new, every request already open.
+  Page again = approver.PostFile(base_ + "/autopilot/upload", {{"csrf", Csrf(form.body)}},
+                                 "reseller.csv", csv);
+  EXPECT_NE(again.body.find("0 new requests, 597 already open, 4 refused."), std::string::npos);
+
+  Page approved =
+      approver.Post(base_ + "/autopilot/upload/approve", {{"csrf", fields["csrf"]},
+                                                          {"ids", fields["ids"]},
+                                                          {"group_tag", "Shared"},
+                                                          {"comment", "reseller delivery 42"}});
+  ASSERT_EQ(approved.status, 200) << approved.body.substr(0, 2000);
+  EXPECT_THAT(approved.body, HasSubstr("597 approved"));
+  std::set<std::string> open(ids.begin(), ids.end());
+  for (auto end = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+       !open.empty() && std::chrono::steady_clock::now() < end;) {
+    for (auto it = open.begin(); it != open.end();) {
+      std::string state = StateOf(*it);
+      EXPECT_NE(state, "failed") << *it;
+      it = state == "completed" || state == "failed" ? open.erase(it) : std::next(it);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_TRUE(open.empty()) << open.size() << " not completed";
+  json stats = json::parse(Http("GET", sim_->url() + "/_sim/stats").body);
+  EXPECT_EQ(stats["throttled"], 0) << stats.dump();
+  EXPECT_EQ(stats["importsBySerial"].size(), 597u);
+  // Odd rows carry Group Tag Kiosk; the others got the tag chosen on the page.
+  json devices = json::parse(Http("GET", sim_->url() + "/_sim/devices").body);
+  std::map<std::string, std::string> tag_of;
+  for (const json& d : devices["autopilotDevices"]) tag_of[d["serialNumber"]] = d["groupTag"];
+  EXPECT_EQ(tag_of["PF6WEB1001"], "Kiosk");
+  EXPECT_EQ(tag_of["PF6WEB1002"], "Shared");
+  Page history = approver.Get(base_ + "/autopilot/" + ids.front());
+  EXPECT_THAT(history.body, HasSubstr("reseller delivery 42"));
+}
+
+// A broken form, a file that is no CSV and a file over MaxUploadBytes are refused saying what
+// was wrong, and store nothing.
+TEST_F(WebTest, UploadsThatCannotBeReadSayWhyAndStoreNothing) {
+  Start("MaxUploadBytes = 1048576\n");
+  Browser approver;
+  SignIn(approver, "approver@contoso.example");
+  std::string csrf = Csrf(approver.Get(base_ + "/autopilot/upload").body);
+  Page no_csv = approver.PostFile(base_ + "/autopilot/upload", {{"csrf", csrf}}, "photo.jpg",
+                                  "\xFF\xD8\xFF\xE0 not a csv");
+  EXPECT_EQ(no_csv.status, 400);
+  EXPECT_THAT(no_csv.body, HasSubstr("Nothing was stored: "));
+  Page empty = approver.PostFile(base_ + "/autopilot/upload", {{"csrf", csrf}}, "empty.csv", "");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_THAT(empty.body, HasSubstr("Choose a CSV file"));
+  Page cut = approver.Post(base_ + "/autopilot/upload", {},
+                           {"Content-Type: multipart/form-data; boundary=xyz"});
+  EXPECT_EQ(cut.status, 400);
+  EXPECT_THAT(cut.body, HasSubstr("The form could not be read: the body has no part boundary"));
+  Page huge = approver.PostFile(base_ + "/autopilot/upload", {{"csrf", csrf}}, "huge.csv",
+                                ResellerCsv("PF6HUGE", 140));  // over 1 MiB in UTF-16
+  EXPECT_EQ(huge.status, 413);
+  EXPECT_THAT(huge.body, HasSubstr("larger than 1048576 bytes"));
+  EXPECT_EQ(StoredRequests(), "0") << "nothing was stored";
 }
 
 TEST_F(WebTest, AnExpiredRequestIsNotApprovedEvenBeforeTheSweep) {

@@ -66,7 +66,10 @@ class StreamConnection : public HttpConnection,
         peer_(peer),
         buffer_(server.options().max_header_bytes + kReadBufferSlack) {}
 
-  ~StreamConnection() override { server_.Unregister(this); }
+  ~StreamConnection() override {
+    ReturnUploadSlot();
+    server_.Unregister(this);
+  }
 
   void Start() override {
     if constexpr (kTls) {
@@ -141,9 +144,16 @@ class StreamConnection : public HttpConnection,
 
   void DoRead() {
     if (closing_ || server_.stopping()) return Close();
+    ReturnUploadSlot();  // the last request is answered
     parser_.emplace();
     parser_->header_limit(uint32_t(server_.options().max_header_bytes));
-    parser_->body_limit(server_.options().max_body_bytes);
+    // Beast checks a Content-Length against the limit as the header ends, before OnHeader knows
+    // the route: the largest limit here, the route's own in OnHeader.
+    body_limit_ = server_.options().max_body_bytes;
+    for (const HttpServerOptions::Upload& u : server_.options().uploads) {
+      body_limit_ = std::max(body_limit_, u.max_body_bytes);
+    }
+    parser_->body_limit(body_limit_);
     chunked_bytes_ = 0;
     parser_->on_chunk_header(count_chunk_);
     // One deadline covers the wait for the next request and reading all of it, so neither an
@@ -171,15 +181,54 @@ class StreamConnection : public HttpConnection,
       return SendError(http::status::forbidden, "forbidden", *why, "(front door)",
                        target.substr(0, target.find('?')));
     }
+    const HttpServerOptions::Upload* upload = UploadRoute(header);
+    body_limit_ = upload ? upload->max_body_bytes : server_.options().max_body_bytes;
+    if (boost::optional<std::uint64_t> length = parser_->content_length();
+        length && *length > body_limit_) {
+      started_ = std::chrono::steady_clock::now();
+      AnswerUnreadable(http::error::body_limit);
+      return;
+    }
+    parser_->body_limit(body_limit_);  // for a chunked body
+    if (upload) {
+      if (!server_.TakeUploadSlot()) {
+        started_ = std::chrono::steady_clock::now();
+        return SendError(http::status::service_unavailable, "uploads_busy",
+                         "other uploads are being read; try again in half a minute", "(upload)",
+                         upload->path, /*retry_after=*/30);
+      }
+      holds_upload_slot_ = true;
+      // Time for the body at the slowest rate we wait for, so a client trickling its body holds
+      // a slot no longer than a real upload of that size would.
+      const std::uint64_t bytes = parser_->content_length().value_or(body_limit_);
+      SetDeadline(server_.options().idle_timeout +
+                  std::chrono::seconds(bytes / server_.options().upload_min_bytes_per_second));
+    }
     http::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
+  // The upload route this request is for, if any (the path exactly: what the route table would
+  // read as the same page gets the ordinary limit).
+  const HttpServerOptions::Upload* UploadRoute(const http::request_header<>& header) const {
+    std::string_view target = header.target();
+    target = target.substr(0, target.find('?'));
+    for (const HttpServerOptions::Upload& u : server_.options().uploads) {
+      if (u.method == header.method() && u.path == target) return &u;
+    }
+    return nullptr;
+  }
+
+  void ReturnUploadSlot() {
+    if (holds_upload_slot_) server_.ReturnUploadSlot();
+    holds_upload_slot_ = false;
+  }
+
   // Chunk extensions count against the body limit, with the chunks they come with.
   void CountChunk(std::uint64_t size, beast::string_view extensions, beast::error_code& ec) {
     chunked_bytes_ += size + extensions.size();
-    if (chunked_bytes_ > server_.options().max_body_bytes) ec = http::error::body_limit;
+    if (chunked_bytes_ > body_limit_) ec = http::error::body_limit;
   }
 
   void OnRead(beast::error_code ec) {
@@ -205,7 +254,7 @@ class StreamConnection : public HttpConnection,
     if (ec == http::error::body_limit) {
       SendError(http::status::payload_too_large, "payload_too_large",
                 "request body (with chunk extensions) is larger than " +
-                    std::to_string(server_.options().max_body_bytes) + " bytes");
+                    std::to_string(body_limit_) + " bytes");
       return true;
     }
     // Something the parser must hold whole did not fit the read buffer.
@@ -342,7 +391,8 @@ class StreamConnection : public HttpConnection,
   }
 
   void SendError(http::status status, const char* code, const std::string& message,
-                 const char* route = "(invalid)", std::string_view path = "-") {
+                 const char* route = "(invalid)", std::string_view path = "-",
+                 int retry_after = 0) {
     busy_ = true;
     // A HEAD request's refusal carries no body.
     head_ = parser_ && parser_->is_header_done() && parser_->get().method() == http::verb::head;
@@ -352,7 +402,9 @@ class StreamConnection : public HttpConnection,
                                                    : std::string("-");
     path_ = std::string(path);
     client_ = peer_.address().to_string();
-    Send(ErrorResponse(status, code, message), route);
+    StringResponse res = ErrorResponse(status, code, message);
+    if (retry_after > 0) res.set(http::field::retry_after, std::to_string(retry_after));
+    Send(std::move(res), route);
   }
 
   void Send(AnyResponse res, const std::string& route) {
@@ -447,6 +499,8 @@ class StreamConnection : public HttpConnection,
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::uint64_t chunked_bytes_ = 0;  // chunk data and extensions of the current request
+  size_t body_limit_ = 0;            // of the current request (larger for an upload)
+  bool holds_upload_slot_ = false;   // until the next request, or the connection's end
   std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> count_chunk_ =
       [this](std::uint64_t size, beast::string_view ext, beast::error_code& ec) {
         CountChunk(size, ext, ec);

@@ -250,6 +250,14 @@ bool HttpServer::Register(const std::shared_ptr<HttpConnection>& s, bool capped_
   return false;
 }
 
+bool HttpServer::TakeUploadSlot() {
+  size_t taken = uploads_.load();
+  do {
+    if (taken >= options_.uploads_at_once) return false;
+  } while (!uploads_.compare_exchange_weak(taken, taken + 1));
+  return true;
+}
+
 void HttpServer::Unregister(HttpConnection* s) {
   std::lock_guard lock(connections_mu_);
   if (connections_.erase(s) == 0) return;  // refused: never counted

@@ -43,6 +43,20 @@ struct HttpServerOptions {
   TrustedProxies trusted_proxies;
   // X-Azure-FDID values let in; empty: no Front Door check (request_checks.h).
   std::vector<std::string> front_door_ids;
+  // Requests allowed a larger body than max_body_bytes (an upload form), by method and exact
+  // path. At most `uploads_at_once` are read or answered at a time across the server (more are
+  // answered 503 before their body is read): each may hold its whole body in memory. A slot is
+  // returned with the next request on the connection or when it closes (after the answer, at
+  // most the 2 s of a lingering close later). An upload has idle_timeout plus the time its
+  // length takes at `upload_min_bytes_per_second` to arrive.
+  struct Upload {
+    http::verb method;
+    std::string path;
+    size_t max_body_bytes;
+  };
+  std::vector<Upload> uploads;
+  size_t uploads_at_once = 2;
+  std::uint64_t upload_min_bytes_per_second = 128 * 1024;  // 1 Mbit/s
   bool access_log = true;
 };
 
@@ -78,6 +92,9 @@ class HttpServer {
   // Counts a new connection, or says in `why` which cap it is over (and counts nothing).
   bool Register(const std::shared_ptr<HttpConnection>& s, bool capped_address, std::string* why);
   void Unregister(HttpConnection* s);
+  // A place for one upload's body; false when `uploads_at_once` are already taken.
+  bool TakeUploadSlot();
+  void ReturnUploadSlot() { uploads_.fetch_sub(1); }
   // Beast stores a header field in at most 64 KiB and throws beyond; a header limit (with the
   // read buffer's slack) below that keeps every field within it.
   static constexpr size_t kMaxHeaderBytes = 60 * 1024;
@@ -115,6 +132,7 @@ class HttpServer {
   std::unordered_map<HttpConnection*, std::weak_ptr<HttpConnection>> connections_;
   std::unordered_map<std::string, size_t> per_address_;  // open connections per peer address
   std::atomic<std::chrono::steady_clock::rep> last_refusal_log_{0};
+  std::atomic<size_t> uploads_{0};  // upload slots taken
 };
 
 // A connection; implemented for plain TCP and for TLS.

@@ -243,6 +243,52 @@ TEST_F(HttpServerTest, RequestsAroundTheFrontDoorAreRefusedBeforeTheirBody) {
               StartsWith("HTTP/1.1 200"));
 }
 
+// Upload routes take a larger body than the rest, a few at a time: with one slot held by an
+// upload whose body is still arriving, another upload is answered 503 before its body is read.
+TEST_F(HttpServerTest, UploadRoutesTakeLargerBodiesAFewAtATime) {
+  HttpServerOptions o;
+  o.max_body_bytes = 4096;
+  o.uploads = {{http::verb::post, "/upload", 100000}};
+  o.uploads_at_once = 1;
+  Start(o);
+  auto post = [](std::string_view path, size_t bytes) {
+    return "POST " + std::string(path) +
+           " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(bytes) +
+           "\r\nConnection: close\r\n\r\n" + std::string(bytes, 'x');
+  };
+  EXPECT_THAT(Exchange(post("/upload?from=test", 100000)), EndsWith(" 100000"));
+  std::string too_large = Exchange(post("/upload", 100001));
+  EXPECT_THAT(too_large, StartsWith("HTTP/1.1 413"));
+  EXPECT_THAT(too_large, HasSubstr("larger than 100000 bytes"));
+  EXPECT_THAT(Exchange(post("/echo", 5000)), StartsWith("HTTP/1.1 413"));
+  EXPECT_THAT(Exchange("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" +
+                       std::string(5000, 'x')),
+              StartsWith("HTTP/1.1 413"))
+      << "only the method named takes the larger body";
+
+  RawConnection slow(server_->port());
+  const std::string whole = post("/upload", 50000);
+  slow.Send(whole.substr(0, 1000));
+  std::string busy;
+  for (int i = 0; i < 100 && !busy.starts_with("HTTP/1.1 503"); ++i) {
+    busy = Exchange(post("/upload", 10), 2s);
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_THAT(busy, StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(busy, HasSubstr("Retry-After: 30"));
+  EXPECT_THAT(busy, HasSubstr("uploads_busy"));
+  EXPECT_TRUE(Healthy()) << "other requests go on";
+  slow.Send(whole.substr(1000));
+  EXPECT_THAT(slow.ReadAll(5s), EndsWith(" 50000"));
+  slow.Close();
+  std::string after;
+  for (int i = 0; i < 100 && !after.starts_with("HTTP/1.1 200"); ++i) {
+    after = Exchange(post("/upload", 10), 2s);
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_THAT(after, StartsWith("HTTP/1.1 200")) << "the slot is returned";
+}
+
 // Finding 6: every X-Forwarded-For line counts; the client is the right-most untrusted hop.
 TEST_F(HttpServerTest, AllForwardedForLinesAreRead) {
   HttpServerOptions o;

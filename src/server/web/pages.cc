@@ -12,7 +12,7 @@ constexpr char kLayout[] = R"html(<!doctype html>
 <title>{{title}} · Autopilot Manager</title>
 <link rel="stylesheet" href="/static/app.css"></head>
 <body><header><a class="brand" href="/">Autopilot Manager</a><nav>
-{{#approver}}<a href="/autopilot/approve-requests">Pending requests</a>{{/approver}}
+{{#approver}}<a href="/autopilot/approve-requests">Pending requests</a><a href="/autopilot/upload">Upload devices</a>{{/approver}}
 {{#viewer}}<a href="/autopilot/view-imports">Import history</a><a href="/autopilot/audit">Audit</a>{{/viewer}}
 </nav>{{#user}}<form class="signout" method="post" action="/signout"><span>{{user}}</span>
 <input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form>{{/user}}
@@ -88,6 +88,37 @@ constexpr char kApproveRequests[] = R"html(<h1>Pending requests</h1>
 {{#requests}}<tr><td><time datetime="{{created_iso}}">{{created}}</time></td><td>{{serial}}{{#registered}}<br><span class="badge registered" title="{{registered}}">already registered</span>{{/registered}}</td><td>{{manufacturer}}</td><td>{{model}}</td><td>{{verification}}</td><td><a href="/autopilot/{{id}}">{{id}}</a></td></tr>{{/requests}}
 </tbody></table>{{/has_requests}})html";
 
+constexpr char kUpload[] = R"html(<h1>Upload devices</h1>
+<p>A CSV file as Get-WindowsAutopilotInfo writes it: <code>Device Serial Number</code>, <code>Windows Product ID</code>, <code>Hardware Hash</code>, and optionally <code>Group Tag</code> and <code>Assigned User</code>; UTF-16 or UTF-8; up to {{max_mb}} MB. Each row becomes a request, checked like a device's own. Nothing is imported until you approve.</p>
+<form method="post" action="/autopilot/upload" enctype="multipart/form-data" class="card" id="upload">
+<input type="hidden" name="csrf" value="{{csrf}}">
+<label>CSV file <input type="file" name="file" accept=".csv,text/csv" required></label>
+<button>Upload</button></form>)html";
+
+constexpr char kUploadResult[] = R"html(<h1>Uploaded devices</h1>
+<p class="notice" id="upload-summary">{{file}}: {{rows}} rows. {{created}} new requests, {{existing}} already open, {{refused}} refused.</p>
+{{#has_refused}}<h2>Refused rows</h2>
+<table class="upload" id="refused-rows"><thead><tr><th>Line</th><th>Serial</th><th>Why</th></tr></thead><tbody>
+{{#refused_rows}}<tr><td>{{line}}</td><td>{{serial}}</td><td>{{reason}}</td></tr>{{/refused_rows}}
+</tbody></table>{{/has_refused}}
+{{#has_accepted}}<form method="post" action="/autopilot/upload/approve" class="card decide" id="approve-upload">
+<input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="ids" value="{{ids}}">
+<label>Group tag for rows without one <select name="group_tag">{{#tags}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/tags}}</select></label>
+<label>Comment <textarea name="comment" maxlength="500"></textarea></label>
+<button class="approve">Approve all {{accepted}}</button></form>
+<h2>Accepted rows</h2>
+<table class="upload" id="accepted-rows"><thead><tr><th>Line</th><th>Serial</th><th>Request</th><th>Group tag</th></tr></thead><tbody>
+{{#accepted_rows}}<tr><td>{{line}}</td><td>{{serial}}</td><td><a href="/autopilot/{{id}}">{{id}}</a>{{#existing}} (already open){{/existing}}</td><td>{{group_tag}}</td></tr>{{/accepted_rows}}
+</tbody></table>{{/has_accepted}}
+<p><a class="button" href="/autopilot/upload">Upload another file</a></p>)html";
+
+constexpr char kUploadApproved[] = R"html(<h1>Uploaded devices approved</h1>
+<p class="notice" id="approve-summary">{{approved}} approved; they are imported as fast as Graph allows.{{#failed_count}} {{failed_count}} not approved (below).{{/failed_count}}</p>
+{{#has_failed}}<table id="not-approved"><thead><tr><th>Serial</th><th>Request</th><th>Why</th></tr></thead><tbody>
+{{#failed}}<tr><td>{{serial}}</td><td><a href="/autopilot/{{id}}">{{id}}</a></td><td>{{reason}}</td></tr>{{/failed}}
+</tbody></table>{{/has_failed}}
+{{#viewer}}<p><a class="button" href="/autopilot/view-imports">Import history</a></p>{{/viewer}})html";
+
 constexpr char kViewImports[] = R"html(<h1>Import history</h1>
 <form class="search" method="get">
 <label>State <select name="state"><option value="">any</option>{{#states}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/states}}</select></label>
@@ -109,7 +140,7 @@ constexpr char kCss[] =
     R"css(:root{--blue:#0067b8;--ink:#1b1b1b;--line:#d0d7de;--ok:#107c10;--bad:#a4262c}
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--ink);background:#f5f7fa}
 header{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;padding:.6rem 1rem;background:#00426f;color:#fff}
-header a{color:#fff;text-decoration:none}header nav{display:flex;gap:1rem;flex:1}.brand{font-weight:600}
+header a{color:#fff;text-decoration:none}header nav{display:flex;flex-wrap:wrap;gap:.2rem 1rem;flex:1}.brand{font-weight:600}
 .signout{display:flex;gap:.5rem;align-items:center;font-size:.9rem}.signout button{background:transparent;color:#fff;border:1px solid #fff}
 main{max-width:60rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem}
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1rem;margin:1rem 0}
@@ -124,6 +155,7 @@ fieldset.actions{border:1px solid var(--line);border-radius:6px}fieldset.actions
 .badge.registered{background:#fff4ce;font-size:.8rem}
 .search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}.search input,.search select{width:auto}
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line);vertical-align:top}
+table.upload td:first-child{width:4rem}
 .timeline{padding-left:1.2rem}.timeline-cell{font-size:.8rem;color:#555;min-width:16rem}code{overflow-wrap:anywhere}
 @media (max-width:40rem){table{font-size:.85rem}th:nth-child(n+4),td:nth-child(n+4){display:none}}
 )css";
@@ -159,6 +191,12 @@ const char* TemplateText(PageTemplate page) {
       return kRequest;
     case PageTemplate::kApproveRequests:
       return kApproveRequests;
+    case PageTemplate::kUpload:
+      return kUpload;
+    case PageTemplate::kUploadResult:
+      return kUploadResult;
+    case PageTemplate::kUploadApproved:
+      return kUploadApproved;
     case PageTemplate::kViewImports:
       return kViewImports;
     case PageTemplate::kAudit:

@@ -14,6 +14,9 @@ enum class PageTemplate {
   kMessage,          // heading, text, optional link
   kRequest,          // /autopilot/{id}
   kApproveRequests,  // /autopilot/approve-requests
+  kUpload,           // /autopilot/upload: the form
+  kUploadResult,     // what became of each row, and "approve all"
+  kUploadApproved,   // what "approve all" did
   kViewImports,      // /autopilot/view-imports
   kAudit,            // /autopilot/audit
   kSignedOut,

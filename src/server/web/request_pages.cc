@@ -208,6 +208,13 @@ std::optional<std::string> ReadAction(std::map<std::string, std::string>& form, 
   return std::nullopt;
 }
 
+bool WebHandler::IsConfiguredGroupTag(const std::string& tag) const {
+  if (!config_.UseApprovalModeGroupTags) return tag == config_.GroupTag;
+  std::vector<GroupTagChoice> choices = GroupTagChoices(config_);
+  return std::any_of(choices.begin(), choices.end(),
+                     [&](const GroupTagChoice& c) { return c.value == tag; });
+}
+
 std::optional<std::string> WebHandler::ReadApproverFields(std::map<std::string, std::string>& form,
                                                           const std::string& current_tag,
                                                           const std::string& proposed_tag,
@@ -217,12 +224,7 @@ std::optional<std::string> WebHandler::ReadApproverFields(std::map<std::string, 
   // A registered device may keep the tag it has, and the group tag function's tag is offered,
   // configured or not.
   bool known = (a->action != ApprovalAction::kImport && tag == current_tag) ||
-               (!proposed_tag.empty() && tag == proposed_tag);
-  if (config_.UseApprovalModeGroupTags) {
-    for (const GroupTagChoice& c : GroupTagChoices(config_)) known |= c.value == tag;
-  } else {
-    known = known || tag == config_.GroupTag;
-  }
+               (!proposed_tag.empty() && tag == proposed_tag) || IsConfiguredGroupTag(tag);
   if (!known) return "The group tag \"" + tag + "\" is not one of the configured tags.";
   a->group_tag = tag;
   a->device_name = Trim(form["device_name"]);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "server/http/form.h"
+#include "server/http/multipart.h"
 #include "server/web/web_handler.h"
 
 namespace apm::web {
@@ -20,6 +21,10 @@ struct WebHandler::Visit {
   std::optional<Session> session;
   auth::Roles roles;
   std::map<std::string, std::string> form;
+  // A multipart form's files by field name (views into the request's body), or why the form
+  // could not be read.
+  std::map<std::string, FormPart> files;
+  std::string form_error;
 };
 
 // A sign-in not finished within this time is refused (and purged).

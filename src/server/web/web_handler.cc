@@ -19,12 +19,13 @@ namespace apm::web {
 using json = nlohmann::json;
 
 WebHandler::WebHandler(const Config& config, RequestStore& store, SessionStore& sessions,
-                       ApprovalService& approvals, auth::OidcClient* oidc, GraphApi* graph,
-                       const Clock& clock, boost::asio::thread_pool& blocking)
+                       ApprovalService& approvals, IntakeService& intake, auth::OidcClient* oidc,
+                       GraphApi* graph, const Clock& clock, boost::asio::thread_pool& blocking)
     : config_(config),
       store_(store),
       session_store_(sessions),
       approvals_(approvals),
+      intake_(intake),
       oidc_(oidc),
       graph_(graph),
       clock_(clock),
@@ -42,7 +43,7 @@ bool WebHandler::Owns(std::string_view path) {
 void WebHandler::Handle(InboundRequest request, Reply reply) {
   // Pages touch the store and the identity provider: never on an I/O thread.
   boost::asio::post(blocking_, [this, request = std::move(request), reply]() mutable {
-    Visit v{std::move(request), reply, "", std::nullopt, {}, {}};
+    Visit v{std::move(request), reply, "", std::nullopt, {}, {}, {}, {}};
     try {
       Serve(v);
     } catch (const std::exception& e) {
@@ -77,10 +78,7 @@ void WebHandler::Serve(Visit& v) {
   }
   v.session = sessions_.Find(v.req);
   if (v.session) v.roles = auth::RolesFor(v.session->groups, config_);
-  if (post) {
-    std::optional<std::map<std::string, std::string>> form = ParseForm(v.req.message.body());
-    if (form) v.form = std::move(*form);
-  }
+  if (post) ReadForm(v);
   RouteTable<Target>::Match m = Routes().Find(v.req.path, get ? "GET" : post ? "POST" : "");
   if (!m.route && m.label.empty()) {
     return Message(v, http::status::not_found, "Not found", "There is no page at this address.",
@@ -109,6 +107,29 @@ void WebHandler::Serve(Visit& v) {
   m.route->target.run(*this, v, m.params);
 }
 
+// A POST's fields into v.form (the first of a repeated name), a multipart form's files into
+// v.files.
+void WebHandler::ReadForm(Visit& v) {
+  const std::string_view type = v.req.message[http::field::content_type];
+  if (!IsMultipartForm(type)) {
+    std::optional<std::map<std::string, std::string>> form = ParseForm(v.req.message.body());
+    if (form) v.form = std::move(*form);
+    return;
+  }
+  Result<std::vector<FormPart>> parts = ParseMultipartForm(type, v.req.message.body());
+  if (!parts.ok()) {
+    v.form_error = parts.status().message();
+    return;
+  }
+  for (FormPart& p : *parts) {
+    if (p.filename) {
+      v.files.emplace(p.name, std::move(p));
+    } else {
+      v.form.emplace(p.name, std::string(p.content));
+    }
+  }
+}
+
 const RouteTable<WebHandler::Target>& WebHandler::Routes() {
   using P = std::vector<std::string>;
   using W = WebHandler;
@@ -135,6 +156,11 @@ const RouteTable<WebHandler::Target>& WebHandler::Routes() {
       {"/autopilot/audit.csv",
        "GET",
        {[](W& h, Visit& v, const P&) { h.AuditPage(v, true); }, "/autopilot/audit"}},
+      {"/autopilot/upload", "GET", {[](W& h, Visit& v, const P&) { h.UploadForm(v); }}},
+      {"/autopilot/upload", "POST", {[](W& h, Visit& v, const P&) { h.Upload(v); }}},
+      {"/autopilot/upload/approve", "POST", {[](W& h, Visit& v, const P&) {
+         h.ApproveUploaded(v);
+       }}},
       {"/autopilot/{id}", "GET", {[](W& h, Visit& v, const P& p) { h.RequestPage(v, p[0]); }}},
       {"/autopilot/{id}/approve", "POST", {[](W& h, Visit& v, const P& p) {
          h.Decide(v, p[0], true);

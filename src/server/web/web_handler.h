@@ -13,8 +13,10 @@
 #include "server/clock.h"
 #include "server/config.h"
 #include "server/graph/graph_api.h"
+#include "server/http/http_server.h"
 #include "server/http/http_types.h"
 #include "server/http/route_table.h"
+#include "server/intake_service.h"
 #include "server/rate_limiter.h"
 #include "server/store/request_store.h"
 #include "server/store/session_store.h"
@@ -28,11 +30,13 @@ class WebHandler : public HttpHandler {
   // `oidc` null: sign-in is not configured and the pages say so. `graph` null: group overage
   // cannot be resolved (such users are refused with a clear page).
   WebHandler(const Config& config, RequestStore& store, SessionStore& sessions,
-             ApprovalService& approvals, auth::OidcClient* oidc, GraphApi* graph,
-             const Clock& clock, boost::asio::thread_pool& blocking);
+             ApprovalService& approvals, IntakeService& intake, auth::OidcClient* oidc,
+             GraphApi* graph, const Clock& clock, boost::asio::thread_pool& blocking);
 
   // The routes of the pages (the rest belongs to the API).
   static bool Owns(std::string_view path);
+  // The pages that take a CSV file, larger than other requests (HttpServerOptions::uploads).
+  static std::vector<HttpServerOptions::Upload> Uploads(const Config& config);
   void Handle(InboundRequest request, Reply reply) override;
   // Periodic clean-up (the maintenance timer): forgets idle rate-limit buckets.
   void Maintain() {
@@ -50,6 +54,7 @@ class WebHandler : public HttpHandler {
   // Every page route; Owns, matching and dispatch all read it.
   static const RouteTable<Target>& Routes();
   void Serve(Visit& v);
+  void ReadForm(Visit& v);
   void SignIn(Visit& v);
   void SignInCallback(Visit& v);
   void SignOut(Visit& v);
@@ -66,7 +71,13 @@ class WebHandler : public HttpHandler {
   std::optional<std::string> ReadApproverFields(std::map<std::string, std::string>& form,
                                                 const std::string& current_tag,
                                                 const std::string& proposed_tag, Approval* a) const;
+  // Whether an approver may choose `tag` from the configuration (GroupTag, or one of
+  // ApprovalModeGroupTags).
+  bool IsConfiguredGroupTag(const std::string& tag) const;
   void ApproveRequests(Visit& v);
+  void UploadForm(Visit& v);
+  void Upload(Visit& v);
+  void ApproveUploaded(Visit& v);
   void ViewImports(Visit& v, bool csv);
   void AuditPage(Visit& v, bool csv);
 
@@ -86,6 +97,7 @@ class WebHandler : public HttpHandler {
   RequestStore& store_;
   SessionStore& session_store_;
   ApprovalService& approvals_;
+  IntakeService& intake_;
   auth::OidcClient* oidc_;
   GraphApi* graph_;
   const Clock& clock_;

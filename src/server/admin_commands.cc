@@ -231,7 +231,8 @@ int AdminCommands::ImportCsv(const Config& config, SqlRequestStore& store, const
   intake.AuditTo(&store);
   const passwd* account = getpwuid(getuid());
   std::string who = std::string("cli:") + (account ? account->pw_name : std::to_string(getuid()));
-  Result<std::vector<IntakeService::UploadOutcome>> outcomes = intake.SubmitUpload(csv, who);
+  Result<std::vector<IntakeService::UploadOutcome>> outcomes =
+      intake.SubmitUpload(csv, {who, "", ""});
   if (!outcomes.ok()) {
     std::cerr << "apm-server: " << csv_path_ << ": " << outcomes.status().message() << "\n";
     return 1;

@@ -52,11 +52,15 @@ void IntakeService::UseDecisionHooks(const DecisionHooks* hooks, ApprovalService
 }
 
 void IntakeService::Record(std::string_view action, const std::string& request_id,
-                           std::string detail, const std::string& actor) {
+                           std::string detail, const std::string& actor, const Uploader* uploader) {
   if (!audit_) return;
   AuditEvent e;
   e.at = clock_.NowMs();
   e.actor_upn = actor;
+  if (uploader) {
+    e.actor_oid = uploader->oid;
+    e.address = uploader->address;
+  }
   e.action = std::string(action);
   e.request_id = request_id;
   e.detail = std::move(detail);

@@ -89,7 +89,13 @@ class IntakeService {
     std::string refusal;     // why the row became no request
     std::string group_tag;   // the row's Group Tag column
   };
-  Result<std::vector<UploadOutcome>> SubmitUpload(std::string_view csv, const std::string& who);
+  // Who uploads: a name (UPN, or "cli:USER"), and from the web their oid and address.
+  struct Uploader {
+    std::string name;
+    std::string oid;
+    std::string address;
+  };
+  Result<std::vector<UploadOutcome>> SubmitUpload(std::string_view csv, const Uploader& by);
 
  private:
   struct UploadedRow {
@@ -110,7 +116,7 @@ class IntakeService {
   std::optional<StoredRequest> AskToApprove(const StoredRequest& r, const HookDevice& device,
                                             std::chrono::steady_clock::time_point deadline);
   void Record(std::string_view action, const std::string& request_id, std::string detail,
-              const std::string& actor = "system");
+              const std::string& actor = "system", const Uploader* uploader = nullptr);
 
   const Config& config_;
   RequestStore& store_;

@@ -36,12 +36,13 @@ std::string RefusalText(const IntakeResult& r) {
 
 }  // namespace
 
-Result<std::vector<IntakeService::UploadOutcome>> IntakeService::SubmitUpload(
-    std::string_view csv, const std::string& who) {
+Result<std::vector<IntakeService::UploadOutcome>> IntakeService::SubmitUpload(std::string_view csv,
+                                                                              const Uploader& by) {
+  const std::string& who = by.name;
   Result<std::vector<AutopilotCsvRow>> rows = ParseAutopilotCsv(csv);
   if (!rows.ok()) return rows.status();
   // Recorded before the first request is stored, so none is ever there without it.
-  Record("upload", "", std::to_string(rows->size()) + " rows", who);
+  Record("upload", "", std::to_string(rows->size()) + " rows", who, &by);
   std::vector<UploadOutcome> outcomes;
   int created = 0;
   for (AutopilotCsvRow& row : *rows) {
@@ -88,7 +89,7 @@ Result<std::vector<IntakeService::UploadOutcome>> IntakeService::SubmitUpload(
            {"refused",
             int64_t(std::count_if(outcomes.begin(), outcomes.end(),
                                   [](const UploadOutcome& o) { return !o.refusal.empty(); }))}});
-  Record("upload_done", "", std::to_string(created) + " new requests", who);
+  Record("upload_done", "", std::to_string(created) + " new requests", who, &by);
   return outcomes;
 }
 

@@ -41,7 +41,7 @@ TEST_F(UploadTest, EachGoodRowBecomesARequestAndEachBadOneSaysWhy) {
       Hash("PF5UP005") + ",,\n" + "PF5UP006,," + Hash("PF5UP006") + ",,not-a-upn\n" + "PF5UP001,," +
       Hash("PF5UP001") + ",Kiosk,anna@contoso.com\n";
   Result<std::vector<IntakeService::UploadOutcome>> out =
-      intake_->SubmitUpload(csv, "helpdesk@contoso.com");
+      intake_->SubmitUpload(csv, {"helpdesk@contoso.com", "oid-1", "192.0.2.7"});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ(out->size(), 7u);
   for (int i : {0, 1, 2}) EXPECT_EQ((*out)[i].refusal, "") << i;
@@ -68,6 +68,8 @@ TEST_F(UploadTest, EachGoodRowBecomesARequestAndEachBadOneSaysWhy) {
   EXPECT_EQ(audit->at(1).action, "upload");
   EXPECT_EQ(audit->at(1).detail, "7 rows");
   EXPECT_EQ(audit->at(1).actor_upn, "helpdesk@contoso.com");
+  EXPECT_EQ(audit->at(1).actor_oid, "oid-1");  // who uploaded on the web, and from where
+  EXPECT_EQ(audit->at(1).address, "192.0.2.7");
   EXPECT_EQ(audit->at(0).action, "upload_done");
   EXPECT_EQ(audit->at(0).detail, "3 new requests");
 }
@@ -78,7 +80,7 @@ TEST_F(UploadTest, TheShippedExampleFileHasFourGoodRowsAndTwoBadOnes) {
   std::stringstream csv;
   csv << file.rdbuf();
   Result<std::vector<IntakeService::UploadOutcome>> out =
-      intake_->SubmitUpload(csv.str(), "helpdesk@contoso.com");
+      intake_->SubmitUpload(csv.str(), {"helpdesk@contoso.com", "", ""});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ(out->size(), 6u);
   for (int i : {0, 1, 2, 3}) EXPECT_EQ((*out)[i].refusal, "") << (*out)[i].serial_number;
@@ -92,7 +94,7 @@ TEST_F(UploadTest, TheShippedExampleFileHasFourGoodRowsAndTwoBadOnes) {
 
 TEST_F(UploadTest, AFileThatIsNoCsvStoresNothing) {
   Result<std::vector<IntakeService::UploadOutcome>> out =
-      intake_->SubmitUpload("Serial,Hash\nA,B\n", "cli:root");
+      intake_->SubmitUpload("Serial,Hash\nA,B\n", {"cli:root", "", ""});
   EXPECT_FALSE(out.ok());
   EXPECT_TRUE(store_->List({}).value().empty());
 }

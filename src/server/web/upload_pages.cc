@@ -63,7 +63,7 @@ void WebHandler::Upload(Visit& v) {
   }
   const std::string who = v.session->upn.empty() ? v.session->oid : v.session->upn;
   Result<std::vector<IntakeService::UploadOutcome>> outcomes =
-      intake_.SubmitUpload(file->second.content, who);
+      intake_.SubmitUpload(file->second.content, {who, v.session->oid, v.req.client_address});
   if (!outcomes.ok()) {
     return Message(v, http::status::bad_request, "Not uploaded",
                    "Nothing was stored: " + outcomes.status().message() + ".",

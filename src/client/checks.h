@@ -25,9 +25,6 @@ const std::vector<Endpoint>& EnrollmentEndpoints();
 std::string SntpRequest();
 Result<std::chrono::system_clock::time_point> ParseSntpAnswer(const std::string& packet);
 
-// Parses an HTTP Date header (IMF-fixdate).
-std::optional<std::chrono::system_clock::time_point> ParseHttpDate(const std::string& text);
-
 // Warn at 5 min of skew or more, fail above 15 min.
 CheckOutcome ClassifySkew(std::chrono::seconds skew);
 

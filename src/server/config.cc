@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-
+#include <sstream>
 #include <variant>
 
 extern char** environ;
@@ -283,6 +283,65 @@ bool IsLoopbackHttpUrl(std::string_view url) {
 std::vector<std::string> ConfigKeys() {
   std::vector<std::string> out;
   for (const Key& k : kKeys) out.push_back(k.name);
+  return out;
+}
+
+namespace {
+
+// A setting's value as text; secrets and credentials in URLs hidden.
+std::string ShownValue(const Config& c, const Key& key) {
+  const std::string_view name = key.name;
+  std::string text = std::visit(
+      [&](auto member) -> std::string {
+        const auto& v = c.*member;
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          return v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          return std::to_string(v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          std::ostringstream out;
+          out << v;
+          return out.str();
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return v;
+        } else {
+          std::string joined;
+          for (const std::string& item : v) joined += (joined.empty() ? "" : ", ") + item;
+          return joined;
+        }
+      },
+      key.field);
+  if (text.empty()) return text;
+  if (name.ends_with("Secret") || name.ends_with("FunctionKey")) return "(set, hidden)";
+  // A Teams workflow URL's signature and a database URL's password are credentials.
+  if (name == "NotificationTeamsUrl") return text.substr(0, text.find('?')) + "?(hidden)";
+  if (name == "DatabaseUrl") {
+    size_t scheme = text.find("://");
+    size_t at = text.rfind('@');
+    size_t colon = scheme == std::string::npos ? std::string::npos : text.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+      text = text.substr(0, colon + 1) + "(hidden)" + text.substr(at);
+    }
+    size_t password = text.find("password=");
+    if (password != std::string::npos) {
+      size_t end = text.find_first_of("& ", password);
+      text = text.substr(0, password + 9) + "(hidden)" +
+             (end == std::string::npos ? "" : text.substr(end));
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+std::vector<SettingView> DescribeSettings(const Config& config) {
+  std::vector<SettingView> out;
+  for (const Key& k : kKeys) {
+    auto source = config.sources.find(k.name);
+    out.push_back({k.name, ShownValue(config, k),
+                   source == config.sources.end() ? "default" : source->second});
+  }
   return out;
 }
 
@@ -656,6 +715,7 @@ Result<Config> LoadConfig(const std::string& path, const std::map<std::string, s
       }
       Status s = ApplyToml(c, *key, node, path);
       if (!s.ok()) return s;
+      c.sources[key->name] = path;
     }
   }
   for (const auto& [var, value] : env) {
@@ -671,6 +731,7 @@ Result<Config> LoadConfig(const std::string& path, const std::map<std::string, s
     }
     Status s = ApplyEnv(c, *key, value, var);
     if (!s.ok()) return s;
+    c.sources[key->name] = var;
   }
   if (check) {
     if (Status s = ValidateConfig(c); !s.ok()) return s;

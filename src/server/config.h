@@ -175,7 +175,20 @@ struct Config {
     return SignInClientSecret.empty() ? ClientSecret : SignInClientSecret;
   }
   AllowList allow_list() const;
+
+  // Where each setting that is not its default came from: the file's path, the APM_ variable's
+  // name, or "command line" (set by LoadConfig and main).
+  std::map<std::string, std::string> sources;
 };
+
+// One setting as `apm-server doctor` shows it: its effective value (secrets hidden) and where it
+// came from ("default" when nothing set it).
+struct SettingView {
+  std::string key;
+  std::string value;
+  std::string source;
+};
+std::vector<SettingView> DescribeSettings(const Config& config);
 
 // Reads the optional TOML file (empty path: none) and the APM_* variables in `env`, and checks
 // the result. Errors name the key (and the file or variable) that is wrong.

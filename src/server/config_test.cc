@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 namespace apm {
@@ -51,6 +52,34 @@ SubmitRatePerMinute = 2.5
   EXPECT_EQ(c->Models, (std::vector<std::string>{"Surface Laptop 5", "21R3001BUK"}));
   EXPECT_DOUBLE_EQ(c->SubmitRatePerMinute, 2.5);
   EXPECT_TRUE(c->allow_list().use_manufacturers);
+}
+
+// What `apm-server doctor` lists: every setting, where it came from, no secret.
+TEST(Config, DescribedSettingsSayWhereTheyCameFromAndHideSecrets) {
+  std::string path = WriteFile(
+      "ApprovalMode = true\nDatabaseUrl = \"postgresql://apm:pa55@db.example/apm\"\n"
+      "NotificationTeamsUrl = \"https://x.example/workflows/1/invoke?sig=abc\"\n"
+      "ValidationFunctionKey = \"fn-key\"\nManufacturers = [\"Dell\", \"HP\"]\n");
+  Result<Config> c = LoadConfig(path, {{"APM_CLIENT_SECRET", "s3cret"}}, /*check=*/false);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  std::map<std::string, SettingView> shown;
+  for (SettingView& s : DescribeSettings(*c)) shown[s.key] = s;
+  EXPECT_EQ(shown.size(), ConfigKeys().size());
+  EXPECT_EQ(shown["ApprovalMode"].value, "true");
+  EXPECT_EQ(shown["ApprovalMode"].source, path);
+  EXPECT_EQ(shown["ClientSecret"].value, "(set, hidden)");
+  EXPECT_EQ(shown["ClientSecret"].source, "APM_CLIENT_SECRET");
+  EXPECT_EQ(shown["ValidationFunctionKey"].value, "(set, hidden)");
+  EXPECT_EQ(shown["DatabaseUrl"].value, "postgresql://apm:(hidden)@db.example/apm");
+  EXPECT_EQ(shown["NotificationTeamsUrl"].value, "https://x.example/workflows/1/invoke?(hidden)");
+  EXPECT_EQ(shown["Manufacturers"].value, "Dell, HP");
+  EXPECT_EQ(shown["Timeout"].source, "default");
+  EXPECT_EQ(shown["SignInClientSecret"].value, "") << "an empty secret is shown as empty";
+  for (const auto& [key, s] : shown) {
+    for (const char* secret : {"s3cret", "pa55", "sig=abc", "fn-key"}) {
+      EXPECT_EQ(s.value.find(secret), std::string::npos) << key;
+    }
+  }
 }
 
 TEST(Config, UnknownKeyIsNamed) {

@@ -10,6 +10,7 @@
 #include "server/admin_commands.h"
 #include "server/config.h"
 #include "server/db_commands.h"
+#include "server/doctor/doctor_command.h"
 #include "server/health_command.h"
 #include "server/http/curl_outbound_http.h"
 #include "server/logging.h"
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   apm::AdminCommands admin(app);
   apm::DbCommands db(app);
   apm::HealthCommand health(app);
+  apm::DoctorCommand doctor(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -44,6 +46,8 @@ int main(int argc, char** argv) {
   apm::Config config = std::move(loaded).value();
   if (!listen.empty()) config.Listen = listen;
   if (!data_dir.empty()) config.DataDir = data_dir;
+  if (!listen.empty()) config.sources["Listen"] = "command line";
+  if (!data_dir.empty()) config.sources["DataDir"] = "command line";
   if (admin.request_chosen() || db.chosen() || health.chosen()) {
     // Admin commands and the health check need no Graph credentials (often only in the
     // service's environment).
@@ -62,6 +66,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (doctor.chosen()) return doctor.Run(config);
   if (admin.request_chosen()) return admin.RunRequest(config);
   if (db.chosen()) return db.Run(config);
   if (health.chosen()) {

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 
+#include "server/graph_settings.h"
 #include "server/logging.h"
 #include "server/store/sqlite_integrity.h"
 
@@ -380,13 +381,8 @@ Status ServerApp::StartAuditExport() {
   if (!config_.UseLogAnalytics) return Status::Ok();
   audit_http_ = std::make_unique<CurlOutboundHttp>(CurlOutboundHttp::Options{
       .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
-  AppCredentials credentials{config_.LoginEndpoint,
-                             config_.TenantId,
-                             config_.ClientId,
-                             config_.ClientSecret,
-                             config_.ClientCertificateFile,
-                             config_.ClientPrivateKeyFile,
-                             kMonitorScope};
+  AppCredentials credentials = GraphCredentials(config_);
+  credentials.scope = kMonitorScope;
   auto tokens = ClientCredentialsTokenSource::Create(credentials, *audit_http_, clock_);
   if (!tokens.ok()) return tokens.status();
   audit_tokens_ = std::move(tokens).value();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "server/graph_settings.h"
 #include "server/logging.h"
 #include "server/server_app.h"
 
@@ -13,20 +14,10 @@ Result<ServerApp::GraphStack> ServerApp::BuildGraph() {
   GraphStack g;
   g.http = std::make_unique<CurlOutboundHttp>(CurlOutboundHttp::Options{
       .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
-  AppCredentials credentials;
-  credentials.login_endpoint = config_.LoginEndpoint;
-  credentials.tenant = config_.TenantId;
-  credentials.client_id = config_.ClientId;
-  credentials.client_secret = config_.ClientSecret;
-  credentials.certificate_file = config_.ClientCertificateFile;
-  credentials.private_key_file = config_.ClientPrivateKeyFile;
-  auto tokens = ClientCredentialsTokenSource::Create(credentials, *g.http, clock_);
+  auto tokens = ClientCredentialsTokenSource::Create(GraphCredentials(config_), *g.http, clock_);
   if (!tokens.ok()) return tokens.status();
   g.tokens = std::move(tokens).value();
-  GraphClient::Options graph_options;
-  graph_options.endpoint = config_.GraphEndpoint;
-  graph_options.intune_limits.writes_per_window = int(config_.GraphWritesPer20Seconds);
-  graph_options.intune_limits.requests_per_window = int(config_.GraphRequestsPer20Seconds);
+  GraphClient::Options graph_options = GraphClientOptions(config_);
   g.client = std::make_unique<GraphClient>(graph_options, *g.http, *g.tokens, clock_);
   return g;
 }

@@ -79,7 +79,8 @@ void GraphModel::SeedLocked() {
     profile_group_id_ = config_.profile_group_id;
   }
   if (!groups_.contains(profile_group_id_)) {
-    groups_[profile_group_id_] = Group{profile_group_id_, config_.profile_group_name, true, {}};
+    groups_[profile_group_id_] = Group{
+        profile_group_id_, config_.profile_group_name, true, {}, config_.profile_group_dynamic};
   }
   for (const std::string& serial : config_.registered_serials) {
     std::string ignored;
@@ -394,6 +395,23 @@ std::optional<ApiError> GraphModel::Sync() {
   }
   last_sync_ms_ = now;
   return std::nullopt;
+}
+
+std::vector<json> GraphModel::DeploymentProfiles() const {
+  std::lock_guard lock(mu_);
+  json assignments = json::array();
+  if (config_.profile_assigned) {
+    assignments.push_back({{"id", "8d5b2e7a-61c4-4f0e-9a3b-2c7d1e4f6a80_" + profile_group_id_},
+                           {"target",
+                            {{"@odata.type", "#microsoft.graph.groupAssignmentTarget"},
+                             {"groupId", profile_group_id_}}}});
+  }
+  json profile = {{"@odata.type", "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"},
+                  {"id", "8d5b2e7a-61c4-4f0e-9a3b-2c7d1e4f6a80"},
+                  {"displayName", "Autopilot Manager default profile"},
+                  {"deviceNameTemplate", ""},
+                  {"assignments", std::move(assignments)}};
+  return {std::move(profile)};
 }
 
 json GraphModel::AutopilotSettings() const {

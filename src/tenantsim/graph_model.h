@@ -61,6 +61,10 @@ struct SimConfig {
 
   std::string profile_group_id = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15";
   std::string profile_group_name = "Autopilot Profile Devices";
+  // Set-up mistakes `apm-server doctor` finds: a dynamic profile group, and a deployment profile
+  // that does not target it.
+  bool profile_group_dynamic = false;
+  bool profile_assigned = true;
 
   // Per app (token client id), sliding window; 0 means unlimited.
   int write_limit = 100;  // Intune (deviceManagement) routes
@@ -219,6 +223,8 @@ class GraphModel {
   // cooldown of the previous one.
   std::optional<ApiError> Sync();
   nlohmann::json AutopilotSettings() const;
+  // The tenant's one Windows Autopilot deployment profile, with its assignments.
+  std::vector<nlohmann::json> DeploymentProfiles() const;
 
   // --- Entra ---
   std::vector<nlohmann::json> ListDevices() const;
@@ -290,6 +296,7 @@ class GraphModel {
     std::string id, display_name;
     bool security_enabled = true;
     std::vector<Member> members;
+    bool dynamic = false;  // members from a rule (groupTypes DynamicMembership)
   };
   struct User {
     std::string id, upn, display_name;

@@ -63,19 +63,25 @@ std::optional<json> GraphModel::GetDevice(const std::string& object_id) const {
 
 namespace {
 
-json GroupJson(const std::string& id, const std::string& name, bool security_enabled) {
+json GroupJson(const std::string& id, const std::string& name, bool security_enabled,
+               bool dynamic) {
   std::string nickname;
   for (char c : name) {
     if (std::isalnum(static_cast<unsigned char>(c))) nickname.push_back(c);
   }
-  return {{"id", id},
-          {"deletedDateTime", nullptr},
-          {"description", nullptr},
-          {"displayName", name},
-          {"groupTypes", json::array()},
-          {"mailEnabled", false},
-          {"mailNickname", nickname.empty() ? "group" : nickname},
-          {"securityEnabled", security_enabled}};
+  json group = {{"id", id},
+                {"deletedDateTime", nullptr},
+                {"description", nullptr},
+                {"displayName", name},
+                {"groupTypes", dynamic ? json::array({"DynamicMembership"}) : json::array()},
+                {"mailEnabled", false},
+                {"mailNickname", nickname.empty() ? "group" : nickname},
+                {"securityEnabled", security_enabled}};
+  if (dynamic) {
+    group["membershipRule"] = "(device.devicePhysicalIds -any (_ -eq \"[OrderID]:Kiosk\"))";
+    group["membershipRuleProcessingState"] = "On";
+  }
+  return group;
 }
 
 }  // namespace
@@ -84,7 +90,7 @@ std::vector<json> GraphModel::ListGroups() const {
   std::lock_guard lock(mu_);
   std::vector<json> out;
   for (const auto& [id, g] : groups_) {
-    out.push_back(GroupJson(g.id, g.display_name, g.security_enabled));
+    out.push_back(GroupJson(g.id, g.display_name, g.security_enabled, g.dynamic));
   }
   return out;
 }
@@ -93,7 +99,8 @@ std::optional<json> GraphModel::GetGroup(const std::string& id) const {
   std::lock_guard lock(mu_);
   auto it = groups_.find(id);
   if (it == groups_.end()) return std::nullopt;
-  return GroupJson(it->second.id, it->second.display_name, it->second.security_enabled);
+  return GroupJson(it->second.id, it->second.display_name, it->second.security_enabled,
+                   it->second.dynamic);
 }
 
 json GraphModel::MemberJsonLocked(const std::string& object_id) const {
@@ -110,7 +117,8 @@ json GraphModel::MemberJsonLocked(const std::string& object_id) const {
   }
   if (auto g = groups_.find(object_id); g != groups_.end()) {
     json j = {{"@odata.type", "#microsoft.graph.group"}};
-    j.update(GroupJson(g->second.id, g->second.display_name, g->second.security_enabled));
+    j.update(GroupJson(g->second.id, g->second.display_name, g->second.security_enabled,
+                       g->second.dynamic));
     return j;
   }
   return {{"@odata.type", "#microsoft.graph.directoryObject"}, {"id", object_id}};

@@ -143,6 +143,8 @@ const std::vector<GraphRouter::Route>& GraphRouter::Routes() {
        &G::Sync},
       {"GET", "/deviceManagement/windowsAutopilotSettings", A::kIntuneRead, true, true,
        &G::GetSettings},
+      {"GET", "/deviceManagement/windowsAutopilotDeploymentProfiles", A::kIntuneRead, true, true,
+       &G::ListDeploymentProfiles},
       {"GET", "/devices", A::kDeviceRead, false, false, &G::ListDevices},
       {"GET", "/devices/{id}", A::kDeviceRead, false, false, &G::GetDevice},
       {"GET", "/groups", A::kGroupRead, false, false, &G::ListGroups},

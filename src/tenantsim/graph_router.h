@@ -94,6 +94,7 @@ class GraphRouter {
   GraphAnswer UpdateProperties(const GraphCall& call, const Params& p);
   GraphAnswer Sync(const GraphCall& call, const Params& p);
   GraphAnswer GetSettings(const GraphCall& call, const Params& p);
+  GraphAnswer ListDeploymentProfiles(const GraphCall& call, const Params& p);
   GraphAnswer ListDevices(const GraphCall& call, const Params& p);
   GraphAnswer GetDevice(const GraphCall& call, const Params& p);
   GraphAnswer ListGroups(const GraphCall& call, const Params& p);

@@ -235,6 +235,15 @@ GraphAnswer GraphRouter::Sync(const GraphCall& call, const Params&) {
   return NoContent(call);
 }
 
+// Always with its assignments, as `$expand=assignments` asks (the only way we read it).
+GraphAnswer GraphRouter::ListDeploymentProfiles(const GraphCall& call, const Params&) {
+  return Json(call, 200,
+              {{"@odata.context", kMetadata + call.version +
+                                      "/$metadata#deviceManagement/"
+                                      "windowsAutopilotDeploymentProfiles(assignments())"},
+               {"value", model_.DeploymentProfiles()}});
+}
+
 GraphAnswer GraphRouter::GetSettings(const GraphCall& call, const Params&) {
   json out = {{"@odata.context", kMetadata + call.version +
                                      "/$metadata#deviceManagement/windowsAutopilotSettings/"

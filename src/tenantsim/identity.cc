@@ -135,6 +135,12 @@ std::optional<TokenError> Identity::AuthenticateClientLocked(
                       "sent in the request is the client secret value, not the client secret "
                       "ID, for a secret added to app '" +
                           client_id + "'."};
+  } else if (app.secret_expired) {
+    return TokenError{401, "invalid_client", 7000222,
+                      "AADSTS7000222: The provided client secret keys for app '" + client_id +
+                          "' are expired. Visit the Azure portal to create new keys for your "
+                          "app: https://aka.ms/NewClientSecret, or consider using certificate "
+                          "credentials for added security: https://aka.ms/certCreds."};
   }
   return std::nullopt;
 }

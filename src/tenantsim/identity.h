@@ -31,6 +31,8 @@ struct SimApp {
   bool auto_login = false;
   // The id_token carries `groups` (groupMembershipClaims "SecurityGroup").
   bool group_claims = true;
+  // The secret is right but past its end date (Entra answers AADSTS7000222).
+  bool secret_expired = false;
 };
 
 // Who an access token speaks for. `app.roles` holds the token's permissions: the app's

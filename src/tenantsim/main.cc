@@ -30,7 +30,11 @@ struct SimOptions {
   std::vector<std::string> redirect_uris;
   std::vector<std::string> post_logout_uris;
   std::vector<std::string> user_specs;
+  std::vector<std::string> app_roles = {"DeviceManagementServiceConfig.ReadWrite.All",
+                                        "DeviceManagementManagedDevices.ReadWrite.All",
+                                        "Device.Read.All", "GroupMember.ReadWrite.All"};
   bool auto_login = false;
+  bool client_secret_expired = false;
   bool no_group_claims = false;
   size_t group_overage_limit = 200;
   std::string public_url;
@@ -124,6 +128,15 @@ void AddModelOptions(CLI::App& app, SimOptions& o) {
       ->capture_default_str();
   app.add_option("--profile-group-name", o.config.profile_group_name, "that group's displayName")
       ->capture_default_str();
+  app.add_flag("--profile-group-dynamic", o.config.profile_group_dynamic,
+               "make the profile group a dynamic group (a set-up mistake the doctor names)");
+  app.add_flag("!--profile-unassigned", o.config.profile_assigned,
+               "the deployment profile targets no group (a set-up mistake the doctor names)");
+  app.add_flag("--client-secret-expired", o.client_secret_expired,
+               "the client secret is past its end date (AADSTS7000222)");
+  app.add_option("--app-role", o.app_roles,
+                 "an application permission granted to apm-server's app (repeat; default: the "
+                 "four it needs)");
   app.add_option("--write-limit", o.config.write_limit,
                  "POST/PUT/PATCH/DELETE per app per throttle window; 0 = unlimited")
       ->capture_default_str();
@@ -220,9 +233,8 @@ int Serve(const SimOptions& o, const std::string& certificate_pem,
   apm::sim::SimApp sim_app;
   sim_app.client_id = o.client_id;
   sim_app.client_secret = o.client_secret;
-  sim_app.roles = {"DeviceManagementServiceConfig.ReadWrite.All",
-                   "DeviceManagementManagedDevices.ReadWrite.All", "Device.Read.All",
-                   "GroupMember.ReadWrite.All"};
+  sim_app.roles = o.app_roles;
+  sim_app.secret_expired = o.client_secret_expired;
   sim_app.certificate_pem = certificate_pem;
   sim_app.redirect_uris = o.redirect_uris;
   sim_app.post_logout_redirect_uris = o.post_logout_uris;

@@ -7,12 +7,13 @@
 #include "client/options.h"
 #include "client/server_api.h"
 #include "client/server_url.h"
+#include "core/http_date.h"
 #include "fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(apm::fuzz::Bytes(data, size));
   (void)apm::client::ParseSntpAnswer(text);
-  (void)apm::client::ParseHttpDate(text);
+  (void)apm::ParseHttpDate(text);
   (void)apm::client::ParseRequestStatus(text);
   (void)apm::client::HashFromOa3Report(text);
   for (bool allow_http : {false, true}) {

@@ -1,0 +1,189 @@
+// `apm-server doctor` against apm-tenant-sim set up right, and set up wrong in each way an admin
+// gets it wrong: each mistake named with its fix, a correct set-up passing with exit 0.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server_process.h"
+
+namespace apm::itest {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kTenant[] = "00000000-0000-4000-8000-000000000001";
+
+class DoctorTest : public ::testing::Test {
+ protected:
+  void StartSim(std::vector<std::string> args = {}) {
+    args.insert(args.end(), {"--admin", "--tenant-id", kTenant,
+                             std::string("--profile-group-id=") + kSimProfileGroup});
+    sim_ = ServerProcess::TenantSim(args);
+    ASSERT_TRUE(sim_->Start()) << sim_->log();
+  }
+  // The doctor's exit code for a server set up for the simulator (plus `extra`), its JSON in
+  // `report`, and its text in `text` (asked for again without --json) when given.
+  // `env` adds APM_ variables (they override the file, as an admin's do).
+  int Doctor(const std::string& extra, json* report, std::string* text = nullptr,
+             const std::string& secret = "simulator-secret",
+             std::map<std::string, std::string> env = {}) {
+    env["APM_CLIENT_SECRET"] = secret;
+    ServerProcess server(SimTenantConfig(sim_->url(), kTenant) + extra, env);
+    std::string out;
+    int rc = server.RunCommand({"doctor", "--json"}, &out);
+    *report = json::parse(out.substr(std::min(out.find('{'), out.size())), nullptr, false);
+    EXPECT_TRUE(report->is_object()) << out;
+    if (text) {
+      EXPECT_EQ(server.RunCommand({"doctor"}, text), rc);
+    }
+    return rc;
+  }
+  // The finding of `check`, or null.
+  static json Finding(const json& report, const std::string& check) {
+    for (const json& f : report["findings"]) {
+      if (f["check"] == check) return f;
+    }
+    return nullptr;
+  }
+  static std::string Verdict(const json& report, const std::string& check) {
+    json f = Finding(report, check);
+    return f.is_object() ? f["verdict"].get<std::string>() : "absent";
+  }
+
+  std::unique_ptr<ServerProcess> sim_;
+};
+
+TEST_F(DoctorTest, ACorrectSetUpPassesEveryCheckAndShowsWhereEachSettingCameFrom) {
+  StartSim();
+  json report;
+  std::string text;
+  json users = json::parse(Http("GET", sim_->url() + "/_sim/users").body);
+  std::map<std::string, std::string> group;
+  for (const json& g : users["groups"]) group[g["displayName"]] = g["id"];
+  const std::string sign_in = "SignInAuthority = \"" + sim_->url() + "/" + kTenant + "/v2.0\"\n" +
+                              "ApproverSecurityGroup = \"" + group["Autopilot Approvers"] + "\"\n" +
+                              "ViewerSecurityGroup = \"" + group["Autopilot Viewers"] + "\"\n";
+  ASSERT_EQ(Doctor(sign_in, &report, &text), 0) << report.dump(2);
+  for (const char* check :
+       {"login endpoint", "graph endpoint", "token",
+        "permission DeviceManagementServiceConfig.ReadWrite.All",
+        "permission DeviceManagementManagedDevices.ReadWrite.All", "permission Device.Read.All",
+        "permission GroupMember.ReadWrite.All", "profile group", "profile assignment",
+        "group ApproverSecurityGroup", "group ViewerSecurityGroup", "sign-in"}) {
+    EXPECT_EQ(Verdict(report, check), "ok") << check << "\n" << report.dump(2);
+  }
+  EXPECT_THAT(Finding(report, "graph endpoint")["text"].get<std::string>(),
+              HasSubstr("clocks agree within a minute"));
+  EXPECT_THAT(Finding(report, "profile assignment")["text"].get<std::string>(),
+              HasSubstr("\"Autopilot Manager default profile\" targets"));
+  std::map<std::string, json> settings;
+  for (const json& s : report["settings"]) settings[s["key"]] = s;
+  EXPECT_EQ(settings["ClientSecret"]["value"], "(set, hidden)");
+  EXPECT_EQ(settings["ClientSecret"]["source"], "APM_CLIENT_SECRET");
+  EXPECT_EQ(settings["TenantId"]["value"], kTenant);
+  EXPECT_THAT(settings["TenantId"]["source"].get<std::string>(), HasSubstr(".toml"));
+  EXPECT_EQ(settings["DataDir"]["source"], "command line");
+  EXPECT_EQ(settings["GroupTag"]["source"], "default");
+  EXPECT_EQ(settings["GroupTag"]["value"], "AutopilotManager");
+  EXPECT_THAT(report.dump(), Not(HasSubstr("simulator-secret")));
+  // Without a terminal, words instead of marks; the secret in neither.
+  EXPECT_THAT(text, HasSubstr("[ok]   token: a Graph token for app"));
+  EXPECT_THAT(text, HasSubstr("  ClientSecret = (set, hidden)  (APM_CLIENT_SECRET)\n"));
+  EXPECT_THAT(text, Not(HasSubstr("simulator-secret")));
+}
+
+TEST_F(DoctorTest, AWrongOrExpiredSecretIsNamedWithItsFix) {
+  StartSim();
+  json report;
+  std::string text;
+  EXPECT_EQ(Doctor("", &report, &text, "not-the-secret"), 1);
+  json token = Finding(report, "token");
+  EXPECT_EQ(token["verdict"], "failed");
+  EXPECT_THAT(token["text"].get<std::string>(), HasSubstr("AADSTS7000215"));
+  EXPECT_THAT(token["fix"].get<std::string>(), HasSubstr("copy the secret's Value (not its ID)"));
+  EXPECT_THAT(text, HasSubstr("[FAIL] token: "));
+  EXPECT_THAT(text, HasSubstr("       fix: the client secret is wrong"));
+  EXPECT_EQ(Verdict(report, "permission Device.Read.All"), "absent") << "no token, no calls";
+
+  StartSim({"--client-secret-expired"});
+  EXPECT_EQ(Doctor("", &report), 1);
+  EXPECT_THAT(Finding(report, "token")["fix"].get<std::string>(),
+              HasSubstr("the client secret has expired"));
+}
+
+TEST_F(DoctorTest, AMissingPermissionIsNamedWithItsFix) {
+  StartSim({"--app-role=DeviceManagementServiceConfig.ReadWrite.All", "--app-role=Device.Read.All",
+            "--app-role=GroupMember.ReadWrite.All"});
+  json report;
+  EXPECT_EQ(Doctor("", &report), 1);
+  json missing = Finding(report, "permission DeviceManagementManagedDevices.ReadWrite.All");
+  EXPECT_EQ(missing["verdict"], "failed") << report.dump(2);
+  EXPECT_THAT(missing["fix"].get<std::string>(),
+              HasSubstr("add DeviceManagementManagedDevices.ReadWrite.All as an application "
+                        "permission of the app registration and grant admin consent"));
+  EXPECT_EQ(Verdict(report, "permission DeviceManagementServiceConfig.ReadWrite.All"), "ok");
+  EXPECT_EQ(Verdict(report, "permission Device.Read.All"), "ok");
+}
+
+TEST_F(DoctorTest, AMissingDynamicOrUntargetedGroupIsNamedWithItsFix) {
+  StartSim({"--profile-group-dynamic"});
+  json report;
+  EXPECT_EQ(Doctor("", &report), 1);
+  json group = Finding(report, "profile group");
+  EXPECT_EQ(group["verdict"], "failed");
+  EXPECT_THAT(group["text"].get<std::string>(), HasSubstr("is a dynamic group"));
+  EXPECT_THAT(group["fix"].get<std::string>(), HasSubstr("use an assigned security group"));
+
+  StartSim({"--profile-unassigned"});
+  EXPECT_EQ(Doctor("", &report), 1);
+  EXPECT_EQ(Verdict(report, "profile group"), "ok");
+  json assignment = Finding(report, "profile assignment");
+  EXPECT_EQ(assignment["verdict"], "failed");
+  EXPECT_THAT(assignment["text"].get<std::string>(), HasSubstr("no deployment profile targets"));
+  EXPECT_THAT(assignment["fix"].get<std::string>(),
+              HasSubstr("assign a Windows Autopilot deployment profile"));
+
+  StartSim();
+  EXPECT_EQ(Doctor("ApproverSecurityGroup = \"5d2f6a10-7777-4888-8999-aaaabbbbcccc\"\n", &report,
+                   nullptr, "simulator-secret",
+                   {{"APM_AUTOPILOT_PROFILE_GROUP", "0c9b7f0e-1111-4222-8333-444455556666"}}),
+            1);
+  EXPECT_THAT(Finding(report, "profile group")["text"].get<std::string>(),
+              HasSubstr("no group has the id 0c9b7f0e-1111-4222-8333-444455556666"));
+  json approvers = Finding(report, "group ApproverSecurityGroup");
+  EXPECT_EQ(approvers["verdict"], "failed");
+  EXPECT_THAT(approvers["fix"].get<std::string>(), HasSubstr("set ApproverSecurityGroup to"));
+}
+
+TEST_F(DoctorTest, AnUnreachableEndpointAndAForeignIssuerAreNamedWithTheirFix) {
+  StartSim({"--public-url=https://login.example/"});
+  const std::string closed = "http://127.0.0.1:" + std::to_string(ServerProcess::FreePort());
+  json report;
+  json users = json::parse(Http("GET", sim_->url() + "/_sim/users").body);
+  std::string approvers;
+  for (const json& g : users["groups"]) {
+    if (g["displayName"] == "Autopilot Approvers") approvers = g["id"];
+  }
+  EXPECT_EQ(Doctor("ApproverSecurityGroup = \"" + approvers + "\"\nSignInAuthority = \"" +
+                       sim_->url() + "/" + kTenant + "/v2.0\"\n",
+                   &report, nullptr, "simulator-secret", {{"APM_GRAPH_ENDPOINT", closed}}),
+            1);
+  json graph = Finding(report, "graph endpoint");
+  EXPECT_EQ(graph["verdict"], "failed") << report.dump(2);
+  EXPECT_THAT(graph["text"].get<std::string>(), HasSubstr("cannot reach " + closed));
+  EXPECT_THAT(graph["fix"].get<std::string>(), HasSubstr("(GraphEndpoint)"));
+  EXPECT_EQ(Verdict(report, "login endpoint"), "ok");
+  EXPECT_EQ(Verdict(report, "token"), "ok") << "the token comes from the login endpoint";
+  EXPECT_EQ(Verdict(report, "permissions"), "warning") << "nothing to ask without Graph";
+  json sign_in = Finding(report, "sign-in");
+  EXPECT_EQ(sign_in["verdict"], "failed");
+  EXPECT_THAT(sign_in["text"].get<std::string>(),
+              HasSubstr("issuer \"https://login.example/" + std::string(kTenant) + "/v2.0\""));
+  EXPECT_THAT(sign_in["fix"].get<std::string>(), HasSubstr("SignInAuthority must be the issuer"));
+}
+
+}  // namespace
+}  // namespace apm::itest

@@ -314,21 +314,21 @@ std::string ShownValue(const Config& c, const Key& key) {
       key.field);
   if (text.empty()) return text;
   if (name.ends_with("Secret") || name.ends_with("FunctionKey")) return "(set, hidden)";
-  // A Teams workflow URL's signature and a database URL's password are credentials.
-  if (name == "NotificationTeamsUrl") return text.substr(0, text.find('?')) + "?(hidden)";
-  if (name == "DatabaseUrl") {
-    size_t scheme = text.find("://");
-    size_t at = text.rfind('@');
-    size_t colon = scheme == std::string::npos ? std::string::npos : text.find(':', scheme + 3);
+  // URLs that may carry a credential: a database password (in the user part or the query),
+  // a Teams workflow's signature, a webhook receiver's token. Shown without the user part's
+  // password and without the query; a libpq key=value string not at all.
+  if (name == "DatabaseUrl" || name == "NotificationTeamsUrl" || name == "NotificationWebhookUrl") {
+    const size_t scheme = text.find("://");
+    if (scheme == std::string::npos) return "(set, hidden)";
+    const size_t query = text.find_first_of("?#", scheme);
+    const bool had_query = query != std::string::npos;
+    text = text.substr(0, query);
+    const size_t at = text.rfind('@');
+    const size_t colon = text.find(':', scheme + 3);
     if (at != std::string::npos && colon != std::string::npos && colon < at) {
       text = text.substr(0, colon + 1) + "(hidden)" + text.substr(at);
     }
-    size_t password = text.find("password=");
-    if (password != std::string::npos) {
-      size_t end = text.find_first_of("& ", password);
-      text = text.substr(0, password + 9) + "(hidden)" +
-             (end == std::string::npos ? "" : text.substr(end));
-    }
+    if (had_query) text += "?(hidden)";
   }
   return text;
 }

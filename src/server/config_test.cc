@@ -71,6 +71,19 @@ TEST(Config, DescribedSettingsSayWhereTheyCameFromAndHideSecrets) {
   EXPECT_EQ(shown["ClientSecret"].source, "APM_CLIENT_SECRET");
   EXPECT_EQ(shown["ValidationFunctionKey"].value, "(set, hidden)");
   EXPECT_EQ(shown["DatabaseUrl"].value, "postgresql://apm:(hidden)@db.example/apm");
+  // libpq's other forms: a query, and key=value (spaces allowed around '=').
+  for (const auto& [url, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"postgresql://db.example/apm?sslpassword=x&password=pa55",
+            "postgresql://db.example/apm?(hidden)"},
+           {"host=db.example sslpassword=x password = 'pa 55'", "(set, hidden)"}}) {
+    Config other = *c;
+    other.DatabaseUrl = url;
+    for (const SettingView& s : DescribeSettings(other)) {
+      if (s.key == "DatabaseUrl") {
+        EXPECT_EQ(s.value, expected);
+      }
+    }
+  }
   EXPECT_EQ(shown["NotificationTeamsUrl"].value, "https://x.example/workflows/1/invoke?(hidden)");
   EXPECT_EQ(shown["Manufacturers"].value, "Dell, HP");
   EXPECT_EQ(shown["Timeout"].source, "default");

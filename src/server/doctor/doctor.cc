@@ -60,9 +60,8 @@ bool DoctorReport::failed() const {
                      [](const Finding& f) { return f.verdict == DoctorVerdict::kFailed; });
 }
 
-Doctor::Doctor(const Config& config, OutboundHttp& graph_http, OutboundHttp& http,
-               const Clock& clock)
-    : config_(config), graph_http_(graph_http), http_(http), clock_(clock) {}
+Doctor::Doctor(const Config& config, OutboundHttp& graph_http, const Clock& clock)
+    : config_(config), graph_http_(graph_http), clock_(clock) {}
 
 void Doctor::Add(std::string check, DoctorVerdict verdict, std::string text, std::string fix) {
   report_.findings.push_back({std::move(check), verdict, std::move(text), std::move(fix)});
@@ -86,13 +85,18 @@ DoctorReport Doctor::Run() {
 }
 
 void Doctor::CheckRequiredSettings() {
-  size_t from_file = 0, from_env = 0;
+  size_t from_file = 0, from_env = 0, from_command_line = 0;
   for (const auto& [key, source] : config_.sources) {
-    (source.starts_with("APM_") ? from_env : from_file) += 1;
+    if (source == "command line") {
+      ++from_command_line;
+    } else {
+      (source.starts_with("APM_") ? from_env : from_file) += 1;
+    }
   }
   Add("settings", DoctorVerdict::kOk,
       std::to_string(from_file) + " set in the file, " + std::to_string(from_env) +
-          " in the environment, the rest default (listed below)");
+          " in the environment, " + std::to_string(from_command_line) +
+          " on the command line, the rest default (listed below)");
   if (!config_.graph_configured()) {
     Add("graph", DoctorVerdict::kFailed, "TenantId is not set: no device can be imported",
         "set TenantId (the Directory (tenant) ID) and ClientId in apm.toml");
@@ -189,16 +193,24 @@ void Doctor::CheckGraph(bool graph_reached) {
                           "?$select=id,displayName,groupTypes,securityEnabled,membershipRule")});
   }
   GraphClient client(GraphClientOptions(config_), graph_http_, **tokens, clock_);
+  // A $batch envelope has one version: the beta probe goes alone, the v1.0 ones together.
+  std::vector<GraphClient::Answer> answers = {client.Send(probes.front().call)};
   std::vector<GraphClient::Call> calls;
-  for (const Probe& p : probes) calls.push_back(p.call);
-  std::vector<GraphClient::Answer> answers = client.SendAll(calls);
+  for (size_t i = 1; i < probes.size(); ++i) calls.push_back(probes[i].call);
+  for (GraphClient::Answer& a : client.SendAll(calls)) answers.push_back(std::move(a));
   for (size_t i = 0; i < probes.size(); ++i) {
     const Probe& p = probes[i];
     const GraphClient::Answer& a = answers[i];
     const std::string check = "permission " + p.permission;
     if (a.ok() || a.status == 404) {
-      Add(check, DoctorVerdict::kOk, "granted (a read for " + p.what + " answered)");
-    } else if (a.status == 401 || a.status == 403) {
+      // A read proves the read half: a tenant that consented only to a .Read. permission
+      // passes here and fails at the first write.
+      Add(check, DoctorVerdict::kOk,
+          "a read for " + p.what + " is allowed (the write half is not tried)");
+    } else if (a.status == 401) {
+      Add(check, DoctorVerdict::kFailed, "Graph refused the token itself (HTTP 401)",
+          "the token is for another cloud or audience: check LoginEndpoint and GraphEndpoint");
+    } else if (a.status == 403) {
       Add(check, DoctorVerdict::kFailed, "missing: Graph refused a read for " + p.what,
           "add " + p.permission +
               " as an application permission of the app registration and grant admin consent");
@@ -249,9 +261,17 @@ void Doctor::CheckGraph(bool graph_reached) {
   for (const json& profile : profiles.body["value"]) {
     if (!profile.is_object() || !profile.contains("assignments")) continue;
     for (const json& assignment : profile["assignments"]) {
-      if (assignment.is_object() && assignment.contains("target") &&
-          assignment["target"].is_object() &&
-          assignment["target"].value("groupId", std::string()) == id) {
+      if (!assignment.is_object() || !assignment.contains("target") ||
+          !assignment["target"].is_object()) {
+        continue;
+      }
+      const json& target = assignment["target"];
+      const std::string type = target.value("@odata.type", std::string());
+      // An exclusion names the group too, and means the opposite; all devices include it.
+      const bool includes = type == "#microsoft.graph.allDevicesAssignmentTarget" ||
+                            (type != "#microsoft.graph.exclusionGroupAssignmentTarget" &&
+                             target.value("groupId", std::string()) == id);
+      if (includes) {
         Add("profile assignment", DoctorVerdict::kOk,
             "deployment profile \"" + profile.value("displayName", std::string("?")) +
                 "\" targets \"" + name + "\"");
@@ -300,7 +320,7 @@ void Doctor::CheckSignIn() {
                               config_.TenantId,
                               "openid profile",
                               config_.SignInClockSkewSeconds};
-  auth::OidcClient oidc(http_, clock_, settings);
+  auth::OidcClient oidc(graph_http_, clock_, settings);  // GraphCaFile, as the server's
   Result<auth::ProviderMetadata> metadata = oidc.Metadata();
   if (!metadata.ok()) {
     Add("sign-in", DoctorVerdict::kFailed, metadata.status().message(),

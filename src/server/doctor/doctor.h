@@ -35,8 +35,9 @@ inline constexpr int64_t kSkewFailSeconds = 300;
 
 class Doctor {
  public:
-  // `graph_http` carries Graph and token calls (GraphCaFile's trust); `http` the rest.
-  Doctor(const Config& config, OutboundHttp& graph_http, OutboundHttp& http, const Clock& clock);
+  // `graph_http` carries every call, with GraphCaFile's trust as the server's Graph and sign-in
+  // clients have.
+  Doctor(const Config& config, OutboundHttp& graph_http, const Clock& clock);
   DoctorReport Run();
 
  private:
@@ -53,7 +54,6 @@ class Doctor {
 
   const Config& config_;
   OutboundHttp& graph_http_;
-  OutboundHttp& http_;
   const Clock& clock_;
   DoctorReport report_;
 };

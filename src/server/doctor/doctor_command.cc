@@ -24,11 +24,8 @@ int DoctorCommand::Run(const Config& config) const {
   graph_options.ca_file = config.GraphCaFile;
   graph_options.user_agent = agent;
   CurlOutboundHttp graph_http(graph_options);
-  CurlOutboundHttp::Options options;
-  options.user_agent = agent;
-  CurlOutboundHttp http(options);
   SystemClock clock;
-  Doctor doctor(config, graph_http, http, clock);
+  Doctor doctor(config, graph_http, clock);
   DoctorReport report = doctor.Run();
   if (json_) {
     std::cout << DoctorJson(report).dump(2) << "\n";

@@ -5,7 +5,7 @@ APM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 # Debian packages the build and the tests need.
 APM_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates curl openssl
+  build-essential cmake ninja-build pkg-config git ca-certificates curl openssl ccache
   libboost1.81-dev nlohmann-json3-dev libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
   libqrencode-dev libspdlog-dev libcli11-dev libtomlplusplus-dev zlib1g-dev
   libcjose-dev libjansson-dev libkainjow-mustache-dev

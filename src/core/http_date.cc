@@ -1,6 +1,7 @@
 #include "core/http_date.h"
 
 #include <array>
+#include <cstdio>
 #include <string>
 
 #include "core/text.h"
@@ -10,10 +11,29 @@ namespace apm {
 using std::chrono::seconds;
 using std::chrono::system_clock;
 
+namespace {
+constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+}  // namespace
+
+std::string FormatHttpDate(int64_t unix_seconds) {
+  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
+                                                       "Thu", "Fri", "Sat"};
+  using namespace std::chrono;
+  const sys_seconds t{seconds(unix_seconds)};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd(day);
+  const hh_mm_ss<seconds> time(t - day);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT",
+                kDays[weekday(day).c_encoding()], unsigned(ymd.day()),
+                kMonths[unsigned(ymd.month()) - 1], int(ymd.year()), int(time.hours().count()),
+                int(time.minutes().count()), int(time.seconds().count()));
+  return buf;
+}
+
 std::optional<system_clock::time_point> ParseHttpDate(std::string_view text) {
   // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   std::string t = Trim(text);
   if (t.size() != 29 || t[3] != ',' || t.substr(26) != "GMT") return std::nullopt;
   auto number = [&](size_t at, size_t len) -> int {

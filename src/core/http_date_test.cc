@@ -21,5 +21,15 @@ TEST(HttpDateTest, ParsesImfFixdate) {
   EXPECT_FALSE(ParseHttpDate("").has_value());
 }
 
+TEST(HttpDateTest, FormatsWhatItParses) {
+  EXPECT_EQ(FormatHttpDate(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(FormatHttpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  for (int64_t t : {int64_t(951782400), int64_t(1'796'040'000), int64_t(4'102'444'799)}) {
+    std::optional<system_clock::time_point> back = ParseHttpDate(FormatHttpDate(t));
+    ASSERT_TRUE(back.has_value()) << FormatHttpDate(t);
+    EXPECT_EQ(duration_cast<seconds>(back->time_since_epoch()).count(), t);
+  }
+}
+
 }  // namespace
 }  // namespace apm

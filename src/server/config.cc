@@ -53,6 +53,7 @@ const Key kKeys[] = {
     APM_KEY(IdleTimeoutSeconds),
     APM_KEY(ShutdownGraceSeconds),
     APM_KEY(MaintenanceIntervalSeconds),
+    APM_KEY(DoctorIntervalHours),
     APM_KEY(ClientWindowsBinary),
     APM_KEY(ClientPosixBinary),
     APM_KEY(ClientSigningCertificateFile),
@@ -441,6 +442,9 @@ Status ValidateService(const Config& c) {
   }
   if (c.MaxUploadBytes < 1024 * 1024 || c.MaxUploadBytes > 64 * 1024 * 1024) {
     return Bad("MaxUploadBytes", "must be between 1048576 and 67108864");
+  }
+  if (c.DoctorIntervalHours < 0 || c.DoctorIntervalHours > 24 * 31) {
+    return Bad("DoctorIntervalHours", "must be between 0 (never in the server) and 744 (a month)");
   }
   if (c.MaxConnections < 0 || c.MaxConnections > 1'000'000) {
     return Bad("MaxConnections", "must be between 0 (from the open-file limit) and 1000000");

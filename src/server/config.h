@@ -42,6 +42,9 @@ struct Config {
   int64_t IdleTimeoutSeconds = 30;
   int64_t ShutdownGraceSeconds = 10;
   int64_t MaintenanceIntervalSeconds = 60;
+  // The doctor's checks run in the background at start-up and then this often (0: never);
+  // the status page shows the latest result.
+  int64_t DoctorIntervalHours = 24;
   // Where the Debian package installs the clients (APM_CLIENT_DIR).
   std::string ClientWindowsBinary = APM_CLIENT_DIR "/ap.exe";
   std::string ClientPosixBinary = APM_CLIENT_DIR "/ap";

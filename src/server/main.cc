@@ -60,6 +60,14 @@ int main(int argc, char** argv) {
     config.UseLogAnalytics = false;
     config.NotificationWebhookUrl.clear();
     config.NotificationTeamsUrl.clear();
+    // Nor do they sign anyone in: with ClientId cleared, a sign-in that takes its app from
+    // ClientId would be refused as incomplete (and its secret is in the service's environment).
+    config.SignInAuthority.clear();
+    config.SignInClientId.clear();
+    config.SignInClientSecret.clear();
+    config.AuthorizationSecurityGroup.clear();
+    config.ApproverSecurityGroup.clear();
+    config.ViewerSecurityGroup.clear();
   }
   if (apm::Status s = apm::ValidateConfig(config); !s.ok()) {
     std::cerr << "apm-server: configuration error: " << s.message() << "\n";

@@ -11,8 +11,10 @@ std::string Number(double v) {
   return buf;
 }
 
-// Label values are route patterns and operation names of our own, but escape anyway.
-std::string Escape(std::string_view v) {
+}  // namespace
+
+// Route patterns and operation names are our own, but Graph's error names are not.
+std::string EscapeLabel(std::string_view v) {
   std::string out;
   for (char c : v) {
     if (c == '\\' || c == '"') out.push_back('\\');
@@ -24,8 +26,6 @@ std::string Escape(std::string_view v) {
   }
   return out;
 }
-
-}  // namespace
 
 void Histogram::Observe(double seconds) {
   size_t i = 0;
@@ -86,7 +86,7 @@ std::string Metrics::Render(const std::map<RequestState, int64_t>& by_state) con
     for (size_t i = 0; i < stats->by_status.size(); ++i) {
       uint64_t n = stats->by_status[i].load(std::memory_order_relaxed);
       if (n == 0) continue;
-      out += "apm_http_requests_total{route=\"" + Escape(route) + "\",status=\"" +
+      out += "apm_http_requests_total{route=\"" + EscapeLabel(route) + "\",status=\"" +
              std::to_string(i + 100) + "\"} " + std::to_string(n) + "\n";
     }
   }
@@ -96,12 +96,12 @@ std::string Metrics::Render(const std::map<RequestState, int64_t>& by_state) con
   out += "# TYPE apm_http_request_duration_seconds histogram\n";
   for (const auto& [route, stats] : routes_) {
     stats->latency.Render(out, "apm_http_request_duration_seconds",
-                          "route=\"" + Escape(route) + "\"");
+                          "route=\"" + EscapeLabel(route) + "\"");
   }
   out += "# HELP apm_store_operation_duration_seconds Request store latency by operation.\n";
   out += "# TYPE apm_store_operation_duration_seconds histogram\n";
   for (const auto& [op, h] : store_) {
-    h->Render(out, "apm_store_operation_duration_seconds", "operation=\"" + Escape(op) + "\"");
+    h->Render(out, "apm_store_operation_duration_seconds", "operation=\"" + EscapeLabel(op) + "\"");
   }
   out += "# HELP apm_device_requests Device requests in the store, by state.\n";
   out += "# TYPE apm_device_requests gauge\n";

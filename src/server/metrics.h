@@ -33,6 +33,9 @@ class Histogram {
   std::atomic<uint64_t> sum_ns_{0};
 };
 
+// A label value in the text format: backslash, quote and newline escaped.
+std::string EscapeLabel(std::string_view value);
+
 // One metric with its HELP and TYPE lines, in Prometheus' text format (for collectors).
 inline void AppendMetric(std::string& out, const char* name, const char* type, const char* help,
                          int64_t value) {

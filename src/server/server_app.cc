@@ -209,8 +209,10 @@ Status ServerApp::Start() {
 
   StartSignIn();
   RecordStart();
+  StartStatus();
   web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *approvals_, *intake_,
-                                           oidc_.get(), web_graph_.client.get(), clock_, blocking_);
+                                           oidc_.get(), web_graph_.client.get(), *status_, clock_,
+                                           blocking_);
   router_ = std::make_unique<PathRouter>(*web_, *handler_);
   metrics_.AddCollector([this](std::string& out) {
     out +=
@@ -225,6 +227,8 @@ Status ServerApp::Start() {
   }
   http_ = std::make_unique<HttpServer>(main_options, *router_, &metrics_);
   if (Status s = http_->Start(); !s.ok()) return s;
+  // Once serving: the checks' calls hold up nothing the server needs.
+  if (doctor_) doctor_->Start();
   if (!config_.HttpRedirectListen.empty()) {
     redirect_handler_ = std::make_unique<HttpsRedirectHandler>(config_, http_->port());
     HttpServerOptions plain = HttpOptions(*proxies);
@@ -316,6 +320,9 @@ void ServerApp::WatchTlsFiles() {
 void ServerApp::RunMaintenance() {
   limiter_->Sweep();
   if (web_) web_->Maintain();
+  // /metrics only reads what is cached; a failed read keeps the last figures.
+  if (status_) (void)status_->Snapshot();
+
   // Expiry and purge change shared state: the instance holding the engine's lease runs them.
   if (lease_ && !lease_->current()) return;  // current: a paused holder does not sweep
   ++maintenance_runs_;
@@ -411,6 +418,7 @@ void ServerApp::Shutdown() {
   LogInfo("shutting down: draining connections");
   // Submissions waiting on a decision function get their answer (no answer: 503) at once.
   if (hooks_http_) hooks_http_->Cancel();
+  if (doctor_) doctor_->Stop();
   // Also answers waiting long-polls (ApiHandler::OnShutdown); submissions still running on the
   // blocking pool finish and reply before the HTTP workers stop.
   if (redirect_http_) redirect_http_->Shutdown();

@@ -16,6 +16,7 @@
 #include "server/clock.h"
 #include "server/config.h"
 #include "server/decision_hooks.h"
+#include "server/doctor/background_doctor.h"
 #include "server/graph/graph_client.h"
 #include "server/graph/token_source.h"
 #include "server/http/curl_outbound_http.h"
@@ -29,6 +30,7 @@
 #include "server/notify/audit_export.h"
 #include "server/notify/notifier.h"
 #include "server/rate_limiter.h"
+#include "server/status/service_status.h"
 #include "server/store/caching_request_store.h"
 #include "server/store/pg_change_listener.h"
 #include "server/store/sql_request_store.h"
@@ -85,6 +87,9 @@ class ServerApp {
   // The OpenID Connect client, when sign-in is configured.
   void StartSignIn();
   void RecordStart();
+  // The status page's sources, and the background set-up checks (started once serving;
+  // server_status.cc).
+  void StartStatus();
 
   Config config_;
   SystemClock clock_;
@@ -111,6 +116,8 @@ class ServerApp {
   std::unique_ptr<CurlOutboundHttp> hooks_http_;
   std::unique_ptr<DecisionHooks> hooks_;
   std::unique_ptr<auth::OidcClient> oidc_;
+  std::unique_ptr<BackgroundDoctor> doctor_;  // null when DoctorIntervalHours = 0 or no Graph
+  std::unique_ptr<ServiceStatus> status_;
   std::unique_ptr<web::WebHandler> web_;
   std::unique_ptr<HttpHandler> router_;  // pages to web_, the rest to handler_
   std::unique_ptr<HttpServer> http_;

@@ -113,6 +113,34 @@ void ServerApp::StopEngineTerm() {
   LogInfo("import engine stopped");
 }
 
+namespace {
+
+// The engine's budgets now: each family's lines together, as the text format wants.
+void AppendGraphBudget(std::string& out, GraphClient& graph) {
+  const std::pair<const char*, GraphClient::BudgetUse> apis[] = {
+      {"intune", graph.IntuneBudget()}, {"directory", graph.DirectoryBudget()}};
+  out +=
+      "# HELP apm_graph_budget_used Slots of the engine's Graph budget used in the current "
+      "window.\n# TYPE apm_graph_budget_used gauge\n";
+  for (const auto& [api, use] : apis) {
+    const std::string labels = std::string("{api=\"") + api + "\",kind=";
+    out += "apm_graph_budget_used" + labels + "\"writes\"} " + std::to_string(use.used.writes) +
+           "\napm_graph_budget_used" + labels + "\"requests\"} " +
+           std::to_string(use.used.requests) + "\n";
+  }
+  out +=
+      "# HELP apm_graph_budget_limit The engine's Graph budget per window.\n"
+      "# TYPE apm_graph_budget_limit gauge\n";
+  for (const auto& [api, use] : apis) {
+    const std::string labels = std::string("{api=\"") + api + "\",kind=";
+    out += "apm_graph_budget_limit" + labels + "\"writes\"} " +
+           std::to_string(use.limits.writes_per_window) + "\napm_graph_budget_limit" + labels +
+           "\"requests\"} " + std::to_string(use.limits.requests_per_window) + "\n";
+  }
+}
+
+}  // namespace
+
 void ServerApp::AddEngineMetrics() {
   metrics_.AddCollector([this](std::string& out) {
     std::lock_guard lock(engine_mu_);
@@ -127,6 +155,11 @@ void ServerApp::AddEngineMetrics() {
     AppendMetric(out, "apm_graph_operations_total", "counter",
                  "Graph operations, $batch members counted (what Graph throttles).",
                  graph ? graph->operations() : 0);
+    AppendMetric(out, "apm_graph_throttled_total", "counter",
+                 "Answers 429 from Graph although the budget allowed the call (someone else "
+                 "spends this app's quota).",
+                 graph ? graph->throttled() : 0);
+    if (graph) AppendGraphBudget(out, *graph);
     AppendMetric(out, "apm_graph_token_requests_total", "counter",
                  "Token requests sent to Entra ID.",
                  engine_graph_.tokens ? engine_graph_.tokens->fetches() : 0);

@@ -19,6 +19,14 @@
 
 namespace {
 
+// The machine's clock, moved by --clock-skew-seconds.
+struct SkewedClock : apm::Clock {
+  explicit SkewedClock(int64_t offset_ms) : offset_ms(offset_ms) {}
+  int64_t NowMs() const override { return system.NowMs() + offset_ms; }
+  apm::SystemClock system;
+  int64_t offset_ms;
+};
+
 // Everything the command line sets.
 struct SimOptions {
   std::string listen = "127.0.0.1:9090";
@@ -35,6 +43,7 @@ struct SimOptions {
                                         "Device.Read.All", "GroupMember.ReadWrite.All"};
   bool auto_login = false;
   bool client_secret_expired = false;
+  int64_t clock_skew_seconds = 0;
   bool no_group_claims = false;
   size_t group_overage_limit = 200;
   std::string public_url;
@@ -134,6 +143,10 @@ void AddModelOptions(CLI::App& app, SimOptions& o) {
                "the deployment profile targets no group (a set-up mistake the doctor names)");
   app.add_flag("--client-secret-expired", o.client_secret_expired,
                "the client secret is past its end date (AADSTS7000222)");
+  app.add_option("--clock-skew-seconds", o.clock_skew_seconds,
+                 "the tenant's clock runs this many seconds ahead of this machine's (negative: "
+                 "behind): its Date headers and token times, as a server with a wrong clock "
+                 "sees them");
   app.add_option("--app-role", o.app_roles,
                  "an application permission granted to apm-server's app (repeat; default: the "
                  "four it needs)");
@@ -228,7 +241,7 @@ bool LoadInputs(const SimOptions& o, std::string* certificate_pem_out,
 int Serve(const SimOptions& o, const std::string& certificate_pem,
           const std::vector<apm::sim::TestUserSpec>& users) {
   apm::InitLogging("text", "info");
-  apm::SystemClock clock;
+  SkewedClock clock(o.clock_skew_seconds * 1000);
   apm::sim::Identity identity(clock, o.tenant_id, o.tenant_domain);
   apm::sim::SimApp sim_app;
   sim_app.client_id = o.client_id;
@@ -243,6 +256,7 @@ int Serve(const SimOptions& o, const std::string& certificate_pem,
   identity.AddApp(sim_app);
   apm::sim::GraphModel model(clock, o.config);
   apm::sim::SimHandler handler(identity, model, clock);
+  if (o.clock_skew_seconds != 0) handler.DateFromClock();
   apm::sim::OidcProvider& oidc = handler.oidc();
   oidc.set_group_overage_limit(o.group_overage_limit);
   oidc.set_public_base_url(o.public_url);

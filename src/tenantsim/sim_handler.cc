@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
+#include "core/http_date.h"
 #include "core/text.h"
 #include "server/http/form.h"
 #include "server/json_text.h"
@@ -107,6 +108,13 @@ SimHandler::SimHandler(Identity& identity, GraphModel& model, const Clock& clock
       logs_(identity) {}
 
 void SimHandler::Handle(InboundRequest req, Reply reply) {
+  if (date_from_clock_) {
+    reply = [reply, this](AnyResponse response, std::string_view route) {
+      const std::string date = FormatHttpDate(clock_.NowMs() / 1000);
+      std::visit([&](auto& r) { r.set(http::field::date, date); }, response);
+      reply(std::move(response), route);
+    };
+  }
   std::string_view path = req.path;
   if (size_t slash = path.find('/', 1); path.size() > 1 && slash != std::string_view::npos) {
     std::string tenant(path.substr(1, slash - 1));

@@ -34,6 +34,9 @@ class SimHandler : public HttpHandler {
   GraphModel& model() { return model_; }
   // Test users, signing keys and sign-in settings.
   OidcProvider& oidc() { return oidc_; }
+  // Every answer's Date header from the simulator's clock (which may be skewed), not the
+  // machine's.
+  void DateFromClock() { date_from_clock_ = true; }
 
  private:
   // Routes under /{tenant}/; false when `rest` names none of them.
@@ -50,6 +53,7 @@ class SimHandler : public HttpHandler {
   GraphRouter api_;
   OidcProvider oidc_;
   LogsIngestion logs_;
+  bool date_from_clock_ = false;
 };
 
 }  // namespace apm::sim

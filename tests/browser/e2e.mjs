@@ -1,7 +1,7 @@
 // Browser tests: Chromium (playwright-core) signs in to apm-server through oidc-provider, with
 // apm-tenant-sim as the tenant behind Graph. Starts everything itself; screenshots go to
 // ARTIFACTS. Usage: node e2e.mjs <build dir> <artifacts dir>
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -391,6 +391,45 @@ await scenario('bulk upload on a phone, approval of all on a desktop', async () 
   const devices = (await (await fetch(`${simUrl}/_sim/devices`)).json()).autopilotDevices;
   const tagOf = Object.fromEntries(devices.map((d) => [d.serialNumber, d.groupTag]));
   check(tagOf['DEMO-0101'] === 'Kiosk' && tagOf['DEMO-0103'] === 'Shared', 'upload: a row keeps its Group Tag, the others get the chosen one');
+  await ctx.close();
+});
+
+await scenario('service status for a viewer on a phone and a desktop', async () => {
+  // One import that fails (the serial belongs to another tenant: 808), approved on the server.
+  await api('POST', `${simUrl}/_sim/reset`);
+  await api('POST', `${simUrl}/_sim/config`, { otherTenantSerials: ['DEMO-0001'] });
+  const id = await submit(selfUrl);
+  const dir = path.join(tmp, 'self-service');
+  execFileSync(`${build}/src/server/apm-server`, ['--config', path.join(dir, 'apm.toml'),
+    '--data-dir', path.join(dir, 'data'), 'request', 'approve', id], { env: { ...process.env, APM_CLIENT_SECRET: 'simulator-secret', APM_SIGN_IN_CLIENT_SECRET: 'apm-web-secret' } });
+  check(await waitState(selfUrl, id, 'failed'), 'status: the import into another tenant fails');
+  await api('POST', `${simUrl}/_sim/config`, { otherTenantSerials: [] });
+
+  const phone = await context({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const phonePage = await phone.newPage();
+  await phonePage.goto(`${selfUrl}/autopilot/status`);
+  await login(phonePage, 'carol');
+  await phonePage.waitForURL(`${selfUrl}/autopilot/status`);
+  check(await phonePage.isVisible('#imports svg.chart rect.bar-ok'), 'status: the imports chart has completed bars');
+  check(await phonePage.isVisible('#imports svg.chart rect.bar-bad'), 'status: the imports chart has a failed bar');
+  check(await phonePage.isVisible('#steps svg.chart rect.bar-median'), 'status: the step chart has bars');
+  check((await phonePage.textContent('#failures')).includes('808 ZtdDeviceAssignedToOtherTenant'), 'status: failures are listed by error code');
+  check(await phonePage.isVisible(`#failures a[href="/autopilot/${id}"]`), 'status: a failure links to its request');
+  const box = await phonePage.locator('#imports svg.chart').boundingBox();
+  check(box && box.width <= 390 && box.height > 40, 'status: the chart scales to the phone');
+  check(await phonePage.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'status: the page fits a 390 px screen');
+  await shot(phonePage, 'status-phone');
+  await phone.close();
+
+  const ctx = await context({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(`${selfUrl}/autopilot/status`);
+  await login(page, 'carol');
+  await page.waitForURL(`${selfUrl}/autopilot/status`);
+  // The set-up checks run at start-up; by now they have.
+  check((await page.textContent('#checks')).includes('Checked'), 'status: the set-up checks are shown');
+  check(await page.isVisible('#steps td:text-is("Import")'), 'status: the import step has its times');
+  await shot(page, 'status');
   await ctx.close();
 });
 

@@ -86,8 +86,14 @@ def main():
                              os.path.join(tmp, "data")], os.path.join(tmp, "server.log"), env)
         procs.append(server)
         urllib.request.urlopen(url + "/healthz", timeout=10).read()  # one request counted
-        with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
-            exported = exported_families(r.read().decode())
+        # The background set-up checks start with the server and take a second or so.
+        deadline = time.time() + 20
+        while True:
+            with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
+                exported = exported_families(r.read().decode())
+            if "apm_doctor_findings" in exported or time.time() > deadline:
+                break
+            time.sleep(0.2)
 
         failures = []
         with open(RULES) as f:

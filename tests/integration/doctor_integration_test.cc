@@ -185,5 +185,36 @@ TEST_F(DoctorTest, AnUnreachableEndpointAndAForeignIssuerAreNamedWithTheirFix) {
   EXPECT_THAT(sign_in["fix"].get<std::string>(), HasSubstr("SignInAuthority must be the issuer"));
 }
 
+TEST_F(DoctorTest, ASkewedClockIsNamedWithItsFix) {
+  // The tenant's clock 400 s behind: this machine is 400 s ahead, past the 5 minutes Entra allows.
+  StartSim({"--clock-skew-seconds=-400"});
+  json report;
+  EXPECT_EQ(Doctor("", &report), 1);
+  json graph = Finding(report, "graph endpoint");
+  EXPECT_EQ(graph["verdict"], "failed") << report.dump(2);
+  EXPECT_THAT(graph["text"].get<std::string>(), HasSubstr("s ahead of its clock"));
+  EXPECT_THAT(graph["fix"].get<std::string>(), HasSubstr("timedatectl set-ntp true"));
+  EXPECT_EQ(Verdict(report, "login endpoint"), "failed");
+
+  // 90 s: a warning, until sign-in is on and this machine is behind by more than its tolerance.
+  StartSim({"--clock-skew-seconds=90"});
+  EXPECT_EQ(Doctor("", &report), 0) << report.dump(2);
+  EXPECT_EQ(Verdict(report, "graph endpoint"), "warning");
+  EXPECT_THAT(Finding(report, "graph endpoint")["text"].get<std::string>(),
+              HasSubstr("s behind its clock"));
+  json users = json::parse(Http("GET", sim_->url() + "/_sim/users").body);
+  std::string approvers;
+  for (const json& g : users["groups"]) {
+    if (g["displayName"] == "Autopilot Approvers") approvers = g["id"];
+  }
+  const std::string sign_in = "SignInAuthority = \"" + sim_->url() + "/" + kTenant +
+                              "/v2.0\"\nSignInClockSkewSeconds = 60\nApproverSecurityGroup = \"" +
+                              approvers + "\"\n";
+  EXPECT_EQ(Doctor(sign_in, &report), 1);
+  json login = Finding(report, "login endpoint");
+  EXPECT_EQ(login["verdict"], "failed") << report.dump(2);
+  EXPECT_THAT(login["fix"].get<std::string>(), HasSubstr("SignInClockSkewSeconds (60 s)"));
+}
+
 }  // namespace
 }  // namespace apm::itest

@@ -164,8 +164,8 @@ class WebTest : public ::testing::Test {
         "\n" + "AuthorizationSecurityGroup = \"" + group_["Autopilot Users"] + "\"\n" +
         "ApproverSecurityGroup = \"" + group_["Autopilot Approvers"] + "\"\n" +
         "ViewerSecurityGroup = \"" + group_["Autopilot Viewers"] + "\"\n" + extra_config;
-    server_ = std::make_unique<ServerProcess>(
-        config, std::map<std::string, std::string>{{"APM_CLIENT_SECRET", "simulator-secret"}});
+    server_env_["APM_CLIENT_SECRET"] = "simulator-secret";
+    server_ = std::make_unique<ServerProcess>(config, server_env_);
     server_->UsePort(port_);
     ASSERT_TRUE(server_->Start()) << server_->log();
   }
@@ -221,6 +221,7 @@ class WebTest : public ::testing::Test {
   std::string callback_;
   std::unique_ptr<ServerProcess> sim_, server_;
   std::map<std::string, std::string> oid_, group_;
+  std::map<std::string, std::string> server_env_;  // APM_ variables of the server
 };
 
 TEST_F(WebTest, AuthorizationMatrix) {
@@ -268,6 +269,14 @@ TEST_F(WebTest, AuthorizationMatrix) {
         {"general", 403},
         {"approver", 200},
         {"viewer", 403},
+        {"nogroups", 403},
+        {"expired", 302},
+        {"forged", 302}}},
+      {"/autopilot/status",
+       {{"anonymous", 302},
+        {"general", 403},
+        {"approver", 403},
+        {"viewer", 200},
         {"nogroups", 403},
         {"expired", 302},
         {"forged", 302}}},
@@ -882,6 +891,87 @@ TEST(WebConfigTest, WithoutSignInThePagesSaySoAndTheApiServes) {
                  {"Content-Type: application/json"})
                 .status,
             201);
+}
+
+}  // namespace
+}  // namespace apm::itest
+
+namespace apm::itest {
+namespace {
+
+TEST_F(WebTest, TheStatusPageShowsImportsFailuresStepTimesAndTheSetUpChecks) {
+  server_env_["APM_DOCTOR_INTERVAL_HOURS"] = "24";  // the test configuration turns them off
+  Start();
+  ASSERT_EQ(Http("POST", sim_->url() + "/_sim/config", R"({"otherTenantSerials": ["STATUS-BAD"]})",
+                 {"Content-Type: application/json"})
+                .status,
+            200);
+  std::vector<std::string> ids;
+  for (const char* serial : {"STATUS-1", "STATUS-2", "STATUS-BAD"}) {
+    ids.push_back(Submit(serial));
+    std::string out;
+    ASSERT_EQ(server_->RunCommand({"request", "approve", ids.back()}, &out), 0) << out;
+  }
+  const std::string waiting = Submit("STATUS-WAIT");
+  for (int i = 0; i < 300; ++i) {
+    if (StateOf(ids[0]) == "completed" && StateOf(ids[1]) == "completed" &&
+        StateOf(ids[2]) == "failed") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(StateOf(ids[2]), "failed");
+  Browser viewer;
+  SignIn(viewer, "viewer@contoso.example");
+  // The set-up checks run in the background from the start, and the figures are read again
+  // when older than 10 s (the maintenance timer read them before the imports ended).
+  Page page;
+  for (int i = 0; i < 200; ++i) {
+    page = viewer.Get(base_ + "/autopilot/status");
+    if (page.body.find("Checked ") != std::string::npos &&
+        page.body.find("<strong>1</strong> failed.") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(page.status, 200);
+  const std::vector<std::string> expected = {
+      "everything is set up right",
+      "Last 30 days: <strong>2</strong> completed, <strong>1</strong> failed.",
+      "<svg class=\"chart\"",
+      ": 2 completed, 1 failed</title>",  // today's bar
+      "<td>808 ZtdDeviceAssignedToOtherTenant",
+      "<a href=\"/autopilot/" + ids[2] + "\">",
+      "<td>Approval wait</td><td>3</td>",
+      "<td>Import</td><td>3</td>",
+      "<td>Sync</td><td>2</td>",
+      "Approval wait: median ",
+      "<strong>1</strong> waiting; the oldest has waited",
+      "<dt>Intune writes</dt><dd>",
+      "<td>2</td><td>1</td></tr>",  // today in the table by day
+  };
+  bool all = true;
+  for (const std::string& text : expected) {
+    const bool found = page.body.find(text) != std::string::npos;
+    EXPECT_TRUE(found) << "the page lacks: " << text;
+    all &= found;
+  }
+  EXPECT_EQ(page.body.find(waiting), std::string::npos) << "a waiting request is no failure";
+  if (!all) std::cerr << "--- the page:\n" << page.body.substr(0, 20000) << "\n";
+
+  // The same numbers in /metrics.
+  std::string metrics = Http("GET", base_ + "/metrics").body;
+  for (const char* line :
+       {"apm_status_imports_30d{outcome=\"completed\"} 2\n",
+        "apm_status_imports_30d{outcome=\"failed\"} 1\n",
+        "apm_status_failures_30d{code=\"808\",name=\"ZtdDeviceAssignedToOtherTenant\"} 1\n",
+        "apm_status_step_count_30d{step=\"import\"} 3\n",
+        "apm_status_step_seconds{step=\"approval\",quantile=\"0.5\"} ",
+        "apm_doctor_findings{verdict=\"failed\"} 0\n", "apm_graph_throttled_total 0\n",
+        "apm_graph_budget_limit{api=\"intune\",kind=\"writes\"} ",
+        "apm_oldest_pending_approval_seconds "}) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << "/metrics lacks: " << line;
+  }
 }
 
 }  // namespace

@@ -84,6 +84,12 @@ DoctorReport Doctor::Run() {
   return std::move(report_);
 }
 
+void Doctor::Stop() {
+  std::lock_guard lock(stop_mu_);
+  stopping_ = true;
+  if (client_) client_->Stop();
+}
+
 void Doctor::CheckRequiredSettings() {
   size_t from_file = 0, from_env = 0, from_command_line = 0;
   for (const auto& [key, source] : config_.sources) {
@@ -141,10 +147,18 @@ bool Doctor::CheckEndpoint(const std::string& check, const std::string& url, Out
   const int64_t skew = (ours - theirs) / 1000;  // its Date has whole seconds
   const std::string skew_text =
       std::to_string(std::llabs(skew)) + " s " + (skew > 0 ? "ahead of" : "behind") + " its clock";
+  // Behind: an id_token's nbf is in our future, and sign-in allows SignInClockSkewSeconds.
+  const bool sign_in_fails =
+      config_.sign_in_configured() && skew < 0 && -skew > config_.SignInClockSkewSeconds;
   if (std::llabs(skew) >= kSkewFailSeconds) {
     Add(check, DoctorVerdict::kFailed, text + "; this machine's clock is " + skew_text,
         "set the clock right (timedatectl set-ntp true): Entra ID refuses tokens and sign-ins "
         "more than 5 minutes off");
+  } else if (sign_in_fails) {
+    Add(check, DoctorVerdict::kFailed, text + "; this machine's clock is " + skew_text,
+        "set the clock right (timedatectl set-ntp true): sign-ins fail, as a new id_token "
+        "looks issued in the future beyond SignInClockSkewSeconds (" +
+            std::to_string(config_.SignInClockSkewSeconds) + " s)");
   } else if (std::llabs(skew) >= kSkewWarnSeconds) {
     Add(check, DoctorVerdict::kWarning, text + "; this machine's clock is " + skew_text,
         "turn on time synchronisation (timedatectl set-ntp true)");
@@ -193,6 +207,19 @@ void Doctor::CheckGraph(bool graph_reached) {
                           "?$select=id,displayName,groupTypes,securityEnabled,membershipRule")});
   }
   GraphClient client(GraphClientOptions(config_), graph_http_, **tokens, clock_);
+  // Stop() reaches the client while this run uses it.
+  struct Registered {
+    Doctor& doctor;
+    explicit Registered(Doctor& d, GraphClient& c) : doctor(d) {
+      std::lock_guard lock(d.stop_mu_);
+      if (d.stopping_) c.Stop();
+      d.client_ = &c;
+    }
+    ~Registered() {
+      std::lock_guard lock(doctor.stop_mu_);
+      doctor.client_ = nullptr;
+    }
+  } registered(*this, client);
   // A $batch envelope has one version: the beta probe goes alone, the v1.0 ones together.
   std::vector<GraphClient::Answer> answers = {client.Send(probes.front().call)};
   std::vector<GraphClient::Call> calls;
@@ -331,6 +358,18 @@ void Doctor::CheckSignIn() {
   Add("sign-in", DoctorVerdict::kOk, "the sign-in authority's issuer is " + metadata->issuer);
 }
 
+std::string_view DoctorVerdictName(DoctorVerdict verdict) {
+  switch (verdict) {
+    case DoctorVerdict::kOk:
+      return "ok";
+    case DoctorVerdict::kWarning:
+      return "warning";
+    case DoctorVerdict::kFailed:
+      break;
+  }
+  return "failed";
+}
+
 std::string DoctorText(const DoctorReport& report, bool plain) {
   auto mark = [&](DoctorVerdict v) -> std::string {
     switch (v) {
@@ -358,10 +397,7 @@ std::string DoctorText(const DoctorReport& report, bool plain) {
 json DoctorJson(const DoctorReport& report) {
   json findings = json::array();
   for (const Finding& f : report.findings) {
-    const char* verdict = f.verdict == DoctorVerdict::kOk        ? "ok"
-                          : f.verdict == DoctorVerdict::kWarning ? "warning"
-                                                                 : "failed";
-    json j = {{"check", f.check}, {"verdict", verdict}, {"text", f.text}};
+    json j = {{"check", f.check}, {"verdict", DoctorVerdictName(f.verdict)}, {"text", f.text}};
     if (!f.fix.empty()) j["fix"] = f.fix;
     findings.push_back(std::move(j));
   }

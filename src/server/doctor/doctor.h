@@ -2,6 +2,7 @@
 // each, what is wrong and how to fix it. Every call it makes is read-only.
 #pragma once
 
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 namespace apm {
 
 enum class DoctorVerdict { kOk, kWarning, kFailed };
+// "ok", "warning", "failed": in --json, the status page and /metrics.
+std::string_view DoctorVerdictName(DoctorVerdict verdict);
 
 struct Finding {
   std::string check;  // "token", "permission DeviceManagementServiceConfig.ReadWrite.All", ...
@@ -28,6 +31,12 @@ struct DoctorReport {
   bool failed() const;
 };
 
+// A report and when its run ended (the server's background runs).
+struct DoctorRun {
+  int64_t at = 0;  // ms
+  DoctorReport report;
+};
+
 // Clock skew against an endpoint's Date header: a warning from this much, a failure from the
 // five minutes Entra ID allows for a token's times.
 inline constexpr int64_t kSkewWarnSeconds = 60;
@@ -39,6 +48,9 @@ class Doctor {
   // clients have.
   Doctor(const Config& config, OutboundHttp& graph_http, const Clock& clock);
   DoctorReport Run();
+  // Ends a run early (server shutdown): Graph's retries and budget waits end at once; calls
+  // end when `graph_http` is cancelled.
+  void Stop();
 
  private:
   void Add(std::string check, DoctorVerdict verdict, std::string text, std::string fix = "");
@@ -56,6 +68,9 @@ class Doctor {
   OutboundHttp& graph_http_;
   const Clock& clock_;
   DoctorReport report_;
+  std::mutex stop_mu_;  // guards stopping_ and client_
+  bool stopping_ = false;
+  GraphClient* client_ = nullptr;  // the run's Graph client, while it has one
 };
 
 // One line per finding (✔ ! ✘, or [ok] [warn] [FAIL] when `plain`), then the settings.

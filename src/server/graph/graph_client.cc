@@ -105,6 +105,7 @@ GraphClient::Answer Stopping() {
 // Our budget keeps us under Graph's limits, so a 429 means someone else spends this app's
 // allowance too (another tool with the same app registration, another engine): say so.
 void GraphClient::NoteThrottled(const Call& call, const Answer& answer) {
+  ++throttled_;
   RequestBudget::Usage used = BudgetFor(call.url).InWindow();
   LogWarn("Graph throttled a call the budget allowed",
           {{"method", call.method},

@@ -88,6 +88,15 @@ class GraphClient : public GraphApi {
   // HTTP requests sent to Graph ($batch envelopes count once) and Graph operations inside them.
   int64_t http_requests() const { return http_requests_.load(); }
   int64_t operations() const { return operations_.load(); }
+  // Answers 429 although the budget allowed the call (someone else spends this app's quota).
+  int64_t throttled() const { return throttled_.load(); }
+  // The slots each budget counts within its window now, and its limits (the status page).
+  struct BudgetUse {
+    RequestBudget::Usage used;
+    RequestBudget::Limits limits;
+  };
+  BudgetUse IntuneBudget() { return {intune_budget_.InWindow(), options_.intune_limits}; }
+  BudgetUse DirectoryBudget() { return {directory_budget_.InWindow(), options_.directory_limits}; }
 
   // One Graph operation; `url` is relative to the endpoint ("/beta/deviceManagement/...").
   struct Call {
@@ -176,6 +185,7 @@ class GraphClient : public GraphApi {
   std::atomic<int> writes_waiting_{0};  // calls whose writes wait for the budget now
   std::atomic<int64_t> http_requests_{0};
   std::atomic<int64_t> operations_{0};
+  std::atomic<int64_t> throttled_{0};
 };
 
 }  // namespace apm

@@ -40,6 +40,9 @@ class CachingRequestStore : public RequestStore {
   Result<std::vector<RequestStep>> Steps(const std::string& id) override {
     return inner_.Steps(id);
   }
+  Result<std::vector<RequestTimeline>> TimelinesSince(int64_t since_ms, int limit) override {
+    return inner_.TimelinesSince(since_ms, limit);
+  }
   // The deletion queue is not part of any request: straight through.
   Result<std::vector<ImportRecordDeletion>> DueImportDeletions(int64_t now_ms, int limit) override {
     return inner_.DueImportDeletions(now_ms, limit);

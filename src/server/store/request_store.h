@@ -139,6 +139,16 @@ struct RequestStep {
   std::string step;
 };
 
+// A request's outcome and every state it went through (the status page's statistics).
+struct RequestTimeline {
+  std::string id;
+  RequestState state = RequestState::kPendingApproval;
+  std::optional<RequestError> error;
+  int64_t created_at = 0;
+  int64_t finished_at = 0;
+  std::vector<RequestStep> steps;  // oldest first
+};
+
 struct RequestFilter {
   std::optional<RequestState> state;
   int limit = 100;
@@ -228,6 +238,9 @@ class RequestStore {
 
   // Every state and step the request has been in, oldest first.
   virtual Result<std::vector<RequestStep>> Steps(const std::string& id) = 0;
+  // The timelines of the requests changed at or after `since_ms`, at most `limit` of them
+  // (the most recently changed).
+  virtual Result<std::vector<RequestTimeline>> TimelinesSince(int64_t since_ms, int limit) = 0;
   // Cheap check that the store answers (readiness).
   virtual Status Ping() = 0;
 };

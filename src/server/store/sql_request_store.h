@@ -71,6 +71,7 @@ class SqlRequestStore : public RequestStore,
   Result<StoredRequest> SaveJob(const ImportJob& job, RequestState state, const std::string& step,
                                 const std::optional<RequestError>& error, int64_t now_ms) override;
   Result<std::vector<RequestStep>> Steps(const std::string& id) override;
+  Result<std::vector<RequestTimeline>> TimelinesSince(int64_t since_ms, int limit) override;
   Result<std::vector<ImportRecordDeletion>> DueImportDeletions(int64_t now_ms, int limit) override;
   Status FinishImportDeletions(const std::vector<std::string>& done,
                                const std::vector<std::string>& retry, int64_t retry_at_ms) override;

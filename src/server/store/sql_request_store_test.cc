@@ -855,3 +855,52 @@ TEST(PostgresStoreTest, TlsToTheDatabaseIsHonoured) {
 
 }  // namespace
 }  // namespace apm
+
+namespace apm {
+namespace {
+
+TEST_P(SqlRequestStoreTest, TimelinesOfRecentlyChangedRequestsCarryTheirStepsAndError) {
+  for (const char* id : {"t-old", "t-done", "t-failed"}) {
+    ASSERT_TRUE(store_->Create(Make(id, std::string("S") + id), 10, "").ok());
+  }
+  const int64_t t0 = store_->Get("t-done")->created_at;
+  const Approval approval{"", "", "", "", "ada", ApprovalAction::kImport, ""};
+  ASSERT_TRUE(store_->Approve("t-done", approval, t0 + 1000).ok());
+  ImportJob job = *store_->GetJob("t-done");
+  ASSERT_TRUE(
+      store_->SaveJob(job, RequestState::kImporting, "Importing", std::nullopt, t0 + 2000).ok());
+  ASSERT_TRUE(store_->SaveJob(job, RequestState::kCompleted, "Done", std::nullopt, t0 + 9000).ok());
+  ASSERT_TRUE(store_->Approve("t-failed", approval, t0 + 1500).ok());
+  ImportJob failed = *store_->GetJob("t-failed");
+  const RequestError error{806, "ZtdDeviceAlreadyAssigned", "assigned elsewhere"};
+  ASSERT_TRUE(store_->SaveJob(failed, RequestState::kFailed, "Failed", error, t0 + 3000).ok());
+
+  // "t-old" last changed at t0: not in a window that starts later.
+  Result<std::vector<RequestTimeline>> recent = store_->TimelinesSince(t0 + 500, 100);
+  ASSERT_TRUE(recent.ok()) << recent.status().ToString();
+  ASSERT_EQ(recent->size(), 2u);
+  const RequestTimeline& done = (*recent)[0];
+  EXPECT_EQ(done.id, "t-done");
+  EXPECT_EQ(done.state, RequestState::kCompleted);
+  EXPECT_FALSE(done.error.has_value());
+  EXPECT_EQ(done.finished_at, t0 + 9000);
+  ASSERT_EQ(done.steps.size(), 4u);
+  EXPECT_EQ(done.steps[0].state, RequestState::kPendingApproval);
+  EXPECT_EQ(done.steps[2].at, t0 + 2000);
+  EXPECT_EQ(done.steps[3].state, RequestState::kCompleted);
+  const RequestTimeline& bad = (*recent)[1];
+  EXPECT_EQ(bad.id, "t-failed");
+  ASSERT_TRUE(bad.error.has_value());
+  EXPECT_EQ(bad.error->code, 806);
+  EXPECT_EQ(bad.error->name, "ZtdDeviceAlreadyAssigned");
+  EXPECT_EQ(bad.steps.size(), 3u);
+
+  EXPECT_EQ(store_->TimelinesSince(0, 100)->size(), 3u);
+  // The limit keeps the most recently changed.
+  Result<std::vector<RequestTimeline>> newest = store_->TimelinesSince(0, 1);
+  ASSERT_EQ(newest->size(), 1u);
+  EXPECT_EQ((*newest)[0].id, "t-done");
+}
+
+}  // namespace
+}  // namespace apm

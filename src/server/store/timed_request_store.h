@@ -69,6 +69,9 @@ class TimedRequestStore : public RequestStore {
   Result<std::vector<RequestStep>> Steps(const std::string& id) override {
     return Time("steps", [&] { return inner_.Steps(id); });
   }
+  Result<std::vector<RequestTimeline>> TimelinesSince(int64_t since_ms, int limit) override {
+    return Time("timelines", [&] { return inner_.TimelinesSince(since_ms, limit); });
+  }
   Result<std::vector<ImportRecordDeletion>> DueImportDeletions(int64_t now_ms, int limit) override {
     return Time("due_import_deletions", [&] { return inner_.DueImportDeletions(now_ms, limit); });
   }

@@ -1,5 +1,6 @@
 #include "server/web/page_text.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <ctime>
@@ -43,6 +44,20 @@ std::string Age(int64_t ms) {
   if (minutes < 48 * 60)
     return std::to_string(minutes / 60) + " h " + std::to_string(minutes % 60) + " min";
   return std::to_string(minutes / 1440) + " days";
+}
+
+std::string Duration(int64_t ms) {
+  if (ms < 1000) return std::to_string(std::max<int64_t>(ms, 0)) + " ms";
+  const int64_t s = ms / 1000;
+  auto two = [](int64_t big, const char* big_unit, int64_t small, const char* small_unit) {
+    std::string text = std::to_string(big) + " " + big_unit;
+    if (small) text += " " + std::to_string(small) + " " + small_unit;
+    return text;
+  };
+  if (s < 60) return std::to_string(s) + " s";
+  if (s < 3600) return two(s / 60, "min", s % 60, "s");
+  if (s < 86'400) return two(s / 3600, "h", s % 3600 / 60, "min");
+  return two(s / 86'400, "d", s % 86'400 / 3600, "h");
 }
 
 // A local path to return to after sign-in; anything else (another site) becomes "/".

@@ -21,6 +21,8 @@ std::optional<int64_t> DayStartMs(const std::string& date);
 std::string TimeOfDay(int64_t ms);
 // How long ago, in words ("3 min", "2 h", "5 days").
 std::string Age(int64_t ms);
+// A step's length, two units at most: "850 ms", "12 s", "4 min 10 s", "3 h 5 min", "2 d 4 h".
+std::string Duration(int64_t ms);
 // A local path to return to after sign-in; anything else (another site) becomes "/".
 std::string LocalPath(const std::string& path);
 // scheme://host[:port] of an absolute URL, or "".

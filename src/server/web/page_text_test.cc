@@ -16,6 +16,15 @@ TEST(PageText, Times) {
   EXPECT_EQ(Age(3 * 24 * 3'600'000LL), "3 days");
 }
 
+TEST(PageText, DurationsUseTwoUnitsAtMost) {
+  EXPECT_EQ(Duration(850), "850 ms");
+  EXPECT_EQ(Duration(12'400), "12 s");
+  EXPECT_EQ(Duration(250'000), "4 min 10 s");
+  EXPECT_EQ(Duration(240'000), "4 min");
+  EXPECT_EQ(Duration(3 * 3'600'000 + 5 * 60'000 + 59'000), "3 h 5 min");
+  EXPECT_EQ(Duration(2 * 86'400'000 + 4 * 3'600'000), "2 d 4 h");
+}
+
 TEST(PageText, DayStartIsMidnightUtcAndNamesNothingElse) {
   EXPECT_EQ(DayStartMs("2026-11-27"), 1'795'737'600'000);
   EXPECT_EQ(DayStartMs("1970-01-01"), 0);

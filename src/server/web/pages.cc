@@ -13,7 +13,7 @@ constexpr char kLayout[] = R"html(<!doctype html>
 <link rel="stylesheet" href="/static/app.css"></head>
 <body><header><a class="brand" href="/">Autopilot Manager</a><nav>
 {{#approver}}<a href="/autopilot/approve-requests">Pending requests</a><a href="/autopilot/upload">Upload devices</a>{{/approver}}
-{{#viewer}}<a href="/autopilot/view-imports">Import history</a><a href="/autopilot/audit">Audit</a>{{/viewer}}
+{{#viewer}}<a href="/autopilot/view-imports">Import history</a><a href="/autopilot/audit">Audit</a><a href="/autopilot/status">Service status</a>{{/viewer}}
 </nav>{{#user}}<form class="signout" method="post" action="/signout"><span>{{user}}</span>
 <input type="hidden" name="csrf" value="{{csrf}}"><button>Sign out</button></form>{{/user}}
 </header><main>{{{content}}}</main><script src="/static/app.js"></script></body></html>
@@ -136,6 +136,42 @@ constexpr char kAudit[] = R"html(<h1>Audit</h1>
 {{#events}}<tr><td><time datetime="{{at_iso}}">{{at}}</time></td><td>{{who}}</td><td>{{address}}</td><td>{{action}}</td><td>{{request_id}}</td><td>{{detail}}</td></tr>{{/events}}
 </tbody></table>)html";
 
+constexpr char kStatus[] = R"html(<h1>Service status</h1>
+<section class="card" id="checks"><h2>Set-up checks</h2>
+{{#doctor}}<p>Checked {{at}} ({{ago}} ago): {{summary}}.</p>
+{{#has_problems}}<ul class="findings">{{#problems}}<li class="finding-{{verdict}}"><span class="mark" aria-hidden="true">{{mark}}</span> <strong>{{check}}</strong> <span class="sr">({{verdict}})</span>: {{text}}{{#fix}}<br><span class="fix">Fix: {{fix}}</span>{{/fix}}</li>{{/problems}}</ul>{{/has_problems}}
+{{#has_passed}}<details><summary>{{passed_count}} checks passed</summary><ul class="findings">{{#passed}}<li class="finding-ok"><span class="mark" aria-hidden="true">✔</span> {{check}}: {{text}}</li>{{/passed}}</ul></details>{{/has_passed}}{{/doctor}}
+{{^doctor}}<p>{{doctor_none}}</p>{{/doctor}}</section>
+<section class="card" id="imports"><h2>Imports per day</h2>
+<p>Last 30 days: <strong>{{completed}}</strong> completed, <strong>{{failed}}</strong> failed.</p>
+{{{imports_svg}}}
+<p class="legend"><span class="key bar-ok"></span> completed <span class="key bar-bad"></span> failed</p>
+{{#has_days}}<details><summary>By day</summary><table class="keep"><thead><tr><th>Day (UTC)</th><th>Completed</th><th>Failed</th></tr></thead><tbody>
+{{#days}}<tr><td>{{day}}</td><td>{{completed}}</td><td>{{failed}}</td></tr>{{/days}}
+</tbody></table></details>{{/has_days}}</section>
+<section class="card" id="steps"><h2>Time per step</h2>
+{{#has_steps}}{{{steps_svg}}}
+<p class="legend"><span class="key bar-median"></span> median <span class="key bar-p90"></span> 90th percentile</p>
+<table class="keep"><thead><tr><th>Step</th><th>Measured</th><th>Median</th><th>p90</th></tr></thead><tbody>
+{{#steps}}<tr><td>{{label}}</td><td>{{count}}</td><td>{{median}}</td><td>{{p90}}</td></tr>{{/steps}}
+</tbody></table>{{/has_steps}}
+{{^has_steps}}<p>No step ended in the last 30 days.</p>{{/has_steps}}</section>
+<section class="card" id="failures"><h2>Failures by error</h2>
+{{#has_failures}}<table><thead><tr><th>Error</th><th>Count</th><th>Recent requests</th></tr></thead><tbody>
+{{#failures}}<tr><td>{{error}}</td><td>{{count}}</td><td>{{#ids}}<a href="/autopilot/{{id}}">{{id}}</a> {{/ids}}</td></tr>{{/failures}}
+</tbody></table>{{/has_failures}}
+{{^has_failures}}<p>No import failed in the last 30 days.</p>{{/has_failures}}</section>
+<section class="card" id="waiting"><h2>Waiting for approval</h2>
+<p><strong>{{pending}}</strong> waiting{{#oldest_age}}; the oldest has waited {{oldest_age}}{{/oldest_age}}.</p>
+{{#approver}}{{#waiting}}<p><a class="button" href="/autopilot/approve-requests">Pending requests</a></p>{{/waiting}}{{/approver}}</section>
+<section class="card" id="graph"><h2>Microsoft Graph</h2>
+{{#graph}}<dl><dt>Intune writes</dt><dd>{{intune_writes}} of {{intune_write_limit}} per {{window}} s</dd>
+<dt>Intune requests</dt><dd>{{intune_requests}} of {{intune_request_limit}} per {{window}} s</dd>
+<dt>Directory requests</dt><dd>{{directory_requests}} of {{directory_request_limit}} per window</dd>
+<dt>Throttled (429)</dt><dd>{{throttled}} since the engine started here</dd></dl>{{/graph}}
+{{^graph}}<p>This instance does not run the import engine now (another instance does, or none has started it).</p>{{/graph}}</section>
+<p class="note">Figures read {{figures_at}}; they are read again when older than 10 seconds. The same numbers are in /metrics.{{#capped}} Many requests changed in these 30 days: the figures are of the {{cap}} most recently changed.{{/capped}}</p>)html";
+
 constexpr char kCss[] =
     R"css(:root{--blue:#0067b8;--ink:#1b1b1b;--line:#d0d7de;--ok:#107c10;--bad:#a4262c}
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--ink);background:#f5f7fa}
@@ -157,7 +193,13 @@ fieldset.actions{border:1px solid var(--line);border-radius:6px}fieldset.actions
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:.4rem;border-bottom:1px solid var(--line);vertical-align:top}
 table.upload td:first-child{width:4rem}
 .timeline{padding-left:1.2rem}.timeline-cell{font-size:.8rem;color:#555;min-width:16rem}code{overflow-wrap:anywhere}
-@media (max-width:40rem){table{font-size:.85rem}th:nth-child(n+4),td:nth-child(n+4){display:none}}
+.chart{width:100%;height:auto;font-size:11px}.chart text{fill:#444}.chart .grid{stroke:#e1e4e8}.chart .hover{fill:transparent}
+.bar-ok{fill:var(--ok);background:var(--ok)}.bar-bad{fill:var(--bad);background:var(--bad)}.bar-p90{fill:#9ec5e8;background:#9ec5e8}.bar-median{fill:var(--blue);background:var(--blue)}
+.legend{font-size:.85rem;color:#555}.key{display:inline-block;width:.8rem;height:.8rem;margin:0 .2rem 0 .6rem;vertical-align:-.05rem}
+.findings{list-style:none;padding:0}.findings li{padding:.3rem 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}td{overflow-wrap:anywhere}.fix{color:#555;font-size:.9rem}
+.finding-ok .mark{color:var(--ok)}.finding-warning .mark{color:#8a6d00}.finding-failed .mark{color:var(--bad)}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}.note{font-size:.85rem;color:#555}
+@media (max-width:40rem){.chart{font-size:20px}table{font-size:.85rem}table:not(.keep) th:nth-child(n+4),table:not(.keep) td:nth-child(n+4){display:none}}
 )css";
 
 // Live progress on a request's page: long-polls the v1 status and reloads on a change.
@@ -201,6 +243,8 @@ const char* TemplateText(PageTemplate page) {
       return kViewImports;
     case PageTemplate::kAudit:
       return kAudit;
+    case PageTemplate::kStatus:
+      return kStatus;
     case PageTemplate::kSignedOut:
       return kSignedOut;
   }

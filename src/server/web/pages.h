@@ -19,6 +19,7 @@ enum class PageTemplate {
   kUploadApproved,   // what "approve all" did
   kViewImports,      // /autopilot/view-imports
   kAudit,            // /autopilot/audit
+  kStatus,           // /autopilot/status
   kSignedOut,
 };
 

@@ -20,7 +20,8 @@ using json = nlohmann::json;
 
 WebHandler::WebHandler(const Config& config, RequestStore& store, SessionStore& sessions,
                        ApprovalService& approvals, IntakeService& intake, auth::OidcClient* oidc,
-                       GraphApi* graph, const Clock& clock, boost::asio::thread_pool& blocking)
+                       GraphApi* graph, ServiceStatus& status, const Clock& clock,
+                       boost::asio::thread_pool& blocking)
     : config_(config),
       store_(store),
       session_store_(sessions),
@@ -28,6 +29,7 @@ WebHandler::WebHandler(const Config& config, RequestStore& store, SessionStore& 
       intake_(intake),
       oidc_(oidc),
       graph_(graph),
+      status_(status),
       clock_(clock),
       blocking_(blocking),
       sessions_(sessions, clock, config),
@@ -156,6 +158,7 @@ const RouteTable<WebHandler::Target>& WebHandler::Routes() {
       {"/autopilot/audit.csv",
        "GET",
        {[](W& h, Visit& v, const P&) { h.AuditPage(v, true); }, "/autopilot/audit"}},
+      {"/autopilot/status", "GET", {[](W& h, Visit& v, const P&) { h.StatusPage(v); }}},
       {"/autopilot/upload", "GET", {[](W& h, Visit& v, const P&) { h.UploadForm(v); }}},
       {"/autopilot/upload", "POST", {[](W& h, Visit& v, const P&) { h.Upload(v); }}},
       {"/autopilot/upload/approve", "POST", {[](W& h, Visit& v, const P&) {

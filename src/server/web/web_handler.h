@@ -18,6 +18,7 @@
 #include "server/http/route_table.h"
 #include "server/intake_service.h"
 #include "server/rate_limiter.h"
+#include "server/status/service_status.h"
 #include "server/store/request_store.h"
 #include "server/store/session_store.h"
 #include "server/web/pages.h"
@@ -31,7 +32,8 @@ class WebHandler : public HttpHandler {
   // cannot be resolved (such users are refused with a clear page).
   WebHandler(const Config& config, RequestStore& store, SessionStore& sessions,
              ApprovalService& approvals, IntakeService& intake, auth::OidcClient* oidc,
-             GraphApi* graph, const Clock& clock, boost::asio::thread_pool& blocking);
+             GraphApi* graph, ServiceStatus& status, const Clock& clock,
+             boost::asio::thread_pool& blocking);
 
   // The routes of the pages (the rest belongs to the API).
   static bool Owns(std::string_view path);
@@ -80,6 +82,7 @@ class WebHandler : public HttpHandler {
   void ApproveUploaded(Visit& v);
   void ViewImports(Visit& v, bool csv);
   void AuditPage(Visit& v, bool csv);
+  void StatusPage(Visit& v);
 
   // Answers and returns false unless the visitor is signed in and has the role.
   bool Require(Visit& v, bool has_role, std::string_view role_name, std::string_view setting);
@@ -100,6 +103,7 @@ class WebHandler : public HttpHandler {
   IntakeService& intake_;
   auth::OidcClient* oidc_;
   GraphApi* graph_;
+  ServiceStatus& status_;
   const Clock& clock_;
   boost::asio::thread_pool& blocking_;
   SessionManager sessions_;

@@ -1,0 +1,78 @@
+#include "server/doctor/background_doctor.h"
+
+#include "server/logging.h"
+
+namespace apm {
+namespace {
+
+CurlOutboundHttp::Options HttpOptions(const Config& config) {
+  CurlOutboundHttp::Options o;
+  o.ca_file = config.GraphCaFile;
+  o.user_agent = std::string("apm-server/") + APM_VERSION + " (doctor)";
+  return o;
+}
+
+// One line for the run, one warning per problem with its fix: an admin reading the log sees
+// the set-up mistake without running the doctor.
+void LogReport(const DoctorReport& report) {
+  int ok = 0, warnings = 0, failed = 0;
+  for (const Finding& f : report.findings) {
+    if (f.verdict == DoctorVerdict::kOk) {
+      ++ok;
+      continue;
+    }
+    (f.verdict == DoctorVerdict::kFailed ? failed : warnings) += 1;
+    LogWarn(f.verdict == DoctorVerdict::kFailed ? "set-up check failed" : "set-up check warns",
+            {{"check", f.check}, {"found", f.text}, {"fix", f.fix}});
+  }
+  LogInfo("set-up checks ran (apm-server doctor; /autopilot/status)",
+          {{"ok", ok}, {"warnings", warnings}, {"failed", failed}});
+}
+
+}  // namespace
+
+BackgroundDoctor::BackgroundDoctor(const Config& config, const Clock& clock,
+                                   std::chrono::hours interval)
+    : config_(config), clock_(clock), interval_(interval), http_(HttpOptions(config)) {}
+
+BackgroundDoctor::~BackgroundDoctor() {
+  Stop();
+}
+
+void BackgroundDoctor::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void BackgroundDoctor::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (running_) running_->Stop();
+  }
+  http_.Cancel();
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::optional<DoctorRun> BackgroundDoctor::Latest() const {
+  std::lock_guard lock(mu_);
+  return latest_;
+}
+
+void BackgroundDoctor::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    Doctor doctor(config_, http_, clock_);
+    running_ = &doctor;
+    lock.unlock();
+    DoctorReport report = doctor.Run();
+    lock.lock();
+    running_ = nullptr;
+    if (stopping_) break;  // cut short: not a finding
+    LogReport(report);
+    latest_ = DoctorRun{.at = clock_.NowMs(), .report = std::move(report)};
+    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+  }
+}
+
+}  // namespace apm

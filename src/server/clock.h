@@ -4,6 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace apm {
 
@@ -35,5 +38,8 @@ class ManualClock : public Clock {
 
 // RFC 3339 UTC text with milliseconds, e.g. 2026-11-27T08:00:00.000Z.
 std::string FormatTimestamp(int64_t ms);
+// The ms of an RFC 3339 UTC time as Graph writes them ("2027-05-29T09:45:00Z", a fraction of
+// any length, "Z" or "+00:00"); nullopt for anything else.
+std::optional<int64_t> ParseTimestamp(std::string_view text);
 
 }  // namespace apm

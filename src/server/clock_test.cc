@@ -22,5 +22,20 @@ TEST(FormatTimestamp, MatchesGmtime) {
   EXPECT_EQ(FormatTimestamp(951782400123), "2000-02-29T00:00:00.123Z");
 }
 
+TEST(ParseTimestamp, ReadsWhatGraphWritesAndWhatWeWrite) {
+  for (int64_t ms : {int64_t(0), int64_t(951'782'400'123), int64_t(1'796'040'000'000),
+                     int64_t(4'102'444'799'999)}) {
+    EXPECT_EQ(ParseTimestamp(FormatTimestamp(ms)), ms) << FormatTimestamp(ms);
+  }
+  EXPECT_EQ(ParseTimestamp("2027-05-29T09:45:00Z"), int64_t(1'811'583'900'000));
+  EXPECT_EQ(ParseTimestamp("2027-05-29T09:45:00.1234567Z"), int64_t(1'811'583'900'123));
+  EXPECT_EQ(ParseTimestamp("2027-05-29T09:45:00+00:00"), int64_t(1'811'583'900'000));
+  for (const char* bad : {"", "2027-05-29", "2027-02-31T00:00:00Z", "2027-05-29T09:45:00",
+                          "2027-05-29T09:45:00+02:00", "2027-05-29T24:00:00Z",
+                          "2027-05-29T09:45:00.Z", "1969-12-31T23:59:59Z"}) {
+    EXPECT_FALSE(ParseTimestamp(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace apm

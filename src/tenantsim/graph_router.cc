@@ -27,7 +27,8 @@ enum class Access {
   kGroupRead,
   kGroupWrite,
   kUserRead,
-  kSelfRead
+  kSelfRead,
+  kApplicationRead
 };
 
 struct GraphRouter::Route {
@@ -60,6 +61,9 @@ bool Allowed(const SimApp& app, Access access) {
       {Access::kUserRead,
        {"User.Read.All", "User.ReadWrite.All", "GroupMember.Read.All", "GroupMember.ReadWrite.All",
         "Directory.Read.All", "Directory.ReadWrite.All"}},
+      {Access::kApplicationRead,
+       {"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All",
+        "Directory.ReadWrite.All"}},
       {Access::kSelfRead,
        {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All",
         "GroupMember.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}},
@@ -148,6 +152,7 @@ const std::vector<GraphRouter::Route>& GraphRouter::Routes() {
       {"GET", "/devices", A::kDeviceRead, false, false, &G::ListDevices},
       {"GET", "/devices/{id}", A::kDeviceRead, false, false, &G::GetDevice},
       {"GET", "/groups", A::kGroupRead, false, false, &G::ListGroups},
+      {"GET", "/applications", A::kApplicationRead, false, false, &G::ListApplications},
       {"GET", "/groups/{id}", A::kGroupRead, false, false, &G::GetGroup},
       {"PATCH", "/groups/{id}", A::kGroupWrite, false, false, &G::PatchGroup},
       {"GET", "/groups/{id}/members", A::kGroupRead, false, false, &G::ListMembers},

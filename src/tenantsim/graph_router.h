@@ -98,6 +98,8 @@ class GraphRouter {
   GraphAnswer ListDevices(const GraphCall& call, const Params& p);
   GraphAnswer GetDevice(const GraphCall& call, const Params& p);
   GraphAnswer ListGroups(const GraphCall& call, const Params& p);
+  // The app registrations (apm-server's), with their secrets' hints and end dates.
+  GraphAnswer ListApplications(const GraphCall& call, const Params& p);
   GraphAnswer GetGroup(const GraphCall& call, const Params& p);
   GraphAnswer PatchGroup(const GraphCall& call, const Params& p);
   GraphAnswer ListMembers(const GraphCall& call, const Params& p);

@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/base64.h"
 #include "core/text.h"
 #include "tenantsim/client_assertion.h"
@@ -15,6 +17,26 @@ std::string RandomToken() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();
   return Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+}
+
+// An app-only Graph token shaped as Entra issues them: a JWT whose payload names the app and
+// its application permissions (`roles`). Clients must not validate Graph's tokens, and the
+// simulator looks tokens up whole, so the third part is random rather than a signature.
+std::string AppOnlyGraphToken(const std::string& tenant_id, const SimApp& app, int64_t now_ms,
+                              int64_t lifetime_s) {
+  const int64_t now = now_ms / 1000;
+  const nlohmann::json header = {{"typ", "JWT"}, {"alg", "RS256"}, {"kid", "sim-graph"}};
+  const nlohmann::json payload = {{"aud", "https://graph.microsoft.com"},
+                                  {"iss", "https://sts.windows.net/" + tenant_id + "/"},
+                                  {"iat", now},
+                                  {"nbf", now},
+                                  {"exp", now + lifetime_s},
+                                  {"appid", app.client_id},
+                                  {"idtyp", "app"},
+                                  {"roles", app.roles},
+                                  {"tid", tenant_id}};
+  return Base64UrlEncodeNoPad(header.dump()) + "." + Base64UrlEncodeNoPad(payload.dump()) + "." +
+         RandomToken();
 }
 
 const std::string* FormField(const std::map<std::string, std::string>& form, const char* name) {
@@ -66,7 +88,10 @@ std::variant<IssuedToken, TokenError> Identity::ClientCredentials(
   }
   if (std::optional<TokenError> e = AuthenticateClient(form, called_url)) return *e;
   std::lock_guard lock(mu_);
-  IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
+  IssuedToken t{monitor ? RandomToken()
+                        : AppOnlyGraphToken(tenant_id_, apps_.at(*client_id), clock_.NowMs(),
+                                            kTokenLifetimeSeconds),
+                kTokenLifetimeSeconds};
   tokens_[t.access_token] =
       Grant{*client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, "", {}, monitor};
   return t;
@@ -148,7 +173,9 @@ std::optional<TokenError> Identity::AuthenticateClientLocked(
 std::optional<IssuedToken> Identity::IssueToken(const std::string& client_id) {
   std::lock_guard lock(mu_);
   if (!apps_.contains(client_id)) return std::nullopt;
-  IssuedToken t{RandomToken(), kTokenLifetimeSeconds};
+  IssuedToken t{
+      AppOnlyGraphToken(tenant_id_, apps_.at(client_id), clock_.NowMs(), kTokenLifetimeSeconds),
+      kTokenLifetimeSeconds};
   tokens_[t.access_token] =
       Grant{client_id, clock_.NowMs() + kTokenLifetimeSeconds * 1000, "", {}, false};
   return t;

@@ -33,6 +33,8 @@ struct SimApp {
   bool group_claims = true;
   // The secret is right but past its end date (Entra answers AADSTS7000222).
   bool secret_expired = false;
+  // The secret's endDateTime as /applications shows it (ms; 0: not shown).
+  int64_t secret_end_ms = 0;
 };
 
 // Who an access token speaks for. `app.roles` holds the token's permissions: the app's

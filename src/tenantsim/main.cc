@@ -43,6 +43,7 @@ struct SimOptions {
                                         "Device.Read.All", "GroupMember.ReadWrite.All"};
   bool auto_login = false;
   bool client_secret_expired = false;
+  int64_t client_secret_end_days = 180;
   int64_t clock_skew_seconds = 0;
   bool no_group_claims = false;
   size_t group_overage_limit = 200;
@@ -143,6 +144,9 @@ void AddModelOptions(CLI::App& app, SimOptions& o) {
                "the deployment profile targets no group (a set-up mistake the doctor names)");
   app.add_flag("--client-secret-expired", o.client_secret_expired,
                "the client secret is past its end date (AADSTS7000222)");
+  app.add_option("--client-secret-end-days", o.client_secret_end_days,
+                 "days until the client secret's end date, as /v1.0/applications shows it")
+      ->capture_default_str();
   app.add_option("--clock-skew-seconds", o.clock_skew_seconds,
                  "the tenant's clock runs this many seconds ahead of this machine's (negative: "
                  "behind): its Date headers and token times, as a server with a wrong clock "
@@ -248,6 +252,8 @@ int Serve(const SimOptions& o, const std::string& certificate_pem,
   sim_app.client_secret = o.client_secret;
   sim_app.roles = o.app_roles;
   sim_app.secret_expired = o.client_secret_expired;
+  sim_app.secret_end_ms =
+      clock.NowMs() + (o.client_secret_expired ? -1 : o.client_secret_end_days) * 86'400'000;
   sim_app.certificate_pem = certificate_pem;
   sim_app.redirect_uris = o.redirect_uris;
   sim_app.post_logout_redirect_uris = o.post_logout_uris;

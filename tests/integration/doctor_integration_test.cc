@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "server_process.h"
@@ -30,7 +32,7 @@ class DoctorTest : public ::testing::Test {
   int Doctor(const std::string& extra, json* report, std::string* text = nullptr,
              const std::string& secret = "simulator-secret",
              std::map<std::string, std::string> env = {}) {
-    env["APM_CLIENT_SECRET"] = secret;
+    if (!secret.empty()) env["APM_CLIENT_SECRET"] = secret;
     ServerProcess server(SimTenantConfig(sim_->url(), kTenant) + extra, env);
     std::string out;
     int rc = server.RunCommand({"doctor", "--json"}, &out);
@@ -126,6 +128,21 @@ TEST_F(DoctorTest, AMissingPermissionIsNamedWithItsFix) {
                         "permission of the app registration and grant admin consent"));
   EXPECT_EQ(Verdict(report, "permission DeviceManagementServiceConfig.ReadWrite.All"), "ok");
   EXPECT_EQ(Verdict(report, "permission Device.Read.All"), "ok");
+  EXPECT_THAT(missing["text"].get<std::string>(),
+              HasSubstr("missing from the token's roles claim"));
+
+  // Consent to the read half only: every read works, the token's roles claim tells.
+  StartSim({"--app-role=DeviceManagementServiceConfig.Read.All",
+            "--app-role=DeviceManagementManagedDevices.ReadWrite.All",
+            "--app-role=Directory.Read.All", "--app-role=Group.ReadWrite.All"});
+  EXPECT_EQ(Doctor("", &report), 1);
+  json read_only = Finding(report, "permission DeviceManagementServiceConfig.ReadWrite.All");
+  EXPECT_EQ(read_only["verdict"], "failed") << report.dump(2);
+  EXPECT_THAT(read_only["text"].get<std::string>(),
+              HasSubstr("granted only as DeviceManagementServiceConfig.Read.All"));
+  // Broader permissions serve as well.
+  EXPECT_EQ(Verdict(report, "permission Device.Read.All"), "ok") << "Directory.Read.All";
+  EXPECT_EQ(Verdict(report, "permission GroupMember.ReadWrite.All"), "ok") << "Group.ReadWrite.All";
 }
 
 TEST_F(DoctorTest, AMissingDynamicOrUntargetedGroupIsNamedWithItsFix) {
@@ -214,6 +231,92 @@ TEST_F(DoctorTest, ASkewedClockIsNamedWithItsFix) {
   json login = Finding(report, "login endpoint");
   EXPECT_EQ(login["verdict"], "failed") << report.dump(2);
   EXPECT_THAT(login["fix"].get<std::string>(), HasSubstr("SignInClockSkewSeconds (60 s)"));
+}
+
+TEST_F(DoctorTest, ASecretNearItsEndIsNamedWithTheDaysLeft) {
+  // Without Application.Read.All (the default grant) Graph does not say: not a problem.
+  StartSim();
+  json report;
+  EXPECT_EQ(Doctor("", &report), 0) << report.dump(2);
+  json secret = Finding(report, "client secret");
+  EXPECT_EQ(secret["verdict"], "ok");
+  EXPECT_THAT(secret["text"].get<std::string>(),
+              HasSubstr("only to an app with Application.Read.All"));
+
+  // With it: 10 days left is a warning with the way to renew, 200 days is fine.
+  const std::vector<std::string> roles = {
+      "--app-role=DeviceManagementServiceConfig.ReadWrite.All",
+      "--app-role=DeviceManagementManagedDevices.ReadWrite.All", "--app-role=Device.Read.All",
+      "--app-role=GroupMember.ReadWrite.All", "--app-role=Application.Read.All"};
+  std::vector<std::string> args = roles;
+  args.push_back("--client-secret-end-days=10");
+  StartSim(args);
+  EXPECT_EQ(Doctor("", &report), 0) << report.dump(2);
+  secret = Finding(report, "client secret");
+  EXPECT_EQ(secret["verdict"], "warning") << report.dump(2);
+  EXPECT_THAT(secret["text"].get<std::string>(), HasSubstr("the client secret ends in 10 days ("));
+  EXPECT_THAT(secret["fix"].get<std::string>(), HasSubstr("add a new client secret"));
+
+  args = roles;
+  args.push_back("--client-secret-end-days=200");
+  StartSim(args);
+  EXPECT_EQ(Doctor("", &report), 0) << report.dump(2);
+  EXPECT_EQ(Verdict(report, "client secret"), "ok");
+  EXPECT_THAT(Finding(report, "client secret")["text"].get<std::string>(),
+              HasSubstr("ends in 200 days"));
+}
+
+TEST_F(DoctorTest, ACertificateNearItsEndIsNamedWithTheDaysLeft) {
+  const std::string dir = ::testing::TempDir() + "apm-doctor-cert-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj /CN=apm-server -keyout " + dir +
+      "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+  ASSERT_EQ(system(cmd.c_str()), 0);
+  StartSim({"--client-certificate=" + dir + "/cert.pem"});
+  json report;
+  EXPECT_EQ(Doctor("ClientCertificateFile = \"" + dir + "/cert.pem\"\nClientPrivateKeyFile = \"" +
+                       dir + "/key.pem\"\n",
+                   &report, nullptr, ""),
+            0)
+      << report.dump(2);
+  EXPECT_EQ(Verdict(report, "token"), "ok");
+  json cert = Finding(report, "client certificate");
+  EXPECT_EQ(cert["verdict"], "warning") << report.dump(2);
+  EXPECT_THAT(cert["text"].get<std::string>(), HasSubstr("the certificate ends in 20 days ("));
+  EXPECT_THAT(cert["fix"].get<std::string>(), HasSubstr("upload a new certificate"));
+  EXPECT_EQ(Verdict(report, "client secret"), "absent") << "no secret to look at";
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(DoctorTest, APublicUrlThatAnswersUntrustedAndEndsSoonIsNamed) {
+  StartSim();
+  json report;
+  // The simulator's /healthz stands in for a server that answers at PublicUrl.
+  EXPECT_EQ(Doctor("PublicUrl = \"" + sim_->url() + "\"\n", &report), 0) << report.dump(2);
+  EXPECT_EQ(Verdict(report, "public URL"), "ok");
+  EXPECT_EQ(Verdict(report, "public certificate"), "absent") << "plain http has none";
+
+  // A server of ours with a self-signed certificate that ends in 20 days.
+  const std::string dir = ::testing::TempDir() + "apm-doctor-tls-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj /CN=localhost -keyout " + dir +
+      "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+  ASSERT_EQ(system(cmd.c_str()), 0);
+  ServerProcess tls("TlsCertificateFile = \"" + dir + "/cert.pem\"\nTlsKeyFile = \"" + dir +
+                    "/key.pem\"\n");
+  ASSERT_TRUE(tls.Start()) << tls.log();
+  const std::string https = "https://127.0.0.1:" + std::to_string(tls.port());
+  EXPECT_EQ(Doctor("PublicUrl = \"" + https + "\"\n", &report), 1);
+  json url = Finding(report, "public URL");
+  EXPECT_EQ(url["verdict"], "failed") << report.dump(2);
+  EXPECT_THAT(url["text"].get<std::string>(), HasSubstr("with this machine's trust"));
+  EXPECT_THAT(url["fix"].get<std::string>(), HasSubstr("a certificate they trust"));
+  json cert = Finding(report, "public certificate");
+  EXPECT_EQ(cert["verdict"], "warning") << report.dump(2);
+  EXPECT_THAT(cert["text"].get<std::string>(), HasSubstr("ends in 20 days"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -5,9 +5,9 @@
 namespace apm {
 namespace {
 
-CurlOutboundHttp::Options HttpOptions(const Config& config) {
+CurlOutboundHttp::Options HttpOptions(const std::string& ca_file) {
   CurlOutboundHttp::Options o;
-  o.ca_file = config.GraphCaFile;
+  o.ca_file = ca_file;
   o.user_agent = std::string("apm-server/") + APM_VERSION + " (doctor)";
   return o;
 }
@@ -33,7 +33,11 @@ void LogReport(const DoctorReport& report) {
 
 BackgroundDoctor::BackgroundDoctor(const Config& config, const Clock& clock,
                                    std::chrono::hours interval)
-    : config_(config), clock_(clock), interval_(interval), http_(HttpOptions(config)) {}
+    : config_(config),
+      clock_(clock),
+      interval_(interval),
+      http_(HttpOptions(config.GraphCaFile)),
+      public_http_(HttpOptions("")) {}
 
 BackgroundDoctor::~BackgroundDoctor() {
   Stop();
@@ -50,6 +54,7 @@ void BackgroundDoctor::Stop() {
     if (running_) running_->Stop();
   }
   http_.Cancel();
+  public_http_.Cancel();
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -62,7 +67,7 @@ std::optional<DoctorRun> BackgroundDoctor::Latest() const {
 void BackgroundDoctor::Loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    Doctor doctor(config_, http_, clock_);
+    Doctor doctor(config_, http_, public_http_, clock_);
     running_ = &doctor;
     lock.unlock();
     DoctorReport report = doctor.Run();

@@ -32,8 +32,9 @@ class BackgroundDoctor {
   const Config& config_;
   const Clock& clock_;
   const std::chrono::hours interval_;
-  CurlOutboundHttp http_;
-  mutable std::mutex mu_;  // guards what follows
+  CurlOutboundHttp http_;         // Entra ID and Graph, with GraphCaFile's trust
+  CurlOutboundHttp public_http_;  // PublicUrl, with the system's trust
+  mutable std::mutex mu_;         // guards what follows
   std::condition_variable wake_;
   bool stopping_ = false;
   Doctor* running_ = nullptr;

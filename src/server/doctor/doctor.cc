@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <set>
 
+#include "core/base64.h"
 #include "core/http_date.h"
 #include "server/auth/oidc_client.h"
 #include "server/graph_settings.h"
@@ -51,7 +53,36 @@ struct Probe {
   std::string permission;
   std::string what;  // the feature that needs it
   GraphClient::Call call;
+  std::vector<std::string> also;  // broader permissions that serve as well
 };
+
+// The application permissions in the token's `roles` claim when the token is a JWT we can
+// read (Entra's Graph tokens are); nullopt otherwise, and the probes decide alone. Nothing
+// is verified: the claim only explains, Graph decides.
+std::optional<std::set<std::string>> TokenRoles(const std::string& token) {
+  const size_t first = token.find('.');
+  const size_t second = first == std::string::npos ? first : token.find('.', first + 1);
+  if (second == std::string::npos) return std::nullopt;
+  Result<std::string> payload = Base64UrlDecodeNoPad(token.substr(first + 1, second - first - 1));
+  if (!payload.ok()) return std::nullopt;
+  json claims = json::parse(*payload, nullptr, false);
+  if (!claims.is_object()) return std::nullopt;
+  std::set<std::string> roles;
+  const json list = claims.value("roles", json::array());
+  for (const json& r : list.is_array() ? list : json::array()) {
+    if (r.is_string()) roles.insert(r.get<std::string>());
+  }
+  return roles;
+}
+
+// "X.Read.All" for "X.ReadWrite.All".
+std::string ReadHalf(const std::string& permission) {
+  std::string read = permission;
+  if (size_t at = read.find(".ReadWrite."); at != std::string::npos) {
+    read.replace(at, 11, ".Read.");
+  }
+  return read;
+}
 
 }  // namespace
 
@@ -60,8 +91,9 @@ bool DoctorReport::failed() const {
                      [](const Finding& f) { return f.verdict == DoctorVerdict::kFailed; });
 }
 
-Doctor::Doctor(const Config& config, OutboundHttp& graph_http, const Clock& clock)
-    : config_(config), graph_http_(graph_http), clock_(clock) {}
+Doctor::Doctor(const Config& config, OutboundHttp& graph_http, OutboundHttp& public_http,
+               const Clock& clock)
+    : config_(config), graph_http_(graph_http), public_http_(public_http), clock_(clock) {}
 
 void Doctor::Add(std::string check, DoctorVerdict verdict, std::string text, std::string fix) {
   report_.findings.push_back({std::move(check), verdict, std::move(text), std::move(fix)});
@@ -81,6 +113,7 @@ DoctorReport Doctor::Run() {
     CheckGraph(graph_reached);
   }
   if (config_.sign_in_configured()) CheckSignIn();
+  CheckPublicUrl();
   return std::move(report_);
 }
 
@@ -185,6 +218,8 @@ void Doctor::CheckGraph(bool graph_reached) {
   Add("token", DoctorVerdict::kOk,
       std::string("a Graph token for app ") + config_.ClientId + " with its " +
           (config_.ClientCertificateFile.empty() ? "client secret" : "certificate"));
+  const std::optional<std::set<std::string>> roles = TokenRoles(*token);
+  if (!config_.ClientCertificateFile.empty()) CheckCertificateExpiry();
   if (!graph_reached) {
     Add("permissions", DoctorVerdict::kWarning, "not checked: Graph cannot be reached (above)");
     return;
@@ -193,18 +228,26 @@ void Doctor::CheckGraph(bool graph_reached) {
   // A read-only call for each application permission the features need: 2xx or 404 (the
   // made-up id) means granted; 401 or 403 means missing.
   std::vector<Probe> probes = {
-      {"DeviceManagementServiceConfig.ReadWrite.All", "importing devices",
-       Get(std::string("/beta/deviceManagement/windowsAutopilotDeviceIdentities/") + kNoSuchId)},
-      {"DeviceManagementManagedDevices.ReadWrite.All", "re-registering and removing records",
-       Get(std::string("/v1.0/deviceManagement/managedDevices/") + kNoSuchId)},
-      {"Device.Read.All", "finding the Entra device of an import",
-       Get(std::string("/v1.0/devices?$filter=deviceId%20eq%20'") + kNoSuchId + "'&$select=id")},
+      {"DeviceManagementServiceConfig.ReadWrite.All",
+       "importing devices",
+       Get(std::string("/beta/deviceManagement/windowsAutopilotDeviceIdentities/") + kNoSuchId),
+       {}},
+      {"DeviceManagementManagedDevices.ReadWrite.All",
+       "re-registering and removing records",
+       Get(std::string("/v1.0/deviceManagement/managedDevices/") + kNoSuchId),
+       {}},
+      {"Device.Read.All",
+       "finding the Entra device of an import",
+       Get(std::string("/v1.0/devices?$filter=deviceId%20eq%20'") + kNoSuchId + "'&$select=id"),
+       {"Device.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}},
   };
   const bool group = config_.UseAutopilotProfileGroup && !config_.AutopilotProfileGroup.empty();
   if (group) {
-    probes.push_back({"GroupMember.ReadWrite.All", "adding devices to AutopilotProfileGroup",
+    probes.push_back({"GroupMember.ReadWrite.All",
+                      "adding devices to AutopilotProfileGroup",
                       Get("/v1.0/groups/" + config_.AutopilotProfileGroup +
-                          "?$select=id,displayName,groupTypes,securityEnabled,membershipRule")});
+                          "?$select=id,displayName,groupTypes,securityEnabled,membershipRule"),
+                      {"Group.ReadWrite.All", "Directory.ReadWrite.All"}});
   }
   GraphClient client(GraphClientOptions(config_), graph_http_, **tokens, clock_);
   // Stop() reaches the client while this run uses it.
@@ -229,24 +272,39 @@ void Doctor::CheckGraph(bool graph_reached) {
     const Probe& p = probes[i];
     const GraphClient::Answer& a = answers[i];
     const std::string check = "permission " + p.permission;
-    if (a.ok() || a.status == 404) {
-      // A read proves the read half: a tenant that consented only to a .Read. permission
-      // passes here and fails at the first write.
+    const std::string consent = "add " + p.permission +
+                                " as an application permission of the app registration and "
+                                "grant admin consent";
+    const bool in_roles = roles && (roles->contains(p.permission) ||
+                                    std::any_of(p.also.begin(), p.also.end(), [&](auto& other) {
+                                      return roles->contains(other);
+                                    }));
+    if (roles && !in_roles) {
+      // The claim tells what a read cannot: a consent to the Read half only.
+      const std::string read = ReadHalf(p.permission);
+      Add(check, DoctorVerdict::kFailed,
+          read != p.permission && roles->contains(read)
+              ? "granted only as " + read + " (the token's roles claim): " + p.what + " fails"
+              : "missing from the token's roles claim: " + p.what + " fails",
+          consent + " (the next token carries it)");
+    } else if (a.ok() || a.status == 404) {
+      // Without a readable claim a read proves the read half only: a tenant that consented
+      // to a .Read. permission passes here and fails at the first write.
       Add(check, DoctorVerdict::kOk,
-          "a read for " + p.what + " is allowed (the write half is not tried)");
+          roles ? "granted (the token's roles claim), and a read for " + p.what + " is allowed"
+                : "a read for " + p.what + " is allowed (the write half is not tried)");
     } else if (a.status == 401) {
       Add(check, DoctorVerdict::kFailed, "Graph refused the token itself (HTTP 401)",
           "the token is for another cloud or audience: check LoginEndpoint and GraphEndpoint");
     } else if (a.status == 403) {
-      Add(check, DoctorVerdict::kFailed, "missing: Graph refused a read for " + p.what,
-          "add " + p.permission +
-              " as an application permission of the app registration and grant admin consent");
+      Add(check, DoctorVerdict::kFailed, "missing: Graph refused a read for " + p.what, consent);
     } else {
       Add(check, DoctorVerdict::kWarning,
           "not known: " + a.ToStatus("a read for " + p.what).message(),
           "run the doctor again; if it stays, see docs/operations.md §1");
     }
   }
+  if (config_.ClientCertificateFile.empty()) CheckSecretExpiry(client);
   CheckSignInGroups(client);
   if (!group) return;
   const GraphClient::Answer& g = answers.back();

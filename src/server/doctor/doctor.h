@@ -41,12 +41,16 @@ struct DoctorRun {
 // five minutes Entra ID allows for a token's times.
 inline constexpr int64_t kSkewWarnSeconds = 60;
 inline constexpr int64_t kSkewFailSeconds = 300;
+// A secret or certificate ending within this many days is a warning.
+inline constexpr int64_t kExpiryWarnDays = 30;
 
 class Doctor {
  public:
-  // `graph_http` carries every call, with GraphCaFile's trust as the server's Graph and sign-in
-  // clients have.
-  Doctor(const Config& config, OutboundHttp& graph_http, const Clock& clock);
+  // `graph_http` carries the calls to Entra ID and Graph, with GraphCaFile's trust as the
+  // server's Graph and sign-in clients have; `public_http` the check of PublicUrl, with the
+  // system's trust as devices and browsers have.
+  Doctor(const Config& config, OutboundHttp& graph_http, OutboundHttp& public_http,
+         const Clock& clock);
   DoctorReport Run();
   // Ends a run early (server shutdown): Graph's retries and budget waits end at once; calls
   // end when `graph_http` is cancelled.
@@ -62,10 +66,20 @@ class Doctor {
   void CheckGraph(bool graph_reached);
   // The groups that give the sign-in roles exist.
   void CheckSignInGroups(GraphClient& client);
+  // Days left on the app's credential (doctor_credentials.cc): the certificate's from its file;
+  // the secret's from the app registration, which Graph shows only with Application.Read.All.
+  void CheckCertificateExpiry();
+  void CheckSecretExpiry(GraphClient& client);
+  void AddExpiry(const std::string& check, const std::string& what, int64_t end_ms,
+                 const std::string& renew);
   void CheckSignIn();
+  // PublicUrl answers, with a certificate this machine trusts and days left on it
+  // (doctor_public_url.cc).
+  void CheckPublicUrl();
 
   const Config& config_;
   OutboundHttp& graph_http_;
+  OutboundHttp& public_http_;
   const Clock& clock_;
   DoctorReport report_;
   std::mutex stop_mu_;  // guards stopping_ and client_

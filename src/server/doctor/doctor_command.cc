@@ -25,7 +25,10 @@ int DoctorCommand::Run(const Config& config) const {
   graph_options.user_agent = agent;
   CurlOutboundHttp graph_http(graph_options);
   SystemClock clock;
-  Doctor doctor(config, graph_http, clock);
+  CurlOutboundHttp::Options public_options;
+  public_options.user_agent = agent;
+  CurlOutboundHttp public_http(public_options);
+  Doctor doctor(config, graph_http, public_http, clock);
   DoctorReport report = doctor.Run();
   if (json_) {
     std::cout << DoctorJson(report).dump(2) << "\n";

@@ -1,0 +1,87 @@
+// The doctor's look at how long the app's credential has left, so a secret that ends next
+// week is fixed before the imports stop (the original tool's users learned it from failures).
+#include <openssl/asn1.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <ctime>
+#include <memory>
+
+#include "server/doctor/doctor.h"
+
+namespace apm {
+
+void Doctor::AddExpiry(const std::string& check, const std::string& what, int64_t end_ms,
+                       const std::string& renew) {
+  constexpr int64_t kDayMs = 86'400'000;
+  const std::string date = FormatTimestamp(end_ms).substr(0, 10);
+  const int64_t left = end_ms - clock_.NowMs();
+  const std::string days = std::to_string((left + kDayMs - 1) / kDayMs);  // started days count
+  if (left <= 0) {
+    Add(check, DoctorVerdict::kFailed, what + " ended on " + date, renew);
+  } else if (left < kExpiryWarnDays * kDayMs) {
+    Add(check, DoctorVerdict::kWarning, what + " ends in " + days + " days (" + date + ")", renew);
+  } else {
+    Add(check, DoctorVerdict::kOk, what + " ends in " + days + " days (" + date + ")");
+  }
+}
+
+void Doctor::CheckCertificateExpiry() {
+  const std::string renew =
+      "upload a new certificate to the app registration (Certificates & secrets), point "
+      "ClientCertificateFile and ClientPrivateKeyFile at it and restart the service";
+  std::unique_ptr<BIO, decltype(&BIO_free)> file(
+      BIO_new_file(config_.ClientCertificateFile.c_str(), "r"), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      file ? PEM_read_bio_X509(file.get(), nullptr, nullptr, nullptr) : nullptr, X509_free);
+  std::tm end_time{};
+  if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &end_time) != 1) {
+    Add("client certificate", DoctorVerdict::kWarning,
+        "cannot read the end date of " + config_.ClientCertificateFile);
+    return;
+  }
+  AddExpiry("client certificate", "the certificate", int64_t(timegm(&end_time)) * 1000, renew);
+}
+
+void Doctor::CheckSecretExpiry(GraphClient& client) {
+  const std::string check = "client secret";
+  GraphClient::Call call;
+  call.url = "/v1.0/applications?$filter=appId%20eq%20'" + config_.ClientId +
+             "'&$select=displayName,passwordCredentials";
+  GraphClient::Answer a = client.Send(call);
+  if (a.status == 401 || a.status == 403) {
+    Add(check, DoctorVerdict::kOk,
+        "its end date is not read: Graph shows it only to an app with Application.Read.All "
+        "(optional; the portal shows it under Certificates & secrets)");
+    return;
+  }
+  const nlohmann::json* apps = a.ok() && a.body.contains("value") ? &a.body["value"] : nullptr;
+  if (!apps || !apps->is_array() || apps->empty() || !(*apps)[0].is_object()) {
+    Add(check, DoctorVerdict::kWarning,
+        "its end date could not be read: " +
+            (a.ok() ? std::string("Graph lists no app registration with this ClientId")
+                    : a.ToStatus("reading the app registration").message()));
+    return;
+  }
+  // Graph shows a secret's first three characters ("hint"): they tell which secret is ours.
+  const std::string hint = config_.ClientSecret.substr(0, 3);
+  const nlohmann::json secrets = (*apps)[0].value("passwordCredentials", nlohmann::json::array());
+  std::optional<int64_t> end;
+  for (const nlohmann::json& s : secrets.is_array() ? secrets : nlohmann::json::array()) {
+    if (!s.is_object() || s.value("hint", "") != hint) continue;
+    std::optional<int64_t> ends = ParseTimestamp(s.value("endDateTime", ""));
+    if (ends && (!end || *ends > *end)) end = ends;
+  }
+  if (!end) {
+    Add(check, DoctorVerdict::kWarning,
+        "none of the app registration's " + std::to_string(secrets.size()) +
+            " secrets begins like ClientSecret, so its end date is not known",
+        "ClientSecret must be a secret's Value (not its ID)");
+    return;
+  }
+  AddExpiry(check, "the client secret", *end,
+            "add a new client secret under Certificates & secrets, put its Value in "
+            "APM_CLIENT_SECRET, restart the service, then delete the old secret");
+}
+
+}  // namespace apm

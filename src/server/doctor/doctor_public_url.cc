@@ -1,0 +1,47 @@
+// The doctor's look at PublicUrl: the address in every QR code, approval link and sign-in
+// redirect must answer, with a certificate devices and browsers trust, and not about to end.
+#include "server/doctor/doctor.h"
+#include "server/http/peer_certificate.h"
+
+namespace apm {
+
+void Doctor::CheckPublicUrl() {
+  const std::string check = "public URL";
+  if (config_.PublicUrl.empty()) {
+    Add(check, DoctorVerdict::kOk,
+        "PublicUrl is not set: links are made from each request's Host (and trusted proxy "
+        "headers)");
+    return;
+  }
+  OutboundRequest request;
+  request.url = config_.PublicUrl + (config_.PublicUrl.ends_with("/") ? "" : "/") + "healthz";
+  request.timeout = std::chrono::seconds(15);
+  Result<OutboundResponse> answer = public_http_.Send(request);
+  if (!answer.ok()) {
+    Add(check, DoctorVerdict::kFailed,
+        "cannot reach " + request.url + " with this machine's trust: " + answer.status().message(),
+        "PublicUrl must be the address devices and browsers use, served with a certificate "
+        "they trust (a public CA, or your own CA deployed to devices); check DNS, the "
+        "firewall and any proxy in front of the server");
+  } else if (answer->status != 200) {
+    Add(check, DoctorVerdict::kWarning,
+        request.url + " answers HTTP " + std::to_string(answer->status) + ", not 200",
+        "PublicUrl should lead to this server: check the proxy or load balancer in front of it");
+  } else {
+    Add(check, DoctorVerdict::kOk, request.url + " answers");
+  }
+  if (!config_.PublicUrl.starts_with("https://")) return;
+  Result<int64_t> end = PeerCertificateEndMs(config_.PublicUrl, std::chrono::seconds(15));
+  if (!end.ok()) {
+    if (answer.ok()) {
+      Add("public certificate", DoctorVerdict::kWarning,
+          "its end date could not be read: " + end.status().message());
+    }
+    return;
+  }
+  AddExpiry("public certificate", "the certificate PublicUrl presents", *end,
+            "renew the certificate of PublicUrl (TlsCertificateFile, or the proxy's); the "
+            "server reloads its files when they change");
+}
+
+}  // namespace apm

@@ -55,6 +55,17 @@ class DoctorTest : public ::testing::Test {
     return f.is_object() ? f["verdict"].get<std::string>() : "absent";
   }
 
+  // A directory with cert.pem (self-signed, for `cn`, ending in 20 days) and key.pem; "" when
+  // openssl failed.
+  static std::string CertificateFor20Days(const std::string& prefix, const std::string& cn) {
+    const std::string dir = ::testing::TempDir() + prefix + std::to_string(getpid());
+    std::filesystem::create_directories(dir);
+    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj /CN=" + cn +
+                            " -keyout " + dir + "/key.pem -out " + dir +
+                            "/cert.pem >/dev/null 2>&1";
+    return system(cmd.c_str()) == 0 ? dir : "";
+  }
+
   std::unique_ptr<ServerProcess> sim_;
 };
 
@@ -267,12 +278,8 @@ TEST_F(DoctorTest, ASecretNearItsEndIsNamedWithTheDaysLeft) {
 }
 
 TEST_F(DoctorTest, ACertificateNearItsEndIsNamedWithTheDaysLeft) {
-  const std::string dir = ::testing::TempDir() + "apm-doctor-cert-" + std::to_string(getpid());
-  std::filesystem::create_directories(dir);
-  const std::string cmd =
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj /CN=apm-server -keyout " + dir +
-      "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
-  ASSERT_EQ(system(cmd.c_str()), 0);
+  const std::string dir = CertificateFor20Days("apm-doctor-cert-", "apm-server");
+  ASSERT_FALSE(dir.empty());
   StartSim({"--client-certificate=" + dir + "/cert.pem"});
   json report;
   EXPECT_EQ(Doctor("ClientCertificateFile = \"" + dir + "/cert.pem\"\nClientPrivateKeyFile = \"" +
@@ -298,12 +305,8 @@ TEST_F(DoctorTest, APublicUrlThatAnswersUntrustedAndEndsSoonIsNamed) {
   EXPECT_EQ(Verdict(report, "public certificate"), "absent") << "plain http has none";
 
   // A server of ours with a self-signed certificate that ends in 20 days.
-  const std::string dir = ::testing::TempDir() + "apm-doctor-tls-" + std::to_string(getpid());
-  std::filesystem::create_directories(dir);
-  const std::string cmd =
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj /CN=localhost -keyout " + dir +
-      "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
-  ASSERT_EQ(system(cmd.c_str()), 0);
+  const std::string dir = CertificateFor20Days("apm-doctor-tls-", "localhost");
+  ASSERT_FALSE(dir.empty());
   ServerProcess tls("TlsCertificateFile = \"" + dir + "/cert.pem\"\nTlsKeyFile = \"" + dir +
                     "/key.pem\"\n");
   ASSERT_TRUE(tls.Start()) << tls.log();

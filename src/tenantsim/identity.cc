@@ -24,6 +24,7 @@ std::string RandomToken() {
 // simulator looks tokens up whole, so the third part is random rather than a signature.
 std::string AppOnlyGraphToken(const std::string& tenant_id, const SimApp& app, int64_t now_ms,
                               int64_t lifetime_s) {
+  if (app.opaque_tokens) return RandomToken();
   const int64_t now = now_ms / 1000;
   const nlohmann::json header = {{"typ", "JWT"}, {"alg", "RS256"}, {"kid", "sim-graph"}};
   const nlohmann::json payload = {{"aud", "https://graph.microsoft.com"},

@@ -35,6 +35,8 @@ struct SimApp {
   bool secret_expired = false;
   // The secret's endDateTime as /applications shows it (ms; 0: not shown).
   int64_t secret_end_ms = 0;
+  // App-only tokens are random text instead of a JWT with the roles claim.
+  bool opaque_tokens = false;
 };
 
 // Who an access token speaks for. `app.roles` holds the token's permissions: the app's

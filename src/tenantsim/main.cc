@@ -46,6 +46,7 @@ struct SimOptions {
   int64_t client_secret_end_days = 180;
   int64_t clock_skew_seconds = 0;
   bool no_group_claims = false;
+  bool opaque_tokens = false;
   size_t group_overage_limit = 200;
   std::string public_url;
   apm::sim::SimConfig config;
@@ -77,6 +78,8 @@ void AddSignInOptions(CLI::App& app, SimOptions& o) {
                "authorize with a login_hint naming a test user signs in at once, without the "
                "picker page (automated tests)");
   app.add_flag("--no-group-claims", o.no_group_claims, "id_tokens carry no groups claim");
+  app.add_flag("--opaque-tokens", o.opaque_tokens,
+               "app-only Graph tokens are random text, not a JWT with the roles claim");
   app.add_option("--group-overage-limit", o.group_overage_limit,
                  "users in more groups get _claim_names/_claim_sources instead of groups")
       ->capture_default_str();
@@ -259,6 +262,7 @@ int Serve(const SimOptions& o, const std::string& certificate_pem,
   sim_app.post_logout_redirect_uris = o.post_logout_uris;
   sim_app.auto_login = o.auto_login;
   sim_app.group_claims = !o.no_group_claims;
+  sim_app.opaque_tokens = o.opaque_tokens;
   identity.AddApp(sim_app);
   apm::sim::GraphModel model(clock, o.config);
   apm::sim::SimHandler handler(identity, model, clock);

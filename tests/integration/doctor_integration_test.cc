@@ -154,6 +154,17 @@ TEST_F(DoctorTest, AMissingPermissionIsNamedWithItsFix) {
   // Broader permissions serve as well.
   EXPECT_EQ(Verdict(report, "permission Device.Read.All"), "ok") << "Directory.Read.All";
   EXPECT_EQ(Verdict(report, "permission GroupMember.ReadWrite.All"), "ok") << "Group.ReadWrite.All";
+
+  // A token the doctor cannot read: the read probes decide, and say what they cannot tell.
+  StartSim({"--opaque-tokens", "--app-role=DeviceManagementServiceConfig.Read.All",
+            "--app-role=Device.Read.All", "--app-role=GroupMember.ReadWrite.All"});
+  EXPECT_EQ(Doctor("", &report), 1);
+  json refused = Finding(report, "permission DeviceManagementManagedDevices.ReadWrite.All");
+  EXPECT_EQ(refused["verdict"], "failed") << report.dump(2);
+  EXPECT_THAT(refused["text"].get<std::string>(), HasSubstr("missing: Graph refused a read"));
+  json read = Finding(report, "permission DeviceManagementServiceConfig.ReadWrite.All");
+  EXPECT_EQ(read["verdict"], "ok") << "a read cannot tell the Read half from ReadWrite";
+  EXPECT_THAT(read["text"].get<std::string>(), HasSubstr("(the write half is not tried)"));
 }
 
 TEST_F(DoctorTest, AMissingDynamicOrUntargetedGroupIsNamedWithItsFix) {
@@ -315,7 +326,7 @@ TEST_F(DoctorTest, APublicUrlThatAnswersUntrustedAndEndsSoonIsNamed) {
   json url = Finding(report, "public URL");
   EXPECT_EQ(url["verdict"], "failed") << report.dump(2);
   EXPECT_THAT(url["text"].get<std::string>(), HasSubstr("with this machine's trust"));
-  EXPECT_THAT(url["fix"].get<std::string>(), HasSubstr("a certificate they trust"));
+  EXPECT_THAT(url["fix"].get<std::string>(), HasSubstr("a certificate devices and browsers trust"));
   json cert = Finding(report, "public certificate");
   EXPECT_EQ(cert["verdict"], "warning") << report.dump(2);
   EXPECT_THAT(cert["text"].get<std::string>(), HasSubstr("ends in 20 days"));

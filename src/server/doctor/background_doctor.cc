@@ -70,7 +70,15 @@ void BackgroundDoctor::Loop() {
     Doctor doctor(config_, http_, public_http_, clock_);
     running_ = &doctor;
     lock.unlock();
-    DoctorReport report = doctor.Run();
+    DoctorReport report;
+    try {
+      report = doctor.Run();
+    } catch (const std::exception& e) {
+      // A check that met an answer it did not expect must not end the server.
+      report.findings.push_back({"doctor", DoctorVerdict::kWarning,
+                                 std::string("the checks stopped early: ") + e.what(),
+                                 "run apm-server doctor to see where"});
+    }
     lock.lock();
     running_ = nullptr;
     if (stopping_) break;  // cut short: not a finding

@@ -8,6 +8,7 @@
 #include "core/http_date.h"
 #include "server/auth/oidc_client.h"
 #include "server/graph_settings.h"
+#include "server/json_text.h"
 
 namespace apm {
 namespace {
@@ -35,8 +36,8 @@ std::string TokenFix(const std::string& message) {
     return "TenantId names no tenant: copy the Directory (tenant) ID";
   }
   if (has("AADSTS700027") || has("AADSTS700021")) {
-    return "the certificate is not the app's: upload ClientCertificateFile under Certificates & "
-           "secrets → Certificates";
+    return "the certificate has ended (see \"client certificate\") or is not the app's: upload "
+           "ClientCertificateFile under Certificates & secrets → Certificates";
   }
   return "check TenantId, ClientId and the secret or certificate (docs/operations.md §1)";
 }
@@ -110,14 +111,16 @@ DoctorReport Doctor::Run() {
         graph_http_, "LoginEndpoint");
     const bool graph_reached = CheckEndpoint("graph endpoint", config_.GraphEndpoint + "/v1.0/",
                                              graph_http_, "GraphEndpoint");
-    CheckGraph(graph_reached);
+    if (!cancelled_) CheckGraph(graph_reached);
   }
-  if (config_.sign_in_configured()) CheckSignIn();
-  CheckPublicUrl();
+  // A stopped run's findings are thrown away: nothing more is sent once Stop() was called.
+  if (config_.sign_in_configured() && !cancelled_) CheckSignIn();
+  if (!cancelled_) CheckPublicUrl();
   return std::move(report_);
 }
 
 void Doctor::Stop() {
+  cancelled_ = true;
   std::lock_guard lock(stop_mu_);
   stopping_ = true;
   if (client_) client_->Stop();
@@ -202,6 +205,8 @@ bool Doctor::CheckEndpoint(const std::string& check, const std::string& url, Out
 }
 
 void Doctor::CheckGraph(bool graph_reached) {
+  // From the file, before the token: an ended certificate is why Entra refuses it.
+  if (!config_.ClientCertificateFile.empty()) CheckCertificateExpiry();
   Result<std::unique_ptr<ClientCredentialsTokenSource>> tokens =
       ClientCredentialsTokenSource::Create(GraphCredentials(config_), graph_http_, clock_);
   if (!tokens.ok()) {
@@ -219,7 +224,6 @@ void Doctor::CheckGraph(bool graph_reached) {
       std::string("a Graph token for app ") + config_.ClientId + " with its " +
           (config_.ClientCertificateFile.empty() ? "client secret" : "certificate"));
   const std::optional<std::set<std::string>> roles = TokenRoles(*token);
-  if (!config_.ClientCertificateFile.empty()) CheckCertificateExpiry();
   if (!graph_reached) {
     Add("permissions", DoctorVerdict::kWarning, "not checked: Graph cannot be reached (above)");
     return;
@@ -315,7 +319,8 @@ void Doctor::CheckGraph(bool graph_reached) {
     return;
   }
   if (!g.ok() || !g.body.is_object()) return;  // the permission line says why
-  const std::string name = g.body.value("displayName", id);
+  const std::string name =
+      StringMember(g.body, "displayName").empty() ? id : StringMember(g.body, "displayName");
   const json types = g.body.value("groupTypes", json::array());
   const bool dynamic =
       types.is_array() && std::any_of(types.begin(), types.end(), [](const json& t) {
@@ -327,7 +332,8 @@ void Doctor::CheckGraph(bool graph_reached) {
             "\" is a dynamic group (its members come from a rule): the server cannot "
             "add devices to it",
         "use an assigned security group, and target it with the deployment profile");
-  } else if (!g.body.value("securityEnabled", false)) {
+  } else if (!(g.body.contains("securityEnabled") && g.body["securityEnabled"].is_boolean() &&
+               g.body["securityEnabled"].get<bool>())) {
     Add("profile group", DoctorVerdict::kFailed, "\"" + name + "\" is not a security group",
         "use an assigned security group: profiles are assigned to security groups");
   } else {
@@ -351,15 +357,15 @@ void Doctor::CheckGraph(bool graph_reached) {
         continue;
       }
       const json& target = assignment["target"];
-      const std::string type = target.value("@odata.type", std::string());
+      const std::string type = StringMember(target, "@odata.type");
       // An exclusion names the group too, and means the opposite; all devices include it.
       const bool includes = type == "#microsoft.graph.allDevicesAssignmentTarget" ||
                             (type != "#microsoft.graph.exclusionGroupAssignmentTarget" &&
-                             target.value("groupId", std::string()) == id);
+                             StringMember(target, "groupId") == id);
       if (includes) {
         Add("profile assignment", DoctorVerdict::kOk,
-            "deployment profile \"" + profile.value("displayName", std::string("?")) +
-                "\" targets \"" + name + "\"");
+            "deployment profile \"" + StringMember(profile, "displayName") + "\" targets \"" +
+                name + "\"");
         return;
       }
     }
@@ -387,7 +393,8 @@ void Doctor::CheckSignInGroups(GraphClient& client) {
     const GraphClient::Answer& a = answers[i];
     const std::string check = "group " + setting;
     if (a.ok() && a.body.is_object()) {
-      Add(check, DoctorVerdict::kOk, "\"" + a.body.value("displayName", id) + "\"");
+      const std::string name = StringMember(a.body, "displayName");
+      Add(check, DoctorVerdict::kOk, "\"" + (name.empty() ? id : name) + "\"");
     } else if (a.status == 404) {
       Add(check, DoctorVerdict::kFailed, "no group has the id " + id + ": nobody gets this role",
           "set " + setting + " to the Object ID of a security group (Entra ID → Groups)");

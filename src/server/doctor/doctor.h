@@ -2,6 +2,7 @@
 // each, what is wrong and how to fix it. Every call it makes is read-only.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -82,7 +83,8 @@ class Doctor {
   OutboundHttp& public_http_;
   const Clock& clock_;
   DoctorReport report_;
-  std::mutex stop_mu_;  // guards stopping_ and client_
+  std::atomic<bool> cancelled_{false};  // Stop() was called (read between checks and by libcurl)
+  std::mutex stop_mu_;                  // guards stopping_ and client_
   bool stopping_ = false;
   GraphClient* client_ = nullptr;  // the run's Graph client, while it has one
 };

@@ -29,7 +29,13 @@ int DoctorCommand::Run(const Config& config) const {
   public_options.user_agent = agent;
   CurlOutboundHttp public_http(public_options);
   Doctor doctor(config, graph_http, public_http, clock);
-  DoctorReport report = doctor.Run();
+  DoctorReport report;
+  try {
+    report = doctor.Run();
+  } catch (const std::exception& e) {
+    std::cerr << "apm-server doctor: a check stopped on an unexpected answer: " << e.what() << "\n";
+    return 1;
+  }
   if (json_) {
     std::cout << DoctorJson(report).dump(2) << "\n";
   } else {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "server/doctor/doctor.h"
+#include "server/json_text.h"
 
 namespace apm {
 
@@ -65,18 +66,23 @@ void Doctor::CheckSecretExpiry(GraphClient& client) {
   }
   // Graph shows a secret's first three characters ("hint"): they tell which secret is ours.
   const std::string hint = config_.ClientSecret.substr(0, 3);
-  const nlohmann::json secrets = (*apps)[0].value("passwordCredentials", nlohmann::json::array());
+  const nlohmann::json& app = (*apps)[0];
+  const auto listed = app.find("passwordCredentials");
+  const nlohmann::json secrets =
+      listed != app.end() && listed->is_array() ? *listed : nlohmann::json::array();
+  // Two secrets can begin alike (a rotation): the earlier end is the one to act on.
   std::optional<int64_t> end;
-  for (const nlohmann::json& s : secrets.is_array() ? secrets : nlohmann::json::array()) {
-    if (!s.is_object() || s.value("hint", "") != hint) continue;
-    std::optional<int64_t> ends = ParseTimestamp(s.value("endDateTime", ""));
-    if (ends && (!end || *ends > *end)) end = ends;
+  for (const nlohmann::json& s : secrets) {
+    if (StringMember(s, "hint") != hint) continue;
+    std::optional<int64_t> ends = ParseTimestamp(StringMember(s, "endDateTime"));
+    if (ends && (!end || *ends < *end)) end = ends;
   }
   if (!end) {
+    // The token worked, so the value is right: Graph just does not show which secret it is.
     Add(check, DoctorVerdict::kWarning,
-        "none of the app registration's " + std::to_string(secrets.size()) +
-            " secrets begins like ClientSecret, so its end date is not known",
-        "ClientSecret must be a secret's Value (not its ID)");
+        "Graph shows no end date for a secret beginning like ClientSecret (the app has " +
+            std::to_string(secrets.size()) + ")",
+        "see when it ends under Certificates & secrets");
     return;
   }
   AddExpiry(check, "the client secret", *end,

@@ -17,12 +17,21 @@ void Doctor::CheckPublicUrl() {
   request.url = config_.PublicUrl + (config_.PublicUrl.ends_with("/") ? "" : "/") + "healthz";
   request.timeout = std::chrono::seconds(15);
   Result<OutboundResponse> answer = public_http_.Send(request);
+  // Not reaching it at all may be this machine's view only (split DNS, no hairpin NAT): a
+  // warning. Reaching it with a certificate this machine does not trust is a failure.
+  const std::string error = answer.ok() ? "" : answer.status().message();
+  const bool unreached =
+      !answer.ok() &&
+      (error.find("resolve") != std::string::npos || error.find("connect") != std::string::npos ||
+       error.find("imeout") != std::string::npos || error.find("imed out") != std::string::npos);
   if (!answer.ok()) {
-    Add(check, DoctorVerdict::kFailed,
-        "cannot reach " + request.url + " with this machine's trust: " + answer.status().message(),
-        "PublicUrl must be the address devices and browsers use, served with a certificate "
-        "they trust (a public CA, or your own CA deployed to devices); check DNS, the "
-        "firewall and any proxy in front of the server");
+    Add(check, unreached ? DoctorVerdict::kWarning : DoctorVerdict::kFailed,
+        "cannot reach " + request.url + " with this machine's trust: " + error,
+        unreached ? "PublicUrl must be the address devices and browsers use: check DNS, the "
+                    "firewall and any proxy in front of the server (a server that cannot reach "
+                    "its own public address shows this while devices can)"
+                  : "PublicUrl must be served with a certificate devices and browsers trust (a "
+                    "public CA, or your own CA deployed to devices)");
   } else if (answer->status != 200) {
     Add(check, DoctorVerdict::kWarning,
         request.url + " answers HTTP " + std::to_string(answer->status) + ", not 200",
@@ -30,8 +39,9 @@ void Doctor::CheckPublicUrl() {
   } else {
     Add(check, DoctorVerdict::kOk, request.url + " answers");
   }
-  if (!config_.PublicUrl.starts_with("https://")) return;
-  Result<int64_t> end = PeerCertificateEndMs(config_.PublicUrl, std::chrono::seconds(15));
+  if (!config_.PublicUrl.starts_with("https://") || unreached || cancelled_) return;
+  Result<int64_t> end =
+      PeerCertificateEndMs(config_.PublicUrl, std::chrono::seconds(15), cancelled_);
   if (!end.ok()) {
     if (answer.ok()) {
       Add("public certificate", DoctorVerdict::kWarning,

@@ -10,20 +10,31 @@
 
 namespace apm {
 
-Result<int64_t> PeerCertificateEndMs(const std::string& url, std::chrono::seconds timeout) {
+namespace {
+
+int AbortWhenCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
+}
+
+}  // namespace
+
+Result<int64_t> PeerCertificateEndMs(const std::string& url, std::chrono::seconds timeout,
+                                     const std::atomic<bool>& cancelled) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return Status::Internal("libcurl could not start");
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_CONNECT_ONLY, 1L);  // the handshake shows the certificate
   curl_easy_setopt(curl.get(), CURLOPT_CERTINFO, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl.get(), CURLOPT_XFERINFOFUNCTION, AbortWhenCancelled);
+  curl_easy_setopt(curl.get(), CURLOPT_XFERINFODATA, &cancelled);
   curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, 0L);
   curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, 0L);
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, long(timeout.count()));
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "https");
-  if (CURLcode rc = curl_easy_perform(curl.get()); rc != CURLE_OK) {
-    return Status::Unavailable(curl_easy_strerror(rc));
-  }
+  const CURLcode rc = curl_easy_perform(curl.get());
+  if (rc != CURLE_OK) return Status::Unavailable(curl_easy_strerror(rc));
   curl_certinfo* info = nullptr;
   if (curl_easy_getinfo(curl.get(), CURLINFO_CERTINFO, &info) != CURLE_OK || !info ||
       info->num_of_certs < 1) {

@@ -3,6 +3,7 @@
 // certificate is worth knowing too).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -11,7 +12,9 @@
 
 namespace apm {
 
-// The notAfter of the server's own (first) certificate, in ms since the epoch.
-Result<int64_t> PeerCertificateEndMs(const std::string& url, std::chrono::seconds timeout);
+// The notAfter of the server's own (first) certificate, in ms since the epoch. Only the TLS
+// handshake is made; `cancelled` becoming true ends it at once (shutdown).
+Result<int64_t> PeerCertificateEndMs(const std::string& url, std::chrono::seconds timeout,
+                                     const std::atomic<bool>& cancelled);
 
 }  // namespace apm

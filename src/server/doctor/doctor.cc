@@ -120,9 +120,8 @@ DoctorReport Doctor::Run() {
 }
 
 void Doctor::Stop() {
-  cancelled_ = true;
   std::lock_guard lock(stop_mu_);
-  stopping_ = true;
+  cancelled_ = true;
   if (client_) client_->Stop();
 }
 
@@ -259,7 +258,7 @@ void Doctor::CheckGraph(bool graph_reached) {
     Doctor& doctor;
     explicit Registered(Doctor& d, GraphClient& c) : doctor(d) {
       std::lock_guard lock(d.stop_mu_);
-      if (d.stopping_) c.Stop();
+      if (d.cancelled_) c.Stop();
       d.client_ = &c;
     }
     ~Registered() {
@@ -435,17 +434,14 @@ std::string_view DoctorVerdictName(DoctorVerdict verdict) {
   return "failed";
 }
 
+std::string_view DoctorMark(DoctorVerdict verdict) {
+  return verdict == DoctorVerdict::kOk ? "✔" : verdict == DoctorVerdict::kWarning ? "!" : "✘";
+}
+
 std::string DoctorText(const DoctorReport& report, bool plain) {
   auto mark = [&](DoctorVerdict v) -> std::string {
-    switch (v) {
-      case DoctorVerdict::kOk:
-        return plain ? "[ok]  " : "✔ ";
-      case DoctorVerdict::kWarning:
-        return plain ? "[warn]" : "! ";
-      case DoctorVerdict::kFailed:
-        break;
-    }
-    return plain ? "[FAIL]" : "✘ ";
+    if (!plain) return std::string(DoctorMark(v)) + " ";
+    return v == DoctorVerdict::kOk ? "[ok]  " : v == DoctorVerdict::kWarning ? "[warn]" : "[FAIL]";
   };
   std::string out;
   for (const Finding& f : report.findings) {

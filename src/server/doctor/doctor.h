@@ -18,6 +18,8 @@ namespace apm {
 enum class DoctorVerdict { kOk, kWarning, kFailed };
 // "ok", "warning", "failed": in --json, the status page and /metrics.
 std::string_view DoctorVerdictName(DoctorVerdict verdict);
+// "✔", "!", "✘": on a terminal and on the status page.
+std::string_view DoctorMark(DoctorVerdict verdict);
 
 struct Finding {
   std::string check;  // "token", "permission DeviceManagementServiceConfig.ReadWrite.All", ...
@@ -83,9 +85,10 @@ class Doctor {
   OutboundHttp& public_http_;
   const Clock& clock_;
   DoctorReport report_;
-  std::atomic<bool> cancelled_{false};  // Stop() was called (read between checks and by libcurl)
-  std::mutex stop_mu_;                  // guards stopping_ and client_
-  bool stopping_ = false;
+  // Stop() was called (read between checks and by libcurl); set under stop_mu_, so a client
+  // registered after it is stopped at once.
+  std::atomic<bool> cancelled_{false};
+  std::mutex stop_mu_;             // guards client_
   GraphClient* client_ = nullptr;  // the run's Graph client, while it has one
 };
 

@@ -25,7 +25,7 @@ TemplateData DoctorData(const DoctorRun& run, int64_t now) {
       continue;
     }
     row.set("verdict", std::string(DoctorVerdictName(f.verdict)));
-    row.set("mark", f.verdict == DoctorVerdict::kWarning ? "!" : "✘");
+    row.set("mark", std::string(DoctorMark(f.verdict)));
     if (!f.fix.empty()) row.set("fix", f.fix);
     problems.push_back(row);
   }

@@ -15,6 +15,7 @@
 #include "server/http/curl_outbound_http.h"
 #include "server/logging.h"
 #include "server/server_app.h"
+#include "server/setup/setup_command.h"
 #include "server/systemd_notify.h"
 
 int main(int argc, char** argv) {
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   apm::DbCommands db(app);
   apm::HealthCommand health(app);
   apm::DoctorCommand doctor(app);
+  apm::SetupCommand setup(app);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -69,6 +71,8 @@ int main(int argc, char** argv) {
     config.ApproverSecurityGroup.clear();
     config.ViewerSecurityGroup.clear();
   }
+  // The set-up writes what validation would ask for (ClientId, the secret): before it.
+  if (setup.chosen()) return setup.Run(config, config_path);
   if (apm::Status s = apm::ValidateConfig(config); !s.ok()) {
     std::cerr << "apm-server: configuration error: " << s.message() << "\n";
     return 2;

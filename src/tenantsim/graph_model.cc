@@ -19,6 +19,7 @@ constexpr int kDuplicatedCode = 805;
 constexpr const char* kNeverText = "0001-01-01T00:00:00Z";
 constexpr const char* kZeroGuid = "00000000-0000-0000-0000-000000000000";
 constexpr const char* kSettingsId = "4b3a1f0e-7c6d-4e5f-8a9b-0c1d2e3f4a5b";
+constexpr const char* kDefaultProfileId = "8d5b2e7a-61c4-4f0e-9a3b-2c7d1e4f6a80";
 // How long a manual sync runs before windowsAutopilotSettings reports it completed.
 constexpr int64_t kSyncRunMs = 60'000;
 
@@ -78,9 +79,17 @@ void GraphModel::SeedLocked() {
     if (config_.profile_group_id.empty()) config_.profile_group_id = NewGuidLocked();
     profile_group_id_ = config_.profile_group_id;
   }
-  if (!groups_.contains(profile_group_id_)) {
+  if (!config_.empty_tenant && !groups_.contains(profile_group_id_)) {
     groups_[profile_group_id_] = Group{
         profile_group_id_, config_.profile_group_name, true, {}, config_.profile_group_dynamic};
+  }
+  if (!config_.empty_tenant && profiles_.empty()) {
+    DeploymentProfile& p = profiles_[kDefaultProfileId];
+    p.body = {{"@odata.type", "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"},
+              {"id", kDefaultProfileId},
+              {"displayName", "Autopilot Manager default profile"},
+              {"deviceNameTemplate", ""}};
+    if (config_.profile_assigned) p.group_ids.push_back(profile_group_id_);
   }
   for (const std::string& serial : config_.registered_serials) {
     std::string ignored;
@@ -117,6 +126,18 @@ std::string GraphModel::AddGroup(const std::string& display_name, bool security_
   g.display_name = display_name;
   g.security_enabled = security_enabled;
   return gid;
+}
+
+void GraphModel::SetDirectoryRoles(const std::string& user_id, std::vector<std::string> roles) {
+  std::lock_guard lock(mu_);
+  if (auto u = users_.find(user_id); u != users_.end())
+    u->second.directory_roles = std::move(roles);
+}
+
+std::vector<std::string> GraphModel::DirectoryRoles(const std::string& user_id) const {
+  std::lock_guard lock(mu_);
+  auto u = users_.find(user_id);
+  return u == users_.end() ? std::vector<std::string>{} : u->second.directory_roles;
 }
 
 std::string GraphModel::AddUser(const std::string& upn, const std::string& display_name,
@@ -284,16 +305,24 @@ bool GraphModel::DeleteImport(const std::string& id) {
 std::string GraphModel::ProfileStatusLocked(const AutopilotDevice& d, int64_t* assigned_ms) const {
   int64_t now = clock_.NowMs();
   if (now < d.synced_ms) return "notAssigned";
-  auto g = groups_.find(profile_group_id_);
-  if (g == groups_.end()) return "notAssigned";
-  for (const Member& m : g->second.members) {
-    if (m.object_id != d.entra_object_id) continue;
-    int64_t at = std::max(m.added_ms, d.synced_ms) + config_.profile_delay_ms;
-    if (now < at) return "pending";
-    if (assigned_ms) *assigned_ms = at;
-    return "assignedInSync";
+  // The device gets a profile through a group some deployment profile targets.
+  std::optional<int64_t> joined;
+  for (const auto& [id, profile] : profiles_) {
+    for (const std::string& group_id : profile.group_ids) {
+      auto g = groups_.find(group_id);
+      if (g == groups_.end()) continue;
+      for (const Member& m : g->second.members) {
+        if (m.object_id == d.entra_object_id && (!joined || m.added_ms < *joined)) {
+          joined = m.added_ms;
+        }
+      }
+    }
   }
-  return "notAssigned";
+  if (!joined) return "notAssigned";
+  int64_t at = std::max(*joined, d.synced_ms) + config_.profile_delay_ms;
+  if (now < at) return "pending";
+  if (assigned_ms) *assigned_ms = at;
+  return "assignedInSync";
 }
 
 json GraphModel::AutopilotJsonLocked(const AutopilotDevice& d, bool beta) const {
@@ -395,23 +424,6 @@ std::optional<ApiError> GraphModel::Sync() {
   }
   last_sync_ms_ = now;
   return std::nullopt;
-}
-
-std::vector<json> GraphModel::DeploymentProfiles() const {
-  std::lock_guard lock(mu_);
-  json assignments = json::array();
-  if (config_.profile_assigned) {
-    assignments.push_back({{"id", "8d5b2e7a-61c4-4f0e-9a3b-2c7d1e4f6a80_" + profile_group_id_},
-                           {"target",
-                            {{"@odata.type", "#microsoft.graph.groupAssignmentTarget"},
-                             {"groupId", profile_group_id_}}}});
-  }
-  json profile = {{"@odata.type", "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"},
-                  {"id", "8d5b2e7a-61c4-4f0e-9a3b-2c7d1e4f6a80"},
-                  {"displayName", "Autopilot Manager default profile"},
-                  {"deviceNameTemplate", ""},
-                  {"assignments", std::move(assignments)}};
-  return {std::move(profile)};
 }
 
 json GraphModel::AutopilotSettings() const {

@@ -14,6 +14,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/status.h"
@@ -65,6 +66,9 @@ struct SimConfig {
   // that does not target it.
   bool profile_group_dynamic = false;
   bool profile_assigned = true;
+  // A tenant `apm-server setup entra` has not touched: no profile group, no deployment profile
+  // (and, in main.cc, no app registration for apm-server).
+  bool empty_tenant = false;
 
   // Per app (token client id), sliding window; 0 means unlimited.
   int write_limit = 100;  // Intune (deviceManagement) routes
@@ -177,6 +181,9 @@ class GraphModel {
                       const std::string& id = "");
   // Adds a user, group or visible device to a group; errors as Graph's members/$ref.
   std::optional<ApiError> AddMember(const std::string& group_id, const std::string& object_id);
+  // The user's Entra directory roles by name ("Global Administrator", ...); /me/memberOf.
+  void SetDirectoryRoles(const std::string& user_id, std::vector<std::string> roles);
+  std::vector<std::string> DirectoryRoles(const std::string& user_id) const;
 
   // --- Imported identities ---
   // Creates one record per input and decides its outcome by the DDS rules (806, 808, 802, and
@@ -223,8 +230,16 @@ class GraphModel {
   // cooldown of the previous one.
   std::optional<ApiError> Sync();
   nlohmann::json AutopilotSettings() const;
-  // The tenant's one Windows Autopilot deployment profile, with its assignments.
+  // The Windows Autopilot deployment profiles, each with its assignments.
   std::vector<nlohmann::json> DeploymentProfiles() const;
+  // Creates a profile from a POST body (its fields kept as given); the profile as Graph
+  // answers it, or a 400 for a body without displayName or @odata.type.
+  std::variant<nlohmann::json, ApiError> CreateDeploymentProfile(const nlohmann::json& body);
+  // Targets `group_id` (which must exist) with the profile; the assignment, or 404/400.
+  std::variant<nlohmann::json, ApiError> AssignDeploymentProfile(const std::string& profile_id,
+                                                                 const std::string& group_id);
+  std::optional<std::vector<nlohmann::json>> DeploymentProfileAssignments(
+      const std::string& profile_id) const;
 
   // --- Entra ---
   std::vector<nlohmann::json> ListDevices() const;
@@ -300,6 +315,11 @@ class GraphModel {
   };
   struct User {
     std::string id, upn, display_name;
+    std::vector<std::string> directory_roles = {};
+  };
+  struct DeploymentProfile {
+    nlohmann::json body;                 // as created, with id and timestamps
+    std::vector<std::string> group_ids;  // the groups it targets
   };
   struct Window {
     std::deque<int64_t> all, writes;
@@ -324,6 +344,7 @@ class GraphModel {
   bool VisibleLocked(const AutopilotDevice& d) const;
   std::string AddRegisteredDeviceLocked(const RegisteredDeviceSpec& spec);
   nlohmann::json ManagedJsonLocked(const ManagedDevice& m) const;
+  nlohmann::json ProfileJsonLocked(const std::string& id, const DeploymentProfile& p) const;
   nlohmann::json IdentityJsonLocked(const Identity& i) const;
 
   const Clock& clock_;
@@ -339,7 +360,8 @@ class GraphModel {
   std::map<std::string, EntraDevice> entra_;  // by object id
   std::map<std::string, Group> groups_;
   std::map<std::string, User> users_;
-  std::map<std::string, Window> windows_;  // by client id and service family
+  std::map<std::string, DeploymentProfile> profiles_;  // by id
+  std::map<std::string, Window> windows_;              // by client id and service family
   int64_t last_sync_ms_ = -1;
   SimStats stats_;
 };

@@ -28,7 +28,10 @@ enum class Access {
   kGroupWrite,
   kUserRead,
   kSelfRead,
-  kApplicationRead
+  kApplicationRead,
+  kApplicationWrite,
+  kAppRoleWrite,  // the handler also gets the signed-in user (admin roles decide)
+  kGroupCreate
 };
 
 struct GraphRouter::Route {
@@ -64,6 +67,9 @@ bool Allowed(const SimApp& app, Access access) {
       {Access::kApplicationRead,
        {"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All",
         "Directory.ReadWrite.All"}},
+      {Access::kApplicationWrite, {"Application.ReadWrite.All"}},
+      {Access::kAppRoleWrite, {"AppRoleAssignment.ReadWrite.All"}},
+      {Access::kGroupCreate, {"Group.Create", "Group.ReadWrite.All", "Directory.ReadWrite.All"}},
       {Access::kSelfRead,
        {"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All",
         "GroupMember.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}},
@@ -153,6 +159,27 @@ const std::vector<GraphRouter::Route>& GraphRouter::Routes() {
       {"GET", "/devices/{id}", A::kDeviceRead, false, false, &G::GetDevice},
       {"GET", "/groups", A::kGroupRead, false, false, &G::ListGroups},
       {"GET", "/applications", A::kApplicationRead, false, false, &G::ListApplications},
+      {"POST", "/applications", A::kApplicationWrite, false, false, &G::CreateApplication},
+      {"PATCH", "/applications/{id}", A::kApplicationWrite, false, false, &G::PatchApplication},
+      {"POST", "/applications/{id}/addPassword", A::kApplicationWrite, false, false,
+       &G::AddApplicationPassword},
+      {"GET", "/servicePrincipals", A::kApplicationRead, false, false, &G::ListServicePrincipals},
+      {"POST", "/servicePrincipals", A::kApplicationWrite, false, false,
+       &G::CreateServicePrincipal},
+      {"GET", "/servicePrincipals/{id}/appRoleAssignments", A::kApplicationRead, false, false,
+       &G::ListAppRoleAssignments},
+      {"GET", "/servicePrincipals/{id}/appRoleAssignedTo", A::kApplicationRead, false, false,
+       &G::ListAppRoleAssignedTo},
+      {"POST", "/servicePrincipals/{id}/appRoleAssignedTo", A::kAppRoleWrite, false, false,
+       &G::AddAppRoleAssignedTo},
+      {"POST", "/groups", A::kGroupCreate, false, false, &G::CreateGroup},
+      {"GET", "/me/memberOf", A::kSelfRead, false, false, &G::MyMemberOf},
+      {"POST", "/deviceManagement/windowsAutopilotDeploymentProfiles", A::kIntuneWrite, true, true,
+       &G::CreateDeploymentProfile},
+      {"GET", "/deviceManagement/windowsAutopilotDeploymentProfiles/{id}/assignments",
+       A::kIntuneRead, true, true, &G::ListProfileAssignments},
+      {"POST", "/deviceManagement/windowsAutopilotDeploymentProfiles/{id}/assignments",
+       A::kIntuneWrite, true, true, &G::AssignDeploymentProfile},
       {"GET", "/groups/{id}", A::kGroupRead, false, false, &G::GetGroup},
       {"PATCH", "/groups/{id}", A::kGroupWrite, false, false, &G::PatchGroup},
       {"GET", "/groups/{id}/members", A::kGroupRead, false, false, &G::ListMembers},
@@ -274,6 +301,7 @@ GraphAnswer GraphRouter::Answer(const GraphCall& call, Lookup& l) {
     }
     l.params = {user_id};  // the handlers serve /me as /users/{signed-in user}
   }
+  if (route.access == Access::kAppRoleWrite) l.params.push_back(user_id);
   if (!Allowed(app, route.access)) {
     std::string text = "Insufficient privileges to complete the operation.";
     return route.intune ? IntuneError(call, 403, "Authorization_RequestDenied", text)

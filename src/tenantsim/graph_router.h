@@ -98,8 +98,23 @@ class GraphRouter {
   GraphAnswer ListDevices(const GraphCall& call, const Params& p);
   GraphAnswer GetDevice(const GraphCall& call, const Params& p);
   GraphAnswer ListGroups(const GraphCall& call, const Params& p);
-  // The app registrations (apm-server's), with their secrets' hints and end dates.
+  // App registrations, service principals, consent, new groups, deployment profiles
+  // (graph_routes_apps.cc).
   GraphAnswer ListApplications(const GraphCall& call, const Params& p);
+  GraphAnswer CreateApplication(const GraphCall& call, const Params& p);
+  GraphAnswer PatchApplication(const GraphCall& call, const Params& p);
+  GraphAnswer AddApplicationPassword(const GraphCall& call, const Params& p);
+  GraphAnswer ListServicePrincipals(const GraphCall& call, const Params& p);
+  GraphAnswer CreateServicePrincipal(const GraphCall& call, const Params& p);
+  GraphAnswer ListAppRoleAssignments(const GraphCall& call, const Params& p);
+  GraphAnswer ListAppRoleAssignedTo(const GraphCall& call, const Params& p);
+  // The last parameter is the signed-in user's id ("" for app-only tokens).
+  GraphAnswer AddAppRoleAssignedTo(const GraphCall& call, const Params& p);
+  GraphAnswer MyMemberOf(const GraphCall& call, const Params& p);
+  GraphAnswer CreateGroup(const GraphCall& call, const Params& p);
+  GraphAnswer CreateDeploymentProfile(const GraphCall& call, const Params& p);
+  GraphAnswer ListProfileAssignments(const GraphCall& call, const Params& p);
+  GraphAnswer AssignDeploymentProfile(const GraphCall& call, const Params& p);
   GraphAnswer GetGroup(const GraphCall& call, const Params& p);
   GraphAnswer PatchGroup(const GraphCall& call, const Params& p);
   GraphAnswer ListMembers(const GraphCall& call, const Params& p);

@@ -34,29 +34,6 @@ GraphAnswer GraphRouter::ListGroups(const GraphCall& call, const Params&) {
   return Collection(call, model_.ListGroups(), "groups", false, false, true, {});
 }
 
-GraphAnswer GraphRouter::ListApplications(const GraphCall& call, const Params&) {
-  std::vector<json> items;
-  for (const SimApp& app : identity_.Apps()) {
-    json secrets = json::array();
-    if (!app.client_secret.empty() && app.secret_end_ms != 0) {
-      secrets.push_back(
-          {{"customKeyIdentifier", nullptr},
-           {"displayName", "apm-server"},
-           {"endDateTime", FormatTimestamp(app.secret_end_ms)},
-           {"hint", app.client_secret.substr(0, 3)},
-           {"keyId", model_.NewGuid()},
-           {"secretText", nullptr},
-           {"startDateTime", FormatTimestamp(app.secret_end_ms - 730 * 86'400'000LL)}});
-    }
-    items.push_back({{"id", model_.NewGuid()},
-                     {"appId", app.client_id},
-                     {"displayName", "apm-server"},
-                     {"passwordCredentials", secrets},
-                     {"keyCredentials", json::array()}});
-  }
-  return Collection(call, std::move(items), "applications", false, false, true, {"appId"});
-}
-
 GraphAnswer GraphRouter::GetGroup(const GraphCall& call, const Params& p) {
   std::optional<json> group = model_.GetGroup(p[0]);
   if (!group) {

@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
@@ -151,17 +153,25 @@ std::optional<TokenError> Identity::AuthenticateClientLocked(
                         "'jti' " +
                             claims.jti + " was already used."};
     }
-  } else if (!secret) {
+    return std::nullopt;
+  }
+  if (!secret) {
     return TokenError{401, "invalid_client", 7000218,
                       "AADSTS7000218: The request body must contain the following parameter: "
                       "'client_assertion' or 'client_secret'."};
-  } else if (app.client_secret.empty() || *secret != app.client_secret) {
+  }
+  // The secret given on the command line, or one added through Graph.
+  const bool primary = !app.client_secret.empty() && *secret == app.client_secret;
+  const auto added = std::find_if(app.passwords.begin(), app.passwords.end(),
+                                  [&](const SimPassword& p) { return p.secret == *secret; });
+  if (!primary && added == app.passwords.end()) {
     return TokenError{401, "invalid_client", 7000215,
                       "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
                       "sent in the request is the client secret value, not the client secret "
                       "ID, for a secret added to app '" +
                           client_id + "'."};
-  } else if (app.secret_expired) {
+  }
+  if (primary ? app.secret_expired : added->end_ms <= clock_.NowMs()) {
     return TokenError{401, "invalid_client", 7000222,
                       "AADSTS7000222: The provided client secret keys for app '" + client_id +
                           "' are expired. Visit the Azure portal to create new keys for your "

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
@@ -17,6 +19,34 @@
 #include "server/clock.h"
 
 namespace apm::sim {
+
+// A client secret added through Graph (addPassword).
+struct SimPassword {
+  std::string key_id, display_name, secret;
+  int64_t start_ms = 0, end_ms = 0;
+};
+
+// An appRoleAssignment: `principal_id` (a service principal, group or user) holds `app_role_id`
+// of the resource service principal `resource_id`.
+struct SimAssignment {
+  std::string id, principal_id, principal_type, principal_name, resource_id, resource_name,
+      app_role_id;
+  int64_t created_ms = 0;
+};
+
+// Microsoft Graph's service principal in every tenant: its appId, the object id the simulator
+// gives it, and its application permissions (app roles; ids from Graph's permissions reference).
+inline constexpr const char* kGraphAppId = "00000003-0000-0000-c000-000000000000";
+inline constexpr const char* kGraphServicePrincipalId = "0b7f3a52-9c1e-4d6a-8f2b-5e4d3c2b1a09";
+struct GraphAppRole {
+  const char* value;
+  const char* id;
+};
+const std::vector<GraphAppRole>& GraphAppRoles();
+// "Microsoft Graph Command Line Tools": the public client admins sign in to (device code).
+inline constexpr const char* kGraphCliAppId = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+// The app role a group or user is assigned to an app with when the app declares none.
+inline constexpr const char* kDefaultAccessRoleId = "00000000-0000-0000-0000-000000000000";
 
 struct SimApp {
   std::string client_id;
@@ -37,6 +67,21 @@ struct SimApp {
   int64_t secret_end_ms = 0;
   // App-only tokens are random text instead of a JWT with the roles claim.
   bool opaque_tokens = false;
+  // The registration as Graph's /applications shows it; `object_id` "" : made up when shown.
+  std::string object_id = "";
+  std::string display_name = "apm-server";
+  std::string logout_url = "";
+  // groupMembershipClaims; "ApplicationGroup": only groups assigned to the app (below).
+  std::string group_membership_claims = "SecurityGroup";
+  nlohmann::json required_resource_access = nlohmann::json::array();
+  std::vector<SimPassword> passwords = {};  // secrets added through Graph
+  int64_t created_ms = 0;
+  // Its enterprise app (service principal): "" until created; groups and users assigned to it.
+  std::string service_principal_id = "";
+  std::vector<SimAssignment> assigned = {};
+  // Graph application permissions granted (their values are also in `roles`).
+  std::vector<SimAssignment> granted = {};
+  bool public_client = false;  // signs users in without a credential (device code flow)
 };
 
 // Who an access token speaks for. `app.roles` holds the token's permissions: the app's
@@ -98,6 +143,30 @@ class Identity {
 
   std::optional<SimApp> FindApp(const std::string& client_id);
   std::vector<SimApp> Apps();
+
+  // --- App registrations and service principals, as Graph writes them (identity_apps.cc) ---
+  // A new registration with a new appId and object id.
+  SimApp CreateApplication(const std::string& display_name);
+  // The registration with this object id; nullopt when none.
+  std::optional<SimApp> FindApplication(const std::string& object_id);
+  // Edits the registration (found by object id); false when none.
+  bool UpdateApplication(const std::string& object_id, const std::function<void(SimApp&)>& edit);
+  // A new secret ending at `end_ms`; nullopt for an unknown object id.
+  std::optional<SimPassword> AddPassword(const std::string& object_id,
+                                         const std::string& display_name, int64_t end_ms);
+  // The app's service principal id, created when `create`; nullopt for an unknown appId or none.
+  std::optional<std::string> ServicePrincipalOf(const std::string& app_id, bool create);
+  // The app owning the service principal `sp_id`; nullopt for Graph's and unknown ids.
+  std::optional<SimApp> AppOfServicePrincipal(const std::string& sp_id);
+  // Grants Graph's app role `app_role_id` to the app whose service principal is `principal_id`;
+  // the assignment (the existing one when granted already), or an error message.
+  std::variant<SimAssignment, std::string> GrantGraphRole(const std::string& principal_id,
+                                                          const std::string& app_role_id);
+  // Assigns a group or user to the app whose service principal is `sp_id` (default access).
+  std::variant<SimAssignment, std::string> AssignToApp(const std::string& sp_id,
+                                                       const std::string& principal_id,
+                                                       const std::string& principal_type,
+                                                       const std::string& principal_name);
   const std::string& tenant_id() const { return tenant_id_; }
   const std::string& tenant_domain() const { return tenant_domain_; }
 
@@ -112,6 +181,8 @@ class Identity {
     bool monitor = false;             // audience Azure Monitor (Logs Ingestion), not Graph
   };
 
+  std::string NewGuid();
+  SimApp* FindApplicationLocked(const std::string& object_id);
   std::optional<TokenError> AuthenticateClientLocked(const SimApp& app,
                                                      const std::map<std::string, std::string>& form,
                                                      const std::string& called_url);

@@ -47,6 +47,7 @@ struct SimOptions {
   int64_t clock_skew_seconds = 0;
   bool no_group_claims = false;
   bool opaque_tokens = false;
+  int device_code_interval = 5;
   size_t group_overage_limit = 200;
   std::string public_url;
   apm::sim::SimConfig config;
@@ -66,6 +67,13 @@ void AddTenantOptions(CLI::App& app, SimOptions& o) {
                  "PEM file with the app's certificate: client assertions signed with its key are "
                  "accepted on the token endpoint")
       ->check(CLI::ExistingFile);
+  app.add_flag("--empty-tenant", o.config.empty_tenant,
+               "start as a tenant `apm-server setup entra` has not prepared: no app registration "
+               "for apm-server (--client-id and its options are ignored), no profile group, no "
+               "deployment profile; test users and their groups exist");
+  app.add_option("--device-code-interval", o.device_code_interval,
+                 "seconds the device code flow tells clients to wait between polls")
+      ->capture_default_str();
 }
 
 // Sign-in (OpenID Connect) for apm-server's app.
@@ -84,9 +92,10 @@ void AddSignInOptions(CLI::App& app, SimOptions& o) {
                  "users in more groups get _claim_names/_claim_sources instead of groups")
       ->capture_default_str();
   app.add_option("--user", o.user_specs,
-                 "a test user \"upn|Display Name|group1,group2\" (repeatable; groups by name, "
-                 "created when missing); default: approver@, user@, viewer@, nogroups@ and "
-                 "overage@ of the tenant domain");
+                 "a test user \"upn|Display Name|group1,group2|directory roles\" (repeatable; "
+                 "groups by name, created when missing; roles by name, e.g. Global "
+                 "Administrator); default: approver@, user@, viewer@, nogroups@, overage@ and "
+                 "admin@ (Global Administrator) of the tenant domain");
   app.add_option("--public-url", o.public_url,
                  "scheme://host:port for the issuer and sign-in URLs instead of the Host each "
                  "request came under");
@@ -263,13 +272,21 @@ int Serve(const SimOptions& o, const std::string& certificate_pem,
   sim_app.auto_login = o.auto_login;
   sim_app.group_claims = !o.no_group_claims;
   sim_app.opaque_tokens = o.opaque_tokens;
-  identity.AddApp(sim_app);
+  if (!o.config.empty_tenant) identity.AddApp(sim_app);
+  // Microsoft's public client every tenant has, which admins sign in to with the device code.
+  apm::sim::SimApp graph_cli;
+  graph_cli.client_id = apm::sim::kGraphCliAppId;
+  graph_cli.display_name = "Microsoft Graph Command Line Tools";
+  graph_cli.public_client = true;
+  graph_cli.roles = {};
+  identity.AddApp(graph_cli);
   apm::sim::GraphModel model(clock, o.config);
   apm::sim::SimHandler handler(identity, model, clock);
   if (o.clock_skew_seconds != 0) handler.DateFromClock();
   apm::sim::OidcProvider& oidc = handler.oidc();
   oidc.set_group_overage_limit(o.group_overage_limit);
   oidc.set_public_base_url(o.public_url);
+  oidc.set_device_code_interval(o.device_code_interval);
   oidc.signing_keys().CurrentKid();  // the first key now, not in the first sign-in
   // One line per user, for scripts that configure apm-server's security groups from the ids.
   for (const apm::sim::TestUserSpec& spec : users) {

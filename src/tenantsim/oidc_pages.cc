@@ -104,4 +104,29 @@ std::string RenderSignedOut(const std::string& notice) {
   return Page("Sign out", body);
 }
 
+std::string RenderDeviceLogin(const DeviceLoginPage& page) {
+  std::string body = "<h1>Enter code</h1><p>Enter the code displayed on your app or device.</p>";
+  if (!page.notice.empty()) {
+    body += "<p class=\"error\" role=\"alert\">" + HtmlEscape(page.notice) + "</p>";
+  }
+  body += "<form method=\"post\" action=\"" + HtmlEscape(page.action) +
+          "\"><p><label for=\"code\">Code</label><br><input id=\"code\" name=\"code\" "
+          "autocomplete=\"off\" required value=\"" +
+          HtmlEscape(page.code) + "\"></p><p>Pick an account</p><ul>";
+  for (const PickerUser& u : page.users) {
+    body += "<li><button type=\"submit\" name=\"user\" value=\"" + HtmlEscape(u.oid) + "\">" +
+            HtmlEscape(u.display_name) + "<span class=\"upn\">" + HtmlEscape(u.upn) +
+            "</span></button></li>";
+  }
+  body += "</ul></form>";
+  return Page("Enter code", body);
+}
+
+std::string RenderDeviceSignedIn(const std::string& app_name, const std::string& upn) {
+  return Page("Signed in", "<h1>" + HtmlEscape(app_name) +
+                               "</h1><p role=\"status\">You have signed in to the " +
+                               HtmlEscape(app_name) + " application on your device as " +
+                               HtmlEscape(upn) + ". You may now close this window.</p>");
+}
+
 }  // namespace apm::sim

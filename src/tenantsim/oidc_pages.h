@@ -40,4 +40,15 @@ std::string RenderFormPost(const std::string& action, const FormFields& fields);
 
 std::string RenderSignedOut(const std::string& notice);
 
+// The device code flow's page: enter the code, pick the account (one form).
+struct DeviceLoginPage {
+  std::string action;
+  std::string code;  // as entered, shown again after a mistake
+  std::vector<PickerUser> users;
+  std::string notice;  // "" or what was wrong
+};
+std::string RenderDeviceLogin(const DeviceLoginPage& page);
+// "You have signed in to <app> as <upn>": the device may go on.
+std::string RenderDeviceSignedIn(const std::string& app_name, const std::string& upn);
+
 }  // namespace apm::sim

@@ -17,6 +17,7 @@
 #include "server/random_guid.h"
 #include "tenantsim/forged_token.h"
 #include "tenantsim/graph_query.h"
+#include "tenantsim/oidc_helpers.h"
 
 namespace apm::sim {
 namespace {
@@ -28,6 +29,51 @@ using json = nlohmann::json;
 constexpr int64_t kCodeMemoryMs = 10 * 60 * 1000;
 constexpr const char* kGraphResource = "https://graph.microsoft.com/";
 
+// RFC 7636 §4.1: 43 to 128 unreserved characters (verifier and S256/plain challenge alike).
+bool IsPkceText(const std::string& s) {
+  if (s.size() < 43 || s.size() > 128) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+           c == '~';
+  });
+}
+
+std::string Sha256UrlSafe(const std::string& text) {
+  Sha256Digest d = Sha256(text);
+  return Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+}
+
+FormFields ErrorFields(const std::string& error, const std::string& description,
+                       const std::string& state) {
+  FormFields f = {{"error", error}, {"error_description", description}};
+  if (!state.empty()) f.emplace_back("state", state);
+  return f;
+}
+
+OidcAnswer Redirect(const std::string& location) {
+  OidcAnswer a;
+  a.status = 302;
+  a.headers.emplace_back("Location", location);
+  return a;
+}
+
+std::string WithQuery(const std::string& uri, const FormFields& fields) {
+  std::string out = uri;
+  char sep = uri.find('?') == std::string::npos ? '?' : '&';
+  for (const auto& [name, value] : fields) {
+    out += sep + FormEncode(name) + "=" + FormEncode(value);
+    sep = '&';
+  }
+  return out;
+}
+
+TokenError InvalidGrant(int64_t code, const std::string& text) {
+  return TokenError{400, "invalid_grant", code, "AADSTS" + std::to_string(code) + ": " + text};
+}
+
+}  // namespace
+
+// Shared with oidc_device_code.cc (oidc_helpers.h).
 std::string RandomUrlSafe(size_t bytes) {
   std::string raw(bytes, '\0');
   // Same stance as Identity's tokens: without entropy nothing the simulator makes is safe.
@@ -56,28 +102,7 @@ bool IsOidcScope(const std::string& s) {
   return s == "openid" || s == "profile" || s == "email" || s == "offline_access";
 }
 
-// RFC 7636 §4.1: 43 to 128 unreserved characters (verifier and S256/plain challenge alike).
-bool IsPkceText(const std::string& s) {
-  if (s.size() < 43 || s.size() > 128) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-           c == '~';
-  });
-}
-
-std::string Sha256UrlSafe(const std::string& text) {
-  Sha256Digest d = Sha256(text);
-  return Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
-}
-
-FormFields ErrorFields(const std::string& error, const std::string& description,
-                       const std::string& state) {
-  FormFields f = {{"error", error}, {"error_description", description}};
-  if (!state.empty()) f.emplace_back("state", state);
-  return f;
-}
-
-OidcAnswer JsonAnswer(int status, const json& body) {
+OidcAnswer JsonAnswer(int status, const nlohmann::json& body) {
   OidcAnswer a;
   a.status = status;
   a.content_type = "application/json; charset=utf-8";
@@ -93,27 +118,6 @@ OidcAnswer HtmlAnswer(int status, std::string page) {
   return a;
 }
 
-OidcAnswer Redirect(const std::string& location) {
-  OidcAnswer a;
-  a.status = 302;
-  a.headers.emplace_back("Location", location);
-  return a;
-}
-
-std::string WithQuery(const std::string& uri, const FormFields& fields) {
-  std::string out = uri;
-  char sep = uri.find('?') == std::string::npos ? '?' : '&';
-  for (const auto& [name, value] : fields) {
-    out += sep + FormEncode(name) + "=" + FormEncode(value);
-    sep = '&';
-  }
-  return out;
-}
-
-TokenError InvalidGrant(int64_t code, const std::string& text) {
-  return TokenError{400, "invalid_grant", code, "AADSTS" + std::to_string(code) + ": " + text};
-}
-
 TokenError MissingField(const char* name) {
   return TokenError{400, "invalid_request", 900144,
                     std::string("AADSTS900144: The request body must contain the following "
@@ -126,8 +130,6 @@ std::string TenantNotFound(const std::string& tenant) {
          "' not found. Check to make sure you have the correct tenant ID and are signing into "
          "the correct cloud.";
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Discovery and keys
@@ -436,9 +438,7 @@ std::variant<OidcProvider::Code, TokenError> OidcProvider::SpendCode(
   return c;
 }
 
-// The scopes granted for a requested scope text, as the token answer lists them; the Graph ones
-// (what the access token carries) in `graph_scopes`.
-static std::string GrantedScopes(const std::string& scope, std::vector<std::string>* graph_scopes) {
+std::string GrantedScopes(const std::string& scope, std::vector<std::string>* graph_scopes) {
   std::vector<std::string> oidc_scopes;
   for (std::string s : SplitSpaces(scope)) {
     if (IsOidcScope(s)) {
@@ -465,9 +465,15 @@ static std::string GrantedScopes(const std::string& scope, std::vector<std::stri
 }
 
 // The user's groups, or the overage pointer to Graph when there are more than the limit.
-void OidcProvider::AddGroupClaims(const std::string& user_oid, json& claims) {
+void OidcProvider::AddGroupClaims(const SimApp& app, const std::string& user_oid, json& claims) {
   std::vector<std::string> groups =
       model_.MemberObjects(user_oid, true).value_or(std::vector<std::string>());
+  if (app.group_membership_claims == "ApplicationGroup") {
+    std::erase_if(groups, [&](const std::string& g) {
+      return std::none_of(app.assigned.begin(), app.assigned.end(),
+                          [&](const SimAssignment& a) { return a.principal_id == g; });
+    });
+  }
   size_t limit;
   {
     std::lock_guard lock(mu_);
@@ -500,7 +506,7 @@ std::variant<json, TokenError> OidcProvider::RedeemCode(
   std::vector<std::string> graph_scopes;
   std::string granted = GrantedScopes(code.scope, &graph_scopes);
   json claims = IdTokenClaims(code, Issuer(base_url));
-  if (app->group_claims) AddGroupClaims(code.user_oid, claims);
+  if (app->group_claims) AddGroupClaims(*app, code.user_oid, claims);
   std::string fault;
   {
     std::lock_guard lock(mu_);

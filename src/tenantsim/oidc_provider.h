@@ -35,11 +35,14 @@ struct TestUserSpec {
   std::string upn;
   std::string display_name;
   std::vector<std::string> groups;
+  // Entra directory roles by name ("Global Administrator"); "upn|Name|groups|roles".
+  std::vector<std::string> directory_roles = {};
 };
 
 Result<TestUserSpec> ParseTestUserSpec(std::string_view text);
 
-// approver@, user@, viewer@, nogroups@ and overage@ (210 groups) of `domain`.
+// approver@, user@, viewer@, nogroups@, overage@ (210 groups) and admin@ (Global Administrator,
+// no groups) of `domain`.
 std::vector<TestUserSpec> DefaultTestUsers(const std::string& domain);
 
 inline constexpr const char* kApproversGroup = "Autopilot Approvers";
@@ -107,11 +110,26 @@ class OidcProvider {
       const std::map<std::string, std::string>& form, const std::string& called_url,
       const std::string& base_url);
 
+  // The device code flow (oidc_device_code.cc), for public clients such as Microsoft Graph
+  // Command Line Tools: POST /{tenant}/oauth2/v2.0/devicecode starts it; the user enters the
+  // code on /devicelogin (GET shows the form, POST takes `code` and `user`); the token endpoint's
+  // device_code grant answers authorization_pending until then.
+  std::variant<nlohmann::json, TokenError> StartDeviceCode(
+      const std::map<std::string, std::string>& form, const std::string& base_url);
+  OidcAnswer DeviceLogin(bool is_post, const std::map<std::string, std::string>& params);
+  std::variant<nlohmann::json, TokenError> RedeemDeviceCode(
+      const std::map<std::string, std::string>& form, const std::string& base_url);
+  // GET /_sim/device-codes: the user codes waiting for a sign-in (tests enter them).
+  nlohmann::json PendingDeviceCodes() const;
+  // Seconds a client waits between polls (Entra says 5; tests poll faster).
+  void set_device_code_interval(int seconds);
+
   // GET /_sim/users: test users with object and group ids, and all groups.
   nlohmann::json UsersJson() const;
 
   static constexpr int64_t kCodeLifetimeMs = 60'000;
   static constexpr int64_t kIdTokenLifetimeSeconds = 3600;
+  static constexpr int64_t kDeviceCodeLifetimeSeconds = 900;
 
  private:
   struct AuthRequest {
@@ -144,7 +162,13 @@ class OidcProvider {
                                            const std::string& client_id,
                                            const std::string& redirect_uri,
                                            const std::string& verifier);
-  void AddGroupClaims(const std::string& user_oid, nlohmann::json& claims);
+  // `app`'s groups claim: the user's groups (those assigned to the app for "ApplicationGroup").
+  void AddGroupClaims(const SimApp& app, const std::string& user_oid, nlohmann::json& claims);
+
+  struct DeviceGrant {
+    std::string user_code, client_id, scope, user_oid, upn, display_name;
+    int64_t expires_at_ms = 0;
+  };
 
   Identity& identity_;
   GraphModel& model_;
@@ -156,6 +180,8 @@ class OidcProvider {
   size_t group_overage_limit_ = 200;
   std::string id_token_fault_;
   std::string public_base_url_;
+  std::map<std::string, DeviceGrant> device_grants_;  // by device_code
+  int device_code_interval_ = 5;
 };
 
 }  // namespace apm::sim

@@ -548,7 +548,7 @@ TEST_F(OidcTest, LoginHintIsEscapedOnThePage) {
 }
 
 TEST_F(OidcTest, OverageUserGetsClaimSourcesInsteadOfGroups) {
-  TestUser overage = handler_.oidc().AddTestUser(DefaultTestUsers("contoso.example").back());
+  TestUser overage = handler_.oidc().AddTestUser(DefaultTestUsers("contoso.example")[4]);
   ASSERT_EQ(overage.upn, "overage@contoso.example");
   ASSERT_EQ(overage.groups.size(), 210u);
   Response token = Redeem(CodeFor(overage.oid));
@@ -683,10 +683,18 @@ TEST(TestUserSpecTest, ParsesTheCommandLineForm) {
   EXPECT_EQ(bare->display_name, "bob");
   EXPECT_TRUE(bare->groups.empty());
   EXPECT_FALSE(ParseTestUserSpec("no-at-sign|X").ok());
-  EXPECT_FALSE(ParseTestUserSpec("a@b|c|d|e").ok());
+  EXPECT_FALSE(ParseTestUserSpec("a@b|c|d|e|f").ok());
+  Result<TestUserSpec> admin =
+      ParseTestUserSpec("a@b|Ada||Global Administrator, Intune Administrator");
+  ASSERT_TRUE(admin.ok());
+  EXPECT_TRUE(admin->groups.empty());
+  EXPECT_EQ(admin->directory_roles,
+            (std::vector<std::string>{"Global Administrator", "Intune Administrator"}));
 
   std::vector<TestUserSpec> defaults = DefaultTestUsers("contoso.example");
-  ASSERT_EQ(defaults.size(), 5u);
+  ASSERT_EQ(defaults.size(), 6u);
+  EXPECT_EQ(defaults[5].upn, "admin@contoso.example");
+  EXPECT_EQ(defaults[5].directory_roles, std::vector<std::string>{"Global Administrator"});
   EXPECT_EQ(defaults[0].groups, std::vector<std::string>{"Autopilot Approvers"});
   EXPECT_TRUE(defaults[3].groups.empty());
   EXPECT_EQ(defaults[4].groups.size(), 210u);

@@ -28,8 +28,9 @@ Result<TestUserSpec> ParseTestUserSpec(std::string_view text) {
     if (bar == std::string_view::npos) break;
     start = bar + 1;
   }
-  if (parts.size() > 3) {
-    return Status::InvalidArgument("expected \"upn|Display Name|group1,group2\", got more parts");
+  if (parts.size() > 4) {
+    return Status::InvalidArgument(
+        "expected \"upn|Display Name|group1,group2|role1,role2\", got more parts");
   }
   TestUserSpec spec;
   spec.upn = parts[0];
@@ -38,16 +39,19 @@ Result<TestUserSpec> ParseTestUserSpec(std::string_view text) {
   }
   spec.display_name =
       parts.size() > 1 && !parts[1].empty() ? parts[1] : spec.upn.substr(0, spec.upn.find('@'));
-  if (parts.size() > 2) {
-    std::string_view groups = parts[2];
-    while (!groups.empty()) {
-      size_t comma = groups.find(',');
-      std::string name = Trim(groups.substr(0, comma));
-      if (!name.empty()) spec.groups.push_back(name);
+  auto names = [](std::string_view list) {
+    std::vector<std::string> out;
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string name = Trim(list.substr(0, comma));
+      if (!name.empty()) out.push_back(name);
       if (comma == std::string_view::npos) break;
-      groups.remove_prefix(comma + 1);
+      list.remove_prefix(comma + 1);
     }
-  }
+    return out;
+  };
+  if (parts.size() > 2) spec.groups = names(parts[2]);
+  if (parts.size() > 3) spec.directory_roles = names(parts[3]);
   return spec;
 }
 
@@ -64,6 +68,7 @@ std::vector<TestUserSpec> DefaultTestUsers(const std::string& domain) {
     std::snprintf(name, sizeof name, "Overage Group %03d", i);
     users.back().groups.push_back(name);
   }
+  users.push_back({"admin@" + domain, "Ada Admin", {}, {"Global Administrator"}});
   return users;
 }
 
@@ -106,6 +111,7 @@ TestUser OidcProvider::AddTestUser(const TestUserSpec& spec) {
   user.upn = spec.upn;
   user.display_name = spec.display_name;
   model_.AddUser(spec.upn, spec.display_name, user.oid);
+  if (!spec.directory_roles.empty()) model_.SetDirectoryRoles(user.oid, spec.directory_roles);
   for (const std::string& name : spec.groups) {
     auto found = group_ids.find(name);
     std::string id = found != group_ids.end()

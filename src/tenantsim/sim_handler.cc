@@ -129,6 +129,7 @@ void SimHandler::Handle(InboundRequest req, Reply reply) {
   if (req.path == "/healthz") {
     return reply(JsonAnswer(req, http::status::ok, {{"status", "ok"}}), "/healthz");
   }
+  if (req.path == "/devicelogin") return DeviceLogin(req, reply);
   reply(NotFound(req), "(unmatched)");
 }
 
@@ -241,6 +242,10 @@ void SimHandler::Admin(const InboundRequest& req, const Reply& reply) {
                             {{"ok", set.ok()}, {"error", set.message()}}),
                  kRoute);
   }
+  if (req.path == "/_sim/device-codes" && method == http::verb::get) {
+    return reply(JsonAnswer(req, http::status::ok, {{"pending", oidc_.PendingDeviceCodes()}}),
+                 kRoute);
+  }
   if (req.path == "/_sim/users" && method == http::verb::get) {
     return reply(JsonAnswer(req, http::status::ok, oidc_.UsersJson()), kRoute);
   }
@@ -313,6 +318,14 @@ bool SimHandler::TenantRoute(const InboundRequest& req, const std::string& tenan
     }
     return true;
   }
+  if (rest == "/oauth2/v2.0/devicecode") {
+    if (method != http::verb::post) {
+      method_not_allowed("/{tenant}/oauth2/v2.0/devicecode", "POST");
+    } else {
+      DeviceCode(req, tenant, reply);
+    }
+    return true;
+  }
   if (rest == "/v2.0/.well-known/openid-configuration") {
     constexpr const char* kRoute = "/{tenant}/v2.0/.well-known/openid-configuration";
     if (method != http::verb::get) {
@@ -359,9 +372,55 @@ bool SimHandler::TenantRoute(const InboundRequest& req, const std::string& tenan
   return true;
 }
 
+namespace {
+
+// The multi-tenant names a public client may sign in under (the user's home tenant decides).
+bool IsOrganizations(const std::string& tenant) {
+  return tenant == "organizations" || tenant == "common";
+}
+
+constexpr const char* kDeviceCodeGrant = "urn:ietf:params:oauth:grant-type:device_code";
+
+}  // namespace
+
+void SimHandler::DeviceCode(const InboundRequest& req, const std::string& tenant,
+                            const Reply& reply) {
+  constexpr std::string_view kRoute = "/{tenant}/oauth2/v2.0/devicecode";
+  if (!identity_.IsTenant(tenant) && !IsOrganizations(tenant)) {
+    TokenError e{400, "invalid_request", 90002, "AADSTS90002: Tenant '" + tenant + "' not found."};
+    return reply(JsonAnswer(req, http::status::bad_request, OAuthError(e, clock_.NowMs())), kRoute);
+  }
+  std::optional<std::map<std::string, std::string>> form = ParseForm(req.message.body());
+  if (!form) {
+    TokenError e{400, "invalid_request", 900144, "AADSTS900144: The request body is malformed."};
+    return reply(JsonAnswer(req, http::status::bad_request, OAuthError(e, clock_.NowMs())), kRoute);
+  }
+  auto started = oidc_.StartDeviceCode(*form, LoginBaseUrl(req));
+  if (const TokenError* e = std::get_if<TokenError>(&started)) {
+    return reply(JsonAnswer(req, http::status(e->http_status), OAuthError(*e, clock_.NowMs())),
+                 kRoute);
+  }
+  reply(JsonAnswer(req, http::status::ok, std::get<json>(started)), kRoute);
+}
+
+void SimHandler::DeviceLogin(const InboundRequest& req, const Reply& reply) {
+  constexpr std::string_view kRoute = "/devicelogin";
+  const bool is_post = req.message.method() == http::verb::post;
+  if (!is_post && req.message.method() != http::verb::get) {
+    return reply(JsonAnswer(req, http::status::method_not_allowed,
+                            {{"error", "invalid_request"},
+                             {"error_description", "This page accepts only GET and POST."}}),
+                 kRoute);
+  }
+  std::optional<std::map<std::string, std::string>> params =
+      ParseForm(is_post ? std::string_view(req.message.body()) : std::string_view(req.query));
+  if (!params) params.emplace();
+  reply(FromOidc(req, oidc_.DeviceLogin(is_post, *params)), kRoute);
+}
+
 void SimHandler::Token(const InboundRequest& req, const std::string& tenant, const Reply& reply) {
   constexpr std::string_view kRoute = "/{tenant}/oauth2/v2.0/token";
-  if (!identity_.IsTenant(tenant)) {
+  if (!identity_.IsTenant(tenant) && !IsOrganizations(tenant)) {
     TokenError e{400, "invalid_request", 90002,
                  "AADSTS90002: Tenant '" + tenant +
                      "' not found. Check to make sure you have "
@@ -389,6 +448,22 @@ void SimHandler::Token(const InboundRequest& req, const std::string& tenant, con
                    kRoute);
     }
     return reply(JsonAnswer(req, http::status::ok, std::get<json>(redeemed)), kRoute);
+  }
+  if (auto grant = form->find("grant_type");
+      grant != form->end() && grant->second == kDeviceCodeGrant) {
+    auto redeemed = oidc_.RedeemDeviceCode(*form, LoginBaseUrl(req));
+    if (const TokenError* e = std::get_if<TokenError>(&redeemed)) {
+      return reply(JsonAnswer(req, http::status(e->http_status), OAuthError(*e, clock_.NowMs())),
+                   kRoute);
+    }
+    return reply(JsonAnswer(req, http::status::ok, std::get<json>(redeemed)), kRoute);
+  }
+  if (IsOrganizations(tenant)) {
+    TokenError e{400, "invalid_request", 90002,
+                 "AADSTS90002: Tenant '" + tenant +
+                     "' not found. An app-only token needs the "
+                     "tenant's id or domain."};
+    return reply(JsonAnswer(req, http::status::bad_request, OAuthError(e, clock_.NowMs())), kRoute);
   }
   auto result = identity_.ClientCredentials(*form, called_url);
   if (const TokenError* e = std::get_if<TokenError>(&result)) {

@@ -42,6 +42,9 @@ class SimHandler : public HttpHandler {
   // Routes under /{tenant}/; false when `rest` names none of them.
   bool TenantRoute(const InboundRequest& req, const std::string& tenant, std::string_view rest,
                    const Reply& reply);
+  // The device code flow: POST /{tenant}/oauth2/v2.0/devicecode and the /devicelogin page.
+  void DeviceCode(const InboundRequest& req, const std::string& tenant, const Reply& reply);
+  void DeviceLogin(const InboundRequest& req, const Reply& reply);
   void Token(const InboundRequest& req, const std::string& tenant, const Reply& reply);
   void Graph(const InboundRequest& req, const std::string& version, const Reply& reply);
   void Admin(const InboundRequest& req, const Reply& reply);

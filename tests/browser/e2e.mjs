@@ -433,6 +433,70 @@ await scenario('service status for a viewer on a phone and a desktop', async () 
   await ctx.close();
 });
 
+// `apm-server setup entra` from a tenant with nothing for apm-server, the admin signing in with
+// the device code in the browser; then a server on the written configuration imports a device
+// an approver approved after signing in, and a second run changes nothing.
+await scenario('set-up from an empty tenant', async () => {
+  const emptyPort = await freePort();
+  const emptyUrl = `http://127.0.0.1:${emptyPort}`;
+  await start('empty-sim', `${build}/src/tenantsim/apm-tenant-sim`,
+    ['--listen', `127.0.0.1:${emptyPort}`, '--admin', '--empty-tenant', '--tenant-id', TENANT,
+     '--device-code-interval', '1', '--import-delay-ms=500', '--sync-visible-delay-ms=300',
+     '--sync-delay-ms=800', '--profile-delay-ms=500'], {}, 'listening');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dir = path.join(tmp, 'set-up');
+  fs.mkdirSync(dir);
+  const config = path.join(dir, 'apm.toml');
+  fs.writeFileSync(config, [`LoginEndpoint = "${emptyUrl}"`, `GraphEndpoint = "${emptyUrl}"`,
+    `PublicUrl = "${url}"`, 'ImportPollMinSeconds = 0.2', 'ImportPollMaxSeconds = 1', ''].join('\n'));
+  const ctx = await context({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  // Runs the command, enters its code on the device login page as the admin; its output.
+  async function setUp(name) {
+    const outPath = path.join(tmp, `${name}.log`);
+    const out = fs.openSync(outPath, 'w');
+    const child = spawn(`${build}/src/server/apm-server`, ['--config', config, 'setup', 'entra', '--tenant', TENANT],
+      { stdio: ['ignore', out, out] });
+    children.push({ name, child, logPath: outPath });
+    let prompt = null;
+    for (const end = Date.now() + 15000; !prompt && Date.now() < end;) {
+      prompt = fs.readFileSync(outPath, 'utf8').match(/open the page (\S+) and enter the code (\S+)/);
+      if (!prompt) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!prompt) throw new Error(`${name}: no device code shown: ${fs.readFileSync(outPath, 'utf8')}`);
+    await page.goto(prompt[1]);
+    await page.fill('input#code', prompt[2]);
+    if (name === 'set-up-1') await shot(page, 'setup-device-login');
+    await page.click('button:has-text("admin@contoso.example")');
+    check((await page.textContent('main')).includes('You have signed in'), `${name}: the admin signs in with the code`);
+    const code = child.exitCode ?? await new Promise((r) => child.on('exit', r));
+    const text = fs.readFileSync(outPath, 'utf8');
+    check(code === 0, `${name}: the command succeeds (exit ${code})`);
+    return text;
+  }
+  const first = await setUp('set-up-1');
+  check(first.includes('+ create the app registration') && first.includes('+ grant admin consent to DeviceManagementServiceConfig.ReadWrite.All'),
+    'set-up: the app registration is created with admin consent');
+  const secret = fs.readFileSync(path.join(dir, 'apm.env'), 'utf8').match(/APM_CLIENT_SECRET='([^']+)'/)[1];
+  await start('set-up-server', `${build}/src/server/apm-server`,
+    ['--listen', `127.0.0.1:${port}`, '--data-dir', path.join(dir, 'data'), '--config', config],
+    { APM_CLIENT_SECRET: secret }, 'listening');
+  const id = await submit(url);
+  await page.goto(`${url}/autopilot/${id}`);
+  // The simulator's sign-in page: the approver's id_token carries the approvers' group because
+  // the set-up assigned it to the app (groups claim "ApplicationGroup").
+  await page.click('button:has-text("approver@contoso.example")');
+  await page.waitForURL(`${url}/autopilot/${id}`);
+  check(await page.isVisible('button.approve'), 'set-up: the approver signs in and may approve');
+  await page.click('button.approve');
+  check(await waitState(url, id, 'completed'), 'set-up: the approved device is imported, synced and profiled');
+  await shot(page, 'setup-imported');
+  const second = await setUp('set-up-2');
+  check(second.includes('Nothing to change'), 'set-up: a second run changes nothing');
+  await ctx.close();
+});
+
 await browser.close();
 for (const { child } of children) child.kill('SIGTERM');
 if (failures.length) {

@@ -38,6 +38,7 @@ class ServerProcess {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   uint16_t port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
+  const std::string& config_path() const { return config_path_; }
   std::string log() const;
   // Waits (up to 5 s) until the log contains `text`; the access log is written just after the
   // answer, so a client can see the answer first.

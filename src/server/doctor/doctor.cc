@@ -4,9 +4,9 @@
 #include <cstdlib>
 #include <set>
 
-#include "core/base64.h"
 #include "core/http_date.h"
 #include "server/auth/oidc_client.h"
+#include "server/graph/token_claims.h"
 #include "server/graph_settings.h"
 #include "server/json_text.h"
 
@@ -61,15 +61,10 @@ struct Probe {
 // read (Entra's Graph tokens are); nullopt otherwise, and the probes decide alone. Nothing
 // is verified: the claim only explains, Graph decides.
 std::optional<std::set<std::string>> TokenRoles(const std::string& token) {
-  const size_t first = token.find('.');
-  const size_t second = first == std::string::npos ? first : token.find('.', first + 1);
-  if (second == std::string::npos) return std::nullopt;
-  Result<std::string> payload = Base64UrlDecodeNoPad(token.substr(first + 1, second - first - 1));
-  if (!payload.ok()) return std::nullopt;
-  json claims = json::parse(*payload, nullptr, false);
-  if (!claims.is_object()) return std::nullopt;
+  std::optional<json> claims = UnverifiedJwtClaims(token);
+  if (!claims) return std::nullopt;
   std::set<std::string> roles;
-  const json list = claims.value("roles", json::array());
+  const json list = claims->value("roles", json::array());
   for (const json& r : list.is_array() ? list : json::array()) {
     if (r.is_string()) roles.insert(r.get<std::string>());
   }

@@ -120,12 +120,12 @@ class GraphClient : public GraphApi {
   // Sends the calls in `$batch` envelopes of up to 20 (a single call goes alone); answers in
   // the order of `calls`.
   std::vector<Answer> SendAll(const std::vector<Call>& calls);
+  // The `value` items of every page from `url` on, following @odata.nextLink (only to Graph).
+  Result<std::vector<nlohmann::json>> ListPages(std::string url, const std::string& what);
 
  private:
   RequestBudget& BudgetFor(const std::string& url);
   void NoteThrottled(const Call& call, const Answer& answer);
-  // The `value` items of every page from `url` on, following @odata.nextLink.
-  Result<std::vector<nlohmann::json>> ListPages(std::string url, const std::string& what);
   // Deletes each `base`/{id}; 404 counts as deleted; never repeated after a lost answer.
   std::vector<Status> DeleteEach(const std::string& base, std::span<const std::string> ids,
                                  const std::string& what);

@@ -1,0 +1,182 @@
+// `apm-server setup entra` against apm-tenant-sim started as an empty tenant: the admin signs in
+// with the device code (entered on the simulator's /devicelogin page as a person would), the
+// tenant ends up as the doctor wants it, a second run changes nothing, --dry-run changes
+// nothing, and an account without consent rights is stopped before anything changes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "server_process.h"
+
+namespace apm::itest {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kTenant[] = "00000000-0000-4000-8000-000000000001";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class SetupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sim_ = ServerProcess::TenantSim(
+        {"--admin", "--empty-tenant", "--tenant-id", kTenant, "--device-code-interval", "1"});
+    ASSERT_TRUE(sim_->Start()) << sim_->log();
+    // PublicUrl on a port nobody listens on: the doctor only warns about it.
+    server_ = std::make_unique<ServerProcess>("LoginEndpoint = \"" + sim_->url() +
+                                              "\"\nGraphEndpoint = \"" + sim_->url() +
+                                              "\"\nPublicUrl = \"http://127.0.0.1:9\"\n");
+  }
+
+  // The object id of the simulator's test user `upn`.
+  std::string UserId(const std::string& upn) {
+    json users = json::parse(Http("GET", sim_->url() + "/_sim/users").body, nullptr, false);
+    for (const json& u : users["users"]) {
+      if (u["userPrincipalName"] == upn) return u["id"];
+    }
+    ADD_FAILURE() << "no test user " << upn;
+    return "";
+  }
+
+  // Runs `setup entra ARGS` and signs in as `upn` on the device login page once the command
+  // shows its code; the exit code, the output in `out`.
+  int Setup(std::vector<std::string> args, const std::string& upn, std::string* out) {
+    args.insert(args.begin(), {"setup", "entra", "--tenant", kTenant});
+    std::future<int> run =
+        std::async(std::launch::async, [&] { return server_->RunCommand(args, out); });
+    const std::string user = UserId(upn);
+    bool entered = false;
+    for (int i = 0; i < 100 && !entered; ++i) {
+      if (run.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready) break;
+      json pending = json::parse(Http("GET", sim_->url() + "/_sim/device-codes").body, nullptr,
+                                 false)["pending"];
+      if (!pending.is_array() || pending.empty()) continue;
+      HttpResult page = Http("POST", sim_->url() + "/devicelogin",
+                             "code=" + pending[0]["user_code"].get<std::string>() + "&user=" + user,
+                             {"Content-Type: application/x-www-form-urlencoded"});
+      EXPECT_EQ(page.status, 200) << page.body.substr(0, 300);
+      EXPECT_THAT(page.body, HasSubstr("You have signed in"));
+      entered = true;
+    }
+    EXPECT_TRUE(entered) << "the command showed no device code";
+    return run.get();
+  }
+
+  // How often the simulator saw each write route.
+  int Writes(const std::string& route) {
+    json stats = json::parse(Http("GET", sim_->url() + "/_sim/stats").body, nullptr, false);
+    const json& n = stats["requests"][route];
+    return n.is_number() ? n.get<int>() : 0;
+  }
+
+  std::string EnvPath() const {
+    const std::string& config = server_->config_path();
+    return config.substr(0, config.rfind('/')) + "/apm.env";
+  }
+
+  std::unique_ptr<ServerProcess> sim_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(SetupTest, FromAnEmptyTenantItSetsUpWhatTheDoctorChecksAndASecondRunChangesNothing) {
+  const std::string before = ReadFile(server_->config_path());
+  std::string out;
+  ASSERT_EQ(Setup({"--dry-run"}, "admin@contoso.example", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("Would change (--dry-run, nothing was changed)"));
+  EXPECT_THAT(out, HasSubstr("+ create the app registration \"Autopilot Manager\""));
+  EXPECT_THAT(out,
+              HasSubstr("+ grant admin consent to DeviceManagementServiceConfig.ReadWrite.All"));
+  EXPECT_THAT(out, HasSubstr("+ create the security group \"Autopilot Profile Devices\""));
+  // The test users' groups exist already: reused, not created.
+  EXPECT_THAT(out, HasSubstr("= ApproverSecurityGroup \"Autopilot Approvers\""));
+  EXPECT_EQ(Writes("POST /v1.0/applications"), 0);
+  EXPECT_EQ(Writes("POST /v1.0/groups"), 0);
+  EXPECT_EQ(ReadFile(server_->config_path()), before);
+
+  ASSERT_EQ(Setup({}, "admin@contoso.example", &out), 0) << out;
+  EXPECT_THAT(out,
+              HasSubstr("Signed in as admin@contoso.example to tenant " + std::string(kTenant)));
+  EXPECT_THAT(out, HasSubstr("+ create the app registration"));
+  EXPECT_THAT(out, HasSubstr("+ APM_CLIENT_SECRET written to"));
+  EXPECT_EQ(Writes("POST /v1.0/applications"), 1);
+  EXPECT_EQ(Writes("POST /v1.0/groups"), 1);  // the profile group only
+  const std::string config = ReadFile(server_->config_path());
+  EXPECT_THAT(config, HasSubstr("PublicUrl = \"http://127.0.0.1:9\""));  // the admin's line kept
+  EXPECT_THAT(config, HasSubstr("TenantId = '" + std::string(kTenant) + "'"));
+  EXPECT_THAT(config, HasSubstr("ClientId = '"));
+  EXPECT_THAT(config, HasSubstr("UseAutopilotProfileGroup = true"));
+  const std::string env = ReadFile(EnvPath());
+  ASSERT_THAT(env, HasSubstr("APM_CLIENT_SECRET='"));
+  const std::string secret = env.substr(19, env.find('\'', 19) - 19);
+  EXPECT_THAT(out, Not(HasSubstr(secret)));  // never printed
+  EXPECT_THAT(config, Not(HasSubstr(secret)));
+
+  // The doctor, with the written configuration and the secret from the environment file.
+  ServerProcess configured(config, {{"APM_CLIENT_SECRET", secret}});
+  std::string doctor;
+  EXPECT_EQ(configured.RunCommand({"doctor", "--json"}, &doctor), 0) << doctor;
+  json report =
+      json::parse(doctor.substr(std::min(doctor.find('{'), doctor.size())), nullptr, false);
+  std::map<std::string, std::string> verdicts;
+  for (const json& f : report["findings"]) verdicts[f["check"]] = f["verdict"];
+  for (const char* check :
+       {"token", "permission DeviceManagementServiceConfig.ReadWrite.All",
+        "permission DeviceManagementManagedDevices.ReadWrite.All", "permission Device.Read.All",
+        "permission GroupMember.ReadWrite.All", "client secret", "profile group",
+        "profile assignment", "group ApproverSecurityGroup", "group ViewerSecurityGroup",
+        "group AuthorizationSecurityGroup", "sign-in"}) {
+    EXPECT_EQ(verdicts[check], "ok") << check << "\n" << doctor;
+  }
+
+  // Again: nothing to change, no write, the files as they were.
+  const int app_writes =
+      Writes("PATCH /v1.0/applications/{id}") + Writes("POST /v1.0/applications");
+  ASSERT_EQ(Setup({}, "admin@contoso.example", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("Nothing to change"));
+  EXPECT_THAT(out, HasSubstr("= client secret ("));
+  EXPECT_EQ(Writes("PATCH /v1.0/applications/{id}") + Writes("POST /v1.0/applications"),
+            app_writes);
+  EXPECT_EQ(Writes("POST /v1.0/applications/{id}/addPassword"), 1);
+  EXPECT_EQ(ReadFile(server_->config_path()), config);
+  EXPECT_EQ(ReadFile(EnvPath()), env);
+}
+
+TEST_F(SetupTest, WithoutConsentRightsItStopsBeforeChangingAnything) {
+  const std::string before = ReadFile(server_->config_path());
+  std::string out;
+  EXPECT_EQ(Setup({}, "user@contoso.example", &out), 3) << out;
+  EXPECT_THAT(out, HasSubstr("user@contoso.example holds no directory role, which cannot grant "
+                             "admin consent to Microsoft Graph's application permissions"));
+  EXPECT_THAT(out, HasSubstr("Sign in as a Global Administrator or Privileged Role Administrator"));
+  EXPECT_THAT(out, HasSubstr("Nothing was changed."));
+  EXPECT_EQ(Writes("POST /v1.0/applications"), 0);
+  EXPECT_EQ(Writes("POST /v1.0/groups"), 0);
+  EXPECT_EQ(ReadFile(server_->config_path()), before);
+}
+
+TEST_F(SetupTest, WithoutPublicUrlItSaysSoBeforeSigningIn) {
+  ServerProcess bare("LoginEndpoint = \"" + sim_->url() + "\"\nGraphEndpoint = \"" + sim_->url() +
+                     "\"\n");
+  std::string out;
+  EXPECT_EQ(bare.RunCommand({"setup", "entra", "--tenant", kTenant}, &out), 2);
+  EXPECT_THAT(out, HasSubstr("PublicUrl is not set"));
+  EXPECT_THAT(out, Not(HasSubstr("To sign in")));
+}
+
+}  // namespace
+}  // namespace apm::itest

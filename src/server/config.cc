@@ -625,9 +625,10 @@ Status ValidateSignIn(const Config& c) {
   if (c.sign_in_client_id().empty()) {
     return Bad("SignInClientId", "is required for sign-in (or set ClientId)");
   }
-  if (c.sign_in_client_secret().empty()) {
+  if (c.sign_in_client_secret().empty() && !c.sign_in_uses_certificate()) {
     return Bad("SignInClientSecret",
-               "is required for sign-in (APM_SIGN_IN_CLIENT_SECRET, or ClientSecret)");
+               "is required for sign-in (APM_SIGN_IN_CLIENT_SECRET, or ClientSecret, or the "
+               "ClientCertificateFile of the same app)");
   }
   if (c.SessionIdleMinutes < 1) return Bad("SessionIdleMinutes", "must be at least 1");
   if (c.SessionMaxHours < 1) return Bad("SessionMaxHours", "must be at least 1");

@@ -177,6 +177,11 @@ struct Config {
   std::string sign_in_client_secret() const {
     return SignInClientSecret.empty() ? ClientSecret : SignInClientSecret;
   }
+  // Sign-in redeems codes with the Graph app's certificate: same app, no secret for it.
+  bool sign_in_uses_certificate() const {
+    return sign_in_client_secret().empty() && sign_in_client_id() == ClientId &&
+           !ClientCertificateFile.empty();
+  }
   AllowList allow_list() const;
 
   // Where each setting that is not its default came from: the file's path, the APM_ variable's

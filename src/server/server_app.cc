@@ -125,7 +125,7 @@ HttpServerOptions ServerApp::HttpOptions(TrustedProxies proxies) const {
   return o;
 }
 
-void ServerApp::StartSignIn() {
+Status ServerApp::StartSignIn() {
   if (config_.sign_in_configured()) {
     sign_in_http_ = std::make_unique<CurlOutboundHttp>(CurlOutboundHttp::Options{
         .ca_file = config_.GraphCaFile, .user_agent = std::string("apm-server/") + APM_VERSION});
@@ -135,6 +135,13 @@ void ServerApp::StartSignIn() {
                                config_.TenantId,
                                "openid profile",
                                config_.SignInClockSkewSeconds};
+    if (config_.sign_in_uses_certificate()) {
+      auto signer =
+          ClientAssertionSigner::Load(config_.ClientCertificateFile, config_.ClientPrivateKeyFile);
+      if (!signer.ok())
+        return Status(signer.status().code(), "sign-in: " + signer.status().message());
+      sign_in.assertion_signer = std::move(*signer);
+    }
     oidc_ = std::make_unique<auth::OidcClient>(*sign_in_http_, clock_, sign_in);
     LogInfo("sign-in on", {{"authority", sign_in.authority},
                            {"client_id", sign_in.client_id},
@@ -144,6 +151,7 @@ void ServerApp::StartSignIn() {
         "approval pages are off: no sign-in is configured (set the security groups); "
         "approve with `apm-server request approve`");
   }
+  return Status::Ok();
 }
 
 // What this server enforces, for the audit trail: a change of settings shows up there.
@@ -207,7 +215,7 @@ Status ServerApp::Start() {
   StartNotifier();
   if (Status s = StartAuditExport(); !s.ok()) return s;
 
-  StartSignIn();
+  if (Status s = StartSignIn(); !s.ok()) return s;
   RecordStart();
   StartStatus();
   web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *approvals_, *intake_,

@@ -85,7 +85,7 @@ class ServerApp {
   Status OpenPostgres();
   HttpServerOptions HttpOptions(TrustedProxies proxies) const;
   // The OpenID Connect client, when sign-in is configured.
-  void StartSignIn();
+  Status StartSignIn();
   void RecordStart();
   // The status page's sources, and the background set-up checks (started once serving;
   // server_status.cc).

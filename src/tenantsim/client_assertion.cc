@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -68,6 +69,32 @@ Status CheckCertificatePem(const std::string& pem) {
     return Status::InvalidArgument("the certificate's key is not RSA");
   }
   return Status::Ok();
+}
+
+std::optional<UploadedCertificate> CertificateFromBase64Der(const std::string& base64) {
+  Result<std::string> der = Base64Decode(base64);
+  if (!der.ok() || der->empty()) return std::nullopt;
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der->data());
+  X509Ptr cert(d2i_X509(nullptr, &p, long(der->size())));
+  if (!cert) return std::nullopt;
+  std::tm start{}, end{};
+  if (ASN1_TIME_to_tm(X509_get0_notBefore(cert.get()), &start) != 1 ||
+      ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &end) != 1) {
+    return std::nullopt;
+  }
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (!bio) return std::nullopt;
+  UploadedCertificate out;
+  if (PEM_write_bio_X509(bio, cert.get()) == 1) {
+    char* data = nullptr;
+    long len = BIO_get_mem_data(bio, &data);
+    out.pem.assign(data, size_t(len));
+  }
+  BIO_free(bio);
+  out.start_ms = int64_t(timegm(&start)) * 1000;
+  out.end_ms = int64_t(timegm(&end)) * 1000;
+  if (out.pem.empty()) return std::nullopt;
+  return out;
 }
 
 std::string CertificateThumbprint(const std::string& pem) {

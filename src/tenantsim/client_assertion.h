@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -33,6 +34,14 @@ std::variant<AssertionClaims, TokenError> VerifyClientAssertion(
 
 // Whether `pem` holds an X.509 certificate with an RSA public key (checked at start-up).
 Status CheckCertificatePem(const std::string& pem);
+
+// A certificate given as base64 of its DER form (Graph's keyCredentials `key`) in PEM, with its
+// validity (ms); nullopt when it is not a certificate.
+struct UploadedCertificate {
+  std::string pem;
+  int64_t start_ms = 0, end_ms = 0;
+};
+std::optional<UploadedCertificate> CertificateFromBase64Der(const std::string& base64);
 
 // The certificate's x5t: base64url SHA-1 of its DER form; "" when `pem` is not a certificate.
 std::string CertificateThumbprint(const std::string& pem);

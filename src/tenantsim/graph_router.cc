@@ -160,6 +160,7 @@ const std::vector<GraphRouter::Route>& GraphRouter::Routes() {
       {"GET", "/groups", A::kGroupRead, false, false, &G::ListGroups},
       {"GET", "/applications", A::kApplicationRead, false, false, &G::ListApplications},
       {"POST", "/applications", A::kApplicationWrite, false, false, &G::CreateApplication},
+      {"GET", "/applications/{id}", A::kApplicationRead, false, false, &G::GetApplication},
       {"PATCH", "/applications/{id}", A::kApplicationWrite, false, false, &G::PatchApplication},
       {"POST", "/applications/{id}/addPassword", A::kApplicationWrite, false, false,
        &G::AddApplicationPassword},

@@ -102,6 +102,7 @@ class GraphRouter {
   // (graph_routes_apps.cc).
   GraphAnswer ListApplications(const GraphCall& call, const Params& p);
   GraphAnswer CreateApplication(const GraphCall& call, const Params& p);
+  GraphAnswer GetApplication(const GraphCall& call, const Params& p);
   GraphAnswer PatchApplication(const GraphCall& call, const Params& p);
   GraphAnswer AddApplicationPassword(const GraphCall& call, const Params& p);
   GraphAnswer ListServicePrincipals(const GraphCall& call, const Params& p);

@@ -6,7 +6,10 @@
 
 #include "core/text.h"
 #include "server/clock.h"
+#include "server/http/form.h"
 #include "server/json_text.h"
+#include "server/random_guid.h"
+#include "tenantsim/client_assertion.h"
 #include "tenantsim/graph_query.h"
 #include "tenantsim/graph_router.h"
 
@@ -134,6 +137,34 @@ std::optional<std::string> ApplyApplicationFields(const json& body, SimApp& app)
       if (!app.logout_url.empty()) app.post_logout_redirect_uris.push_back(app.logout_url);
     }
   }
+  if (body.contains("keyCredentials")) {
+    // PATCH replaces the whole collection: what Graph showed plus the new certificate.
+    const json& keys = body["keyCredentials"];
+    if (!keys.is_array()) return "Invalid value specified for property 'keyCredentials'.";
+    json stored = json::array();
+    std::string newest;
+    for (const json& k : keys) {
+      std::optional<UploadedCertificate> cert =
+          k.is_object() ? CertificateFromBase64Der(StringMember(k, "key")) : std::nullopt;
+      if (!cert || StringMember(k, "type") != "AsymmetricX509Cert" ||
+          StringMember(k, "usage") != "Verify") {
+        return "Key credential is not valid: each needs type AsymmetricX509Cert, usage Verify "
+               "and the certificate's base64 DER as key.";
+      }
+      std::string key_id = StringMember(k, "keyId");
+      stored.push_back({{"customKeyIdentifier", nullptr},
+                        {"displayName", StringMember(k, "displayName")},
+                        {"endDateTime", FormatTimestamp(cert->end_ms)},
+                        {"key", StringMember(k, "key")},
+                        {"keyId", key_id.empty() ? RandomGuid() : key_id},
+                        {"startDateTime", FormatTimestamp(cert->start_ms)},
+                        {"type", "AsymmetricX509Cert"},
+                        {"usage", "Verify"}});
+      newest = cert->pem;
+    }
+    app.key_credentials = std::move(stored);
+    app.certificate_pem = newest;
+  }
   if (body.contains("requiredResourceAccess")) {
     if (!body["requiredResourceAccess"].is_array()) {
       return "Invalid value specified for property 'requiredResourceAccess'.";
@@ -145,7 +176,9 @@ std::optional<std::string> ApplyApplicationFields(const json& body, SimApp& app)
 
 }  // namespace
 
-json ApplicationJson(const SimApp& app, const std::string& object_id) {
+namespace {
+
+json ApplicationJson(const SimApp& app, const std::string& object_id, bool with_keys) {
   json secrets = json::array();
   // The command line's secret, shown when its end date is known (the doctor reads it).
   if (!app.client_secret.empty() && app.secret_end_ms != 0) {
@@ -154,6 +187,11 @@ json ApplicationJson(const SimApp& app, const std::string& object_id) {
                                    false));
   }
   for (const SimPassword& p : app.passwords) secrets.push_back(PasswordJson(p, false));
+  // A certificate's data is shown only on $select=keyCredentials of one application.
+  json keys = app.key_credentials;
+  for (json& k : keys) {
+    if (!with_keys) k["key"] = nullptr;
+  }
   return {{"id", object_id},
           {"appId", app.client_id},
           {"displayName", app.display_name},
@@ -169,8 +207,10 @@ json ApplicationJson(const SimApp& app, const std::string& object_id) {
              {{"enableAccessTokenIssuance", false}, {"enableIdTokenIssuance", false}}}}},
           {"requiredResourceAccess", app.required_resource_access},
           {"passwordCredentials", std::move(secrets)},
-          {"keyCredentials", json::array()}};
+          {"keyCredentials", std::move(keys)}};
 }
+
+}  // namespace
 
 GraphAnswer GraphRouter::ListApplications(const GraphCall& call, const Params&) {
   std::vector<json> items;
@@ -181,7 +221,7 @@ GraphAnswer GraphRouter::ListApplications(const GraphCall& call, const Params&) 
         app.object_id.empty()
             ? "a1f0" + app.client_id.substr(std::min<size_t>(4, app.client_id.size()))
             : app.object_id;
-    items.push_back(ApplicationJson(app, object_id));
+    items.push_back(ApplicationJson(app, object_id, false));
   }
   SortById(items);
   return Collection(call, std::move(items), "applications", false, false, true,
@@ -204,8 +244,24 @@ GraphAnswer GraphRouter::CreateApplication(const GraphCall& call, const Params&)
     created = app;
   });
   json out = {{"@odata.context", kMetadata + call.version + "/$metadata#applications/$entity"}};
-  out.update(ApplicationJson(created, created.object_id));
+  out.update(ApplicationJson(created, created.object_id, false));
   return Json(call, 201, std::move(out));
+}
+
+GraphAnswer GraphRouter::GetApplication(const GraphCall& call, const Params& p) {
+  std::optional<SimApp> app = identity_.FindApplication(p[0]);
+  if (!app) {
+    return GraphError(call, 404, "Request_ResourceNotFound",
+                      "Resource '" + p[0] +
+                          "' does not exist or one of its queried reference-property objects are "
+                          "not present.");
+  }
+  std::optional<std::map<std::string, std::string>> query = ParseForm(call.query);
+  const bool with_keys = query && query->contains("$select") &&
+                         query->at("$select").find("keyCredentials") != std::string::npos;
+  json out = {{"@odata.context", kMetadata + call.version + "/$metadata#applications/$entity"}};
+  out.update(ApplicationJson(*app, app->object_id, with_keys));
+  return Json(call, 200, std::move(out));
 }
 
 GraphAnswer GraphRouter::PatchApplication(const GraphCall& call, const Params& p) {

@@ -75,6 +75,9 @@ struct SimApp {
   std::string group_membership_claims = "SecurityGroup";
   nlohmann::json required_resource_access = nlohmann::json::array();
   std::vector<SimPassword> passwords = {};  // secrets added through Graph
+  // Certificates uploaded through Graph (keyCredentials, with their `key`); the newest is
+  // `certificate_pem`, which client assertions are checked against.
+  nlohmann::json key_credentials = nlohmann::json::array();
   int64_t created_ms = 0;
   // Its enterprise app (service principal): "" until created; groups and users assigned to it.
   std::string service_principal_id = "";

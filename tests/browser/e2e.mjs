@@ -433,9 +433,10 @@ await scenario('service status for a viewer on a phone and a desktop', async () 
   await ctx.close();
 });
 
-// `apm-server setup entra` from a tenant with nothing for apm-server, the admin signing in with
-// the device code in the browser; then a server on the written configuration imports a device
-// an approver approved after signing in, and a second run changes nothing.
+// `apm-server setup entra --certificate` from a tenant with nothing for apm-server, the admin
+// signing in with the device code in the browser; then a server on the written configuration
+// (its Graph token and its sign-in both by the certificate) imports a device an approver
+// approved after signing in, and a second run changes nothing.
 await scenario('set-up from an empty tenant', async () => {
   const emptyPort = await freePort();
   const emptyUrl = `http://127.0.0.1:${emptyPort}`;
@@ -456,7 +457,8 @@ await scenario('set-up from an empty tenant', async () => {
   async function setUp(name) {
     const outPath = path.join(tmp, `${name}.log`);
     const out = fs.openSync(outPath, 'w');
-    const child = spawn(`${build}/src/server/apm-server`, ['--config', config, 'setup', 'entra', '--tenant', TENANT],
+    // A certificate rather than a secret: the server's Graph calls and its sign-in both use it.
+    const child = spawn(`${build}/src/server/apm-server`, ['--config', config, 'setup', 'entra', '--tenant', TENANT, '--certificate'],
       { stdio: ['ignore', out, out] });
     children.push({ name, child, logPath: outPath });
     let prompt = null;
@@ -478,10 +480,10 @@ await scenario('set-up from an empty tenant', async () => {
   const first = await setUp('set-up-1');
   check(first.includes('+ create the app registration') && first.includes('+ grant admin consent to DeviceManagementServiceConfig.ReadWrite.All'),
     'set-up: the app registration is created with admin consent');
-  const secret = fs.readFileSync(path.join(dir, 'apm.env'), 'utf8').match(/APM_CLIENT_SECRET='([^']+)'/)[1];
+  check(fs.readFileSync(config, 'utf8').includes('ClientCertificateFile'), 'set-up: the configuration names the certificate');
   await start('set-up-server', `${build}/src/server/apm-server`,
     ['--listen', `127.0.0.1:${port}`, '--data-dir', path.join(dir, 'data'), '--config', config],
-    { APM_CLIENT_SECRET: secret }, 'listening');
+    {}, 'listening');
   const id = await submit(url);
   await page.goto(`${url}/autopilot/${id}`);
   // The simulator's sign-in page: the approver's id_token carries the approvers' group because

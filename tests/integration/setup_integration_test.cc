@@ -156,6 +156,32 @@ TEST_F(SetupTest, FromAnEmptyTenantItSetsUpWhatTheDoctorChecksAndASecondRunChang
   EXPECT_EQ(ReadFile(EnvPath()), env);
 }
 
+TEST_F(SetupTest, WithACertificateTheAppSignsInWithItsKeyAndNoSecretIsMade) {
+  std::string out;
+  ASSERT_EQ(Setup({"--certificate"}, "admin@contoso.example", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("+ make a certificate valid for 365 days and upload it"));
+  EXPECT_THAT(out, Not(HasSubstr("add a client secret")));
+  EXPECT_EQ(Writes("POST /v1.0/applications/{id}/addPassword"), 0);
+  const std::string dir = server_->config_path().substr(0, server_->config_path().rfind('/'));
+  const std::string config = ReadFile(server_->config_path());
+  EXPECT_THAT(config, HasSubstr("ClientCertificateFile = '" + dir + "/graph-cert.pem'"));
+  EXPECT_THAT(config, HasSubstr("ClientPrivateKeyFile = '" + dir + "/graph-key.pem'"));
+  EXPECT_THAT(ReadFile(dir + "/graph-key.pem"), HasSubstr("-----BEGIN PRIVATE KEY-----"));
+  EXPECT_EQ(ReadFile(EnvPath()), "");
+
+  // The doctor gets its token with a client assertion signed by the written key.
+  ServerProcess configured(config);
+  std::string doctor;
+  EXPECT_EQ(configured.RunCommand({"doctor", "--json"}, &doctor), 0) << doctor;
+  EXPECT_THAT(doctor, HasSubstr("with its certificate"));
+  const std::string key = ReadFile(dir + "/graph-key.pem");
+  ASSERT_EQ(Setup({}, "admin@contoso.example", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("Nothing to change"));
+  EXPECT_THAT(out, HasSubstr("= client certificate (ends "));
+  EXPECT_EQ(ReadFile(dir + "/graph-key.pem"), key);
+  EXPECT_EQ(Writes("PATCH /v1.0/applications/{id}"), 1);  // the one upload
+}
+
 TEST_F(SetupTest, WithoutConsentRightsItStopsBeforeChangingAnything) {
   const std::string before = ReadFile(server_->config_path());
   std::string out;

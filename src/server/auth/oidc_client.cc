@@ -137,10 +137,16 @@ Result<SignedIn> OidcClient::FinishLogin(const std::string& code, const std::str
   request.url = m->token_endpoint;
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                      {"Accept", "application/json"}};
+  std::string credential = "client_secret=" + FormEncode(settings_.client_secret);
+  if (settings_.assertion_signer) {
+    Result<std::string> assertion = settings_.assertion_signer->FormFields(
+        settings_.client_id, m->token_endpoint, clock_.NowMs() / 1000);
+    if (!assertion.ok()) return assertion.status();
+    credential = *assertion;
+  }
   request.body = "grant_type=authorization_code&code=" + FormEncode(code) +
                  "&redirect_uri=" + FormEncode(redirect_uri) +
-                 "&client_id=" + FormEncode(settings_.client_id) +
-                 "&client_secret=" + FormEncode(settings_.client_secret) +
+                 "&client_id=" + FormEncode(settings_.client_id) + "&" + credential +
                  "&code_verifier=" + FormEncode(code_verifier);
   request.timeout = std::chrono::seconds(15);
   request.idempotent = false;  // a code is good for one redemption

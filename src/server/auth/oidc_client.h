@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "server/auth/client_assertion_signer.h"
 #include "server/auth/id_token.h"
 #include "server/clock.h"
 #include "server/http/outbound_http.h"
@@ -22,6 +23,8 @@ struct OidcSettings {
   std::string tenant_id;  // the tid every user must have; "" = any
   std::string scopes = "openid profile";
   int64_t clock_skew_s = 120;
+  // Set: codes are redeemed with a client assertion of the app's certificate, not the secret.
+  std::shared_ptr<const ClientAssertionSigner> assertion_signer = nullptr;
 };
 
 struct ProviderMetadata {

@@ -1,14 +1,9 @@
 // The doctor's look at how long the app's credential has left, so a secret that ends next
 // week is fixed before the imports stop (the original tool's users learned it from failures).
-#include <openssl/asn1.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
-#include <ctime>
-#include <memory>
-
 #include "server/doctor/doctor.h"
 #include "server/json_text.h"
+#include "server/setup/app_certificate.h"
+#include "server/setup/setup_files.h"
 
 namespace apm {
 
@@ -31,17 +26,15 @@ void Doctor::CheckCertificateExpiry() {
   const std::string renew =
       "upload a new certificate to the app registration (Certificates & secrets), point "
       "ClientCertificateFile and ClientPrivateKeyFile at it and restart the service";
-  std::unique_ptr<BIO, decltype(&BIO_free)> file(
-      BIO_new_file(config_.ClientCertificateFile.c_str(), "r"), BIO_free);
-  std::unique_ptr<X509, decltype(&X509_free)> cert(
-      file ? PEM_read_bio_X509(file.get(), nullptr, nullptr, nullptr) : nullptr, X509_free);
-  std::tm end_time{};
-  if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &end_time) != 1) {
+  Result<std::string> text = ReadTextFile(config_.ClientCertificateFile);
+  Result<CertificateFacts> facts =
+      text.ok() ? ReadCertificateFacts(*text) : Result<CertificateFacts>(text.status());
+  if (!facts.ok()) {
     Add("client certificate", DoctorVerdict::kWarning,
         "cannot read the end date of " + config_.ClientCertificateFile);
     return;
   }
-  AddExpiry("client certificate", "the certificate", int64_t(timegm(&end_time)) * 1000, renew);
+  AddExpiry("client certificate", "the certificate", facts->end_ms, renew);
 }
 
 void Doctor::CheckSecretExpiry(GraphClient& client) {

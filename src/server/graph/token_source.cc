@@ -1,15 +1,9 @@
 #include "server/graph/token_source.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include <nlohmann/json.hpp>
 
-#include "core/base64.h"
 #include "server/http/form.h"
 #include "server/json_text.h"
-#include "server/random_guid.h"
 
 namespace apm {
 namespace {
@@ -18,63 +12,31 @@ using json = nlohmann::json;
 
 }  // namespace
 
-struct ClientCredentialsTokenSource::KeyMaterial {
-  EVP_PKEY* key = nullptr;
-  std::string x5t;  // base64url SHA-1 thumbprint of the certificate, as Entra expects
-  ~KeyMaterial() { EVP_PKEY_free(key); }
-};
-
 Result<std::unique_ptr<ClientCredentialsTokenSource>> ClientCredentialsTokenSource::Create(
     AppCredentials credentials, OutboundHttp& http, const Clock& clock) {
   if (credentials.tenant.empty() || credentials.client_id.empty()) {
     return Status::InvalidArgument("the tenant and the client id are both required");
   }
-  std::unique_ptr<KeyMaterial> key;
+  std::shared_ptr<const ClientAssertionSigner> signer;
   if (!credentials.certificate_file.empty()) {
-    key = std::make_unique<KeyMaterial>();
-    FILE* f = std::fopen(credentials.certificate_file.c_str(), "r");
-    if (!f) return Status::InvalidArgument("cannot read " + credentials.certificate_file);
-    X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
-    std::fclose(f);
-    if (!cert) {
-      return Status::InvalidArgument(credentials.certificate_file + " holds no PEM certificate");
-    }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    X509_digest(cert, EVP_sha1(), digest, &len);
-    key->x5t = Base64UrlEncodeNoPad(std::string_view(reinterpret_cast<char*>(digest), len));
-    EVP_PKEY* cert_key = X509_get_pubkey(cert);
-    X509_free(cert);
-    const std::string& key_file = credentials.private_key_file.empty()
-                                      ? credentials.certificate_file
-                                      : credentials.private_key_file;
-    f = std::fopen(key_file.c_str(), "r");
-    if (!f) {
-      EVP_PKEY_free(cert_key);
-      return Status::InvalidArgument("cannot read " + key_file);
-    }
-    key->key = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
-    std::fclose(f);
-    bool matches = key->key && EVP_PKEY_eq(key->key, cert_key) == 1;
-    bool rsa = key->key && EVP_PKEY_is_a(key->key, "RSA");
-    EVP_PKEY_free(cert_key);
-    if (!key->key) return Status::InvalidArgument(key_file + " holds no PEM private key");
-    if (!rsa) return Status::InvalidArgument(key_file + ": the key must be RSA (RS256)");
-    if (!matches) {
-      return Status::InvalidArgument(key_file + " does not belong to the certificate in " +
-                                     credentials.certificate_file);
-    }
+    Result<std::shared_ptr<const ClientAssertionSigner>> loaded =
+        ClientAssertionSigner::Load(credentials.certificate_file, credentials.private_key_file);
+    if (!loaded.ok()) return loaded.status();
+    signer = std::move(*loaded);
   } else if (credentials.client_secret.empty()) {
     return Status::InvalidArgument("a client secret or a certificate is required");
   }
   return std::unique_ptr<ClientCredentialsTokenSource>(
-      new ClientCredentialsTokenSource(std::move(credentials), http, clock, std::move(key)));
+      new ClientCredentialsTokenSource(std::move(credentials), http, clock, std::move(signer)));
 }
 
-ClientCredentialsTokenSource::ClientCredentialsTokenSource(AppCredentials credentials,
-                                                           OutboundHttp& http, const Clock& clock,
-                                                           std::unique_ptr<KeyMaterial> key)
-    : credentials_(std::move(credentials)), http_(http), clock_(clock), key_(std::move(key)) {}
+ClientCredentialsTokenSource::ClientCredentialsTokenSource(
+    AppCredentials credentials, OutboundHttp& http, const Clock& clock,
+    std::shared_ptr<const ClientAssertionSigner> signer)
+    : credentials_(std::move(credentials)),
+      http_(http),
+      clock_(clock),
+      signer_(std::move(signer)) {}
 
 ClientCredentialsTokenSource::~ClientCredentialsTokenSource() = default;
 
@@ -86,38 +48,6 @@ std::string ClientCredentialsTokenSource::token_url() const {
 
 int64_t ClientCredentialsTokenSource::fetches() const {
   return fetches_.load();
-}
-
-Result<std::string> ClientCredentialsTokenSource::SignedAssertion() {
-  int64_t now = clock_.NowMs() / 1000;
-  json header = {{"alg", "RS256"}, {"typ", "JWT"}, {"x5t", key_->x5t}};
-  json claims = {{"aud", token_url()},
-                 {"iss", credentials_.client_id},
-                 {"sub", credentials_.client_id},
-                 {"jti", RandomGuid()},
-                 {"nbf", now - 60},  // a minute of slack for a fast server clock
-
-                 {"iat", now},
-                 {"exp", now + 600}};
-  std::string signing_input =
-      Base64UrlEncodeNoPad(JsonText(header)) + "." + Base64UrlEncodeNoPad(JsonText(claims));
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  size_t sig_len = 0;
-  std::string sig;
-  bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_->key) == 1 &&
-            EVP_DigestSign(ctx, nullptr, &sig_len,
-                           reinterpret_cast<const unsigned char*>(signing_input.data()),
-                           signing_input.size()) == 1;
-  if (ok) {
-    sig.resize(sig_len);
-    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &sig_len,
-                        reinterpret_cast<const unsigned char*>(signing_input.data()),
-                        signing_input.size()) == 1;
-    sig.resize(sig_len);
-  }
-  EVP_MD_CTX_free(ctx);
-  if (!ok) return Status::Internal("signing the client assertion failed");
-  return signing_input + "." + Base64UrlEncodeNoPad(sig);
 }
 
 Result<std::string> ClientCredentialsTokenSource::AccessToken() {
@@ -138,12 +68,11 @@ Result<std::string> ClientCredentialsTokenSource::Fetch(int64_t now) {
   std::string body =
       "grant_type=client_credentials&client_id=" + FormEncode(credentials_.client_id) +
       "&scope=" + FormEncode(credentials_.scope);
-  if (key_) {
-    Result<std::string> assertion = SignedAssertion();
+  if (signer_) {
+    Result<std::string> assertion =
+        signer_->FormFields(credentials_.client_id, token_url(), clock_.NowMs() / 1000);
     if (!assertion.ok()) return assertion.status();
-    body += "&client_assertion_type=" +
-            FormEncode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
-            "&client_assertion=" + *assertion;
+    body += "&" + *assertion;
   } else {
     body += "&client_secret=" + FormEncode(credentials_.client_secret);
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "server/auth/client_assertion_signer.h"
 #include "server/clock.h"
 #include "server/http/outbound_http.h"
 
@@ -49,10 +50,8 @@ class ClientCredentialsTokenSource : public TokenSource {
   int64_t fetches() const;
 
  private:
-  struct KeyMaterial;
   ClientCredentialsTokenSource(AppCredentials credentials, OutboundHttp& http, const Clock& clock,
-                               std::unique_ptr<KeyMaterial> key);
-  Result<std::string> SignedAssertion();
+                               std::shared_ptr<const ClientAssertionSigner> signer);
   // One token request (mu_ held).
   Result<std::string> Fetch(int64_t now);
   static constexpr int64_t kFailureMemoryMs = 5'000;
@@ -60,7 +59,7 @@ class ClientCredentialsTokenSource : public TokenSource {
   AppCredentials credentials_;
   OutboundHttp& http_;
   const Clock& clock_;
-  std::unique_ptr<KeyMaterial> key_;
+  std::shared_ptr<const ClientAssertionSigner> signer_;  // null: the client secret
   mutable std::mutex mu_;  // held while fetching, so concurrent callers share one fetch
   std::string token_;
   int64_t renew_at_ms_ = 0;

@@ -75,19 +75,131 @@ SetupCommand::SetupCommand(CLI::App& app) {
   entra_->add_option("--secret-days", options_.secret_days, "validity of a new client secret")
       ->check(CLI::Range(1, 730))
       ->capture_default_str();
+  entra_->add_flag("--certificate", certificate_,
+                   "use a certificate it makes (RSA, self-signed, key beside apm.toml) instead of "
+                   "a client secret; a configured ClientCertificateFile implies it");
+  entra_
+      ->add_option("--certificate-days", options_.certificate_days, "validity of a new certificate")
+      ->check(CLI::Range(1, 1095))
+      ->capture_default_str();
   entra_->add_option("--write-config", write_config_,
                      "the apm.toml to write (default: the --config file, else ./apm.toml)");
   entra_->add_option("--env-file", env_file_,
                      "the environment file for the secret (default: apm.env beside apm.toml)");
 }
 
+namespace {
+
+// Where the command reads and writes, decided once from the options and the configuration.
+struct SetupPaths {
+  std::string toml, env, certificate, key;
+};
+
+constexpr const char* kHeading = "Written by apm-server setup entra";
+
+// The settings apm.toml gets: the tenant, what the set-up found or made, the certificate files.
+std::vector<std::pair<std::string, std::string>> SettingsOf(const SetupReport& report,
+                                                            const std::string& tenant_id,
+                                                            const SetupOptions& options,
+                                                            const SetupPaths& paths) {
+  std::vector<std::pair<std::string, std::string>> settings = report.settings;
+  if (!tenant_id.empty()) settings.insert(settings.begin(), {"TenantId", TomlString(tenant_id)});
+  if (options.use_certificate) {
+    settings.emplace_back("ClientCertificateFile", TomlString(paths.certificate));
+    settings.emplace_back("ClientPrivateKeyFile", TomlString(paths.key));
+  }
+  return settings;
+}
+
+// Checks that the signed-in admin may grant consent; false (having said why) when not.
+bool MayChangeTenant(TenantSetup& setup, const AdminSignIn& admin) {
+  std::vector<std::string> roles;
+  Result<bool> may = setup.MayGrantConsent(&roles);
+  if (may.ok() && *may) return true;
+  std::string held;
+  for (const std::string& r : roles) held += (held.empty() ? "" : ", ") + r;
+  std::cerr << "apm-server setup entra: "
+            << (may.ok() ? (admin.user.empty() ? "the signed-in account" : admin.user) + " holds " +
+                               (held.empty() ? "no directory role" : held) +
+                               ", which cannot grant admin consent to Microsoft Graph's "
+                               "application permissions"
+                         : may.status().message())
+            << ".\nSign in as a Global Administrator or Privileged Role Administrator (or ask "
+               "one to run this command). Nothing was changed.\n";
+  return false;
+}
+
+// Writes the credential the set-up made (the secret to the environment file; a certificate's
+// key and certificate beside apm.toml, the secret it replaces removed) before the settings
+// that name it. False (having said why) on an error.
+bool WriteCredential(const SetupReport& done, const std::string& env_text,
+                     const SetupOptions& options, const SetupPaths& paths) {
+  auto failed = [](const std::string& what, const Status& s) {
+    std::cerr << "apm-server setup entra: " << what << ": " << s.message() << "\n";
+    return false;
+  };
+  if (!done.new_secret.empty()) {
+    Result<std::string> env = SetEnvFileValue(env_text, "APM_CLIENT_SECRET", done.new_secret);
+    Status wrote = env.ok() ? WriteTextFile(paths.env, *env, 0600) : env.status();
+    if (!wrote.ok()) return failed("the new client secret could not be written", wrote);
+    std::cout << "  + APM_CLIENT_SECRET written to " << paths.env << " (mode 600)\n";
+  }
+  if (!done.new_certificate.private_key_pem.empty()) {
+    // The service reads the key: apm.toml's group (root:apm in the package), mode 640.
+    Status wrote = WriteTextFile(paths.key, done.new_certificate.private_key_pem, 0640, paths.toml);
+    if (wrote.ok()) {
+      wrote =
+          WriteTextFile(paths.certificate, done.new_certificate.certificate_pem, 0644, paths.toml);
+    }
+    if (!wrote.ok()) return failed("the new certificate could not be written", wrote);
+    std::cout << "  + certificate written to " << paths.certificate << ", its key to " << paths.key
+              << " (mode 640)\n";
+  }
+  if (options.use_certificate && EnvFileValue(env_text, "APM_CLIENT_SECRET")) {
+    Status wrote =
+        WriteTextFile(paths.env, RemoveEnvFileValue(env_text, "APM_CLIENT_SECRET"), 0600);
+    if (!wrote.ok()) return failed("APM_CLIENT_SECRET could not be removed", wrote);
+    std::cout << "  + APM_CLIENT_SECRET removed from " << paths.env
+              << " (the certificate replaces it; the server refuses both)\n";
+  }
+  return true;
+}
+
+// Writes `settings` into apm.toml when they change it; false (having said why) on an error.
+bool WriteSettings(const std::string& toml_text,
+                   const std::vector<std::pair<std::string, std::string>>& settings,
+                   const SetupPaths& paths) {
+  const std::string new_toml = SetTomlKeys(toml_text, settings, kHeading);
+  if (new_toml == toml_text) return true;
+  Status s = CheckToml(new_toml);
+  if (s.ok()) s = WriteTextFile(paths.toml, new_toml, ModeOf(paths.toml, 0640));
+  if (!s.ok()) {
+    std::cerr << "apm-server setup entra: " << s.message() << "\n";
+    return false;
+  }
+  std::cout << "  + settings written to " << paths.toml << ":";
+  for (const auto& setting : settings) {
+    if (SetTomlKeys(toml_text, {setting}, kHeading) != toml_text) std::cout << " " << setting.first;
+  }
+  std::cout << "\n";
+  return true;
+}
+
+}  // namespace
+
 int SetupCommand::Run(const Config& config, const std::string& config_path) const {
-  const std::string toml_path = !write_config_.empty() ? write_config_
-                                : !config_path.empty() ? config_path
-                                                       : "apm.toml";
-  const std::string env_path =
-      !env_file_.empty() ? env_file_
-                         : (std::filesystem::path(toml_path).parent_path() / "apm.env").string();
+  SetupPaths paths;
+  paths.toml = !write_config_.empty() ? write_config_
+               : !config_path.empty() ? config_path
+                                      : "apm.toml";
+  const std::filesystem::path dir =
+      std::filesystem::absolute(std::filesystem::path(paths.toml)).parent_path();
+  paths.env = !env_file_.empty() ? env_file_ : (dir / "apm.env").string();
+  paths.certificate = !config.ClientCertificateFile.empty() ? config.ClientCertificateFile
+                                                            : (dir / "graph-cert.pem").string();
+  paths.key = !config.ClientPrivateKeyFile.empty()    ? config.ClientPrivateKeyFile
+              : !config.ClientCertificateFile.empty() ? config.ClientCertificateFile
+                                                      : (dir / "graph-key.pem").string();
   SetupOptions options = options_;
   if (options.public_url.empty()) options.public_url = config.PublicUrl;
   while (options.public_url.ends_with('/')) options.public_url.pop_back();
@@ -97,14 +209,23 @@ int SetupCommand::Run(const Config& config, const std::string& config_path) cons
                  "--public-url)\n";
     return 2;
   }
-  Result<std::string> env_text = ReadTextFile(env_path);
-  Result<std::string> toml_text = ReadTextFile(toml_path);
-  for (const auto* r : {&env_text, &toml_text}) {
+  // A configured certificate stays the credential; --certificate switches to one.
+  options.use_certificate = certificate_ || !config.ClientCertificateFile.empty();
+  if (options.use_certificate && config.ClientPrivateKeyFile.empty() &&
+      !config.ClientCertificateFile.empty()) {
+    paths.key = (dir / "graph-key.pem").string();  // a new key goes to its own file
+  }
+  Result<std::string> env_text = ReadTextFile(paths.env);
+  Result<std::string> toml_text = ReadTextFile(paths.toml);
+  Result<std::string> certificate_text =
+      options.use_certificate ? ReadTextFile(paths.certificate) : Result<std::string>("");
+  for (const auto* r : {&env_text, &toml_text, &certificate_text}) {
     if (!r->ok()) {
       std::cerr << "apm-server setup entra: " << r->status().message() << "\n";
       return 2;
     }
   }
+  options.current_certificate_pem = *certificate_text;
   options.current_secret = config.ClientSecret;
   if (options.current_secret.empty()) {
     options.current_secret = EnvFileValue(*env_text, "APM_CLIENT_SECRET").value_or("");
@@ -145,13 +266,13 @@ int SetupCommand::Run(const Config& config, const std::string& config_path) cons
     std::cerr << "apm-server setup entra: " << planned.message() << "\nNothing was changed.\n";
     return 1;
   }
-  std::vector<std::pair<std::string, std::string>> settings = plan.settings;
-  if (!tenant_id.empty()) settings.insert(settings.begin(), {"TenantId", TomlString(tenant_id)});
-  const std::string heading = "Written by apm-server setup entra";
-  const bool config_changes = SetTomlKeys(*toml_text, settings, heading) != *toml_text;
-
-  if (plan.changes.empty() && !config_changes) {
-    std::cout << "Nothing to change: the tenant and " << toml_path
+  const auto planned_settings = SettingsOf(plan, tenant_id, options, paths);
+  const bool secret_to_remove =
+      options.use_certificate && EnvFileValue(*env_text, "APM_CLIENT_SECRET").has_value();
+  const bool file_changes =
+      SetTomlKeys(*toml_text, planned_settings, kHeading) != *toml_text || secret_to_remove;
+  if (plan.changes.empty() && !file_changes) {
+    std::cout << "Nothing to change: the tenant and " << paths.toml
               << " are set up as apm-server needs.\n";
     PrintList("=", plan.kept);
     return 0;
@@ -159,27 +280,14 @@ int SetupCommand::Run(const Config& config, const std::string& config_path) cons
   if (dry_run_) {
     std::cout << "Would change (--dry-run, nothing was changed):\n";
     PrintList("+", plan.changes);
-    if (config_changes) std::cout << "  + write the settings to " << toml_path << "\n";
+    if (file_changes) std::cout << "  + write the settings to " << paths.toml << "\n";
     std::cout << "Already right:\n";
     PrintList("=", plan.kept);
     return 0;
   }
   if (!plan.changes.empty()) {
-    std::vector<std::string> roles;
-    Result<bool> may = TenantSetup(config, options, graph, clock).MayGrantConsent(&roles);
-    if (!may.ok() || !*may) {
-      std::string held;
-      for (const std::string& r : roles) held += (held.empty() ? "" : ", ") + r;
-      std::cerr << "apm-server setup entra: "
-                << (may.ok() ? (admin->user.empty() ? "the signed-in account" : admin->user) +
-                                   " holds " + (held.empty() ? "no directory role" : held) +
-                                   ", which cannot grant admin consent to Microsoft Graph's "
-                                   "application permissions"
-                             : may.status().message())
-                << ".\nSign in as a Global Administrator or Privileged Role Administrator (or "
-                   "ask one to run this command). Nothing was changed.\n";
-      return 3;
-    }
+    TenantSetup check(config, options, graph, clock);
+    if (!MayChangeTenant(check, *admin)) return 3;
   }
 
   SetupReport done;
@@ -192,36 +300,8 @@ int SetupCommand::Run(const Config& config, const std::string& config_path) cons
                  "fixed (what is already right is kept).\n";
     return 1;
   }
-  // The secret goes to the environment file first: a configuration naming an app whose secret
-  // was lost would need another secret.
-  if (!done.new_secret.empty()) {
-    Result<std::string> env = SetEnvFileValue(*env_text, "APM_CLIENT_SECRET", done.new_secret);
-    Status wrote = env.ok() ? WriteTextFile(env_path, *env, 0600) : env.status();
-    if (!wrote.ok()) {
-      std::cerr << "apm-server setup entra: the new client secret could not be written: "
-                << wrote.message() << "\n";
-      return 1;
-    }
-    std::cout << "  + APM_CLIENT_SECRET written to " << env_path << " (mode 600)\n";
-  }
-  settings = done.settings;
-  if (!tenant_id.empty()) settings.insert(settings.begin(), {"TenantId", TomlString(tenant_id)});
-  const std::string new_toml = SetTomlKeys(*toml_text, settings, heading);
-  if (new_toml != *toml_text) {
-    Status s = CheckToml(new_toml);
-    if (s.ok()) s = WriteTextFile(toml_path, new_toml, ModeOf(toml_path, 0640));
-    if (!s.ok()) {
-      std::cerr << "apm-server setup entra: " << s.message() << "\n";
-      return 1;
-    }
-    std::cout << "  + settings written to " << toml_path << ":";
-    for (const auto& setting : settings) {
-      if (SetTomlKeys(*toml_text, {setting}, heading) != *toml_text) {
-        std::cout << " " << setting.first;
-      }
-    }
-    std::cout << "\n";
-  }
+  if (!WriteCredential(done, *env_text, options, paths)) return 1;
+  if (!WriteSettings(*toml_text, SettingsOf(done, tenant_id, options, paths), paths)) return 1;
   std::cout << "Done. Restart apm-server to use it (systemctl restart apm-server) and check "
                "with `apm-server doctor`.\n";
   return 0;

@@ -24,6 +24,7 @@ class SetupCommand {
   CLI::App* setup_;
   CLI::App* entra_;
   bool dry_run_ = false;
+  bool certificate_ = false;
   std::string tenant_;
   std::string write_config_;
   std::string env_file_;

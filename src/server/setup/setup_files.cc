@@ -125,6 +125,17 @@ std::optional<std::string> EnvFileValue(std::string_view text, std::string_view 
   return found;
 }
 
+namespace {
+
+bool AssignsEnv(std::string_view line, std::string_view name) {
+  std::string trimmed = Trim(line);
+  if (trimmed.starts_with("export ")) trimmed = Trim(std::string_view(trimmed).substr(7));
+  std::string_view t = trimmed;
+  return t.starts_with(name) && t.size() > name.size() && t[name.size()] == '=';
+}
+
+}  // namespace
+
 Result<std::string> SetEnvFileValue(std::string_view text, std::string_view name,
                                     std::string_view value) {
   if (value.find_first_of("'\n\r") != std::string_view::npos) {
@@ -135,10 +146,7 @@ Result<std::string> SetEnvFileValue(std::string_view text, std::string_view name
   std::string out;
   bool replaced = false;
   for (std::string_view line : Lines(text)) {
-    std::string trimmed = Trim(line);
-    if (trimmed.starts_with("export ")) trimmed = Trim(std::string_view(trimmed).substr(7));
-    std::string_view t = trimmed;
-    if (t.starts_with(name) && t.size() > name.size() && t[name.size()] == '=') {
+    if (AssignsEnv(line, name)) {
       if (!replaced) out += assignment + "\n";
       replaced = true;
       continue;
@@ -146,6 +154,14 @@ Result<std::string> SetEnvFileValue(std::string_view text, std::string_view name
     out += std::string(line) + "\n";
   }
   if (!replaced) out += assignment + "\n";
+  return out;
+}
+
+std::string RemoveEnvFileValue(std::string_view text, std::string_view name) {
+  std::string out;
+  for (std::string_view line : Lines(text)) {
+    if (!AssignsEnv(line, name)) out += std::string(line) + "\n";
+  }
   return out;
 }
 
@@ -160,7 +176,8 @@ Result<std::string> ReadTextFile(const std::string& path) {
   return text.str();
 }
 
-Status WriteTextFile(const std::string& path, std::string_view text, unsigned mode) {
+Status WriteTextFile(const std::string& path, std::string_view text, unsigned mode,
+                     const std::string& owner_like) {
   const std::string temporary = path + ".apm-setup.tmp";
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Status::Unavailable(temporary + ": " + std::strerror(errno));
@@ -169,7 +186,9 @@ Status WriteTextFile(const std::string& path, std::string_view text, unsigned mo
   // A file replaced keeps its owner and group (/etc/apm/apm.toml is root:apm, read by the
   // service); changing them needs root, so a user's own file just stays theirs.
   struct stat replaced;
-  if (ok && ::stat(path.c_str(), &replaced) == 0 &&
+  if (ok &&
+      (::stat(path.c_str(), &replaced) == 0 ||
+       (!owner_like.empty() && ::stat(owner_like.c_str(), &replaced) == 0)) &&
       ::fchown(fd, replaced.st_uid, replaced.st_gid) != 0 && errno != EPERM) {
     ok = false;
   }

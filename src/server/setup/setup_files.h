@@ -34,10 +34,15 @@ std::optional<std::string> EnvFileValue(std::string_view text, std::string_view 
 Result<std::string> SetEnvFileValue(std::string_view text, std::string_view name,
                                     std::string_view value);
 
+// `text` without any assignment of NAME.
+std::string RemoveEnvFileValue(std::string_view text, std::string_view name);
+
 // Reads a whole file; "" for a missing one (an error for one that cannot be read).
 Result<std::string> ReadTextFile(const std::string& path);
 // Replaces `path` atomically (a temporary file beside it, then rename) with `mode`, keeping an
-// existing file's owner and group where allowed.
-Status WriteTextFile(const std::string& path, std::string_view text, unsigned mode);
+// existing file's owner and group where allowed; a new file takes those of `owner_like` when
+// given (a key the service must read gets apm.toml's group).
+Status WriteTextFile(const std::string& path, std::string_view text, unsigned mode,
+                     const std::string& owner_like = "");
 
 }  // namespace apm

@@ -137,7 +137,7 @@ Status TenantSetup::Run(bool dry_run, SetupReport* report) {
   }
   if (Status s = AssignGroupsToApp(); !s.ok()) return s;
   if (Status s = SetUpDeploymentProfile(); !s.ok()) return s;
-  if (Status s = SetUpSecret(); !s.ok()) return s;
+  if (Status s = options_.use_certificate ? SetUpCertificate() : SetUpSecret(); !s.ok()) return s;
 
   const std::string app_id = StringMember(app_, "appId");
   report_->settings.emplace_back("ClientId", TomlString(app_id.empty() ? "(new)" : app_id));
@@ -460,6 +460,56 @@ Status TenantSetup::SetUpDeploymentProfile() {
             {{"@odata.type", "#microsoft.graph.groupAssignmentTarget"}, {"groupId", group_id}}}},
       "assigning the deployment profile");
   return made.ok() ? Status::Ok() : made.status();
+}
+
+Status TenantSetup::SetUpCertificate() {
+  const int64_t now = clock_.NowMs();
+  std::optional<CertificateFacts> current;
+  if (!options_.current_certificate_pem.empty()) {
+    Result<CertificateFacts> facts = ReadCertificateFacts(options_.current_certificate_pem);
+    if (facts.ok()) current = *facts;
+  }
+  // Graph shows a certificate's data only when asked for one application's keyCredentials.
+  json keys = json::array();
+  const std::string object_id = StringMember(app_, "id");
+  if (!object_id.empty()) {
+    Result<json> read = Call("GET", "/v1.0/applications/" + object_id + "?$select=keyCredentials",
+                             std::nullopt, "reading the app's certificates");
+    if (!read.ok()) return read.status();
+    const json listed = read->value("keyCredentials", json::array());
+    if (listed.is_array()) keys = listed;
+  }
+  for (const json& k : keys) {
+    if (current && k.is_object() && StringMember(k, "key") == current->der_base64 &&
+        current->end_ms > now + kRenewSecretDays * 86'400'000) {
+      report_->kept.push_back("client certificate (ends " +
+                              FormatTimestamp(current->end_ms).substr(0, 10) + ")");
+      return Status::Ok();
+    }
+  }
+  (void)Change("make a certificate valid for " + std::to_string(options_.certificate_days) +
+               " days and upload it to the app (its key stays on this machine)");
+  if (dry_run_) return Status::Ok();
+  for (const json& k : keys) {
+    if (!k.is_object() || StringMember(k, "key").empty()) {
+      return Status::FailedPrecondition(
+          "the app holds a certificate whose data Graph did not show, and an upload replaces "
+          "them all: upload graph-cert.pem by hand (Certificates & secrets) instead");
+    }
+  }
+  Result<AppCertificate> made = MakeAppCertificate(options_.app_name, options_.certificate_days);
+  if (!made.ok()) return made.status();
+  Result<CertificateFacts> facts = ReadCertificateFacts(made->certificate_pem);
+  if (!facts.ok()) return facts.status();
+  keys.push_back({{"type", "AsymmetricX509Cert"},
+                  {"usage", "Verify"},
+                  {"key", facts->der_base64},
+                  {"displayName", "CN=" + options_.app_name}});
+  Result<json> patched = Call("PATCH", "/v1.0/applications/" + object_id,
+                              json{{"keyCredentials", keys}}, "uploading the certificate");
+  if (!patched.ok()) return patched.status();
+  report_->new_certificate = std::move(*made);
+  return Status::Ok();
 }
 
 Status TenantSetup::SetUpSecret() {

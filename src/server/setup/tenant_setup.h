@@ -17,6 +17,7 @@
 #include "server/clock.h"
 #include "server/config.h"
 #include "server/graph/graph_client.h"
+#include "server/setup/app_certificate.h"
 
 namespace apm {
 
@@ -32,6 +33,11 @@ struct SetupOptions {
   std::string deployment_profile = "Autopilot Manager";
   int64_t secret_days = 365;
   std::string current_secret;  // the configured ClientSecret; "" when none
+  // A certificate instead of a secret: made (RSA, self-signed) and uploaded unless the
+  // configured one (`current_certificate_pem`) is on the app and ends in more than 30 days.
+  bool use_certificate = false;
+  std::string current_certificate_pem;
+  int64_t certificate_days = 365;
 };
 
 struct SetupReport {
@@ -40,6 +46,8 @@ struct SetupReport {
   // apm.toml settings: key and TOML literal.
   std::vector<std::pair<std::string, std::string>> settings;
   std::string new_secret;  // "" : the configured ClientSecret stays right
+  // Empty unless a certificate was made and uploaded: its key is to be written.
+  AppCertificate new_certificate;
 };
 
 // The Graph application permissions apm-server's features need, with why (one place for the
@@ -79,6 +87,7 @@ class TenantSetup {
   Status AssignGroupsToApp();
   Status SetUpDeploymentProfile();
   Status SetUpSecret();
+  Status SetUpCertificate();
   nlohmann::json DesiredApplication(const GraphRoles& roles) const;
 
   const Config& config_;

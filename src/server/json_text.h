@@ -15,6 +15,14 @@ inline std::string StringMember(const nlohmann::json& j, const char* name) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// `j[name]` when `j` is an object holding it, else `fallback`: for answers from other systems,
+// whose shape is not trusted (json::value throws when `j` is not an object).
+inline nlohmann::json MemberOr(const nlohmann::json& j, const char* name, nlohmann::json fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(name);
+  return it != j.end() ? *it : fallback;
+}
+
 inline std::string JsonText(const nlohmann::json& j, int indent = -1) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -74,6 +74,38 @@ TEST_F(SetupRoutesTest, ADeviceCodeExpiresAfterFifteenMinutes) {
             7000218);
 }
 
+TEST_F(SetupRoutesTest, AUserWhoCannotConsentIsShownNeedAdminApprovalAndTheClientIsDeclined) {
+  Answer code = Call(
+      "POST", "/tid-1/oauth2/v2.0/devicecode",
+      "client_id=" + std::string(kGraphCliAppId) + "&scope=openid%20Application.ReadWrite.All", "");
+  ASSERT_EQ(code.status, 200) << code.body;
+  EXPECT_EQ(Call("POST", "/devicelogin",
+                 "code=" + code.body["user_code"].get<std::string>() + "&user=" + user_.oid, "")
+                .status,
+            200);
+  Answer poll = Call("POST", "/tid-1/oauth2/v2.0/token",
+                     "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
+                     "&client_id=" +
+                         std::string(kGraphCliAppId) +
+                         "&device_code=" + code.body["device_code"].get<std::string>(),
+                     "");
+  EXPECT_EQ(poll.body["error"], "authorization_declined") << poll.body;
+  // Scopes any user may consent to are granted to them.
+  Answer own = Call("POST", "/tid-1/oauth2/v2.0/devicecode",
+                    "client_id=" + std::string(kGraphCliAppId) + "&scope=User.Read", "");
+  EXPECT_EQ(Call("POST", "/devicelogin",
+                 "code=" + own.body["user_code"].get<std::string>() + "&user=" + user_.oid, "")
+                .status,
+            200);
+  EXPECT_EQ(Call("POST", "/tid-1/oauth2/v2.0/token",
+                 "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=" +
+                     std::string(kGraphCliAppId) +
+                     "&device_code=" + own.body["device_code"].get<std::string>(),
+                 "")
+                .status,
+            200);
+}
+
 TEST_F(SetupRoutesTest, AnAdminRegistersAnAppGrantsConsentAndTheAppGetsItsRoles) {
   Answer signed_in = SignIn(admin_);
   const std::string admin = signed_in.body["access_token"];
@@ -141,9 +173,15 @@ TEST_F(SetupRoutesTest, AUserWithoutTheRoleCannotGrantConsent) {
   Answer app = Call("POST", "/v1.0/applications", json{{"displayName", "X"}}.dump(), admin);
   Answer sp =
       Call("POST", "/v1.0/servicePrincipals", json{{"appId", app.body["appId"]}}.dump(), admin);
+  // An administrator consented for everyone earlier: the user may sign in to the tool.
+  handler_.oidc().set_organisation_consented(true);
   const std::string user = SignIn(user_).body["access_token"];
-  EXPECT_TRUE(
-      Call("GET", "/v1.0/me/memberOf", "", user).body["value"][0]["roleTemplateId"].is_null());
+  Answer member_of = Call("GET", "/v1.0/me/transitiveMemberOf", "", user);
+  ASSERT_EQ(member_of.status, 200) << member_of.body;
+  ASSERT_FALSE(member_of.body["value"].empty());  // the user's group
+  for (const json& m : member_of.body["value"]) {
+    EXPECT_NE(m["@odata.type"], "#microsoft.graph.directoryRole") << m;
+  }
   Answer refused = Call(
       "POST",
       std::string("/v1.0/servicePrincipals/") + kGraphServicePrincipalId + "/appRoleAssignedTo",
@@ -198,7 +236,8 @@ TEST_F(SetupRoutesTest, ApplicationGroupClaimsCarryOnlyGroupsAssignedToTheApp) {
     const std::string id_token = token.body["id_token"];
     const size_t a = id_token.find('.'), b = id_token.find('.', a + 1);
     json claims = json::parse(*Base64UrlDecodeNoPad(id_token.substr(a + 1, b - a - 1)));
-    return claims["groups"];
+    EXPECT_TRUE(claims.contains("groups") && claims["groups"].is_array()) << claims;
+    return claims.value("groups", json::array());
   };
   EXPECT_TRUE(id_token_groups().empty()) << "no group is assigned to the app yet";
   const std::string users_group = user_.groups[0].second;

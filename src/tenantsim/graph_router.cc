@@ -175,6 +175,7 @@ const std::vector<GraphRouter::Route>& GraphRouter::Routes() {
        &G::AddAppRoleAssignedTo},
       {"POST", "/groups", A::kGroupCreate, false, false, &G::CreateGroup},
       {"GET", "/me/memberOf", A::kSelfRead, false, false, &G::MyMemberOf},
+      {"GET", "/me/transitiveMemberOf", A::kSelfRead, false, false, &G::MyMemberOf},
       {"POST", "/deviceManagement/windowsAutopilotDeploymentProfiles", A::kIntuneWrite, true, true,
        &G::CreateDeploymentProfile},
       {"GET", "/deviceManagement/windowsAutopilotDeploymentProfiles/{id}/assignments",

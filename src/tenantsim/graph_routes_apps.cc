@@ -216,12 +216,7 @@ GraphAnswer GraphRouter::ListApplications(const GraphCall& call, const Params&) 
   std::vector<json> items;
   for (const SimApp& app : identity_.Apps()) {
     if (app.public_client) continue;  // Microsoft's own apps are not the tenant's registrations
-    // A registration made on the command line has no object id: a stable made-up one.
-    std::string object_id =
-        app.object_id.empty()
-            ? "a1f0" + app.client_id.substr(std::min<size_t>(4, app.client_id.size()))
-            : app.object_id;
-    items.push_back(ApplicationJson(app, object_id, false));
+    items.push_back(ApplicationJson(app, app.object_id, false));
   }
   SortById(items);
   return Collection(call, std::move(items), "applications", false, false, true,
@@ -238,11 +233,8 @@ GraphAnswer GraphRouter::CreateApplication(const GraphCall& call, const Params&)
   if (std::optional<std::string> bad = ApplyApplicationFields(body, probe)) {
     return GraphError(call, 400, "Request_BadRequest", *bad);
   }
-  SimApp created = identity_.CreateApplication(probe.display_name);
-  identity_.UpdateApplication(created.object_id, [&](SimApp& app) {
-    (void)ApplyApplicationFields(body, app);
-    created = app;
-  });
+  SimApp created =
+      identity_.CreateApplication([&](SimApp& app) { (void)ApplyApplicationFields(body, app); });
   json out = {{"@odata.context", kMetadata + call.version + "/$metadata#applications/$entity"}};
   out.update(ApplicationJson(created, created.object_id, false));
   return Json(call, 201, std::move(out));
@@ -338,17 +330,20 @@ GraphAnswer GraphRouter::CreateServicePrincipal(const GraphCall& call, const Par
     return GraphError(call, 400, "Request_BadRequest",
                       "A value is required for property 'appId' of resource 'ServicePrincipal'.");
   }
-  if (app_id == kGraphAppId || identity_.ServicePrincipalOf(app_id, false)) {
-    return GraphError(call, 409, "Request_MultipleObjectsWithSameKeyValue",
-                      "The service principal cannot be created, updated, or restored because the "
-                      "service principal name " +
-                          app_id + " is already in use.");
-  }
-  if (!identity_.ServicePrincipalOf(app_id, true)) {
-    return GraphError(call, 400, "Request_BadRequest",
-                      "The appId '" + app_id +
-                          "' of the service principal does not reference a "
-                          "valid application object.");
+  std::string sp_id;
+  switch (identity_.CreateServicePrincipal(app_id, &sp_id)) {
+    case Identity::Created::kExists:
+      return GraphError(call, 409, "Request_MultipleObjectsWithSameKeyValue",
+                        "The service principal cannot be created, updated, or restored because "
+                        "the service principal name " +
+                            app_id + " is already in use.");
+    case Identity::Created::kNoSuchApp:
+      return GraphError(call, 400, "Request_BadRequest",
+                        "The appId '" + app_id +
+                            "' of the service principal does not reference a valid application "
+                            "object.");
+    case Identity::Created::kCreated:
+      break;
   }
   std::optional<SimApp> app = identity_.FindApp(app_id);
   json out = {

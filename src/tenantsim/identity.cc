@@ -8,6 +8,7 @@
 
 #include "core/base64.h"
 #include "core/text.h"
+#include "server/random_guid.h"
 #include "tenantsim/client_assertion.h"
 
 namespace apm::sim {
@@ -53,6 +54,8 @@ Identity::Identity(const Clock& clock, std::string tenant_id, std::string tenant
     : clock_(clock), tenant_id_(std::move(tenant_id)), tenant_domain_(std::move(tenant_domain)) {}
 
 void Identity::AddApp(SimApp app) {
+  // Graph lists every registration by its object id, one made on the command line too.
+  if (app.object_id.empty()) app.object_id = RandomGuid();
   std::lock_guard lock(mu_);
   std::string id = app.client_id;
   apps_[id] = std::move(app);

@@ -81,6 +81,7 @@ struct SimApp {
   int64_t created_ms = 0;
   // Its enterprise app (service principal): "" until created; groups and users assigned to it.
   std::string service_principal_id = "";
+  int64_t service_principal_created_ms = 0;
   std::vector<SimAssignment> assigned = {};
   // Graph application permissions granted (their values are also in `roles`).
   std::vector<SimAssignment> granted = {};
@@ -148,8 +149,8 @@ class Identity {
   std::vector<SimApp> Apps();
 
   // --- App registrations and service principals, as Graph writes them (identity_apps.cc) ---
-  // A new registration with a new appId and object id.
-  SimApp CreateApplication(const std::string& display_name);
+  // A new registration with a new appId and object id, filled by `fill` before anyone sees it.
+  SimApp CreateApplication(const std::function<void(SimApp&)>& fill);
   // The registration with this object id; nullopt when none.
   std::optional<SimApp> FindApplication(const std::string& object_id);
   // Edits the registration (found by object id); false when none.
@@ -157,8 +158,14 @@ class Identity {
   // A new secret ending at `end_ms`; nullopt for an unknown object id.
   std::optional<SimPassword> AddPassword(const std::string& object_id,
                                          const std::string& display_name, int64_t end_ms);
-  // The app's service principal id, created when `create`; nullopt for an unknown appId or none.
-  std::optional<std::string> ServicePrincipalOf(const std::string& app_id, bool create);
+  // The app's service principal id; nullopt for an unknown appId or none yet.
+  std::optional<std::string> ServicePrincipalOf(const std::string& app_id);
+  enum class Created { kCreated, kExists, kNoSuchApp };
+  // Creates the app's service principal (its id in `id`), unless it has one.
+  Created CreateServicePrincipal(const std::string& app_id, std::string* id);
+  // How long a new service principal is not yet found by appRoleAssignedTo (Graph's
+  // replication after a create; 0 by default).
+  void set_replication_delay_ms(int64_t ms);
   // The app owning the service principal `sp_id`; nullopt for Graph's and unknown ids.
   std::optional<SimApp> AppOfServicePrincipal(const std::string& sp_id);
   // Grants Graph's app role `app_role_id` to the app whose service principal is `principal_id`;
@@ -197,6 +204,7 @@ class Identity {
   std::map<std::string, SimApp> apps_;
   std::map<std::string, Grant> tokens_;
   std::map<std::string, int64_t> used_jtis_;  // client assertion ids -> their expiry, ms
+  int64_t replication_delay_ms_ = 0;
 };
 
 }  // namespace apm::sim

@@ -37,14 +37,14 @@ SimApp* Identity::FindApplicationLocked(const std::string& object_id) {
   return nullptr;
 }
 
-SimApp Identity::CreateApplication(const std::string& display_name) {
+SimApp Identity::CreateApplication(const std::function<void(SimApp&)>& fill) {
   SimApp app;
   app.client_id = NewGuid();
   app.object_id = NewGuid();
-  app.display_name = display_name;
   app.group_claims = false;
   app.group_membership_claims = "";
   app.created_ms = clock_.NowMs();
+  fill(app);
   std::lock_guard lock(mu_);
   apps_[app.client_id] = app;
   return app;
@@ -84,17 +84,30 @@ std::optional<SimPassword> Identity::AddPassword(const std::string& object_id,
   return password;
 }
 
-std::optional<std::string> Identity::ServicePrincipalOf(const std::string& app_id, bool create) {
+std::optional<std::string> Identity::ServicePrincipalOf(const std::string& app_id) {
   if (app_id == kGraphAppId) return std::string(kGraphServicePrincipalId);
-  std::string new_id = create ? NewGuid() : "";
   std::lock_guard lock(mu_);
   auto app = apps_.find(app_id);
-  if (app == apps_.end()) return std::nullopt;
-  if (app->second.service_principal_id.empty()) {
-    if (!create) return std::nullopt;
-    app->second.service_principal_id = new_id;
-  }
+  if (app == apps_.end() || app->second.service_principal_id.empty()) return std::nullopt;
   return app->second.service_principal_id;
+}
+
+Identity::Created Identity::CreateServicePrincipal(const std::string& app_id, std::string* id) {
+  if (app_id == kGraphAppId) return Created::kExists;
+  const std::string new_id = NewGuid();
+  std::lock_guard lock(mu_);
+  auto app = apps_.find(app_id);
+  if (app == apps_.end()) return Created::kNoSuchApp;
+  if (!app->second.service_principal_id.empty()) return Created::kExists;
+  app->second.service_principal_id = new_id;
+  app->second.service_principal_created_ms = clock_.NowMs();
+  *id = new_id;
+  return Created::kCreated;
+}
+
+void Identity::set_replication_delay_ms(int64_t ms) {
+  std::lock_guard lock(mu_);
+  replication_delay_ms_ = ms;
 }
 
 std::optional<SimApp> Identity::AppOfServicePrincipal(const std::string& sp_id) {
@@ -117,6 +130,7 @@ std::variant<SimAssignment, std::string> Identity::GrantGraphRole(const std::str
   std::lock_guard lock(mu_);
   for (auto& [id, app] : apps_) {
     if (app.service_principal_id.empty() || app.service_principal_id != principal_id) continue;
+    if (clock_.NowMs() < app.service_principal_created_ms + replication_delay_ms_) break;
     for (const SimAssignment& a : app.granted) {
       if (a.app_role_id == app_role_id) {
         return std::string("Permission being assigned already exists on the object");
@@ -149,6 +163,7 @@ std::variant<SimAssignment, std::string> Identity::AssignToApp(const std::string
   std::lock_guard lock(mu_);
   for (auto& [id, app] : apps_) {
     if (app.service_principal_id.empty() || app.service_principal_id != sp_id) continue;
+    if (clock_.NowMs() < app.service_principal_created_ms + replication_delay_ms_) break;
     for (const SimAssignment& a : app.assigned) {
       if (a.principal_id == principal_id) {
         return std::string("Permission being assigned already exists on the object");

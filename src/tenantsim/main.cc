@@ -48,6 +48,8 @@ struct SimOptions {
   bool no_group_claims = false;
   bool opaque_tokens = false;
   int device_code_interval = 5;
+  bool organisation_consented = false;
+  int64_t replication_delay_ms = 0;
   size_t group_overage_limit = 200;
   std::string public_url;
   apm::sim::SimConfig config;
@@ -71,6 +73,13 @@ void AddTenantOptions(CLI::App& app, SimOptions& o) {
                "start as a tenant `apm-server setup entra` has not prepared: no app registration "
                "for apm-server (--client-id and its options are ignored), no profile group, no "
                "deployment profile; test users and their groups exist");
+  app.add_flag("--organisation-consented", o.organisation_consented,
+               "an administrator consented for everyone to Microsoft Graph Command Line Tools' "
+               "scopes: users without an administrator role sign in to it too");
+  app.add_option("--replication-delay-ms", o.replication_delay_ms,
+                 "milliseconds a new service principal is not yet found by appRoleAssignedTo "
+                 "(Graph's replication after a create)")
+      ->capture_default_str();
   app.add_option("--device-code-interval", o.device_code_interval,
                  "seconds the device code flow tells clients to wait between polls")
       ->capture_default_str();
@@ -287,6 +296,8 @@ int Serve(const SimOptions& o, const std::string& certificate_pem,
   oidc.set_group_overage_limit(o.group_overage_limit);
   oidc.set_public_base_url(o.public_url);
   oidc.set_device_code_interval(o.device_code_interval);
+  oidc.set_organisation_consented(o.organisation_consented);
+  identity.set_replication_delay_ms(o.replication_delay_ms);
   oidc.signing_keys().CurrentKid();  // the first key now, not in the first sign-in
   // One line per user, for scripts that configure apm-server's security groups from the ids.
   for (const apm::sim::TestUserSpec& spec : users) {

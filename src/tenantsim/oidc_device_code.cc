@@ -29,11 +29,43 @@ std::string NewUserCode() {
   return code;
 }
 
+// Delegated Graph scopes only an administrator may consent to (Graph's permissions reference).
+bool NeedsAdminConsent(const std::string& scope) {
+  static const char* const kAdminScopes[] = {"Application.ReadWrite.All",
+                                             "AppRoleAssignment.ReadWrite.All",
+                                             "Group.ReadWrite.All",
+                                             "Directory.Read.All",
+                                             "Directory.ReadWrite.All",
+                                             "DeviceManagementServiceConfig.ReadWrite.All",
+                                             "DeviceManagementServiceConfig.Read.All",
+                                             "GroupMember.ReadWrite.All"};
+  for (const std::string& s : SplitSpaces(scope)) {
+    std::string name = s.substr(s.rfind('/') == std::string::npos ? 0 : s.rfind('/') + 1);
+    for (const char* admin : kAdminScopes) {
+      if (name == admin) return true;
+    }
+  }
+  return false;
+}
+
+bool IsAdministrator(const std::vector<std::string>& roles) {
+  for (const char* r : {"Global Administrator", "Privileged Role Administrator",
+                        "Cloud Application Administrator", "Application Administrator"}) {
+    if (std::find(roles.begin(), roles.end(), r) != roles.end()) return true;
+  }
+  return false;
+}
+
 TokenError DeviceError(const char* error, int64_t aadsts, const std::string& text) {
   return TokenError{400, error, aadsts, "AADSTS" + std::to_string(aadsts) + ": " + text};
 }
 
 }  // namespace
+
+void OidcProvider::set_organisation_consented(bool consented) {
+  std::lock_guard lock(mu_);
+  organisation_consented_ = consented;
+}
 
 void OidcProvider::set_device_code_interval(int seconds) {
   std::lock_guard lock(mu_);
@@ -44,7 +76,7 @@ json OidcProvider::PendingDeviceCodes() const {
   std::lock_guard lock(mu_);
   json out = json::array();
   for (const auto& [device_code, g] : device_grants_) {
-    if (g.user_oid.empty() && g.expires_at_ms >= clock_.NowMs()) {
+    if (g.user_oid.empty() && !g.declined && g.expires_at_ms >= clock_.NowMs()) {
       out.push_back({{"user_code", g.user_code}, {"client_id", g.client_id}});
     }
   }
@@ -72,8 +104,10 @@ std::variant<json, TokenError> OidcProvider::StartDeviceCode(
   const std::string user_code = NewUserCode();
   const std::string uri = Base(base_url) + "/devicelogin";
   std::lock_guard lock(mu_);
-  std::erase_if(device_grants_,
-                [&](const auto& g) { return g.second.expires_at_ms < clock_.NowMs(); });
+  // Expired codes are kept a while, so a late poll hears expired_token, not an unknown code.
+  std::erase_if(device_grants_, [&](const auto& g) {
+    return g.second.expires_at_ms + 10 * 60'000 < clock_.NowMs();
+  });
   device_grants_[device_code] = DeviceGrant{
       user_code, client_id, scope, "", "", "", clock_.NowMs() + kDeviceCodeLifetimeSeconds * 1000};
   return json{{"user_code", user_code},
@@ -102,7 +136,7 @@ OidcAnswer OidcProvider::DeviceLogin(bool is_post,
   std::lock_guard lock(mu_);
   auto grant = std::find_if(device_grants_.begin(), device_grants_.end(), [&](const auto& g) {
     return g.second.user_code == code && g.second.expires_at_ms >= clock_.NowMs() &&
-           g.second.user_oid.empty();
+           g.second.user_oid.empty() && !g.second.declined;
   });
   if (grant == device_grants_.end()) {
     page.notice = "That code didn't work. Check the code and try again.";
@@ -112,10 +146,16 @@ OidcAnswer OidcProvider::DeviceLogin(bool is_post,
     page.notice = "Pick the account to sign in with.";
     return HtmlAnswer(400, RenderDeviceLogin(page));
   }
+  std::optional<SimApp> app = identity_.FindApp(grant->second.client_id);
+  const std::string app_name = app ? app->display_name : grant->second.client_id;
+  if (!organisation_consented_ && NeedsAdminConsent(grant->second.scope) &&
+      !IsAdministrator(model_.DirectoryRoles(user->oid))) {
+    grant->second.declined = true;
+    return HtmlAnswer(200, RenderDeviceNeedsAdmin(app_name, user->upn));
+  }
   grant->second.user_oid = user->oid;
   grant->second.upn = user->upn;
   grant->second.display_name = user->display_name;
-  std::optional<SimApp> app = identity_.FindApp(grant->second.client_id);
   return HtmlAnswer(
       200, RenderDeviceSignedIn(app ? app->display_name : grant->second.client_id, user->upn));
 }
@@ -136,6 +176,12 @@ std::variant<json, TokenError> OidcProvider::RedeemDeviceCode(
     if (it->second.expires_at_ms < clock_.NowMs()) {
       device_grants_.erase(it);
       return DeviceError("expired_token", 70019, "Verification code expired.");
+    }
+    if (it->second.declined) {
+      device_grants_.erase(it);
+      return DeviceError("authorization_declined", 70000,
+                         "The user could not consent: the application needs permissions that "
+                         "only an administrator can grant.");
     }
     if (it->second.user_oid.empty()) {
       return DeviceError("authorization_pending", 70016,

@@ -129,4 +129,14 @@ std::string RenderDeviceSignedIn(const std::string& app_name, const std::string&
                                HtmlEscape(upn) + ". You may now close this window.</p>");
 }
 
+std::string RenderDeviceNeedsAdmin(const std::string& app_name, const std::string& upn) {
+  return Page("Need admin approval",
+              "<h1>Need admin approval</h1><p class=\"error\" role=\"alert\">" +
+                  HtmlEscape(app_name) +
+                  " needs permission to access resources in your organization that only an admin "
+                  "can grant. Please ask an admin to grant permission to this app before you can "
+                  "use it.</p><p>Signed in as " +
+                  HtmlEscape(upn) + ".</p>");
+}
+
 }  // namespace apm::sim

@@ -50,5 +50,7 @@ struct DeviceLoginPage {
 std::string RenderDeviceLogin(const DeviceLoginPage& page);
 // "You have signed in to <app> as <upn>": the device may go on.
 std::string RenderDeviceSignedIn(const std::string& app_name, const std::string& upn);
+// Entra's "Need admin approval" for a user who cannot consent to what the app asks.
+std::string RenderDeviceNeedsAdmin(const std::string& app_name, const std::string& upn);
 
 }  // namespace apm::sim

@@ -121,6 +121,11 @@ class OidcProvider {
       const std::map<std::string, std::string>& form, const std::string& base_url);
   // GET /_sim/device-codes: the user codes waiting for a sign-in (tests enter them).
   nlohmann::json PendingDeviceCodes() const;
+  // Whether an administrator consented for the whole organisation to the delegated scopes of
+  // public clients (Microsoft Graph Command Line Tools) earlier. Without it a user who holds no
+  // administrator role cannot consent to scopes that need an administrator's consent and is
+  // shown "Need admin approval"; the client's poll then gets authorization_declined.
+  void set_organisation_consented(bool consented);
   // Seconds a client waits between polls (Entra says 5; tests poll faster).
   void set_device_code_interval(int seconds);
 
@@ -168,6 +173,7 @@ class OidcProvider {
   struct DeviceGrant {
     std::string user_code, client_id, scope, user_oid, upn, display_name;
     int64_t expires_at_ms = 0;
+    bool declined = false;
   };
 
   Identity& identity_;
@@ -182,6 +188,7 @@ class OidcProvider {
   std::string public_base_url_;
   std::map<std::string, DeviceGrant> device_grants_;  // by device_code
   int device_code_interval_ = 5;
+  bool organisation_consented_ = false;
 };
 
 }  // namespace apm::sim

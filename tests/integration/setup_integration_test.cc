@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -33,9 +34,12 @@ std::string ReadFile(const std::string& path) {
 
 class SetupTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    sim_ = ServerProcess::TenantSim(
-        {"--admin", "--empty-tenant", "--tenant-id", kTenant, "--device-code-interval", "1"});
+  // The simulator as an empty tenant (plus `extra`), and a server configuration pointing at it.
+  void StartSim(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--admin", "--empty-tenant",         "--tenant-id",
+                                     kTenant,   "--device-code-interval", "1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    sim_ = ServerProcess::TenantSim(args);
     ASSERT_TRUE(sim_->Start()) << sim_->log();
     // PublicUrl on a port nobody listens on: the doctor only warns about it.
     server_ = std::make_unique<ServerProcess>("LoginEndpoint = \"" + sim_->url() +
@@ -55,7 +59,8 @@ class SetupTest : public ::testing::Test {
 
   // Runs `setup entra ARGS` and signs in as `upn` on the device login page once the command
   // shows its code; the exit code, the output in `out`.
-  int Setup(std::vector<std::string> args, const std::string& upn, std::string* out) {
+  int Setup(std::vector<std::string> args, const std::string& upn, std::string* out,
+            bool expect_signed_in = true) {
     args.insert(args.begin(), {"setup", "entra", "--tenant", kTenant});
     std::future<int> run =
         std::async(std::launch::async, [&] { return server_->RunCommand(args, out); });
@@ -70,11 +75,22 @@ class SetupTest : public ::testing::Test {
                              "code=" + pending[0]["user_code"].get<std::string>() + "&user=" + user,
                              {"Content-Type: application/x-www-form-urlencoded"});
       EXPECT_EQ(page.status, 200) << page.body.substr(0, 300);
-      EXPECT_THAT(page.body, HasSubstr("You have signed in"));
+      EXPECT_THAT(page.body,
+                  HasSubstr(expect_signed_in ? "You have signed in" : "Need admin approval"));
       entered = true;
     }
     EXPECT_TRUE(entered) << "the command showed no device code";
     return run.get();
+  }
+
+  // Requests other than GET the simulator answered (a dry run or a refused run makes none).
+  int NonGetRequests() {
+    json stats = json::parse(Http("GET", sim_->url() + "/_sim/stats").body, nullptr, false);
+    int n = 0;
+    for (const auto& [route, count] : stats["requests"].items()) {
+      if (!route.starts_with("GET ")) n += count.get<int>();
+    }
+    return n;
   }
 
   // How often the simulator saw each write route.
@@ -94,6 +110,7 @@ class SetupTest : public ::testing::Test {
 };
 
 TEST_F(SetupTest, FromAnEmptyTenantItSetsUpWhatTheDoctorChecksAndASecondRunChangesNothing) {
+  StartSim();
   const std::string before = ReadFile(server_->config_path());
   std::string out;
   ASSERT_EQ(Setup({"--dry-run"}, "admin@contoso.example", &out), 0) << out;
@@ -104,9 +121,9 @@ TEST_F(SetupTest, FromAnEmptyTenantItSetsUpWhatTheDoctorChecksAndASecondRunChang
   EXPECT_THAT(out, HasSubstr("+ create the security group \"Autopilot Profile Devices\""));
   // The test users' groups exist already: reused, not created.
   EXPECT_THAT(out, HasSubstr("= ApproverSecurityGroup \"Autopilot Approvers\""));
-  EXPECT_EQ(Writes("POST /v1.0/applications"), 0);
-  EXPECT_EQ(Writes("POST /v1.0/groups"), 0);
+  EXPECT_EQ(NonGetRequests(), 0);
   EXPECT_EQ(ReadFile(server_->config_path()), before);
+  EXPECT_FALSE(std::filesystem::exists(EnvPath()));
 
   ASSERT_EQ(Setup({}, "admin@contoso.example", &out), 0) << out;
   EXPECT_THAT(out,
@@ -157,6 +174,8 @@ TEST_F(SetupTest, FromAnEmptyTenantItSetsUpWhatTheDoctorChecksAndASecondRunChang
 }
 
 TEST_F(SetupTest, WithACertificateTheAppSignsInWithItsKeyAndNoSecretIsMade) {
+  // Graph's replication: the new enterprise app is not found for 1.5 s; the set-up waits.
+  StartSim({"--replication-delay-ms", "1500"});
   std::string out;
   ASSERT_EQ(Setup({"--certificate"}, "admin@contoso.example", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("+ make a certificate valid for 365 days and upload it"));
@@ -182,7 +201,10 @@ TEST_F(SetupTest, WithACertificateTheAppSignsInWithItsKeyAndNoSecretIsMade) {
   EXPECT_EQ(Writes("PATCH /v1.0/applications/{id}"), 1);  // the one upload
 }
 
-TEST_F(SetupTest, WithoutConsentRightsItStopsBeforeChangingAnything) {
+TEST_F(SetupTest, AUserWithoutTheRoleIsStoppedBeforeAnyChange) {
+  // The tool's scopes were consented for everyone earlier: the user signs in, and the set-up
+  // finds no role that may grant Graph's application permissions.
+  StartSim({"--organisation-consented"});
   const std::string before = ReadFile(server_->config_path());
   std::string out;
   EXPECT_EQ(Setup({}, "user@contoso.example", &out), 3) << out;
@@ -190,12 +212,24 @@ TEST_F(SetupTest, WithoutConsentRightsItStopsBeforeChangingAnything) {
                              "admin consent to Microsoft Graph's application permissions"));
   EXPECT_THAT(out, HasSubstr("Sign in as a Global Administrator or Privileged Role Administrator"));
   EXPECT_THAT(out, HasSubstr("Nothing was changed."));
-  EXPECT_EQ(Writes("POST /v1.0/applications"), 0);
-  EXPECT_EQ(Writes("POST /v1.0/groups"), 0);
+  EXPECT_EQ(NonGetRequests(), 0);
   EXPECT_EQ(ReadFile(server_->config_path()), before);
+  EXPECT_FALSE(std::filesystem::exists(EnvPath()));
+}
+
+TEST_F(SetupTest, AUserWhoCannotConsentIsToldAtSignIn) {
+  // Without an earlier consent for everyone, Entra shows "Need admin approval" on the page.
+  StartSim();
+  std::string out;
+  EXPECT_EQ(Setup({}, "user@contoso.example", &out, /*expect_signed_in=*/false), 3) << out;
+  EXPECT_THAT(out, HasSubstr("sign-in failed: the sign-in was declined"));
+  EXPECT_THAT(out, HasSubstr("Need admin approval"));
+  EXPECT_THAT(out, HasSubstr("Nothing was changed."));
+  EXPECT_EQ(NonGetRequests(), 0);
 }
 
 TEST_F(SetupTest, WithoutPublicUrlItSaysSoBeforeSigningIn) {
+  StartSim();
   ServerProcess bare("LoginEndpoint = \"" + sim_->url() + "\"\nGraphEndpoint = \"" + sim_->url() +
                      "\"\n");
   std::string out;

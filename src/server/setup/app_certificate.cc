@@ -14,7 +14,7 @@ namespace apm {
 namespace {
 
 using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
-using X509Ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+using CertificatePtr = std::unique_ptr<X509, decltype(&X509_free)>;
 using KeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
 std::string BioText(BIO* bio) {
@@ -27,7 +27,7 @@ std::string BioText(BIO* bio) {
 
 Result<AppCertificate> MakeAppCertificate(const std::string& common_name, int64_t days) {
   KeyPtr key(EVP_RSA_gen(3072), EVP_PKEY_free);
-  X509Ptr cert(X509_new(), X509_free);
+  CertificatePtr cert(X509_new(), X509_free);
   unsigned char serial[16];
   if (!key || !cert || RAND_bytes(serial, sizeof serial) != 1) {
     return Status::Internal("OpenSSL could not make a key");
@@ -57,7 +57,8 @@ Result<AppCertificate> MakeAppCertificate(const std::string& common_name, int64_
 
 Result<CertificateFacts> ReadCertificateFacts(const std::string& pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), int(pem.size())), BIO_free);
-  X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr, X509_free);
+  CertificatePtr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr,
+                      X509_free);
   std::tm end{};
   if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &end) != 1) {
     return Status::InvalidArgument("not a PEM certificate");

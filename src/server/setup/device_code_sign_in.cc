@@ -1,5 +1,6 @@
 #include "server/setup/device_code_sign_in.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "server/graph/token_claims.h"
@@ -51,12 +52,13 @@ Result<AdminSignIn> DeviceCodeSignIn::SignIn(const std::function<void(const std:
                                       OAuthErrorText(code, started->status));
   }
   const std::string device_code = StringMember(code, "device_code");
-  int64_t interval_s = code.contains("interval") && code["interval"].is_number_integer()
-                           ? code["interval"].get<int64_t>()
-                           : 5;
-  const int64_t expires_in = code.contains("expires_in") && code["expires_in"].is_number_integer()
-                                 ? code["expires_in"].get<int64_t>()
-                                 : 900;
+  // Bounded: a wrong answer must neither spin nor wait for ever.
+  const json interval = MemberOr(code, "interval", 5);
+  int64_t interval_s =
+      std::clamp<int64_t>(interval.is_number_integer() ? interval.get<int64_t>() : 5, 1, 60);
+  const json lifetime = MemberOr(code, "expires_in", 900);
+  const int64_t expires_in =
+      std::clamp<int64_t>(lifetime.is_number_integer() ? lifetime.get<int64_t>() : 900, 60, 3600);
   std::string message = StringMember(code, "message");
   if (message.empty()) {
     message = "To sign in, open " + StringMember(code, "verification_uri") +
@@ -72,15 +74,13 @@ Result<AdminSignIn> DeviceCodeSignIn::SignIn(const std::function<void(const std:
   poll.body = "grant_type=" + FormEncode("urn:ietf:params:oauth:grant-type:device_code") +
               "&client_id=" + FormEncode(options_.client_id) +
               "&device_code=" + FormEncode(device_code);
-  while (true) {
-    if (!sleep_(std::chrono::milliseconds(std::max<int64_t>(interval_s, 1) * 1000))) {
+  while (clock_.NowMs() < deadline) {
+    if (!sleep_(std::chrono::milliseconds(interval_s * 1000))) {
       return Status::Unavailable("the sign-in was interrupted");
     }
     Result<OutboundResponse> answer = http_.Send(poll);
-    if (!answer.ok()) {
-      if (clock_.NowMs() >= deadline) return Status::Unavailable(answer.status().message());
-      continue;  // a network blip: the code stays valid, try again
-    }
+    // A network blip or a server error: the code stays valid, ask again.
+    if (!answer.ok() || answer->status >= 500) continue;
     json body = json::parse(answer->body, nullptr, false);
     if (answer->status == 200 && body.is_object() && !StringMember(body, "access_token").empty()) {
       AdminSignIn out;
@@ -92,16 +92,15 @@ Result<AdminSignIn> DeviceCodeSignIn::SignIn(const std::function<void(const std:
       return out;
     }
     const std::string error = body.is_object() ? StringMember(body, "error") : "";
-    if (error == "authorization_pending") {
-      if (clock_.NowMs() >= deadline) break;
-      continue;
-    }
+    if (error == "authorization_pending") continue;
     if (error == "slow_down") {
-      interval_s += 5;  // RFC 8628 §3.5
+      interval_s = std::min<int64_t>(interval_s + 5, 60);  // RFC 8628 §3.5
       continue;
     }
     if (error == "authorization_declined") {
-      return Status::PermissionDenied("the sign-in was declined on the sign-in page");
+      return Status::PermissionDenied(
+          "the sign-in was declined. An account without an administrator role is told \"Need "
+          "admin approval\": the scopes this command asks for need an administrator's consent");
     }
     if (error == "expired_token") break;
     return Status::FailedPrecondition("Entra ID refused the sign-in: " +

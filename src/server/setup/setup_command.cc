@@ -124,8 +124,9 @@ bool MayChangeTenant(TenantSetup& setup, const AdminSignIn& admin) {
                                ", which cannot grant admin consent to Microsoft Graph's "
                                "application permissions"
                          : may.status().message())
-            << ".\nSign in as a Global Administrator or Privileged Role Administrator (or ask "
-               "one to run this command). Nothing was changed.\n";
+            << ".\nSign in as a Global Administrator or Privileged Role Administrator (an "
+               "eligible role must be activated in Privileged Identity Management first), or ask "
+               "one to run this command. Nothing was changed.\n";
   return false;
 }
 
@@ -172,7 +173,11 @@ bool WriteSettings(const std::string& toml_text,
   const std::string new_toml = SetTomlKeys(toml_text, settings, kHeading);
   if (new_toml == toml_text) return true;
   Status s = CheckToml(new_toml);
-  if (s.ok()) s = WriteTextFile(paths.toml, new_toml, ModeOf(paths.toml, 0640));
+  // A new apm.toml takes its directory's owner and group (/etc/apm: the package's).
+  if (s.ok()) {
+    s = WriteTextFile(paths.toml, new_toml, ModeOf(paths.toml, 0640),
+                      std::filesystem::absolute(paths.toml).parent_path().string());
+  }
   if (!s.ok()) {
     std::cerr << "apm-server setup entra: " << s.message() << "\n";
     return false;
@@ -226,10 +231,10 @@ int SetupCommand::Run(const Config& config, const std::string& config_path) cons
     }
   }
   options.current_certificate_pem = *certificate_text;
-  options.current_secret = config.ClientSecret;
-  if (options.current_secret.empty()) {
-    options.current_secret = EnvFileValue(*env_text, "APM_CLIENT_SECRET").value_or("");
-  }
+  // The environment file is where this command keeps the secret: its value wins over an old
+  // one left in apm.toml.
+  options.current_secret =
+      EnvFileValue(*env_text, "APM_CLIENT_SECRET").value_or(config.ClientSecret);
 
   const std::string agent = std::string("apm-server/") + APM_VERSION + " (setup)";
   CurlOutboundHttp::Options http_options;
@@ -251,8 +256,10 @@ int SetupCommand::Run(const Config& config, const std::string& config_path) cons
     std::cout << message << "\n" << std::flush;
   });
   if (!admin.ok()) {
-    std::cerr << "apm-server setup entra: sign-in failed: " << admin.status().message() << "\n";
-    return 1;
+    std::cerr << "apm-server setup entra: sign-in failed: " << admin.status().message()
+              << ".\nSign in as a Global Administrator or Privileged Role Administrator. Nothing "
+                 "was changed.\n";
+    return admin.status().code() == StatusCode::kPermissionDenied ? 3 : 1;
   }
   const std::string tenant_id = !admin->tenant_id.empty() ? admin->tenant_id : config.TenantId;
   std::cout << "Signed in" << (admin->user.empty() ? "" : " as " + admin->user)

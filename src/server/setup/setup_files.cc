@@ -178,10 +178,10 @@ Result<std::string> ReadTextFile(const std::string& path) {
 
 Status WriteTextFile(const std::string& path, std::string_view text, unsigned mode,
                      const std::string& owner_like) {
-  const std::string temporary = path + ".apm-setup.tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Status::Unavailable(temporary + ": " + std::strerror(errno));
-  // The mode of an existing temporary is not changed by open().
+  // A fresh name (mkstemp: O_EXCL, mode 600), never a fixed one a link could be put at.
+  std::string temporary = path + ".XXXXXX";
+  int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
+  if (fd < 0) return Status::Unavailable(path + ": " + std::strerror(errno));
   bool ok = ::fchmod(fd, mode) == 0;
   // A file replaced keeps its owner and group (/etc/apm/apm.toml is root:apm, read by the
   // service); changing them needs root, so a user's own file just stays theirs.

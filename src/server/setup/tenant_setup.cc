@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <map>
+#include <thread>
 #include <tuple>
 
 #include "server/clock.h"
@@ -61,16 +63,34 @@ struct TenantSetup::GraphRoles {
 };
 
 TenantSetup::TenantSetup(const Config& config, SetupOptions options, GraphClient& graph,
-                         const Clock& clock)
-    : config_(config), options_(std::move(options)), graph_(graph), clock_(clock) {}
+                         const Clock& clock, Sleep sleep)
+    : config_(config),
+      options_(std::move(options)),
+      graph_(graph),
+      clock_(clock),
+      sleep_(sleep ? std::move(sleep)
+                   : Sleep([](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); })) {}
 
 Result<json> TenantSetup::Call(const std::string& method, const std::string& url,
                                std::optional<json> body, const std::string& what) {
-  GraphClient::Answer a = graph_.Send({.method = method,
-                                       .url = url,
-                                       .body = std::move(body),
-                                       .idempotent = method != "POST",
-                                       .retry_429 = true});
+  GraphClient::Answer a;
+  // An object made moments ago may not have reached every replica yet: a reference to it can
+  // answer "does not exist" for a few seconds. Waits 1+2+4+8+8 s at most.
+  std::chrono::milliseconds wait(1000);
+  for (int attempt = 0;; ++attempt) {
+    a = graph_.Send({.method = method,
+                     .url = url,
+                     .body = body,
+                     .idempotent = method != "POST",
+                     .retry_429 = true});
+    const bool not_replicated =
+        (a.status == 404 || a.status == 400) && method == "POST" && made_objects_ &&
+        StringMember(MemberOr(a.body, "error", json::object()), "message").find("does not exist") !=
+            std::string::npos;
+    if (!not_replicated || attempt == 5) break;
+    sleep_(wait);
+    wait = std::min(wait * 2, std::chrono::milliseconds(8000));
+  }
   if (a.ok()) return a.body;
   Status s = a.ToStatus(what);
   if (a.status == 403) {
@@ -84,12 +104,14 @@ Result<json> TenantSetup::Call(const std::string& method, const std::string& url
 
 Status TenantSetup::Change(const std::string& text) {
   report_->changes.push_back(text);
+  made_objects_ = made_objects_ || !dry_run_;
   return Status::Ok();
 }
 
 Result<bool> TenantSetup::MayGrantConsent(std::vector<std::string>* roles) {
   Result<std::vector<json>> member_of =
-      graph_.ListPages("/v1.0/me/memberOf", "reading the signed-in account's roles");
+      // Transitive: a role held through a role-assignable group counts.
+      graph_.ListPages("/v1.0/me/transitiveMemberOf", "reading the signed-in account's roles");
   if (!member_of.ok()) return member_of.status();
   bool may = false;
   for (const json& m : *member_of) {
@@ -116,7 +138,7 @@ Status TenantSetup::Run(bool dry_run, SetupReport* report) {
   if (graph_sp->empty()) return Status::NotFound("Microsoft Graph's service principal is missing");
   graph_sp_id_ = StringMember(graph_sp->front(), "id");
   GraphRoles roles;
-  const json app_roles = graph_sp->front().value("appRoles", json::array());
+  const json app_roles = MemberOr(graph_sp->front(), "appRoles", json::array());
   for (const json& r : app_roles.is_array() ? app_roles : json::array()) {
     if (r.is_object()) roles.ids[StringMember(r, "value")] = StringMember(r, "id");
   }
@@ -203,8 +225,8 @@ Status TenantSetup::SetUpApplication(const GraphRoles& roles) {
   app_ = std::move(found.front());
   // Changes only what apm-server needs; other redirect URIs and permissions stay.
   json patch = json::object();
-  json web = app_.value("web", json::object());
-  json redirects = web.is_object() ? web.value("redirectUris", json::array()) : json::array();
+  json web = MemberOr(app_, "web", json::object());
+  json redirects = web.is_object() ? MemberOr(web, "redirectUris", json::array()) : json::array();
   if (!redirects.is_array()) redirects = json::array();
   const std::string redirect = options_.public_url + "/signin-oidc";
   const std::string logout = options_.public_url + "/signout-callback-oidc";
@@ -218,7 +240,7 @@ Status TenantSetup::SetUpApplication(const GraphRoles& roles) {
     patch["groupMembershipClaims"] = "ApplicationGroup";
     (void)Change("limit the app's groups claim to groups assigned to it (ApplicationGroup)");
   }
-  json required = app_.value("requiredResourceAccess", json::array());
+  json required = MemberOr(app_, "requiredResourceAccess", json::array());
   if (!required.is_array()) required = json::array();
   json* graph_entry = nullptr;
   for (json& r : required) {
@@ -339,7 +361,7 @@ Status TenantSetup::SetUpGroup(const std::string& setting, const std::string& na
     if (!by_name->empty()) group = by_name->front();
   }
   if (group.is_object()) {
-    const json types = group.value("groupTypes", json::array());
+    const json types = MemberOr(group, "groupTypes", json::array());
     if (profile_group && Contains(types, "DynamicMembership")) {
       return Status::FailedPrecondition(
           "the profile group \"" + StringMember(group, "displayName") +
@@ -410,9 +432,9 @@ Status TenantSetup::SetUpDeploymentProfile() {
   if (!profiles.ok()) return profiles.status();
   const json* named = nullptr;
   for (const json& p : *profiles) {
-    const json assignments = p.value("assignments", json::array());
+    const json assignments = MemberOr(p, "assignments", json::array());
     for (const json& a : assignments.is_array() ? assignments : json::array()) {
-      const json target = a.is_object() ? a.value("target", json::object()) : json::object();
+      const json target = a.is_object() ? MemberOr(a, "target", json::object()) : json::object();
       if (!group_id.empty() && target.is_object() &&
           StringMember(target, "@odata.type") == "#microsoft.graph.groupAssignmentTarget" &&
           StringMember(target, "groupId") == group_id) {
@@ -476,7 +498,7 @@ Status TenantSetup::SetUpCertificate() {
     Result<json> read = Call("GET", "/v1.0/applications/" + object_id + "?$select=keyCredentials",
                              std::nullopt, "reading the app's certificates");
     if (!read.ok()) return read.status();
-    const json listed = read->value("keyCredentials", json::array());
+    const json listed = MemberOr(*read, "keyCredentials", json::array());
     if (listed.is_array()) keys = listed;
   }
   for (const json& k : keys) {
@@ -515,7 +537,7 @@ Status TenantSetup::SetUpCertificate() {
 Status TenantSetup::SetUpSecret() {
   const int64_t now = clock_.NowMs();
   if (!options_.current_secret.empty()) {
-    const json secrets = app_.value("passwordCredentials", json::array());
+    const json secrets = MemberOr(app_, "passwordCredentials", json::array());
     for (const json& s : secrets.is_array() ? secrets : json::array()) {
       const std::string hint = s.is_object() ? StringMember(s, "hint") : "";
       std::optional<int64_t> end = ParseTimestamp(StringMember(s, "endDateTime"));

@@ -6,7 +6,9 @@
 // when it differs from what apm-server needs, so a second run changes nothing.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -64,12 +66,15 @@ inline constexpr const char* kSetupScopes =
 
 class TenantSetup {
  public:
+  using Sleep = std::function<void(std::chrono::milliseconds)>;
   // `config` is the configuration as it is (ClientId and group settings name what to reuse);
-  // `graph` carries the admin's token.
-  TenantSetup(const Config& config, SetupOptions options, GraphClient& graph, const Clock& clock);
+  // `graph` carries the admin's token; `sleep` waits for Graph's replication (tests: none).
+  TenantSetup(const Config& config, SetupOptions options, GraphClient& graph, const Clock& clock,
+              Sleep sleep = {});
 
   // Whether the signed-in admin holds a role that grants Graph's application permissions
-  // (Global Administrator or Privileged Role Administrator), and the roles found.
+  // (Global Administrator or Privileged Role Administrator, directly or through a group; an
+  // eligible PIM role counts once activated), and the roles found.
   Result<bool> MayGrantConsent(std::vector<std::string>* roles);
   // Reads the tenant and, unless `dry_run`, changes what differs. An error stops it; `report`
   // then holds what was done before.
@@ -94,7 +99,9 @@ class TenantSetup {
   SetupOptions options_;
   GraphClient& graph_;
   const Clock& clock_;
+  Sleep sleep_;
   bool dry_run_ = false;
+  bool made_objects_ = false;  // this run created something (replication may lag)
   SetupReport* report_ = nullptr;
   nlohmann::json app_;       // the registration as read or created
   std::string sp_id_;        // its service principal ("" : not yet, in a dry run)

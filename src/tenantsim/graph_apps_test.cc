@@ -3,7 +3,10 @@
 // assigned to the app.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "core/base64.h"
+#include "server/testing/test_certificate.h"
 #include "tenantsim/testing/graph_test.h"
 
 namespace apm::sim {
@@ -166,6 +169,55 @@ TEST_F(SetupRoutesTest, AnAdminRegistersAnAppGrantsConsentAndTheAppGetsItsRoles)
   const std::string token = app_token.body["access_token"];
   EXPECT_EQ(Call("GET", "/v1.0/devices", "", token).status, 200);
   EXPECT_EQ(Call("GET", "/v1.0/groups", "", token).status, 403);
+}
+
+TEST_F(SetupRoutesTest, CertificatesReplaceTheCollectionAndShowTheirDataOnlyWhenSelected) {
+  const std::string admin = SignIn(admin_).body["access_token"];
+  Answer app = Call("POST", "/v1.0/applications", json{{"displayName", "X"}}.dump(), admin);
+  const std::string id = app.body["id"];
+  apm::testing::TestCertificate first("first"), second("second");
+  auto der = [](const std::string& pem) {
+    std::string body;
+    std::istringstream lines(pem);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.starts_with("-----")) body += line;
+    }
+    return body;  // PEM's base64 is the DER's
+  };
+  auto key = [&](const std::string& pem) {
+    return json{{"type", "AsymmetricX509Cert"}, {"usage", "Verify"}, {"key", der(pem)}};
+  };
+  ASSERT_EQ(Call("PATCH", "/v1.0/applications/" + id,
+                 json{{"keyCredentials", {key(first.certificate_pem)}}}.dump(), admin)
+                .status,
+            204);
+  Answer listed = Call("GET", "/v1.0/applications?$filter=displayName%20eq%20'X'", "", admin);
+  ASSERT_EQ(listed.body["value"][0]["keyCredentials"].size(), 1u);
+  EXPECT_TRUE(listed.body["value"][0]["keyCredentials"][0]["key"].is_null());
+  Answer selected = Call("GET", "/v1.0/applications/" + id + "?$select=keyCredentials", "", admin);
+  ASSERT_EQ(selected.status, 200) << selected.body;
+  json kept = selected.body["keyCredentials"][0];
+  EXPECT_EQ(kept["key"], der(first.certificate_pem));
+  // Replace-all: the kept one sent again beside the new one; both remain.
+  ASSERT_EQ(Call("PATCH", "/v1.0/applications/" + id,
+                 json{{"keyCredentials", {kept, key(second.certificate_pem)}}}.dump(), admin)
+                .status,
+            204);
+  EXPECT_EQ(Call("GET", "/v1.0/applications/" + id + "?$select=keyCredentials", "", admin)
+                .body["keyCredentials"]
+                .size(),
+            2u);
+  // What is not a certificate is refused, and nothing changes.
+  EXPECT_EQ(Call("PATCH", "/v1.0/applications/" + id,
+                 json{{"keyCredentials",
+                       {{{"type", "AsymmetricX509Cert"},
+                         {"usage", "Verify"},
+                         {"key", "bm90IGEgY2VydA=="}}}}}
+                     .dump(),
+                 admin)
+                .status,
+            400);
+  EXPECT_EQ(identity_.FindApplication(id)->key_credentials.size(), 2u);
 }
 
 TEST_F(SetupRoutesTest, AUserWithoutTheRoleCannotGrantConsent) {

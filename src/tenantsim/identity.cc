@@ -8,6 +8,7 @@
 
 #include "core/base64.h"
 #include "core/text.h"
+#include "server/json_text.h"
 #include "server/random_guid.h"
 #include "tenantsim/client_assertion.h"
 
@@ -145,8 +146,17 @@ std::optional<TokenError> Identity::AuthenticateClientLocked(
         "https://login.microsoftonline.com/" + tenant_domain_ + "/oauth2/v2.0/token"};
     if (!called_url.empty()) audiences.push_back(called_url);
     int64_t now = clock_.NowMs();
-    auto checked =
-        VerifyClientAssertion(*assertion, client_id, app.certificate_pem, audiences, now);
+    // Any of the app's certificates may sign (a renewal uploads the new one beside the old).
+    std::vector<std::string> certificates = {app.certificate_pem};
+    for (const nlohmann::json& k : app.key_credentials) {
+      std::optional<UploadedCertificate> c = CertificateFromBase64Der(StringMember(k, "key"));
+      if (c && c->pem != app.certificate_pem) certificates.push_back(c->pem);
+    }
+    auto checked = VerifyClientAssertion(*assertion, client_id, certificates[0], audiences, now);
+    for (size_t i = 1; i < certificates.size() && std::holds_alternative<TokenError>(checked);
+         ++i) {
+      checked = VerifyClientAssertion(*assertion, client_id, certificates[i], audiences, now);
+    }
     if (const TokenError* e = std::get_if<TokenError>(&checked)) return *e;
     const AssertionClaims& claims = std::get<AssertionClaims>(checked);
     std::erase_if(used_jtis_, [&](const auto& entry) { return entry.second <= now; });

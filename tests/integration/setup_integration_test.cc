@@ -59,8 +59,8 @@ class SetupTest : public ::testing::Test {
 
   // Runs `setup entra ARGS` and signs in as `upn` on the device login page once the command
   // shows its code; the exit code, the output in `out`.
-  int Setup(std::vector<std::string> args, const std::string& upn, std::string* out,
-            bool expect_signed_in = true) {
+  int RunSetup(std::vector<std::string> args, const std::string& upn, std::string* out,
+               bool expect_signed_in = true) {
     args.insert(args.begin(), {"setup", "entra", "--tenant", kTenant});
     std::future<int> run =
         std::async(std::launch::async, [&] { return server_->RunCommand(args, out); });
@@ -113,7 +113,7 @@ TEST_F(SetupTest, FromAnEmptyTenantItSetsUpWhatTheDoctorChecksAndASecondRunChang
   StartSim();
   const std::string before = ReadFile(server_->config_path());
   std::string out;
-  ASSERT_EQ(Setup({"--dry-run"}, "admin@contoso.example", &out), 0) << out;
+  ASSERT_EQ(RunSetup({"--dry-run"}, "admin@contoso.example", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("Would change (--dry-run, nothing was changed)"));
   EXPECT_THAT(out, HasSubstr("+ create the app registration \"Autopilot Manager\""));
   EXPECT_THAT(out,
@@ -125,7 +125,7 @@ TEST_F(SetupTest, FromAnEmptyTenantItSetsUpWhatTheDoctorChecksAndASecondRunChang
   EXPECT_EQ(ReadFile(server_->config_path()), before);
   EXPECT_FALSE(std::filesystem::exists(EnvPath()));
 
-  ASSERT_EQ(Setup({}, "admin@contoso.example", &out), 0) << out;
+  ASSERT_EQ(RunSetup({}, "admin@contoso.example", &out), 0) << out;
   EXPECT_THAT(out,
               HasSubstr("Signed in as admin@contoso.example to tenant " + std::string(kTenant)));
   EXPECT_THAT(out, HasSubstr("+ create the app registration"));
@@ -163,7 +163,7 @@ TEST_F(SetupTest, FromAnEmptyTenantItSetsUpWhatTheDoctorChecksAndASecondRunChang
   // Again: nothing to change, no write, the files as they were.
   const int app_writes =
       Writes("PATCH /v1.0/applications/{id}") + Writes("POST /v1.0/applications");
-  ASSERT_EQ(Setup({}, "admin@contoso.example", &out), 0) << out;
+  ASSERT_EQ(RunSetup({}, "admin@contoso.example", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("Nothing to change"));
   EXPECT_THAT(out, HasSubstr("= client secret ("));
   EXPECT_EQ(Writes("PATCH /v1.0/applications/{id}") + Writes("POST /v1.0/applications"),
@@ -171,13 +171,23 @@ TEST_F(SetupTest, FromAnEmptyTenantItSetsUpWhatTheDoctorChecksAndASecondRunChang
   EXPECT_EQ(Writes("POST /v1.0/applications/{id}/addPassword"), 1);
   EXPECT_EQ(ReadFile(server_->config_path()), config);
   EXPECT_EQ(ReadFile(EnvPath()), env);
+
+  // From the secret to a certificate: the secret leaves apm.env once the settings name the
+  // certificate, and the doctor gets its token with the certificate alone.
+  ASSERT_EQ(RunSetup({"--certificate"}, "admin@contoso.example", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("+ make a certificate"));
+  EXPECT_THAT(out, HasSubstr("+ APM_CLIENT_SECRET removed from"));
+  EXPECT_THAT(ReadFile(EnvPath()), Not(HasSubstr("APM_CLIENT_SECRET")));
+  ServerProcess certified(ReadFile(server_->config_path()));
+  EXPECT_EQ(certified.RunCommand({"doctor", "--json"}, &doctor), 0) << doctor;
+  EXPECT_THAT(doctor, HasSubstr("with its certificate"));
 }
 
 TEST_F(SetupTest, WithACertificateTheAppSignsInWithItsKeyAndNoSecretIsMade) {
   // Graph's replication: the new enterprise app is not found for 1.5 s; the set-up waits.
   StartSim({"--replication-delay-ms", "1500"});
   std::string out;
-  ASSERT_EQ(Setup({"--certificate"}, "admin@contoso.example", &out), 0) << out;
+  ASSERT_EQ(RunSetup({"--certificate"}, "admin@contoso.example", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("+ make a certificate valid for 365 days and upload it"));
   EXPECT_THAT(out, Not(HasSubstr("add a client secret")));
   EXPECT_EQ(Writes("POST /v1.0/applications/{id}/addPassword"), 0);
@@ -194,11 +204,33 @@ TEST_F(SetupTest, WithACertificateTheAppSignsInWithItsKeyAndNoSecretIsMade) {
   EXPECT_EQ(configured.RunCommand({"doctor", "--json"}, &doctor), 0) << doctor;
   EXPECT_THAT(doctor, HasSubstr("with its certificate"));
   const std::string key = ReadFile(dir + "/graph-key.pem");
-  ASSERT_EQ(Setup({}, "admin@contoso.example", &out), 0) << out;
+  ASSERT_EQ(RunSetup({}, "admin@contoso.example", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("Nothing to change"));
   EXPECT_THAT(out, HasSubstr("= client certificate (ends "));
   EXPECT_EQ(ReadFile(dir + "/graph-key.pem"), key);
   EXPECT_EQ(Writes("PATCH /v1.0/applications/{id}"), 1);  // the one upload
+
+  // An admin who keeps certificate and key in one file: a re-run keeps it so, adding no
+  // ClientPrivateKeyFile that would point elsewhere.
+  {
+    std::ofstream combined(dir + "/combined.pem");
+    combined << ReadFile(dir + "/graph-cert.pem") << key;
+  }
+  std::string one_file;
+  std::istringstream lines(ReadFile(server_->config_path()));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("ClientPrivateKeyFile")) continue;
+    if (line.starts_with("ClientCertificateFile"))
+      line = "ClientCertificateFile = '" + dir + "/combined.pem'";
+    one_file += line + "\n";
+  }
+  {
+    std::ofstream rewrite(server_->config_path());
+    rewrite << one_file;
+  }
+  ASSERT_EQ(RunSetup({}, "admin@contoso.example", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("Nothing to change"));
+  EXPECT_EQ(ReadFile(server_->config_path()), one_file);
 }
 
 TEST_F(SetupTest, AUserWithoutTheRoleIsStoppedBeforeAnyChange) {
@@ -207,7 +239,7 @@ TEST_F(SetupTest, AUserWithoutTheRoleIsStoppedBeforeAnyChange) {
   StartSim({"--organisation-consented"});
   const std::string before = ReadFile(server_->config_path());
   std::string out;
-  EXPECT_EQ(Setup({}, "user@contoso.example", &out), 3) << out;
+  EXPECT_EQ(RunSetup({}, "user@contoso.example", &out), 3) << out;
   EXPECT_THAT(out, HasSubstr("user@contoso.example holds no directory role, which cannot grant "
                              "admin consent to Microsoft Graph's application permissions"));
   EXPECT_THAT(out, HasSubstr("Sign in as a Global Administrator or Privileged Role Administrator"));
@@ -221,7 +253,7 @@ TEST_F(SetupTest, AUserWhoCannotConsentIsToldAtSignIn) {
   // Without an earlier consent for everyone, Entra shows "Need admin approval" on the page.
   StartSim();
   std::string out;
-  EXPECT_EQ(Setup({}, "user@contoso.example", &out, /*expect_signed_in=*/false), 3) << out;
+  EXPECT_EQ(RunSetup({}, "user@contoso.example", &out, /*expect_signed_in=*/false), 3) << out;
   EXPECT_THAT(out, HasSubstr("sign-in failed: the sign-in was declined"));
   EXPECT_THAT(out, HasSubstr("Need admin approval"));
   EXPECT_THAT(out, HasSubstr("Nothing was changed."));

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "server/auth/client_assertion_signer.h"
 #include "server/clock.h"
 #include "server/graph/graph_client.h"
 #include "server/graph/token_source.h"
@@ -92,7 +93,10 @@ namespace {
 
 // Where the command reads and writes, decided once from the options and the configuration.
 struct SetupPaths {
-  std::string toml, env, certificate, key;
+  std::string toml, env;
+  std::string certificate;  // the configured certificate, or where a new one goes
+  std::string current_key;  // the configured key (the certificate's own file when combined)
+  std::string new_key;      // where a new key goes: never the certificate's file
 };
 
 constexpr const char* kHeading = "Written by apm-server setup entra";
@@ -106,7 +110,10 @@ std::vector<std::pair<std::string, std::string>> SettingsOf(const SetupReport& r
   if (!tenant_id.empty()) settings.insert(settings.begin(), {"TenantId", TomlString(tenant_id)});
   if (options.use_certificate) {
     settings.emplace_back("ClientCertificateFile", TomlString(paths.certificate));
-    settings.emplace_back("ClientPrivateKeyFile", TomlString(paths.key));
+    // A kept certificate keeps its key where it is (perhaps in its own file).
+    if (report.certificate_to_make) {
+      settings.emplace_back("ClientPrivateKeyFile", TomlString(paths.new_key));
+    }
   }
   return settings;
 }
@@ -131,10 +138,10 @@ bool MayChangeTenant(TenantSetup& setup, const AdminSignIn& admin) {
 }
 
 // Writes the credential the set-up made (the secret to the environment file; a certificate's
-// key and certificate beside apm.toml, the secret it replaces removed) before the settings
-// that name it. False (having said why) on an error.
+// key and certificate beside apm.toml) before the settings that name it. False (having said
+// why) on an error.
 bool WriteCredential(const SetupReport& done, const std::string& env_text,
-                     const SetupOptions& options, const SetupPaths& paths) {
+                     const SetupPaths& paths) {
   auto failed = [](const std::string& what, const Status& s) {
     std::cerr << "apm-server setup entra: " << what << ": " << s.message() << "\n";
     return false;
@@ -146,22 +153,18 @@ bool WriteCredential(const SetupReport& done, const std::string& env_text,
     std::cout << "  + APM_CLIENT_SECRET written to " << paths.env << " (mode 600)\n";
   }
   if (!done.new_certificate.private_key_pem.empty()) {
-    // The service reads the key: apm.toml's group (root:apm in the package), mode 640.
-    Status wrote = WriteTextFile(paths.key, done.new_certificate.private_key_pem, 0640, paths.toml);
+    // The service reads the key: apm.toml's group (root:apm in the package), or its
+    // directory's for a first apm.toml; mode 640.
+    const std::string owner = std::filesystem::exists(paths.toml)
+                                  ? paths.toml
+                                  : std::filesystem::absolute(paths.toml).parent_path().string();
+    Status wrote = WriteTextFile(paths.new_key, done.new_certificate.private_key_pem, 0640, owner);
     if (wrote.ok()) {
-      wrote =
-          WriteTextFile(paths.certificate, done.new_certificate.certificate_pem, 0644, paths.toml);
+      wrote = WriteTextFile(paths.certificate, done.new_certificate.certificate_pem, 0644, owner);
     }
     if (!wrote.ok()) return failed("the new certificate could not be written", wrote);
-    std::cout << "  + certificate written to " << paths.certificate << ", its key to " << paths.key
-              << " (mode 640)\n";
-  }
-  if (options.use_certificate && EnvFileValue(env_text, "APM_CLIENT_SECRET")) {
-    Status wrote =
-        WriteTextFile(paths.env, RemoveEnvFileValue(env_text, "APM_CLIENT_SECRET"), 0600);
-    if (!wrote.ok()) return failed("APM_CLIENT_SECRET could not be removed", wrote);
-    std::cout << "  + APM_CLIENT_SECRET removed from " << paths.env
-              << " (the certificate replaces it; the server refuses both)\n";
+    std::cout << "  + certificate written to " << paths.certificate << " (mode 644), its key to "
+              << paths.new_key << " (mode 640)\n";
   }
   return true;
 }
@@ -190,6 +193,22 @@ bool WriteSettings(const std::string& toml_text,
   return true;
 }
 
+// With a certificate, the secret it replaces leaves the environment file (the server refuses
+// both); after the settings naming the certificate are written. False on an error.
+bool RemoveReplacedSecret(const std::string& env_text, const SetupOptions& options,
+                          const SetupPaths& paths) {
+  if (!options.use_certificate || !EnvFileValue(env_text, "APM_CLIENT_SECRET")) return true;
+  Status wrote = WriteTextFile(paths.env, RemoveEnvFileValue(env_text, "APM_CLIENT_SECRET"), 0600);
+  if (!wrote.ok()) {
+    std::cerr << "apm-server setup entra: APM_CLIENT_SECRET could not be removed from " << paths.env
+              << ": " << wrote.message() << "\n";
+    return false;
+  }
+  std::cout << "  + APM_CLIENT_SECRET removed from " << paths.env
+            << " (the certificate replaces it; the server refuses both)\n";
+  return true;
+}
+
 }  // namespace
 
 int SetupCommand::Run(const Config& config, const std::string& config_path) const {
@@ -202,9 +221,12 @@ int SetupCommand::Run(const Config& config, const std::string& config_path) cons
   paths.env = !env_file_.empty() ? env_file_ : (dir / "apm.env").string();
   paths.certificate = !config.ClientCertificateFile.empty() ? config.ClientCertificateFile
                                                             : (dir / "graph-cert.pem").string();
-  paths.key = !config.ClientPrivateKeyFile.empty()    ? config.ClientPrivateKeyFile
-              : !config.ClientCertificateFile.empty() ? config.ClientCertificateFile
-                                                      : (dir / "graph-key.pem").string();
+  paths.current_key =
+      !config.ClientPrivateKeyFile.empty() ? config.ClientPrivateKeyFile : paths.certificate;
+  paths.new_key = !config.ClientPrivateKeyFile.empty() &&
+                          config.ClientPrivateKeyFile != config.ClientCertificateFile
+                      ? config.ClientPrivateKeyFile
+                      : (dir / "graph-key.pem").string();
   SetupOptions options = options_;
   if (options.public_url.empty()) options.public_url = config.PublicUrl;
   while (options.public_url.ends_with('/')) options.public_url.pop_back();
@@ -216,9 +238,12 @@ int SetupCommand::Run(const Config& config, const std::string& config_path) cons
   }
   // A configured certificate stays the credential; --certificate switches to one.
   options.use_certificate = certificate_ || !config.ClientCertificateFile.empty();
-  if (options.use_certificate && config.ClientPrivateKeyFile.empty() &&
-      !config.ClientCertificateFile.empty()) {
-    paths.key = (dir / "graph-key.pem").string();  // a new key goes to its own file
+  if (options.use_certificate && config.sources.contains("ClientSecret") &&
+      config.sources.at("ClientSecret") != "APM_CLIENT_SECRET") {
+    std::cerr << "apm-server setup entra: " << config.sources.at("ClientSecret")
+              << " sets ClientSecret, and a certificate replaces it (the server refuses both): "
+                 "remove that line first\n";
+    return 2;
   }
   Result<std::string> env_text = ReadTextFile(paths.env);
   Result<std::string> toml_text = ReadTextFile(paths.toml);
@@ -230,7 +255,14 @@ int SetupCommand::Run(const Config& config, const std::string& config_path) cons
       return 2;
     }
   }
-  options.current_certificate_pem = *certificate_text;
+  // The configured certificate counts only with a key that belongs to it (a renewal cut short
+  // may have left them apart): otherwise a new one is made.
+  if (!certificate_text->empty() &&
+      ClientAssertionSigner::Load(paths.certificate,
+                                  paths.current_key == paths.certificate ? "" : paths.current_key)
+          .ok()) {
+    options.current_certificate_pem = *certificate_text;
+  }
   // The environment file is where this command keeps the secret: its value wins over an old
   // one left in apm.toml.
   options.current_secret =
@@ -307,8 +339,9 @@ int SetupCommand::Run(const Config& config, const std::string& config_path) cons
                  "fixed (what is already right is kept).\n";
     return 1;
   }
-  if (!WriteCredential(done, *env_text, options, paths)) return 1;
+  if (!WriteCredential(done, *env_text, paths)) return 1;
   if (!WriteSettings(*toml_text, SettingsOf(done, tenant_id, options, paths), paths)) return 1;
+  if (!RemoveReplacedSecret(*env_text, options, paths)) return 1;
   std::cout << "Done. Restart apm-server to use it (systemctl restart apm-server) and check "
                "with `apm-server doctor`.\n";
   return 0;

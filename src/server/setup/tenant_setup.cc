@@ -83,10 +83,12 @@ Result<json> TenantSetup::Call(const std::string& method, const std::string& url
                      .body = body,
                      .idempotent = method != "POST",
                      .retry_429 = true});
+    const std::string message = StringMember(MemberOr(a.body, "error", json::object()), "message");
     const bool not_replicated =
-        (a.status == 404 || a.status == 400) && method == "POST" && made_objects_ &&
-        StringMember(MemberOr(a.body, "error", json::object()), "message").find("does not exist") !=
-            std::string::npos;
+        (a.status == 404 || a.status == 400) && method != "GET" && made_objects_ &&
+        (message.find("does not exist") != std::string::npos ||
+         message.find("does not reference a valid application object") != std::string::npos);
+
     if (!not_replicated || attempt == 5) break;
     sleep_(wait);
     wait = std::min(wait * 2, std::chrono::milliseconds(8000));
@@ -220,6 +222,7 @@ Status TenantSetup::SetUpApplication(const GraphRoles& roles) {
         Call("POST", "/v1.0/applications", desired, "creating the app registration");
     if (!made.ok()) return made.status();
     app_ = std::move(*made);
+    app_made_ = true;
     return Status::Ok();
   }
   app_ = std::move(found.front());
@@ -282,7 +285,7 @@ Status TenantSetup::SetUpApplication(const GraphRoles& roles) {
 
 Status TenantSetup::SetUpServicePrincipal() {
   const std::string app_id = StringMember(app_, "appId");
-  if (!app_id.empty()) {
+  if (!app_id.empty() && !app_made_) {
     Result<std::vector<json>> sps = graph_.ListPages(
         "/v1.0/servicePrincipals?" + Eq("appId", app_id), "looking for the app's enterprise app");
     if (!sps.ok()) return sps.status();
@@ -298,12 +301,13 @@ Status TenantSetup::SetUpServicePrincipal() {
                            "creating the enterprise app");
   if (!made.ok()) return made.status();
   sp_id_ = StringMember(*made, "id");
+  sp_made_ = true;
   return Status::Ok();
 }
 
 Status TenantSetup::GrantPermissions(const GraphRoles& roles) {
   std::vector<std::string> granted;
-  if (!sp_id_.empty()) {
+  if (!sp_id_.empty() && !sp_made_) {
     Result<std::vector<json>> held =
         graph_.ListPages("/v1.0/servicePrincipals/" + sp_id_ + "/appRoleAssignments",
                          "reading the app's granted permissions");
@@ -398,7 +402,7 @@ Status TenantSetup::AssignGroupsToApp() {
   // With groupMembershipClaims "ApplicationGroup", a sign-in carries only groups assigned to
   // the app: the three sign-in groups (never the profile group of devices).
   std::vector<std::string> assigned;
-  if (!sp_id_.empty()) {
+  if (!sp_id_.empty() && !sp_made_) {
     Result<std::vector<json>> held = graph_.ListPages(
         "/v1.0/servicePrincipals/" + sp_id_ + "/appRoleAssignedTo", "reading the app's groups");
     if (!held.ok()) return held.status();
@@ -494,7 +498,7 @@ Status TenantSetup::SetUpCertificate() {
   // Graph shows a certificate's data only when asked for one application's keyCredentials.
   json keys = json::array();
   const std::string object_id = StringMember(app_, "id");
-  if (!object_id.empty()) {
+  if (!object_id.empty() && !app_made_) {
     Result<json> read = Call("GET", "/v1.0/applications/" + object_id + "?$select=keyCredentials",
                              std::nullopt, "reading the app's certificates");
     if (!read.ok()) return read.status();
@@ -509,24 +513,30 @@ Status TenantSetup::SetUpCertificate() {
       return Status::Ok();
     }
   }
-  (void)Change("make a certificate valid for " + std::to_string(options_.certificate_days) +
-               " days and upload it to the app (its key stays on this machine)");
-  if (dry_run_) return Status::Ok();
+  // An upload replaces all of the app's certificates, so each must be sent again.
   for (const json& k : keys) {
     if (!k.is_object() || StringMember(k, "key").empty()) {
       return Status::FailedPrecondition(
           "the app holds a certificate whose data Graph did not show, and an upload replaces "
-          "them all: upload graph-cert.pem by hand (Certificates & secrets) instead");
+          "them all: upload a certificate by hand (Certificates & secrets) and set "
+          "ClientCertificateFile and ClientPrivateKeyFile");
     }
   }
-  Result<AppCertificate> made = MakeAppCertificate(options_.app_name, options_.certificate_days);
+  (void)Change("make a certificate valid for " + std::to_string(options_.certificate_days) +
+               " days and upload it to the app (its key stays on this machine)");
+  report_->certificate_to_make = true;
+  if (dry_run_) return Status::Ok();
+  // A certificate's common name holds at most 64 characters.
+  const std::string common_name =
+      options_.app_name.size() <= 64 ? options_.app_name : std::string("apm-server");
+  Result<AppCertificate> made = MakeAppCertificate(common_name, options_.certificate_days);
   if (!made.ok()) return made.status();
   Result<CertificateFacts> facts = ReadCertificateFacts(made->certificate_pem);
   if (!facts.ok()) return facts.status();
   keys.push_back({{"type", "AsymmetricX509Cert"},
                   {"usage", "Verify"},
                   {"key", facts->der_base64},
-                  {"displayName", "CN=" + options_.app_name}});
+                  {"displayName", "CN=" + common_name}});
   Result<json> patched = Call("PATCH", "/v1.0/applications/" + object_id,
                               json{{"keyCredentials", keys}}, "uploading the certificate");
   if (!patched.ok()) return patched.status();

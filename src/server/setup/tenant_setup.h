@@ -48,6 +48,8 @@ struct SetupReport {
   // apm.toml settings: key and TOML literal.
   std::vector<std::pair<std::string, std::string>> settings;
   std::string new_secret;  // "" : the configured ClientSecret stays right
+  // A certificate is (for a dry run: would be) made; its key goes to a new file.
+  bool certificate_to_make = false;
   // Empty unless a certificate was made and uploaded: its key is to be written.
   AppCertificate new_certificate;
 };
@@ -102,6 +104,8 @@ class TenantSetup {
   Sleep sleep_;
   bool dry_run_ = false;
   bool made_objects_ = false;  // this run created something (replication may lag)
+  bool app_made_ = false;      // the app registration is new: it holds nothing yet
+  bool sp_made_ = false;       // so is its service principal
   SetupReport* report_ = nullptr;
   nlohmann::json app_;       // the registration as read or created
   std::string sp_id_;        // its service principal ("" : not yet, in a dry run)

@@ -116,6 +116,10 @@ milliseconds LeaseKeeper::Tick() {
   }
   if (!got.ok()) {
     LogWarn("lease not renewed", {{"lease", options_.name}, {"error", got.status().ToString()}});
+    // Past the work's deadline the lease counts as lost here too, not only once the watchdog
+    // wakes: held() must agree with the work being stopped below.
+    std::lock_guard lock(mu_);
+    if (held_ && steady_clock::now() >= WorkDeadline()) held_ = false;
   } else {
     std::lock_guard lock(mu_);
     held_ = false;

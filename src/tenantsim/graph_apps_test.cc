@@ -25,6 +25,12 @@ class SetupRoutesTest : public GraphTest {
     user_ = handler_.oidc().AddTestUser({"uma@contoso.example", "Uma User", {"Autopilot Users"}});
   }
 
+  // The token request that polls for `device_code`.
+  static std::string Poll(const std::string& device_code) {
+    return "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=" +
+           std::string(kGraphCliAppId) + "&device_code=" + device_code;
+  }
+
   // The device code flow as a client runs it, with `user` entering the code; the token answer.
   Answer SignIn(const TestUser& user) {
     Answer code = Call("POST", "/tid-1/oauth2/v2.0/devicecode",
@@ -35,10 +41,7 @@ class SetupRoutesTest : public GraphTest {
     EXPECT_EQ(code.status, 200) << code.body;
     EXPECT_EQ(code.body["verification_uri"], "http://sim.test:9090/devicelogin");
     EXPECT_EQ(code.body["expires_in"], 900);
-    const std::string poll =
-        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
-        "&client_id=" +
-        std::string(kGraphCliAppId) + "&device_code=" + code.body["device_code"].get<std::string>();
+    const std::string poll = Poll(code.body["device_code"].get<std::string>());
     Answer pending = Call("POST", "/tid-1/oauth2/v2.0/token", poll, "");
     EXPECT_EQ(pending.status, 400);
     EXPECT_EQ(pending.body["error"], "authorization_pending");
@@ -64,12 +67,8 @@ TEST_F(SetupRoutesTest, ADeviceCodeExpiresAfterFifteenMinutes) {
                      "client_id=" + std::string(kGraphCliAppId) + "&scope=User.Read", "");
   ASSERT_EQ(code.status, 200) << code.body;
   clock_.Advance(milliseconds(901'000));
-  Answer late =
-      Call("POST", "/organizations/oauth2/v2.0/token",
-           "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=" +
-               std::string(kGraphCliAppId) +
-               "&device_code=" + code.body["device_code"].get<std::string>(),
-           "");
+  Answer late = Call("POST", "/organizations/oauth2/v2.0/token",
+                     Poll(code.body["device_code"].get<std::string>()), "");
   EXPECT_EQ(late.body["error"], "expired_token");
   // A confidential app cannot use the flow without its credential.
   EXPECT_EQ(Call("POST", "/tid-1/oauth2/v2.0/devicecode", "client_id=app-1&scope=User.Read", "")
@@ -87,11 +86,7 @@ TEST_F(SetupRoutesTest, AUserWhoCannotConsentIsShownNeedAdminApprovalAndTheClien
                 .status,
             200);
   Answer poll = Call("POST", "/tid-1/oauth2/v2.0/token",
-                     "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
-                     "&client_id=" +
-                         std::string(kGraphCliAppId) +
-                         "&device_code=" + code.body["device_code"].get<std::string>(),
-                     "");
+                     Poll(code.body["device_code"].get<std::string>()), "");
   EXPECT_EQ(poll.body["error"], "authorization_declined") << poll.body;
   // Scopes any user may consent to are granted to them.
   Answer own = Call("POST", "/tid-1/oauth2/v2.0/devicecode",
@@ -100,13 +95,10 @@ TEST_F(SetupRoutesTest, AUserWhoCannotConsentIsShownNeedAdminApprovalAndTheClien
                  "code=" + own.body["user_code"].get<std::string>() + "&user=" + user_.oid, "")
                 .status,
             200);
-  EXPECT_EQ(Call("POST", "/tid-1/oauth2/v2.0/token",
-                 "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=" +
-                     std::string(kGraphCliAppId) +
-                     "&device_code=" + own.body["device_code"].get<std::string>(),
-                 "")
-                .status,
-            200);
+  EXPECT_EQ(
+      Call("POST", "/tid-1/oauth2/v2.0/token", Poll(own.body["device_code"].get<std::string>()), "")
+          .status,
+      200);
 }
 
 TEST_F(SetupRoutesTest, AnAdminRegistersAnAppGrantsConsentAndTheAppGetsItsRoles) {

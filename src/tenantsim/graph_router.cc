@@ -370,6 +370,13 @@ GraphAnswer GraphRouter::Json(const GraphCall&, int status, json body) {
   return a;
 }
 
+GraphAnswer GraphRouter::ResourceNotFound(const GraphCall& call, const std::string& id) {
+  return GraphError(call, 404, "Request_ResourceNotFound",
+                    "Resource '" + id +
+                        "' does not exist or one of its queried reference-property objects are "
+                        "not present.");
+}
+
 GraphAnswer GraphRouter::NoContent(const GraphCall&) {
   GraphAnswer a;
   a.status = 204;

@@ -129,6 +129,8 @@ class GraphRouter {
   GraphAnswer IntuneError(const GraphCall& call, int status, const std::string& code,
                           const std::string& message, int retry_after = -1);
   GraphAnswer Json(const GraphCall& call, int status, nlohmann::json body);
+  // Graph's 404 for a directory object `id` that does not exist.
+  GraphAnswer ResourceNotFound(const GraphCall& call, const std::string& id);
   GraphAnswer NoContent(const GraphCall& call);
   // A filtered, paged collection: `items` sorted by "id"; `intune` picks the error shape.
   GraphAnswer Collection(const GraphCall& call, std::vector<nlohmann::json> items,

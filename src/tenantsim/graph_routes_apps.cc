@@ -243,10 +243,7 @@ GraphAnswer GraphRouter::CreateApplication(const GraphCall& call, const Params&)
 GraphAnswer GraphRouter::GetApplication(const GraphCall& call, const Params& p) {
   std::optional<SimApp> app = identity_.FindApplication(p[0]);
   if (!app) {
-    return GraphError(call, 404, "Request_ResourceNotFound",
-                      "Resource '" + p[0] +
-                          "' does not exist or one of its queried reference-property objects are "
-                          "not present.");
+    return ResourceNotFound(call, p[0]);
   }
   std::optional<std::map<std::string, std::string>> query = ParseForm(call.query);
   const bool with_keys = query && query->contains("$select") &&
@@ -268,10 +265,7 @@ GraphAnswer GraphRouter::PatchApplication(const GraphCall& call, const Params& p
     if (!bad) app = std::move(edited);
   });
   if (!found) {
-    return GraphError(call, 404, "Request_ResourceNotFound",
-                      "Resource '" + p[0] +
-                          "' does not exist or one of its queried reference-property objects are "
-                          "not present.");
+    return ResourceNotFound(call, p[0]);
   }
   if (bad) return GraphError(call, 400, "Request_BadRequest", *bad);
   return NoContent(call);
@@ -302,10 +296,7 @@ GraphAnswer GraphRouter::AddApplicationPassword(const GraphCall& call, const Par
   std::optional<SimPassword> added =
       identity_.AddPassword(p[0], StringMember(credential, "displayName"), end_ms);
   if (!added) {
-    return GraphError(call, 404, "Request_ResourceNotFound",
-                      "Resource '" + p[0] +
-                          "' does not exist or one of its queried reference-property objects are "
-                          "not present.");
+    return ResourceNotFound(call, p[0]);
   }
   json out = {{"@odata.context",
                kMetadata + call.version + "/$metadata#microsoft.graph.passwordCredential"}};
@@ -356,10 +347,7 @@ GraphAnswer GraphRouter::ListAppRoleAssignments(const GraphCall& call, const Par
   // What the service principal holds: for an app's, the Graph permissions granted to it.
   std::optional<SimApp> app = identity_.AppOfServicePrincipal(p[0]);
   if (!app && p[0] != kGraphServicePrincipalId) {
-    return GraphError(call, 404, "Request_ResourceNotFound",
-                      "Resource '" + p[0] +
-                          "' does not exist or one of its queried reference-property objects are "
-                          "not present.");
+    return ResourceNotFound(call, p[0]);
   }
   std::vector<json> items;
   if (app) {
@@ -380,10 +368,7 @@ GraphAnswer GraphRouter::ListAppRoleAssignedTo(const GraphCall& call, const Para
   } else if (std::optional<SimApp> app = identity_.AppOfServicePrincipal(p[0])) {
     for (const SimAssignment& a : app->assigned) items.push_back(AssignmentJson(a));
   } else {
-    return GraphError(call, 404, "Request_ResourceNotFound",
-                      "Resource '" + p[0] +
-                          "' does not exist or one of its queried reference-property objects are "
-                          "not present.");
+    return ResourceNotFound(call, p[0]);
   }
   SortById(items);
   return Collection(call, std::move(items), "appRoleAssignments", false, false, false, {});
@@ -427,10 +412,7 @@ GraphAnswer GraphRouter::AddAppRoleAssignedTo(const GraphCall& call, const Param
     }
     std::optional<json> group = model_.GetGroup(principal_id);
     if (!group) {
-      return GraphError(call, 404, "Request_ResourceNotFound",
-                        "Resource '" + principal_id +
-                            "' does not exist or one of its queried reference-property objects "
-                            "are not present.");
+      return ResourceNotFound(call, principal_id);
     }
     made = identity_.AssignToApp(p[0], principal_id, "Group", StringMember(*group, "displayName"));
   }

@@ -20,10 +20,7 @@ GraphAnswer GraphRouter::ListDevices(const GraphCall& call, const Params&) {
 GraphAnswer GraphRouter::GetDevice(const GraphCall& call, const Params& p) {
   std::optional<json> device = model_.GetDevice(p[0]);
   if (!device) {
-    return GraphError(call, 404, "Request_ResourceNotFound",
-                      "Resource '" + p[0] +
-                          "' does not exist or one of its queried reference-property objects are "
-                          "not present.");
+    return ResourceNotFound(call, p[0]);
   }
   json out = {{"@odata.context", kMetadata + call.version + "/$metadata#devices/$entity"}};
   out.update(*device);
@@ -37,10 +34,7 @@ GraphAnswer GraphRouter::ListGroups(const GraphCall& call, const Params&) {
 GraphAnswer GraphRouter::GetGroup(const GraphCall& call, const Params& p) {
   std::optional<json> group = model_.GetGroup(p[0]);
   if (!group) {
-    return GraphError(call, 404, "Request_ResourceNotFound",
-                      "Resource '" + p[0] +
-                          "' does not exist or one of its queried reference-property objects are "
-                          "not present.");
+    return ResourceNotFound(call, p[0]);
   }
   json out = {{"@odata.context", kMetadata + call.version + "/$metadata#groups/$entity"}};
   out.update(*group);
@@ -50,10 +44,7 @@ GraphAnswer GraphRouter::GetGroup(const GraphCall& call, const Params& p) {
 GraphAnswer GraphRouter::ListMembers(const GraphCall& call, const Params& p) {
   std::optional<std::vector<json>> members = model_.ListGroupMembers(p[0]);
   if (!members) {
-    return GraphError(call, 404, "Request_ResourceNotFound",
-                      "Resource '" + p[0] +
-                          "' does not exist or one of its queried reference-property objects are "
-                          "not present.");
+    return ResourceNotFound(call, p[0]);
   }
   return Collection(call, std::move(*members), "directoryObjects", false, false, false, {});
 }
@@ -86,10 +77,7 @@ GraphAnswer GraphRouter::PatchGroup(const GraphCall& call, const Params& p) {
     return GraphError(call, 400, "BadRequest", "The request body is not a JSON object.");
   }
   if (!model_.GetGroup(p[0])) {
-    return GraphError(call, 404, "Request_ResourceNotFound",
-                      "Resource '" + p[0] +
-                          "' does not exist or one of its queried reference-property objects are "
-                          "not present.");
+    return ResourceNotFound(call, p[0]);
   }
   auto bind = body.find("members@odata.bind");
   if (bind == body.end()) return NoContent(call);  // other properties are not modelled
@@ -133,10 +121,7 @@ GraphAnswer GraphRouter::MemberObjects(const GraphCall& call, const Params& p) {
   std::optional<std::vector<std::string>> groups =
       model_.MemberObjects(p[0], body["securityEnabledOnly"].get<bool>());
   if (!groups) {
-    return GraphError(call, 404, "Request_ResourceNotFound",
-                      "Resource '" + p[0] +
-                          "' does not exist or one of its queried reference-property objects are "
-                          "not present.");
+    return ResourceNotFound(call, p[0]);
   }
   return Json(call, 200,
               {{"@odata.context", kMetadata + call.version + "/$metadata#Collection(Edm.String)"},

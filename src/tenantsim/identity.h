@@ -158,8 +158,6 @@ class Identity {
   // A new secret ending at `end_ms`; nullopt for an unknown object id.
   std::optional<SimPassword> AddPassword(const std::string& object_id,
                                          const std::string& display_name, int64_t end_ms);
-  // The app's service principal id; nullopt for an unknown appId or none yet.
-  std::optional<std::string> ServicePrincipalOf(const std::string& app_id);
   enum class Created { kCreated, kExists, kNoSuchApp };
   // Creates the app's service principal (its id in `id`), unless it has one.
   Created CreateServicePrincipal(const std::string& app_id, std::string* id);

@@ -84,14 +84,6 @@ std::optional<SimPassword> Identity::AddPassword(const std::string& object_id,
   return password;
 }
 
-std::optional<std::string> Identity::ServicePrincipalOf(const std::string& app_id) {
-  if (app_id == kGraphAppId) return std::string(kGraphServicePrincipalId);
-  std::lock_guard lock(mu_);
-  auto app = apps_.find(app_id);
-  if (app == apps_.end() || app->second.service_principal_id.empty()) return std::nullopt;
-  return app->second.service_principal_id;
-}
-
 Identity::Created Identity::CreateServicePrincipal(const std::string& app_id, std::string* id) {
   if (app_id == kGraphAppId) return Created::kExists;
   const std::string new_id = NewGuid();

@@ -108,23 +108,6 @@ Status CheckToml(std::string_view text) {
   return Status::Ok();
 }
 
-std::optional<std::string> EnvFileValue(std::string_view text, std::string_view name) {
-  std::optional<std::string> found;
-  for (std::string_view line : Lines(text)) {
-    std::string trimmed = Trim(line);
-    if (trimmed.starts_with("export ")) trimmed = Trim(std::string_view(trimmed).substr(7));
-    std::string_view t = trimmed;
-    if (!t.starts_with(name) || t.size() <= name.size() || t[name.size()] != '=') continue;
-    std::string_view value = t.substr(name.size() + 1);
-    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') &&
-        value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    found = std::string(value);
-  }
-  return found;
-}
-
 namespace {
 
 bool AssignsEnv(std::string_view line, std::string_view name) {
@@ -135,6 +118,21 @@ bool AssignsEnv(std::string_view line, std::string_view name) {
 }
 
 }  // namespace
+
+std::optional<std::string> EnvFileValue(std::string_view text, std::string_view name) {
+  std::optional<std::string> found;
+  for (std::string_view line : Lines(text)) {
+    if (!AssignsEnv(line, name)) continue;
+    std::string assignment = Trim(line);
+    std::string_view value = std::string_view(assignment).substr(assignment.find('=') + 1);
+    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    found = std::string(value);
+  }
+  return found;
+}
 
 Result<std::string> SetEnvFileValue(std::string_view text, std::string_view name,
                                     std::string_view value) {

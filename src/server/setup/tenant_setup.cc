@@ -104,10 +104,9 @@ Result<json> TenantSetup::Call(const std::string& method, const std::string& url
   return s;
 }
 
-Status TenantSetup::Change(const std::string& text) {
+void TenantSetup::Change(const std::string& text) {
   report_->changes.push_back(text);
   made_objects_ = made_objects_ || !dry_run_;
-  return Status::Ok();
 }
 
 Result<bool> TenantSetup::MayGrantConsent(std::vector<std::string>* roles) {
@@ -152,12 +151,16 @@ Status TenantSetup::Run(bool dry_run, SetupReport* report) {
   if (Status s = SetUpApplication(roles); !s.ok()) return s;
   if (Status s = SetUpServicePrincipal(); !s.ok()) return s;
   if (Status s = GrantPermissions(roles); !s.ok()) return s;
-  for (const auto& [setting, name, profile] :
-       {std::tuple{"ApproverSecurityGroup", options_.approver_group, false},
-        std::tuple{"ViewerSecurityGroup", options_.viewer_group, false},
-        std::tuple{"AuthorizationSecurityGroup", options_.users_group, false},
-        std::tuple{"AutopilotProfileGroup", options_.profile_group, true}}) {
-    if (Status s = SetUpGroup(setting, name, profile); !s.ok()) return s;
+  for (const auto& [setting, configured, name, profile] :
+       {std::tuple{"ApproverSecurityGroup", config_.ApproverSecurityGroup, options_.approver_group,
+                   false},
+        std::tuple{"ViewerSecurityGroup", config_.ViewerSecurityGroup, options_.viewer_group,
+                   false},
+        std::tuple{"AuthorizationSecurityGroup", config_.AuthorizationSecurityGroup,
+                   options_.users_group, false},
+        std::tuple{"AutopilotProfileGroup", config_.AutopilotProfileGroup, options_.profile_group,
+                   true}}) {
+    if (Status s = SetUpGroup(setting, configured, name, profile); !s.ok()) return s;
   }
   if (Status s = AssignGroupsToApp(); !s.ok()) return s;
   if (Status s = SetUpDeploymentProfile(); !s.ok()) return s;
@@ -215,8 +218,8 @@ Status TenantSetup::SetUpApplication(const GraphRoles& roles) {
   const json desired = DesiredApplication(roles);
   if (found.empty()) {
     app_ = json::object();
-    (void)Change("create the app registration \"" + options_.app_name + "\" (sign-in for " +
-                 options_.public_url + ", groups claim: groups assigned to the app)");
+    Change("create the app registration \"" + options_.app_name + "\" (sign-in for " +
+           options_.public_url + ", groups claim: groups assigned to the app)");
     if (dry_run_) return Status::Ok();
     Result<json> made =
         Call("POST", "/v1.0/applications", desired, "creating the app registration");
@@ -237,11 +240,11 @@ Status TenantSetup::SetUpApplication(const GraphRoles& roles) {
       (web.is_object() ? StringMember(web, "logoutUrl") : "") != logout) {
     if (!Contains(redirects, redirect)) redirects.push_back(redirect);
     patch["web"] = {{"redirectUris", redirects}, {"logoutUrl", logout}};
-    (void)Change("set the app's redirect URI " + redirect + " and sign-out URL " + logout);
+    Change("set the app's redirect URI " + redirect + " and sign-out URL " + logout);
   }
   if (StringMember(app_, "groupMembershipClaims") != "ApplicationGroup") {
     patch["groupMembershipClaims"] = "ApplicationGroup";
-    (void)Change("limit the app's groups claim to groups assigned to it (ApplicationGroup)");
+    Change("limit the app's groups claim to groups assigned to it (ApplicationGroup)");
   }
   json required = MemberOr(app_, "requiredResourceAccess", json::array());
   if (!required.is_array()) required = json::array();
@@ -270,7 +273,7 @@ Status TenantSetup::SetUpApplication(const GraphRoles& roles) {
     patch["requiredResourceAccess"] = required;
     std::string names;
     for (const std::string& n : added) names += (names.empty() ? "" : ", ") + n;
-    (void)Change("list the app's Graph permissions " + names);
+    Change("list the app's Graph permissions " + names);
   }
   if (patch.empty()) {
     report_->kept.push_back("app registration \"" + StringMember(app_, "displayName") + "\" (" +
@@ -295,7 +298,7 @@ Status TenantSetup::SetUpServicePrincipal() {
       return Status::Ok();
     }
   }
-  (void)Change("create the app's enterprise app (service principal)");
+  Change("create the app's enterprise app (service principal)");
   if (dry_run_) return Status::Ok();
   Result<json> made = Call("POST", "/v1.0/servicePrincipals", json{{"appId", app_id}},
                            "creating the enterprise app");
@@ -324,7 +327,7 @@ Status TenantSetup::GrantPermissions(const GraphRoles& roles) {
       report_->kept.push_back(std::string("admin consent to ") + p.name);
       continue;
     }
-    (void)Change(std::string("grant admin consent to ") + p.name + " (" + p.why + ")");
+    Change(std::string("grant admin consent to ") + p.name + " (" + p.why + ")");
     if (dry_run_) continue;
     Result<json> made =
         Call("POST", "/v1.0/servicePrincipals/" + graph_sp_id_ + "/appRoleAssignedTo",
@@ -335,14 +338,9 @@ Status TenantSetup::GrantPermissions(const GraphRoles& roles) {
   return Status::Ok();
 }
 
-Status TenantSetup::SetUpGroup(const std::string& setting, const std::string& name,
-                               bool profile_group) {
+Status TenantSetup::SetUpGroup(const std::string& setting, const std::string& configured,
+                               const std::string& name, bool profile_group) {
   json group;
-  const std::string configured = setting == "ApproverSecurityGroup" ? config_.ApproverSecurityGroup
-                                 : setting == "ViewerSecurityGroup" ? config_.ViewerSecurityGroup
-                                 : setting == "AuthorizationSecurityGroup"
-                                     ? config_.AuthorizationSecurityGroup
-                                     : config_.AutopilotProfileGroup;
   if (!configured.empty()) {
     GraphClient::Answer a = graph_.Send({.method = "GET",
                                          .url = "/v1.0/groups/" + FormEncode(configured),
@@ -381,7 +379,7 @@ Status TenantSetup::SetUpGroup(const std::string& setting, const std::string& na
                             StringMember(group, "id") + ")");
     return Status::Ok();
   }
-  (void)Change("create the security group \"" + name + "\" (" + setting + ")");
+  Change("create the security group \"" + name + "\" (" + setting + ")");
   if (dry_run_) {
     group_ids_.emplace_back(setting, "");
     return Status::Ok();
@@ -414,7 +412,7 @@ Status TenantSetup::AssignGroupsToApp() {
       report_->kept.push_back(setting + " assigned to the app");
       continue;
     }
-    (void)Change("assign " + setting + " to the app (its members' sign-ins carry it)");
+    Change("assign " + setting + " to the app (its members' sign-ins carry it)");
     if (dry_run_) continue;
     Result<json> made =
         Call("POST", "/v1.0/servicePrincipals/" + sp_id_ + "/appRoleAssignedTo",
@@ -451,8 +449,8 @@ Status TenantSetup::SetUpDeploymentProfile() {
   }
   std::string profile_id = named ? StringMember(*named, "id") : "";
   if (!named) {
-    (void)Change("create the deployment profile \"" + options_.deployment_profile +
-                 "\" (user-driven, Entra join, standard user, privacy and licence pages hidden)");
+    Change("create the deployment profile \"" + options_.deployment_profile +
+           "\" (user-driven, Entra join, standard user, privacy and licence pages hidden)");
     if (!dry_run_) {
       Result<json> made =
           Call("POST", "/beta/deviceManagement/windowsAutopilotDeploymentProfiles",
@@ -476,8 +474,8 @@ Status TenantSetup::SetUpDeploymentProfile() {
       profile_id = StringMember(*made, "id");
     }
   }
-  (void)Change("target the profile group with the deployment profile \"" +
-               options_.deployment_profile + "\"");
+  Change("target the profile group with the deployment profile \"" + options_.deployment_profile +
+         "\"");
   if (dry_run_) return Status::Ok();
   Result<json> made = Call(
       "POST",
@@ -522,8 +520,8 @@ Status TenantSetup::SetUpCertificate() {
           "ClientCertificateFile and ClientPrivateKeyFile");
     }
   }
-  (void)Change("make a certificate valid for " + std::to_string(options_.certificate_days) +
-               " days and upload it to the app (its key stays on this machine)");
+  Change("make a certificate valid for " + std::to_string(options_.certificate_days) +
+         " days and upload it to the app (its key stays on this machine)");
   report_->certificate_to_make = true;
   if (dry_run_) return Status::Ok();
   // A certificate's common name holds at most 64 characters.
@@ -559,8 +557,8 @@ Status TenantSetup::SetUpSecret() {
       }
     }
   }
-  (void)Change("add a client secret valid for " + std::to_string(options_.secret_days) +
-               " days (written to the environment file, not apm.toml)");
+  Change("add a client secret valid for " + std::to_string(options_.secret_days) +
+         " days (written to the environment file, not apm.toml)");
   if (dry_run_) return Status::Ok();
   Result<json> made =
       Call("POST", "/v1.0/applications/" + StringMember(app_, "id") + "/addPassword",

@@ -86,11 +86,13 @@ class TenantSetup {
   struct GraphRoles;
   Result<nlohmann::json> Call(const std::string& method, const std::string& url,
                               std::optional<nlohmann::json> body, const std::string& what);
-  Status Change(const std::string& text);  // records a change
+  void Change(const std::string& text);  // records a change
   Status SetUpApplication(const GraphRoles& roles);
   Status SetUpServicePrincipal();
   Status GrantPermissions(const GraphRoles& roles);
-  Status SetUpGroup(const std::string& setting, const std::string& name, bool profile_group);
+  // `configured`: the setting's current value (a group id), reused when the group exists.
+  Status SetUpGroup(const std::string& setting, const std::string& configured,
+                    const std::string& name, bool profile_group);
   Status AssignGroupsToApp();
   Status SetUpDeploymentProfile();
   Status SetUpSecret();

@@ -30,8 +30,10 @@ APM_FUZZ_PACKAGES=(clang libclang-rt-dev llvm)
 APM_BROWSER_PACKAGES=(chromium fonts-liberation)
 
 # What the Windows client's tests need: Wine (64-bit), a virtual X server, screenshots, and
-# osslsigncode (the server signs ap.exe with it; the test verifies the signature).
-APM_WINE_PACKAGES=(wine wine64 xvfb xauth imagemagick fonts-wine python3 osslsigncode)
+# osslsigncode (the server signs ap.exe with it; the test verifies the signature), and a
+# Japanese font for the Japanese screenshots (Windows brings its own).
+APM_WINE_PACKAGES=(wine wine64 xvfb xauth imagemagick fonts-wine fonts-ipafont-gothic python3
+  osslsigncode)
 
 # Each line says how long the outermost script has run, so a slow stage shows in CI's log.
 # Not APM_*: the server refuses APM_ variables it does not know, and tests pass theirs on.

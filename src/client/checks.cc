@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "client/catalogue.h"
 #include "core/http_date.h"
 #include "core/text.h"
 
@@ -23,34 +24,27 @@ uint32_t ReadBigEndian32(const std::string& bytes, size_t at) {
 
 std::string DescribeSkew(seconds skew) {
   long long s = skew.count();
-  if (s == 0) return "on time";
-  return FormatElapsed(std::llabs(s)) + (s > 0 ? " behind" : " ahead");
+  if (s == 0) return Text(Msg::kClockOnTime);
+  return Text(s > 0 ? Msg::kClockBehind : Msg::kClockAhead, {FormatElapsed(std::llabs(s))});
 }
-
-constexpr char kClockFix[] =
-    "Set the date and time, then run ap again: in this window `net start w32time` and "
-    "`w32tm /resync /force`, or `date` and `time`.";
 
 CheckLine ClockLine(std::string name, seconds skew) {
   CheckLine line{std::move(name), ClassifySkew(skew), ""};
-  line.detail = "the clock is " + DescribeSkew(skew);
-  if (line.outcome != CheckOutcome::kOk) line.detail += ". " + std::string(kClockFix);
-  if (line.outcome == CheckOutcome::kWarning) {
-    line.detail += " (Sign-in may fail from 5 minutes of difference.)";
-  }
+  line.detail = DescribeSkew(skew);
+  if (line.outcome != CheckOutcome::kOk) line.detail += ". " + Text(Msg::kClockFix);
+  if (line.outcome == CheckOutcome::kWarning) line.detail += " " + Text(Msg::kClockMayFailSignIn);
   return line;
 }
 
 CheckLine SntpCheck(const CheckSettings& settings, NetProbe& net, DeviceClock& clock) {
-  std::string name = "Clock (" + settings.sntp_host + ")";
+  std::string name = Text(Msg::kCheckClockName, {settings.sntp_host});
   auto before = clock.Now();
   Result<std::string> answer =
       net.UdpExchange(settings.sntp_host, 123, SntpRequest(), settings.timeout);
   auto after = clock.Now();
   if (!answer.ok()) {
     return {name, CheckOutcome::kWarning,
-            "no answer from the time server (UDP port 123 may be blocked): " +
-                answer.status().message()};
+            Text(Msg::kTimeServerNoAnswer, {answer.status().message()})};
   }
   Result<system_clock::time_point> server_time = ParseSntpAnswer(*answer);
   if (!server_time.ok()) {
@@ -61,7 +55,7 @@ CheckLine SntpCheck(const CheckSettings& settings, NetProbe& net, DeviceClock& c
 }
 
 CheckLine ServerClockCheck(const CheckSettings& settings, HttpClient& http, DeviceClock& clock) {
-  std::string name = "Clock (server)";
+  std::string name = Text(Msg::kCheckServerClockName);
   HttpRequest request;
   request.method = "HEAD";
   request.url = settings.server_url + "/";
@@ -70,11 +64,10 @@ CheckLine ServerClockCheck(const CheckSettings& settings, HttpClient& http, Devi
   Result<HttpResponse> answer = http.Send(request);
   auto after = clock.Now();
   if (!answer.ok()) {
-    return {name, CheckOutcome::kFailed,
-            "the server does not answer: " + answer.status().message()};
+    return {name, CheckOutcome::kFailed, Text(Msg::kServerNoAnswer, {answer.status().message()})};
   }
   std::optional<system_clock::time_point> date = ParseHttpDate(answer->Header("Date"));
-  if (!date) return {name, CheckOutcome::kWarning, "the server sent no usable Date header"};
+  if (!date) return {name, CheckOutcome::kWarning, Text(Msg::kServerNoDate)};
   auto local = before + (after - before) / 2;
   // HTTP dates have whole seconds: a skew under 2 s is noise.
   seconds skew = std::chrono::duration_cast<seconds>(*date - local);
@@ -86,8 +79,8 @@ CheckLine EndpointCheck(const Endpoint& endpoint, NetProbe& net,
                         std::chrono::milliseconds timeout) {
   std::string name = endpoint.host + ":" + std::to_string(endpoint.port);
   Status reached = net.TcpConnect(endpoint.host, endpoint.port, timeout);
-  if (reached.ok()) return {name, CheckOutcome::kOk, "reachable"};
-  return {name, CheckOutcome::kFailed, "not reachable: " + reached.message()};
+  if (reached.ok()) return {name, CheckOutcome::kOk, Text(Msg::kReachable)};
+  return {name, CheckOutcome::kFailed, Text(Msg::kNotReachable, {reached.message()})};
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "client/catalogue.h"
 #include "client/checks.h"
 #include "client/resume_state.h"
 #include "client/server_api.h"
@@ -37,6 +38,15 @@ class LoggingHttpClient : public HttpClient {
   Ui& ui_;
 };
 
+// The catalogue's words for the server's refusal codes that mean "this device may not".
+std::optional<Msg> NotAllowedReason(const std::string& code) {
+  if (code == "manufacturer_not_allowed") return Msg::kManufacturerNotAllowed;
+  if (code == "model_not_allowed") return Msg::kModelNotAllowed;
+  if (code == "hash_mismatch") return Msg::kHashMismatchRefused;
+  if (code == "device_not_allowed") return Msg::kNotAllowedDetail;
+  return std::nullopt;
+}
+
 class Run {
  public:
   Run(const ClientOptions& options, const ClientEnvironment& env, const ClientTuning& tuning)
@@ -52,9 +62,9 @@ class Run {
   bool asked() const { return asked_; }
 
  private:
-  ExitCode Fail(std::string headline, std::string detail, ExitCode code) {
+  ExitCode Fail(Msg headline, std::string detail, ExitCode code) {
     screen_.tone = Tone::kFailure;
-    screen_.status_line = std::move(headline);
+    screen_.status_line = Text(headline);
     screen_.elapsed.clear();
     screen_.detail = std::move(detail);
     screen_.instruction.clear();
@@ -90,7 +100,7 @@ class Run {
 
 ExitCode Run::Go() {
   Result<std::string> url = NormalizeServerUrl(options_.server, options_.allow_http);
-  if (!url.ok()) return Fail("The server address is not valid", url.status().message(), kExitUsage);
+  if (!url.ok()) return Fail(Msg::kInvalidServerAddress, url.status().message(), kExitUsage);
   Result<std::string> resolved = ResolveServerUrl(http_, *url, options_.allow_http);
   server_url_ = resolved.ok() ? *resolved : *url;
   if (resolved.ok() && server_url_ != *url) ui_.Log("server: " + server_url_);
@@ -103,11 +113,10 @@ ExitCode Run::Go() {
     if (options_.check_only) return report.any_failed ? kExitChecksFailed : kExitCompleted;
   }
   if (!resolved.ok()) {
-    return Fail(
-        "Cannot reach the server",
-        resolved.status().message() + ". Check the network cable or Wi-Fi, and the server address.",
-        resolved.status().code() == StatusCode::kFailedPrecondition ? kExitUsage
-                                                                    : kExitServerError);
+    return Fail(Msg::kCannotReachServer,
+                resolved.status().message() + ". " + Text(Msg::kCheckNetworkAndAddress),
+                resolved.status().code() == StatusCode::kFailedPrecondition ? kExitUsage
+                                                                            : kExitServerError);
   }
 
   if (!options_.ignore_profile) {
@@ -118,11 +127,7 @@ ExitCode Run::Go() {
       const ExistingProfile& existing = **profile;
       std::string owner =
           existing.tenant_domain.empty() ? existing.tenant_id : existing.tenant_domain;
-      return Fail("This device already has an Autopilot profile",
-                  "It belongs to " + owner +
-                      ". Restart the device and go on with setup; start ap with "
-                      "--ignore-profile to register it anyway.",
-                  kExitHasProfile);
+      return Fail(Msg::kHasProfileHeadline, Text(Msg::kHasProfileDetail, {owner}), kExitHasProfile);
     }
   }
 
@@ -133,17 +138,14 @@ ExitCode Run::Go() {
 ExitCode Run::CheckDevice() {
   Result<DeviceFacts> facts = env_.hardware->Read();
   if (!facts.ok()) {
-    return Fail("Cannot read this device's details", facts.status().message(),
-                kExitDeviceUnreadable);
+    return Fail(Msg::kCannotReadDevice, facts.status().message(), kExitDeviceUnreadable);
   }
   facts_ = *facts;
   screen_.device = facts_;
   ui_.Log("device from " + facts_.source + ": " + facts_.manufacturer + " " + facts_.model +
           ", serial " + facts_.serial_number);
   if (facts_.serial_number.empty()) {
-    return Fail("This device has no serial number",
-                "The firmware reports no serial number (" + facts_.source +
-                    "); Autopilot needs one. Ask the manufacturer's support.",
+    return Fail(Msg::kNoSerialHeadline, Text(Msg::kNoSerialDetail, {facts_.source}),
                 kExitDeviceUnreadable);
   }
   if (options_.corporate_identifier) {
@@ -151,9 +153,11 @@ ExitCode Run::CheckDevice() {
     return kExitCompleted;
   }
   if (facts_.hardware_hash.empty()) {
-    std::string why = facts_.hash_problem.empty() ? "the " + facts_.source + " has no hardware hash"
+    // Why, then what works without the hash.
+    std::string why = facts_.hash_problem.empty() ? Text(Msg::kNoHashFromSource, {facts_.source})
                                                   : facts_.hash_problem;
-    return Fail("The hardware hash is not available", why + ".", kExitDeviceUnreadable);
+    return Fail(Msg::kNoHashHeadline, why + " " + Text(Msg::kNoHashAlternatives),
+                kExitDeviceUnreadable);
   }
   // The hash names the device too; a contradiction is shown before anything is sent.
   Result<std::string> blob = Base64Decode(facts_.hardware_hash);
@@ -168,8 +172,8 @@ ExitCode Run::CheckDevice() {
   } else if (outcome.verdict == VerificationOutcome::Verdict::kMismatch) {
     std::string list;
     for (const std::string& m : outcome.mismatches) list += (list.empty() ? "" : "; ") + m;
-    return Fail("The hardware hash does not match this device",
-                list + ". Nothing was sent. Contact your IT admin.", kExitDeviceUnreadable);
+    return Fail(Msg::kHashMismatchHeadline, Text(Msg::kHashMismatchDetail, {list}),
+                kExitDeviceUnreadable);
   }
   return kExitCompleted;
 }
@@ -197,7 +201,7 @@ std::optional<RequestStatus> Run::Resume(ServerApi& api) {
 
 void Run::Backoff(milliseconds* delay, const std::string& why) {
   screen_.reconnecting = true;
-  screen_.detail = "Reconnecting to the server… (" + why + ")";
+  screen_.detail = Text(Msg::kReconnecting, {why});
   ui_.ShowScreen(screen_);
   env_.clock->SleepFor(*delay);
   *delay = std::min(*delay * 2, tuning_.max_backoff);
@@ -205,7 +209,7 @@ void Run::Backoff(milliseconds* delay, const std::string& why) {
 
 Result<SubmitOutcome> Run::SubmitWithRetries(ServerApi& api) {
   milliseconds delay = tuning_.first_backoff;
-  screen_.status_line = "Sending the device details";
+  screen_.status_line = Text(Msg::kSending);
   ui_.ShowScreen(screen_);
   constexpr int kAttempts = 6;  // about a minute with the default backoff
   for (int attempt = 1;; ++attempt) {
@@ -229,19 +233,17 @@ ExitCode Run::SubmitAndFollow(bool allow_resume) {
   if (!status) {
     Result<SubmitOutcome> outcome = SubmitWithRetries(api);
     if (!outcome.ok()) {
-      return Fail("Cannot reach the server",
-                  outcome.status().message() + ". Check the network and try again.",
+      return Fail(Msg::kCannotReachServer,
+                  outcome.status().message() + ". " + Text(Msg::kCheckNetworkAndRetry),
                   kExitServerError);
     }
     if (outcome->refusal) {
       const SubmitRefusal& refusal = *outcome->refusal;
-      bool not_allowed = refusal.code == "manufacturer_not_allowed" ||
-                         refusal.code == "model_not_allowed" || refusal.code == "hash_mismatch" ||
-                         refusal.code == "device_not_allowed";
-      if (not_allowed) {
-        return Fail("This device is not allowed", refusal.message + ".", kExitNotAllowed);
+      if (std::optional<Msg> why = NotAllowedReason(refusal.code)) {
+        return Fail(Msg::kNotAllowedHeadline, Text(*why) + " (" + refusal.message + ")",
+                    kExitNotAllowed);
       }
-      return Fail("The server refused the request",
+      return Fail(Msg::kServerRefused,
                   refusal.message + " (HTTP " + std::to_string(refusal.http_status) + ").",
                   kExitServerError);
     }
@@ -294,10 +296,7 @@ ExitCode Run::Follow(ServerApi& api, RequestStatus status) {
     delay = tuning_.first_backoff;
     if (poll->not_found) {
       resume_.Clear();
-      return Fail("The server no longer knows this request",
-                  "Request " + status.id +
-                      " was removed from the server. Press Retry to send "
-                      "the device again.",
+      return Fail(Msg::kRequestGoneHeadline, Text(Msg::kRequestGoneDetail, {status.id}),
                   kExitServerError);
     }
     if (!poll->not_modified) {
@@ -319,7 +318,7 @@ ExitCode Run::Finish(const RequestStatus& status) {
   while (choice == FinalChoice::kRestart) {
     Status restarted = env_.restarter->Restart();
     if (restarted.ok()) break;
-    screen_.detail = "Could not restart: " + restarted.message() + ". Restart the device yourself.";
+    screen_.detail = Text(Msg::kCouldNotRestart, {restarted.message()});
     ui_.ShowScreen(screen_);
     choice = ui_.AskFinal(true, false, seconds(0));
   }

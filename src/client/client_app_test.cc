@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "client/catalogue.h"
 #include "client/testing/fakes.h"
 #include "core/testing/hash_builder.h"
 
@@ -193,7 +194,28 @@ TEST_F(ClientAppTest, MissingHashExplainsTheWayOut) {
   EXPECT_EQ(Run(), kExitDeviceUnreadable);
   EXPECT_EQ(ui.screens.back().status_line, "The hardware hash is not available");
   EXPECT_THAT(ui.screens.back().detail, HasSubstr("no MDM WMI bridge here"));
+  // And what works without it.
+  EXPECT_THAT(ui.screens.back().detail, HasSubstr("--oa3-report"));
+  EXPECT_THAT(ui.screens.back().detail, HasSubstr("--corporate-identifier"));
   EXPECT_EQ(Posts(), 0);
+}
+
+TEST_F(ClientAppTest, TheWholeRunSpeaksTheChosenLanguage) {
+  ASSERT_TRUE(SetLanguage("de"));
+  server.states = {"approved", "importing", "failed"};
+  server.final_error = {{"code", 808}, {"name", "ZtdDeviceAssignedToOtherTenant"}};
+  const ExitCode code = Run();
+  const std::vector<std::string> lines = ui.StatusLines();
+  const Screen last = ui.screens.back();
+  SetLanguage("en");
+  EXPECT_EQ(code, kExitOtherTenant);
+  EXPECT_THAT(lines, ElementsAre(TranslationOf("de", Msg::kSending),
+                                 TranslationOf("de", Msg::kPendingHeadline),
+                                 TranslationOf("de", Msg::kApprovedHeadline),
+                                 TranslationOf("de", Msg::kImportingHeadline),
+                                 TranslationOf("de", Msg::kOtherTenantHeadline)));
+  EXPECT_EQ(last.title, TranslationOf("de", Msg::kScreenTitle));
+  EXPECT_THAT(last.detail, HasSubstr("808 ZtdDeviceAssignedToOtherTenant"));
 }
 
 TEST_F(ClientAppTest, ExistingProfileStopsUnlessIgnored) {

@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "client/catalogue.h"
+
 namespace apm::client {
 namespace {
 
@@ -32,6 +34,37 @@ const char* CheckMark(CheckOutcome outcome, bool terminal) {
       break;
   }
   return terminal ? "\033[31m✘\033[0m" : "[FAIL]";
+}
+
+// Columns a terminal gives `text` (UTF-8): two for East Asian wide characters, one otherwise.
+size_t DisplayWidth(std::string_view text) {
+  size_t width = 0;
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    const size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    char32_t code = length == 1 ? lead : lead & (0x3F >> (length - 1));
+    for (size_t k = 1; k < length && i + k < text.size(); ++k) {
+      code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    }
+    const bool wide = (code >= 0x1100 && code <= 0x115F) || (code >= 0x2E80 && code <= 0xA4CF) ||
+                      (code >= 0xAC00 && code <= 0xD7A3) || (code >= 0xF900 && code <= 0xFAFF) ||
+                      (code >= 0xFE30 && code <= 0xFE4F) || (code >= 0xFF00 && code <= 0xFF60) ||
+                      (code >= 0xFFE0 && code <= 0xFFE6);
+    width += wide ? 2 : 1;
+    i += length;
+  }
+  return width;
+}
+
+// "  Label    value\n", the values of every label in one column.
+std::string FactLine(Msg label, const std::string& value) {
+  size_t column = 0;
+  for (Msg each :
+       {Msg::kLabelManufacturer, Msg::kLabelModel, Msg::kLabelSerialNumber, Msg::kLabelRequestId}) {
+    column = std::max(column, DisplayWidth(Text(each)));
+  }
+  const std::string name = Text(label);
+  return "  " + name + std::string(column - DisplayWidth(name) + 2, ' ') + value + "\n";
 }
 
 }  // namespace
@@ -69,7 +102,9 @@ void ConsoleUi::ShowChecks(const std::vector<CheckLine>& lines) {
     }
     return;
   }
-  std::string text = options_.terminal ? std::string(kBold) + "Checks" + kReset + "\n" : "Checks\n";
+  const std::string heading = Text(Msg::kConsoleChecks);
+  std::string text =
+      options_.terminal ? std::string(kBold) + heading + kReset + "\n" : heading + "\n";
   for (const CheckLine& line : lines) {
     text += "  " + std::string(CheckMark(line.outcome, options_.terminal)) + " " + line.name;
     if (line.outcome != CheckOutcome::kOk || options_.verbose) text += ": " + line.detail;
@@ -90,12 +125,13 @@ void ConsoleUi::ShowScreen(const Screen& screen) {
   if (!options_.quiet &&
       (!shown_any_ || screen.device.serial_number != last_.device.serial_number)) {
     text += "\n" + (t ? std::string(kBold) : "") + screen.title + (t ? kReset : "") + "\n";
-    text += "  Manufacturer  " + screen.device.manufacturer + "\n";
-    text += "  Model         " + screen.device.model + "\n";
-    text += "  Serial        " + screen.device.serial_number + "\n";
+    text += FactLine(Msg::kLabelManufacturer, screen.device.manufacturer);
+    text += FactLine(Msg::kLabelModel, screen.device.model);
+    text += FactLine(Msg::kLabelSerialNumber, screen.device.serial_number);
   }
   if (!screen.request_id.empty() && new_request) {
-    text += (options_.quiet ? "Request id: " : "  Request id    ") + screen.request_id + "\n";
+    text += options_.quiet ? Text(Msg::kLabelRequestId) + ": " + screen.request_id + "\n"
+                           : FactLine(Msg::kLabelRequestId, screen.request_id);
     if (!options_.quiet && !screen.qr_rows.empty()) {
       std::string qr = QrToHalfBlocks(screen.qr_rows);
       if (t) {
@@ -152,16 +188,17 @@ void ConsoleUi::Log(const std::string& line) {
 FinalChoice ConsoleUi::AskFinal(bool can_restart, bool can_retry,
                                 std::chrono::seconds restart_countdown) {
   if (can_restart && restart_countdown.count() > 0) {
-    Write("Restarting in " + std::to_string(restart_countdown.count()) + " s (Ctrl+C to stop)\n");
+    Write(Text(Msg::kConsoleRestartingIn, {std::to_string(restart_countdown.count())}) + "\n");
     std::this_thread::sleep_for(restart_countdown);
     return FinalChoice::kRestart;
   }
   if (!options_.read_line || (!can_restart && !can_retry)) return FinalChoice::kClose;
-  std::string prompt = can_restart ? "Restart now? [y/N] " : "Try again? [y/N] ";
-  Write(prompt);
+  Write(Text(can_restart ? Msg::kAskRestart : Msg::kAskRetry));
   std::string answer;
   if (!options_.read_line(&answer)) return FinalChoice::kClose;
-  bool yes = !answer.empty() && (answer[0] == 'y' || answer[0] == 'Y');
+  // The language's own "yes" letters, and y everywhere.
+  const std::string yes_letters = Text(Msg::kYesLetters) + "yY";
+  bool yes = !answer.empty() && yes_letters.find(answer[0]) != std::string::npos;
   if (!yes) return FinalChoice::kClose;
   return can_restart ? FinalChoice::kRestart : FinalChoice::kRetry;
 }

@@ -63,7 +63,7 @@ TEST(ConsoleUiTest, PlainLinesWithoutATerminal) {
   ui.ShowScreen(done);
   std::string text = out.Text();
   EXPECT_THAT(text, Not(HasSubstr("\033[")));
-  EXPECT_THAT(text, HasSubstr("Request id    REQ1"));
+  EXPECT_THAT(text, HasSubstr("Request id     REQ1"));
   EXPECT_THAT(text, HasSubstr("https://apm.example/autopilot/REQ1"));
   EXPECT_EQ(text.find("Waiting for approval"), text.rfind("Waiting for approval"));
   EXPECT_THAT(text, HasSubstr("Your device is ready\nRestart the device\n"));

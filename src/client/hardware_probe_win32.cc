@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "client/catalogue.h"
 #include "client/hardware_probe.h"
 #include "core/text.h"
 
@@ -110,20 +111,14 @@ class WmiRow {
   ComRef<IWbemClassObject> row_;
 };
 
-// Why Windows gave no hash, in words for the user.
+// Why Windows gave no hash, in words for the user (client_app adds what works instead).
 std::string HashProblem(HRESULT hr) {
   constexpr HRESULT kInvalidNamespace = HRESULT(0x8004100EL), kInvalidClass = HRESULT(0x80041010L),
                     kAccessDenied = HRESULT(0x80041003L);
-  if (hr == kInvalidNamespace || hr == kInvalidClass) {
-    return "this Windows has no MDM WMI bridge (as in WinPE): run OA3Tool and start ap with "
-           "--oa3-report OA3.xml";
-  }
-  if (hr == kAccessDenied || hr == E_ACCESSDENIED) {
-    return "Windows gives the hardware hash only to an administrator: in OOBE, start ap from "
-           "the Shift+F10 prompt; in Windows, from an elevated prompt";
-  }
-  if (FAILED(hr)) return "the MDM_DevDetail_Ext01 query failed (" + HexCode(uint32_t(hr)) + ")";
-  return "Windows returned an empty hardware hash";
+  if (hr == kInvalidNamespace || hr == kInvalidClass) return Text(Msg::kHashNoMdmBridge);
+  if (hr == kAccessDenied || hr == E_ACCESSDENIED) return Text(Msg::kHashNeedsAdministrator);
+  if (FAILED(hr)) return Text(Msg::kHashQueryFailed, {HexCode(uint32_t(hr))});
+  return Text(Msg::kHashEmpty);
 }
 
 class WmiHardwareProbe : public HardwareProbe {

@@ -4,19 +4,23 @@
 #include <cstdio>
 #include <iostream>
 
+#include "client/catalogue.h"
 #include "client/client_app.h"
 #include "client/console_ui.h"
+#include "client/options.h"
+#include "client/ui_language.h"
 
 int main(int argc, char** argv) {
   using namespace apm::client;
   std::vector<std::string> args(argv + 1, argv + argc);
-  apm::Result<ClientOptions> options = ParseOptions(args);
+  apm::Result<ClientOptions> options = ParseOptionsInLanguage(args, PreferredUiLanguages());
   if (!options.ok()) {
-    std::fprintf(stderr, "ap: %s\nSee ap --help.\n", options.status().message().c_str());
+    std::fprintf(stderr, "ap: %s\n%s\n", options.status().message().c_str(),
+                 Text(Msg::kSeeHelp).c_str());
     return kExitUsage;
   }
   if (options->show_help) {
-    std::fputs(options->help_text.c_str(), stdout);
+    std::fputs(HelpText().c_str(), stdout);
     return 0;
   }
   if (options->show_version) {

@@ -8,8 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "client/catalogue.h"
 #include "client/client_app.h"
 #include "client/console_ui.h"
+#include "client/options.h"
+#include "client/ui_language.h"
 #include "client/win32_ui.h"
 
 namespace {
@@ -51,14 +54,15 @@ int wmain(int argc, wchar_t** argv) {
   for (int i = 1; i < argc; ++i) args.push_back(Narrow(argv[i]));
   const bool terminal = SetUpConsole();
 
-  apm::Result<ClientOptions> parsed = ParseOptions(args);
+  apm::Result<ClientOptions> parsed = ParseOptionsInLanguage(args, PreferredUiLanguages());
   if (!parsed.ok()) {
-    std::fprintf(stderr, "ap: %s\nSee ap --help.\n", parsed.status().message().c_str());
+    std::fprintf(stderr, "ap: %s\n%s\n", parsed.status().message().c_str(),
+                 Text(Msg::kSeeHelp).c_str());
     return kExitUsage;
   }
   const ClientOptions& options = *parsed;
   if (options.show_help) {
-    std::fputs(options.help_text.c_str(), stdout);
+    std::fputs(HelpText().c_str(), stdout);
     return 0;
   }
   if (options.show_version) {
@@ -79,7 +83,8 @@ int wmain(int argc, wchar_t** argv) {
 
   apm::Result<std::unique_ptr<Win32Ui>> window = Win32Ui::Create(GetModuleHandleW(nullptr));
   if (!window.ok()) {
-    std::fprintf(stderr, "ap: %s; continuing in the console.\n", window.status().message().c_str());
+    std::fprintf(stderr, "ap: %s\n",
+                 Text(Msg::kContinuingInConsole, {window.status().message()}).c_str());
     return RunInConsole(options, env, terminal);
   }
   Win32Ui& ui = **window;

@@ -1,54 +1,52 @@
 #include "client/messages.h"
 
-#include <cstdio>
-
+#include "client/catalogue.h"
 #include "client/server_api.h"
 
 namespace apm::client {
 namespace {
 
-StatusMessage Failure(std::string headline, std::string detail, ExitCode code) {
-  return {std::move(headline), std::move(detail), Tone::kFailure, code};
+StatusMessage Failure(Msg headline, std::string detail, ExitCode code) {
+  return {Text(headline), std::move(detail), Tone::kFailure, code};
+}
+
+StatusMessage Working(Msg headline, Msg detail) {
+  return {Text(headline), Text(detail), Tone::kWorking, kExitCompleted};
+}
+
+// The server's own words (technical, English) after ours, in parentheses.
+std::string InParentheses(const std::string& words) {
+  return words.empty() ? "" : " (" + words + ")";
 }
 
 StatusMessage DescribeFailure(const RequestStatus& status) {
   const RequestError error = status.error.value_or(RequestError{});
-  std::string said = error.message.empty() ? "" : " (" + error.message + ")";
   switch (error.code) {
     case 806:
-      return Failure("This device is already registered",
-                     "Autopilot already has this device (806 ZtdDeviceAlreadyAssigned). Restart "
-                     "the device to pick up its profile; if it still gets none, ask your IT "
-                     "admin to check the device's Autopilot profile assignment.",
+      return Failure(Msg::kAlreadyRegisteredHeadline,
+                     Text(Msg::kAlreadyRegisteredDetail, {"806 ZtdDeviceAlreadyAssigned"}),
                      kExitAlreadyRegistered);
     case 808:
-      return Failure("This device belongs to another organisation",
-                     "Autopilot has this device registered to another organisation (808 "
-                     "ZtdDeviceAssignedToOtherTenant). The seller or the previous owner must "
-                     "deregister it first; your IT admin can help.",
+      return Failure(Msg::kOtherTenantHeadline,
+                     Text(Msg::kOtherTenantDetail, {"808 ZtdDeviceAssignedToOtherTenant"}),
                      kExitOtherTenant);
     case 802:
-      return Failure("Autopilot refused the hardware hash",
-                     "The hardware hash of this device is not valid for Autopilot (802" +
-                         (error.name.empty() ? std::string() : " " + error.name) +
-                         "). Contact your IT admin." + said,
-                     kExitImportFailed);
+      return Failure(
+          Msg::kHashRefusedHeadline,
+          Text(Msg::kHashRefusedDetail, {error.name.empty() ? "802" : "802 " + error.name}) +
+              InParentheses(error.message),
+          kExitImportFailed);
     default:
       break;
   }
   if (error.name == "StepTimedOut") {
-    return Failure(
-        "The registration took too long",
-        "Autopilot did not finish in time" + said + ". Try again later or contact your IT admin.",
-        kExitImportFailed);
+    return Failure(Msg::kTimedOutHeadline,
+                   Text(Msg::kTimedOutDetail) + InParentheses(error.message), kExitImportFailed);
   }
   std::string code = error.code ? std::to_string(error.code) + " " : "";
   std::string what = code + error.name;
-  return Failure("The registration failed",
-                 "Something went wrong while registering this device" +
-                     (what.empty() ? std::string() : " (" + what + ")") +
-                     (error.message.empty() ? "" : ": " + error.message) +
-                     ". Contact your IT admin and quote the request id.",
+  if (!error.message.empty()) what += (what.empty() ? "" : ": ") + error.message;
+  return Failure(Msg::kImportFailedHeadline, Text(Msg::kImportFailedDetail) + InParentheses(what),
                  kExitImportFailed);
 }
 
@@ -57,72 +55,52 @@ StatusMessage DescribeFailure(const RequestStatus& status) {
 StatusMessage DescribeRequest(const RequestStatus& status) {
   switch (status.state) {
     case RequestState::kPendingApproval:
-      return {"Waiting for approval",
-              status.self_service ? "Scan the QR code with your phone and sign in to approve "
-                                    "this device."
-                                  : "Call your helpdesk and quote the request id.",
-              Tone::kWorking, kExitCompleted};
+      return Working(Msg::kPendingHeadline,
+                     status.self_service ? Msg::kPendingSelfService : Msg::kPendingHelpdesk);
     case RequestState::kApproved:
-      return {"Approved", "The registration starts in a moment.", Tone::kWorking, kExitCompleted};
+      return Working(Msg::kApprovedHeadline, Msg::kApprovedDetail);
     case RequestState::kRemovingRegistration:
-      return {"Removing the old registration",
-              "This device was registered before (a repair or a reset); the old registration is "
-              "removed first. This can take a few minutes.",
-              Tone::kWorking, kExitCompleted};
+      return Working(Msg::kRemovingHeadline, Msg::kRemovingDetail);
     case RequestState::kImporting:
-      return {"Uploading the device to Autopilot", "This usually takes a few minutes.",
-              Tone::kWorking, kExitCompleted};
+      return Working(Msg::kImportingHeadline, Msg::kImportingDetail);
     case RequestState::kWaitingForSync:
-      return {"Waiting for Autopilot to register the device", "This can take several minutes.",
-              Tone::kWorking, kExitCompleted};
+      return Working(Msg::kWaitingForSyncHeadline, Msg::kWaitingForSyncDetail);
     case RequestState::kAddingToGroup:
-      return {"Adding the device to the deployment group", "Almost there.", Tone::kWorking,
-              kExitCompleted};
+      return Working(Msg::kAddingToGroupHeadline, Msg::kAddingToGroupDetail);
     case RequestState::kWaitingForProfile:
-      return {"Waiting for the Autopilot profile",
-              "Autopilot assigns the profile; this can take up to 15 minutes.", Tone::kWorking,
-              kExitCompleted};
+      return Working(Msg::kWaitingForProfileHeadline, Msg::kWaitingForProfileDetail);
     case RequestState::kCompleted:
-      return {"Your device is ready", "Restart the device to continue with Autopilot setup.",
-              Tone::kSuccess, kExitCompleted};
+      return {Text(Msg::kCompletedHeadline), Text(Msg::kCompletedDetail), Tone::kSuccess,
+              kExitCompleted};
     case RequestState::kFailed:
       return DescribeFailure(status);
     case RequestState::kRejected: {
-      std::string reason = status.error && !status.error->message.empty()
-                               ? " The reason given: " + status.error->message
-                               : "";
-      return Failure("The request was rejected",
-                     "An approver did not allow this device to be registered." + reason,
-                     kExitRejected);
+      // The approver's reason is shown as they wrote it.
+      std::string detail = Text(Msg::kRejectedDetail);
+      if (status.error && !status.error->message.empty()) {
+        detail += " " + Text(Msg::kRejectedReason, {status.error->message});
+      }
+      return Failure(Msg::kRejectedHeadline, detail, kExitRejected);
     }
     case RequestState::kExpired:
-      return Failure("The request expired",
-                     "Nobody approved it in time. Press Retry to ask again, or call your "
-                     "helpdesk.",
-                     kExitExpired);
+      return Failure(Msg::kExpiredHeadline, Text(Msg::kExpiredDetail), kExitExpired);
     case RequestState::kNotAllowed:
       return Failure(
-          "This device is not allowed",
-          "Its manufacturer or model is not on your organisation's list of devices "
-          "that may be registered." +
-              (status.error && !status.error->message.empty() ? " (" + status.error->message + ")"
-                                                              : std::string()),
+          Msg::kNotAllowedHeadline,
+          Text(Msg::kNotAllowedDetail) + InParentheses(status.error ? status.error->message : ""),
           kExitNotAllowed);
   }
-  return Failure("Unknown state", "", kExitServerError);
+  return Failure(Msg::kUnknownState, "", kExitServerError);
 }
 
 std::string FormatElapsed(long long seconds) {
   if (seconds < 0) seconds = 0;
-  char text[32];
-  if (seconds < 60) {
-    std::snprintf(text, sizeof text, "%lld s", seconds);
-  } else if (seconds < 3600) {
-    std::snprintf(text, sizeof text, "%lld min %02lld s", seconds / 60, seconds % 60);
-  } else {
-    std::snprintf(text, sizeof text, "%lld h %02lld min", seconds / 3600, seconds / 60 % 60);
+  auto two_digits = [](long long n) { return (n < 10 ? "0" : "") + std::to_string(n); };
+  if (seconds < 60) return Text(Msg::kElapsedSeconds, {std::to_string(seconds)});
+  if (seconds < 3600) {
+    return Text(Msg::kElapsedMinutes, {std::to_string(seconds / 60), two_digits(seconds % 60)});
   }
-  return text;
+  return Text(Msg::kElapsedHours, {std::to_string(seconds / 3600), two_digits(seconds / 60 % 60)});
 }
 
 }  // namespace apm::client

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "client/catalogue.h"
+
 namespace apm::client {
 namespace {
 
@@ -11,79 +13,79 @@ struct Flag {
   const char* short_name;  // "" when none
   const char* long_name;
   bool ClientOptions::*field;
-  const char* help;
+  Msg help;
 };
 
 struct Value {
   const char* long_name;
   std::string ClientOptions::*field;
   const char* placeholder;
-  const char* help;
+  Msg help;
 };
 
 constexpr Flag kFlags[] = {
-    {"-h", "--help", &ClientOptions::show_help, "Show this help"},
-    {"", "--version", &ClientOptions::show_version, "Show the version"},
-    {"-v", "--verbose", &ClientOptions::verbose, "Show every check, request and answer"},
-    {"-q", "--quiet", &ClientOptions::quiet, "No window; print only the outcome"},
-    {"-s", "--skip-checks", &ClientOptions::skip_checks, "Skip the clock and network checks"},
-    {"-c", "--check-only", &ClientOptions::check_only,
-     "Run only the checks (exit code 3 if one fails)"},
-    {"-i", "--ignore-profile", &ClientOptions::ignore_profile,
-     "Go on even if the device already has an Autopilot profile"},
-    {"-n", "--no-wait", &ClientOptions::no_wait, "Submit and exit without following the request"},
+    {"-h", "--help", &ClientOptions::show_help, Msg::kHelpFlagHelp},
+    {"", "--version", &ClientOptions::show_version, Msg::kHelpFlagVersion},
+    {"-v", "--verbose", &ClientOptions::verbose, Msg::kHelpFlagVerbose},
+    {"-q", "--quiet", &ClientOptions::quiet, Msg::kHelpFlagQuiet},
+    {"-s", "--skip-checks", &ClientOptions::skip_checks, Msg::kHelpFlagSkipChecks},
+    {"-c", "--check-only", &ClientOptions::check_only, Msg::kHelpFlagCheckOnly},
+    {"-i", "--ignore-profile", &ClientOptions::ignore_profile, Msg::kHelpFlagIgnoreProfile},
+    {"-n", "--no-wait", &ClientOptions::no_wait, Msg::kHelpFlagNoWait},
     {"-u", "--corporate-identifier", &ClientOptions::corporate_identifier,
-     "Register this device for Autopilot device preparation by manufacturer, model and serial "
-     "(no hardware hash)"},
+     Msg::kHelpFlagCorporateIdentifier},
     {"-e", "--remove-intune-record", &ClientOptions::remove_intune_record,
-     "Ask the helpdesk to remove this device's Intune record so it can enroll again"},
-    {"", "--reboot", &ClientOptions::reboot, "Restart by itself (after a countdown) when done"},
-    {"", "--allow-http", &ClientOptions::allow_http, "Allow a plain http:// server (labs only)"},
-    {"", "--console", &ClientOptions::console, "Windows: use the console instead of a window"},
+     Msg::kHelpFlagRemoveIntuneRecord},
+    {"", "--reboot", &ClientOptions::reboot, Msg::kHelpFlagReboot},
+    {"", "--allow-http", &ClientOptions::allow_http, Msg::kHelpFlagAllowHttp},
+    {"", "--console", &ClientOptions::console, Msg::kHelpFlagConsole},
 };
 
 constexpr Value kValues[] = {
-    {"--device-file", &ClientOptions::device_file, "FILE",
-     "Read serial, manufacturer, model and hash from a JSON file"},
-    {"--oa3-report", &ClientOptions::oa3_report, "FILE",
-     "Read the hash from an OA3Tool report (OA3.xml), for WinPE"},
-    {"--state-dir", &ClientOptions::state_dir, "DIR", "Where the request id is kept between runs"},
+    {"--device-file", &ClientOptions::device_file, "FILE", Msg::kHelpValueDeviceFile},
+    {"--oa3-report", &ClientOptions::oa3_report, "FILE", Msg::kHelpValueOa3Report},
+    {"--state-dir", &ClientOptions::state_dir, "DIR", Msg::kHelpValueStateDir},
+    {"--language", &ClientOptions::language, "TAG", Msg::kHelpValueLanguage},
 };
 
-constexpr char kUsage[] =
-    "Registers this device in Windows Autopilot through an Autopilot Manager server.\n\n"
-    "Usage: ap [options] <server>\n"
-    "  <server>              the Autopilot Manager server (https:// is assumed)\n\n"
-    "Options:\n";
+struct ExitCodeHelp {
+  int code;
+  Msg help;
+};
 
-constexpr char kExitCodes[] = R"(
-Exit codes:
-  0  the device is registered and ready (with --no-wait: submitted; with --check-only: checks passed)
-  2  bad command line
-  3  --check-only: a check failed
-  4  the device already has an Autopilot profile (use --ignore-profile to go on)
-  5  the serial number or the hardware hash could not be read, or the hash contradicts the device
-  6  not allowed: the device's manufacturer or model is not on the list
-  7  the server could not be reached or gave an answer the client does not understand
-  8  an approver rejected the request
-  9  nobody approved the request in time
- 10  Autopilot: already registered (806)
- 11  Autopilot: registered to another organisation (808)
- 12  the import failed for another reason (the message says which)
- 13  the window was closed before the end
+constexpr ExitCodeHelp kExitCodeHelp[] = {
+    {0, Msg::kHelpExit0},   {2, Msg::kHelpExit2},   {3, Msg::kHelpExit3},   {4, Msg::kHelpExit4},
+    {5, Msg::kHelpExit5},   {6, Msg::kHelpExit6},   {7, Msg::kHelpExit7},   {8, Msg::kHelpExit8},
+    {9, Msg::kHelpExit9},   {10, Msg::kHelpExit10}, {11, Msg::kHelpExit11}, {12, Msg::kHelpExit12},
+    {13, Msg::kHelpExit13},
+};
 
-Examples:
-  ap apm.contoso.com                        register this device (https is assumed)
-  ap --check-only apm.contoso.com           only check the clock and the network
-  ap --oa3-report OA3.xml apm.contoso.com   in WinPE, with the hash from OA3Tool
-)";
+// The value of --language in `args` ("" when absent).
+std::string LanguageArgument(const std::vector<std::string>& args) {
+  std::string value;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--language" && i + 1 < args.size()) value = args[i + 1];
+    if (args[i].rfind("--language=", 0) == 0) value = args[i].substr(11);
+  }
+  return value;
+}
+
+std::string Join(const std::vector<std::string_view>& parts) {
+  std::string joined;
+  for (std::string_view part : parts) joined += (joined.empty() ? "" : ", ") + std::string(part);
+  return joined;
+}
+
+}  // namespace
 
 std::string HelpText() {
-  std::string text = kUsage;
-  auto line = [&](std::string names, const char* help) {
+  std::string text = Text(Msg::kHelpPurpose) + "\n\n" + Text(Msg::kHelpUsage) + "\n";
+  auto line = [&](std::string names, Msg help) {
     names.resize(std::max<size_t>(names.size() + 2, 24), ' ');
-    text += "  " + names + help + "\n";
+    text += "  " + names + Text(help) + "\n";
   };
+  line("<server>", Msg::kHelpServerArgument);
+  text += "\n" + Text(Msg::kHelpOptions) + "\n";
   for (const Flag& f : kFlags) {
     line(*f.short_name ? std::string(f.short_name) + ", " + f.long_name
                        : std::string("    ") + f.long_name,
@@ -92,20 +94,32 @@ std::string HelpText() {
   for (const Value& v : kValues) {
     line(std::string("    ") + v.long_name + " " + v.placeholder, v.help);
   }
-  return text + kExitCodes;
+  text += "\n" + Text(Msg::kHelpExitCodes) + "\n";
+  for (const auto& [code, help] : kExitCodeHelp) {
+    const std::string number = std::to_string(code);
+    text += std::string(number.size() < 2 ? "  " : " ") + number + "  " + Text(help) + "\n";
+  }
+  text += "\n" + Text(Msg::kHelpExamples) + "\n";
+  const std::pair<const char*, Msg> examples[] = {
+      {"ap apm.contoso.com", Msg::kHelpExampleRegister},
+      {"ap --check-only apm.contoso.com", Msg::kHelpExampleCheckOnly},
+      {"ap --oa3-report OA3.xml apm.contoso.com", Msg::kHelpExampleWinPe},
+  };
+  for (const auto& [command, help] : examples) {
+    std::string padded = command;
+    padded.resize(42, ' ');
+    text += "  " + padded + Text(help) + "\n";
+  }
+  return text;
 }
-
-}  // namespace
 
 Result<ClientOptions> ParseOptions(const std::vector<std::string>& args) {
   ClientOptions o;
-  o.help_text = HelpText();
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg.size() < 2 || arg[0] != '-') {
       if (!o.server.empty()) {
-        return Status::InvalidArgument("one server only: got \"" + o.server + "\" and \"" + arg +
-                                       "\"");
+        return Status::InvalidArgument(Text(Msg::kErrorOneServerOnly, {o.server, arg}));
       }
       o.server = arg;
       continue;
@@ -120,7 +134,8 @@ Result<ClientOptions> ParseOptions(const std::vector<std::string>& args) {
     for (const Value& v : kValues) {
       std::string name = v.long_name;
       if (arg == name) {
-        if (i + 1 == args.size()) return Status::InvalidArgument(name + " needs a value");
+        if (i + 1 == args.size())
+          return Status::InvalidArgument(Text(Msg::kErrorNeedsValue, {name}));
         o.*v.field = args[++i];
         known = true;
       } else if (arg.rfind(name + "=", 0) == 0) {
@@ -128,23 +143,36 @@ Result<ClientOptions> ParseOptions(const std::vector<std::string>& args) {
         known = true;
       }
     }
-    if (!known) return Status::InvalidArgument("unknown option " + arg);
+    if (!known) return Status::InvalidArgument(Text(Msg::kErrorUnknownOption, {arg}));
+  }
+  if (!o.language.empty()) {
+    std::string tag = MatchLanguage(o.language);
+    if (tag.empty()) {
+      return Status::InvalidArgument(
+          Text(Msg::kErrorUnknownLanguage, {o.language, Join(SupportedLanguages())}));
+    }
+    o.language = tag;
   }
   if (o.show_help || o.show_version) return o;
-  if (o.server.empty()) {
-    return Status::InvalidArgument("the server is missing: ap <server>, e.g. ap apm.contoso.com");
-  }
+  if (o.server.empty()) return Status::InvalidArgument(Text(Msg::kErrorServerMissing));
+  auto exclusive = [](const char* a, const char* b) {
+    return Status::InvalidArgument(Text(Msg::kErrorCannotCombine, {a, b}));
+  };
   if (!o.device_file.empty() && !o.oa3_report.empty()) {
-    return Status::InvalidArgument("--device-file and --oa3-report cannot be used together");
+    return exclusive("--device-file", "--oa3-report");
   }
   if (o.corporate_identifier && o.remove_intune_record) {
-    return Status::InvalidArgument(
-        "--corporate-identifier and --remove-intune-record cannot be used together");
+    return exclusive("--corporate-identifier", "--remove-intune-record");
   }
-  if (o.check_only && o.skip_checks) {
-    return Status::InvalidArgument("--check-only and --skip-checks cannot be used together");
-  }
+  if (o.check_only && o.skip_checks) return exclusive("--check-only", "--skip-checks");
   return o;
+}
+
+Result<ClientOptions> ParseOptionsInLanguage(const std::vector<std::string>& args,
+                                             const std::vector<std::string>& preferred) {
+  std::string language = MatchLanguage(LanguageArgument(args));
+  SetLanguage(language.empty() ? ChooseLanguage(preferred) : language);
+  return ParseOptions(args);
 }
 
 }  // namespace apm::client

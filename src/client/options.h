@@ -24,13 +24,21 @@ struct ClientOptions {
   std::string device_file;
   std::string oa3_report;
   std::string state_dir;  // empty: DefaultStateDir()
+  std::string language;   // --language, as the supported tag it names; empty: the system's
   // Not options: what to do instead of running.
   bool show_help = false;
   bool show_version = false;
-  std::string help_text;
 };
 
 // `args` without the program name. Errors name the option or argument that was wrong.
 Result<ClientOptions> ParseOptions(const std::vector<std::string>& args);
+
+// Sets the language (--language in `args`, else the first supported of `preferred`, the
+// system's; else English), then ParseOptions: its errors and HelpText() are in that language.
+Result<ClientOptions> ParseOptionsInLanguage(const std::vector<std::string>& args,
+                                             const std::vector<std::string>& preferred);
+
+// ap --help, in the current language.
+std::string HelpText();
 
 }  // namespace apm::client

@@ -1,5 +1,7 @@
 #include "client/options.h"
 
+#include "client/catalogue.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -80,12 +82,37 @@ TEST(OptionsTest, HelpNeedsNoServerAndListsExitCodes) {
   Result<ClientOptions> o = ParseOptions({"-h"});
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->show_help);
-  EXPECT_THAT(o->help_text, HasSubstr("--check-only"));
-  EXPECT_THAT(o->help_text, HasSubstr("Exit codes"));
-  EXPECT_THAT(o->help_text, HasSubstr("806"));
+  EXPECT_THAT(HelpText(), HasSubstr("--check-only"));
+  EXPECT_THAT(HelpText(), HasSubstr("Exit codes"));
+  EXPECT_THAT(HelpText(), HasSubstr("806"));
   o = ParseOptions({"--version"});
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->show_version);
+}
+
+TEST(OptionsTest, LanguageNamesASupportedOneOrIsRefused) {
+  Result<ClientOptions> o = ParseOptions({"--language", "de-AT", "x.example"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->language, "de");
+  o = ParseOptions({"--language=klingon", "x.example"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_THAT(o.status().message(), HasSubstr("\"klingon\""));
+  EXPECT_THAT(o.status().message(), HasSubstr("pt-BR"));
+}
+
+TEST(OptionsTest, TheLanguageComesFromTheCommandLineElseTheSystem) {
+  ASSERT_TRUE(ParseOptionsInLanguage({"x.example"}, {"sv-SE", "fr-FR"}).ok());
+  EXPECT_EQ(CurrentLanguage(), "fr");
+  ASSERT_TRUE(ParseOptionsInLanguage({"--language", "ja", "x.example"}, {"fr-FR"}).ok());
+  EXPECT_EQ(CurrentLanguage(), "ja");
+  EXPECT_THAT(HelpText(), HasSubstr(TranslationOf("ja", Msg::kHelpExitCodes)));
+  // An error is told in the language asked for, even when it comes before --language.
+  Result<ClientOptions> o = ParseOptionsInLanguage({"--bogus", "--language=de"}, {"fr"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().message(), Text(Msg::kErrorUnknownOption, {"--bogus"}));
+  EXPECT_EQ(CurrentLanguage(), "de");
+  ASSERT_TRUE(ParseOptionsInLanguage({"x.example"}, {}).ok());
+  EXPECT_EQ(CurrentLanguage(), "en");
 }
 
 }  // namespace

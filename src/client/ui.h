@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "client/catalogue.h"
 #include "client/hardware_probe.h"
 #include "client/messages.h"
 
@@ -18,7 +19,7 @@ struct CheckLine {
 
 // Everything the main screen shows; each call replaces the previous picture.
 struct Screen {
-  std::string title = "Windows Autopilot registration";
+  std::string title = Text(Msg::kScreenTitle);
   DeviceFacts device;
   std::string request_id;
   std::vector<std::string> qr_rows;  // empty: no QR code (helpdesk mode or before submitting)

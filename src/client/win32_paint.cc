@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "client/catalogue.h"
+
 namespace apm::client {
 
 using std::chrono::steady_clock;
@@ -40,36 +42,94 @@ const char* ToneName(Tone tone) {
   return "working";
 }
 
-const char* OutcomeWord(CheckOutcome outcome) {
+std::string OutcomeWord(CheckOutcome outcome) {
   switch (outcome) {
     case CheckOutcome::kWarning:
-      return "Warning";
+      return Text(Msg::kOutcomeWarning);
     case CheckOutcome::kFailed:
-      return "Failed";
+      return Text(Msg::kOutcomeFailed);
     case CheckOutcome::kOk:
       break;
   }
-  return "OK";
+  return Text(Msg::kOutcomeOk);
+}
+
+// Windows' UI font for the language, and its character set, which lets the font mapper pick
+// a font that has the glyphs when that face is missing (as under Wine).
+struct UiFont {
+  const wchar_t* face;
+  BYTE charset;
+};
+
+UiFont UiFontFor(const std::string& language) {
+  if (language == "ja") return {L"Yu Gothic UI", SHIFTJIS_CHARSET};
+  if (language == "zh-Hans") return {L"Microsoft YaHei UI", GB2312_CHARSET};
+  if (language == "ko") return {L"Malgun Gothic", HANGUL_CHARSET};
+  return {L"Segoe UI", DEFAULT_CHARSET};
 }
 
 HFONT MakeFont(int pixel_height, int weight) {
-  return CreateFontW(-pixel_height, 0, 0, 0, weight, FALSE, FALSE, FALSE, DEFAULT_CHARSET,
+  const UiFont font = UiFontFor(CurrentLanguage());
+  return CreateFontW(-pixel_height, 0, 0, 0, weight, FALSE, FALSE, FALSE, font.charset,
                      OUT_DEFAULT_PRECIS, CLIP_DEFAULT_PRECIS, CLEARTYPE_QUALITY,
-                     DEFAULT_PITCH | FF_SWISS, L"Segoe UI");
+                     DEFAULT_PITCH | FF_SWISS, font.face);
 }
 
-// Draws `text` in `box` (word-wrapped unless `flags` say otherwise); returns the height used.
-int DrawTextIn(HDC dc, HFONT font, COLORREF color, const std::string& text, RECT box,
-               UINT flags = DT_WORDBREAK | DT_EDITCONTROL) {
-  if (text.empty() || box.right <= box.left || box.bottom <= box.top) return 0;
+// Word-wrapped; a word longer than the line is broken (CJK text has no spaces to break at).
+constexpr UINT kWrapped = DT_WORDBREAK | DT_EDITCONTROL;
+
+// Draws `text` in `box`; returns the area the whole text needs (wider or taller than `box`
+// when some of it could not be shown).
+RECT DrawTextIn(HDC dc, HFONT font, COLORREF color, const std::string& text, RECT box,
+                UINT flags = kWrapped) {
+  RECT measured = box;
+  measured.bottom = measured.top;
+  if (text.empty() || box.right <= box.left || box.bottom <= box.top) return measured;
   const std::wstring wide = Widen(text);
   SelectObject(dc, font);
   SetTextColor(dc, color);
   flags |= DT_LEFT | DT_TOP | DT_NOPREFIX;
-  RECT measured = box;
   DrawTextW(dc, wide.c_str(), static_cast<int>(wide.size()), &measured, flags | DT_CALCRECT);
   DrawTextW(dc, wide.c_str(), static_cast<int>(wide.size()), &box, flags);
-  return measured.bottom - measured.top;
+  return measured;
+}
+
+// Characters of `text` the font selected in `dc` has no glyph for (drawn as boxes, or by a
+// linked font on Windows).
+int MissingGlyphs(HDC dc, const std::string& text) {
+  const std::wstring wide = Widen(text);
+  if (wide.empty()) return 0;
+  std::vector<WORD> glyphs(wide.size());
+  if (GetGlyphIndicesW(dc, wide.c_str(), static_cast<int>(wide.size()), glyphs.data(),
+                       GGI_MARK_NONEXISTING_GLYPHS) == GDI_ERROR) {
+    return 0;
+  }
+  int missing = 0;
+  for (size_t i = 0; i < wide.size(); ++i) missing += glyphs[i] == 0xFFFF && wide[i] >= L' ';
+  return missing;
+}
+
+// Words of `text` wider than `width` in the font selected in `dc`: DT_EDITCONTROL breaks them
+// inside, which is how CJK text wraps but is a layout fault for a word of a spaced script.
+int WordsWiderThan(HDC dc, const std::string& text, int width) {
+  const std::wstring wide = Widen(text);
+  int broken = 0;
+  size_t start = 0;
+  while (start < wide.size()) {
+    size_t end = wide.find(L' ', start);
+    if (end == std::wstring::npos) end = wide.size();
+    const std::wstring_view word(wide.data() + start, end - start);
+    const bool spaced_script =
+        std::all_of(word.begin(), word.end(), [](wchar_t c) { return c < 0x2E80; });
+    SIZE extent{};
+    if (spaced_script && !word.empty() &&
+        GetTextExtentPoint32W(dc, word.data(), static_cast<int>(word.size()), &extent) &&
+        extent.cx > width) {
+      ++broken;
+    }
+    start = end + 1;
+  }
+  return broken;
 }
 
 int LineHeight(HDC dc, HFONT font) {
@@ -104,7 +164,7 @@ std::vector<std::wstring> WrapAnywhere(HDC dc, HFONT font, const std::wstring& t
   return lines;
 }
 
-// "Checks: 5 OK, 1 warning, 2 failed"
+// "Checks: OK 5, warnings 1, failed 2" (counts after words: no plural forms to translate)
 std::string CheckSummary(const std::vector<CheckLine>& lines) {
   int ok = 0, warnings = 0, failed = 0;
   for (const CheckLine& line : lines) {
@@ -112,10 +172,8 @@ std::string CheckSummary(const std::vector<CheckLine>& lines) {
      : line.outcome == CheckOutcome::kWarning ? warnings
                                               : failed)++;
   }
-  std::string summary = "Checks: " + std::to_string(ok) + " OK";
-  if (warnings) summary += ", " + std::to_string(warnings) + " warning" + (warnings > 1 ? "s" : "");
-  if (failed) summary += ", " + std::to_string(failed) + " failed";
-  return summary;
+  return Text(Msg::kChecksSummary,
+              {std::to_string(ok), std::to_string(warnings), std::to_string(failed)});
 }
 
 // Paints one WindowContent from top to bottom; `y_` is where the next block starts.
@@ -137,10 +195,10 @@ class Painter {
                 (content.asking ? fonts.Px(kButtonHeight) + fonts.Px(16) : 0)),
         text_right_(width - margin_) {}
 
-  QrPlacement Paint() {
+  PaintedWindow Paint() {
     FillBackground();
     y_ = Px(24);
-    y_ += DrawTextIn(dc_, fonts_.title, kWhite, screen_.title, Box(width_ - margin_));
+    y_ += Draw(fonts_.title, kWhite, screen_.title, Box(width_ - margin_));
     y_ += Px(16);
     const QrPlacement qr = DrawQr();
     DrawFacts();
@@ -148,13 +206,23 @@ class Painter {
     // The checks, until there is a request to show.
     if (screen_.request_id.empty() && !content_.checks.empty()) DrawChecks();
     DrawCountdown();
-    return qr;
+    return {qr, clipped_texts_, missing_glyphs_, broken_words_};
   }
 
  private:
   static constexpr COLORREF kWhite = RGB(255, 255, 255);
 
   int Px(int pixels_at_96_dpi) const { return fonts_.Px(pixels_at_96_dpi); }
+  // DrawTextIn, counting a text that does not fit its box (one that ends in "…" on purpose
+  // is not counted); returns the height used.
+  int Draw(HFONT font, COLORREF color, const std::string& text, RECT box, UINT flags = kWrapped) {
+    const RECT needed = DrawTextIn(dc_, font, color, text, box, flags);
+    const bool cut = needed.right > box.right || needed.bottom > box.bottom;
+    if (cut && !(flags & DT_END_ELLIPSIS)) ++clipped_texts_;
+    missing_glyphs_ += MissingGlyphs(dc_, text);
+    if (flags & DT_WORDBREAK) broken_words_ += WordsWiderThan(dc_, text, box.right - box.left);
+    return needed.bottom - needed.top;
+  }
   // From the margin at the current line to `right`, down to the bottom of the text area.
   RECT Box(int right) const { return RECT{margin_, y_, right, bottom_}; }
 
@@ -214,42 +282,42 @@ class Painter {
 
   // The device and the request: a label column and a value column.
   void DrawFacts() {
-    const std::pair<const char*, const std::string*> facts[] = {
-        {"Manufacturer", &screen_.device.manufacturer},
-        {"Model", &screen_.device.model},
-        {"Serial number", &screen_.device.serial_number},
+    const std::pair<Msg, const std::string*> facts[] = {
+        {Msg::kLabelManufacturer, &screen_.device.manufacturer},
+        {Msg::kLabelModel, &screen_.device.model},
+        {Msg::kLabelSerialNumber, &screen_.device.serial_number},
     };
     const bool any_fact = std::any_of(std::begin(facts), std::end(facts),
                                       [](const auto& fact) { return !fact.second->empty(); });
     if (any_fact) {
       for (const auto& [label, value] : facts) DrawFact(label, *value);
     }
-    if (!screen_.request_id.empty()) DrawFact("Request id", screen_.request_id);
+    if (!screen_.request_id.empty()) DrawFact(Msg::kLabelRequestId, screen_.request_id);
     if (any_fact || !screen_.request_id.empty()) y_ += Px(12);
   }
 
-  void DrawFact(const char* label, const std::string& value) {
+  void DrawFact(Msg label, const std::string& value) {
     const int value_left = margin_ + Px(kLabelWidth);
-    const int label_height = DrawTextIn(dc_, fonts_.small, label_color_, label,
-                                        RECT{margin_, y_ + Px(2), value_left - Px(8), bottom_});
-    const int value_height = DrawTextIn(dc_, fonts_.body, kWhite, value.empty() ? "-" : value,
-                                        RECT{value_left, y_, text_right_, bottom_});
+    const int label_height = Draw(fonts_.small, label_color_, Text(label),
+                                  RECT{margin_, y_ + Px(2), value_left - Px(8), bottom_});
+    const int value_height = Draw(fonts_.body, kWhite, value.empty() ? "-" : value,
+                                  RECT{value_left, y_, text_right_, bottom_});
     y_ += std::max(label_height + Px(2), value_height) + Px(4);
   }
 
   // What to do, the current step with its time, and the reason.
   void DrawMessages() {
-    y_ += DrawTextIn(dc_, fonts_.body, kWhite, screen_.instruction, Box(text_right_));
+    y_ += Draw(fonts_.body, kWhite, screen_.instruction, Box(text_right_));
     if (!screen_.instruction.empty()) y_ += Px(12);
 
     std::string status = screen_.status_line;
-    if (!content_.has_screen && content_.checks.empty()) status = "Starting…";
+    if (!content_.has_screen && content_.checks.empty()) status = Text(Msg::kStarting);
     if (!status.empty() && !screen_.elapsed.empty()) status += "  ·  " + screen_.elapsed;
-    y_ += DrawTextIn(dc_, fonts_.strong, kWhite, status, Box(text_right_));
+    y_ += Draw(fonts_.strong, kWhite, status, Box(text_right_));
     if (!status.empty()) y_ += Px(6);
 
-    y_ += DrawTextIn(dc_, fonts_.small, screen_.reconnecting ? kWhite : secondary_color_,
-                     screen_.detail, Box(text_right_));
+    y_ += Draw(fonts_.small, screen_.reconnecting ? kWhite : secondary_color_, screen_.detail,
+               Box(text_right_));
     if (!screen_.detail.empty()) y_ += Px(12);
   }
 
@@ -259,8 +327,8 @@ class Painter {
     std::stable_sort(lines.begin(), lines.end(), [](const CheckLine& a, const CheckLine& b) {
       return static_cast<int>(a.outcome) > static_cast<int>(b.outcome);
     });
-    y_ += DrawTextIn(dc_, fonts_.small, label_color_, CheckSummary(lines), Box(text_right_),
-                     DT_SINGLELINE | DT_END_ELLIPSIS);
+    y_ += Draw(fonts_.small, label_color_, CheckSummary(lines), Box(text_right_),
+               DT_SINGLELINE | DT_END_ELLIPSIS);
     y_ += Px(4);
 
     const int row_height =
@@ -271,22 +339,23 @@ class Painter {
     for (int i = 0; i < shown; ++i) DrawCheck(lines[i], row_height);
     if (shown < total && rows_that_fit > 0) {
       const bool rest_ok = lines[shown].outcome == CheckOutcome::kOk;
-      DrawTextIn(dc_, fonts_.small, label_color_,
-                 "… and " + std::to_string(total - shown) + " more" + (rest_ok ? ", all OK" : ""),
-                 RECT{margin_, y_, text_right_, y_ + row_height}, DT_SINGLELINE);
+      Draw(
+          fonts_.small, label_color_,
+          Text(rest_ok ? Msg::kChecksMoreAllOk : Msg::kChecksMore, {std::to_string(total - shown)}),
+          RECT{margin_, y_, text_right_, y_ + row_height}, DT_SINGLELINE);
     }
   }
 
   void DrawCheck(const CheckLine& line, int row_height) {
     const int word_width = Px(kOutcomeWordWidth);
-    DrawTextIn(dc_, line.outcome == CheckOutcome::kOk ? fonts_.body : fonts_.strong, kWhite,
-               OutcomeWord(line.outcome), RECT{margin_, y_, margin_ + word_width, y_ + row_height},
-               DT_SINGLELINE);
+    Draw(line.outcome == CheckOutcome::kOk ? fonts_.body : fonts_.strong, kWhite,
+         OutcomeWord(line.outcome), RECT{margin_, y_, margin_ + word_width, y_ + row_height},
+         DT_SINGLELINE);
     std::string text = line.name;
     if (!line.detail.empty()) text += " - " + line.detail;
-    DrawTextIn(dc_, fonts_.small, secondary_color_, text,
-               RECT{margin_ + word_width, y_ + Px(2), text_right_, y_ + row_height},
-               DT_SINGLELINE | DT_END_ELLIPSIS);
+    Draw(fonts_.small, secondary_color_, text,
+         RECT{margin_ + word_width, y_ + Px(2), text_right_, y_ + row_height},
+         DT_SINGLELINE | DT_END_ELLIPSIS);
     y_ += row_height;
   }
 
@@ -297,9 +366,9 @@ class Painter {
     const long long seconds = std::max<long long>(
         0, (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 999) / 1000);
     const int button_top = height_ - Px(kBottomMargin) - Px(kButtonHeight);
-    DrawTextIn(dc_, fonts_.strong, kWhite, "Restarting in " + std::to_string(seconds) + " s",
-               RECT{margin_, button_top, width_ / 2, button_top + Px(kButtonHeight)},
-               DT_SINGLELINE | DT_VCENTER);
+    Draw(fonts_.strong, kWhite, Text(Msg::kRestartingIn, {std::to_string(seconds)}),
+         RECT{margin_, button_top, width_ / 2, button_top + Px(kButtonHeight)},
+         DT_SINGLELINE | DT_VCENTER);
   }
 
   HDC dc_;
@@ -315,6 +384,9 @@ class Painter {
   int bottom_;
   int text_right_;
   int y_ = 0;
+  int clipped_texts_ = 0;
+  int missing_glyphs_ = 0;
+  int broken_words_ = 0;
 };
 
 // Replaces `path` with `bytes` so a reader never sees half a file.
@@ -364,13 +436,14 @@ COLORREF BackgroundColorRef(Tone tone) {
   return ToColor(ToneBackground(tone));
 }
 
-QrPlacement PaintWindow(HDC dc, int width, int height, const WindowContent& content,
-                        const WindowFonts& fonts) {
+PaintedWindow PaintWindow(HDC dc, int width, int height, const WindowContent& content,
+                          const WindowFonts& fonts) {
   return Painter(dc, width, height, content, fonts).Paint();
 }
 
 void WriteUiSnapshot(const std::wstring& path, HDC dc, HBITMAP bitmap, int width, int height,
-                     const QrPlacement& qr, Tone tone, UINT dpi, size_t buttons) {
+                     const PaintedWindow& painted, Tone tone, UINT dpi, size_t buttons) {
+  const QrPlacement& qr = painted.qr;
   BITMAPINFO info{};
   info.bmiHeader.biSize = sizeof(BITMAPINFOHEADER);
   info.bmiHeader.biWidth = width;
@@ -401,7 +474,11 @@ void WriteUiSnapshot(const std::wstring& path, HDC dc, HBITMAP bitmap, int width
       ",\"qr_top\":" + std::to_string(qr.top) + ",\"module_px\":" + std::to_string(qr.module_px) +
       ",\"qr_size\":" + std::to_string(qr.modules) + ",\"width\":" + std::to_string(width) +
       ",\"height\":" + std::to_string(height) + ",\"dpi\":" + std::to_string(dpi) +
-      ",\"buttons\":" + std::to_string(buttons) + "}\n";
+      ",\"buttons\":" + std::to_string(buttons) +
+      ",\"clipped_texts\":" + std::to_string(painted.clipped_texts) +
+      ",\"missing_glyphs\":" + std::to_string(painted.missing_glyphs) +
+      ",\"broken_words\":" + std::to_string(painted.broken_words) + ",\"language\":\"" +
+      CurrentLanguage() + "\"}\n";
   WriteSnapshotFile(path + L".json", json);
 }
 

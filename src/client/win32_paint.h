@@ -17,7 +17,8 @@ namespace apm::client {
 // Sizes at 96 DPI, shared by the painting and the buttons the window places over it.
 inline constexpr int kMargin = 32;
 inline constexpr int kBottomMargin = 24;
-inline constexpr int kButtonWidth = 132;
+inline constexpr int kButtonWidth = 132;   // at least; wider when the words need it
+inline constexpr int kButtonPadding = 16;  // each side of a button's words
 inline constexpr int kButtonHeight = 34;
 inline constexpr int kButtonGap = 12;
 
@@ -36,6 +37,15 @@ struct QrPlacement {
   int top = 0;
   int module_px = 0;
   int modules = 0;
+};
+
+// What one painting did: the QR code's place, how many texts did not fit their boxes, how many
+// characters the font had no glyph for, and how many words were too wide for their line.
+struct PaintedWindow {
+  QrPlacement qr;
+  int clipped_texts = 0;
+  int missing_glyphs = 0;
+  int broken_words = 0;
 };
 
 // The fonts of the window at one DPI; Reset makes them again when the DPI changes.
@@ -66,12 +76,13 @@ class WindowFonts {
 COLORREF BackgroundColorRef(Tone tone);
 
 // Paints `content` over the whole of a `width` x `height` area of `dc`.
-QrPlacement PaintWindow(HDC dc, int width, int height, const WindowContent& content,
-                        const WindowFonts& fonts);
+PaintedWindow PaintWindow(HDC dc, int width, int height, const WindowContent& content,
+                          const WindowFonts& fonts);
 
 // AP_UI_SNAPSHOT: `bitmap` (selected in no DC) as a 24-bit BMP at `path`, and beside it
-// `path`.json with the tone, the QR placement, the size, the DPI and the number of buttons.
+// `path`.json with the tone, the QR placement, the size, the DPI, the number of buttons, the
+// texts (and buttons) that did not fit, the missing glyphs, the broken words and the language.
 void WriteUiSnapshot(const std::wstring& path, HDC dc, HBITMAP bitmap, int width, int height,
-                     const QrPlacement& qr, Tone tone, UINT dpi, size_t buttons);
+                     const PaintedWindow& painted, Tone tone, UINT dpi, size_t buttons);
 
 }  // namespace apm::client

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <utility>
 
+#include "client/catalogue.h"
 #include "client/messages.h"
 #include "client/win32_paint.h"
 
@@ -16,7 +18,6 @@ using std::chrono::steady_clock;
 namespace {
 
 constexpr wchar_t kWindowClass[] = L"ApmAutopilotRegistration";
-constexpr wchar_t kWindowTitle[] = L"Autopilot registration";
 
 constexpr UINT kStateChanged = WM_APP + 1;  // the worker changed what is shown
 constexpr UINT kWorkerDone = WM_APP + 2;    // the workflow returned
@@ -100,9 +101,9 @@ Result<std::unique_ptr<Win32Ui>> Win32Ui::Create(HINSTANCE instance) {
 
   std::unique_ptr<Win32Ui> ui(new Win32Ui(instance));
   // Created hidden: its size depends on the DPI of the monitor it lands on.
-  HWND window =
-      CreateWindowExW(0, kWindowClass, kWindowTitle, kWindowStyle, CW_USEDEFAULT, CW_USEDEFAULT,
-                      kClientWidth, kClientHeight, nullptr, nullptr, instance, ui.get());
+  HWND window = CreateWindowExW(0, kWindowClass, Widen(Text(Msg::kWindowTitle)).c_str(),
+                                kWindowStyle, CW_USEDEFAULT, CW_USEDEFAULT, kClientWidth,
+                                kClientHeight, nullptr, nullptr, instance, ui.get());
   if (!window) {
     return Status::Unavailable("cannot open the window (no desktop?): " +
                                DescribeWin32Error(GetLastError()));
@@ -393,18 +394,19 @@ void Win32Ui::SyncButtons() {
     return;
   }
   if (!buttons_.empty()) return;
-  auto add = [&](int id, const wchar_t* text) {
-    HWND button = CreateWindowExW(
-        0, L"BUTTON", text, WS_CHILD | WS_VISIBLE | WS_TABSTOP | BS_PUSHBUTTON | BS_NOTIFY, 0, 0,
-        Px(kButtonWidth), Px(kButtonHeight), window_,
-        reinterpret_cast<HMENU>(static_cast<INT_PTR>(id)), instance_, nullptr);
+  auto add = [&](int id, Msg text) {
+    HWND button =
+        CreateWindowExW(0, L"BUTTON", Widen(Text(text)).c_str(),
+                        WS_CHILD | WS_VISIBLE | WS_TABSTOP | BS_PUSHBUTTON | BS_NOTIFY, 0, 0,
+                        Px(kButtonWidth), Px(kButtonHeight), window_,
+                        reinterpret_cast<HMENU>(static_cast<INT_PTR>(id)), instance_, nullptr);
     if (!button) return;
     SendMessageW(button, WM_SETFONT, reinterpret_cast<WPARAM>(fonts_.body), FALSE);
     buttons_.push_back(button);
   };
-  if (can_restart) add(kRestartId, L"&Restart now");
-  if (can_retry) add(kRetryId, L"&Retry");
-  add(kCloseId, L"&Close");
+  if (can_restart) add(kRestartId, Msg::kButtonRestart);
+  if (can_retry) add(kRetryId, Msg::kButtonRetry);
+  add(kCloseId, Msg::kButtonClose);
   LayoutButtons();
   if (!buttons_.empty()) {
     // The first button is the likely answer: restart when done, retry when it failed.
@@ -422,20 +424,34 @@ void Win32Ui::SetDefaultButton(HWND button) {
   default_button_ = focused_button_ = button;
 }
 
-// Right-aligned in the bottom margin, in the order created.
+// Right-aligned in the bottom margin, in the order created, each as wide as its words need.
 void Win32Ui::LayoutButtons() {
   if (buttons_.empty() || !window_) return;
   RECT client;
   GetClientRect(window_, &client);
-  const int width = Px(kButtonWidth);
   const int height = Px(kButtonHeight);
   const int gap = Px(kButtonGap);
-  const int count = static_cast<int>(buttons_.size());
-  int x = client.right - Px(kMargin) - count * width - (count - 1) * gap;
-  const int y = client.bottom - Px(kBottomMargin) - height;
+  std::vector<int> widths;
+  int total = 0;
+  HDC dc = GetDC(window_);
+  HGDIOBJ previous_font = SelectObject(dc, fonts_.body);
   for (HWND button : buttons_) {
-    SetWindowPos(button, nullptr, x, y, width, height, SWP_NOZORDER | SWP_NOACTIVATE);
-    x += width + gap;
+    wchar_t caption[128] = {};
+    const int length = GetWindowTextW(button, caption, static_cast<int>(std::size(caption)));
+    RECT measured{0, 0, 0, 0};
+    DrawTextW(dc, caption, length, &measured, DT_CALCRECT | DT_SINGLELINE);
+    widths.push_back(
+        std::max(Px(kButtonWidth), static_cast<int>(measured.right) + Px(2 * kButtonPadding)));
+    total += widths.back();
+  }
+  SelectObject(dc, previous_font);
+  ReleaseDC(window_, dc);
+  int x = client.right - Px(kMargin) - total - (static_cast<int>(buttons_.size()) - 1) * gap;
+  buttons_cut_ = x < Px(kMargin);
+  const int y = client.bottom - Px(kBottomMargin) - height;
+  for (size_t i = 0; i < buttons_.size(); ++i) {
+    SetWindowPos(buttons_[i], nullptr, x, y, widths[i], height, SWP_NOZORDER | SWP_NOACTIVATE);
+    x += widths[i] + gap;
   }
 }
 
@@ -452,12 +468,13 @@ void Win32Ui::Paint(HDC target) {
   HBITMAP bitmap = CreateCompatibleBitmap(target, width, height);
   HGDIOBJ previous_bitmap = SelectObject(dc, bitmap);
   HGDIOBJ previous_font = GetCurrentObject(dc, OBJ_FONT);
-  const QrPlacement qr = PaintWindow(dc, width, height, content, fonts_);
+  PaintedWindow painted = PaintWindow(dc, width, height, content, fonts_);
+  if (buttons_cut_) ++painted.clipped_texts;
   BitBlt(target, 0, 0, width, height, dc, 0, 0, SRCCOPY);
   SelectObject(dc, previous_font);
   SelectObject(dc, previous_bitmap);
   if (!snapshot_path_.empty()) {
-    WriteUiSnapshot(snapshot_path_, dc, bitmap, width, height, qr, content.screen.tone,
+    WriteUiSnapshot(snapshot_path_, dc, bitmap, width, height, painted, content.screen.tone,
                     fonts_.dpi(), buttons_.size());
   }
   DeleteObject(bitmap);

@@ -80,6 +80,7 @@ class Win32Ui : public Ui {
   std::vector<HWND> buttons_;
   HWND default_button_ = nullptr;
   HWND focused_button_ = nullptr;
+  bool buttons_cut_ = false;  // the buttons are wider than the window: counted as clipped
   bool countdown_timer_ = false;
   std::wstring snapshot_path_;  // AP_UI_SNAPSHOT: tests read the painted pixels from here
 

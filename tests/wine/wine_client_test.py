@@ -298,7 +298,7 @@ class Test:
                     not os.path.exists(f"/tmp/.X{display}-lock"):
                 break
         self.display = f":{display}"
-        self.xvfb = subprocess.Popen(["Xvfb", self.display, "-screen", "0", "1024x768x24",
+        self.xvfb = subprocess.Popen(["Xvfb", self.display, "-screen", "0", "1600x1200x24",
                                       "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         wait_until(lambda: os.path.exists(f"/tmp/.X11-unix/X{display}"), 10, "Xvfb")
@@ -308,12 +308,37 @@ class Test:
         subprocess.run(["import", "-display", self.display, "-window", "root", path], check=True)
         return path
 
-    def gui_run(self, name, finish):
-        """Runs the GUI client; `finish(request)` ends the request; returns the snapshots."""
+    def use_japanese_ui_font(self):
+        """What a Japanese Windows has: a title-bar font with Japanese glyphs (Wine's is Tahoma,
+        which has none). The caption font is a LOGFONTW in the registry."""
+        logfont = struct.pack("<5l8B", -11, 0, 0, 0, 700, 0, 0, 0, 128, 0, 0, 0, 0)
+        logfont += "IPAGothic".encode("utf-16-le").ljust(64, b"\0")
+        subprocess.run(["wine", "reg", "add", r"HKCU\Control Panel\Desktop\WindowMetrics",
+                        "/v", "CaptionFont", "/t", "REG_BINARY", "/d", logfont.hex(), "/f"],
+                       env=self.wine_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=True)
+        subprocess.run(["wineserver", "-w"], env=self.wine_env)
+
+    def set_dpi(self, dpi):
+        """The DPI Windows' display settings give (Wine reads it at the next start)."""
+        subprocess.run(["wine", "reg", "add", r"HKCU\Control Panel\Desktop", "/v", "LogPixels",
+                        "/t", "REG_DWORD", "/d", str(dpi), "/f"], env=self.wine_env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(["wineserver", "-w"], env=self.wine_env)
+
+    def gui_run(self, name, finish, language=None, dpi=96, locale=None, args=()):
+        """Runs the GUI client; `finish(request)` ends the request. With `language`, each
+        screen must be in it, at `dpi`, with no text cut off and no glyph missing. `locale`
+        is the Unix locale Wine takes the user's UI language from."""
         body, path = self.device(name)
         snap = os.path.join(self.tmp, f"{name}.bmp")
         env = dict(self.wine_env, DISPLAY=self.display, AP_UI_SNAPSHOT=self.win_path(snap))
-        proc = subprocess.Popen(["wine", "explorer", "/desktop=ap,1024x768", self.exe_run] +
+        if locale:
+            env.update(LANG=locale, LC_ALL=locale)
+        if dpi != 96:
+            self.set_dpi(dpi)
+        desktop = f"/desktop=ap,{1024 * dpi // 96}x{768 * dpi // 96}"
+        proc = subprocess.Popen(["wine", "explorer", desktop, self.exe_run, *args] +
                                 self.ap_args(name, path), env=env,
                                 stdout=open(os.path.join(self.tmp, f"{name}.out"), "w"),
                                 stderr=subprocess.STDOUT)
@@ -333,6 +358,7 @@ class Test:
             shutil.copy(snap, os.path.join(self.artifacts, f"{name}-waiting.bmp"))
             request = self.open_request(body)
             self.check_screen(snap, info, WORKING, f"{name} waiting", request["qr"]["rows"])
+            self.check_words(info, language, dpi, f"{name} waiting")
             check(count_colour_in_png(shot, WORKING) > 100_000,
                   f"{name} waiting: the screenshot shows the blue window")
             tone = finish(request["id"])
@@ -342,12 +368,31 @@ class Test:
             shot = self.screenshot(f"{name}-{tone}")
             shutil.copy(snap, os.path.join(self.artifacts, f"{name}-{tone}.bmp"))
             self.check_screen(snap, info, colour, f"{name} {tone}", None)
+            self.check_words(info, language, dpi, f"{name} {tone}")
             check(count_colour_in_png(shot, colour) > 100_000,
                   f"{name} {tone}: the screenshot shows the window in its colour")
         finally:
             proc.kill()
             subprocess.run(["wineserver", "-k"], env=self.wine_env)
             proc.wait()
+            if dpi != 96:
+                self.set_dpi(96)
+
+    def check_words(self, info, language, dpi, what):
+        """The window measured every text it drew against its box, every character against
+        the font's glyphs and every word against its line (win32_paint.cc): nothing cut off,
+        nothing drawn as a box, no word broken inside."""
+        if language is None:
+            return
+        check(info.get("language") == language,
+              f"{what}: in {language} (the window says {info.get('language')})")
+        check(info.get("dpi") == dpi, f"{what}: at {dpi} DPI (the window says {info.get('dpi')})")
+        check(info.get("clipped_texts") == 0,
+              f"{what}: no text cut off ({info.get('clipped_texts')} did not fit)")
+        check(info.get("missing_glyphs") == 0,
+              f"{what}: every character has a glyph ({info.get('missing_glyphs')} missing)")
+        check(info.get("broken_words") == 0,
+              f"{what}: every word fits its line ({info.get('broken_words')} too wide)")
 
     def check_screen(self, bmp, info, background, what, qr_rows):
         width, height, pixel = read_bmp(bmp)
@@ -417,6 +462,15 @@ class Test:
                 return "failure"
             self.gui_run("gui-approved", approve)
             self.gui_run("gui-rejected", reject)
+            # German from the user's locale (GetUserPreferredUILanguages), Japanese from
+            # --language; both at 144 DPI, the long words and the CJK text.
+            for language, extra in (("de", {"locale": "de_DE.UTF-8"}),
+                                    ("ja", {"args": ("--language", "ja")})):
+                if language == "ja":
+                    self.use_japanese_ui_font()
+                http("POST", self.sim.url + "/_sim/reset")  # DEMO-0001 imports once more
+                self.gui_run(f"gui-{language}-144dpi-approved", approve, language, 144, **extra)
+                self.gui_run(f"gui-{language}-144dpi-rejected", reject, language, 144, **extra)
         except Exception as e:  # a broken step is a failure with its reason, not a traceback
             failures.append(f"{type(e).__name__}: {e}")
             log(f"FAILED: {type(e).__name__}: {e}")

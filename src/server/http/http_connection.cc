@@ -421,11 +421,11 @@ class StreamConnection : public HttpConnection,
     }
     std::visit(
         [&](auto& r) {
-          using Msg = std::decay_t<decltype(r)>;
+          using ResponseType = std::decay_t<decltype(r)>;
           // A handler may answer with its own clock's (the tenant simulator's skewed clock).
           if (r.find(http::field::date) == r.end()) r.set(http::field::date, HttpDate());
           if (secure_) r.set("Strict-Transport-Security", HttpServer::kStrictTransportSecurity);
-          if constexpr (std::is_same_v<Msg, StringResponse>) {
+          if constexpr (std::is_same_v<ResponseType, StringResponse>) {
             // A HEAD answer carries the length of the body it stands for, and no body.
             if (head_ && !r.body().empty()) {
               r.content_length(r.body().size());
@@ -433,7 +433,7 @@ class StreamConnection : public HttpConnection,
             }
           }
           r.keep_alive(keep_alive_ && !closing_ && !server_.stopping());
-          auto msg = std::make_shared<Msg>(std::move(r));
+          auto msg = std::make_shared<ResponseType>(std::move(r));
           SetDeadline(server_.options().write_timeout);
           http::async_write(stream_, *msg,
                             [self = this->shared_from_this(), msg](beast::error_code ec, size_t) {

@@ -17,14 +17,16 @@ std::string Num(double v) {
 }
 
 // "2026-11-28" of the day starting at `ms` (UTC).
-std::string IsoDay(int64_t ms) { return FormatTimestamp(ms).substr(0, 10); }
+std::string IsoDay(int64_t ms) {
+  return FormatTimestamp(ms).substr(0, 10);
+}
 
 std::string Rect(double x, double y, double w, double h, const char* cls) {
   return "<rect class=\"" + std::string(cls) + "\" x=\"" + Num(x) + "\" y=\"" + Num(y) +
          "\" width=\"" + Num(w) + "\" height=\"" + Num(h) + "\"/>";
 }
 
-std::string Text(double x, double y, const std::string& text, const char* anchor = "start") {
+std::string SvgText(double x, double y, const std::string& text, const char* anchor = "start") {
   return "<text x=\"" + Num(x) + "\" y=\"" + Num(y) + "\" text-anchor=\"" + anchor + "\">" + text +
          "</text>";
 }
@@ -60,7 +62,8 @@ std::string ImportsPerDaySvg(const std::vector<DayOutcomes>& days) {
   for (int v : ticks) {
     const double y = kTop + kPlotH - v * per;
     svg += "<line class=\"grid\" x1=\"" + Num(kLeft) + "\" x2=\"" + Num(width) + "\" y1=\"" +
-           Num(y) + "\" y2=\"" + Num(y) + "\"/>" + Text(kLeft - 4, y + 4, std::to_string(v), "end");
+           Num(y) + "\" y2=\"" + Num(y) + "\"/>" +
+           SvgText(kLeft - 4, y + 4, std::to_string(v), "end");
   }
   for (size_t i = 0; i < days.size(); ++i) {
     const DayOutcomes& d = days[i];
@@ -74,7 +77,7 @@ std::string ImportsPerDaySvg(const std::vector<DayOutcomes>& days) {
     if (d.failed) svg += Rect(x, kTop + kPlotH - ok_h - bad_h, kBarW, bad_h, "bar-bad");
     svg += "</g>";
     if ((days.size() - 1 - i) % 7 == 0) {
-      svg += Text(x + kBarW / 2, kTop + kPlotH + 18, IsoDay(d.day_start_ms).substr(5), "middle");
+      svg += SvgText(x + kBarW / 2, kTop + kPlotH + 18, IsoDay(d.day_start_ms).substr(5), "middle");
     }
   }
   return svg + "</svg>";
@@ -107,14 +110,14 @@ std::string StepTimesSvg(const std::vector<StepDurations>& steps) {
   for (const Tick& t : kTicks) {
     const double x = x_of(int64_t(t.seconds * 1000));
     svg += "<line class=\"grid\" x1=\"" + Num(x) + "\" x2=\"" + Num(x) + "\" y1=\"" + Num(kTop) +
-           "\" y2=\"" + Num(bottom) + "\"/>" + Text(x, bottom + 16, t.label, "middle");
+           "\" y2=\"" + Num(bottom) + "\"/>" + SvgText(x, bottom + 16, t.label, "middle");
   }
   for (size_t i = 0; i < shown.size(); ++i) {
     const StepDurations& s = *shown[i];
     const double y = kTop + kRowH * double(i);
     svg += "<g><title>" + std::string(s.label) + ": median " + Duration(s.median_ms) + ", p90 " +
            Duration(s.p90_ms) + " (" + std::to_string(s.count) + " measured)</title>";
-    svg += Text(0, y + 21, std::string(s.label));
+    svg += SvgText(0, y + 21, std::string(s.label));
     svg += Rect(kLabelW, y + 8, x_of(s.p90_ms) - kLabelW, 18, "bar-p90");
     svg += Rect(kLabelW, y + 8, x_of(s.median_ms) - kLabelW, 18, "bar-median");
     svg += "</g>";

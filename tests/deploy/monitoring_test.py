@@ -28,7 +28,7 @@ def wait_for_port(log_path, seconds=15):
     end = time.time() + seconds
     while time.time() < end:
         with open(log_path) as f:
-            m = re.search(r'listening address=127\.0\.0\.1:(\d+)|"address":"127\.0\.0\.1:(\d+)',
+            m = re.search(r'listening address=127\.0\.0\.1:(\d+)\D|"address":"127\.0\.0\.1:(\d+)\D',
                           f.read())
         if m:
             return m.group(1) or m.group(2)

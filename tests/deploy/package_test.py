@@ -82,7 +82,7 @@ def main():
         port = None
         for _ in range(100):
             with open(log_path) as f:
-                m = re.search(r'127\.0\.0\.1:(\d+)', f.read())
+                m = re.search(r'127\.0\.0\.1:(\d+)\D', f.read())
             if m:
                 port = m.group(1)
                 break

@@ -114,8 +114,12 @@ bool ServerProcess::Start() {
     // The "listening" line, in the text or the JSON log format.
     for (const char* marker : {"listening address=127.0.0.1:", "\"address\":\"127.0.0.1:"}) {
       size_t at = text.find(marker);
-      if (at != std::string::npos) {
-        port_ = uint16_t(std::stoi(text.substr(at + std::strlen(marker))));
+      if (at == std::string::npos) continue;
+      // Only a whole number: the line may be half written ("…:45" of "…:45123").
+      const size_t digits = at + std::strlen(marker);
+      const size_t end = text.find_first_not_of("0123456789", digits);
+      if (end != std::string::npos && end > digits) {
+        port_ = uint16_t(std::stoi(text.substr(digits, end - digits)));
         return true;
       }
     }

@@ -53,7 +53,7 @@ def start_server(binary, tmp):
     end = time.time() + 20
     while time.time() < end:
         with open(log_path) as f:
-            m = re.search(r"listening address=127\.0\.0\.1:(\d+)", f.read())
+            m = re.search(r"listening address=127\.0\.0\.1:(\d+)\D", f.read())
         if m:
             return proc, int(m.group(1)), log_path
         time.sleep(0.1)

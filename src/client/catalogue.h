@@ -28,6 +28,7 @@ namespace apm::client {
   X(kChecksSummary)               \
   X(kChecksMore)                  \
   X(kChecksMoreAllOk)             \
+  X(kQrDescription)               \
   X(kConsoleChecks)               \
   X(kConsoleRestartingIn)         \
   X(kAskRestart)                  \

@@ -22,6 +22,8 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "Prüfungen: OK {1}, Warnungen {2}, Fehler {3}"},
     {Msg::kChecksMore, "… und {1} weitere"},
     {Msg::kChecksMoreAllOk, "… und {1} weitere, alle OK"},
+    {Msg::kQrDescription,
+     "QR-Code zum Genehmigen dieses Geräts: mit einem Smartphone scannen oder {1} öffnen"},
     {Msg::kConsoleChecks, "Prüfungen"},
     {Msg::kConsoleRestartingIn, "Neustart in {1} s (Ctrl+C zum Abbrechen)"},
     {Msg::kAskRestart, "Jetzt neu starten? [j/N] "},

@@ -24,6 +24,7 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "Checks: OK {1}, warnings {2}, failed {3}"},
     {Msg::kChecksMore, "… and {1} more"},
     {Msg::kChecksMoreAllOk, "… and {1} more, all OK"},
+    {Msg::kQrDescription, "QR code to approve this device: scan it with a phone, or open {1}"},
     {Msg::kConsoleChecks, "Checks"},
     {Msg::kConsoleRestartingIn, "Restarting in {1} s (Ctrl+C to stop)"},
     {Msg::kAskRestart, "Restart now? [y/N] "},

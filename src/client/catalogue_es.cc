@@ -22,6 +22,8 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "Comprobaciones: OK {1}, avisos {2}, errores {3}"},
     {Msg::kChecksMore, "… y {1} más"},
     {Msg::kChecksMoreAllOk, "… y {1} más, todas OK"},
+    {Msg::kQrDescription,
+     "Código QR para aprobar este dispositivo: escanéalo con un teléfono o abre {1}"},
     {Msg::kConsoleChecks, "Comprobaciones"},
     {Msg::kConsoleRestartingIn, "Reiniciando en {1} s (Ctrl+C para cancelar)"},
     {Msg::kAskRestart, "¿Reiniciar ahora? [s/N] "},

@@ -22,6 +22,8 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "Vérifications : OK {1}, avertissements {2}, échecs {3}"},
     {Msg::kChecksMore, "… et {1} autres"},
     {Msg::kChecksMoreAllOk, "… et {1} autres, toutes OK"},
+    {Msg::kQrDescription,
+     "Code QR pour approuver cet appareil : scannez-le avec un téléphone ou ouvrez {1}"},
     {Msg::kConsoleChecks, "Vérifications"},
     {Msg::kConsoleRestartingIn, "Redémarrage dans {1} s (Ctrl+C pour annuler)"},
     {Msg::kAskRestart, "Redémarrer maintenant ? [o/N] "},

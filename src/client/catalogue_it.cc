@@ -22,6 +22,8 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "Controlli: OK {1}, avvisi {2}, errori {3}"},
     {Msg::kChecksMore, "… e altri {1}"},
     {Msg::kChecksMoreAllOk, "… e altri {1}, tutti OK"},
+    {Msg::kQrDescription,
+     "Codice QR per approvare questo dispositivo: scansionalo con un telefono o apri {1}"},
     {Msg::kConsoleChecks, "Controlli"},
     {Msg::kConsoleRestartingIn, "Riavvio tra {1} s (Ctrl+C per annullare)"},
     {Msg::kAskRestart, "Riavviare ora? [s/N] "},

@@ -22,6 +22,9 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "チェック：OK {1}、警告 {2}、失敗 {3}"},
     {Msg::kChecksMore, "…ほか {1} 件"},
     {Msg::kChecksMoreAllOk, "…ほか {1} 件（すべて OK）"},
+    {Msg::kQrDescription,
+     "このデバイスを承認するための QR コード: スマートフォンでスキャンするか、{1} "
+     "を開いてください"},
     {Msg::kConsoleChecks, "チェック"},
     {Msg::kConsoleRestartingIn, "{1} 秒後に再起動します（Ctrl+C で中止）"},
     {Msg::kAskRestart, "今すぐ再起動しますか？ [y/N] "},

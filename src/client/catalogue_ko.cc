@@ -22,6 +22,8 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "검사: OK {1}, 경고 {2}, 실패 {3}"},
     {Msg::kChecksMore, "… 외 {1}개"},
     {Msg::kChecksMoreAllOk, "… 외 {1}개, 모두 OK"},
+    {Msg::kQrDescription,
+     "이 장치를 승인하기 위한 QR 코드: 휴대폰으로 스캔하거나 {1}을(를) 여세요"},
     {Msg::kConsoleChecks, "검사"},
     {Msg::kConsoleRestartingIn, "{1}초 후에 다시 시작합니다(중지하려면 Ctrl+C)"},
     {Msg::kAskRestart, "지금 다시 시작하시겠습니까? [y/N] "},

@@ -22,6 +22,8 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "Controles: OK {1}, waarschuwingen {2}, mislukt {3}"},
     {Msg::kChecksMore, "… en nog {1}"},
     {Msg::kChecksMoreAllOk, "… en nog {1}, alle OK"},
+    {Msg::kQrDescription,
+     "QR-code om dit apparaat goed te keuren: scan hem met een telefoon of open {1}"},
     {Msg::kConsoleChecks, "Controles"},
     {Msg::kConsoleRestartingIn, "Opnieuw opstarten over {1} s (Ctrl+C om te annuleren)"},
     {Msg::kAskRestart, "Nu opnieuw opstarten? [j/N] "},

@@ -22,6 +22,8 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "Sprawdzanie: OK {1}, ostrzeżenia {2}, błędy {3}"},
     {Msg::kChecksMore, "… i jeszcze {1}"},
     {Msg::kChecksMoreAllOk, "… i jeszcze {1}, wszystkie OK"},
+    {Msg::kQrDescription,
+     "Kod QR do zatwierdzenia tego urządzenia: zeskanuj go telefonem lub otwórz {1}"},
     {Msg::kConsoleChecks, "Sprawdzanie"},
     {Msg::kConsoleRestartingIn, "Ponowne uruchomienie za {1} s (Ctrl+C, aby zatrzymać)"},
     {Msg::kAskRestart, "Uruchomić ponownie teraz? [t/N] "},

@@ -22,6 +22,8 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "Verificações: OK {1}, avisos {2}, falhas {3}"},
     {Msg::kChecksMore, "… e mais {1}"},
     {Msg::kChecksMoreAllOk, "… e mais {1}, todas OK"},
+    {Msg::kQrDescription,
+     "Código QR para aprovar este dispositivo: escaneie com um celular ou abra {1}"},
     {Msg::kConsoleChecks, "Verificações"},
     {Msg::kConsoleRestartingIn, "Reiniciando em {1} s (Ctrl+C para interromper)"},
     {Msg::kAskRestart, "Reiniciar agora? [s/N] "},

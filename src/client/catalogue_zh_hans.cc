@@ -22,6 +22,7 @@ constexpr Translation kTexts[] = {
     {Msg::kChecksSummary, "检查：OK {1}，警告 {2}，失败 {3}"},
     {Msg::kChecksMore, "…另有 {1} 项"},
     {Msg::kChecksMoreAllOk, "…另有 {1} 项，全部 OK"},
+    {Msg::kQrDescription, "用于批准此设备的二维码：请用手机扫描，或打开 {1}"},
     {Msg::kConsoleChecks, "检查"},
     {Msg::kConsoleRestartingIn, "{1} 秒后重启（按 Ctrl+C 停止）"},
     {Msg::kAskRestart, "立即重启？ [y/N] "},

@@ -176,6 +176,24 @@ std::string CheckSummary(const std::vector<CheckLine>& lines) {
               {std::to_string(ok), std::to_string(warnings), std::to_string(failed)});
 }
 
+// The colours of one painting: the tone's, or the system's under a High Contrast theme (whose
+// users chose those colours to read at all).
+struct Palette {
+  COLORREF background;
+  COLORREF text;
+  COLORREF label;
+  COLORREF secondary;
+};
+
+Palette PaletteFor(Tone tone, bool high_contrast) {
+  if (high_contrast) {
+    const COLORREF text = GetSysColor(COLOR_WINDOWTEXT);
+    return {GetSysColor(COLOR_WINDOW), text, text, text};
+  }
+  const Rgb background = ToneBackground(tone);
+  return {ToColor(background), RGB(255, 255, 255), Dimmed(background, 72), Dimmed(background, 85)};
+}
+
 // Paints one WindowContent from top to bottom; `y_` is where the next block starts.
 class Painter {
  public:
@@ -186,9 +204,7 @@ class Painter {
         content_(content),
         screen_(content.screen),
         fonts_(fonts),
-        background_(ToneBackground(content.screen.tone)),
-        label_color_(Dimmed(background_, 72)),
-        secondary_color_(Dimmed(background_, 85)),
+        palette_(PaletteFor(content.screen.tone, content.high_contrast)),
         margin_(fonts.Px(kMargin)),
         // Above the buttons while they are shown.
         bottom_(height - fonts.Px(kBottomMargin) -
@@ -198,20 +214,25 @@ class Painter {
   PaintedWindow Paint() {
     FillBackground();
     y_ = Px(24);
-    y_ += Draw(fonts_.title, kWhite, screen_.title, Box(width_ - margin_));
+    DrawExposed("title", fonts_.title, palette_.text, screen_.title, Box(width_ - margin_));
     y_ += Px(16);
     const QrPlacement qr = DrawQr();
     DrawFacts();
     DrawMessages();
+    // Read after the instruction that tells what it is for.
+    if (qr_description_) exposed_.push_back(*qr_description_);
     // The checks, until there is a request to show.
     if (screen_.request_id.empty() && !content_.checks.empty()) DrawChecks();
     DrawCountdown();
-    return {qr, clipped_texts_, missing_glyphs_, broken_words_};
+    return {qr,
+            clipped_texts_,
+            missing_glyphs_,
+            broken_words_,
+            content_.high_contrast,
+            std::move(exposed_)};
   }
 
  private:
-  static constexpr COLORREF kWhite = RGB(255, 255, 255);
-
   int Px(int pixels_at_96_dpi) const { return fonts_.Px(pixels_at_96_dpi); }
   // DrawTextIn, counting a text that does not fit its box (one that ends in "…" on purpose
   // is not counted); returns the height used.
@@ -223,12 +244,20 @@ class Painter {
     if (flags & DT_WORDBREAK) broken_words_ += WordsWiderThan(dc_, text, box.right - box.left);
     return needed.bottom - needed.top;
   }
+  // Draw, moving y_ below the text, which a screen reader gets too.
+  void DrawExposed(const char* key, HFONT font, COLORREF color, const std::string& text, RECT box,
+                   AccessibleRole role = AccessibleRole::kText) {
+    const int height = Draw(font, color, text, box);
+    if (text.empty()) return;
+    exposed_.push_back({key, text, RECT{box.left, box.top, box.right, box.top + height}, role});
+    y_ += height;
+  }
   // From the margin at the current line to `right`, down to the bottom of the text area.
   RECT Box(int right) const { return RECT{margin_, y_, right, bottom_}; }
 
   void FillBackground() {
     RECT all{0, 0, width_, height_};
-    HBRUSH brush = CreateSolidBrush(ToColor(background_));
+    HBRUSH brush = CreateSolidBrush(palette_.background);
     FillRect(dc_, &all, brush);
     DeleteObject(brush);
     SetBkMode(dc_, TRANSPARENT);
@@ -262,6 +291,8 @@ class Painter {
       }
     }
     DrawLinkUnder(left, top + side + Px(8), side);
+    qr_description_ = AccessibleText{"qr", Text(Msg::kQrDescription, {screen_.approval_url}),
+                                     square, AccessibleRole::kGraphic};
     text_right_ = left - margin_;
     return qr;
   }
@@ -269,7 +300,7 @@ class Painter {
   void DrawLinkUnder(int left, int top, int width) {
     if (screen_.approval_url.empty()) return;
     SelectObject(dc_, fonts_.small);
-    SetTextColor(dc_, secondary_color_);
+    SetTextColor(dc_, palette_.secondary);
     const int line_height = LineHeight(dc_, fonts_.small);
     for (const std::wstring& line :
          WrapAnywhere(dc_, fonts_.small, Widen(screen_.approval_url), width)) {
@@ -298,26 +329,37 @@ class Painter {
 
   void DrawFact(Msg label, const std::string& value) {
     const int value_left = margin_ + Px(kLabelWidth);
-    const int label_height = Draw(fonts_.small, label_color_, Text(label),
+    const int label_height = Draw(fonts_.small, palette_.label, Text(label),
                                   RECT{margin_, y_ + Px(2), value_left - Px(8), bottom_});
-    const int value_height = Draw(fonts_.body, kWhite, value.empty() ? "-" : value,
+    const int value_height = Draw(fonts_.body, palette_.text, value.empty() ? "-" : value,
                                   RECT{value_left, y_, text_right_, bottom_});
-    y_ += std::max(label_height + Px(2), value_height) + Px(4);
+    const int height = std::max(label_height + Px(2), value_height);
+    // One line for a screen reader: "Serial number: PF3ABCDE".
+    exposed_.push_back({std::string(MsgName(label)),
+                        Text(label) + ": " + (value.empty() ? "-" : value),
+                        RECT{margin_, y_, text_right_, y_ + height}});
+    y_ += height + Px(4);
   }
 
   // What to do, the current step with its time, and the reason.
   void DrawMessages() {
-    y_ += Draw(fonts_.body, kWhite, screen_.instruction, Box(text_right_));
+    DrawExposed("instruction", fonts_.body, palette_.text, screen_.instruction, Box(text_right_));
     if (!screen_.instruction.empty()) y_ += Px(12);
 
     std::string status = screen_.status_line;
     if (!content_.has_screen && content_.checks.empty()) status = Text(Msg::kStarting);
-    if (!status.empty() && !screen_.elapsed.empty()) status += "  ·  " + screen_.elapsed;
-    y_ += Draw(fonts_.strong, kWhite, status, Box(text_right_));
-    if (!status.empty()) y_ += Px(6);
+    // The step is announced when it changes; the seconds ticking after it are not.
+    const std::string shown =
+        status.empty() || screen_.elapsed.empty() ? status : status + "  ·  " + screen_.elapsed;
+    const int status_height = Draw(fonts_.strong, palette_.text, shown, Box(text_right_));
+    if (!status.empty()) {
+      exposed_.push_back({"step", status, RECT{margin_, y_, text_right_, y_ + status_height},
+                          AccessibleRole::kLiveText});
+      y_ += status_height + Px(6);
+    }
 
-    y_ += Draw(fonts_.small, screen_.reconnecting ? kWhite : secondary_color_, screen_.detail,
-               Box(text_right_));
+    DrawExposed("reason", fonts_.small, screen_.reconnecting ? palette_.text : palette_.secondary,
+                screen_.detail, Box(text_right_), AccessibleRole::kLiveText);
     if (!screen_.detail.empty()) y_ += Px(12);
   }
 
@@ -327,8 +369,11 @@ class Painter {
     std::stable_sort(lines.begin(), lines.end(), [](const CheckLine& a, const CheckLine& b) {
       return static_cast<int>(a.outcome) > static_cast<int>(b.outcome);
     });
-    y_ += Draw(fonts_.small, label_color_, CheckSummary(lines), Box(text_right_),
-               DT_SINGLELINE | DT_END_ELLIPSIS);
+    const std::string summary = CheckSummary(lines);
+    const int summary_height = Draw(fonts_.small, palette_.label, summary, Box(text_right_),
+                                    DT_SINGLELINE | DT_END_ELLIPSIS);
+    exposed_.push_back({"checks", summary, RECT{margin_, y_, text_right_, y_ + summary_height}});
+    y_ += summary_height;
     y_ += Px(4);
 
     const int row_height =
@@ -340,7 +385,7 @@ class Painter {
     if (shown < total && rows_that_fit > 0) {
       const bool rest_ok = lines[shown].outcome == CheckOutcome::kOk;
       Draw(
-          fonts_.small, label_color_,
+          fonts_.small, palette_.label,
           Text(rest_ok ? Msg::kChecksMoreAllOk : Msg::kChecksMore, {std::to_string(total - shown)}),
           RECT{margin_, y_, text_right_, y_ + row_height}, DT_SINGLELINE);
     }
@@ -348,12 +393,14 @@ class Painter {
 
   void DrawCheck(const CheckLine& line, int row_height) {
     const int word_width = Px(kOutcomeWordWidth);
-    Draw(line.outcome == CheckOutcome::kOk ? fonts_.body : fonts_.strong, kWhite,
+    Draw(line.outcome == CheckOutcome::kOk ? fonts_.body : fonts_.strong, palette_.text,
          OutcomeWord(line.outcome), RECT{margin_, y_, margin_ + word_width, y_ + row_height},
          DT_SINGLELINE);
     std::string text = line.name;
     if (!line.detail.empty()) text += " - " + line.detail;
-    Draw(fonts_.small, secondary_color_, text,
+    exposed_.push_back({"check " + line.name, OutcomeWord(line.outcome) + ": " + text,
+                        RECT{margin_, y_, text_right_, y_ + row_height}});
+    Draw(fonts_.small, palette_.secondary, text,
          RECT{margin_ + word_width, y_ + Px(2), text_right_, y_ + row_height},
          DT_SINGLELINE | DT_END_ELLIPSIS);
     y_ += row_height;
@@ -366,7 +413,7 @@ class Painter {
     const long long seconds = std::max<long long>(
         0, (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 999) / 1000);
     const int button_top = height_ - Px(kBottomMargin) - Px(kButtonHeight);
-    Draw(fonts_.strong, kWhite, Text(Msg::kRestartingIn, {std::to_string(seconds)}),
+    Draw(fonts_.strong, palette_.text, Text(Msg::kRestartingIn, {std::to_string(seconds)}),
          RECT{margin_, button_top, width_ / 2, button_top + Px(kButtonHeight)},
          DT_SINGLELINE | DT_VCENTER);
   }
@@ -377,9 +424,7 @@ class Painter {
   const WindowContent& content_;
   const Screen& screen_;
   const WindowFonts& fonts_;
-  Rgb background_;
-  COLORREF label_color_;
-  COLORREF secondary_color_;
+  Palette palette_;
   int margin_;
   int bottom_;
   int text_right_;
@@ -387,6 +432,8 @@ class Painter {
   int clipped_texts_ = 0;
   int missing_glyphs_ = 0;
   int broken_words_ = 0;
+  std::vector<AccessibleText> exposed_;
+  std::optional<AccessibleText> qr_description_;
 };
 
 // Replaces `path` with `bytes` so a reader never sees half a file.
@@ -416,9 +463,10 @@ WindowFonts::~WindowFonts() {
   Delete();
 }
 
-void WindowFonts::Reset(UINT dpi) {
+void WindowFonts::Reset(UINT dpi, int text_percent) {
   Delete();
   dpi_ = dpi;
+  text_percent_ = text_percent;
   title = MakeFont(Px(28), FW_SEMIBOLD);
   body = MakeFont(Px(17), FW_NORMAL);
   strong = MakeFont(Px(17), FW_SEMIBOLD);
@@ -432,8 +480,8 @@ void WindowFonts::Delete() {
   }
 }
 
-COLORREF BackgroundColorRef(Tone tone) {
-  return ToColor(ToneBackground(tone));
+COLORREF BackgroundColorRef(Tone tone, bool high_contrast) {
+  return PaletteFor(tone, high_contrast).background;
 }
 
 PaintedWindow PaintWindow(HDC dc, int width, int height, const WindowContent& content,
@@ -442,7 +490,8 @@ PaintedWindow PaintWindow(HDC dc, int width, int height, const WindowContent& co
 }
 
 void WriteUiSnapshot(const std::wstring& path, HDC dc, HBITMAP bitmap, int width, int height,
-                     const PaintedWindow& painted, Tone tone, UINT dpi, size_t buttons) {
+                     const PaintedWindow& painted, Tone tone, const WindowFonts& fonts,
+                     size_t buttons) {
   const QrPlacement& qr = painted.qr;
   BITMAPINFO info{};
   info.bmiHeader.biSize = sizeof(BITMAPINFOHEADER);
@@ -473,11 +522,14 @@ void WriteUiSnapshot(const std::wstring& path, HDC dc, HBITMAP bitmap, int width
       std::string("{\"tone\":\"") + ToneName(tone) + "\",\"qr_left\":" + std::to_string(qr.left) +
       ",\"qr_top\":" + std::to_string(qr.top) + ",\"module_px\":" + std::to_string(qr.module_px) +
       ",\"qr_size\":" + std::to_string(qr.modules) + ",\"width\":" + std::to_string(width) +
-      ",\"height\":" + std::to_string(height) + ",\"dpi\":" + std::to_string(dpi) +
+      ",\"height\":" + std::to_string(height) + ",\"dpi\":" + std::to_string(fonts.dpi()) +
+      ",\"text_percent\":" + std::to_string(fonts.text_percent()) +
       ",\"buttons\":" + std::to_string(buttons) +
       ",\"clipped_texts\":" + std::to_string(painted.clipped_texts) +
       ",\"missing_glyphs\":" + std::to_string(painted.missing_glyphs) +
-      ",\"broken_words\":" + std::to_string(painted.broken_words) + ",\"language\":\"" +
+      ",\"broken_words\":" + std::to_string(painted.broken_words) +
+      ",\"high_contrast\":" + (painted.high_contrast ? "true" : "false") +
+      ",\"exposed_texts\":" + std::to_string(painted.exposed.size()) + ",\"language\":\"" +
       CurrentLanguage() + "\"}\n";
   WriteSnapshotFile(path + L".json", json);
 }

@@ -61,6 +61,31 @@ UINT DpiOf(HWND window) {
   return dpi > 0 ? static_cast<UINT>(dpi) : 96;
 }
 
+// Windows' "Make text bigger" setting in percent (100 when unset or out of its range).
+int TextScalePercent() {
+  DWORD value = 0;
+  DWORD size = sizeof value;
+  if (RegGetValueW(HKEY_CURRENT_USER, L"Software\\Microsoft\\Accessibility", L"TextScaleFactor",
+                   RRF_RT_REG_DWORD, nullptr, &value, &size) != ERROR_SUCCESS ||
+      value < 100 || value > 225) {
+    return 100;
+  }
+  return static_cast<int>(value);
+}
+
+// A High Contrast theme is on. AP_HIGH_CONTRAST=1 says so too: Wine always answers no, and its
+// test sets the system colours and needs the path taken.
+bool HighContrastOn() {
+  wchar_t forced[4] = {};
+  if (GetEnvironmentVariableW(L"AP_HIGH_CONTRAST", forced, 4) == 1 && forced[0] == L'1') {
+    return true;
+  }
+  HIGHCONTRASTW high_contrast{};
+  high_contrast.cbSize = sizeof high_contrast;
+  return SystemParametersInfoW(SPI_GETHIGHCONTRAST, sizeof high_contrast, &high_contrast, 0) &&
+         (high_contrast.dwFlags & HCF_HIGHCONTRASTON);
+}
+
 // The outer size of a window whose client area is width x height at `dpi`.
 SIZE WindowSizeFor(int width, int height, UINT dpi) {
   RECT rect{0, 0, width, height};
@@ -108,23 +133,29 @@ Result<std::unique_ptr<Win32Ui>> Win32Ui::Create(HINSTANCE instance) {
     return Status::Unavailable("cannot open the window (no desktop?): " +
                                DescribeWin32Error(GetLastError()));
   }
-  ui->fonts_.Reset(DpiOf(window));
-
-  const SIZE size =
-      WindowSizeFor(ui->fonts_.Px(kClientWidth), ui->fonts_.Px(kClientHeight), ui->fonts_.dpi());
-  MONITORINFO monitor{};
-  monitor.cbSize = sizeof monitor;
-  RECT area{0, 0, size.cx, size.cy};
-  if (GetMonitorInfoW(MonitorFromWindow(window, MONITOR_DEFAULTTOPRIMARY), &monitor)) {
-    area = monitor.rcWork;
-  }
-  const int x = area.left + std::max(0L, (area.right - area.left - size.cx) / 2);
-  const int y = area.top + std::max(0L, (area.bottom - area.top - size.cy) / 2);
-  SetWindowPos(window, nullptr, x, y, size.cx, size.cy, SWP_NOZORDER | SWP_NOACTIVATE);
+  ui->fonts_.Reset(DpiOf(window), TextScalePercent());
+  ui->CenterOnMonitor();
   ShowWindow(window, SW_SHOWNORMAL);
   UpdateWindow(window);
   SetForegroundWindow(window);
   return ui;
+}
+
+// The window's size for its fonts (DPI and text size), centred in the monitor's work area and
+// no larger than it.
+void Win32Ui::CenterOnMonitor() {
+  SIZE size = WindowSizeFor(fonts_.Px(kClientWidth), fonts_.Px(kClientHeight), fonts_.dpi());
+  MONITORINFO monitor{};
+  monitor.cbSize = sizeof monitor;
+  RECT area{0, 0, size.cx, size.cy};
+  if (GetMonitorInfoW(MonitorFromWindow(window_, MONITOR_DEFAULTTOPRIMARY), &monitor)) {
+    area = monitor.rcWork;
+  }
+  size.cx = std::min(size.cx, area.right - area.left);
+  size.cy = std::min(size.cy, area.bottom - area.top);
+  const int x = area.left + (area.right - area.left - size.cx) / 2;
+  const int y = area.top + (area.bottom - area.top - size.cy) / 2;
+  SetWindowPos(window_, nullptr, x, y, size.cx, size.cy, SWP_NOZORDER | SWP_NOACTIVATE);
 }
 
 LRESULT CALLBACK Win32Ui::WindowProc(HWND window, UINT message, WPARAM wparam, LPARAM lparam) {
@@ -150,10 +181,16 @@ LRESULT Win32Ui::OnMessage(UINT message, WPARAM wparam, LPARAM lparam) {
     case WM_PAINT: {
       PAINTSTRUCT paint;
       HDC dc = BeginPaint(window_, &paint);
-      Paint(dc);
+      std::vector<AccessibleText> exposed = Paint(dc);
       EndPaint(window_, &paint);
+      overlay_.Update(window_, exposed);
       return 0;
     }
+    case WM_SETTINGCHANGE:
+    case WM_SYSCOLORCHANGE:
+    case WM_THEMECHANGED:
+      OnSettingsChanged();
+      break;
     case WM_ERASEBKGND:
       return 1;  // Paint covers every pixel; erasing first would flicker
     case kStateChanged:
@@ -227,8 +264,23 @@ bool Win32Ui::OnCommand(int id, int code, HWND control) {
   return true;
 }
 
+// High Contrast, system colours or the text size changed: repaint, and refit for a new size.
+void Win32Ui::OnSettingsChanged() {
+  const int text_percent = TextScalePercent();
+  if (text_percent != fonts_.text_percent()) {
+    fonts_.Reset(fonts_.dpi(), text_percent);
+    for (HWND button : buttons_) {
+      SendMessageW(button, WM_SETFONT, reinterpret_cast<WPARAM>(fonts_.body), TRUE);
+    }
+    CenterOnMonitor();
+    LayoutButtons();
+  }
+  painted_tone_.reset();  // the buttons' background brush is made again
+  InvalidateRect(window_, nullptr, FALSE);
+}
+
 void Win32Ui::OnDpiChanged(UINT dpi, const RECT& suggested) {
-  fonts_.Reset(dpi);
+  fonts_.Reset(dpi, fonts_.text_percent());
   SetWindowPos(window_, nullptr, suggested.left, suggested.top, suggested.right - suggested.left,
                suggested.bottom - suggested.top, SWP_NOZORDER | SWP_NOACTIVATE);
   for (HWND button : buttons_)
@@ -246,6 +298,7 @@ void Win32Ui::OnDestroy() {
   changed_.notify_all();
   if (countdown_timer_) KillTimer(window_, kCountdownTimer);
   buttons_.clear();
+  overlay_.Forget();
   default_button_ = focused_button_ = nullptr;
   PostQuitMessage(0);
 }
@@ -372,7 +425,7 @@ int Win32Ui::RunMessageLoop(std::function<int()> work) {
 
 WindowContent Win32Ui::CopyContent() {
   std::lock_guard lock(mutex_);
-  return WindowContent{screen_, has_screen_, checks_, asking_, countdown_end_};
+  return WindowContent{screen_, has_screen_, checks_, asking_, countdown_end_, HighContrastOn()};
 }
 
 // The buttons exist exactly while the worker waits in AskFinal.
@@ -455,12 +508,13 @@ void Win32Ui::LayoutButtons() {
   }
 }
 
-void Win32Ui::Paint(HDC target) {
+// Paints the window; returns what a screen reader is to get of it.
+std::vector<AccessibleText> Win32Ui::Paint(HDC target) {
   RECT client;
   GetClientRect(window_, &client);
   const int width = client.right;
   const int height = client.bottom;
-  if (width <= 0 || height <= 0) return;
+  if (width <= 0 || height <= 0) return {};
   const WindowContent content = CopyContent();
 
   // Drawn off screen and copied in one go, so the window never shows a half-drawn picture.
@@ -474,18 +528,22 @@ void Win32Ui::Paint(HDC target) {
   SelectObject(dc, previous_font);
   SelectObject(dc, previous_bitmap);
   if (!snapshot_path_.empty()) {
-    WriteUiSnapshot(snapshot_path_, dc, bitmap, width, height, painted, content.screen.tone,
-                    fonts_.dpi(), buttons_.size());
+    WriteUiSnapshot(snapshot_path_, dc, bitmap, width, height, painted, content.screen.tone, fonts_,
+                    buttons_.size());
   }
   DeleteObject(bitmap);
   DeleteDC(dc);
 
-  if (content.screen.tone != painted_tone_ || !background_brush_) {
+  if (content.screen.tone != painted_tone_ || content.high_contrast != painted_high_contrast_ ||
+      !background_brush_) {
     if (background_brush_) DeleteObject(background_brush_);
-    background_brush_ = CreateSolidBrush(BackgroundColorRef(content.screen.tone));
+    background_brush_ =
+        CreateSolidBrush(BackgroundColorRef(content.screen.tone, content.high_contrast));
     painted_tone_ = content.screen.tone;
+    painted_high_contrast_ = content.high_contrast;
     for (HWND button : buttons_) InvalidateRect(button, nullptr, TRUE);
   }
+  return std::move(painted.exposed);
 }
 
 }  // namespace apm::client

@@ -6,7 +6,7 @@
 // methods, which copy the data under a mutex and ask the window to repaint.
 #pragma once
 
-#include "client/win32_paint.h"  // <windows.h>
+#include "client/win32_accessibility.h"  // <windows.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -58,6 +58,8 @@ class Win32Ui : public Ui {
   LRESULT OnMessage(UINT message, WPARAM wparam, LPARAM lparam);
   bool OnCommand(int id, int code, HWND control);
   void OnDpiChanged(UINT dpi, const RECT& suggested);
+  void OnSettingsChanged();
+  void CenterOnMonitor();
   void OnDestroy();
 
   // Asks the GUI thread to bring the window up to date; needs mutex_.
@@ -65,7 +67,7 @@ class Win32Ui : public Ui {
   void Choose(FinalChoice choice);
   void OnCancel();
   WindowContent CopyContent();
-  void Paint(HDC target);
+  std::vector<AccessibleText> Paint(HDC target);
   void SyncButtons();
   void LayoutButtons();
   void SetDefaultButton(HWND button);
@@ -76,7 +78,9 @@ class Win32Ui : public Ui {
   HWND window_ = nullptr;
   WindowFonts fonts_;                  // at the window's DPI
   HBRUSH background_brush_ = nullptr;  // the painted tone, for the buttons' corners
-  Tone painted_tone_ = Tone::kWorking;
+  std::optional<Tone> painted_tone_;   // the tone of background_brush_; none: make it again
+  bool painted_high_contrast_ = false;
+  AccessibleOverlay overlay_;  // the painted texts, for screen readers
   std::vector<HWND> buttons_;
   HWND default_button_ = nullptr;
   HWND focused_button_ = nullptr;

@@ -28,7 +28,10 @@ SUCCESS = (16, 124, 16)
 FAILURE = (164, 38, 44)
 PROFILE_GROUP = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15"
 MAX_EXE_BYTES = 1024 * 1024
-SYSTEM_DLLS = {"advapi32.dll", "gdi32.dll", "kernel32.dll", "msvcrt.dll", "ole32.dll",
+# Wine's virtual desktop: room for 144 DPI and text at 150 %; a program started on it sees the
+# others' windows (the accessibility probe finds ap.exe's).
+DESKTOP = "/desktop=ap,1600x1200"
+SYSTEM_DLLS = {"advapi32.dll", "gdi32.dll", "kernel32.dll", "msvcrt.dll", "ole32.dll", "oleacc.dll",
                "oleaut32.dll", "shell32.dll", "user32.dll", "winhttp.dll", "ws2_32.dll",
                "shcore.dll", "comctl32.dll", "api-ms-win-crt-runtime-l1-1-0.dll"}
 
@@ -71,7 +74,7 @@ class Service:
 
     def _port(self):
         with open(self.log_path) as f:
-            m = re.search(r'listening address=127\.0\.0\.1:(\d+)|"address":"127\.0\.0\.1:(\d+)',
+            m = re.search(r'listening address=127\.0\.0\.1:(\d+)\D|"address":"127\.0\.0\.1:(\d+)\D',
                           f.read())
         return m and (m.group(1) or m.group(2))
 
@@ -138,6 +141,7 @@ class Test:
         self.server_bin = f"{native}/src/server/apm-server"
         self.sim_bin = f"{native}/src/tenantsim/apm-tenant-sim"
         self.exe = os.path.abspath(args.exe)
+        self.probe = os.path.join(os.path.dirname(self.exe), "ap_accessibility_probe.exe")
         self.wine_env = dict(os.environ, WINEPREFIX=os.path.join(self.tmp, "prefix"),
                              WINEDEBUG="-all", WINEDLLOVERRIDES="mscoree,mshtml=")
         self.services = []
@@ -326,19 +330,43 @@ class Test:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         subprocess.run(["wineserver", "-w"], env=self.wine_env)
 
-    def gui_run(self, name, finish, language=None, dpi=96, locale=None, args=()):
+    def registry(self, entries):
+        """Sets (key, value, type, data) entries in the prefix's registry; data None deletes."""
+        for key, value, kind, data in entries:
+            command = (["wine", "reg", "delete", key, "/v", value, "/f"] if data is None else
+                       ["wine", "reg", "add", key, "/v", value, "/t", kind, "/d", data, "/f"])
+            subprocess.run(command, env=self.wine_env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        subprocess.run(["wineserver", "-w"], env=self.wine_env)
+
+    def walk_window(self, what):
+        """The window's children as an automation client (a screen reader) gets them:
+        (role, window class, name) each."""
+        out = subprocess.run(["wine", "explorer", DESKTOP, self.probe],
+                             env=dict(self.wine_env, DISPLAY=self.display),
+                             capture_output=True, timeout=60)
+        text = out.stdout.decode("utf-8", "replace")
+        with open(os.path.join(self.artifacts, f"{what}-accessible.txt"), "w") as f:
+            f.write(text + out.stderr.decode("utf-8", "replace"))
+        return [tuple(line.split("\t", 3)[1:]) for line in text.splitlines()
+                if line.startswith("child\t") and line.count("\t") >= 3]
+
+    def gui_run(self, name, finish, language=None, dpi=96, locale=None, args=(),
+                accessibility=False, env_extra=None, background=None):
         """Runs the GUI client; `finish(request)` ends the request. With `language`, each
         screen must be in it, at `dpi`, with no text cut off and no glyph missing. `locale`
-        is the Unix locale Wine takes the user's UI language from."""
+        is the Unix locale Wine takes the user's UI language from. With `accessibility`, a
+        screen reader's view of each screen is checked, and the announcement of the outcome.
+        `background`: the colour expected instead of the tone's (High Contrast)."""
         body, path = self.device(name)
         snap = os.path.join(self.tmp, f"{name}.bmp")
-        env = dict(self.wine_env, DISPLAY=self.display, AP_UI_SNAPSHOT=self.win_path(snap))
+        env = dict(self.wine_env, DISPLAY=self.display, AP_UI_SNAPSHOT=self.win_path(snap),
+                   **(env_extra or {}))
         if locale:
             env.update(LANG=locale, LC_ALL=locale)
         if dpi != 96:
             self.set_dpi(dpi)
-        desktop = f"/desktop=ap,{1024 * dpi // 96}x{768 * dpi // 96}"
-        proc = subprocess.Popen(["wine", "explorer", desktop, self.exe_run, *args] +
+        proc = subprocess.Popen(["wine", "explorer", DESKTOP, self.exe_run, *args] +
                                 self.ap_args(name, path), env=env,
                                 stdout=open(os.path.join(self.tmp, f"{name}.out"), "w"),
                                 stderr=subprocess.STDOUT)
@@ -357,12 +385,20 @@ class Test:
             shot = self.screenshot(f"{name}-waiting")
             shutil.copy(snap, os.path.join(self.artifacts, f"{name}-waiting.bmp"))
             request = self.open_request(body)
-            self.check_screen(snap, info, WORKING, f"{name} waiting", request["qr"]["rows"])
+            self.check_screen(snap, info, background or WORKING, f"{name} waiting",
+                              request["qr"]["rows"])
             self.check_words(info, language, dpi, f"{name} waiting")
-            check(count_colour_in_png(shot, WORKING) > 100_000,
-                  f"{name} waiting: the screenshot shows the blue window")
+            check(count_colour_in_png(shot, background or WORKING) > 100_000,
+                  f"{name} waiting: the screenshot shows the window in its colour")
+            events = None
+            if accessibility:
+                self.check_reader_waiting(name, request)
+                events = subprocess.Popen(["wine", "explorer", DESKTOP, self.probe, "--events", "25"],
+                                          env=dict(self.wine_env, DISPLAY=self.display),
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                time.sleep(2)  # the probe hooks the window's events before the outcome
             tone = finish(request["id"])
-            colour = SUCCESS if tone == "success" else FAILURE
+            colour = background or (SUCCESS if tone == "success" else FAILURE)
             info = wait_until(lambda: snapshot_with(tone), 60, f"{name}: the {tone} screen")
             time.sleep(0.5)
             shot = self.screenshot(f"{name}-{tone}")
@@ -371,12 +407,45 @@ class Test:
             self.check_words(info, language, dpi, f"{name} {tone}")
             check(count_colour_in_png(shot, colour) > 100_000,
                   f"{name} {tone}: the screenshot shows the window in its colour")
+            if events:
+                self.check_reader_outcome(name, tone, events)
+            return info
         finally:
             proc.kill()
             subprocess.run(["wineserver", "-k"], env=self.wine_env)
             proc.wait()
             if dpi != 96:
                 self.set_dpi(96)
+
+    def check_reader_waiting(self, name, request):
+        """While waiting: the step, the request id, the QR code by its description."""
+        children = wait_until(lambda: (lambda c: c if len(c) >= 6 else None)(
+            self.walk_window(f"{name}-waiting")), 30, f"{name}: the window's accessible texts")
+        names = [n for _, _, n in children]
+        log(f"{name} waiting, as a screen reader gets it: {children}")
+        check("Waiting for approval" in names, f"{name} waiting: the step has a name")
+        check(f"Request id: {request['id']}" in names, f"{name} waiting: the request id")
+        qr = [n for n in names if n.startswith("QR code to approve this device")]
+        check(len(qr) == 1 and request["approvalUrl"] in qr[0],
+              f"{name} waiting: the QR code's description holds its link ({qr})")
+        # A real Static control: Windows reads it as "text" (Wine's MSAA says "client").
+        check([(c, r in ("text", "client")) for r, c, n in children
+               if n == "Waiting for approval"] == [("Static", True)],
+              f"{name} waiting: the step is a text control")
+
+    def check_reader_outcome(self, name, tone, events):
+        """The outcome is announced (a live region), and each button is found by name."""
+        out, _ = events.communicate(timeout=60)
+        lines = out.decode("utf-8", "replace").splitlines()
+        with open(os.path.join(self.artifacts, f"{name}-events.txt"), "w") as f:
+            f.write("\n".join(lines))
+        headline = "Your device is ready" if tone == "success" else "The request was rejected"
+        check(f"event\tlive\t{headline}" in lines,
+              f"{name} {tone}: '{headline}' is announced ({[l for l in lines if 'live' in l]})")
+        buttons = [n for role, cls, n in self.walk_window(f"{name}-{tone}")
+                   if cls == "Button" and role in ("push button", "client")]
+        want = ["Restart now", "Close"] if tone == "success" else ["Retry", "Close"]
+        check(buttons == want, f"{name} {tone}: the buttons {want} by name (found {buttons})")
 
     def check_words(self, info, language, dpi, what):
         """The window measured every text it drew against its box, every character against
@@ -439,6 +508,34 @@ class Test:
         check(0 <= removing < uploading, "repair: ap.exe shows the removal before the import")
         check("Your device is ready" in text, "repair: ap.exe reports the device ready")
 
+    def test_accessibility(self, approve, reject):
+        """A screen reader's view, then High Contrast (system colours), then larger text."""
+        http("POST", self.sim.url + "/_sim/reset")
+        self.gui_run("gui-screen-reader", approve, accessibility=True)
+        self.gui_run("gui-screen-reader-rejected", reject, accessibility=True)
+        colours = r"HKCU\Control Panel\Colors"
+        self.registry([(colours, "Window", "REG_SZ", "0 0 0"),
+                       (colours, "WindowText", "REG_SZ", "255 255 0")])
+        try:
+            info = self.gui_run("gui-high-contrast", reject,
+                                env_extra={"AP_HIGH_CONTRAST": "1"}, background=(0, 0, 0))
+            _, _, pixel = read_bmp(os.path.join(self.artifacts, "gui-high-contrast-failure.bmp"))
+            yellow = sum(pixel(x, y) == (255, 255, 0)
+                         for x in range(0, info["width"], 2) for y in range(0, info["height"], 2))
+            check(info.get("high_contrast") and yellow > 200,
+                  f"High Contrast: the system's colours, text in WindowText ({yellow} px)")
+        finally:
+            self.registry([(colours, "Window", "REG_SZ", "255 255 255"),
+                           (colours, "WindowText", "REG_SZ", "0 0 0")])
+        text_size = r"HKCU\Software\Microsoft\Accessibility"
+        self.registry([(text_size, "TextScaleFactor", "REG_DWORD", "150")])
+        try:
+            info = self.gui_run("gui-text-150", reject, language="en")
+            check(info.get("text_percent") == 150 and info.get("width") == 1200,
+                  f"text size 150%: the window grew with its words ({info.get('width')} px)")
+        finally:
+            self.registry([(text_size, "TextScaleFactor", "REG_DWORD", None)])
+
     def run(self):
         try:
             self.start_services()
@@ -471,6 +568,7 @@ class Test:
                 http("POST", self.sim.url + "/_sim/reset")  # DEMO-0001 imports once more
                 self.gui_run(f"gui-{language}-144dpi-approved", approve, language, 144, **extra)
                 self.gui_run(f"gui-{language}-144dpi-rejected", reject, language, 144, **extra)
+            self.test_accessibility(approve, reject)
         except Exception as e:  # a broken step is a failure with its reason, not a traceback
             failures.append(f"{type(e).__name__}: {e}")
             log(f"FAILED: {type(e).__name__}: {e}")

@@ -18,6 +18,14 @@ const LanguageTable* const kTables[] = {
 };
 constexpr int kLanguageCount = static_cast<int>(std::size(kTables));
 
+}  // namespace
+
+std::span<const LanguageTable* const> LanguageTables() {
+  return kTables;
+}
+
+namespace {
+
 using TextsById = std::array<const char*, kMsgCount>;
 
 // Each table indexed by id, built once; a later duplicate of an id is ignored (tests catch it).

@@ -96,6 +96,7 @@ namespace apm::client {
   X(kHashEmpty)                   \
   X(kHashMismatchHeadline)        \
   X(kHashMismatchDetail)          \
+  X(kHashMismatchLine)            \
   X(kReconnecting)                \
   X(kSending)                     \
   X(kCouldNotRestart)             \
@@ -132,6 +133,8 @@ namespace apm::client {
   X(kHelpValueOa3Report)          \
   X(kHelpValueStateDir)           \
   X(kHelpValueLanguage)           \
+  X(kHelpFlagCollectDiagnostics)  \
+  X(kHelpValueDiagnosticsFolder)  \
   X(kHelpExitCodes)               \
   X(kHelpExit0)                   \
   X(kHelpExit2)                   \
@@ -146,6 +149,7 @@ namespace apm::client {
   X(kHelpExit11)                  \
   X(kHelpExit12)                  \
   X(kHelpExit13)                  \
+  X(kHelpExit14)                  \
   X(kHelpExamples)                \
   X(kHelpExampleRegister)         \
   X(kHelpExampleCheckOnly)        \
@@ -157,7 +161,10 @@ namespace apm::client {
   X(kErrorCannotCombine)          \
   X(kErrorUnknownLanguage)        \
   X(kSeeHelp)                     \
-  X(kContinuingInConsole)
+  X(kContinuingInConsole)         \
+  X(kDiagnosticsCollecting)       \
+  X(kDiagnosticsWritten)          \
+  X(kDiagnosticsNotWritten)
 
 enum class Msg : int {
 #define APM_TEXT_ENUM(id) id,

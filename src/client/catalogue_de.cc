@@ -134,6 +134,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHashMismatchHeadline, "Der Hardwarehash passt nicht zu diesem Gerät"},
     {Msg::kHashMismatchDetail,
      "{1}. Es wurde nichts gesendet. Wenden Sie sich an Ihren IT-Administrator."},
+    {Msg::kHashMismatchLine, "{1}: Das Gerät meldet \"{2}\", sein Hardwarehash \"{3}\""},
     {Msg::kReconnecting, "Verbindung zum Server wird wiederhergestellt… ({1})"},
     {Msg::kSending, "Die Gerätedaten werden gesendet"},
     {Msg::kCouldNotRestart, "Neustart nicht möglich: {1}. Starten Sie das Gerät selbst neu."},
@@ -182,6 +183,11 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpValueStateDir, "Wo die Anforderungs-ID zwischen den Aufrufen gespeichert wird"},
     {Msg::kHelpValueLanguage,
      "Anzeigesprache, z. B. de oder pt-BR (Standard: Sprache von Windows)"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "Alles, was der Helpdesk braucht, in einer zip-Datei sammeln (nie den Hardwarehash)"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "Wohin --collect-diagnostics die zip-Datei schreibt, z. B. auf einen USB-Stick (Standard: "
+     "aktueller Ordner)"},
     {Msg::kHelpExitCodes, "Exitcodes:"},
     {Msg::kHelpExit0,
      "das Gerät ist registriert und bereit (mit --no-wait: gesendet; mit --check-only: Prüfungen "
@@ -203,6 +209,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit11, "Autopilot: bei einer anderen Organisation registriert (808)"},
     {Msg::kHelpExit12, "der Import ist aus einem anderen Grund fehlgeschlagen (siehe Meldung)"},
     {Msg::kHelpExit13, "das Fenster wurde vor dem Ende geschlossen"},
+    {Msg::kHelpExit14, "--collect-diagnostics: die zip-Datei konnte nicht geschrieben werden"},
     {Msg::kHelpExamples, "Beispiele:"},
     {Msg::kHelpExampleRegister, "dieses Gerät registrieren (https wird angenommen)"},
     {Msg::kHelpExampleCheckOnly, "nur Uhrzeit und Netzwerk prüfen"},
@@ -215,6 +222,10 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "unbekannte Sprache \"{1}\"; möglich sind: {2}"},
     {Msg::kSeeHelp, "Siehe ap --help."},
     {Msg::kContinuingInConsole, "{1}; es wird in der Konsole fortgefahren."},
+    {Msg::kDiagnosticsCollecting, "Diagnosedaten für Ihren Helpdesk werden gesammelt…"},
+    {Msg::kDiagnosticsWritten,
+     "Die Diagnosedaten befinden sich in {1}. Geben Sie diese Datei an Ihren Helpdesk weiter."},
+    {Msg::kDiagnosticsNotWritten, "Die Diagnosedaten konnten nicht in {1} geschrieben werden: {2}"},
 };
 
 }  // namespace

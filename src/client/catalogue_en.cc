@@ -120,6 +120,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHashEmpty, "Windows returned an empty hardware hash."},
     {Msg::kHashMismatchHeadline, "The hardware hash does not match this device"},
     {Msg::kHashMismatchDetail, "{1}. Nothing was sent. Contact your IT admin."},
+    {Msg::kHashMismatchLine, "{1}: this device says \"{2}\", its hardware hash says \"{3}\""},
     {Msg::kReconnecting, "Reconnecting to the server… ({1})"},
     {Msg::kSending, "Sending the device details"},
     {Msg::kCouldNotRestart, "Could not restart: {1}. Restart the device yourself."},
@@ -162,6 +163,10 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpValueOa3Report, "Read the hash from an OA3Tool report (OA3.xml), for WinPE"},
     {Msg::kHelpValueStateDir, "Where the request id is kept between runs"},
     {Msg::kHelpValueLanguage, "The language to show, e.g. de or pt-BR (default: Windows')"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "Collect what the helpdesk needs into one zip (never the hardware hash)"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "Where --collect-diagnostics writes the zip, e.g. a USB stick (default: here)"},
     {Msg::kHelpExitCodes, "Exit codes:"},
     {Msg::kHelpExit0,
      "the device is registered and ready (with --no-wait: submitted; with --check-only: checks "
@@ -182,6 +187,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit11, "Autopilot: registered to another organisation (808)"},
     {Msg::kHelpExit12, "the import failed for another reason (the message says which)"},
     {Msg::kHelpExit13, "the window was closed before the end"},
+    {Msg::kHelpExit14, "--collect-diagnostics: the zip could not be written"},
     {Msg::kHelpExamples, "Examples:"},
     {Msg::kHelpExampleRegister, "register this device (https is assumed)"},
     {Msg::kHelpExampleCheckOnly, "only check the clock and the network"},
@@ -194,6 +200,9 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "unknown language \"{1}\"; one of: {2}"},
     {Msg::kSeeHelp, "See ap --help."},
     {Msg::kContinuingInConsole, "{1}; continuing in the console."},
+    {Msg::kDiagnosticsCollecting, "Collecting diagnostics for your helpdesk…"},
+    {Msg::kDiagnosticsWritten, "The diagnostics are in {1}. Give this file to your helpdesk."},
+    {Msg::kDiagnosticsNotWritten, "Could not write the diagnostics to {1}: {2}"},
 };
 
 }  // namespace

@@ -130,6 +130,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHashMismatchHeadline, "El hash de hardware no coincide con este dispositivo"},
     {Msg::kHashMismatchDetail,
      "{1}. No se envió nada. Ponte en contacto con tu administrador de TI."},
+    {Msg::kHashMismatchLine, "{1}: el dispositivo indica \"{2}\" y su hash de hardware, \"{3}\""},
     {Msg::kReconnecting, "Volviendo a conectar con el servidor… ({1})"},
     {Msg::kSending, "Enviando los datos del dispositivo"},
     {Msg::kCouldNotRestart, "No se pudo reiniciar: {1}. Reinicia el dispositivo manualmente."},
@@ -180,6 +181,12 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpValueStateDir, "Dónde se guarda el id. de solicitud entre ejecuciones"},
     {Msg::kHelpValueLanguage,
      "Idioma que se muestra, p. ej., de o pt-BR (predeterminado: el de Windows)"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "Reunir en un solo archivo zip lo que necesita el servicio de asistencia (nunca el hash de "
+     "hardware)"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "Dónde guarda --collect-diagnostics el archivo zip, p. ej., una memoria USB (predeterminado: "
+     "la carpeta actual)"},
     {Msg::kHelpExitCodes, "Códigos de salida:"},
     {Msg::kHelpExit0,
      "el dispositivo está registrado y listo (con --no-wait: enviado; con --check-only: "
@@ -201,6 +208,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit11, "Autopilot: registrado en otra organización (808)"},
     {Msg::kHelpExit12, "la importación falló por otro motivo (el mensaje indica cuál)"},
     {Msg::kHelpExit13, "la ventana se cerró antes de terminar"},
+    {Msg::kHelpExit14, "--collect-diagnostics: no se pudo guardar el archivo zip"},
     {Msg::kHelpExamples, "Ejemplos:"},
     {Msg::kHelpExampleRegister, "registrar este dispositivo (se asume https)"},
     {Msg::kHelpExampleCheckOnly, "comprobar solo el reloj y la red"},
@@ -213,6 +221,12 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "idioma desconocido \"{1}\"; valores posibles: {2}"},
     {Msg::kSeeHelp, "Consulta ap --help."},
     {Msg::kContinuingInConsole, "{1}; se continúa en la consola."},
+    {Msg::kDiagnosticsCollecting,
+     "Recopilando datos de diagnóstico para tu servicio de asistencia técnica…"},
+    {Msg::kDiagnosticsWritten,
+     "Los datos de diagnóstico están en {1}. Entrega este archivo a tu servicio de asistencia "
+     "técnica."},
+    {Msg::kDiagnosticsNotWritten, "No se pudieron guardar los datos de diagnóstico en {1}: {2}"},
 };
 
 }  // namespace

@@ -130,6 +130,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHashMismatchHeadline, "Le hachage matériel ne correspond pas à cet appareil"},
     {Msg::kHashMismatchDetail,
      "{1}. Rien n'a été envoyé. Contactez votre administrateur informatique."},
+    {Msg::kHashMismatchLine, "{1} : l'appareil indique \"{2}\", son hachage matériel \"{3}\""},
     {Msg::kReconnecting, "Reconnexion au serveur… ({1})"},
     {Msg::kSending, "Envoi des informations de l'appareil"},
     {Msg::kCouldNotRestart, "Impossible de redémarrer : {1}. Redémarrez l'appareil vous-même."},
@@ -178,6 +179,12 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpValueStateDir, "Emplacement où l'ID de demande est conservé entre les exécutions"},
     {Msg::kHelpValueLanguage,
      "Langue d'affichage, par ex. de ou pt-BR (par défaut : celle de Windows)"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "Rassembler dans un seul fichier zip ce dont le support technique a besoin (jamais le hachage "
+     "matériel)"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "Emplacement où --collect-diagnostics enregistre le fichier zip, par ex. une clé USB (par "
+     "défaut : le dossier actuel)"},
     {Msg::kHelpExitCodes, "Codes de sortie :"},
     {Msg::kHelpExit0,
      "l'appareil est inscrit et prêt (avec --no-wait : envoyé ; avec --check-only : vérifications "
@@ -199,6 +206,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit11, "Autopilot : inscrit pour une autre organisation (808)"},
     {Msg::kHelpExit12, "l'importation a échoué pour une autre raison (indiquée dans le message)"},
     {Msg::kHelpExit13, "la fenêtre a été fermée avant la fin"},
+    {Msg::kHelpExit14, "--collect-diagnostics : impossible d'écrire le fichier zip"},
     {Msg::kHelpExamples, "Exemples :"},
     {Msg::kHelpExampleRegister, "inscrire cet appareil (https par défaut)"},
     {Msg::kHelpExampleCheckOnly, "vérifier uniquement l'horloge et le réseau"},
@@ -211,6 +219,12 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "langue inconnue \"{1}\" ; langues possibles : {2}"},
     {Msg::kSeeHelp, "Voir ap --help."},
     {Msg::kContinuingInConsole, "{1} ; poursuite dans la console."},
+    {Msg::kDiagnosticsCollecting,
+     "Collecte des données de diagnostic pour votre support technique…"},
+    {Msg::kDiagnosticsWritten,
+     "Les données de diagnostic se trouvent dans {1}. Transmettez ce fichier à votre support "
+     "technique."},
+    {Msg::kDiagnosticsNotWritten, "Impossible d'écrire les données de diagnostic dans {1} : {2}"},
 };
 
 }  // namespace

@@ -130,6 +130,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHashEmpty, "Windows ha restituito un hash hardware vuoto."},
     {Msg::kHashMismatchHeadline, "L'hash hardware non corrisponde a questo dispositivo"},
     {Msg::kHashMismatchDetail, "{1}. Non è stato inviato nulla. Contatta l'amministratore IT."},
+    {Msg::kHashMismatchLine, "{1}: il dispositivo indica \"{2}\", il suo hash hardware \"{3}\""},
     {Msg::kReconnecting, "Riconnessione al server… ({1})"},
     {Msg::kSending, "Invio dei dati del dispositivo"},
     {Msg::kCouldNotRestart, "Impossibile riavviare: {1}. Riavvia il dispositivo manualmente."},
@@ -177,6 +178,11 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpValueStateDir, "Dove viene conservato l'ID richiesta tra un'esecuzione e l'altra"},
     {Msg::kHelpValueLanguage,
      "La lingua da mostrare, ad es. de o pt-BR (predefinita: quella di Windows)"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "Raccoglie in un unico file zip ciò che serve all'helpdesk (mai l'hash hardware)"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "Dove --collect-diagnostics scrive il file zip, ad es. una chiavetta USB (predefinita: la "
+     "cartella corrente)"},
     {Msg::kHelpExitCodes, "Codici di uscita:"},
     {Msg::kHelpExit0,
      "il dispositivo è registrato e pronto (con --no-wait: inviato; con --check-only: controlli "
@@ -199,6 +205,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit12,
      "l'importazione non è riuscita per un altro motivo (indicato nel messaggio)"},
     {Msg::kHelpExit13, "la finestra è stata chiusa prima della fine"},
+    {Msg::kHelpExit14, "--collect-diagnostics: impossibile scrivere il file zip"},
     {Msg::kHelpExamples, "Esempi:"},
     {Msg::kHelpExampleRegister, "registra questo dispositivo (si presuppone https)"},
     {Msg::kHelpExampleCheckOnly, "controlla solo l'orologio e la rete"},
@@ -211,6 +218,10 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "lingua sconosciuta \"{1}\"; valori possibili: {2}"},
     {Msg::kSeeHelp, "Vedi ap --help."},
     {Msg::kContinuingInConsole, "{1}; si continua nella console."},
+    {Msg::kDiagnosticsCollecting, "Raccolta dei dati di diagnostica per l'helpdesk…"},
+    {Msg::kDiagnosticsWritten,
+     "I dati di diagnostica sono in {1}. Consegna questo file all'helpdesk."},
+    {Msg::kDiagnosticsNotWritten, "Impossibile scrivere i dati di diagnostica in {1}: {2}"},
 };
 
 }  // namespace

@@ -129,6 +129,8 @@ constexpr Translation kTexts[] = {
     {Msg::kHashEmpty, "Windows から空のハードウェア ハッシュが返されました。"},
     {Msg::kHashMismatchHeadline, "ハードウェア ハッシュがこのデバイスと一致しません"},
     {Msg::kHashMismatchDetail, "{1}。何も送信されていません。IT 管理者に問い合わせてください。"},
+    {Msg::kHashMismatchLine,
+     "{1}: デバイスは「{2}」、ハードウェア ハッシュは「{3}」を示しています"},
     {Msg::kReconnecting, "サーバーに再接続しています…（{1}）"},
     {Msg::kSending, "デバイスの情報を送信しています"},
     {Msg::kCouldNotRestart, "再起動できませんでした：{1}。デバイスを手動で再起動してください。"},
@@ -177,6 +179,12 @@ constexpr Translation kTexts[] = {
      "OA3Tool のレポート（OA3.xml）からハッシュを読み取ります（WinPE 用）"},
     {Msg::kHelpValueStateDir, "実行と実行の間に要求 ID を保存する場所"},
     {Msg::kHelpValueLanguage, "表示する言語（例：de、pt-BR。既定は Windows の言語）"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "ヘルプデスクが必要とする情報を 1 つの zip ファイルにまとめます"
+     "（ハードウェア ハッシュは含みません）"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "--collect-diagnostics が zip ファイルを書き込む場所"
+     "（例：USB メモリ。既定は現在のフォルダー）"},
     {Msg::kHelpExitCodes, "終了コード："},
     {Msg::kHelpExit0,
      "デバイスが登録され、準備ができました（--no-wait 指定時：送信済み、--check-only 指定時："
@@ -195,6 +203,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit11, "Autopilot：別の組織に登録されています（808）"},
     {Msg::kHelpExit12, "その他の理由でインポートに失敗しました（理由はメッセージに表示されます）"},
     {Msg::kHelpExit13, "完了前にウィンドウが閉じられました"},
+    {Msg::kHelpExit14, "--collect-diagnostics：zip ファイルを書き込めませんでした"},
     {Msg::kHelpExamples, "例："},
     {Msg::kHelpExampleRegister, "このデバイスを登録します（https を使用）"},
     {Msg::kHelpExampleCheckOnly, "時計とネットワークのみをチェックします"},
@@ -209,6 +218,11 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "不明な言語「{1}」です。使用できる言語：{2}"},
     {Msg::kSeeHelp, "ap --help を参照してください。"},
     {Msg::kContinuingInConsole, "{1}。コンソールで続行します。"},
+    {Msg::kDiagnosticsCollecting, "ヘルプデスク用の診断情報を収集しています…"},
+    {Msg::kDiagnosticsWritten,
+     "診断情報は {1} に保存されました。"
+     "このファイルをヘルプデスクに渡してください。"},
+    {Msg::kDiagnosticsNotWritten, "診断情報を {1} に書き込めませんでした：{2}"},
 };
 
 }  // namespace

@@ -117,6 +117,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHashEmpty, "Windows에서 빈 하드웨어 해시를 반환했습니다."},
     {Msg::kHashMismatchHeadline, "하드웨어 해시가 이 장치와 일치하지 않습니다"},
     {Msg::kHashMismatchDetail, "{1}. 아무것도 보내지 않았습니다. IT 관리자에게 문의하세요."},
+    {Msg::kHashMismatchLine, "{1}: 장치는 \"{2}\", 하드웨어 해시는 \"{3}\"입니다"},
     {Msg::kReconnecting, "서버에 다시 연결하는 중… ({1})"},
     {Msg::kSending, "장치 정보를 보내는 중"},
     {Msg::kCouldNotRestart, "다시 시작하지 못했습니다: {1}. 장치를 직접 다시 시작하세요."},
@@ -158,6 +159,10 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpValueOa3Report, "OA3Tool 보고서(OA3.xml)에서 해시를 읽습니다(WinPE용)"},
     {Msg::kHelpValueStateDir, "실행 간에 요청 ID를 보관하는 위치"},
     {Msg::kHelpValueLanguage, "표시할 언어(예: de 또는 pt-BR, 기본값: Windows 언어)"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "헬프데스크에 필요한 정보를 하나의 zip 파일로 수집합니다(하드웨어 해시는 포함하지 않음)"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "--collect-diagnostics 옵션이 zip 파일을 저장하는 위치(예: USB 메모리, 기본값: 현재 폴더)"},
     {Msg::kHelpExitCodes, "종료 코드:"},
     {Msg::kHelpExit0,
      "장치가 등록되어 준비되었습니다(--no-wait 사용 시: 제출됨, --check-only 사용 시: 검사 통과)"},
@@ -174,6 +179,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit11, "Autopilot: 다른 조직에 등록되어 있습니다(808)"},
     {Msg::kHelpExit12, "다른 이유로 가져오기에 실패했습니다(메시지에 이유가 표시됨)"},
     {Msg::kHelpExit13, "완료되기 전에 창이 닫혔습니다"},
+    {Msg::kHelpExit14, "--collect-diagnostics: zip 파일을 저장하지 못했습니다"},
     {Msg::kHelpExamples, "예:"},
     {Msg::kHelpExampleRegister, "이 장치를 등록합니다(기본값 https)"},
     {Msg::kHelpExampleCheckOnly, "시계와 네트워크만 검사합니다"},
@@ -186,6 +192,10 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "알 수 없는 언어 \"{1}\". 사용 가능한 언어: {2}"},
     {Msg::kSeeHelp, "ap --help를 참조하세요."},
     {Msg::kContinuingInConsole, "{1}. 콘솔에서 계속합니다."},
+    {Msg::kDiagnosticsCollecting, "헬프데스크에 제공할 진단 정보를 수집하는 중…"},
+    {Msg::kDiagnosticsWritten,
+     "진단 정보가 {1}에 저장되었습니다. 이 파일을 헬프데스크에 전달하세요."},
+    {Msg::kDiagnosticsNotWritten, "진단 정보를 {1}에 저장하지 못했습니다: {2}"},
 };
 
 }  // namespace

@@ -129,6 +129,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHashEmpty, "Windows heeft een lege hardwarehash geretourneerd."},
     {Msg::kHashMismatchHeadline, "De hardwarehash past niet bij dit apparaat"},
     {Msg::kHashMismatchDetail, "{1}. Er is niets verzonden. Neem contact op met je IT-beheerder."},
+    {Msg::kHashMismatchLine, "{1}: het apparaat meldt \"{2}\", de hardwarehash \"{3}\""},
     {Msg::kReconnecting, "Opnieuw verbinden met de server… ({1})"},
     {Msg::kSending, "De apparaatgegevens worden verzonden"},
     {Msg::kCouldNotRestart, "Kan niet opnieuw opstarten: {1}. Start het apparaat zelf opnieuw op."},
@@ -173,6 +174,11 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpValueOa3Report, "De hash uit een OA3Tool-rapport (OA3.xml) lezen, voor WinPE"},
     {Msg::kHelpValueStateDir, "Waar het aanvraag-id tussen uitvoeringen wordt bewaard"},
     {Msg::kHelpValueLanguage, "De weergavetaal, bijv. de of pt-BR (standaard: die van Windows)"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "Alles wat de helpdesk nodig heeft in één zip-bestand verzamelen (nooit de hardwarehash)"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "Waar --collect-diagnostics het zip-bestand opslaat, bijv. een USB-stick (standaard: de "
+     "huidige map)"},
     {Msg::kHelpExitCodes, "Afsluitcodes:"},
     {Msg::kHelpExit0,
      "het apparaat is geregistreerd en klaar (met --no-wait: verzonden; met --check-only: "
@@ -194,6 +200,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit11, "Autopilot: geregistreerd bij een andere organisatie (808)"},
     {Msg::kHelpExit12, "de import is om een andere reden mislukt (zie de melding)"},
     {Msg::kHelpExit13, "het venster is vóór het einde gesloten"},
+    {Msg::kHelpExit14, "--collect-diagnostics: het zip-bestand kan niet worden geschreven"},
     {Msg::kHelpExamples, "Voorbeelden:"},
     {Msg::kHelpExampleRegister, "dit apparaat registreren (https wordt aangenomen)"},
     {Msg::kHelpExampleCheckOnly, "alleen de klok en het netwerk controleren"},
@@ -206,6 +213,10 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "onbekende taal \"{1}\"; mogelijk zijn: {2}"},
     {Msg::kSeeHelp, "Zie ap --help."},
     {Msg::kContinuingInConsole, "{1}; verder in de console."},
+    {Msg::kDiagnosticsCollecting, "Diagnosegegevens verzamelen voor je helpdesk…"},
+    {Msg::kDiagnosticsWritten,
+     "De diagnosegegevens staan in {1}. Geef dit bestand aan je helpdesk."},
+    {Msg::kDiagnosticsNotWritten, "Kan de diagnosegegevens niet naar {1} schrijven: {2}"},
 };
 
 }  // namespace

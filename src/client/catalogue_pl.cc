@@ -131,6 +131,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHashMismatchHeadline, "Skrót sprzętu nie pasuje do tego urządzenia"},
     {Msg::kHashMismatchDetail,
      "{1}. Nic nie zostało wysłane. Skontaktuj się z administratorem IT."},
+    {Msg::kHashMismatchLine, "{1}: urządzenie podaje \"{2}\", a skrót sprzętu \"{3}\""},
     {Msg::kReconnecting, "Ponowne łączenie z serwerem… ({1})"},
     {Msg::kSending, "Wysyłanie danych urządzenia"},
     {Msg::kCouldNotRestart,
@@ -181,6 +182,12 @@ constexpr Translation kTexts[] = {
      "Miejsce przechowywania identyfikatora żądania między uruchomieniami"},
     {Msg::kHelpValueLanguage,
      "Język wyświetlania, np. de lub pt-BR (domyślnie: język systemu Windows)"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "Zbiera w jednym pliku zip to, czego potrzebuje dział pomocy (nigdy nie zawiera skrótu "
+     "sprzętu)"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "Miejsce, w którym --collect-diagnostics zapisuje plik zip, np. pamięć USB (domyślnie: "
+     "bieżący folder)"},
     {Msg::kHelpExitCodes, "Kody zakończenia:"},
     {Msg::kHelpExit0,
      "urządzenie jest zarejestrowane i gotowe (z --no-wait: wysłano; z --check-only: sprawdzanie "
@@ -200,6 +207,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit11, "Autopilot: zarejestrowane w innej organizacji (808)"},
     {Msg::kHelpExit12, "import nie powiódł się z innego powodu (podanego w komunikacie)"},
     {Msg::kHelpExit13, "okno zostało zamknięte przed zakończeniem"},
+    {Msg::kHelpExit14, "--collect-diagnostics: nie można zapisać pliku zip"},
     {Msg::kHelpExamples, "Przykłady:"},
     {Msg::kHelpExampleRegister, "rejestracja tego urządzenia (domyślnie https)"},
     {Msg::kHelpExampleCheckOnly, "tylko sprawdzenie zegara i sieci"},
@@ -212,6 +220,11 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "nieznany język „{1}”; dostępne: {2}"},
     {Msg::kSeeHelp, "Zobacz ap --help."},
     {Msg::kContinuingInConsole, "{1}; kontynuowanie w konsoli."},
+    {Msg::kDiagnosticsCollecting,
+     "Zbieranie danych diagnostycznych dla działu pomocy technicznej…"},
+    {Msg::kDiagnosticsWritten,
+     "Dane diagnostyczne znajdują się w pliku {1}. Przekaż ten plik działowi pomocy technicznej."},
+    {Msg::kDiagnosticsNotWritten, "Nie można zapisać danych diagnostycznych w pliku {1}: {2}"},
 };
 
 }  // namespace

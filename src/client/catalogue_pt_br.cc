@@ -127,6 +127,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHashMismatchHeadline, "O hash de hardware não é deste dispositivo"},
     {Msg::kHashMismatchDetail,
      "{1}. Nada foi enviado. Entre em contato com o administrador de TI."},
+    {Msg::kHashMismatchLine, "{1}: o dispositivo informa \"{2}\", o hash de hardware, \"{3}\""},
     {Msg::kReconnecting, "Reconectando ao servidor… ({1})"},
     {Msg::kSending, "Enviando os dados do dispositivo"},
     {Msg::kCouldNotRestart, "Não foi possível reiniciar: {1}. Reinicie o dispositivo manualmente."},
@@ -176,6 +177,12 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpValueStateDir, "Onde o ID da solicitação é guardado entre as execuções"},
     {Msg::kHelpValueLanguage,
      "O idioma a ser exibido, por exemplo, de ou pt-BR (padrão: o do Windows)"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "Reúne em um único arquivo zip tudo de que o suporte técnico precisa (nunca o hash de "
+     "hardware)"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "Onde o --collect-diagnostics grava o arquivo zip, por exemplo, um pen drive USB (padrão: a "
+     "pasta atual)"},
     {Msg::kHelpExitCodes, "Códigos de saída:"},
     {Msg::kHelpExit0,
      "o dispositivo está registrado e pronto (com --no-wait: enviado; com --check-only: "
@@ -196,6 +203,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit11, "Autopilot: registrado em outra organização (808)"},
     {Msg::kHelpExit12, "a importação falhou por outro motivo (indicado na mensagem)"},
     {Msg::kHelpExit13, "a janela foi fechada antes do fim"},
+    {Msg::kHelpExit14, "--collect-diagnostics: não foi possível gravar o arquivo zip"},
     {Msg::kHelpExamples, "Exemplos:"},
     {Msg::kHelpExampleRegister, "registra este dispositivo (https é o padrão)"},
     {Msg::kHelpExampleCheckOnly, "verifica somente o relógio e a rede"},
@@ -209,6 +217,10 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "idioma desconhecido \"{1}\"; disponíveis: {2}"},
     {Msg::kSeeHelp, "Consulte ap --help."},
     {Msg::kContinuingInConsole, "{1}; continuando no console."},
+    {Msg::kDiagnosticsCollecting, "Coletando dados de diagnóstico para o suporte técnico…"},
+    {Msg::kDiagnosticsWritten,
+     "Os dados de diagnóstico estão em {1}. Entregue este arquivo ao suporte técnico."},
+    {Msg::kDiagnosticsNotWritten, "Não foi possível gravar os dados de diagnóstico em {1}: {2}"},
 };
 
 }  // namespace

@@ -29,4 +29,7 @@ extern const LanguageTable kJapaneseTable;
 extern const LanguageTable kSimplifiedChineseTable;
 extern const LanguageTable kKoreanTable;
 
+// Every table, English first (the order of SupportedLanguages).
+std::span<const LanguageTable* const> LanguageTables();
+
 }  // namespace apm::client

@@ -101,13 +101,7 @@ TEST(CatalogueTest, EveryLanguageHasEveryMessageWithItsPlaceholdersAndLiterals) 
 }
 
 TEST(CatalogueTest, NoTableHasAMessageTwice) {
-  const LanguageTable* tables[] = {
-      &kEnglishTable,           &kGermanTable,  &kFrenchTable,
-      &kSpanishTable,           &kItalianTable, &kDutchTable,
-      &kPortugueseBrazilTable,  &kPolishTable,  &kJapaneseTable,
-      &kSimplifiedChineseTable, &kKoreanTable,
-  };
-  for (const LanguageTable* table : tables) {
+  for (const LanguageTable* table : LanguageTables()) {
     std::map<Msg, int> seen;
     for (const Translation& entry : table->texts) ++seen[entry.id];
     for (const auto& [id, count] : seen) {
@@ -130,6 +124,19 @@ TEST(CatalogueTest, ButtonsShownTogetherHaveDistinctAccessKeys) {
     const char close = AccessKey(TranslationOf(tag, Msg::kButtonClose));
     EXPECT_NE(AccessKey(TranslationOf(tag, Msg::kButtonRestart)), close);
     EXPECT_NE(AccessKey(TranslationOf(tag, Msg::kButtonRetry)), close);
+  }
+}
+
+TEST(CatalogueTest, YesLettersAreAsciiLetters) {
+  // The console compares the first byte of the answer: a multi-byte letter would match others.
+  for (std::string_view tag : SupportedLanguages()) {
+    const std::string letters = TranslationOf(tag, Msg::kYesLetters);
+    EXPECT_TRUE(std::all_of(letters.begin(), letters.end(),
+                            [](char c) {
+                              return std::isalpha(static_cast<unsigned char>(c)) &&
+                                     static_cast<unsigned char>(c) < 0x80;
+                            }))
+        << tag << ": " << letters;
   }
 }
 

@@ -102,6 +102,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHashEmpty, "Windows 返回了空的硬件哈希。"},
     {Msg::kHashMismatchHeadline, "硬件哈希与此设备不匹配"},
     {Msg::kHashMismatchDetail, "{1}。未发送任何内容。请联系 IT 管理员。"},
+    {Msg::kHashMismatchLine, "{1}：设备报告“{2}”，其硬件哈希为“{3}”"},
     {Msg::kReconnecting, "正在重新连接到服务器…（{1}）"},
     {Msg::kSending, "正在发送设备详细信息"},
     {Msg::kCouldNotRestart, "无法重启：{1}。请手动重启设备。"},
@@ -141,6 +142,10 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpValueOa3Report, "从 OA3Tool 报告（OA3.xml）读取哈希，用于 WinPE"},
     {Msg::kHelpValueStateDir, "在两次运行之间保存请求 ID 的位置"},
     {Msg::kHelpValueLanguage, "显示的语言，例如 de 或 pt-BR（默认：Windows 的语言）"},
+    {Msg::kHelpFlagCollectDiagnostics,
+     "将技术支持所需的信息收集到一个 zip 文件中（绝不包含硬件哈希）"},
+    {Msg::kHelpValueDiagnosticsFolder,
+     "--collect-diagnostics 写入 zip 文件的位置，例如 USB 闪存盘（默认：当前文件夹）"},
     {Msg::kHelpExitCodes, "退出代码："},
     {Msg::kHelpExit0,
      "设备已注册并准备就绪（使用 --no-wait 时：已提交；使用 --check-only 时：检查通过）"},
@@ -156,6 +161,7 @@ constexpr Translation kTexts[] = {
     {Msg::kHelpExit11, "Autopilot：已注册到其他组织（808）"},
     {Msg::kHelpExit12, "因其他原因导入失败（原因见消息）"},
     {Msg::kHelpExit13, "窗口在完成前被关闭"},
+    {Msg::kHelpExit14, "--collect-diagnostics：无法写入 zip 文件"},
     {Msg::kHelpExamples, "示例："},
     {Msg::kHelpExampleRegister, "注册此设备（默认使用 https）"},
     {Msg::kHelpExampleCheckOnly, "仅检查时钟和网络"},
@@ -168,6 +174,9 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownLanguage, "未知语言“{1}”；可用语言：{2}"},
     {Msg::kSeeHelp, "请参阅 ap --help。"},
     {Msg::kContinuingInConsole, "{1}；将在控制台中继续。"},
+    {Msg::kDiagnosticsCollecting, "正在为技术支持收集诊断信息…"},
+    {Msg::kDiagnosticsWritten, "诊断信息已保存在 {1} 中。请将此文件交给技术支持。"},
+    {Msg::kDiagnosticsNotWritten, "无法将诊断信息写入 {1}：{2}"},
 };
 
 }  // namespace

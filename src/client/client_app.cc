@@ -171,7 +171,13 @@ ExitCode Run::CheckDevice() {
     ui_.Log("the hardware hash could not be checked here: " + outcome.unverifiable_reason);
   } else if (outcome.verdict == VerificationOutcome::Verdict::kMismatch) {
     std::string list;
-    for (const std::string& m : outcome.mismatches) list += (list.empty() ? "" : "; ") + m;
+    for (const HashMismatch& m : outcome.mismatches) {
+      const Msg field = m.field == HashMismatch::Field::kSerialNumber   ? Msg::kLabelSerialNumber
+                        : m.field == HashMismatch::Field::kManufacturer ? Msg::kLabelManufacturer
+                                                                        : Msg::kLabelModel;
+      list += (list.empty() ? "" : "; ") +
+              Text(Msg::kHashMismatchLine, {Text(field), m.reported, m.in_hash});
+    }
     return Fail(Msg::kHashMismatchHeadline, Text(Msg::kHashMismatchDetail, {list}),
                 kExitDeviceUnreadable);
   }
@@ -240,7 +246,8 @@ ExitCode Run::SubmitAndFollow(bool allow_resume) {
     if (outcome->refusal) {
       const SubmitRefusal& refusal = *outcome->refusal;
       if (std::optional<Msg> why = NotAllowedReason(refusal.code)) {
-        return Fail(Msg::kNotAllowedHeadline, Text(*why) + " (" + refusal.message + ")",
+        return Fail(Msg::kNotAllowedHeadline,
+                    Text(*why) + (refusal.message.empty() ? "" : " (" + refusal.message + ")"),
                     kExitNotAllowed);
       }
       return Fail(Msg::kServerRefused,
@@ -335,6 +342,7 @@ ExitCode Run::Finish(const RequestStatus& status) {
 
 ExitCode RunClient(const ClientOptions& options, const ClientEnvironment& env,
                    const ClientTuning& tuning) {
+  if (options.collect_diagnostics) return RunDiagnostics(options, env);
   for (;;) {
     Run run(options, env, tuning);
     ExitCode code = run.Go();

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "client/diagnostics.h"
 #include "client/hardware_probe.h"
 #include "client/http_client.h"
 #include "client/messages.h"
@@ -23,6 +24,7 @@ struct ClientEnvironment {
   DeviceClock* clock = nullptr;
   Restarter* restarter = nullptr;
   Ui* ui = nullptr;
+  SystemReport* system_report = nullptr;  // for --collect-diagnostics; none: no system files
 };
 
 struct ClientTuning {
@@ -35,6 +37,10 @@ struct ClientTuning {
 // Runs the client and returns its exit code.
 ExitCode RunClient(const ClientOptions& options, const ClientEnvironment& env,
                    const ClientTuning& tuning = {});
+
+// --collect-diagnostics: gathers the bundle and writes it to the folder; kExitCompleted when
+// written.
+ExitCode RunDiagnostics(const ClientOptions& options, const ClientEnvironment& env);
 
 // The hardware picked by the options: device file, OA3 report, or the platform's.
 std::unique_ptr<HardwareProbe> HardwareProbeFor(const ClientOptions& options);

@@ -42,7 +42,9 @@ int main(int argc, char** argv) {
   auto profile = NewPlatformProfileDetector();
   auto clock = NewSystemDeviceClock();
   auto restarter = NewPlatformRestarter();
+  auto system_report = NewPlatformSystemReport();
   ClientEnvironment env{http.get(),      net.get(), hardware.get(), profile.get(), clock.get(),
                         restarter.get(), &ui};
+  env.system_report = system_report.get();
   return RunClient(*options, env);
 }

@@ -76,8 +76,10 @@ int wmain(int argc, wchar_t** argv) {
   auto profile = NewPlatformProfileDetector();
   auto clock = NewSystemDeviceClock();
   auto restarter = NewPlatformRestarter();
+  auto system_report = NewPlatformSystemReport();
   ClientEnvironment env{http.get(),  net.get(),       hardware.get(), profile.get(),
                         clock.get(), restarter.get(), nullptr};
+  env.system_report = system_report.get();
 
   if (options.console || options.quiet) return RunInConsole(options, env, terminal);
 

@@ -28,6 +28,7 @@ enum ExitCode : int {
   kExitOtherTenant = 11,        // Autopilot: 808, registered in another organisation
   kExitImportFailed = 12,       // any other import failure
   kExitCancelled = 13,          // the user closed the window before the end
+  kExitDiagnosticsFailed = 14,  // --collect-diagnostics could not write its zip
 };
 
 struct StatusMessage {

@@ -39,6 +39,8 @@ constexpr Flag kFlags[] = {
     {"", "--reboot", &ClientOptions::reboot, Msg::kHelpFlagReboot},
     {"", "--allow-http", &ClientOptions::allow_http, Msg::kHelpFlagAllowHttp},
     {"", "--console", &ClientOptions::console, Msg::kHelpFlagConsole},
+    {"", "--collect-diagnostics", &ClientOptions::collect_diagnostics,
+     Msg::kHelpFlagCollectDiagnostics},
 };
 
 constexpr Value kValues[] = {
@@ -46,6 +48,8 @@ constexpr Value kValues[] = {
     {"--oa3-report", &ClientOptions::oa3_report, "FILE", Msg::kHelpValueOa3Report},
     {"--state-dir", &ClientOptions::state_dir, "DIR", Msg::kHelpValueStateDir},
     {"--language", &ClientOptions::language, "TAG", Msg::kHelpValueLanguage},
+    {"--diagnostics-folder", &ClientOptions::diagnostics_folder, "DIR",
+     Msg::kHelpValueDiagnosticsFolder},
 };
 
 struct ExitCodeHelp {
@@ -57,7 +61,7 @@ constexpr ExitCodeHelp kExitCodeHelp[] = {
     {0, Msg::kHelpExit0},   {2, Msg::kHelpExit2},   {3, Msg::kHelpExit3},   {4, Msg::kHelpExit4},
     {5, Msg::kHelpExit5},   {6, Msg::kHelpExit6},   {7, Msg::kHelpExit7},   {8, Msg::kHelpExit8},
     {9, Msg::kHelpExit9},   {10, Msg::kHelpExit10}, {11, Msg::kHelpExit11}, {12, Msg::kHelpExit12},
-    {13, Msg::kHelpExit13},
+    {13, Msg::kHelpExit13}, {14, Msg::kHelpExit14},
 };
 
 // The value of --language in `args` ("" when absent).
@@ -154,7 +158,10 @@ Result<ClientOptions> ParseOptions(const std::vector<std::string>& args) {
     o.language = tag;
   }
   if (o.show_help || o.show_version) return o;
-  if (o.server.empty()) return Status::InvalidArgument(Text(Msg::kErrorServerMissing));
+  // The diagnostics need no server (the network may be what is broken).
+  if (o.server.empty() && !o.collect_diagnostics) {
+    return Status::InvalidArgument(Text(Msg::kErrorServerMissing));
+  }
   auto exclusive = [](const char* a, const char* b) {
     return Status::InvalidArgument(Text(Msg::kErrorCannotCombine, {a, b}));
   };

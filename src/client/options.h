@@ -21,6 +21,8 @@ struct ClientOptions {
   bool console = false;               // Windows: console output instead of the window
   bool remove_intune_record = false;  // ask for the Intune record to be removed (-e)
   bool corporate_identifier = false;  // APv2: send manufacturer, model, serial, no hash (-u)
+  bool collect_diagnostics = false;   // write the helpdesk's zip instead of registering
+  std::string diagnostics_folder;     // where that zip goes; empty: the current directory
   std::string device_file;
   std::string oa3_report;
   std::string state_dir;  // empty: DefaultStateDir()

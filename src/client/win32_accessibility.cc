@@ -30,7 +30,16 @@ AccessibleOverlay::~AccessibleOverlay() {
 }
 
 void AccessibleOverlay::Forget() {
+  for (const Piece& piece : pieces_) ClearAnnotations(piece);
   pieces_.clear();
+}
+
+// Windows keeps annotations by window handle: cleared before the window goes, so a later window
+// with the same handle does not inherit them.
+void AccessibleOverlay::ClearAnnotations(const Piece& piece) {
+  if (!properties_) return;
+  const MSAAPROPID annotated[] = {PROPID_ACC_ROLE, kLiveSettingProperty};
+  properties_->ClearHwndProps(piece.window, OBJID_CLIENT, CHILDID_SELF, annotated, 2);
 }
 
 void AccessibleOverlay::Update(HWND parent, const std::vector<AccessibleText>& texts) {
@@ -70,7 +79,10 @@ void AccessibleOverlay::Update(HWND parent, const std::vector<AccessibleText>& t
       }
     }
   }
-  for (const Piece& gone : pieces_) DestroyWindow(gone.window);
+  for (const Piece& gone : pieces_) {
+    ClearAnnotations(gone);
+    DestroyWindow(gone.window);
+  }
   pieces_ = std::move(kept);
 }
 

@@ -35,6 +35,7 @@ class AccessibleOverlay {
     AccessibleRole role;
   };
   void Annotate(const Piece& piece);
+  void ClearAnnotations(const Piece& piece);
 
   std::vector<Piece> pieces_;
   IAccPropServices* properties_ = nullptr;  // Windows' dynamic annotation; absent under Wine

@@ -238,7 +238,8 @@ class Painter {
   // is not counted); returns the height used.
   int Draw(HFONT font, COLORREF color, const std::string& text, RECT box, UINT flags = kWrapped) {
     const RECT needed = DrawTextIn(dc_, font, color, text, box, flags);
-    const bool cut = needed.right > box.right || needed.bottom > box.bottom;
+    const bool no_room = !text.empty() && (box.right <= box.left || box.bottom <= box.top);
+    const bool cut = no_room || needed.right > box.right || needed.bottom > box.bottom;
     if (cut && !(flags & DT_END_ELLIPSIS)) ++clipped_texts_;
     missing_glyphs_ += MissingGlyphs(dc_, text);
     if (flags & DT_WORDBREAK) broken_words_ += WordsWiderThan(dc_, text, box.right - box.left);
@@ -384,10 +385,11 @@ class Painter {
     for (int i = 0; i < shown; ++i) DrawCheck(lines[i], row_height);
     if (shown < total && rows_that_fit > 0) {
       const bool rest_ok = lines[shown].outcome == CheckOutcome::kOk;
-      Draw(
-          fonts_.small, palette_.label,
-          Text(rest_ok ? Msg::kChecksMoreAllOk : Msg::kChecksMore, {std::to_string(total - shown)}),
-          RECT{margin_, y_, text_right_, y_ + row_height}, DT_SINGLELINE);
+      const std::string more =
+          Text(rest_ok ? Msg::kChecksMoreAllOk : Msg::kChecksMore, {std::to_string(total - shown)});
+      const RECT box{margin_, y_, text_right_, y_ + row_height};
+      Draw(fonts_.small, palette_.label, more, box, DT_SINGLELINE);
+      exposed_.push_back({"checks more", more, box});
     }
   }
 
@@ -413,9 +415,13 @@ class Painter {
     const long long seconds = std::max<long long>(
         0, (std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 999) / 1000);
     const int button_top = height_ - Px(kBottomMargin) - Px(kButtonHeight);
-    Draw(fonts_.strong, palette_.text, Text(Msg::kRestartingIn, {std::to_string(seconds)}),
-         RECT{margin_, button_top, width_ / 2, button_top + Px(kButtonHeight)},
+    const RECT box{margin_, button_top, width_ / 2, button_top + Px(kButtonHeight)};
+    Draw(fonts_.strong, palette_.text, Text(Msg::kRestartingIn, {std::to_string(seconds)}), box,
          DT_SINGLELINE | DT_VCENTER);
+    // Announced in five-second steps: a screen reader is not made to read every second.
+    const long long announced = (seconds + 4) / 5 * 5;
+    exposed_.push_back({"countdown", Text(Msg::kRestartingIn, {std::to_string(announced)}), box,
+                        AccessibleRole::kLiveText});
   }
 
   HDC dc_;

@@ -151,6 +151,14 @@ void Win32Ui::CenterOnMonitor() {
   if (GetMonitorInfoW(MonitorFromWindow(window_, MONITOR_DEFAULTTOPRIMARY), &monitor)) {
     area = monitor.rcWork;
   }
+  // Larger text grows the whole window; where the screen is too small for that, the text grows
+  // as far as it fits, so nothing is cut off.
+  const long area_width = area.right - area.left, area_height = area.bottom - area.top;
+  if (fonts_.text_percent() > 100 && (size.cx > area_width || size.cy > area_height)) {
+    const double room = std::min(double(area_width) / size.cx, double(area_height) / size.cy);
+    fonts_.Reset(fonts_.dpi(), std::max(100, static_cast<int>(fonts_.text_percent() * room)));
+    size = WindowSizeFor(fonts_.Px(kClientWidth), fonts_.Px(kClientHeight), fonts_.dpi());
+  }
   size.cx = std::min(size.cx, area.right - area.left);
   size.cy = std::min(size.cy, area.bottom - area.top);
   const int x = area.left + (area.right - area.left - size.cx) / 2;
@@ -181,9 +189,9 @@ LRESULT Win32Ui::OnMessage(UINT message, WPARAM wparam, LPARAM lparam) {
     case WM_PAINT: {
       PAINTSTRUCT paint;
       HDC dc = BeginPaint(window_, &paint);
-      std::vector<AccessibleText> exposed = Paint(dc);
+      std::optional<std::vector<AccessibleText>> exposed = Paint(dc);
       EndPaint(window_, &paint);
-      overlay_.Update(window_, exposed);
+      if (exposed) overlay_.Update(window_, *exposed);  // none: nothing was painted (minimised)
       return 0;
     }
     case WM_SETTINGCHANGE:
@@ -269,10 +277,10 @@ void Win32Ui::OnSettingsChanged() {
   const int text_percent = TextScalePercent();
   if (text_percent != fonts_.text_percent()) {
     fonts_.Reset(fonts_.dpi(), text_percent);
+    CenterOnMonitor();  // may make the fonts again, smaller: the buttons take them after
     for (HWND button : buttons_) {
       SendMessageW(button, WM_SETFONT, reinterpret_cast<WPARAM>(fonts_.body), TRUE);
     }
-    CenterOnMonitor();
     LayoutButtons();
   }
   painted_tone_.reset();  // the buttons' background brush is made again
@@ -508,13 +516,13 @@ void Win32Ui::LayoutButtons() {
   }
 }
 
-// Paints the window; returns what a screen reader is to get of it.
-std::vector<AccessibleText> Win32Ui::Paint(HDC target) {
+// Paints the window; returns what a screen reader is to get of it (nullopt: no room to paint).
+std::optional<std::vector<AccessibleText>> Win32Ui::Paint(HDC target) {
   RECT client;
   GetClientRect(window_, &client);
   const int width = client.right;
   const int height = client.bottom;
-  if (width <= 0 || height <= 0) return {};
+  if (width <= 0 || height <= 0) return std::nullopt;
   const WindowContent content = CopyContent();
 
   // Drawn off screen and copied in one go, so the window never shows a half-drawn picture.

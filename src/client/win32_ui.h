@@ -67,7 +67,7 @@ class Win32Ui : public Ui {
   void Choose(FinalChoice choice);
   void OnCancel();
   WindowContent CopyContent();
-  std::vector<AccessibleText> Paint(HDC target);
+  std::optional<std::vector<AccessibleText>> Paint(HDC target);
   void SyncButtons();
   void LayoutButtons();
   void SetDefaultButton(HWND button);

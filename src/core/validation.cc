@@ -124,6 +124,14 @@ const char* VerdictName(VerificationOutcome::Verdict verdict) {
   return "unknown";
 }
 
+std::string DescribeMismatch(const HashMismatch& mismatch) {
+  const char* field = mismatch.field == HashMismatch::Field::kSerialNumber   ? "serial number"
+                      : mismatch.field == HashMismatch::Field::kManufacturer ? "manufacturer"
+                                                                             : "model";
+  return std::string(field) + ": the device reported \"" + mismatch.reported +
+         "\" but its hardware hash says \"" + mismatch.in_hash + "\"";
+}
+
 VerificationOutcome VerifyDevice(const DeviceSubmission& s, const Result<HardwareHashInfo>& decoded,
                                  HashVerificationMode mode, const AllowList& allow) {
   using Verdict = VerificationOutcome::Verdict;
@@ -138,22 +146,22 @@ VerificationOutcome VerifyDevice(const DeviceSubmission& s, const Result<Hardwar
   } else {
     const HardwareHashInfo& h = *decoded;
     // A field the hash does not carry (SMBIOS placeholder) cannot be compared, only trusted.
-    auto mismatch = [&](const char* what, const std::string& client, const std::string& hash) {
-      out.mismatches.push_back(std::string(what) + ": the device reported \"" + client +
-                               "\" but its hardware hash says \"" + hash + "\"");
+    auto mismatch = [&](HashMismatch::Field field, const std::string& client,
+                        const std::string& hash) {
+      out.mismatches.push_back({field, client, hash});
     };
     // Only what the client claims can contradict the hash; an omitted value is not a claim.
     if (!h.serial.empty() && Trim(h.serial) != s.serial_number) {
-      mismatch("serial number", s.serial_number, h.serial);
+      mismatch(HashMismatch::Field::kSerialNumber, s.serial_number, h.serial);
     }
     if (!h.manufacturer.empty() && !s.manufacturer.empty() &&
         !EqualsIgnoreCase(Trim(h.manufacturer), s.manufacturer)) {
-      mismatch("manufacturer", s.manufacturer, h.manufacturer);
+      mismatch(HashMismatch::Field::kManufacturer, s.manufacturer, h.manufacturer);
     }
     // Lenovo reports the machine type (record 17) or the friendly name (record 19).
     if (!h.model.empty() && !s.model.empty() && Trim(h.model) != s.model &&
         (h.family.empty() || Trim(h.family) != s.model)) {
-      mismatch("model", s.model, h.model);
+      mismatch(HashMismatch::Field::kModel, s.model, h.model);
     }
     out.verdict = out.mismatches.empty() ? Verdict::kVerified : Verdict::kMismatch;
     if (!h.manufacturer.empty()) out.effective_manufacturer = h.manufacturer;
@@ -171,8 +179,8 @@ VerificationOutcome VerifyDevice(const DeviceSubmission& s, const Result<Hardwar
   if (mode == HashVerificationMode::kEnforce && out.verdict == Verdict::kMismatch) {
     out.refused = true;
     out.refusal_code = "hash_mismatch";
-    out.refusal_message =
-        "The device information does not match its hardware hash (" + out.mismatches.front() + ")";
+    out.refusal_message = "The device information does not match its hardware hash (" +
+                          DescribeMismatch(out.mismatches.front()) + ")";
     return out;
   }
   if (allow.use_manufacturers &&

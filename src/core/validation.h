@@ -52,10 +52,22 @@ struct AllowList {
   std::vector<std::string> models;
 };
 
+// A device fact the client claimed that its hardware hash contradicts. Each reader words it in
+// its own language (the client's catalogue; DescribeMismatch for the server's English).
+struct HashMismatch {
+  enum class Field { kSerialNumber, kManufacturer, kModel };
+  Field field;
+  std::string reported;
+  std::string in_hash;
+};
+
+// "serial number: the device reported "X" but its hardware hash says "Y"".
+std::string DescribeMismatch(const HashMismatch& mismatch);
+
 struct VerificationOutcome {
   enum class Verdict { kVerified, kMismatch, kUnverifiable, kSkipped };
   Verdict verdict = Verdict::kSkipped;
-  std::vector<std::string> mismatches;  // e.g. "serial number: client sent X, hash has Y"
+  std::vector<HashMismatch> mismatches;
   std::string unverifiable_reason;
   bool refused = false;      // refused by enforce mode (mismatch) or by the allow-list
   std::string refusal_code;  // "hash_mismatch", "manufacturer_not_allowed", "model_not_allowed"

@@ -8,10 +8,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "core/testing/zip_reader.h"
 #include "recording_receiver.h"
 #include "server_process.h"
 
@@ -333,6 +335,29 @@ TEST_F(ClientTest, DashURegistersTheCorporateIdentifierWithoutAHash) {
   json stats = json::parse(Http("GET", sim_->url() + "/_sim/stats").body);
   EXPECT_EQ(stats["identityImportsByIdentifier"]["LENOVO,21R3001BUK,PF3APV09"], 1) << stats.dump();
   EXPECT_FALSE(stats["importsBySerial"].contains("PF3APV09")) << stats.dump();
+}
+
+TEST_F(ClientTest, CollectDiagnosticsWritesTheBundleToAFolderWithoutAServer) {
+  const std::string usb = dir_ + "/usb";
+  ClientRun ap(dir_, {"--collect-diagnostics", "--diagnostics-folder", usb, "--device-file",
+                      DeviceFile("PF3DIAG1"), "--state-dir", dir_ + "/state"});
+  ASSERT_EQ(ap.Wait(30s), 0) << ap.Output();
+  std::vector<std::string> written;
+  for (const auto& file : std::filesystem::directory_iterator(usb)) {
+    written.push_back(file.path().string());
+  }
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_THAT(written[0], HasSubstr("/ap-diagnostics-PF3DIAG1-"));
+  EXPECT_THAT(ap.Output(), HasSubstr(written[0])) << "it says where the zip is";
+  std::ifstream in(written[0], std::ios::binary);
+  const std::string zip((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<std::vector<apm::testing::StoredZipEntry>> entries = apm::testing::ReadStoredZip(zip);
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  std::map<std::string, std::string> files;
+  for (const auto& entry : *entries) files[entry.name] = entry.bytes;
+  EXPECT_THAT(files["summary.txt"], HasSubstr("PF3DIAG1"));
+  EXPECT_EQ(files.count("system/os-release.txt"), 1u);
+  EXPECT_EQ(zip.find(LaptopHash("PF3DIAG1").substr(0, 40)), std::string::npos) << "no hash";
 }
 
 }  // namespace

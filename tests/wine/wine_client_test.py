@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import zipfile
 
 WORKING = (0, 66, 117)
 SUCCESS = (16, 124, 16)
@@ -296,6 +297,44 @@ class Test:
         check("Your device is ready" in text, "console ap.exe reports the device ready")
         check(body["hardwareHash"][:40] not in text, "the console output has no hash")
 
+    def test_diagnostics(self):
+        """ap.exe --collect-diagnostics: one zip in the folder (Python's zipfile reads it), with
+        the registry's Autopilot key, the device, and never the hash."""
+        key = r"HKLM\SOFTWARE\Microsoft\Provisioning\Diagnostics\Autopilot"
+        folder = os.path.join(self.tmp, "usb")
+        body, path = self.device("diagnostics")
+        tenant = "00000000-0000-4000-8000-000000000001"
+        self.registry([(key, "CloudAssignedTenantDomain", "REG_SZ", "contoso.onmicrosoft.com"),
+                       (key, "CloudAssignedTenantId", "REG_SZ", tenant)])
+        try:
+            out = subprocess.run(["wine", self.exe_run, "--console", "--collect-diagnostics",
+                                  "--diagnostics-folder", self.win_path(folder),
+                                  "--device-file", self.win_path(path), "--allow-http",
+                                  "--skip-checks", self.server.url],
+                                 env=self.wine_env, capture_output=True, timeout=120)
+        finally:
+            # Gone again: with it, every later run would stop at "already has a profile".
+            self.registry([(key, "CloudAssignedTenantDomain", None, None),
+                           (key, "CloudAssignedTenantId", None, None)])
+        zips = [os.path.join(folder, n) for n in os.listdir(folder)] if os.path.isdir(folder) else []
+        if not check(out.returncode == 0 and len(zips) == 1,
+                     f"diagnostics: ap.exe wrote one zip (exit {out.returncode}, {zips})"):
+            return
+        shutil.copy(zips[0], os.path.join(self.artifacts, "diagnostics.zip"))
+        with zipfile.ZipFile(zips[0]) as bundle:
+            check(bundle.testzip() is None, "diagnostics: every file's CRC is right")
+            names = bundle.namelist()
+            registry = bundle.read("system/registry.txt").decode("utf-8", "replace")
+            summary = bundle.read("summary.txt").decode("utf-8", "replace")
+        check(names[:3] == ["summary.txt", "checks.txt", "ap.log"], f"diagnostics: {names}")
+        check("CloudAssignedTenantDomain = contoso.onmicrosoft.com" in registry,
+              "diagnostics: the Autopilot registry key is in it")
+        check("assigned to contoso.onmicrosoft.com" in summary and "DEMO-0001" in summary,
+              "diagnostics: the summary names the device and its profile")
+        with open(zips[0], "rb") as f:
+            raw = f.read()
+        check(body["hardwareHash"][:40].encode() not in raw, "diagnostics: no hash in the zip")
+
     def start_xvfb(self):
         for display in range(90, 110):
             if not os.path.exists(f"/tmp/.X11-unix/X{display}") and \
@@ -352,11 +391,11 @@ class Test:
                 if line.startswith("child\t") and line.count("\t") >= 3]
 
     def gui_run(self, name, finish, language=None, dpi=96, locale=None, args=(),
-                accessibility=False, env_extra=None, background=None):
+                announce=None, env_extra=None, background=None):
         """Runs the GUI client; `finish(request)` ends the request. With `language`, each
         screen must be in it, at `dpi`, with no text cut off and no glyph missing. `locale`
-        is the Unix locale Wine takes the user's UI language from. With `accessibility`, a
-        screen reader's view of each screen is checked, and the announcement of the outcome.
+        is the Unix locale Wine takes the user's UI language from. With `announce` (the outcome's
+        words), a screen reader's view of each screen is checked, and that announcement.
         `background`: the colour expected instead of the tone's (High Contrast)."""
         body, path = self.device(name)
         snap = os.path.join(self.tmp, f"{name}.bmp")
@@ -391,9 +430,10 @@ class Test:
             check(count_colour_in_png(shot, background or WORKING) > 100_000,
                   f"{name} waiting: the screenshot shows the window in its colour")
             events = None
-            if accessibility:
+            if announce:
                 self.check_reader_waiting(name, request)
-                events = subprocess.Popen(["wine", "explorer", DESKTOP, self.probe, "--events", "25"],
+                events = subprocess.Popen(["wine", "explorer", DESKTOP, self.probe, "--events",
+                                           "60", "--until", announce],
                                           env=dict(self.wine_env, DISPLAY=self.display),
                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
                 time.sleep(2)  # the probe hooks the window's events before the outcome
@@ -408,7 +448,7 @@ class Test:
             check(count_colour_in_png(shot, colour) > 100_000,
                   f"{name} {tone}: the screenshot shows the window in its colour")
             if events:
-                self.check_reader_outcome(name, tone, events)
+                self.check_reader_outcome(name, tone, events, announce)
             return info
         finally:
             proc.kill()
@@ -433,13 +473,12 @@ class Test:
                if n == "Waiting for approval"] == [("Static", True)],
               f"{name} waiting: the step is a text control")
 
-    def check_reader_outcome(self, name, tone, events):
+    def check_reader_outcome(self, name, tone, events, headline):
         """The outcome is announced (a live region), and each button is found by name."""
         out, _ = events.communicate(timeout=60)
         lines = out.decode("utf-8", "replace").splitlines()
         with open(os.path.join(self.artifacts, f"{name}-events.txt"), "w") as f:
             f.write("\n".join(lines))
-        headline = "Your device is ready" if tone == "success" else "The request was rejected"
         check(f"event\tlive\t{headline}" in lines,
               f"{name} {tone}: '{headline}' is announced ({[l for l in lines if 'live' in l]})")
         buttons = [n for role, cls, n in self.walk_window(f"{name}-{tone}")
@@ -511,8 +550,8 @@ class Test:
     def test_accessibility(self, approve, reject):
         """A screen reader's view, then High Contrast (system colours), then larger text."""
         http("POST", self.sim.url + "/_sim/reset")
-        self.gui_run("gui-screen-reader", approve, accessibility=True)
-        self.gui_run("gui-screen-reader-rejected", reject, accessibility=True)
+        self.gui_run("gui-screen-reader", approve, announce="Your device is ready")
+        self.gui_run("gui-screen-reader-rejected", reject, announce="The request was rejected")
         colours = r"HKCU\Control Panel\Colors"
         self.registry([(colours, "Window", "REG_SZ", "0 0 0"),
                        (colours, "WindowText", "REG_SZ", "255 255 0")])
@@ -547,6 +586,7 @@ class Test:
             self.test_signed_client()
             self.test_console_success()
             self.test_console_repair()
+            self.test_diagnostics()
             http("POST", self.sim.url + "/_sim/reset")  # the same sample device imports again
             self.start_xvfb()
 

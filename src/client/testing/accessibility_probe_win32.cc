@@ -1,7 +1,8 @@
 // ap_accessibility_probe.exe: what a screen reader gets from ap.exe's window, for the Wine test
 // (tests/wine/wine_client_test.py). A separate process, as Narrator is: it walks the window's
 // children through MSAA (AccessibleObjectFromWindow, AccessibleChildren) and, with
-// --events SECONDS, prints the name and live-region changes the window raises meanwhile.
+// --events SECONDS [--until NAME], prints the name and live-region changes the window raises
+// meanwhile (until NAME is announced).
 //
 // Output, UTF-8, one line each: "child<TAB>role<TAB>class<TAB>name" (the class of a child window,
 // "-" for a simple element) and "event<TAB>kind<TAB>name". Wine's MSAA gives every window the
@@ -19,7 +20,9 @@
 namespace {
 
 constexpr wchar_t kWindowClass[] = L"ApmAutopilotRegistration";  // win32_ui.cc
-constexpr DWORD kLiveRegionChanged = 0x8019;                     // EVENT_OBJECT_LIVEREGIONCHANGED
+constexpr DWORD kLiveRegionChanged = 0x8019;
+std::wstring awaited;  // --until: the live announcement that ends the watch
+bool heard = false;    // EVENT_OBJECT_LIVEREGIONCHANGED
 
 std::string Utf8(const std::wstring& text) {
   const int size = WideCharToMultiByte(CP_UTF8, 0, text.c_str(), static_cast<int>(text.size()),
@@ -114,8 +117,9 @@ void CALLBACK OnEvent(HWINEVENTHOOK, DWORD event, HWND window, LONG object, LONG
   }
   BSTR name = nullptr;
   accessible->get_accName(id, &name);
-  std::printf("event\t%s\t%s\n", event == kLiveRegionChanged ? "live" : "name",
-              Utf8(TakeBstr(name)).c_str());
+  const std::wstring text = TakeBstr(name);
+  if (event == kLiveRegionChanged && text == awaited) heard = true;
+  std::printf("event\t%s\t%s\n", event == kLiveRegionChanged ? "live" : "name", Utf8(text).c_str());
   std::fflush(stdout);
   accessible->Release();
   VariantClear(&id);
@@ -134,13 +138,14 @@ int wmain(int argc, wchar_t** argv) {
     std::fprintf(stderr, "no ap.exe window\n");
     return 2;
   }
-  if (argc == 3 && std::wcscmp(argv[1], L"--events") == 0) {
+  if (argc >= 3 && std::wcscmp(argv[1], L"--events") == 0) {
+    if (argc == 5 && std::wcscmp(argv[3], L"--until") == 0) awaited = argv[4];
     DWORD process = 0;
     GetWindowThreadProcessId(window, &process);
     HWINEVENTHOOK hook = SetWinEventHook(EVENT_OBJECT_NAMECHANGE, kLiveRegionChanged, nullptr,
                                          &OnEvent, process, 0, WINEVENT_OUTOFCONTEXT);
     const DWORD end = GetTickCount() + static_cast<DWORD>(_wtoi(argv[2])) * 1000;
-    while (GetTickCount() < end) {
+    while (GetTickCount() < end && !heard) {
       MSG message;
       while (PeekMessageW(&message, nullptr, 0, 0, PM_REMOVE)) DispatchMessageW(&message);
       Sleep(20);

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "client/diagnostics.h"
 #include "client/hardware_probe.h"
 #include "client/http_client.h"
 #include "client/net_probe.h"
@@ -88,6 +89,12 @@ class FakeDeviceClock : public DeviceClock {
     now += duration;
     monotonic += duration;
   }
+};
+
+class FakeSystemReport : public SystemReport {
+ public:
+  std::vector<ZipEntry> files;
+  std::vector<ZipEntry> Collect() override { return files; }
 };
 
 class FakeRestarter : public Restarter {

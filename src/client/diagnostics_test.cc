@@ -1,0 +1,173 @@
+#include "client/diagnostics.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "client/client_app.h"
+#include "client/file_io.h"
+#include "client/resume_state.h"
+#include "client/testing/fakes.h"
+#include "core/base64.h"
+#include "core/hardware_hash.h"
+#include "core/testing/hash_builder.h"
+#include "core/testing/zip_reader.h"
+
+namespace apm::client {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const auto kNow = std::chrono::sys_days{std::chrono::year(2026) / 11 / 30} +
+                  std::chrono::hours(15) + std::chrono::minutes(30) + std::chrono::seconds(12);
+
+std::map<std::string, std::string> Files(const std::string& zip) {
+  Result<std::vector<apm::testing::StoredZipEntry>> entries = apm::testing::ReadStoredZip(zip);
+  EXPECT_TRUE(entries.ok()) << entries.status().ToString();
+  std::map<std::string, std::string> files;
+  if (entries.ok()) {
+    for (const auto& entry : *entries) files[entry.name] = entry.bytes;
+  }
+  return files;
+}
+
+DeviceFacts LaptopFacts() {
+  std::string blob = apm::testing::HashBuilder::Laptop("PF3ABCDE").Build();
+  return DeviceFacts{"PF3ABCDE", "LENOVO", "21R3001BUK", Base64Encode(blob), "WMI", ""};
+}
+
+TEST(DiagnosticsZipTest, TellsWhatTheClientSawButNeverTheHash) {
+  DiagnosticsReport report;
+  report.version = "1.2.3";
+  report.language = "de";
+  report.server = "apm.contoso.com";
+  report.request_id = "REQ-1";
+  report.checks = std::vector<CheckLine>{{"Clock (server)", CheckOutcome::kFailed, "no answer"}};
+  report.facts = LaptopFacts();
+  report.profile = "none";
+  report.log = {"-> POST https://apm.contoso.com/api/v1/requests", "<- HTTP 201 (512 bytes)"};
+  report.system = {{"system/registry.txt", "[HKLM\\SOFTWARE\\Microsoft\\Enrollments]\n"}};
+  Result<std::string> zip = DiagnosticsZip(report, kNow);
+  ASSERT_TRUE(zip.ok()) << zip.status().ToString();
+
+  std::map<std::string, std::string> files = Files(*zip);
+  ASSERT_EQ(files.size(), 4u);
+  const std::string& summary = files["summary.txt"];
+  EXPECT_THAT(summary, HasSubstr("REQ-1"));
+  EXPECT_THAT(summary, HasSubstr("apm.contoso.com"));
+  EXPECT_THAT(summary, HasSubstr(HashFingerprint(report.facts->hardware_hash)));
+  EXPECT_THAT(summary, HasSubstr("hash serial:"));
+  EXPECT_THAT(summary, HasSubstr("hash tpm:"));
+  EXPECT_THAT(files["checks.txt"], HasSubstr("FAILED\tClock (server)\tno answer"));
+  EXPECT_THAT(files["ap.log"], HasSubstr("HTTP 201"));
+  EXPECT_EQ(files["system/registry.txt"], report.system[0].bytes);
+  // Neither the hash nor any stretch of its bytes.
+  const std::string hash = report.facts->hardware_hash;
+  EXPECT_THAT(*zip, Not(HasSubstr(hash.substr(0, 24))));
+  EXPECT_THAT(*zip, Not(HasSubstr(hash.substr(hash.size() / 2, 24))));
+  std::string blob = *Base64Decode(hash);
+  EXPECT_THAT(*zip, Not(HasSubstr(blob.substr(blob.size() / 2, 32))));
+}
+
+TEST(DiagnosticsZipTest, ANotReadableDeviceAndNoChecksAreSaidSo) {
+  DiagnosticsReport report;
+  report.facts_error = "cannot read Win32_BIOS through WMI";
+  Result<std::string> zip = DiagnosticsZip(report, kNow);
+  ASSERT_TRUE(zip.ok());
+  std::map<std::string, std::string> files = Files(*zip);
+  EXPECT_THAT(files["summary.txt"], HasSubstr("unreadable: cannot read Win32_BIOS"));
+  EXPECT_THAT(files["checks.txt"], HasSubstr("did not run"));
+}
+
+TEST(DiagnosticsZipTest, SystemFilesThatWouldPassTheLimitAreLeftOutAndNamed) {
+  DiagnosticsReport report;
+  report.system = {{"system/small.txt", std::string(100, 's')},
+                   {"system/big.txt", std::string(20'000, 'b')}};
+  Result<std::string> zip = DiagnosticsZip(report, kNow, 10'000);
+  ASSERT_TRUE(zip.ok()) << zip.status().ToString();
+  EXPECT_LE(zip->size(), 10'000u);
+  std::map<std::string, std::string> files = Files(*zip);
+  EXPECT_EQ(files.count("system/big.txt"), 0u);
+  EXPECT_EQ(files.count("system/small.txt"), 1u);
+  EXPECT_THAT(files["summary.txt"], HasSubstr("system/big.txt (20000 bytes)"));
+  EXPECT_FALSE(DiagnosticsZip(report, kNow, 100).ok()) << "the summary alone is larger";
+}
+
+TEST(DiagnosticsZipTest, TheFileNameHasTheSerialAndTheTime) {
+  EXPECT_EQ(DiagnosticsFileName("PF3ABCDE", kNow), "ap-diagnostics-PF3ABCDE-20261130-153012.zip");
+  EXPECT_EQ(DiagnosticsFileName("A/B:C *1", kNow), "ap-diagnostics-A_B_C__1-20261130-153012.zip");
+  EXPECT_EQ(DiagnosticsFileName("", kNow), "ap-diagnostics-unknown-20261130-153012.zip");
+}
+
+struct RunDiagnosticsTest : ::testing::Test {
+  testing::FakeHttpClient http{[](const HttpRequest&) { return testing::Answer(200, ""); }};
+  testing::FakeNetProbe net;
+  testing::FakeHardwareProbe hardware{LaptopFacts()};
+  testing::FakeProfileDetector profile;
+  testing::FakeDeviceClock clock;
+  testing::FakeRestarter restarter;
+  testing::RecordingUi ui;
+  testing::FakeSystemReport system;
+  ClientOptions options;
+  std::string folder = ::testing::TempDir() + "apm-diagnostics-" +
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name();
+
+  void SetUp() override {
+    std::filesystem::remove_all(folder);
+    options.collect_diagnostics = true;
+    options.diagnostics_folder = folder + "/usb";
+    options.state_dir = folder + "/state";
+    clock.now = kNow;
+    system.files = {{"system/dmi.txt", "sys_vendor=LENOVO\n"}};
+  }
+  void TearDown() override { std::filesystem::remove_all(folder); }
+  ExitCode Run() {
+    ClientEnvironment env{&http, &net, &hardware, &profile, &clock, &restarter, &ui, &system};
+    return RunClient(options, env);
+  }
+};
+
+TEST_F(RunDiagnosticsTest, WithoutAServerItWritesTheZipToTheFolderAndSaysWhere) {
+  EXPECT_EQ(Run(), kExitCompleted);
+  const std::string path = folder + "/usb/ap-diagnostics-PF3ABCDE-20261130-153012.zip";
+  Result<std::string> zip = ReadWholeFile(path);
+  ASSERT_TRUE(zip.ok()) << zip.status().ToString();
+  std::map<std::string, std::string> files = Files(*zip);
+  EXPECT_EQ(files["system/dmi.txt"], "sys_vendor=LENOVO\n");
+  EXPECT_THAT(files["checks.txt"], HasSubstr("did not run"));
+  EXPECT_TRUE(http.requests().empty()) << "no server, no request";
+  ASSERT_FALSE(ui.screens.empty());
+  EXPECT_EQ(ui.screens.back().tone, Tone::kSuccess);
+  EXPECT_THAT(ui.screens.back().status_line, HasSubstr(path));
+  ASSERT_EQ(ui.asks.size(), 1u);
+  EXPECT_FALSE(ui.asks[0].can_retry);
+}
+
+TEST_F(RunDiagnosticsTest, WithAServerItRunsTheChecksAndNamesTheSavedRequest) {
+  options.server = "apm.example";
+  options.skip_checks = false;
+  ASSERT_TRUE(ResumeState(options.state_dir).Save({"https://apm.example", "PF3ABCDE", "R42"}).ok());
+  EXPECT_EQ(Run(), kExitCompleted);
+  Result<std::string> zip =
+      ReadWholeFile(folder + "/usb/ap-diagnostics-PF3ABCDE-20261130-153012.zip");
+  ASSERT_TRUE(zip.ok());
+  std::map<std::string, std::string> files = Files(*zip);
+  EXPECT_THAT(files["summary.txt"], HasSubstr("R42"));
+  EXPECT_THAT(files["checks.txt"], HasSubstr("Clock (server)"));
+  EXPECT_EQ(ui.checks.size(), 1u) << "the checks are shown as they ran";
+}
+
+TEST_F(RunDiagnosticsTest, AFolderThatCannotBeWrittenIsAFailureWithTheReason) {
+  ASSERT_TRUE(MakeDirectories(folder).ok());
+  ASSERT_TRUE(WriteFileAtomically(folder + "/file", "in the way").ok());
+  options.diagnostics_folder = folder + "/file";
+  EXPECT_EQ(Run(), kExitDiagnosticsFailed);
+  EXPECT_EQ(ui.screens.back().tone, Tone::kFailure);
+  EXPECT_THAT(ui.screens.back().status_line, HasSubstr(folder + "/file"));
+}
+
+}  // namespace
+}  // namespace apm::client

@@ -1,0 +1,109 @@
+#include "client/win32_text.h"  // <windows.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "client/diagnostics.h"
+
+namespace apm::client {
+namespace {
+
+// Where Windows keeps what Autopilot and MDM enrollment did on this device.
+constexpr const wchar_t* kKeys[] = {
+    L"SOFTWARE\\Microsoft\\Provisioning\\Diagnostics\\Autopilot",
+    L"SOFTWARE\\Microsoft\\Provisioning\\AutopilotPolicyCache",
+    L"SOFTWARE\\Microsoft\\Enrollments",
+};
+constexpr int kMaxDepth = 4;
+constexpr size_t kMaxValueChars = 1024;  // longer values are cut (no blob reaches the bundle)
+constexpr size_t kMaxReportBytes = 1024 * 1024;
+
+std::string ValueText(DWORD type, const std::vector<BYTE>& data) {
+  if (type == REG_DWORD && data.size() >= 4) {
+    DWORD value;
+    std::memcpy(&value, data.data(), 4);
+    return std::to_string(value);
+  }
+  if (type == REG_QWORD && data.size() >= 8) {
+    unsigned long long value;
+    std::memcpy(&value, data.data(), 8);
+    return std::to_string(value);
+  }
+  if (type == REG_SZ || type == REG_EXPAND_SZ || type == REG_MULTI_SZ) {
+    std::wstring text(reinterpret_cast<const wchar_t*>(data.data()), data.size() / sizeof(wchar_t));
+    while (!text.empty() && text.back() == L'\0') text.pop_back();
+    for (wchar_t& c : text) {
+      if (c == L'\0') c = L';';  // REG_MULTI_SZ's separators
+    }
+    return Narrow(text);
+  }
+  std::string hex;
+  char byte[4];
+  for (size_t i = 0; i < data.size() && i < kMaxValueChars / 2; ++i) {
+    std::snprintf(byte, sizeof byte, "%02x", data[i]);
+    hex += byte;
+  }
+  return "hex:" + hex;
+}
+
+void DumpKey(HKEY root, const std::wstring& path, int depth, std::string* out) {
+  HKEY key = nullptr;
+  const LSTATUS opened = RegOpenKeyExW(root, path.c_str(), 0, KEY_READ | KEY_WOW64_64KEY, &key);
+  if (opened != ERROR_SUCCESS) {
+    *out += "[HKLM\\" + Narrow(path) + "] " +
+            (opened == ERROR_FILE_NOT_FOUND ? "not found" : "error " + std::to_string(opened)) +
+            "\n\n";
+    return;
+  }
+  *out += "[HKLM\\" + Narrow(path) + "]\n";
+  for (DWORD i = 0; out->size() < kMaxReportBytes; ++i) {
+    wchar_t name[256];
+    DWORD name_length = 256, type = 0, size = 0;
+    if (RegEnumValueW(key, i, name, &name_length, nullptr, &type, nullptr, &size) !=
+        ERROR_SUCCESS) {
+      break;
+    }
+    std::vector<BYTE> data(size);
+    name_length = 256;
+    if (RegEnumValueW(key, i, name, &name_length, nullptr, &type, data.data(), &size) !=
+        ERROR_SUCCESS) {
+      continue;
+    }
+    data.resize(size);
+    std::string text = ValueText(type, data);
+    if (text.size() > kMaxValueChars) {
+      text = text.substr(0, kMaxValueChars) + "… (" + std::to_string(text.size()) + " characters)";
+    }
+    *out += Narrow(std::wstring_view(name, name_length)) + " = " + text + "\n";
+  }
+  *out += "\n";
+  for (DWORD i = 0; depth < kMaxDepth && out->size() < kMaxReportBytes; ++i) {
+    wchar_t name[256];
+    DWORD name_length = 256;
+    if (RegEnumKeyExW(key, i, name, &name_length, nullptr, nullptr, nullptr, nullptr) !=
+        ERROR_SUCCESS) {
+      break;
+    }
+    DumpKey(root, path + L"\\" + std::wstring(name, name_length), depth + 1, out);
+  }
+  RegCloseKey(key);
+}
+
+class RegistrySystemReport : public SystemReport {
+ public:
+  std::vector<ZipEntry> Collect() override {
+    std::string registry;
+    for (const wchar_t* path : kKeys) DumpKey(HKEY_LOCAL_MACHINE, path, 0, &registry);
+    return {{"system/registry.txt", registry}};
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SystemReport> NewPlatformSystemReport() {
+  return std::make_unique<RegistrySystemReport>();
+}
+
+}  // namespace apm::client

@@ -159,6 +159,7 @@ namespace apm::client {
   X(kErrorUnknownOption)          \
   X(kErrorServerMissing)          \
   X(kErrorCannotCombine)          \
+  X(kErrorOnlyWith)               \
   X(kErrorUnknownLanguage)        \
   X(kSeeHelp)                     \
   X(kContinuingInConsole)         \

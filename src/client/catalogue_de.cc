@@ -219,6 +219,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownOption, "unbekannte Option {1}"},
     {Msg::kErrorServerMissing, "der Server fehlt: ap <server>, z. B. ap apm.contoso.com"},
     {Msg::kErrorCannotCombine, "{1} und {2} können nicht zusammen verwendet werden"},
+    {Msg::kErrorOnlyWith, "{1} ist nur zusammen mit {2} möglich"},
     {Msg::kErrorUnknownLanguage, "unbekannte Sprache \"{1}\"; möglich sind: {2}"},
     {Msg::kSeeHelp, "Siehe ap --help."},
     {Msg::kContinuingInConsole, "{1}; es wird in der Konsole fortgefahren."},

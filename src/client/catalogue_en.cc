@@ -197,6 +197,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownOption, "unknown option {1}"},
     {Msg::kErrorServerMissing, "the server is missing: ap <server>, e.g. ap apm.contoso.com"},
     {Msg::kErrorCannotCombine, "{1} and {2} cannot be used together"},
+    {Msg::kErrorOnlyWith, "{1} only goes with {2}"},
     {Msg::kErrorUnknownLanguage, "unknown language \"{1}\"; one of: {2}"},
     {Msg::kSeeHelp, "See ap --help."},
     {Msg::kContinuingInConsole, "{1}; continuing in the console."},

@@ -218,6 +218,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownOption, "opción desconocida {1}"},
     {Msg::kErrorServerMissing, "falta el servidor: ap <server>, p. ej., ap apm.contoso.com"},
     {Msg::kErrorCannotCombine, "{1} y {2} no se pueden usar juntos"},
+    {Msg::kErrorOnlyWith, "{1} solo se puede usar con {2}"},
     {Msg::kErrorUnknownLanguage, "idioma desconocido \"{1}\"; valores posibles: {2}"},
     {Msg::kSeeHelp, "Consulta ap --help."},
     {Msg::kContinuingInConsole, "{1}; se continúa en la consola."},

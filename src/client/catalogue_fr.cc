@@ -216,6 +216,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownOption, "option inconnue {1}"},
     {Msg::kErrorServerMissing, "le serveur est manquant : ap <server>, par ex. ap apm.contoso.com"},
     {Msg::kErrorCannotCombine, "{1} et {2} ne peuvent pas être utilisés ensemble"},
+    {Msg::kErrorOnlyWith, "{1} ne s'utilise qu'avec {2}"},
     {Msg::kErrorUnknownLanguage, "langue inconnue \"{1}\" ; langues possibles : {2}"},
     {Msg::kSeeHelp, "Voir ap --help."},
     {Msg::kContinuingInConsole, "{1} ; poursuite dans la console."},

@@ -215,6 +215,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownOption, "opzione sconosciuta {1}"},
     {Msg::kErrorServerMissing, "manca il server: ap <server>, ad es. ap apm.contoso.com"},
     {Msg::kErrorCannotCombine, "{1} e {2} non possono essere usati insieme"},
+    {Msg::kErrorOnlyWith, "{1} si può usare solo con {2}"},
     {Msg::kErrorUnknownLanguage, "lingua sconosciuta \"{1}\"; valori possibili: {2}"},
     {Msg::kSeeHelp, "Vedi ap --help."},
     {Msg::kContinuingInConsole, "{1}; si continua nella console."},

@@ -215,6 +215,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorServerMissing,
      "サーバーが指定されていません：ap <server>（例：ap apm.contoso.com）"},
     {Msg::kErrorCannotCombine, "{1} と {2} は同時に使用できません"},
+    {Msg::kErrorOnlyWith, "{1} は {2} と一緒にのみ使用できます"},
     {Msg::kErrorUnknownLanguage, "不明な言語「{1}」です。使用できる言語：{2}"},
     {Msg::kSeeHelp, "ap --help を参照してください。"},
     {Msg::kContinuingInConsole, "{1}。コンソールで続行します。"},

@@ -189,6 +189,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownOption, "알 수 없는 옵션: {1}"},
     {Msg::kErrorServerMissing, "서버를 지정하지 않았습니다: ap <server>(예: ap apm.contoso.com)"},
     {Msg::kErrorCannotCombine, "{1} 및 {2} 옵션은 함께 사용할 수 없습니다"},
+    {Msg::kErrorOnlyWith, "{1}은(는) {2}와(과) 함께만 사용할 수 있습니다"},
     {Msg::kErrorUnknownLanguage, "알 수 없는 언어 \"{1}\". 사용 가능한 언어: {2}"},
     {Msg::kSeeHelp, "ap --help를 참조하세요."},
     {Msg::kContinuingInConsole, "{1}. 콘솔에서 계속합니다."},

@@ -210,6 +210,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownOption, "onbekende optie {1}"},
     {Msg::kErrorServerMissing, "de server ontbreekt: ap <server>, bijv. ap apm.contoso.com"},
     {Msg::kErrorCannotCombine, "{1} en {2} kunnen niet samen worden gebruikt"},
+    {Msg::kErrorOnlyWith, "{1} kan alleen samen met {2} worden gebruikt"},
     {Msg::kErrorUnknownLanguage, "onbekende taal \"{1}\"; mogelijk zijn: {2}"},
     {Msg::kSeeHelp, "Zie ap --help."},
     {Msg::kContinuingInConsole, "{1}; verder in de console."},

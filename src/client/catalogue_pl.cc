@@ -217,6 +217,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownOption, "nieznana opcja {1}"},
     {Msg::kErrorServerMissing, "brak serwera: ap <server>, np. ap apm.contoso.com"},
     {Msg::kErrorCannotCombine, "nie można używać razem {1} i {2}"},
+    {Msg::kErrorOnlyWith, "{1} można użyć tylko razem z {2}"},
     {Msg::kErrorUnknownLanguage, "nieznany język „{1}”; dostępne: {2}"},
     {Msg::kSeeHelp, "Zobacz ap --help."},
     {Msg::kContinuingInConsole, "{1}; kontynuowanie w konsoli."},

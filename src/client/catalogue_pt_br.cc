@@ -214,6 +214,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorServerMissing,
      "o servidor não foi informado: ap <server>, por exemplo, ap apm.contoso.com"},
     {Msg::kErrorCannotCombine, "{1} e {2} não podem ser usados juntos"},
+    {Msg::kErrorOnlyWith, "{1} só pode ser usado com {2}"},
     {Msg::kErrorUnknownLanguage, "idioma desconhecido \"{1}\"; disponíveis: {2}"},
     {Msg::kSeeHelp, "Consulte ap --help."},
     {Msg::kContinuingInConsole, "{1}; continuando no console."},

@@ -171,6 +171,7 @@ constexpr Translation kTexts[] = {
     {Msg::kErrorUnknownOption, "未知选项 {1}"},
     {Msg::kErrorServerMissing, "缺少服务器：ap <server>，例如 ap apm.contoso.com"},
     {Msg::kErrorCannotCombine, "{1} 和 {2} 不能同时使用"},
+    {Msg::kErrorOnlyWith, "{1} 只能与 {2} 一起使用"},
     {Msg::kErrorUnknownLanguage, "未知语言“{1}”；可用语言：{2}"},
     {Msg::kSeeHelp, "请参阅 ap --help。"},
     {Msg::kContinuingInConsole, "{1}；将在控制台中继续。"},

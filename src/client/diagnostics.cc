@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
+#include <string_view>
+#include <unordered_set>
 
 #include "core/base64.h"
 #include "core/hardware_hash.h"
@@ -73,7 +76,10 @@ std::string Summary(const DiagnosticsReport& report, std::chrono::system_clock::
   text += Line("ap version", report.version);
   text += Line("collected", UtcTime(now, "%04d-%02u-%02u %02d:%02d:%02d UTC"));
   text += Line("language", report.language);
-  text += Line("server", report.server.empty() ? "(none given)" : report.server);
+  text +=
+      Line("server", !report.server_problem.empty() ? "(not valid: " + report.server_problem + ")"
+                     : report.server.empty()        ? "(none given)"
+                                                    : report.server);
   text += Line("request id", report.request_id.empty() ? "(none saved)" : report.request_id);
   text += Line("autopilot profile", report.profile);
   if (report.facts) {
@@ -86,11 +92,16 @@ std::string Summary(const DiagnosticsReport& report, std::chrono::system_clock::
   } else {
     text += Line("device facts", "unreadable: " + report.facts_error);
   }
-  for (const std::string& file : left_out) text += Line("left out (size)", file);
+  for (const std::string& file : left_out) text += Line("left out", file);
   return text;
 }
 
-std::string ChecksText(const std::optional<std::vector<CheckLine>>& checks) {
+std::string ChecksText(const DiagnosticsReport& report) {
+  const std::optional<std::vector<CheckLine>>& checks = report.checks;
+  if (!report.server_problem.empty()) {
+    return "The checks did not run: the server address is not valid (" + report.server_problem +
+           ").\n";
+  }
   if (!checks) return "The checks did not run (no server given, or --skip-checks).\n";
   std::string text;
   for (const CheckLine& line : *checks) {
@@ -105,16 +116,66 @@ std::string LogText(const std::vector<std::string>& log) {
   return text;
 }
 
+// Finds any 16-character run of the hardware hash in a text: as base64, as its raw bytes, or as
+// its bytes in hex (a registry dump's form).
+class HashSpotter {
+ public:
+  explicit HashSpotter(const std::optional<DeviceFacts>& facts) {
+    if (!facts || facts->hardware_hash.size() < kRun) return;
+    Add(facts->hardware_hash);
+    if (Result<std::string> blob = Base64Decode(facts->hardware_hash); blob.ok()) {
+      Add(*blob);
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string hex;
+      for (unsigned char byte : *blob) hex += {kHex[byte >> 4], kHex[byte & 15]};
+      Add(hex);
+    }
+  }
+  bool Holds(std::string_view text) const {
+    for (size_t at = 0; !runs_.empty() && at + kRun <= text.size(); ++at) {
+      if (runs_.count(text.substr(at, kRun))) return true;
+    }
+    return false;
+  }
+
+ private:
+  static constexpr size_t kRun = 16;
+  void Add(const std::string& text) {
+    kept_.push_back(text);
+    const std::string& held = kept_.back();
+    for (size_t at = 0; at + kRun <= held.size(); ++at)
+      runs_.insert(std::string_view(held).substr(at, kRun));
+  }
+  std::deque<std::string> kept_;  // the views point into these
+  std::unordered_set<std::string_view> runs_;
+};
+
 }  // namespace
 
 Result<std::string> DiagnosticsZip(const DiagnosticsReport& report,
                                    std::chrono::system_clock::time_point now, size_t max_bytes) {
-  std::vector<ZipEntry> system = report.system;
+  const HashSpotter hash(report.facts);
   std::vector<std::string> left_out;
+  std::vector<ZipEntry> system;
+  for (const ZipEntry& file : report.system) {
+    if (hash.Holds(file.bytes)) {
+      left_out.push_back(file.name + " (it held part of the hardware hash)");
+    } else {
+      system.push_back(file);
+    }
+  }
+  std::vector<std::string> log;
+  for (const std::string& line : report.log) {
+    if (!hash.Holds(line)) log.push_back(line);
+  }
+  if (log.size() < report.log.size()) {
+    left_out.push_back(std::to_string(report.log.size() - log.size()) +
+                       " log line(s) (they held part of the hardware hash)");
+  }
   for (;;) {
     std::vector<ZipEntry> entries = {{"summary.txt", Summary(report, now, left_out)},
-                                     {"checks.txt", ChecksText(report.checks)},
-                                     {"ap.log", LogText(report.log)}};
+                                     {"checks.txt", ChecksText(report)},
+                                     {"ap.log", LogText(log)}};
     entries.insert(entries.end(), system.begin(), system.end());
     Result<std::string> zip = ZipStored(entries, now);
     if (!zip.ok() || zip->size() <= max_bytes) return zip;
@@ -125,7 +186,8 @@ Result<std::string> DiagnosticsZip(const DiagnosticsReport& report,
     auto largest = std::max_element(system.begin(), system.end(), [](const auto& a, const auto& b) {
       return a.bytes.size() < b.bytes.size();
     });
-    left_out.push_back(largest->name + " (" + std::to_string(largest->bytes.size()) + " bytes)");
+    left_out.push_back(largest->name + " (" + std::to_string(largest->bytes.size()) +
+                       " bytes, over the size limit)");
     system.erase(largest);
   }
 }

@@ -20,9 +20,8 @@ namespace apm::client {
 // The largest bundle: system files that would pass it are left out (the summary says which).
 inline constexpr size_t kMaxDiagnosticsBytes = 8 * 1024 * 1024;
 
-// Files about this machine: on Windows the Autopilot and enrollment registry keys and, when
-// Windows has it, MdmDiagnosticsTool.exe's Autopilot report; on POSIX the DMI identity and
-// os-release.
+// Files about this machine: on Windows the Autopilot and enrollment registry keys; on POSIX the
+// DMI identity and os-release.
 class SystemReport {
  public:
   virtual ~SystemReport() = default;
@@ -35,8 +34,9 @@ std::unique_ptr<SystemReport> NewPlatformSystemReport();
 struct DiagnosticsReport {
   std::string version;
   std::string language;
-  std::string server;      // as given, or ""
-  std::string request_id;  // the saved request of this device on that server, or ""
+  std::string server;          // the normalised address (never as typed: it may hold a password)
+  std::string server_problem;  // why the address given is not one; "" when fine or none given
+  std::string request_id;      // the saved request of this device on that server, or ""
   std::optional<std::vector<CheckLine>> checks;  // nullopt: not run
   std::optional<DeviceFacts> facts;              // nullopt: facts_error says why
   std::string facts_error;
@@ -48,7 +48,8 @@ struct DiagnosticsReport {
 // The zip: summary.txt, checks.txt, ap.log and the system files, at most `max_bytes` (system
 // files are dropped, largest first, to fit). The hash is never in it: only its fingerprint
 // and what decoding it tells (serial, manufacturer, model, TPM, counts of network adapters
-// and disks).
+// and disks); a log line or system file holding 16 characters of it (base64, or 16 of its
+// bytes raw or as hex) is left out whole, and the summary says so.
 Result<std::string> DiagnosticsZip(const DiagnosticsReport& report,
                                    std::chrono::system_clock::time_point now,
                                    size_t max_bytes = kMaxDiagnosticsBytes);

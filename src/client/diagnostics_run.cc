@@ -70,15 +70,18 @@ ExitCode RunDiagnostics(const ClientOptions& options, const ClientEnvironment& e
   DiagnosticsReport report;
   report.version = APM_VERSION;
   report.language = CurrentLanguage();
-  report.server = options.server;
   std::string server_url;
   if (!options.server.empty()) {
+    // Never the address as typed in the bundle: it may carry a user name or a password.
     Result<std::string> url = NormalizeServerUrl(options.server, options.allow_http);
-    if (url.ok())
+    if (url.ok()) {
       server_url = *url;
-    else
-      ui.Log("the server address: " + url.status().message());
+    } else {
+      report.server_problem = "see ap --help";
+      ui.Log("the server address given is not valid");
+    }
   }
+  report.server = server_url;
   if (!server_url.empty() && !options.skip_checks) {
     CheckSettings settings;
     settings.server_url = server_url;

@@ -92,8 +92,44 @@ TEST(DiagnosticsZipTest, SystemFilesThatWouldPassTheLimitAreLeftOutAndNamed) {
   std::map<std::string, std::string> files = Files(*zip);
   EXPECT_EQ(files.count("system/big.txt"), 0u);
   EXPECT_EQ(files.count("system/small.txt"), 1u);
-  EXPECT_THAT(files["summary.txt"], HasSubstr("system/big.txt (20000 bytes)"));
+  EXPECT_THAT(files["summary.txt"], HasSubstr("system/big.txt (20000 bytes, over the size limit)"));
   EXPECT_FALSE(DiagnosticsZip(report, kNow, 100).ok()) << "the summary alone is larger";
+}
+
+TEST(DiagnosticsZipTest, LogLinesAndSystemFilesHoldingPartOfTheHashAreLeftOut) {
+  DiagnosticsReport report;
+  report.facts = LaptopFacts();
+  const std::string hash = report.facts->hardware_hash;
+  const std::string blob = *Base64Decode(hash);
+  std::string hex;
+  for (unsigned char byte : blob.substr(100, 16)) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    hex += {kHex[byte >> 4], kHex[byte & 15]};
+  }
+  report.log = {"fine", "leaked " + hash.substr(500, 16) + " here", "also fine"};
+  report.system = {{"system/registry.txt", "Blob = hex:" + hex + "\n"},
+                   {"system/raw.bin", "x" + blob.substr(2000, 16)},
+                   {"system/clean.txt", "nothing of it"}};
+  Result<std::string> zip = DiagnosticsZip(report, kNow);
+  ASSERT_TRUE(zip.ok());
+  std::map<std::string, std::string> files = Files(*zip);
+  EXPECT_EQ(files["ap.log"], "fine\nalso fine\n");
+  EXPECT_EQ(files.count("system/registry.txt"), 0u);
+  EXPECT_EQ(files.count("system/raw.bin"), 0u);
+  EXPECT_EQ(files.count("system/clean.txt"), 1u);
+  EXPECT_THAT(files["summary.txt"],
+              HasSubstr("system/registry.txt (it held part of the hardware hash)"));
+  EXPECT_THAT(files["summary.txt"], HasSubstr("1 log line(s)"));
+}
+
+TEST(DiagnosticsZipTest, AnInvalidServerIsNamedButNotAsTyped) {
+  DiagnosticsReport report;
+  report.server_problem = "see ap --help";
+  Result<std::string> zip = DiagnosticsZip(report, kNow);
+  ASSERT_TRUE(zip.ok());
+  std::map<std::string, std::string> files = Files(*zip);
+  EXPECT_THAT(files["summary.txt"], HasSubstr("(not valid: see ap --help)"));
+  EXPECT_THAT(files["checks.txt"], HasSubstr("the server address is not valid"));
 }
 
 TEST(DiagnosticsZipTest, TheFileNameHasTheSerialAndTheTime) {
@@ -158,6 +194,16 @@ TEST_F(RunDiagnosticsTest, WithAServerItRunsTheChecksAndNamesTheSavedRequest) {
   EXPECT_THAT(files["summary.txt"], HasSubstr("R42"));
   EXPECT_THAT(files["checks.txt"], HasSubstr("Clock (server)"));
   EXPECT_EQ(ui.checks.size(), 1u) << "the checks are shown as they ran";
+}
+
+TEST_F(RunDiagnosticsTest, AServerAddressWithAPasswordNeverReachesTheBundle) {
+  options.server = "ftp://helpdesk:s3cret@apm.example";
+  EXPECT_EQ(Run(), kExitCompleted);
+  Result<std::string> zip =
+      ReadWholeFile(folder + "/usb/ap-diagnostics-PF3ABCDE-20261130-153012.zip");
+  ASSERT_TRUE(zip.ok());
+  EXPECT_EQ(zip->find("s3cret"), std::string::npos);
+  EXPECT_THAT(Files(*zip)["summary.txt"], HasSubstr("not valid"));
 }
 
 TEST_F(RunDiagnosticsTest, AFolderThatCannotBeWrittenIsAFailureWithTheReason) {

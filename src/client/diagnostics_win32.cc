@@ -17,8 +17,9 @@ constexpr const wchar_t* kKeys[] = {
     L"SOFTWARE\\Microsoft\\Enrollments",
 };
 constexpr int kMaxDepth = 4;
-constexpr size_t kMaxValueChars = 1024;  // longer values are cut (no blob reaches the bundle)
+constexpr size_t kMaxValueChars = 1024;  // longer values are cut (the bundle checks for the hash)
 constexpr size_t kMaxReportBytes = 1024 * 1024;
+constexpr size_t kMaxBinaryBytes = 64;  // binary values: their start is enough to recognise
 
 std::string ValueText(DWORD type, const std::vector<BYTE>& data) {
   if (type == REG_DWORD && data.size() >= 4) {
@@ -41,11 +42,12 @@ std::string ValueText(DWORD type, const std::vector<BYTE>& data) {
   }
   std::string hex;
   char byte[4];
-  for (size_t i = 0; i < data.size() && i < kMaxValueChars / 2; ++i) {
+  for (size_t i = 0; i < data.size() && i < kMaxBinaryBytes; ++i) {
     std::snprintf(byte, sizeof byte, "%02x", data[i]);
     hex += byte;
   }
-  return "hex:" + hex;
+  return "hex:" + hex +
+         (data.size() > kMaxBinaryBytes ? "… (" + std::to_string(data.size()) + " bytes)" : "");
 }
 
 void DumpKey(HKEY root, const std::wstring& path, int depth, std::string* out) {
@@ -58,25 +60,30 @@ void DumpKey(HKEY root, const std::wstring& path, int depth, std::string* out) {
     return;
   }
   *out += "[HKLM\\" + Narrow(path) + "]\n";
-  for (DWORD i = 0; out->size() < kMaxReportBytes; ++i) {
-    wchar_t name[256];
-    DWORD name_length = 256, type = 0, size = 0;
-    if (RegEnumValueW(key, i, name, &name_length, nullptr, &type, nullptr, &size) !=
-        ERROR_SUCCESS) {
+  // Buffers as large as the key's longest value name and data (lengths in characters, bytes).
+  DWORD values = 0, longest_name = 0, longest_data = 0;
+  RegQueryInfoKeyW(key, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &values,
+                   &longest_name, &longest_data, nullptr, nullptr);
+  std::vector<wchar_t> name(longest_name + 1);
+  std::vector<BYTE> data(longest_data);
+  for (DWORD i = 0; i < values; ++i) {
+    if (out->size() >= kMaxReportBytes) {
+      *out += "… (cut: the report reached " + std::to_string(kMaxReportBytes) + " bytes)\n";
       break;
     }
-    std::vector<BYTE> data(size);
-    name_length = 256;
-    if (RegEnumValueW(key, i, name, &name_length, nullptr, &type, data.data(), &size) !=
+    DWORD name_length = static_cast<DWORD>(name.size()), type = 0;
+    DWORD size = static_cast<DWORD>(data.size());
+    if (RegEnumValueW(key, i, name.data(), &name_length, nullptr, &type, data.data(), &size) !=
         ERROR_SUCCESS) {
-      continue;
+      continue;  // changed since the key was asked about: the others still count
     }
-    data.resize(size);
-    std::string text = ValueText(type, data);
+    std::string text = ValueText(type, std::vector<BYTE>(data.begin(), data.begin() + size));
     if (text.size() > kMaxValueChars) {
-      text = text.substr(0, kMaxValueChars) + "… (" + std::to_string(text.size()) + " characters)";
+      size_t cut = kMaxValueChars;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+      text = text.substr(0, cut) + "… (" + std::to_string(text.size()) + " bytes)";
     }
-    *out += Narrow(std::wstring_view(name, name_length)) + " = " + text + "\n";
+    *out += Narrow(std::wstring_view(name.data(), name_length)) + " = " + text + "\n";
   }
   *out += "\n";
   for (DWORD i = 0; depth < kMaxDepth && out->size() < kMaxReportBytes; ++i) {

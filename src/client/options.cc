@@ -172,6 +172,23 @@ Result<ClientOptions> ParseOptions(const std::vector<std::string>& args) {
     return exclusive("--corporate-identifier", "--remove-intune-record");
   }
   if (o.check_only && o.skip_checks) return exclusive("--check-only", "--skip-checks");
+  if (!o.diagnostics_folder.empty() && !o.collect_diagnostics) {
+    return Status::InvalidArgument(
+        Text(Msg::kErrorOnlyWith, {"--diagnostics-folder", "--collect-diagnostics"}));
+  }
+  if (o.collect_diagnostics) {
+    // The diagnostics register nothing: options that shape a registration contradict them.
+    const std::pair<bool, const char*> registering[] = {
+        {o.corporate_identifier, "--corporate-identifier"},
+        {o.remove_intune_record, "--remove-intune-record"},
+        {o.check_only, "--check-only"},
+        {o.no_wait, "--no-wait"},
+        {o.reboot, "--reboot"},
+    };
+    for (const auto& [given, name] : registering) {
+      if (given) return exclusive("--collect-diagnostics", name);
+    }
+  }
   return o;
 }
 

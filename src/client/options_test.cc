@@ -100,6 +100,18 @@ TEST(OptionsTest, LanguageNamesASupportedOneOrIsRefused) {
   EXPECT_THAT(o.status().message(), HasSubstr("pt-BR"));
 }
 
+TEST(OptionsTest, DiagnosticsNeedNoServerAndRefuseWhatShapesARegistration) {
+  Result<ClientOptions> o = ParseOptions({"--collect-diagnostics", "--diagnostics-folder", "E:\\"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->diagnostics_folder, "E:\\");
+  o = ParseOptions({"--diagnostics-folder", "E:\\", "x.example"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_THAT(o.status().message(), HasSubstr("--collect-diagnostics"));
+  o = ParseOptions({"--collect-diagnostics", "--no-wait", "x.example"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_THAT(o.status().message(), HasSubstr("--no-wait"));
+}
+
 TEST(OptionsTest, TheLanguageComesFromTheCommandLineElseTheSystem) {
   ASSERT_TRUE(ParseOptionsInLanguage({"x.example"}, {"sv-SE", "fr-FR"}).ok());
   EXPECT_EQ(CurrentLanguage(), "fr");

@@ -12,6 +12,7 @@ namespace {
 // annotation; mingw-w64's headers do not have it.
 DEFINE_GUID(kLiveSettingProperty, 0xc12bcd8e, 0x2a8e, 0x4950, 0x8a, 0xe7, 0x36, 0x25, 0x11, 0x1d,
             0x58, 0xeb);
+constexpr LONG kLiveSettingPolite = 1;
 constexpr LONG kLiveSettingAssertive = 2;
 constexpr DWORD kLiveRegionChanged = 0x8019;  // EVENT_OBJECT_LIVEREGIONCHANGED (Windows 8+)
 
@@ -74,7 +75,8 @@ void AccessibleOverlay::Update(HWND parent, const std::vector<AccessibleText>& t
     if (piece.name != text.name) {
       piece.name = text.name;
       SetWindowTextW(piece.window, Widen(text.name).c_str());  // raises a name change
-      if (piece.role == AccessibleRole::kLiveText) {
+      if (piece.role == AccessibleRole::kLiveText ||
+          piece.role == AccessibleRole::kPoliteLiveText) {
         NotifyWinEvent(kLiveRegionChanged, piece.window, OBJID_CLIENT, CHILDID_SELF);
       }
     }
@@ -101,9 +103,11 @@ void AccessibleOverlay::Annotate(const Piece& piece) {
       piece.role == AccessibleRole::kGraphic ? ROLE_SYSTEM_GRAPHIC : ROLE_SYSTEM_STATICTEXT;
   properties_->SetHwndProp(piece.window, OBJID_CLIENT, CHILDID_SELF, PROPID_ACC_ROLE,
                            LongVariant(role));
-  if (piece.role == AccessibleRole::kLiveText) {
+  if (piece.role == AccessibleRole::kLiveText || piece.role == AccessibleRole::kPoliteLiveText) {
+    const LONG setting =
+        piece.role == AccessibleRole::kLiveText ? kLiveSettingAssertive : kLiveSettingPolite;
     properties_->SetHwndProp(piece.window, OBJID_CLIENT, CHILDID_SELF, kLiveSettingProperty,
-                             LongVariant(kLiveSettingAssertive));
+                             LongVariant(setting));
   } else {
     const MSAAPROPID live[] = {kLiveSettingProperty};
     properties_->ClearHwndProps(piece.window, OBJID_CLIENT, CHILDID_SELF, live, 1);

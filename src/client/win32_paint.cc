@@ -421,7 +421,7 @@ class Painter {
     // Announced in five-second steps: a screen reader is not made to read every second.
     const long long announced = (seconds + 4) / 5 * 5;
     exposed_.push_back({"countdown", Text(Msg::kRestartingIn, {std::to_string(announced)}), box,
-                        AccessibleRole::kLiveText});
+                        AccessibleRole::kPoliteLiveText});
   }
 
   HDC dc_;

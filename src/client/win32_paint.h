@@ -24,9 +24,10 @@ inline constexpr int kButtonGap = 12;
 
 // What a piece of the window is to a screen reader.
 enum class AccessibleRole {
-  kText,      // read when reached
-  kLiveText,  // also announced when it changes: the current step, the reason
-  kGraphic,   // the QR code, by its description
+  kText,            // read when reached
+  kLiveText,        // also announced when it changes, at once: the current step, the reason
+  kPoliteLiveText,  // announced when it changes, after what is being read: the countdown
+  kGraphic,         // the QR code, by its description
 };
 
 // A piece of the window as a screen reader gets it: its words and where they are painted.

@@ -133,7 +133,8 @@ Result<std::unique_ptr<Win32Ui>> Win32Ui::Create(HINSTANCE instance) {
     return Status::Unavailable("cannot open the window (no desktop?): " +
                                DescribeWin32Error(GetLastError()));
   }
-  ui->fonts_.Reset(DpiOf(window), TextScalePercent());
+  ui->requested_text_percent_ = TextScalePercent();
+  ui->ApplyFonts(DpiOf(window));
   ui->CenterOnMonitor();
   ShowWindow(window, SW_SHOWNORMAL);
   UpdateWindow(window);
@@ -141,8 +142,37 @@ Result<std::unique_ptr<Win32Ui>> Win32Ui::Create(HINSTANCE instance) {
   return ui;
 }
 
-// The window's size for its fonts (DPI and text size), centred in the monitor's work area and
-// no larger than it.
+// The text size to use: the one asked for, or less where the monitor's work area has no room
+// for the window it makes (the whole window grows with the text, so less text than asked
+// rather than text cut off).
+int Win32Ui::FittingTextPercent(UINT dpi) const {
+  const int asked = requested_text_percent_;
+  const int width = MulDiv(kClientWidth, static_cast<int>(dpi) * asked, 96 * 100);
+  const int height = MulDiv(kClientHeight, static_cast<int>(dpi) * asked, 96 * 100);
+  const SIZE outer = WindowSizeFor(width, height, dpi);
+  MONITORINFO monitor{};
+  monitor.cbSize = sizeof monitor;
+  if (asked <= 100 ||
+      !GetMonitorInfoW(MonitorFromWindow(window_, MONITOR_DEFAULTTOPRIMARY), &monitor)) {
+    return asked;
+  }
+  // The room for the client area: the work area less the frame.
+  const double room_width = monitor.rcWork.right - monitor.rcWork.left - (outer.cx - width);
+  const double room_height = monitor.rcWork.bottom - monitor.rcWork.top - (outer.cy - height);
+  const double room = std::min({1.0, room_width / width, room_height / height});
+  return std::max(100, static_cast<int>(asked * room));
+}
+
+// Makes the fonts for `dpi` and the text size, and gives the buttons the new one at once (the
+// old fonts are gone after Reset).
+void Win32Ui::ApplyFonts(UINT dpi) {
+  fonts_.Reset(dpi, FittingTextPercent(dpi));
+  for (HWND button : buttons_) {
+    SendMessageW(button, WM_SETFONT, reinterpret_cast<WPARAM>(fonts_.body), TRUE);
+  }
+}
+
+// The window's size for its fonts, centred in the monitor's work area and no larger than it.
 void Win32Ui::CenterOnMonitor() {
   SIZE size = WindowSizeFor(fonts_.Px(kClientWidth), fonts_.Px(kClientHeight), fonts_.dpi());
   MONITORINFO monitor{};
@@ -150,14 +180,6 @@ void Win32Ui::CenterOnMonitor() {
   RECT area{0, 0, size.cx, size.cy};
   if (GetMonitorInfoW(MonitorFromWindow(window_, MONITOR_DEFAULTTOPRIMARY), &monitor)) {
     area = monitor.rcWork;
-  }
-  // Larger text grows the whole window; where the screen is too small for that, the text grows
-  // as far as it fits, so nothing is cut off.
-  const long area_width = area.right - area.left, area_height = area.bottom - area.top;
-  if (fonts_.text_percent() > 100 && (size.cx > area_width || size.cy > area_height)) {
-    const double room = std::min(double(area_width) / size.cx, double(area_height) / size.cy);
-    fonts_.Reset(fonts_.dpi(), std::max(100, static_cast<int>(fonts_.text_percent() * room)));
-    size = WindowSizeFor(fonts_.Px(kClientWidth), fonts_.Px(kClientHeight), fonts_.dpi());
   }
   size.cx = std::min(size.cx, area.right - area.left);
   size.cy = std::min(size.cy, area.bottom - area.top);
@@ -275,12 +297,10 @@ bool Win32Ui::OnCommand(int id, int code, HWND control) {
 // High Contrast, system colours or the text size changed: repaint, and refit for a new size.
 void Win32Ui::OnSettingsChanged() {
   const int text_percent = TextScalePercent();
-  if (text_percent != fonts_.text_percent()) {
-    fonts_.Reset(fonts_.dpi(), text_percent);
-    CenterOnMonitor();  // may make the fonts again, smaller: the buttons take them after
-    for (HWND button : buttons_) {
-      SendMessageW(button, WM_SETFONT, reinterpret_cast<WPARAM>(fonts_.body), TRUE);
-    }
+  if (text_percent != requested_text_percent_) {
+    requested_text_percent_ = text_percent;
+    ApplyFonts(fonts_.dpi());
+    CenterOnMonitor();
     LayoutButtons();
   }
   painted_tone_.reset();  // the buttons' background brush is made again
@@ -288,11 +308,9 @@ void Win32Ui::OnSettingsChanged() {
 }
 
 void Win32Ui::OnDpiChanged(UINT dpi, const RECT& suggested) {
-  fonts_.Reset(dpi, fonts_.text_percent());
+  ApplyFonts(dpi);
   SetWindowPos(window_, nullptr, suggested.left, suggested.top, suggested.right - suggested.left,
                suggested.bottom - suggested.top, SWP_NOZORDER | SWP_NOACTIVATE);
-  for (HWND button : buttons_)
-    SendMessageW(button, WM_SETFONT, reinterpret_cast<WPARAM>(fonts_.body), TRUE);
   LayoutButtons();
   InvalidateRect(window_, nullptr, FALSE);
 }

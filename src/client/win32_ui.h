@@ -60,6 +60,8 @@ class Win32Ui : public Ui {
   void OnDpiChanged(UINT dpi, const RECT& suggested);
   void OnSettingsChanged();
   void CenterOnMonitor();
+  int FittingTextPercent(UINT dpi) const;
+  void ApplyFonts(UINT dpi);
   void OnDestroy();
 
   // Asks the GUI thread to bring the window up to date; needs mutex_.
@@ -76,7 +78,8 @@ class Win32Ui : public Ui {
   // GUI thread only.
   HINSTANCE instance_;
   HWND window_ = nullptr;
-  WindowFonts fonts_;                  // at the window's DPI
+  WindowFonts fonts_;                  // at the window's DPI and (fitting) text size
+  int requested_text_percent_ = 100;   // Windows' text size; fonts_ may use less to fit
   HBRUSH background_brush_ = nullptr;  // the painted tone, for the buttons' corners
   std::optional<Tone> painted_tone_;   // the tone of background_brush_; none: make it again
   bool painted_high_contrast_ = false;

@@ -45,13 +45,19 @@ DosTime ToDos(std::chrono::system_clock::time_point when) {
 
 std::string_view BadName(std::string_view name) {
   if (name.empty()) return "is empty";
+  if (name.size() > 0xffff) return "is longer than 65,535 bytes";
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) return "has a control character";
+  }
   if (name.front() == '/' || name.find('\\') != std::string_view::npos ||
       name.find(':') != std::string_view::npos) {
     return "is not a relative path with '/'";
   }
   for (size_t start = 0; start <= name.size();) {
     const size_t end = std::min(name.find('/', start), name.size());
-    if (name.substr(start, end - start) == "..") return "has \"..\"";
+    const std::string_view part = name.substr(start, end - start);
+    if (part == "..") return "has \"..\"";
+    if (part.empty() || part == ".") return "has an empty or \".\" part";
     start = end + 1;
   }
   return "";

@@ -23,7 +23,8 @@ struct ZipEntry {
 uint32_t Crc32(std::string_view bytes);
 
 // The archive of `entries`, each dated `modified` (UTC; zip keeps two-second steps from 1980).
-// An error names the entry whose name is empty, absolute, has "..", or repeats another, or
+// An error names the entry whose name is empty, absolute, has "..", "." or an empty part, a
+// control character, more than 65,535 bytes, or repeats another, or
 // when the archive would pass 4 GiB or 65,535 entries.
 Result<std::string> ZipStored(const std::vector<ZipEntry>& entries,
                               std::chrono::system_clock::time_point modified);

@@ -58,7 +58,8 @@ TEST(ZipStoredTest, TimesBefore1980AreItsFirstDay) {
 
 TEST(ZipStoredTest, NamesThatCouldEscapeOrCollideAreRefusedByName) {
   const auto now = std::chrono::system_clock::now();
-  for (const char* name : {"", "/etc/passwd", "../up", "a/../../b", "C:/x", "a\\b"}) {
+  for (const char* name : {"", "/etc/passwd", "../up", "a/../../b", "C:/x", "a\\b", "a//b", "./x",
+                           "dir/", "tab\there"}) {
     Result<std::string> zip = ZipStored({{name, "x"}}, now);
     ASSERT_FALSE(zip.ok()) << name;
     EXPECT_THAT(zip.status().message(), HasSubstr("\"" + std::string(name) + "\"")) << name;

@@ -118,7 +118,7 @@ void CALLBACK OnEvent(HWINEVENTHOOK, DWORD event, HWND window, LONG object, LONG
   BSTR name = nullptr;
   accessible->get_accName(id, &name);
   const std::wstring text = TakeBstr(name);
-  if (event == kLiveRegionChanged && text == awaited) heard = true;
+  if (event == kLiveRegionChanged && !awaited.empty() && text == awaited) heard = true;
   std::printf("event\t%s\t%s\n", event == kLiveRegionChanged ? "live" : "name", Utf8(text).c_str());
   std::fflush(stdout);
   accessible->Release();

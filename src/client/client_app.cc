@@ -246,8 +246,7 @@ ExitCode Run::SubmitAndFollow(bool allow_resume) {
     if (outcome->refusal) {
       const SubmitRefusal& refusal = *outcome->refusal;
       if (std::optional<Msg> why = NotAllowedReason(refusal.code)) {
-        return Fail(Msg::kNotAllowedHeadline,
-                    Text(*why) + (refusal.message.empty() ? "" : " (" + refusal.message + ")"),
+        return Fail(Msg::kNotAllowedHeadline, Text(*why) + InParentheses(refusal.message),
                     kExitNotAllowed);
       }
       return Fail(Msg::kServerRefused,

@@ -8,6 +8,7 @@
 
 #include "core/base64.h"
 #include "core/hardware_hash.h"
+#include "core/sha256.h"
 
 namespace apm::client {
 namespace {
@@ -125,10 +126,7 @@ class HashSpotter {
     Add(facts->hardware_hash);
     if (Result<std::string> blob = Base64Decode(facts->hardware_hash); blob.ok()) {
       Add(*blob);
-      static constexpr char kHex[] = "0123456789abcdef";
-      std::string hex;
-      for (unsigned char byte : *blob) hex += {kHex[byte >> 4], kHex[byte & 15]};
-      Add(hex);
+      Add(ToHex(reinterpret_cast<const uint8_t*>(blob->data()), blob->size()));
     }
   }
   bool Holds(std::string_view text) const {

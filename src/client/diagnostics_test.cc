@@ -12,6 +12,7 @@
 #include "client/testing/fakes.h"
 #include "core/base64.h"
 #include "core/hardware_hash.h"
+#include "core/sha256.h"
 #include "core/testing/hash_builder.h"
 #include "core/testing/zip_reader.h"
 
@@ -101,11 +102,8 @@ TEST(DiagnosticsZipTest, LogLinesAndSystemFilesHoldingPartOfTheHashAreLeftOut) {
   report.facts = LaptopFacts();
   const std::string hash = report.facts->hardware_hash;
   const std::string blob = *Base64Decode(hash);
-  std::string hex;
-  for (unsigned char byte : blob.substr(100, 16)) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    hex += {kHex[byte >> 4], kHex[byte & 15]};
-  }
+  const std::string part = blob.substr(100, 16);
+  const std::string hex = ToHex(reinterpret_cast<const uint8_t*>(part.data()), part.size());
   report.log = {"fine", "leaked " + hash.substr(500, 16) + " here", "also fine"};
   report.system = {{"system/registry.txt", "Blob = hex:" + hex + "\n"},
                    {"system/raw.bin", "x" + blob.substr(2000, 16)},

@@ -1,11 +1,13 @@
 #include "client/win32_text.h"  // <windows.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "client/diagnostics.h"
+#include "core/sha256.h"
 
 namespace apm::client {
 namespace {
@@ -40,12 +42,7 @@ std::string ValueText(DWORD type, const std::vector<BYTE>& data) {
     }
     return Narrow(text);
   }
-  std::string hex;
-  char byte[4];
-  for (size_t i = 0; i < data.size() && i < kMaxBinaryBytes; ++i) {
-    std::snprintf(byte, sizeof byte, "%02x", data[i]);
-    hex += byte;
-  }
+  const std::string hex = ToHex(data.data(), std::min(data.size(), kMaxBinaryBytes));
   return "hex:" + hex +
          (data.size() > kMaxBinaryBytes ? "… (" + std::to_string(data.size()) + " bytes)" : "");
 }

@@ -14,11 +14,6 @@ StatusMessage Working(Msg headline, Msg detail) {
   return {Text(headline), Text(detail), Tone::kWorking, kExitCompleted};
 }
 
-// The server's own words (technical, English) after ours, in parentheses.
-std::string InParentheses(const std::string& words) {
-  return words.empty() ? "" : " (" + words + ")";
-}
-
 StatusMessage DescribeFailure(const RequestStatus& status) {
   const RequestError error = status.error.value_or(RequestError{});
   switch (error.code) {
@@ -51,6 +46,10 @@ StatusMessage DescribeFailure(const RequestStatus& status) {
 }
 
 }  // namespace
+
+std::string InParentheses(const std::string& words) {
+  return words.empty() ? "" : " (" + words + ")";
+}
 
 StatusMessage DescribeRequest(const RequestStatus& status) {
   switch (status.state) {

@@ -41,6 +41,10 @@ struct StatusMessage {
 // The words for a request's current state (terminal or not).
 StatusMessage DescribeRequest(const RequestStatus& status);
 
+// " (words)" after our sentence: the server's or the system's own (technical, English) words;
+// "" when there are none.
+std::string InParentheses(const std::string& words);
+
 // "1 min 05 s", "42 s", "1 h 02 min".
 std::string FormatElapsed(long long seconds);
 

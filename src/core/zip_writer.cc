@@ -27,7 +27,7 @@ struct DosTime {
   uint16_t date;
 };
 
-DosTime ToDos(std::chrono::system_clock::time_point when) {
+DosTime DosTimeOf(std::chrono::system_clock::time_point when) {
   using namespace std::chrono;
   const sys_days day = floor<days>(when);
   year_month_day date{day};
@@ -83,7 +83,7 @@ uint32_t Crc32(std::string_view bytes) {
 Result<std::string> ZipStored(const std::vector<ZipEntry>& entries,
                               std::chrono::system_clock::time_point modified) {
   if (entries.size() > 0xffff) return Status::InvalidArgument("more than 65,535 files to zip");
-  const DosTime dos = ToDos(modified);
+  const DosTime dos = DosTimeOf(modified);
   std::set<std::string_view> names;
   std::string archive;
   std::string directory;

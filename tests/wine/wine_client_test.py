@@ -356,18 +356,12 @@ class Test:
         which has none). The caption font is a LOGFONTW in the registry."""
         logfont = struct.pack("<5l8B", -11, 0, 0, 0, 700, 0, 0, 0, 128, 0, 0, 0, 0)
         logfont += "IPAGothic".encode("utf-16-le").ljust(64, b"\0")
-        subprocess.run(["wine", "reg", "add", r"HKCU\Control Panel\Desktop\WindowMetrics",
-                        "/v", "CaptionFont", "/t", "REG_BINARY", "/d", logfont.hex(), "/f"],
-                       env=self.wine_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True)
-        subprocess.run(["wineserver", "-w"], env=self.wine_env)
+        self.registry([(r"HKCU\Control Panel\Desktop\WindowMetrics", "CaptionFont",
+                        "REG_BINARY", logfont.hex())])
 
     def set_dpi(self, dpi):
         """The DPI Windows' display settings give (Wine reads it at the next start)."""
-        subprocess.run(["wine", "reg", "add", r"HKCU\Control Panel\Desktop", "/v", "LogPixels",
-                        "/t", "REG_DWORD", "/d", str(dpi), "/f"], env=self.wine_env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        subprocess.run(["wineserver", "-w"], env=self.wine_env)
+        self.registry([(r"HKCU\Control Panel\Desktop", "LogPixels", "REG_DWORD", str(dpi))])
 
     def registry(self, entries):
         """Sets (key, value, type, data) entries in the prefix's registry; data None deletes."""

@@ -21,6 +21,7 @@ namespace apm::client {
   X(kButtonRestart)               \
   X(kButtonRetry)                 \
   X(kButtonClose)                 \
+  X(kButtonCollectDiagnostics)    \
   X(kRestartingIn)                \
   X(kOutcomeOk)                   \
   X(kOutcomeWarning)              \
@@ -33,6 +34,7 @@ namespace apm::client {
   X(kConsoleRestartingIn)         \
   X(kAskRestart)                  \
   X(kAskRetry)                    \
+  X(kAskCollectDiagnostics)       \
   X(kYesLetters)                  \
   X(kElapsedSeconds)              \
   X(kElapsedMinutes)              \
@@ -165,7 +167,9 @@ namespace apm::client {
   X(kContinuingInConsole)         \
   X(kDiagnosticsCollecting)       \
   X(kDiagnosticsWritten)          \
-  X(kDiagnosticsNotWritten)
+  X(kDiagnosticsNotWritten)       \
+  X(kDiagnosticsSent)             \
+  X(kDiagnosticsNotSent)
 
 enum class Msg : int {
 #define APM_TEXT_ENUM(id) id,

@@ -15,6 +15,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "&Jetzt neu starten"},
     {Msg::kButtonRetry, "&Wiederholen"},
     {Msg::kButtonClose, "&Schließen"},
+    {Msg::kButtonCollectDiagnostics, "&Diagnose sammeln"},
     {Msg::kRestartingIn, "Neustart in {1} s"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "Warnung"},
@@ -28,6 +29,7 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "Neustart in {1} s (Ctrl+C zum Abbrechen)"},
     {Msg::kAskRestart, "Jetzt neu starten? [j/N] "},
     {Msg::kAskRetry, "Erneut versuchen? [j/N] "},
+    {Msg::kAskCollectDiagnostics, "Diagnosedaten für Ihren Helpdesk sammeln? [j/N] "},
     {Msg::kYesLetters, "jJyY"},
     {Msg::kElapsedSeconds, "{1} s"},
     {Msg::kElapsedMinutes, "{1} Min. {2} s"},
@@ -227,6 +229,10 @@ constexpr Translation kTexts[] = {
     {Msg::kDiagnosticsWritten,
      "Die Diagnosedaten befinden sich in {1}. Geben Sie diese Datei an Ihren Helpdesk weiter."},
     {Msg::kDiagnosticsNotWritten, "Die Diagnosedaten konnten nicht in {1} geschrieben werden: {2}"},
+    {Msg::kDiagnosticsSent,
+     "Die Diagnosedaten wurden mit der Anforderung {1} an Ihren Helpdesk gesendet."},
+    {Msg::kDiagnosticsNotSent,
+     "Die Diagnosedaten konnten nicht an den Server gesendet werden ({1})."},
 };
 
 }  // namespace

@@ -17,6 +17,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "&Restart now"},
     {Msg::kButtonRetry, "&Retry"},
     {Msg::kButtonClose, "&Close"},
+    {Msg::kButtonCollectDiagnostics, "Collect &diagnostics"},
     {Msg::kRestartingIn, "Restarting in {1} s"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "Warning"},
@@ -29,6 +30,7 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "Restarting in {1} s (Ctrl+C to stop)"},
     {Msg::kAskRestart, "Restart now? [y/N] "},
     {Msg::kAskRetry, "Try again? [y/N] "},
+    {Msg::kAskCollectDiagnostics, "Collect diagnostics for your helpdesk? [y/N] "},
     {Msg::kYesLetters, "yY"},
     {Msg::kElapsedSeconds, "{1} s"},
     {Msg::kElapsedMinutes, "{1} min {2} s"},
@@ -204,6 +206,8 @@ constexpr Translation kTexts[] = {
     {Msg::kDiagnosticsCollecting, "Collecting diagnostics for your helpdesk…"},
     {Msg::kDiagnosticsWritten, "The diagnostics are in {1}. Give this file to your helpdesk."},
     {Msg::kDiagnosticsNotWritten, "Could not write the diagnostics to {1}: {2}"},
+    {Msg::kDiagnosticsSent, "The diagnostics were sent to your helpdesk with request {1}."},
+    {Msg::kDiagnosticsNotSent, "The diagnostics could not be sent to the server ({1})."},
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "Reiniciar &ahora"},
     {Msg::kButtonRetry, "&Reintentar"},
     {Msg::kButtonClose, "&Cerrar"},
+    {Msg::kButtonCollectDiagnostics, "Recopilar &diagnósticos"},
     {Msg::kRestartingIn, "Reiniciando en {1} s"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "Aviso"},
@@ -28,6 +29,8 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "Reiniciando en {1} s (Ctrl+C para cancelar)"},
     {Msg::kAskRestart, "¿Reiniciar ahora? [s/N] "},
     {Msg::kAskRetry, "¿Volver a intentarlo? [s/N] "},
+    {Msg::kAskCollectDiagnostics,
+     "¿Recopilar los datos de diagnóstico para tu servicio de asistencia técnica? [s/N] "},
     {Msg::kYesLetters, "sSyY"},
     {Msg::kElapsedSeconds, "{1} s"},
     {Msg::kElapsedMinutes, "{1} min {2} s"},
@@ -228,6 +231,10 @@ constexpr Translation kTexts[] = {
      "Los datos de diagnóstico están en {1}. Entrega este archivo a tu servicio de asistencia "
      "técnica."},
     {Msg::kDiagnosticsNotWritten, "No se pudieron guardar los datos de diagnóstico en {1}: {2}"},
+    {Msg::kDiagnosticsSent,
+     "Los datos de diagnóstico se enviaron a tu servicio de asistencia técnica con la solicitud "
+     "{1}."},
+    {Msg::kDiagnosticsNotSent, "No se pudieron enviar los datos de diagnóstico al servidor ({1})."},
 };
 
 }  // namespace

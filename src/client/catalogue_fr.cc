@@ -15,6 +15,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "&Redémarrer"},
     {Msg::kButtonRetry, "Réess&ayer"},
     {Msg::kButtonClose, "&Fermer"},
+    {Msg::kButtonCollectDiagnostics, "Collecter les &diagnostics"},
     {Msg::kRestartingIn, "Redémarrage dans {1} s"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "Attention"},
@@ -28,6 +29,8 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "Redémarrage dans {1} s (Ctrl+C pour annuler)"},
     {Msg::kAskRestart, "Redémarrer maintenant ? [o/N] "},
     {Msg::kAskRetry, "Réessayer ? [o/N] "},
+    {Msg::kAskCollectDiagnostics,
+     "Collecter les données de diagnostic pour votre support technique ? [o/N] "},
     {Msg::kYesLetters, "oOyY"},
     {Msg::kElapsedSeconds, "{1} s"},
     {Msg::kElapsedMinutes, "{1} min {2} s"},
@@ -226,6 +229,9 @@ constexpr Translation kTexts[] = {
      "Les données de diagnostic se trouvent dans {1}. Transmettez ce fichier à votre support "
      "technique."},
     {Msg::kDiagnosticsNotWritten, "Impossible d'écrire les données de diagnostic dans {1} : {2}"},
+    {Msg::kDiagnosticsSent,
+     "Les données de diagnostic ont été envoyées à votre support technique avec la demande {1}."},
+    {Msg::kDiagnosticsNotSent, "Impossible d'envoyer les données de diagnostic au serveur ({1})."},
 };
 
 }  // namespace

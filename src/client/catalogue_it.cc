@@ -15,6 +15,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "Riavvia &ora"},
     {Msg::kButtonRetry, "&Riprova"},
     {Msg::kButtonClose, "&Chiudi"},
+    {Msg::kButtonCollectDiagnostics, "Raccogli &diagnostica"},
     {Msg::kRestartingIn, "Riavvio tra {1} s"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "Avviso"},
@@ -28,6 +29,7 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "Riavvio tra {1} s (Ctrl+C per annullare)"},
     {Msg::kAskRestart, "Riavviare ora? [s/N] "},
     {Msg::kAskRetry, "Riprovare? [s/N] "},
+    {Msg::kAskCollectDiagnostics, "Raccogliere i dati di diagnostica per l'helpdesk? [s/N] "},
     {Msg::kYesLetters, "sSyY"},
     {Msg::kElapsedSeconds, "{1} s"},
     {Msg::kElapsedMinutes, "{1} min {2} s"},
@@ -223,6 +225,9 @@ constexpr Translation kTexts[] = {
     {Msg::kDiagnosticsWritten,
      "I dati di diagnostica sono in {1}. Consegna questo file all'helpdesk."},
     {Msg::kDiagnosticsNotWritten, "Impossibile scrivere i dati di diagnostica in {1}: {2}"},
+    {Msg::kDiagnosticsSent,
+     "I dati di diagnostica sono stati inviati all'helpdesk con la richiesta {1}."},
+    {Msg::kDiagnosticsNotSent, "Impossibile inviare i dati di diagnostica al server ({1})."},
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "今すぐ再起動(&R)"},
     {Msg::kButtonRetry, "再試行(&T)"},
     {Msg::kButtonClose, "閉じる(&C)"},
+    {Msg::kButtonCollectDiagnostics, "診断情報を収集(&D)"},
     {Msg::kRestartingIn, "{1} 秒後に再起動します"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "警告"},
@@ -29,6 +30,7 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "{1} 秒後に再起動します（Ctrl+C で中止）"},
     {Msg::kAskRestart, "今すぐ再起動しますか？ [y/N] "},
     {Msg::kAskRetry, "もう一度試しますか？ [y/N] "},
+    {Msg::kAskCollectDiagnostics, "ヘルプデスク用の診断情報を収集しますか？ [y/N] "},
     {Msg::kYesLetters, "yY"},
     {Msg::kElapsedSeconds, "{1} 秒"},
     {Msg::kElapsedMinutes, "{1} 分 {2} 秒"},
@@ -224,6 +226,8 @@ constexpr Translation kTexts[] = {
      "診断情報は {1} に保存されました。"
      "このファイルをヘルプデスクに渡してください。"},
     {Msg::kDiagnosticsNotWritten, "診断情報を {1} に書き込めませんでした：{2}"},
+    {Msg::kDiagnosticsSent, "診断情報を要求 {1} と共にヘルプデスクへ送信しました。"},
+    {Msg::kDiagnosticsNotSent, "診断情報をサーバーに送信できませんでした ({1})。"},
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "지금 다시 시작(&R)"},
     {Msg::kButtonRetry, "다시 시도(&T)"},
     {Msg::kButtonClose, "닫기(&C)"},
+    {Msg::kButtonCollectDiagnostics, "진단 정보 수집(&D)"},
     {Msg::kRestartingIn, "{1}초 후에 다시 시작합니다"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "경고"},
@@ -28,6 +29,7 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "{1}초 후에 다시 시작합니다(중지하려면 Ctrl+C)"},
     {Msg::kAskRestart, "지금 다시 시작하시겠습니까? [y/N] "},
     {Msg::kAskRetry, "다시 시도하시겠습니까? [y/N] "},
+    {Msg::kAskCollectDiagnostics, "헬프데스크용 진단 정보를 수집하시겠습니까? [y/N] "},
     {Msg::kYesLetters, "yY"},
     {Msg::kElapsedSeconds, "{1}초"},
     {Msg::kElapsedMinutes, "{1}분 {2}초"},
@@ -197,6 +199,8 @@ constexpr Translation kTexts[] = {
     {Msg::kDiagnosticsWritten,
      "진단 정보가 {1}에 저장되었습니다. 이 파일을 헬프데스크에 전달하세요."},
     {Msg::kDiagnosticsNotWritten, "진단 정보를 {1}에 저장하지 못했습니다: {2}"},
+    {Msg::kDiagnosticsSent, "진단 정보를 요청 {1}과(와) 함께 헬프데스크로 보냈습니다."},
+    {Msg::kDiagnosticsNotSent, "진단 정보를 서버로 보낼 수 없습니다({1})."},
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "&Opnieuw opstarten"},
     {Msg::kButtonRetry, "Opnieuw &proberen"},
     {Msg::kButtonClose, "&Sluiten"},
+    {Msg::kButtonCollectDiagnostics, "&Diagnose verzamelen"},
     {Msg::kRestartingIn, "Opnieuw opstarten over {1} s"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "Let op"},
@@ -28,6 +29,7 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "Opnieuw opstarten over {1} s (Ctrl+C om te annuleren)"},
     {Msg::kAskRestart, "Nu opnieuw opstarten? [j/N] "},
     {Msg::kAskRetry, "Opnieuw proberen? [j/N] "},
+    {Msg::kAskCollectDiagnostics, "Diagnosegegevens voor je helpdesk verzamelen? [j/N] "},
     {Msg::kYesLetters, "jJyY"},
     {Msg::kElapsedSeconds, "{1} s"},
     {Msg::kElapsedMinutes, "{1} min {2} s"},
@@ -218,6 +220,9 @@ constexpr Translation kTexts[] = {
     {Msg::kDiagnosticsWritten,
      "De diagnosegegevens staan in {1}. Geef dit bestand aan je helpdesk."},
     {Msg::kDiagnosticsNotWritten, "Kan de diagnosegegevens niet naar {1} schrijven: {2}"},
+    {Msg::kDiagnosticsSent,
+     "De diagnosegegevens zijn met aanvraag {1} naar je helpdesk verzonden."},
+    {Msg::kDiagnosticsNotSent, "Kan de diagnosegegevens niet naar de server verzenden ({1})."},
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "&Uruchom ponownie"},
     {Msg::kButtonRetry, "&Ponów próbę"},
     {Msg::kButtonClose, "&Zamknij"},
+    {Msg::kButtonCollectDiagnostics, "Zbierz &diagnostykę"},
     {Msg::kRestartingIn, "Ponowne uruchomienie za {1} s"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "Uwaga"},
@@ -28,6 +29,8 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "Ponowne uruchomienie za {1} s (Ctrl+C, aby zatrzymać)"},
     {Msg::kAskRestart, "Uruchomić ponownie teraz? [t/N] "},
     {Msg::kAskRetry, "Spróbować ponownie? [t/N] "},
+    {Msg::kAskCollectDiagnostics,
+     "Zebrać dane diagnostyczne dla działu pomocy technicznej? [t/N] "},
     {Msg::kYesLetters, "tTyY"},
     {Msg::kElapsedSeconds, "{1} s"},
     {Msg::kElapsedMinutes, "{1} min {2} s"},
@@ -226,6 +229,9 @@ constexpr Translation kTexts[] = {
     {Msg::kDiagnosticsWritten,
      "Dane diagnostyczne znajdują się w pliku {1}. Przekaż ten plik działowi pomocy technicznej."},
     {Msg::kDiagnosticsNotWritten, "Nie można zapisać danych diagnostycznych w pliku {1}: {2}"},
+    {Msg::kDiagnosticsSent,
+     "Dane diagnostyczne zostały wysłane do działu pomocy technicznej wraz z żądaniem {1}."},
+    {Msg::kDiagnosticsNotSent, "Nie można wysłać danych diagnostycznych na serwer ({1})."},
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "&Reiniciar agora"},
     {Msg::kButtonRetry, "&Tentar novamente"},
     {Msg::kButtonClose, "&Fechar"},
+    {Msg::kButtonCollectDiagnostics, "Coletar &diagnóstico"},
     {Msg::kRestartingIn, "Reiniciando em {1} s"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "Aviso"},
@@ -28,6 +29,7 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "Reiniciando em {1} s (Ctrl+C para interromper)"},
     {Msg::kAskRestart, "Reiniciar agora? [s/N] "},
     {Msg::kAskRetry, "Tentar novamente? [s/N] "},
+    {Msg::kAskCollectDiagnostics, "Coletar os dados de diagnóstico para o suporte técnico? [s/N] "},
     {Msg::kYesLetters, "sSyY"},
     {Msg::kElapsedSeconds, "{1} s"},
     {Msg::kElapsedMinutes, "{1} min {2} s"},
@@ -222,6 +224,10 @@ constexpr Translation kTexts[] = {
     {Msg::kDiagnosticsWritten,
      "Os dados de diagnóstico estão em {1}. Entregue este arquivo ao suporte técnico."},
     {Msg::kDiagnosticsNotWritten, "Não foi possível gravar os dados de diagnóstico em {1}: {2}"},
+    {Msg::kDiagnosticsSent,
+     "Os dados de diagnóstico foram enviados ao suporte técnico com a solicitação {1}."},
+    {Msg::kDiagnosticsNotSent,
+     "Não foi possível enviar os dados de diagnóstico ao servidor ({1})."},
 };
 
 }  // namespace

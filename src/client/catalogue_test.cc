@@ -115,15 +115,20 @@ TEST(CatalogueTest, NoTableHasAMessageTwice) {
 TEST(CatalogueTest, ButtonsShownTogetherHaveDistinctAccessKeys) {
   for (std::string_view tag : SupportedLanguages()) {
     SCOPED_TRACE(tag);
-    for (Msg button : {Msg::kButtonRestart, Msg::kButtonRetry, Msg::kButtonClose}) {
+    for (Msg button : {Msg::kButtonRestart, Msg::kButtonRetry, Msg::kButtonClose,
+                       Msg::kButtonCollectDiagnostics}) {
       const std::string caption = TranslationOf(tag, button);
       EXPECT_EQ(std::count(caption.begin(), caption.end(), '&'), 1) << caption;
       EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(AccessKey(caption)))) << caption;
     }
-    // The window shows Restart and Close when done, Retry and Close when not.
+    // The window shows Restart and Close when done, Retry, Collect diagnostics and Close when not.
     const char close = AccessKey(TranslationOf(tag, Msg::kButtonClose));
+    const char retry = AccessKey(TranslationOf(tag, Msg::kButtonRetry));
+    const char collect = AccessKey(TranslationOf(tag, Msg::kButtonCollectDiagnostics));
     EXPECT_NE(AccessKey(TranslationOf(tag, Msg::kButtonRestart)), close);
-    EXPECT_NE(AccessKey(TranslationOf(tag, Msg::kButtonRetry)), close);
+    EXPECT_NE(retry, close);
+    EXPECT_NE(collect, close);
+    EXPECT_NE(collect, retry);
   }
 }
 

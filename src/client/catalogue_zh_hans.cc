@@ -15,6 +15,7 @@ constexpr Translation kTexts[] = {
     {Msg::kButtonRestart, "立即重启(&R)"},
     {Msg::kButtonRetry, "重试(&T)"},
     {Msg::kButtonClose, "关闭(&C)"},
+    {Msg::kButtonCollectDiagnostics, "收集诊断信息(&D)"},
     {Msg::kRestartingIn, "{1} 秒后重启"},
     {Msg::kOutcomeOk, "OK"},
     {Msg::kOutcomeWarning, "警告"},
@@ -27,6 +28,7 @@ constexpr Translation kTexts[] = {
     {Msg::kConsoleRestartingIn, "{1} 秒后重启（按 Ctrl+C 停止）"},
     {Msg::kAskRestart, "立即重启？ [y/N] "},
     {Msg::kAskRetry, "是否重试？ [y/N] "},
+    {Msg::kAskCollectDiagnostics, "是否为技术支持收集诊断信息？ [y/N] "},
     {Msg::kYesLetters, "yY"},
     {Msg::kElapsedSeconds, "{1} 秒"},
     {Msg::kElapsedMinutes, "{1} 分钟 {2} 秒"},
@@ -178,6 +180,8 @@ constexpr Translation kTexts[] = {
     {Msg::kDiagnosticsCollecting, "正在为技术支持收集诊断信息…"},
     {Msg::kDiagnosticsWritten, "诊断信息已保存在 {1} 中。请将此文件交给技术支持。"},
     {Msg::kDiagnosticsNotWritten, "无法将诊断信息写入 {1}：{2}"},
+    {Msg::kDiagnosticsSent, "诊断信息已随请求 {1} 发送给技术支持。"},
+    {Msg::kDiagnosticsNotSent, "无法将诊断信息发送到服务器（{1}）。"},
 };
 
 }  // namespace

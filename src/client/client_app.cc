@@ -49,10 +49,13 @@ std::optional<Msg> NotAllowedReason(const std::string& code) {
 
 class Run {
  public:
-  Run(const ClientOptions& options, const ClientEnvironment& env, const ClientTuning& tuning)
+  // `env.ui` is `log`, which keeps the run's log for a diagnostics bundle.
+  Run(const ClientOptions& options, const ClientEnvironment& env, const ClientTuning& tuning,
+      const LogRecorder& log)
       : options_(options),
         env_(env),
         tuning_(tuning),
+        log_(log),
         ui_(*env.ui),
         http_(*env.http, *env.ui),
         resume_(options.state_dir.empty() ? DefaultStateDir() : options.state_dir) {}
@@ -60,6 +63,9 @@ class Run {
   ExitCode Go();
   // Finish asked the user what next (so the caller must not ask again).
   bool asked() const { return asked_; }
+  // The red screen's "Collect diagnostics": the bundle goes to this run's request (or a folder)
+  // and the screen says where, keeping the failure shown.
+  void CollectForHelpdesk();
 
  private:
   ExitCode Fail(Msg headline, std::string detail, ExitCode code) {
@@ -87,11 +93,14 @@ class Run {
   const ClientOptions& options_;
   const ClientEnvironment& env_;
   const ClientTuning& tuning_;
+  const LogRecorder& log_;
   Ui& ui_;
   LoggingHttpClient http_;
   ResumeState resume_;
   std::string server_url_;
   DeviceFacts facts_;
+  std::string facts_error_;  // why the device could not be read, once that failed
+  std::optional<std::vector<CheckLine>> checks_;
   Screen screen_;
   std::string shown_state_;
   std::chrono::steady_clock::time_point step_since_;
@@ -110,6 +119,7 @@ ExitCode Run::Go() {
     settings.server_url = server_url_;
     CheckReport report = RunChecks(settings, *env_.net, http_, *env_.clock);
     ui_.ShowChecks(report.lines);
+    checks_ = report.lines;
     if (options_.check_only) return report.any_failed ? kExitChecksFailed : kExitCompleted;
   }
   if (!resolved.ok()) {
@@ -138,6 +148,7 @@ ExitCode Run::Go() {
 ExitCode Run::CheckDevice() {
   Result<DeviceFacts> facts = env_.hardware->Read();
   if (!facts.ok()) {
+    facts_error_ = facts.status().message();
     return Fail(Msg::kCannotReadDevice, facts.status().message(), kExitDeviceUnreadable);
   }
   facts_ = *facts;
@@ -320,13 +331,17 @@ ExitCode Run::Finish(const RequestStatus& status) {
   bool done = status.state == RequestState::kCompleted;
   seconds countdown = done && options_.reboot ? tuning_.restart_countdown : seconds(0);
   asked_ = true;
-  FinalChoice choice = ui_.AskFinal(done, !done, countdown);
+  FinalChoice choice = ui_.AskFinal(done, !done, !done, countdown);
+  if (choice == FinalChoice::kCollectDiagnostics) {
+    CollectForHelpdesk();
+    choice = ui_.AskFinal(false, true, false, seconds(0));
+  }
   while (choice == FinalChoice::kRestart) {
     Status restarted = env_.restarter->Restart();
     if (restarted.ok()) break;
     screen_.detail = Text(Msg::kCouldNotRestart, {restarted.message()});
     ui_.ShowScreen(screen_);
-    choice = ui_.AskFinal(true, false, seconds(0));
+    choice = ui_.AskFinal(true, false, false, seconds(0));
   }
   if (choice == FinalChoice::kRetry) {
     screen_ = Screen{};
@@ -337,23 +352,57 @@ ExitCode Run::Finish(const RequestStatus& status) {
   return verdict.exit_code;
 }
 
+void Run::CollectForHelpdesk() {
+  DiagnosticsStart start;
+  start.server_url = server_url_;
+  if (!facts_.hardware_hash.empty()) {
+    start.facts = facts_;
+  } else {
+    // Not read in this run (an earlier failure), or left out (--corporate-identifier): read
+    // now, so the bundle knows the hash it must keep out of its files.
+    Result<DeviceFacts> facts = env_.hardware->Read();
+    if (facts.ok()) {
+      start.facts = *facts;
+    } else if (!facts_.serial_number.empty()) {
+      start.facts = facts_;
+    } else {
+      start.facts_error = facts.status().message();
+    }
+  }
+  start.request_id = screen_.request_id;
+  start.checks = checks_;
+  screen_.instruction = Text(Msg::kDiagnosticsCollecting);
+  ui_.ShowScreen(screen_);
+  start.log = log_.lines();
+  const DiagnosticsOutcome outcome = CollectDiagnostics(start, options_, env_);
+  screen_.instruction = outcome.message;
+  ui_.ShowScreen(screen_);
+}
+
 }  // namespace
 
 ExitCode RunClient(const ClientOptions& options, const ClientEnvironment& env,
                    const ClientTuning& tuning) {
   if (options.collect_diagnostics) return RunDiagnostics(options, env);
+  LogRecorder log(*env.ui);
+  ClientEnvironment recorded = env;
+  recorded.ui = &log;
   for (;;) {
-    Run run(options, env, tuning);
+    Run run(options, recorded, tuning, log);
     ExitCode code = run.Go();
     if (run.asked()) return code;
     // An early end (checks only, --no-wait, or a failure before following a request): the user
     // reads the screen (a window would close at once otherwise) and may try again unless
-    // trying again cannot help.
+    // trying again cannot help, or collect diagnostics for the helpdesk after a failure.
     bool can_retry = !options.check_only && code != kExitUsage && code != kExitHasProfile &&
                      code != kExitCompleted;
-    if (env.ui->AskFinal(false, can_retry, std::chrono::seconds(0)) != FinalChoice::kRetry) {
-      return code;
+    bool can_collect = code != kExitUsage && code != kExitCompleted;
+    FinalChoice choice = log.AskFinal(false, can_retry, can_collect, std::chrono::seconds(0));
+    if (choice == FinalChoice::kCollectDiagnostics) {
+      run.CollectForHelpdesk();
+      choice = log.AskFinal(false, can_retry, false, std::chrono::seconds(0));
     }
+    if (choice != FinalChoice::kRetry) return code;
   }
 }
 

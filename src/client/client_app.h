@@ -38,9 +38,15 @@ struct ClientTuning {
 ExitCode RunClient(const ClientOptions& options, const ClientEnvironment& env,
                    const ClientTuning& tuning = {});
 
-// --collect-diagnostics: gathers the bundle and writes it to the folder; kExitCompleted when
-// written.
+// --collect-diagnostics: gathers the bundle, sends it to the device's last request on the
+// server and/or writes it to the folder; kExitCompleted when it went somewhere.
 ExitCode RunDiagnostics(const ClientOptions& options, const ClientEnvironment& env);
+
+// Gathers the rest of a bundle (profile, system files), sends it to `start.request_id` on
+// `start.server_url` when both are known, and writes it to --diagnostics-folder when given, or
+// to the current folder when it was not sent.
+DiagnosticsOutcome CollectDiagnostics(const DiagnosticsStart& start, const ClientOptions& options,
+                                      const ClientEnvironment& env);
 
 // The hardware picked by the options: device file, OA3 report, or the platform's.
 std::unique_ptr<HardwareProbe> HardwareProbeFor(const ClientOptions& options);

@@ -9,13 +9,16 @@
 
 #include "client/catalogue.h"
 #include "client/testing/fakes.h"
+#include "core/diagnostics_bundle.h"
 #include "core/testing/hash_builder.h"
+#include "core/zip_reader.h"
 
 namespace apm::client {
 namespace {
 
 using json = nlohmann::json;
 using testing::Answer;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -40,8 +43,13 @@ struct FakeServer {
   size_t polls = 0;
   int lose_polls = 0;                                 // transport failures before answering polls
   std::optional<std::pair<int, std::string>> refuse;  // submit answer instead of 201
+  std::vector<HttpRequest> bundles;                   // diagnostics sent
 
   Result<HttpResponse> Handle(const HttpRequest& r) {
+    if (r.method == "POST" && r.url.find("/diagnostics?") != std::string::npos) {
+      bundles.push_back(r);
+      return Answer(201, R"({"diagnostics":{"number":1}})");
+    }
     if (r.method == "POST") {
       ++submits;
       if (refuse) return Answer(refuse->first, refuse->second);
@@ -125,6 +133,7 @@ TEST_F(ClientAppTest, FollowsTheRequestToTheEndAndOffersARestart) {
   ASSERT_EQ(ui.asks.size(), 1u);
   EXPECT_TRUE(ui.asks[0].can_restart);
   EXPECT_FALSE(ui.asks[0].can_retry);
+  EXPECT_FALSE(ui.asks[0].can_collect) << "diagnostics are offered on failures only";
   EXPECT_EQ(restarter.restarts, 0);  // the user closed instead
   // Long polls carry the last ETag.
   std::vector<HttpRequest> requests = http.requests();
@@ -161,6 +170,78 @@ TEST_F(ClientAppTest, AlreadyRegisteredIsShownAsSuch) {
   EXPECT_EQ(ui.screens.back().tone, Tone::kFailure);
   EXPECT_TRUE(ui.screens.back().qr_rows.empty());
   EXPECT_TRUE(ui.asks.at(0).can_retry);
+}
+
+// The red screen's button: the bundle goes to the request that failed; the failure stays shown.
+TEST_F(ClientAppTest, TheRedScreenSendsDiagnosticsToTheFailedRequest) {
+  server.states = {"approved", "importing", "failed"};
+  server.final_error = {{"code", 806}, {"name", "ZtdDeviceAlreadyAssigned"}, {"message", "x"}};
+  ui.choices = {FinalChoice::kCollectDiagnostics};
+  EXPECT_EQ(Run(), kExitAlreadyRegistered);
+  ASSERT_EQ(ui.asks.size(), 2u);
+  EXPECT_TRUE(ui.asks[0].can_collect);
+  EXPECT_FALSE(ui.asks[1].can_collect) << "once is enough";
+  EXPECT_TRUE(ui.asks[1].can_retry);
+  ASSERT_EQ(server.bundles.size(), 1u);
+  const HttpRequest& sent = server.bundles[0];
+  EXPECT_THAT(sent.url, HasSubstr("https://apm.example/api/v1/requests/R1/diagnostics?name="
+                                  "ap-diagnostics-PF3ABCDE-"));
+  EXPECT_THAT(sent.headers,
+              Contains(std::pair<std::string, std::string>("Content-Type", "application/zip")));
+  Result<std::vector<StoredZipEntry>> entries = ReadStoredZip(sent.body);
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  std::map<std::string, std::string> files;
+  for (const StoredZipEntry& e : *entries) files[e.name] = e.bytes;
+  EXPECT_THAT(files["summary.txt"], HasSubstr("R1"));
+  EXPECT_THAT(files["ap.log"], HasSubstr("device from test"));
+  // As the server looks: no file of the bundle holds any of the hash.
+  const HashSpotter hash(hardware->Read()->hardware_hash);
+  for (const auto& [name, bytes] : files) EXPECT_FALSE(hash.Holds(bytes)) << name;
+  EXPECT_EQ(ui.screens.back().tone, Tone::kFailure);
+  EXPECT_EQ(ui.screens.back().status_line, "This device is already registered");
+  EXPECT_EQ(ui.screens.back().instruction,
+            "The diagnostics were sent to your helpdesk with request R1.");
+}
+
+// --corporate-identifier sends no hash, but the device has one: the button's bundle still keeps
+// it out of its files (the run's facts have none, so the device is read again).
+TEST_F(ClientAppTest, ACorporateIdentifierRunsBundleStillKeepsTheHashOut) {
+  options.corporate_identifier = true;
+  server.states = {"approved", "failed"};
+  server.final_error = {{"code", 0}, {"name", "GraphError"}, {"message", "x"}};
+  const std::string hash = hardware->Read()->hardware_hash;
+  testing::FakeSystemReport system;
+  system.files = {{"system/registry.txt", "Blob = " + hash.substr(8, 24) + "\n"},
+                  {"system/other.txt", "nothing of it\n"}};
+  ui.choices = {FinalChoice::kCollectDiagnostics};
+  ClientEnvironment env{&http, &net, hardware.get(), &profile, &clock, &restarter, &ui, &system};
+  RunClient(options, env);
+  ASSERT_EQ(server.bundles.size(), 1u);
+  Result<std::vector<StoredZipEntry>> entries = ReadStoredZip(server.bundles[0].body);
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  std::map<std::string, std::string> files;
+  for (const StoredZipEntry& e : *entries) files[e.name] = e.bytes;
+  EXPECT_EQ(files.count("system/registry.txt"), 0u);
+  EXPECT_EQ(files.count("system/other.txt"), 1u);
+  EXPECT_THAT(files["summary.txt"],
+              HasSubstr("system/registry.txt (it held part of the hardware hash)"));
+  EXPECT_EQ(server.bundles[0].body.find(hash.substr(8, 24)), std::string::npos);
+}
+
+// A failure before any request: nothing to attach it to, so the bundle goes to the folder.
+TEST_F(ClientAppTest, DiagnosticsOfAnEarlyFailureGoToTheFolder) {
+  hardware = std::make_unique<testing::FakeHardwareProbe>(
+      DeviceFacts{"PF3ABCDE", "LENOVO", "21R3001BUK", "", "test", "WMI gave no hash"});
+  options.diagnostics_folder = state_dir + "/usb";
+  ui.choices = {FinalChoice::kCollectDiagnostics};
+  EXPECT_EQ(Run(), kExitDeviceUnreadable);
+  ASSERT_EQ(ui.asks.size(), 2u);
+  EXPECT_TRUE(ui.asks[0].can_collect);
+  EXPECT_TRUE(server.bundles.empty());
+  const std::string path = state_dir + "/usb/" + DiagnosticsFileName("PF3ABCDE", clock.now);
+  EXPECT_TRUE(std::filesystem::exists(path)) << ui.screens.back().instruction;
+  EXPECT_THAT(ui.screens.back().instruction, HasSubstr(path));
+  EXPECT_EQ(ui.screens.back().status_line, Text(Msg::kNoHashHeadline));
 }
 
 TEST_F(ClientAppTest, RetryResubmits) {

@@ -185,22 +185,29 @@ void ConsoleUi::Log(const std::string& line) {
   Write(text);
 }
 
-FinalChoice ConsoleUi::AskFinal(bool can_restart, bool can_retry,
+FinalChoice ConsoleUi::AskFinal(bool can_restart, bool can_retry, bool can_collect,
                                 std::chrono::seconds restart_countdown) {
   if (can_restart && restart_countdown.count() > 0) {
     Write(Text(Msg::kConsoleRestartingIn, {std::to_string(restart_countdown.count())}) + "\n");
     std::this_thread::sleep_for(restart_countdown);
     return FinalChoice::kRestart;
   }
-  if (!options_.read_line || (!can_restart && !can_retry)) return FinalChoice::kClose;
-  Write(Text(can_restart ? Msg::kAskRestart : Msg::kAskRetry));
+  if (!options_.read_line) return FinalChoice::kClose;
+  // One yes-or-no question at a time: restart or retry first, then the diagnostics.
+  if ((can_restart || can_retry) && AskYes(can_restart ? Msg::kAskRestart : Msg::kAskRetry)) {
+    return can_restart ? FinalChoice::kRestart : FinalChoice::kRetry;
+  }
+  if (can_collect && AskYes(Msg::kAskCollectDiagnostics)) return FinalChoice::kCollectDiagnostics;
+  return FinalChoice::kClose;
+}
+
+bool ConsoleUi::AskYes(Msg question) {
+  Write(Text(question));
   std::string answer;
-  if (!options_.read_line(&answer)) return FinalChoice::kClose;
+  if (!options_.read_line(&answer)) return false;
   // The language's own "yes" letters, and y everywhere.
   const std::string yes_letters = Text(Msg::kYesLetters) + "yY";
-  bool yes = !answer.empty() && yes_letters.find(answer[0]) != std::string::npos;
-  if (!yes) return FinalChoice::kClose;
-  return can_restart ? FinalChoice::kRestart : FinalChoice::kRetry;
+  return !answer.empty() && yes_letters.find(answer[0]) != std::string::npos;
 }
 
 }  // namespace apm::client

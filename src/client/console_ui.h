@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "client/catalogue.h"
 #include "client/ui.h"
 
 namespace apm::client {
@@ -26,11 +27,13 @@ class ConsoleUi : public Ui {
   void ShowChecks(const std::vector<CheckLine>& lines) override;
   void ShowScreen(const Screen& screen) override;
   void Log(const std::string& line) override;
-  FinalChoice AskFinal(bool can_restart, bool can_retry,
+  FinalChoice AskFinal(bool can_restart, bool can_retry, bool can_collect,
                        std::chrono::seconds restart_countdown) override;
 
  private:
   void Write(const std::string& text);
+  // Asks `question` and reads a line: whether the answer starts with a yes letter.
+  bool AskYes(Msg question);
 
   std::FILE* out_;
   ConsoleUiOptions options_;

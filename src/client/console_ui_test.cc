@@ -100,16 +100,35 @@ TEST(ConsoleUiTest, QuietPrintsOnlyTheIdAndTheOutcome) {
 TEST(ConsoleUiTest, AsksOnlyWhenSomeoneCanAnswer) {
   Captured out;
   ConsoleUi silent(out.file, {});
-  EXPECT_EQ(silent.AskFinal(true, false, std::chrono::seconds(0)), FinalChoice::kClose);
+  EXPECT_EQ(silent.AskFinal(true, false, false, std::chrono::seconds(0)), FinalChoice::kClose);
   ConsoleUiOptions options;
   options.read_line = [](std::string* line) {
     *line = "y";
     return true;
   };
   ConsoleUi asking(out.file, options);
-  EXPECT_EQ(asking.AskFinal(false, true, std::chrono::seconds(0)), FinalChoice::kRetry);
-  EXPECT_EQ(asking.AskFinal(true, false, std::chrono::seconds(0)), FinalChoice::kRestart);
+  EXPECT_EQ(asking.AskFinal(false, true, true, std::chrono::seconds(0)), FinalChoice::kRetry);
+  EXPECT_EQ(asking.AskFinal(true, false, false, std::chrono::seconds(0)), FinalChoice::kRestart);
   EXPECT_THAT(out.Text(), HasSubstr("Restart now? [y/N]"));
+}
+
+// After a failure: "no" to trying again, then the diagnostics are offered.
+TEST(ConsoleUiTest, OffersDiagnosticsWhenNotTryingAgain) {
+  Captured out;
+  std::vector<std::string> answers = {"n", "y", "n", "n"};
+  ConsoleUiOptions options;
+  options.read_line = [&answers](std::string* line) {
+    if (answers.empty()) return false;
+    *line = answers.front();
+    answers.erase(answers.begin());
+    return true;
+  };
+  ConsoleUi ui(out.file, options);
+  EXPECT_EQ(ui.AskFinal(false, true, true, std::chrono::seconds(0)),
+            FinalChoice::kCollectDiagnostics);
+  EXPECT_THAT(out.Text(), HasSubstr("Collect diagnostics for your helpdesk? [y/N]"));
+  EXPECT_EQ(ui.AskFinal(false, true, true, std::chrono::seconds(0)), FinalChoice::kClose);
+  EXPECT_TRUE(answers.empty());
 }
 
 }  // namespace

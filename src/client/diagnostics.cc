@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <deque>
 #include <string_view>
-#include <unordered_set>
 
 #include "core/base64.h"
+#include "core/diagnostics_bundle.h"
 #include "core/hardware_hash.h"
 #include "core/sha256.h"
 
@@ -117,42 +116,11 @@ std::string LogText(const std::vector<std::string>& log) {
   return text;
 }
 
-// Finds any 16-character run of the hardware hash in a text: as base64, as its raw bytes, or as
-// its bytes in hex (a registry dump's form).
-class HashSpotter {
- public:
-  explicit HashSpotter(const std::optional<DeviceFacts>& facts) {
-    if (!facts || facts->hardware_hash.size() < kRun) return;
-    Add(facts->hardware_hash);
-    if (Result<std::string> blob = Base64Decode(facts->hardware_hash); blob.ok()) {
-      Add(*blob);
-      Add(ToHex(reinterpret_cast<const uint8_t*>(blob->data()), blob->size()));
-    }
-  }
-  bool Holds(std::string_view text) const {
-    for (size_t at = 0; !runs_.empty() && at + kRun <= text.size(); ++at) {
-      if (runs_.count(text.substr(at, kRun))) return true;
-    }
-    return false;
-  }
-
- private:
-  static constexpr size_t kRun = 16;
-  void Add(const std::string& text) {
-    kept_.push_back(text);
-    const std::string& held = kept_.back();
-    for (size_t at = 0; at + kRun <= held.size(); ++at)
-      runs_.insert(std::string_view(held).substr(at, kRun));
-  }
-  std::deque<std::string> kept_;  // the views point into these
-  std::unordered_set<std::string_view> runs_;
-};
-
 }  // namespace
 
 Result<std::string> DiagnosticsZip(const DiagnosticsReport& report,
                                    std::chrono::system_clock::time_point now, size_t max_bytes) {
-  const HashSpotter hash(report.facts);
+  const HashSpotter hash(report.facts ? report.facts->hardware_hash : std::string());
   std::vector<std::string> left_out;
   std::vector<ZipEntry> system;
   for (const ZipEntry& file : report.system) {
@@ -192,7 +160,8 @@ Result<std::string> DiagnosticsZip(const DiagnosticsReport& report,
 
 std::string DiagnosticsFileName(const std::string& serial,
                                 std::chrono::system_clock::time_point now) {
-  std::string safe = serial.empty() ? "unknown" : serial;
+  // Cut so the name stays within what the server takes (ValidDiagnosticsFileName).
+  std::string safe = serial.empty() ? "unknown" : serial.substr(0, 60);
   for (char& c : safe) {
     const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                        c == '-' || c == '.';

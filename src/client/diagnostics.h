@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,13 +13,11 @@
 #include "client/hardware_probe.h"
 #include "client/profile_detector.h"
 #include "client/ui.h"
+#include "core/diagnostics_bundle.h"
 #include "core/status.h"
 #include "core/zip_writer.h"
 
 namespace apm::client {
-
-// The largest bundle: system files that would pass it are left out (the summary says which).
-inline constexpr size_t kMaxDiagnosticsBytes = 8 * 1024 * 1024;
 
 // Files about this machine: on Windows the Autopilot and enrollment registry keys; on POSIX the
 // DMI identity and os-release.
@@ -29,6 +28,44 @@ class SystemReport {
 };
 
 std::unique_ptr<SystemReport> NewPlatformSystemReport();
+
+// Passes everything on to the real Ui and keeps the log lines for a bundle.
+class LogRecorder : public Ui {
+ public:
+  explicit LogRecorder(Ui& inner) : inner_(inner) {}
+  void ShowChecks(const std::vector<CheckLine>& lines) override { inner_.ShowChecks(lines); }
+  void ShowScreen(const Screen& screen) override { inner_.ShowScreen(screen); }
+  void Log(const std::string& line) override;
+  FinalChoice AskFinal(bool can_restart, bool can_retry, bool can_collect,
+                       std::chrono::seconds restart_countdown) override {
+    return inner_.AskFinal(can_restart, can_retry, can_collect, restart_countdown);
+  }
+  std::vector<std::string> lines() const;
+
+ private:
+  Ui& inner_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+// What a collection starts from: what the run (or --collect-diagnostics) already knows.
+struct DiagnosticsStart {
+  std::string server_url;      // normalised; "" when none was given or it is not valid
+  std::string server_problem;  // why the address given is not one
+  std::optional<DeviceFacts> facts;
+  std::string facts_error;
+  std::string request_id;  // the request the bundle goes to, or "" (then only to a folder)
+  std::optional<std::vector<CheckLine>> checks;
+  std::vector<std::string> log;
+};
+
+// Where a bundle went: to the request on the server, to a file, or nowhere (`message` says why).
+struct DiagnosticsOutcome {
+  bool sent = false;
+  std::string path;     // the file written, or ""
+  std::string message;  // what happened, for the screen, in the user's language
+  bool delivered() const { return sent || !path.empty(); }
+};
 
 // Everything the bundle tells, gathered by RunClient's diagnostics mode.
 struct DiagnosticsReport {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "client/client_app.h"
 #include "client/file_io.h"
@@ -14,7 +15,7 @@
 #include "core/hardware_hash.h"
 #include "core/sha256.h"
 #include "core/testing/hash_builder.h"
-#include "core/testing/zip_reader.h"
+#include "core/zip_reader.h"
 
 namespace apm::client {
 namespace {
@@ -26,7 +27,7 @@ const auto kNow = std::chrono::sys_days{std::chrono::year(2026) / 11 / 30} +
                   std::chrono::hours(15) + std::chrono::minutes(30) + std::chrono::seconds(12);
 
 std::map<std::string, std::string> Files(const std::string& zip) {
-  Result<std::vector<apm::testing::StoredZipEntry>> entries = apm::testing::ReadStoredZip(zip);
+  Result<std::vector<StoredZipEntry>> entries = apm::ReadStoredZip(zip);
   EXPECT_TRUE(entries.ok()) << entries.status().ToString();
   std::map<std::string, std::string> files;
   if (entries.ok()) {
@@ -97,6 +98,17 @@ TEST(DiagnosticsZipTest, SystemFilesThatWouldPassTheLimitAreLeftOutAndNamed) {
   EXPECT_FALSE(DiagnosticsZip(report, kNow, 100).ok()) << "the summary alone is larger";
 }
 
+// The first 16 characters of `text` from `from` on that are not padding (HashSpotter skips runs
+// of one or two characters; the test hash has long ones).
+std::string TellingRun(const std::string& text, size_t from) {
+  for (size_t at = from; at + 16 <= text.size(); ++at) {
+    const std::string run = text.substr(at, 16);
+    if (std::set<char>(run.begin(), run.end()).size() >= 3) return run;
+  }
+  ADD_FAILURE() << "no telling run after " << from;
+  return "";
+}
+
 TEST(DiagnosticsZipTest, LogLinesAndSystemFilesHoldingPartOfTheHashAreLeftOut) {
   DiagnosticsReport report;
   report.facts = LaptopFacts();
@@ -104,9 +116,9 @@ TEST(DiagnosticsZipTest, LogLinesAndSystemFilesHoldingPartOfTheHashAreLeftOut) {
   const std::string blob = *Base64Decode(hash);
   const std::string part = blob.substr(100, 16);
   const std::string hex = ToHex(reinterpret_cast<const uint8_t*>(part.data()), part.size());
-  report.log = {"fine", "leaked " + hash.substr(500, 16) + " here", "also fine"};
+  report.log = {"fine", "leaked " + TellingRun(hash, 500) + " here", "also fine"};
   report.system = {{"system/registry.txt", "Blob = hex:" + hex + "\n"},
-                   {"system/raw.bin", "x" + blob.substr(2000, 16)},
+                   {"system/raw.bin", "x" + TellingRun(blob, 200)},
                    {"system/clean.txt", "nothing of it"}};
   Result<std::string> zip = DiagnosticsZip(report, kNow);
   ASSERT_TRUE(zip.ok());
@@ -134,6 +146,11 @@ TEST(DiagnosticsZipTest, TheFileNameHasTheSerialAndTheTime) {
   EXPECT_EQ(DiagnosticsFileName("PF3ABCDE", kNow), "ap-diagnostics-PF3ABCDE-20261130-153012.zip");
   EXPECT_EQ(DiagnosticsFileName("A/B:C *1", kNow), "ap-diagnostics-A_B_C__1-20261130-153012.zip");
   EXPECT_EQ(DiagnosticsFileName("", kNow), "ap-diagnostics-unknown-20261130-153012.zip");
+  // Every name the client makes is one the server takes, a long serial too.
+  for (const std::string& serial : {std::string("PF3ABCDE"), std::string("A/B:C *1"),
+                                    std::string(200, 'S'), std::string("\xc3\xa4..")}) {
+    EXPECT_TRUE(ValidDiagnosticsFileName(DiagnosticsFileName(serial, kNow))) << serial;
+  }
 }
 
 struct RunDiagnosticsTest : ::testing::Test {
@@ -192,6 +209,53 @@ TEST_F(RunDiagnosticsTest, WithAServerItRunsTheChecksAndNamesTheSavedRequest) {
   EXPECT_THAT(files["summary.txt"], HasSubstr("R42"));
   EXPECT_THAT(files["checks.txt"], HasSubstr("Clock (server)"));
   EXPECT_EQ(ui.checks.size(), 1u) << "the checks are shown as they ran";
+}
+
+// `ap --collect-diagnostics SERVER` after a run that failed: the ended request is still the one
+// the bundle belongs to; sent, it is not written anywhere else unless a folder is given.
+TEST_F(RunDiagnosticsTest, WithAServerItSendsTheBundleToTheDevicesLastRequest) {
+  options.server = "apm.example";
+  options.diagnostics_folder.clear();
+  ResumeState state(options.state_dir);
+  ASSERT_TRUE(state.Save({"https://apm.example", "PF3ABCDE", "R42"}).ok());
+  state.Clear();  // the request ended
+  testing::FakeHttpClient server{[](const HttpRequest& r) {
+    if (r.method == "POST") return testing::Answer(201, R"({"diagnostics":{"number":3}})");
+    return testing::Answer(200, "");
+  }};
+  ClientEnvironment env{&server, &net, &hardware, &profile, &clock, &restarter, &ui, &system};
+  EXPECT_EQ(RunClient(options, env), kExitCompleted);
+  std::vector<HttpRequest> posts;
+  for (const HttpRequest& r : server.requests()) {
+    if (r.method == "POST") posts.push_back(r);
+  }
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].url,
+            "https://apm.example/api/v1/requests/R42/diagnostics?name="
+            "ap-diagnostics-PF3ABCDE-20261130-153012.zip");
+  EXPECT_THAT(Files(posts[0].body)["summary.txt"], HasSubstr("R42"));
+  EXPECT_EQ(ui.screens.back().tone, Tone::kSuccess);
+  EXPECT_EQ(ui.screens.back().status_line,
+            "The diagnostics were sent to your helpdesk with request R42.");
+  EXPECT_FALSE(std::filesystem::exists("ap-diagnostics-PF3ABCDE-20261130-153012.zip"));
+}
+
+// Refused (or unreachable), the bundle goes to the folder and the screen says why.
+TEST_F(RunDiagnosticsTest, ABundleTheServerRefusesIsWrittenToTheFolderWithTheReason) {
+  options.server = "apm.example";
+  ASSERT_TRUE(ResumeState(options.state_dir).Save({"https://apm.example", "PF3ABCDE", "R42"}).ok());
+  testing::FakeHttpClient server{[](const HttpRequest& r) {
+    if (r.method != "POST") return testing::Answer(200, "");
+    return testing::Answer(409, R"({"error":{"code":"too_many_diagnostics",
+                                    "message":"this request already has 5 bundles"}})");
+  }};
+  ClientEnvironment env{&server, &net, &hardware, &profile, &clock, &restarter, &ui, &system};
+  EXPECT_EQ(RunClient(options, env), kExitCompleted);
+  const std::string path = folder + "/usb/ap-diagnostics-PF3ABCDE-20261130-153012.zip";
+  EXPECT_TRUE(ReadWholeFile(path).ok());
+  EXPECT_THAT(ui.screens.back().status_line,
+              HasSubstr("(this request already has 5 bundles, HTTP 409)"));
+  EXPECT_THAT(ui.screens.back().status_line, HasSubstr(path));
 }
 
 TEST_F(RunDiagnosticsTest, AServerAddressWithAPasswordNeverReachesTheBundle) {

@@ -13,8 +13,8 @@ std::string ResumeState::path() const {
   return dir_ + (separator ? "" : "/") + "request.json";
 }
 
-std::optional<SavedRequest> ResumeState::Load(const std::string& server_url,
-                                              const std::string& serial) {
+std::optional<SavedRequest> ResumeState::Read(const std::string& server_url,
+                                              const std::string& serial, bool* ended) const {
   Result<std::string> text = ReadWholeFile(path());
   if (!text.ok()) return std::nullopt;
   json saved = json::parse(*text, nullptr, false);
@@ -28,7 +28,23 @@ std::optional<SavedRequest> ResumeState::Load(const std::string& server_url,
       request.request_id.empty()) {
     return std::nullopt;
   }
+  auto it = saved.find("ended");
+  *ended = it != saved.end() && it->is_boolean() && it->get<bool>();
   return request;
+}
+
+std::optional<SavedRequest> ResumeState::Load(const std::string& server_url,
+                                              const std::string& serial) {
+  bool ended = false;
+  std::optional<SavedRequest> request = Read(server_url, serial, &ended);
+  if (ended) return std::nullopt;
+  return request;
+}
+
+std::optional<SavedRequest> ResumeState::LoadLast(const std::string& server_url,
+                                                  const std::string& serial) {
+  bool ended = false;
+  return Read(server_url, serial, &ended);
 }
 
 Status ResumeState::Save(const SavedRequest& request) {
@@ -40,7 +56,12 @@ Status ResumeState::Save(const SavedRequest& request) {
 }
 
 void ResumeState::Clear() {
-  RemoveFile(path());
+  Result<std::string> text = ReadWholeFile(path());
+  json saved = text.ok() ? json::parse(*text, nullptr, false) : json();
+  if (!saved.is_object()) return RemoveFile(path());
+  saved["ended"] = true;
+  // Kept for the diagnostics; if it cannot be marked, it must not be followed again.
+  if (!WriteFileAtomically(path(), saved.dump()).ok()) RemoveFile(path());
 }
 
 }  // namespace apm::client

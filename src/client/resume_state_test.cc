@@ -26,6 +26,14 @@ TEST_F(ResumeStateTest, KeepsTheRequestForTheSameServerAndSerial) {
   EXPECT_FALSE(state.Load("https://a", "S2").has_value());  // another device
   state.Clear();
   EXPECT_FALSE(state.Load("https://a", "S1").has_value());
+  // Ended, it is still the last request of the device there (its diagnostics go to it).
+  std::optional<SavedRequest> last = state.LoadLast("https://a", "S1");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->request_id, "REQ1");
+  EXPECT_FALSE(state.LoadLast("https://a", "S2").has_value());
+  // The next request replaces it, and is followed.
+  ASSERT_TRUE(state.Save({"https://a", "S1", "REQ2"}).ok());
+  EXPECT_EQ(state.Load("https://a", "S1")->request_id, "REQ2");
 }
 
 TEST_F(ResumeStateTest, ADamagedFileIsIgnored) {

@@ -118,6 +118,31 @@ Result<SubmitOutcome> ServerApi::Submit(const DeviceFacts& facts) {
   return Unexpected("submitting the device", *answer);
 }
 
+Result<int64_t> ServerApi::UploadDiagnostics(const std::string& id, const std::string& file_name,
+                                             const std::string& zip) {
+  // The server takes only names of letters, digits, '-', '_' and '.': nothing to escape.
+  HttpRequest request =
+      NewRequest("POST", "/api/v1/requests/" + id + "/diagnostics?name=" + file_name);
+  request.headers.emplace_back("Content-Type", "application/zip");
+  request.body = zip;
+  request.timeout = std::chrono::seconds(120);  // 8 MiB over a slow link
+  Result<HttpResponse> answer = http_.Send(request);
+  if (!answer.ok()) return answer.status();
+  if (answer->status == 201) {
+    json body = json::parse(answer->body, nullptr, false);
+    if (body.is_object() && body.contains("diagnostics") && body["diagnostics"].is_object()) {
+      const json& number = body["diagnostics"]["number"];
+      if (number.is_number_integer()) return number.get<int64_t>();
+    }
+    return Unexpected("sending the diagnostics", *answer);
+  }
+  const SubmitRefusal refusal = RefusalOf(*answer);
+  if (answer->status >= 500 || answer->status == 429) {
+    return Status::Unavailable("the server is busy or unavailable (" + refusal.message + ")");
+  }
+  return Status::FailedPrecondition(refusal.message + ", HTTP " + std::to_string(answer->status));
+}
+
 Result<PollOutcome> ServerApi::Poll(const std::string& id, const std::string& etag,
                                     std::chrono::seconds wait) {
   std::string path = "/api/v1/requests/" + id;

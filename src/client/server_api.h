@@ -63,6 +63,10 @@ class ServerApi {
   // GET …/requests/{id}?wait=N with If-None-Match `etag` (empty: none).
   Result<PollOutcome> Poll(const std::string& id, const std::string& etag,
                            std::chrono::seconds wait);
+  // POST …/requests/{id}/diagnostics: the bundle's number on the server; kUnavailable on
+  // transport failures and 5xx, kFailedPrecondition naming the server's reason when refused.
+  Result<int64_t> UploadDiagnostics(const std::string& id, const std::string& file_name,
+                                    const std::string& zip);
   const std::string& base_url() const { return base_url_; }
 
  private:

@@ -48,7 +48,7 @@ inline constexpr Rgb ToneBackground(Tone tone) {
                                   : kWorkingBackground;
 }
 
-enum class FinalChoice { kClose, kRetry, kRestart };
+enum class FinalChoice { kClose, kRetry, kRestart, kCollectDiagnostics };
 
 class Ui {
  public:
@@ -57,9 +57,10 @@ class Ui {
   virtual void ShowScreen(const Screen& screen) = 0;
   // A line for the verbose log (and the console in verbose mode).
   virtual void Log(const std::string& line) = 0;
-  // Waits for the user at the end: Restart when `can_restart`, Retry when `can_retry`. With
-  // `restart_countdown` > 0, restarts by itself when the countdown ends.
-  virtual FinalChoice AskFinal(bool can_restart, bool can_retry,
+  // Waits for the user at the end: Restart when `can_restart`, Retry when `can_retry`, Collect
+  // diagnostics when `can_collect` (a failure). With `restart_countdown` > 0, restarts by itself
+  // when the countdown ends.
+  virtual FinalChoice AskFinal(bool can_restart, bool can_retry, bool can_collect,
                                std::chrono::seconds restart_countdown) = 0;
 };
 

@@ -26,6 +26,7 @@ constexpr UINT_PTR kCountdownTimer = 1;
 constexpr int kRestartId = 101;
 constexpr int kRetryId = 102;
 constexpr int kCloseId = 103;
+constexpr int kCollectId = 104;
 
 // Layout at 96 DPI; everything is scaled by the window's DPI.
 constexpr int kClientWidth = 800;
@@ -286,6 +287,7 @@ bool Win32Ui::OnCommand(int id, int code, HWND control) {
   if (id == kRestartId) Choose(FinalChoice::kRestart);
   if (id == kRetryId) Choose(FinalChoice::kRetry);
   if (id == kCloseId) Choose(FinalChoice::kClose);
+  if (id == kCollectId) Choose(FinalChoice::kCollectDiagnostics);
   if (id == IDOK && default_button_) {
     SendMessageW(window_, WM_COMMAND, MAKEWPARAM(GetDlgCtrlID(default_button_), BN_CLICKED),
                  reinterpret_cast<LPARAM>(default_button_));
@@ -388,13 +390,14 @@ bool Win32Ui::closed() const {
   return closed_;
 }
 
-FinalChoice Win32Ui::AskFinal(bool can_restart, bool can_retry,
+FinalChoice Win32Ui::AskFinal(bool can_restart, bool can_retry, bool can_collect,
                               std::chrono::seconds restart_countdown) {
   std::unique_lock lock(mutex_);
   if (closed_) return FinalChoice::kClose;
   asking_ = true;
   can_restart_ = can_restart;
   can_retry_ = can_retry;
+  can_collect_ = can_collect;
   choice_.reset();
   if (can_restart && restart_countdown.count() > 0) {
     countdown_end_ = steady_clock::now() + restart_countdown;
@@ -456,12 +459,13 @@ WindowContent Win32Ui::CopyContent() {
 
 // The buttons exist exactly while the worker waits in AskFinal.
 void Win32Ui::SyncButtons() {
-  bool asking, can_restart, can_retry, countdown;
+  bool asking, can_restart, can_retry, can_collect, countdown;
   {
     std::lock_guard lock(mutex_);
     asking = asking_;
     can_restart = can_restart_;
     can_retry = can_retry_;
+    can_collect = can_collect_;
     countdown = countdown_end_.has_value();
   }
   if (!asking) {
@@ -485,6 +489,7 @@ void Win32Ui::SyncButtons() {
   };
   if (can_restart) add(kRestartId, Msg::kButtonRestart);
   if (can_retry) add(kRetryId, Msg::kButtonRetry);
+  if (can_collect) add(kCollectId, Msg::kButtonCollectDiagnostics);
   add(kCloseId, Msg::kButtonClose);
   LayoutButtons();
   if (!buttons_.empty()) {

@@ -34,7 +34,7 @@ class Win32Ui : public Ui {
   void ShowScreen(const Screen& screen) override;
   void Log(const std::string& line) override;
   // kClose at once when the window was closed.
-  FinalChoice AskFinal(bool can_restart, bool can_retry,
+  FinalChoice AskFinal(bool can_restart, bool can_retry, bool can_collect,
                        std::chrono::seconds restart_countdown) override;
 
   // Runs `work` on a worker thread and pumps messages until it returns (then closes the
@@ -101,6 +101,7 @@ class Win32Ui : public Ui {
   bool asking_ = false;
   bool can_restart_ = false;
   bool can_retry_ = false;
+  bool can_collect_ = false;
   std::optional<std::chrono::steady_clock::time_point> countdown_end_;
   std::optional<FinalChoice> choice_;
   bool closed_ = false;

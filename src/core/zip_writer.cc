@@ -43,7 +43,9 @@ DosTime DosTimeOf(std::chrono::system_clock::time_point when) {
                                 unsigned(date.day()))};
 }
 
-std::string_view BadName(std::string_view name) {
+}  // namespace
+
+std::string_view ZipNameProblem(std::string_view name) {
   if (name.empty()) return "is empty";
   if (name.size() > 0xffff) return "is longer than 65,535 bytes";
   for (unsigned char c : name) {
@@ -62,8 +64,6 @@ std::string_view BadName(std::string_view name) {
   }
   return "";
 }
-
-}  // namespace
 
 uint32_t Crc32(std::string_view bytes) {
   static const std::array<uint32_t, 256> table = [] {
@@ -88,7 +88,7 @@ Result<std::string> ZipStored(const std::vector<ZipEntry>& entries,
   std::string archive;
   std::string directory;
   for (const ZipEntry& entry : entries) {
-    if (std::string_view why = BadName(entry.name); !why.empty()) {
+    if (std::string_view why = ZipNameProblem(entry.name); !why.empty()) {
       return Status::InvalidArgument("the file name \"" + entry.name + "\" " + std::string(why));
     }
     if (!names.insert(entry.name).second) {

@@ -19,6 +19,10 @@ struct ZipEntry {
   std::string bytes;
 };
 
+// What is wrong with `name` as a file's name in an archive ("" when nothing): empty, absolute,
+// "..", "." or an empty part, a backslash or colon, a control character, over 65,535 bytes.
+std::string_view ZipNameProblem(std::string_view name);
+
 // CRC-32 (ISO-HDLC, the zip and PNG one) of `bytes`.
 uint32_t Crc32(std::string_view bytes);
 

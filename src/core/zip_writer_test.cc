@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/testing/zip_reader.h"
+#include "core/zip_reader.h"
 
 namespace apm {
 namespace {
@@ -12,10 +12,10 @@ using std::chrono::sys_days;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-std::vector<testing::StoredZipEntry> ReadBack(const std::string& zip) {
-  Result<std::vector<testing::StoredZipEntry>> entries = testing::ReadStoredZip(zip);
+std::vector<StoredZipEntry> ReadBack(const std::string& zip) {
+  Result<std::vector<StoredZipEntry>> entries = ReadStoredZip(zip);
   EXPECT_TRUE(entries.ok()) << entries.status().ToString();
-  return entries.ok() ? *entries : std::vector<testing::StoredZipEntry>{};
+  return entries.ok() ? *entries : std::vector<StoredZipEntry>{};
 }
 
 TEST(Crc32Test, TheCheckValueOfTheStandard) {
@@ -30,7 +30,7 @@ TEST(ZipStoredTest, EveryFileComesBackWithItsNameBytesCrcAndTime) {
                                        {"Gerät/Übersicht.txt", "äöü"}},
                                       when);
   ASSERT_TRUE(zip.ok()) << zip.status().ToString();
-  std::vector<testing::StoredZipEntry> entries = ReadBack(*zip);
+  std::vector<StoredZipEntry> entries = ReadBack(*zip);
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[0].name, "ap.log");
   EXPECT_EQ(entries[0].bytes, "line one\nline two\n");
@@ -68,6 +68,98 @@ TEST(ZipStoredTest, NamesThatCouldEscapeOrCollideAreRefusedByName) {
   ASSERT_FALSE(twice.ok());
   EXPECT_THAT(twice.status().message(), HasSubstr("twice"));
   EXPECT_TRUE(ZipStored({{"a..b/c", "fine"}}, now).ok());
+}
+
+// ReadStoredZip reads what devices upload: anything but the writer's own layout is refused,
+// by what is wrong, without reading outside the input.
+class HostileZipTest : public ::testing::Test {
+ protected:
+  static void Put32(std::string* zip, size_t at, uint32_t value) {
+    for (int i = 0; i < 4; ++i) (*zip)[at + i] = char(value >> (8 * i) & 0xff);
+  }
+  static void Put16(std::string* zip, size_t at, uint16_t value) {
+    (*zip)[at] = char(value & 0xff);
+    (*zip)[at + 1] = char(value >> 8);
+  }
+  static std::string Refusal(const std::string& zip) {
+    Result<std::vector<StoredZipEntry>> read = ReadStoredZip(zip);
+    EXPECT_FALSE(read.ok());
+    return read.ok() ? "" : read.status().message();
+  }
+  // The archive of one file "a.txt" holding "hello": local header at 0 (35 bytes of header and
+  // name, then 5 bytes), directory record at 40 (46 + 5), end record at 91.
+  const std::string one_ = *ZipStored({{"a.txt", "hello"}}, std::chrono::system_clock::now());
+  static constexpr size_t kDirectory = 40, kEnd = 91;
+};
+
+TEST_F(HostileZipTest, TheLayoutIsAsExpected) {
+  ASSERT_EQ(one_.size(), kEnd + 22);
+  EXPECT_EQ(ReadBack(one_).at(0).bytes, "hello");
+}
+
+TEST_F(HostileZipTest, AnOffsetNearFourGibibytesDoesNotWrap) {
+  for (uint32_t offset : {0xffffffffu, 0xffffffe2u, 0xfffffff0u}) {
+    std::string zip = one_;
+    Put32(&zip, kDirectory + 42, offset);  // the local header's offset
+    EXPECT_THAT(Refusal(zip), HasSubstr("local header")) << offset;
+  }
+  std::string zip = one_;
+  Put32(&zip, kEnd + 16, 0xffffffe0u);  // the directory's offset
+  EXPECT_THAT(Refusal(zip), HasSubstr("directory"));
+  zip = one_;
+  Put32(&zip, kDirectory + 20, 0xfffffff0u);  // the file's size
+  EXPECT_FALSE(ReadStoredZip(zip).ok());
+}
+
+TEST_F(HostileZipTest, TwoRecordsOfOneFileAreRefused) {
+  // A second directory record pointing at the same local header (a small archive that would
+  // expand to many copies of one large file).
+  const std::string record = one_.substr(kDirectory, 51);
+  std::string zip = one_.substr(0, kEnd) + record + one_.substr(kEnd);
+  Put16(&zip, zip.size() - 22 + 8, 2);
+  Put16(&zip, zip.size() - 22 + 10, 2);
+  Put32(&zip, zip.size() - 22 + 12, 102);
+  EXPECT_THAT(Refusal(zip), HasSubstr("local header"));
+}
+
+TEST_F(HostileZipTest, BytesOutsideTheFilesAreRefused) {
+  // Between the file and the directory.
+  std::string gap = one_.substr(0, kDirectory) + "secret" + one_.substr(kDirectory);
+  Put32(&gap, gap.size() - 22 + 16, kDirectory + 6);
+  EXPECT_THAT(Refusal(gap), HasSubstr("belong to no file"));
+  // Bytes after the end record; a comment announced in it; an extra field.
+  EXPECT_THAT(Refusal(one_ + "tail"), HasSubstr("no end record"));
+  std::string comment = one_;
+  Put16(&comment, kEnd + 20, 4);
+  EXPECT_THAT(Refusal(comment), HasSubstr("comment"));
+  std::string extra = one_;
+  Put16(&extra, kDirectory + 30, 4);
+  EXPECT_THAT(Refusal(extra), HasSubstr("extra field"));
+  std::string local_extra = one_;
+  Put16(&local_extra, 28, 4);
+  EXPECT_THAT(Refusal(local_extra), HasSubstr("local header"));
+}
+
+TEST_F(HostileZipTest, NamesTheWriterWouldRefuseAreRefused) {
+  for (const char* name : {"../aa", "/etc/", "C:\\ab", "a//bb"}) {
+    std::string zip = one_;
+    const std::string five = std::string(name).substr(0, 5);
+    zip.replace(30, 5, five);
+    zip.replace(kDirectory + 46, 5, five);
+    EXPECT_THAT(Refusal(zip), HasSubstr("file name")) << name;
+  }
+}
+
+TEST_F(HostileZipTest, CompressedOrOddlyFlaggedFilesAreRefused) {
+  std::string compressed = one_;
+  Put16(&compressed, kDirectory + 10, 8);  // deflate
+  EXPECT_THAT(Refusal(compressed), HasSubstr("not stored"));
+  std::string shrunk = one_;
+  Put32(&shrunk, kDirectory + 20, 3);  // compressed size differs from the size
+  EXPECT_THAT(Refusal(shrunk), HasSubstr("compressed"));
+  std::string flags = one_;
+  Put16(&flags, kDirectory + 8, 0);
+  EXPECT_THAT(Refusal(flags), HasSubstr("UTF-8"));
 }
 
 }  // namespace

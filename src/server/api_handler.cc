@@ -1,5 +1,7 @@
 #include "server/api_handler.h"
 
+#include "server/api_answers.h"
+
 #include "server/http/request_checks.h"
 #include "server/http/responses.h"
 #include "server/http/route_table.h"
@@ -27,20 +29,10 @@ constexpr std::string_view kRouteStatus = "/api/v1/requests/{id}";
 constexpr std::string_view kRouteCompatSave = "/api-autopilot/{id}/save-information";
 constexpr std::string_view kRouteCompatResult = "/api-autopilot/{id}/result";
 
-StringResponse Json(const InboundRequest& req, http::status status, const json& body) {
-  return Respond(req, status, JsonText(body), "application/json");
-}
-
-StringResponse Error(const InboundRequest& req, http::status status, std::string_view code,
-                     std::string_view message, const json& extra = json::object()) {
-  json err = {{"code", code}, {"message", message}};
-  for (const auto& [k, v] : extra.items()) err[k] = v;
-  return Json(req, status, json{{"error", err}});
-}
-
 StringResponse MethodNotAllowed(const InboundRequest& req, std::string_view allow) {
-  StringResponse res = Error(req, http::status::method_not_allowed, "method_not_allowed",
-                             std::string(req.message.method_string()) + " is not allowed here");
+  StringResponse res =
+      ErrorAnswer(req, http::status::method_not_allowed, "method_not_allowed",
+                  std::string(req.message.method_string()) + " is not allowed here");
   res.set(http::field::allow, allow);
   return res;
 }
@@ -73,18 +65,21 @@ void Guarded(const Reply& reply, std::string_view route, F&& work) {
 
 }  // namespace
 
-ApiHandler::ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
-                       ChangeWatcher& watcher, apm::Metrics& metrics,
-                       boost::asio::thread_pool& blocking, const Clock& clock,
-                       ServedClient windows_client)
+ApiHandler::ApiHandler(const Config& config, RequestStore& store, DiagnosticsStore& diagnostics,
+                       SessionStore& audit, IntakeService& intake, ChangeWatcher& watcher,
+                       apm::Metrics& metrics, boost::asio::thread_pool& blocking,
+                       const Clock& clock, ServedClient windows_client)
     : config_(config),
       windows_client_(std::move(windows_client)),
       clock_(clock),
       store_(store),
+      diagnostics_(diagnostics),
+      audit_(audit),
       intake_(intake),
       watcher_(watcher),
       metrics_(metrics),
-      blocking_(blocking) {}
+      blocking_(blocking),
+      diagnostics_limiter_(clock, /*tokens_per_minute=*/6, /*burst=*/10) {}
 
 void ApiHandler::OnShutdown() {
   watcher_.Shutdown();
@@ -139,6 +134,12 @@ const RouteTable<ApiHandler::Target>& ApiHandler::Routes() {
        {[](ApiHandler& h, const InboundRequest& req, const Params& p, const Reply& reply) {
          h.GetStatusV1(req, p[0], reply);
        }}},
+      {kDiagnosticsRoute,
+       "POST",
+       {[](ApiHandler& h, const InboundRequest& req, const Params& p, const Reply& reply) {
+          h.UploadDiagnostics(req, p[0], reply);
+        },
+        /*on_pool=*/true}},
       // ap.exe 1.x in approval mode shows a QR code for this page.
       {"/Home/NoSelfService",
        "GET, HEAD",
@@ -169,8 +170,9 @@ void ApiHandler::Handle(InboundRequest req, Reply reply) {
       Routes().Find(req.path, std::string_view(method.data(), method.size()));
   if (!m.route) {
     if (!m.label.empty()) return reply(MethodNotAllowed(req, m.allow), std::string(m.label));
-    return reply(Error(req, http::status::not_found, "not_found", "no such resource: " + req.path),
-                 "(unmatched)");
+    return reply(
+        ErrorAnswer(req, http::status::not_found, "not_found", "no such resource: " + req.path),
+        "(unmatched)");
   }
   const Target& target = m.route->target;
   if (!target.on_pool) return target.run(*this, req, m.params, reply);
@@ -223,7 +225,7 @@ static bool IsJsonOrUntyped(const InboundRequest& req) {
 void ApiHandler::SubmitV1(const InboundRequest& req, const Reply& reply) {
   auto fail = [&](http::status s, std::string_view code, std::string_view msg,
                   const json& extra = json::object()) {
-    reply(Error(req, s, code, msg, extra), kRouteSubmit);
+    reply(ErrorAnswer(req, s, code, msg, extra), kRouteSubmit);
   };
   if (!IsJsonOrUntyped(req)) {
     return fail(http::status::unsupported_media_type, "unsupported_media_type",
@@ -279,22 +281,22 @@ void ApiHandler::SubmitV1(const InboundRequest& req, const Reply& reply) {
     case K::kRefused:
       return fail(http::status::forbidden, r.refusal_code, r.refusal_message);
     case K::kDecisionUnavailable: {
-      StringResponse res = Error(req, http::status::service_unavailable, "validation_unavailable",
-                                 r.refusal_message);
+      StringResponse res = ErrorAnswer(req, http::status::service_unavailable,
+                                       "validation_unavailable", r.refusal_message);
       res.set(http::field::retry_after, "60");
       return reply(std::move(res), kRouteSubmit);
     }
     case K::kRateLimited: {
-      StringResponse res = Error(req, http::status::too_many_requests, "rate_limited",
-                                 "too many submissions from this address; try again later");
+      StringResponse res = ErrorAnswer(req, http::status::too_many_requests, "rate_limited",
+                                       "too many submissions from this address; try again later");
       res.set(http::field::retry_after, std::to_string(r.retry_after_seconds));
       return reply(std::move(res), kRouteSubmit);
     }
     case K::kTooManyOpen: {
-      StringResponse res =
-          Error(req, http::status::too_many_requests, "too_many_open_requests",
-                "this address already has " + std::to_string(config_.MaxOpenRequestsPerAddress) +
-                    " open requests; wait until some are approved or expire");
+      StringResponse res = ErrorAnswer(
+          req, http::status::too_many_requests, "too_many_open_requests",
+          "this address already has " + std::to_string(config_.MaxOpenRequestsPerAddress) +
+              " open requests; wait until some are approved or expire");
       res.set(http::field::retry_after, "60");
       return reply(std::move(res), kRouteSubmit);
     }
@@ -307,16 +309,16 @@ void ApiHandler::SubmitV1(const InboundRequest& req, const Reply& reply) {
 
 void ApiHandler::GetStatusV1(const InboundRequest& req, const std::string& id, const Reply& reply) {
   if (!LooksLikeRequestId(id)) {
-    return reply(Error(req, http::status::not_found, "not_found", "no request with this id"),
+    return reply(ErrorAnswer(req, http::status::not_found, "not_found", "no request with this id"),
                  kRouteStatus);
   }
   int64_t wait_seconds = 0;
   if (std::optional<std::string> w = QueryParam(req.query, "wait")) {
     if (w->empty() || w->find_first_not_of("0123456789") != std::string::npos) {
-      return reply(Error(req, http::status::bad_request, "invalid_parameter",
-                         "wait must be a whole number of seconds (0 to " +
-                             std::to_string(config_.MaxWaitSeconds) + ")",
-                         {{"field", "wait"}}),
+      return reply(ErrorAnswer(req, http::status::bad_request, "invalid_parameter",
+                               "wait must be a whole number of seconds (0 to " +
+                                   std::to_string(config_.MaxWaitSeconds) + ")",
+                               {{"field", "wait"}}),
                    kRouteStatus);
     }
     // Longer waits than the server allows are shortened, not refused.
@@ -326,11 +328,12 @@ void ApiHandler::GetStatusV1(const InboundRequest& req, const std::string& id, c
   Result<StoredRequest> r = store_.Get(id);
   if (!r.ok()) {
     if (r.status().code() == StatusCode::kNotFound) {
-      return reply(Error(req, http::status::not_found, "not_found", "no request with this id"),
-                   kRouteStatus);
+      return reply(
+          ErrorAnswer(req, http::status::not_found, "not_found", "no request with this id"),
+          kRouteStatus);
     }
-    return reply(Error(req, http::status::service_unavailable, "unavailable",
-                       "the store is not available; try again"),
+    return reply(ErrorAnswer(req, http::status::service_unavailable, "unavailable",
+                             "the store is not available; try again"),
                  kRouteStatus);
   }
   std::string if_none_match(req.message[http::field::if_none_match]);

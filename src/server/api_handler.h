@@ -12,7 +12,10 @@
 #include "server/http/route_table.h"
 #include "server/intake_service.h"
 #include "server/metrics.h"
+#include "server/rate_limiter.h"
+#include "server/store/diagnostics_store.h"
 #include "server/store/request_store.h"
+#include "server/store/session_store.h"
 
 namespace apm {
 
@@ -20,12 +23,19 @@ class ApiHandler : public HttpHandler {
  public:
   // Submissions run on `blocking` (they wait for a durable commit), never on an I/O thread.
   // `windows_client`: what /ap.exe serves (client_signing.h).
-  ApiHandler(const Config& config, RequestStore& store, IntakeService& intake,
-             ChangeWatcher& watcher, Metrics& metrics, boost::asio::thread_pool& blocking,
-             const Clock& clock, ServedClient windows_client = {});
+  // `diagnostics` keeps the bundles devices send; `audit` records them.
+  ApiHandler(const Config& config, RequestStore& store, DiagnosticsStore& diagnostics,
+             SessionStore& audit, IntakeService& intake, ChangeWatcher& watcher, Metrics& metrics,
+             boost::asio::thread_pool& blocking, const Clock& clock,
+             ServedClient windows_client = {});
+
+  // Where a device sends its diagnostics bundle (a body larger than other API requests).
+  static constexpr std::string_view kDiagnosticsRoute = "/api/v1/requests/{id}/diagnostics";
 
   void Handle(InboundRequest request, Reply reply) override;
   void OnShutdown() override;
+  // Periodic clean-up (the maintenance timer): forgets idle rate-limit buckets.
+  void Maintain() { diagnostics_limiter_.Sweep(); }
 
  private:
   // A route's work; `on_pool` when it waits for a durable commit (never on an I/O thread).
@@ -40,6 +50,8 @@ class ApiHandler : public HttpHandler {
   void Readyz(const InboundRequest& req, const Reply& reply);
   void SubmitV1(const InboundRequest& req, const Reply& reply);
   void GetStatusV1(const InboundRequest& req, const std::string& id, const Reply& reply);
+  // POST …/requests/{id}/diagnostics (api_diagnostics.cc).
+  void UploadDiagnostics(const InboundRequest& req, const std::string& id, const Reply& reply);
   void CompatSave(const InboundRequest& req, const std::string& id, const Reply& reply);
   void CompatResult(const InboundRequest& req, const std::string& id, const Reply& reply);
   void Home(const InboundRequest& req, const Reply& reply);
@@ -58,10 +70,13 @@ class ApiHandler : public HttpHandler {
   const ServedClient windows_client_;
   const Clock& clock_;
   RequestStore& store_;
+  DiagnosticsStore& diagnostics_;
+  SessionStore& audit_;
   IntakeService& intake_;
   ChangeWatcher& watcher_;
   apm::Metrics& metrics_;
   boost::asio::thread_pool& blocking_;
+  RateLimiter diagnostics_limiter_;  // diagnostics bundles per address
 };
 
 }  // namespace apm

@@ -1,5 +1,7 @@
 #include "server/server_app.h"
 
+#include "core/diagnostics_bundle.h"
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
@@ -121,6 +123,8 @@ HttpServerOptions ServerApp::HttpOptions(TrustedProxies proxies) const {
   o.trusted_proxies = std::move(proxies);
   o.front_door_ids = config_.RequiredFrontDoorId;
   o.uploads = web::WebHandler::Uploads(config_);
+  o.uploads.push_back(
+      {http::verb::post, std::string(ApiHandler::kDiagnosticsRoute), kMaxDiagnosticsBytes});
   o.access_log = config_.AccessLog;
   return o;
 }
@@ -206,8 +210,8 @@ Status ServerApp::Start() {
   PosixProgramRunner programs;
   Result<ServedClient> windows_client = PrepareWindowsClient(config_, programs);
   if (!windows_client.ok()) return windows_client.status();
-  handler_ = std::make_unique<ApiHandler>(config_, *store_, *intake_, *watcher_, metrics_,
-                                          blocking_, clock_, std::move(*windows_client));
+  handler_ = std::make_unique<ApiHandler>(config_, *store_, *sqlite_, *sqlite_, *intake_, *watcher_,
+                                          metrics_, blocking_, clock_, std::move(*windows_client));
 
   if (Status s = watcher_->Start(); !s.ok()) return s;
   if (listener_) listener_->Start();
@@ -218,9 +222,9 @@ Status ServerApp::Start() {
   if (Status s = StartSignIn(); !s.ok()) return s;
   RecordStart();
   StartStatus();
-  web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *approvals_, *intake_,
-                                           oidc_.get(), web_graph_.client.get(), *status_, clock_,
-                                           blocking_);
+  web_ = std::make_unique<web::WebHandler>(config_, *store_, *sqlite_, *sqlite_, *approvals_,
+                                           *intake_, oidc_.get(), web_graph_.client.get(), *status_,
+                                           clock_, blocking_);
   router_ = std::make_unique<PathRouter>(*web_, *handler_);
   metrics_.AddCollector([this](std::string& out) {
     out +=
@@ -328,6 +332,7 @@ void ServerApp::WatchTlsFiles() {
 void ServerApp::RunMaintenance() {
   limiter_->Sweep();
   if (web_) web_->Maintain();
+  if (handler_) handler_->Maintain();
   // /metrics only reads what is cached; a failed read keeps the last figures.
   if (status_) (void)status_->Snapshot();
 

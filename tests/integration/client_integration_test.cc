@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/testing/zip_reader.h"
+#include "core/zip_reader.h"
 #include "recording_receiver.h"
 #include "server_process.h"
 
@@ -351,7 +351,7 @@ TEST_F(ClientTest, CollectDiagnosticsWritesTheBundleToAFolderWithoutAServer) {
   EXPECT_THAT(ap.Output(), HasSubstr(written[0])) << "it says where the zip is";
   std::ifstream in(written[0], std::ios::binary);
   const std::string zip((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Result<std::vector<apm::testing::StoredZipEntry>> entries = apm::testing::ReadStoredZip(zip);
+  Result<std::vector<apm::StoredZipEntry>> entries = apm::ReadStoredZip(zip);
   ASSERT_TRUE(entries.ok()) << entries.status().ToString();
   std::map<std::string, std::string> files;
   for (const auto& entry : *entries) files[entry.name] = entry.bytes;

@@ -2,7 +2,8 @@
 // (tests/wine/wine_client_test.py). A separate process, as Narrator is: it walks the window's
 // children through MSAA (AccessibleObjectFromWindow, AccessibleChildren) and, with
 // --events SECONDS [--until NAME], prints the name and live-region changes the window raises
-// meanwhile (until NAME is announced).
+// meanwhile (until NAME is announced). With --press NAME it presses the button of that caption
+// (without its '&'), as a click does: the button's BN_CLICKED to the window.
 //
 // Output, UTF-8, one line each: "child<TAB>role<TAB>class<TAB>name" (the class of a child window,
 // "-" for a simple element) and "event<TAB>kind<TAB>name". Wine's MSAA gives every window the
@@ -125,6 +126,46 @@ void CALLBACK OnEvent(HWINEVENTHOOK, DWORD event, HWND window, LONG object, LONG
   VariantClear(&id);
 }
 
+// --press: the first Button child whose caption, without '&', is `name`.
+struct PressTarget {
+  std::wstring name;
+  HWND button = nullptr;
+};
+
+BOOL CALLBACK FindButton(HWND child, LPARAM data) {
+  auto* target = reinterpret_cast<PressTarget*>(data);
+  wchar_t window_class[64] = {};
+  wchar_t caption[256] = {};
+  GetClassNameW(child, window_class, 64);
+  GetWindowTextW(child, caption, 256);
+  std::wstring plain;
+  for (const wchar_t* c = caption; *c; ++c) {
+    if (*c != L'&') plain.push_back(*c);
+  }
+  if (_wcsicmp(window_class, L"Button") == 0 && plain == target->name) {
+    target->button = child;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+int Press(HWND window, const wchar_t* name) {
+  PressTarget target{name};
+  for (int tries = 0; tries < 50 && !target.button; ++tries) {
+    EnumChildWindows(window, &FindButton, reinterpret_cast<LPARAM>(&target));
+    if (!target.button) Sleep(100);
+  }
+  if (!target.button) {
+    std::fprintf(stderr, "no button \"%s\"\n", Utf8(name).c_str());
+    return 3;
+  }
+  const int id = GetDlgCtrlID(target.button);
+  PostMessageW(window, WM_COMMAND, MAKEWPARAM(id, BN_CLICKED),
+               reinterpret_cast<LPARAM>(target.button));
+  std::printf("pressed\t%s\n", Utf8(name).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int wmain(int argc, wchar_t** argv) {
@@ -137,6 +178,11 @@ int wmain(int argc, wchar_t** argv) {
   if (!window) {
     std::fprintf(stderr, "no ap.exe window\n");
     return 2;
+  }
+  if (argc == 3 && std::wcscmp(argv[1], L"--press") == 0) {
+    const int code = Press(window, argv[2]);
+    CoUninitialize();
+    return code;
   }
   if (argc >= 3 && std::wcscmp(argv[1], L"--events") == 0) {
     if (argc == 5 && std::wcscmp(argv[3], L"--until") == 0) awaited = argv[4];

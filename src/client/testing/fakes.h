@@ -114,7 +114,7 @@ class RecordingUi : public Ui {
   std::vector<std::string> logs;
   std::deque<FinalChoice> choices;
   struct Ask {
-    bool can_restart, can_retry;
+    bool can_restart, can_retry, can_collect;
     std::chrono::seconds countdown;
   };
   std::vector<Ask> asks;
@@ -122,8 +122,9 @@ class RecordingUi : public Ui {
   void ShowChecks(const std::vector<CheckLine>& lines) override { checks.push_back(lines); }
   void ShowScreen(const Screen& screen) override { screens.push_back(screen); }
   void Log(const std::string& line) override { logs.push_back(line); }
-  FinalChoice AskFinal(bool can_restart, bool can_retry, std::chrono::seconds countdown) override {
-    asks.push_back({can_restart, can_retry, countdown});
+  FinalChoice AskFinal(bool can_restart, bool can_retry, bool can_collect,
+                       std::chrono::seconds countdown) override {
+    asks.push_back({can_restart, can_retry, can_collect, countdown});
     if (choices.empty()) return FinalChoice::kClose;
     FinalChoice choice = choices.front();
     choices.pop_front();

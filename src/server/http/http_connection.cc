@@ -1,5 +1,7 @@
 #include "server/http/http_connection.h"
 
+#include "server/http/route_table.h"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core.hpp>
@@ -210,9 +212,10 @@ class StreamConnection : public HttpConnection,
   // read as the same page gets the ordinary limit).
   const HttpServerOptions::Upload* UploadRoute(const http::request_header<>& header) const {
     std::string_view target = header.target();
-    target = target.substr(0, target.find('?'));
+    const std::vector<std::string_view> segments = Segments(target.substr(0, target.find('?')));
     for (const HttpServerOptions::Upload& u : server_.options().uploads) {
-      if (u.method == header.method() && u.path == target) return &u;
+      std::vector<std::string> params;
+      if (u.method == header.method() && MatchPattern(u.path, segments, &params)) return &u;
     }
     return nullptr;
   }

@@ -43,12 +43,12 @@ struct HttpServerOptions {
   TrustedProxies trusted_proxies;
   // X-Azure-FDID values let in; empty: no Front Door check (request_checks.h).
   std::vector<std::string> front_door_ids;
-  // Requests allowed a larger body than max_body_bytes (an upload form), by method and exact
-  // path. At most `uploads_at_once` are read or answered at a time across the server (more are
-  // answered 503 before their body is read): each may hold its whole body in memory. A slot is
-  // returned with the next request on the connection or when it closes (after the answer, at
-  // most the 2 s of a lingering close later). An upload has idle_timeout plus the time its
-  // length takes at `upload_min_bytes_per_second` to arrive.
+  // Requests allowed a larger body than max_body_bytes (an upload form), by method and path
+  // pattern (route_table.h: "{id}" matches one segment). At most `uploads_at_once` are read or
+  // answered at a time across the server (more are answered 503 before their body is read): each
+  // may hold its whole body in memory. A slot is returned with the next request on the connection
+  // or when it closes (after the answer, at most the 2 s of a lingering close later). An upload has
+  // idle_timeout plus the time its length takes at `upload_min_bytes_per_second` to arrive.
   struct Upload {
     http::verb method;
     std::string path;

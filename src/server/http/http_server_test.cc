@@ -248,7 +248,7 @@ TEST_F(HttpServerTest, RequestsAroundTheFrontDoorAreRefusedBeforeTheirBody) {
 TEST_F(HttpServerTest, UploadRoutesTakeLargerBodiesAFewAtATime) {
   HttpServerOptions o;
   o.max_body_bytes = 4096;
-  o.uploads = {{http::verb::post, "/upload", 100000}};
+  o.uploads = {{http::verb::post, "/upload", 100000}, {http::verb::post, "/r/{id}/big", 8000}};
   o.uploads_at_once = 1;
   Start(o);
   auto post = [](std::string_view path, size_t bytes) {
@@ -257,6 +257,10 @@ TEST_F(HttpServerTest, UploadRoutesTakeLargerBodiesAFewAtATime) {
            "\r\nConnection: close\r\n\r\n" + std::string(bytes, 'x');
   };
   EXPECT_THAT(Exchange(post("/upload?from=test", 100000)), EndsWith(" 100000"));
+  // A pattern's "{id}" takes any one segment, and only one.
+  EXPECT_THAT(Exchange(post("/r/abc/big?name=x", 8000)), EndsWith(" 8000"));
+  EXPECT_THAT(Exchange(post("/r/abc/big", 8001)), StartsWith("HTTP/1.1 413"));
+  EXPECT_THAT(Exchange(post("/r/a/b/big", 5000)), StartsWith("HTTP/1.1 413"));
   std::string too_large = Exchange(post("/upload", 100001));
   EXPECT_THAT(too_large, StartsWith("HTTP/1.1 413"));
   EXPECT_THAT(too_large, HasSubstr("larger than 100000 bytes"));

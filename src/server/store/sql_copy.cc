@@ -85,6 +85,16 @@ const std::vector<Table>& Tables() {
       {"step_times",
        {{"phase", false}, {"finished_at", true}, {"took_ms", true}},
        "phase, finished_at, took_ms"},
+      {"request_diagnostics",
+       {{"request_id", false},
+        {"number", true},
+        {"file_name", false},
+        {"uploaded_at", true},
+        {"address", false},
+        {"size_bytes", true},
+        {"sha256", false},
+        {"content_base64", false}},
+       "request_id, number"},
       // The target's triggers wrote a first step for each request; the source's replace them.
       {"request_steps",
        {{"request_id", false}, {"at", true}, {"state", false}, {"step", false}},
@@ -188,6 +198,14 @@ Result<int64_t> CopyTable(SqlConnection& from, SqlConnection& to, const Table& t
 }
 
 }  // namespace
+
+std::map<std::string, std::set<std::string>> CopiedColumns() {
+  std::map<std::string, std::set<std::string>> out;
+  for (const Table& t : Tables()) {
+    for (const auto& column : t.columns) out[t.name].insert(column.name);
+  }
+  return out;
+}
 
 Result<CopyReport> CopyDatabase(SqlConnection& from, SqlConnection& to) {
   // Statements are cached by the address of their text: every text lives until the end.

@@ -1,7 +1,7 @@
-// RequestStore and SessionStore in SQL: SQLite (embedded, WAL) or PostgreSQL, the same code
-// over SqlConnection. One connection writes, under a mutex (and, on PostgreSQL, an advisory
-// lock shared by every instance); a bounded pool of connections reads, so status polls never
-// wait for a commit.
+// RequestStore, SessionStore (and the leases, the event outbox and diagnostics) in SQL: SQLite
+// (embedded, WAL) or PostgreSQL, the same code over SqlConnection. One connection writes, under a
+// mutex (and, on PostgreSQL, an advisory lock shared by every instance); a bounded pool of
+// connections reads, so status polls never wait for a commit.
 #pragma once
 
 #include <atomic>
@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/store/diagnostics_store.h"
 #include "server/store/event_outbox.h"
 #include "server/store/lease_store.h"
 #include "server/store/pg_connection.h"
@@ -37,7 +38,8 @@ struct SqlStoreOptions {
 class SqlRequestStore : public RequestStore,
                         public SessionStore,
                         public LeaseStore,
-                        public EventOutbox {
+                        public EventOutbox,
+                        public DiagnosticsStore {
  public:
   // Opens (creating if needed) the SQLite database file and applies pending migrations.
   static Result<std::unique_ptr<SqlRequestStore>> Open(const std::string& path);
@@ -114,6 +116,10 @@ class SqlRequestStore : public RequestStore,
   Result<int64_t> PurgeEventsBefore(int64_t before_ms) override;
   Result<std::vector<AuditEvent>> UnexportedAudit(int limit) override;
   Status MarkAuditExported(const std::vector<int64_t>& seqs) override;
+  Result<DiagnosticsBundle> AddDiagnostics(const DiagnosticsBundle& bundle, std::string_view bytes,
+                                           int max_per_request) override;
+  Result<std::vector<DiagnosticsBundle>> ListDiagnostics(const std::string& request_id) override;
+  Result<DiagnosticsBundle> GetDiagnostics(const std::string& request_id, int64_t number) override;
   // From now on SaveJob writes only while lease `name` names `holder` (checked in the same
   // transaction): an engine that lost its lease while paused cannot overwrite what its
   // successor saved.

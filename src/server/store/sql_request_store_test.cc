@@ -11,42 +11,13 @@
 #include "server/clock.h"
 #include "server/store/sql_create_batch.h"
 #include "server/store/testing/pending_request.h"
-#include "server/store/testing/store_backend.h"
+#include "server/store/testing/sql_store_fixture.h"
 
 namespace apm {
 namespace {
 
 // One suite, run on every backend (the Sqlite and Postgres instantiations below).
-class SqlRequestStoreTest : public ::testing::TestWithParam<testing::Backend> {
- protected:
-  void SetUp() override { Reopen(); }
-  void TearDown() override { store_.reset(); }
-  void Reopen() {
-    store_.reset();
-    auto s = db_.Open();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-  }
-  // The single value of a query run behind the store's back.
-  int64_t QueryInt(const char* sql) {
-    auto c = db_.Connect();
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    if (!c.ok()) return -1;
-    auto q = (*c)->Statement(sql);
-    EXPECT_TRUE(q.ok());
-    if (!q.ok() || q->Step() != SqlStep::kRow) return -1;
-    return q->Int(0);
-  }
-
-  StoredRequest Make(const std::string& id, const std::string& serial,
-                     const std::string& addr = "192.0.2.1") {
-    return testing::PendingRequest(id, serial, addr, clock_.NowMs());
-  }
-
-  testing::TestDatabase db_{GetParam()};
-  ManualClock clock_;
-  std::unique_ptr<SqlRequestStore> store_;
-};
+class SqlRequestStoreTest : public testing::SqlStoreFixture {};
 
 INSTANTIATE_TEST_SUITE_P(Backends, SqlRequestStoreTest,
                          ::testing::Values(testing::Backend::kSqlite, testing::Backend::kPostgres),
@@ -61,7 +32,7 @@ TEST_P(SqlRequestStoreTest, CreateGetAndSurviveReopen) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->kind, CreateOutcome::Kind::kCreated);
   EXPECT_EQ(c->request.version, 1);
-  EXPECT_EQ(store_->schema_version(), 12);
+  EXPECT_EQ(store_->schema_version(), 13);
 
   Reopen();
   Result<StoredRequest> got = store_->Get("id-1");

@@ -422,6 +422,35 @@ ALTER TABLE requests ADD COLUMN proposed_user TEXT NOT NULL DEFAULT '';
      R"sql(
 ALTER TABLE requests ADD COLUMN proposed_user TEXT NOT NULL DEFAULT '';
 )sql"},
+    // 13. Diagnostics bundles sent by devices, removed with their request. The zip is kept as
+    // base64 text: the store binds text on both backends, and a bundle is at most 8 MiB (a
+    // rowid table in SQLite: rows this large do not belong in a WITHOUT ROWID b-tree).
+    {R"sql(
+CREATE TABLE request_diagnostics (
+  request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  file_name TEXT NOT NULL,
+  uploaded_at INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  content_base64 TEXT NOT NULL,
+  PRIMARY KEY (request_id, number)
+);
+)sql",
+     R"sql(
+CREATE TABLE request_diagnostics (
+  request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+  number BIGINT NOT NULL,
+  file_name TEXT NOT NULL,
+  uploaded_at BIGINT NOT NULL,
+  address TEXT NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  content_base64 TEXT NOT NULL,
+  PRIMARY KEY (request_id, number)
+);
+)sql"},
 };
 
 }  // namespace

@@ -78,6 +78,11 @@ constexpr char kRequest[] = R"html(<h1>Device registration</h1>
 <button class="reject">Reject</button>
 </form>
 {{/can_decide}}
+{{#has_diagnostics}}<section class="card" id="diagnostics"><h2>Diagnostics from the device</h2>
+<table><thead><tr><th>Sent</th><th>File</th><th>Size</th><th>From</th></tr></thead><tbody>
+{{#diagnostics}}<tr><td><time datetime="{{at_iso}}">{{at}}</time></td><td><a href="{{href}}" download>{{file_name}}</a></td><td>{{size}}</td><td>{{address}}</td></tr>{{/diagnostics}}
+</tbody></table></section>{{/has_diagnostics}}
+{{#diagnostics_unavailable}}<p class="notice">The device's diagnostics cannot be listed right now.</p>{{/diagnostics_unavailable}}
 {{#has_timeline}}<h2>Progress</h2><ol class="timeline">{{#timeline}}<li><time>{{at}}</time> {{text}}</li>{{/timeline}}</ol>{{/has_timeline}})html";
 
 constexpr char kApproveRequests[] = R"html(<h1>Pending requests</h1>

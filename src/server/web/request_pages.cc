@@ -127,7 +127,8 @@ TemplateData WebHandler::Timeline(const StoredRequest& r) {
 }
 
 void WebHandler::RequestPage(Visit& v, const std::string& id) {
-  if (!Require(v, v.roles.general || v.roles.approver, "general access",
+  // Viewers read it (the history and the device's diagnostics), without deciding.
+  if (!Require(v, v.roles.general || v.roles.approver || v.roles.viewer, "general access",
                "AuthorizationSecurityGroup"))
     return;
   Result<StoredRequest> r = store_.GetWithHash(id);
@@ -187,13 +188,66 @@ void WebHandler::RequestPage(Visit& v, const std::string& id) {
                               (r->state == RequestState::kPendingApproval && r->expires_at <= now));
   bool can_decide = pending && auth::CanDecide(v.roles, config_);
   d.set("can_decide", can_decide);
-  d.set("helpdesk", pending && !can_decide);
+  d.set("helpdesk", pending && !can_decide && v.roles.general);
   d.set("csrf", v.session->csrf_token);
   AddRegistration(d, *r, v, can_decide);
+  if (v.roles.approver || v.roles.viewer) AddDiagnostics(d, *r);
   TemplateData timeline = Timeline(*r);
   d.set("has_timeline", !timeline.is_empty_list());
   d.set("timeline", timeline);
   SendPage(v, http::status::ok, Titled("Device " + r->serial_number), PageTemplate::kRequest, d);
+}
+
+void WebHandler::AddDiagnostics(TemplateData& d, const StoredRequest& r) {
+  Result<std::vector<DiagnosticsBundle>> bundles = diagnostics_.ListDiagnostics(r.id);
+  if (!bundles.ok()) {
+    d.set("diagnostics_unavailable", true);
+    return;
+  }
+  TemplateData rows{TemplateData::type::list};
+  for (const DiagnosticsBundle& b : *bundles) {
+    TemplateData row;
+    row.set("href", "/autopilot/" + r.id + "/diagnostics/" + std::to_string(b.number));
+    row.set("file_name", b.file_name);
+    row.set("size", b.size_bytes < 1024 ? std::to_string(b.size_bytes) + " bytes"
+                                        : std::to_string((b.size_bytes + 1023) / 1024) + " KB");
+    row.set("at", ShortTime(b.uploaded_at));
+    row.set("at_iso", FormatTimestamp(b.uploaded_at));
+    row.set("address", b.address);
+    rows.push_back(row);
+  }
+  d.set("has_diagnostics", !rows.is_empty_list());
+  d.set("diagnostics", rows);
+}
+
+// One bundle, for approvers and viewers only: it tells about the device and the network it is
+// on. Each download is audited.
+void WebHandler::DownloadDiagnostics(Visit& v, const std::string& id, const std::string& number) {
+  if (!Require(v, v.roles.approver || v.roles.viewer, "approver or viewer",
+               "ApproverSecurityGroup or ViewerSecurityGroup"))
+    return;
+  const bool numeric = !number.empty() && number.size() <= 6 &&
+                       number.find_first_not_of("0123456789") == number.npos;
+  Result<StoredRequest> r = store_.Get(id);
+  Result<DiagnosticsBundle> bundle = Status::NotFound("no bundle");
+  if (!r.ok()) bundle = r.status();
+  if (r.ok() && numeric) bundle = diagnostics_.GetDiagnostics(r->id, std::stoll(number));
+  if (!bundle.ok()) {
+    if (bundle.status().code() != StatusCode::kNotFound) {
+      return Message(v, http::status::service_unavailable, "Unavailable",
+                     "The bundle cannot be read right now. Try again.");
+    }
+    return Message(v, http::status::not_found, "Not found",
+                   "There is no such diagnostics bundle. It goes with its request when the "
+                   "request is removed.",
+                   "/autopilot/" + id, "Back");
+  }
+  Audit(v, "diagnostics_download", r->id, bundle->file_name);
+  StringResponse res =
+      Respond(v.req, http::status::ok, std::move(bundle->bytes), "application/zip");
+  res.set(http::field::content_disposition, "attachment; filename=\"" + bundle->file_name + "\"");
+  res.set(http::field::cache_control, "no-store");
+  v.reply(std::move(res), v.route);
 }
 
 // The action the form asks for, with the registration it is about; an error for a value that

@@ -19,12 +19,14 @@ namespace apm::web {
 using json = nlohmann::json;
 
 WebHandler::WebHandler(const Config& config, RequestStore& store, SessionStore& sessions,
-                       ApprovalService& approvals, IntakeService& intake, auth::OidcClient* oidc,
-                       GraphApi* graph, ServiceStatus& status, const Clock& clock,
+                       DiagnosticsStore& diagnostics, ApprovalService& approvals,
+                       IntakeService& intake, auth::OidcClient* oidc, GraphApi* graph,
+                       ServiceStatus& status, const Clock& clock,
                        boost::asio::thread_pool& blocking)
     : config_(config),
       store_(store),
       session_store_(sessions),
+      diagnostics_(diagnostics),
       approvals_(approvals),
       intake_(intake),
       oidc_(oidc),
@@ -165,6 +167,9 @@ const RouteTable<WebHandler::Target>& WebHandler::Routes() {
          h.ApproveUploaded(v);
        }}},
       {"/autopilot/{id}", "GET", {[](W& h, Visit& v, const P& p) { h.RequestPage(v, p[0]); }}},
+      {"/autopilot/{id}/diagnostics/{number}", "GET", {[](W& h, Visit& v, const P& p) {
+         h.DownloadDiagnostics(v, p[0], p[1]);
+       }}},
       {"/autopilot/{id}/approve", "POST", {[](W& h, Visit& v, const P& p) {
          h.Decide(v, p[0], true);
        }}},

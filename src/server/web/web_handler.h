@@ -19,6 +19,7 @@
 #include "server/intake_service.h"
 #include "server/rate_limiter.h"
 #include "server/status/service_status.h"
+#include "server/store/diagnostics_store.h"
 #include "server/store/request_store.h"
 #include "server/store/session_store.h"
 #include "server/web/pages.h"
@@ -31,8 +32,8 @@ class WebHandler : public HttpHandler {
   // `oidc` null: sign-in is not configured and the pages say so. `graph` null: group overage
   // cannot be resolved (such users are refused with a clear page).
   WebHandler(const Config& config, RequestStore& store, SessionStore& sessions,
-             ApprovalService& approvals, IntakeService& intake, auth::OidcClient* oidc,
-             GraphApi* graph, ServiceStatus& status, const Clock& clock,
+             DiagnosticsStore& diagnostics, ApprovalService& approvals, IntakeService& intake,
+             auth::OidcClient* oidc, GraphApi* graph, ServiceStatus& status, const Clock& clock,
              boost::asio::thread_pool& blocking);
 
   // The routes of the pages (the rest belongs to the API).
@@ -66,6 +67,9 @@ class WebHandler : public HttpHandler {
   void AddRegistration(TemplateData& d, const StoredRequest& r, const Visit& v,
                        bool can_decide) const;
   TemplateData Timeline(const StoredRequest& r);
+  // The device's diagnostics bundles, for approvers and viewers (request_pages.cc).
+  void AddDiagnostics(TemplateData& d, const StoredRequest& r);
+  void DownloadDiagnostics(Visit& v, const std::string& id, const std::string& number);
   void Decide(Visit& v, const std::string& id, bool approve);
   // The action, group tag, name, user and comment an approver sent; what is wrong with them, if
   // anything. `current_tag` is the existing registration's tag, which it may keep;
@@ -99,6 +103,7 @@ class WebHandler : public HttpHandler {
   const Config& config_;
   RequestStore& store_;
   SessionStore& session_store_;
+  DiagnosticsStore& diagnostics_;
   ApprovalService& approvals_;
   IntakeService& intake_;
   auth::OidcClient* oidc_;

@@ -1,0 +1,65 @@
+#include "core/diagnostics_bundle.h"
+
+#include <gtest/gtest.h>
+
+#include "core/base64.h"
+#include "core/sha256.h"
+
+namespace apm {
+namespace {
+
+TEST(DiagnosticsFileNameTest, TakesTheClientsNamesAndRefusesPathsAndOddCharacters) {
+  EXPECT_TRUE(ValidDiagnosticsFileName("ap-diagnostics-PF3ABCDE-20261130-153012.zip"));
+  EXPECT_TRUE(ValidDiagnosticsFileName("ap-diagnostics-unknown_x.y-20261130-153012.zip"));
+  for (const char* bad : {"", ".zip", ".hidden.zip", "a.txt", "../a.zip", "a/b.zip", "a\\b.zip",
+                          "a b.zip", "a\".zip", "a;.zip", "a\r\n.zip", "\xc3\xa4.zip"}) {
+    EXPECT_FALSE(ValidDiagnosticsFileName(bad)) << bad;
+  }
+  EXPECT_TRUE(ValidDiagnosticsFileName(std::string(96, 'a') + ".zip"));
+  EXPECT_FALSE(ValidDiagnosticsFileName(std::string(97, 'a') + ".zip"));
+}
+
+TEST(HashSpotterTest, FindsSixteenCharactersOfTheHashInEachForm) {
+  std::string raw;
+  for (int i = 0; i < 64; ++i) raw.push_back(char(i * 7 + 3));
+  const std::string hash = Base64Encode(raw);
+  const HashSpotter spotter(hash);
+  EXPECT_TRUE(spotter.Holds("before " + hash.substr(20, 16) + " after"));
+  EXPECT_TRUE(spotter.Holds("x" + raw.substr(30, 16)));
+  const std::string hex = ToHex(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+  EXPECT_TRUE(spotter.Holds("value=" + hex.substr(10, 16)));
+  // Fifteen characters are not a run; nor is text that never held it.
+  EXPECT_FALSE(spotter.Holds(hash.substr(20, 15)));
+  EXPECT_FALSE(spotter.Holds("serial PF3ABCDE, model ThinkPad"));
+}
+
+// A hash's padding is in every zip and many registry values: not a sign of the hash.
+TEST(HashSpotterTest, PaddingIsNotTheHash) {
+  std::string raw(64, '\0');
+  for (int i = 0; i < 32; ++i) raw[32 + i] = char(i * 11 + 5);
+  const HashSpotter spotter(Base64Encode(raw));
+  EXPECT_FALSE(spotter.Holds(std::string(40, '\0')));
+  EXPECT_FALSE(spotter.Holds(std::string(40, '0')));
+  EXPECT_FALSE(spotter.Holds(std::string(40, 'A')));
+  EXPECT_FALSE(spotter.Holds(std::string(20, '\0') + "\x01" + std::string(20, '\0')));
+  EXPECT_TRUE(spotter.Holds(raw.substr(40, 16)));
+}
+
+// The SMBIOS strings in the hash are the device's names, shown on purpose; its binary is not.
+TEST(HashSpotterTest, TheDevicesNamesInTheHashAreNotTheHash) {
+  const std::string sku = "LENOVO_MT_21R3_BU_Think_FM_ThinkPad";
+  std::string raw = "\x01\x02" + sku + '\0';
+  for (int i = 0; i < 32; ++i) raw.push_back(char(i * 13 + 7));
+  const HashSpotter spotter(Base64Encode(raw));
+  EXPECT_FALSE(spotter.Holds("hash sku: " + sku));
+  EXPECT_TRUE(spotter.Holds(raw.substr(raw.size() - 20, 16)));
+  EXPECT_TRUE(spotter.Holds(raw.substr(sku.size() - 4, 16))) << "text and binary together";
+}
+
+TEST(HashSpotterTest, AnEmptyOrShortHashFindsNothing) {
+  EXPECT_FALSE(HashSpotter("").Holds(std::string(64, 'A')));
+  EXPECT_FALSE(HashSpotter("QUJD").Holds("QUJDQUJDQUJDQUJDQUJD"));
+}
+
+}  // namespace
+}  // namespace apm

@@ -16,6 +16,29 @@ constexpr LONG kLiveSettingPolite = 1;
 constexpr LONG kLiveSettingAssertive = 2;
 constexpr DWORD kLiveRegionChanged = 0x8019;  // EVENT_OBJECT_LIVEREGIONCHANGED (Windows 8+)
 
+// An overlay text paints nothing and takes no click: the parent's painting shows through. The
+// empty window region says the same on Windows; Wine keeps no empty region (it takes one
+// without rectangles for "no region"), so the control itself must stay out of sight. After
+// its creation the Static's own procedure is not called: it paints at once when its text is set
+// (Wine's does, with GetDC). The class stays "Static", which is what screen readers go by, and
+// DefWindowProc keeps the text and announces its changes.
+LRESULT CALLBACK SilentStatic(HWND window, UINT message, WPARAM wparam, LPARAM lparam) {
+  switch (message) {
+    case WM_PAINT: {
+      PAINTSTRUCT paint;
+      BeginPaint(window, &paint);
+      EndPaint(window, &paint);
+      return 0;
+    }
+    case WM_ERASEBKGND:
+      return 1;
+    case WM_NCHITTEST:
+      return HTTRANSPARENT;
+    default:
+      return DefWindowProcW(window, message, wparam, lparam);
+  }
+}
+
 VARIANT LongVariant(LONG value) {
   VARIANT variant;
   VariantInit(&variant);
@@ -53,12 +76,14 @@ void AccessibleOverlay::Update(HWND parent, const std::vector<AccessibleText>& t
       kept.push_back(std::move(*same));
       pieces_.erase(same);
     } else {
-      HWND window =
-          CreateWindowExW(0, L"STATIC", L"", WS_CHILD | WS_VISIBLE | SS_LEFT | SS_NOPREFIX, 0, 0, 0,
-                          0, parent, nullptr, GetModuleHandleW(nullptr), nullptr);
+      // WS_EX_TRANSPARENT: the parent (WS_CLIPCHILDREN) paints where it lies, too.
+      HWND window = CreateWindowExW(WS_EX_TRANSPARENT, L"STATIC", L"",
+                                    WS_CHILD | WS_VISIBLE | SS_LEFT | SS_NOPREFIX, 0, 0, 0, 0,
+                                    parent, nullptr, GetModuleHandleW(nullptr), nullptr);
       if (!window) continue;
       // Nothing of it is drawn or clicked: the parent's painting shows through.
       SetWindowRgn(window, CreateRectRgn(0, 0, 0, 0), FALSE);
+      SetWindowLongPtrW(window, GWLP_WNDPROC, reinterpret_cast<LONG_PTR>(&SilentStatic));
       kept.push_back({text.key, window, "", text.role});
       Annotate(kept.back());
     }

@@ -10,17 +10,22 @@ Usage: wine_client_test.py --native-build build/default --exe build/mingw/src/cl
                            --artifacts build/test-artifacts/wine
 """
 import argparse
+import base64
 import hashlib
+from http.cookiejar import CookieJar
 import json
 import os
 import re
 import shutil
 import signal
+import socket
+import sqlite3
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import zipfile
 
@@ -28,6 +33,7 @@ WORKING = (0, 66, 117)
 SUCCESS = (16, 124, 16)
 FAILURE = (164, 38, 44)
 PROFILE_GROUP = "6a1c0f3e-5d2b-4c8a-9e71-2f4b8d0c6a15"
+TENANT = "00000000-0000-4000-8000-000000000001"
 MAX_EXE_BYTES = 1024 * 1024
 # Wine's virtual desktop: room for 144 DPI and text at 150 %; a program started on it sees the
 # others' windows (the accessibility probe finds ap.exe's).
@@ -62,14 +68,71 @@ def wait_until(predicate, seconds, what):
     raise TimeoutError(f"timed out after {seconds} s waiting for {what}")
 
 
-class Service:
-    """apm-server or apm-tenant-sim on a loopback port of its own choosing."""
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-    def __init__(self, args, log_path, env=None):
+
+def holds_hash(data, hash_b64):
+    """Whether `data` holds 16 characters of the hash: as base64, in hex, or 16 of its raw bytes
+    that are not plain text (the hash's SMBIOS strings are the device's names, shown on purpose).
+    Runs of one or two characters (padding) are not the hash's own."""
+    raw = base64.b64decode(hash_b64)
+    forms = ((hash_b64.encode(), True), (raw, False), (raw.hex().encode(), True),
+             (raw.hex().upper().encode(), True))
+    for text, plain_ok in forms:
+        for i in range(len(text) - 15):
+            run = text[i:i + 16]
+            if len(set(run)) < 3 or (not plain_ok and all(32 <= b < 127 for b in run)):
+                continue
+            if run in data:
+                return True
+    return False
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """Cookies kept, redirects not followed: the sign-in through apm-tenant-sim's user picker."""
+
+    def __init__(self):
+        self.opener = urllib.request.build_opener(
+            NoRedirect, urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def send(self, url, form=None):
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            with self.opener.open(urllib.request.Request(url, data=data), timeout=20) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def sign_in(self, server, oid):
+        status, headers, _ = self.send(server + "/signin?return=/autopilot/approve-requests")
+        provider = headers["Location"]
+        _, _, picker = self.send(provider)
+        form = dict(re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">',
+                               picker.decode()))
+        form = {k: v.replace("&amp;", "&") for k, v in form.items()}
+        form["user"] = oid
+        _, headers, _ = self.send(provider.split("?")[0], form)
+        callback = headers["Location"]
+        status, _, _ = self.send(callback if "://" in callback else server + callback)
+        return status
+
+
+class Service:
+    """apm-server or apm-tenant-sim on a loopback port of its own choosing (or `port`)."""
+
+    def __init__(self, args, log_path, env=None, port=0):
         self.log_path = log_path
         self.log_file = open(log_path, "w")
-        self.proc = subprocess.Popen(args + ["--listen", "127.0.0.1:0"], stdout=self.log_file,
-                                     stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(args + ["--listen", f"127.0.0.1:{port}"],
+                                     stdout=self.log_file, stderr=subprocess.STDOUT, env=env)
         port = wait_until(self._port, 15, f"{args[0]} to listen")
         self.url = f"http://127.0.0.1:{port}"
 
@@ -132,6 +195,12 @@ def count_colour_in_png(path, colour):
     return sum(1 for i in range(0, len(body), 3) if body[i:i + 3] == target)
 
 
+def count_colour_in_bmp(path, colour):
+    """Pixels of exactly `colour` in the window's own snapshot."""
+    width, height, pixel = read_bmp(path)
+    return sum(1 for y in range(height) for x in range(width) if pixel(x, y) == tuple(colour))
+
+
 class Test:
     def __init__(self, args):
         self.args = args
@@ -150,25 +219,36 @@ class Test:
 
     # --- set-up -------------------------------------------------------------------------------
     def start_services(self):
+        # The helpdesk server (sign-in through the simulator) listens where the simulator knows.
+        self.helpdesk_port = free_port()
         self.sim = Service([self.sim_bin, "--admin", "--import-delay-ms=500",
                             "--sync-visible-delay-ms=300", "--sync-delay-ms=800",
-                            "--profile-delay-ms=500", f"--profile-group-id={PROFILE_GROUP}"],
+                            "--profile-delay-ms=500", f"--profile-group-id={PROFILE_GROUP}",
+                            f"--tenant-id={TENANT}",
+                            f"--redirect-uri=http://127.0.0.1:{self.helpdesk_port}/signin-oidc"],
                            os.path.join(self.tmp, "sim.log"))
         self.services.append(self.sim)
         self.data = os.path.join(self.tmp, "data")
-        os.makedirs(self.data)
-        config = os.path.join(self.tmp, "apm.toml")
+        self.server = self.start_server("server", self.data,
+                                        f'UseAutopilotProfileGroup = true\n'
+                                        f'AutopilotProfileGroup = "{PROFILE_GROUP}"\n'
+                                        f'ImportPollMinSeconds = 0.2\nImportPollMaxSeconds = 1\n'
+                                        f'ApprovalMode = false\nClientWindowsBinary = "{self.exe}"\n')
+
+    def start_server(self, name, data, settings, port=0):
+        """apm-server with the simulator as its tenant, `settings` added, its log `name`.log."""
+        os.makedirs(data)
+        config = os.path.join(self.tmp, f"{name}.toml")
         with open(config, "w") as f:
-            f.write(f'TenantId = "00000000-0000-4000-8000-000000000001"\n'
+            f.write(f'TenantId = "{TENANT}"\n'
                     f'ClientId = "11111111-1111-4111-8111-111111111111"\n'
-                    f'LoginEndpoint = "{self.sim.url}"\nGraphEndpoint = "{self.sim.url}"\n'
-                    f'UseAutopilotProfileGroup = true\nAutopilotProfileGroup = "{PROFILE_GROUP}"\n'
-                    f'ImportPollMinSeconds = 0.2\nImportPollMaxSeconds = 1\n'
-                    f'ApprovalMode = false\nClientWindowsBinary = "{self.exe}"\n')
+                    f'LoginEndpoint = "{self.sim.url}"\nGraphEndpoint = "{self.sim.url}"\n' +
+                    settings)
         env = dict(os.environ, APM_CLIENT_SECRET="simulator-secret")
-        self.server = Service([self.server_bin, "--data-dir", self.data, "--config", config],
-                              os.path.join(self.tmp, "server.log"), env)
-        self.services.append(self.server)
+        server = Service([self.server_bin, "--data-dir", data, "--config", config],
+                         os.path.join(self.tmp, f"{name}.log"), env, port)
+        self.services.append(server)
+        return server
 
     def admin(self, *args):
         out = subprocess.run([self.server_bin, "--data-dir", self.data, *args],
@@ -335,6 +415,79 @@ class Test:
             raw = f.read()
         check(body["hardwareHash"][:40].encode() not in raw, "diagnostics: no hash in the zip")
 
+    def test_diagnostics_to_helpdesk(self):
+        """ap.exe sends its bundle to its request: on a server with sign-in an approver finds it
+        on the request's page and downloads it, a general user is refused, it holds no hash,
+        and it goes when the request is purged."""
+        _, text = http("GET", self.sim.url + "/_sim/users")
+        users = json.loads(text)
+        oid = {u["userPrincipalName"]: u["id"] for u in users["users"]}
+        group = {g["displayName"]: g["id"] for g in users["groups"]}
+        data = os.path.join(self.tmp, "helpdesk-data")
+        server = self.start_server("helpdesk-server", data,
+                                   f'SignInAuthority = "{self.sim.url}/{TENANT}/v2.0"\n'
+                                   f'AuthorizationSecurityGroup = "{group["Autopilot Users"]}"\n'
+                                   f'ApproverSecurityGroup = "{group["Autopilot Approvers"]}"\n'
+                                   f'ViewerSecurityGroup = "{group["Autopilot Viewers"]}"\n'
+                                   f'ApprovalMode = true\nMaintenanceIntervalSeconds = 1\n',
+                                   self.helpdesk_port)
+        body, path = self.device("helpdesk")
+        args = ["--console", "--allow-http", "--skip-checks", "--device-file", self.win_path(path),
+                "--state-dir", self.win_path(os.path.join(self.tmp, "state-helpdesk")), server.url]
+        submitted = subprocess.run(["wine", self.exe_run, "--no-wait"] + args, env=self.wine_env,
+                                   capture_output=True, text=True, timeout=120)
+        m = re.search(r"Request id\s+(\S+)", submitted.stdout)
+        if not check(submitted.returncode == 0 and m, "helpdesk: ap.exe submitted "
+                     f"(exit {submitted.returncode})"):
+            return
+        rid = m.group(1)
+        sent = subprocess.run(["wine", self.exe_run, "--collect-diagnostics"] + args,
+                              env=self.wine_env, capture_output=True, text=True, timeout=120)
+        with open(os.path.join(self.artifacts, "diagnostics-sent.txt"), "w") as f:
+            f.write(sent.stdout + sent.stderr)
+        check(sent.returncode == 0 and f"sent to your helpdesk with request {rid}" in sent.stdout,
+              f"helpdesk: ap.exe sent its diagnostics to request {rid} (exit {sent.returncode})")
+        link = f"/autopilot/{rid}/diagnostics/1"
+        approver, general = Browser(), Browser()
+        check(approver.sign_in(server.url, oid["approver@contoso.example"]) == 302,
+              "helpdesk: the approver signs in")
+        check(general.sign_in(server.url, oid["user@contoso.example"]) == 302,
+              "helpdesk: a general user signs in")
+        status, _, page = approver.send(server.url + f"/autopilot/{rid}")
+        check(status == 200 and b"Diagnostics from the device" in page and
+              f'href="{link}"'.encode() in page,
+              "helpdesk: the request's page lists the bundle for the approver")
+        status, headers, bundle = approver.send(server.url + link)
+        check(status == 200 and headers["Content-Type"] == "application/zip",
+              f"helpdesk: the approver downloads it ({status})")
+        with open(os.path.join(self.artifacts, "diagnostics-downloaded.zip"), "wb") as f:
+            f.write(bundle)
+        with zipfile.ZipFile(os.path.join(self.artifacts, "diagnostics-downloaded.zip")) as z:
+            check(z.testzip() is None and rid in z.read("summary.txt").decode(),
+                  "helpdesk: the downloaded zip is whole and names the request")
+            check(not any(holds_hash(z.read(n), body["hardwareHash"]) for n in z.namelist()),
+                  "helpdesk: no file of the bundle holds any of the hash")
+        status, _, page = general.send(server.url + f"/autopilot/{rid}")
+        check(status == 200 and b"Diagnostics from the device" not in page,
+              "helpdesk: a general user's page does not list it")
+        status, _, _ = general.send(server.url + link)
+        check(status == 403, f"helpdesk: a general user is refused the bundle ({status})")
+        # Rejected, then older than the history kept: the purge takes the bundle with it.
+        out = subprocess.run([self.server_bin, "--data-dir", data, "request", "reject", rid,
+                              "--reason", "wine test"], capture_output=True, text=True)
+        check(out.returncode == 0, f"helpdesk: rejected ({out.stderr.strip()})")
+        with sqlite3.connect(os.path.join(data, "apm.db"), timeout=10) as db:
+            db.execute("UPDATE requests SET finished_at = 1 WHERE id = ?", (rid,))
+
+        def purged():
+            with sqlite3.connect(os.path.join(data, "apm.db"), timeout=10) as db:
+                return db.execute("SELECT count(*) FROM request_diagnostics").fetchone()[0] == 0
+        wait_until(purged, 15, "the purge of the rejected request")
+        status, _, _ = approver.send(server.url + link)
+        check(status == 404, f"helpdesk: the bundle went with its request ({status})")
+        server.stop()
+        self.services.remove(server)
+
     def start_xvfb(self):
         for display in range(90, 110):
             if not os.path.exists(f"/tmp/.X11-unix/X{display}") and \
@@ -384,13 +537,41 @@ class Test:
         return [tuple(line.split("\t", 3)[1:]) for line in text.splitlines()
                 if line.startswith("child\t") and line.count("\t") >= 3]
 
+    def collect_from_red_screen(self, name, request):
+        """The red screen's Collect diagnostics button, pressed as a click does: the bundle
+        reaches the failed request on the server, and the window says so."""
+        pressed = subprocess.run(["wine", "explorer", DESKTOP, self.probe, "--press",
+                                  "Collect diagnostics"],
+                                 env=dict(self.wine_env, DISPLAY=self.display),
+                                 capture_output=True, timeout=60)
+        if not check(b"pressed" in pressed.stdout, f"{name}: the Collect diagnostics button is "
+                     f"there to press ({pressed.stderr.decode('utf-8', 'replace').strip()})"):
+            return
+
+        def bundles():
+            with sqlite3.connect(os.path.join(self.data, "apm.db"), timeout=10) as db:
+                return db.execute("SELECT count(*) FROM request_diagnostics WHERE request_id = ?",
+                                  (request["id"],)).fetchone()[0]
+        said = f"The diagnostics were sent to your helpdesk with request {request['id']}."
+
+        def window_says():
+            return said in [n for _, _, n in self.walk_window(f"{name}-diagnostics")]
+        for _ in range(60):
+            if bundles() and window_says():
+                break
+            time.sleep(1)
+        check(bundles() == 1, f"{name}: the bundle reached request {request['id']} on the server")
+        check(window_says(), f"{name}: the red screen says '{said}'")
+        self.screenshot(f"{name}-diagnostics")
+
     def gui_run(self, name, finish, language=None, dpi=96, locale=None, args=(),
-                announce=None, env_extra=None, background=None):
+                announce=None, env_extra=None, background=None, then=None):
         """Runs the GUI client; `finish(request)` ends the request. With `language`, each
         screen must be in it, at `dpi`, with no text cut off and no glyph missing. `locale`
         is the Unix locale Wine takes the user's UI language from. With `announce` (the outcome's
         words), a screen reader's view of each screen is checked, and that announcement.
-        `background`: the colour expected instead of the tone's (High Contrast)."""
+        `background`: the colour expected instead of the tone's (High Contrast). `then(name,
+        request)` runs last, on the outcome's screen."""
         body, path = self.device(name)
         snap = os.path.join(self.tmp, f"{name}.bmp")
         env = dict(self.wine_env, DISPLAY=self.display, AP_UI_SNAPSHOT=self.win_path(snap),
@@ -421,8 +602,14 @@ class Test:
             self.check_screen(snap, info, background or WORKING, f"{name} waiting",
                               request["qr"]["rows"])
             self.check_words(info, language, dpi, f"{name} waiting")
-            check(count_colour_in_png(shot, background or WORKING) > 100_000,
+            on_screen = count_colour_in_png(shot, background or WORKING)
+            check(on_screen > 100_000,
                   f"{name} waiting: the screenshot shows the window in its colour")
+            # What is on the screen is what the window painted: the screen reader's overlay
+            # controls stay out of sight (no button covers anything on this screen).
+            painted = count_colour_in_bmp(snap, background or WORKING)
+            check(on_screen >= 0.98 * painted, f"{name} waiting: nothing covers the painting "
+                  f"({on_screen} of {painted} background pixels on the screen)")
             events = None
             if announce:
                 self.check_reader_waiting(name, request)
@@ -443,6 +630,8 @@ class Test:
                   f"{name} {tone}: the screenshot shows the window in its colour")
             if events:
                 self.check_reader_outcome(name, tone, events, announce)
+            if then:
+                then(name, request)
             return info
         finally:
             proc.kill()
@@ -477,7 +666,8 @@ class Test:
               f"{name} {tone}: '{headline}' is announced ({[l for l in lines if 'live' in l]})")
         buttons = [n for role, cls, n in self.walk_window(f"{name}-{tone}")
                    if cls == "Button" and role in ("push button", "client")]
-        want = ["Restart now", "Close"] if tone == "success" else ["Retry", "Close"]
+        want = (["Restart now", "Close"] if tone == "success"
+                else ["Retry", "Collect diagnostics", "Close"])
         check(buttons == want, f"{name} {tone}: the buttons {want} by name (found {buttons})")
 
     def check_words(self, info, language, dpi, what):
@@ -581,6 +771,7 @@ class Test:
             self.test_console_success()
             self.test_console_repair()
             self.test_diagnostics()
+            self.test_diagnostics_to_helpdesk()
             http("POST", self.sim.url + "/_sim/reset")  # the same sample device imports again
             self.start_xvfb()
 
@@ -592,7 +783,7 @@ class Test:
                 self.admin("request", "reject", rid, "--reason", "wine test")
                 return "failure"
             self.gui_run("gui-approved", approve)
-            self.gui_run("gui-rejected", reject)
+            self.gui_run("gui-rejected", reject, then=self.collect_from_red_screen)
             # German from the user's locale (GetUserPreferredUILanguages), Japanese from
             # --language; both at 144 DPI, the long words and the CJK text.
             for language, extra in (("de", {"locale": "de_DE.UTF-8"}),

@@ -29,6 +29,11 @@ class SystemReport {
 
 std::unique_ptr<SystemReport> NewPlatformSystemReport();
 
+// Windows: MdmDiagnosticsTool.exe's Autopilot report, its files as system/mdm/<name> after
+// system/mdm-diagnostics.txt (what ran, how it ended, what was too large); only that note when
+// the tool is not there (mdm_diagnostics_win32.cc).
+std::vector<ZipEntry> CollectMdmDiagnostics();
+
 // Passes everything on to the real Ui and keeps the log lines for a bundle.
 class LogRecorder : public Ui {
  public:

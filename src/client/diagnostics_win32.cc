@@ -100,7 +100,9 @@ class RegistrySystemReport : public SystemReport {
   std::vector<ZipEntry> Collect() override {
     std::string registry;
     for (const wchar_t* path : kKeys) DumpKey(HKEY_LOCAL_MACHINE, path, 0, &registry);
-    return {{"system/registry.txt", registry}};
+    std::vector<ZipEntry> files = {{"system/registry.txt", registry}};
+    for (ZipEntry& file : CollectMdmDiagnostics()) files.push_back(std::move(file));
+    return files;
   }
 };
 

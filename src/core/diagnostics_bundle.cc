@@ -21,28 +21,61 @@ bool ValidDiagnosticsFileName(std::string_view name) {
   return true;
 }
 
+namespace {
+
+// Each byte followed by a NUL: ASCII as UTF-16LE.
+std::string Utf16le(std::string_view ascii) {
+  std::string out;
+  out.reserve(ascii.size() * 2);
+  for (char c : ascii) {
+    out.push_back(c);
+    out.push_back('\0');
+  }
+  return out;
+}
+
+// "01,a2,ff": a .reg file's hex: value.
+std::string RegHex(const std::string& hex) {
+  std::string out;
+  for (size_t at = 0; at + 1 < hex.size(); at += 2) {
+    if (at) out.push_back(',');
+    out.append(hex, at, 2);
+  }
+  return out;
+}
+
+}  // namespace
+
 HashSpotter::HashSpotter(const std::string& hash_base64) {
   if (hash_base64.size() < kRun) return;
-  Add(hash_base64);
+  Add(hash_base64, kRun);
+  Add(Utf16le(hash_base64), kLongRun);
   if (Result<std::string> blob = Base64Decode(hash_base64); blob.ok()) {
-    Add(ToHex(reinterpret_cast<const uint8_t*>(blob->data()), blob->size()));
-    Add(std::move(*blob), /*raw=*/true);
+    const std::string hex = ToHex(reinterpret_cast<const uint8_t*>(blob->data()), blob->size());
+    const std::string reg_hex = RegHex(hex);
+    Add(Utf16le(hex), kLongRun);
+    Add(reg_hex, kLongRun);
+    Add(Utf16le(reg_hex), kLongRun);
+    Add(hex, kRun);
+    Add(std::move(*blob), kRun, /*raw=*/true);
   }
 }
 
 bool HashSpotter::Holds(std::string_view text) const {
   for (size_t at = 0; !runs_.empty() && at + kRun <= text.size(); ++at) {
     if (runs_.count(text.substr(at, kRun))) return true;
+    if (at + kLongRun <= text.size() && long_runs_.count(text.substr(at, kLongRun))) return true;
   }
   return false;
 }
 
-void HashSpotter::Add(std::string text, bool raw) {
+void HashSpotter::Add(std::string text, size_t length, bool raw) {
   kept_.push_back(std::move(text));
   const std::string& held = kept_.back();
-  for (size_t at = 0; at + kRun <= held.size(); ++at) {
-    const std::string_view run = std::string_view(held).substr(at, kRun);
-    if (Telling(run) && (!raw || !Printable(run))) runs_.insert(run);
+  auto& runs = length == kLongRun ? long_runs_ : runs_;
+  for (size_t at = 0; at + length <= held.size(); ++at) {
+    const std::string_view run = std::string_view(held).substr(at, length);
+    if (Telling(run) && (!raw || !Printable(run))) runs.insert(run);
   }
 }
 

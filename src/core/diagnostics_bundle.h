@@ -20,11 +20,13 @@ inline constexpr int kMaxDiagnosticsPerRequest = 5;
 // 100 characters, ending in ".zip", not starting with '.'.
 bool ValidDiagnosticsFileName(std::string_view name);
 
-// Finds any 16-character run of a hardware hash in a text: as base64 (as submitted), as its raw
-// bytes, or as its bytes in hex (a registry dump's form). Not looked for, as any file may hold
-// them: runs of one or two characters (padding: sixteen zero bytes, "AAAA…", "0000…"), and raw
-// runs that are plain text (the SMBIOS strings in the hash, such as the SKU, which the bundle
-// names on purpose). An empty or short hash finds nothing.
+// Finds any part of a hardware hash in a text: 16 characters of it as base64 (as submitted),
+// 16 of its raw bytes, or 16 characters of its bytes in hex (a registry dump's form); and, in the
+// forms Windows' own tools write, 32 bytes of it as a .reg file's hex ("01,a2,…") or as
+// UTF-16LE text of any of the three (the longer run: such text is mostly hex digits and NULs).
+// Not looked for, as any file may hold them: runs of one or two characters (padding: sixteen zero
+// bytes, "AAAA…", "0000…"), and raw runs that are plain text (the SMBIOS strings in the hash,
+// such as the SKU, which the bundle names on purpose). An empty or short hash finds nothing.
 class HashSpotter {
  public:
   explicit HashSpotter(const std::string& hash_base64);
@@ -32,12 +34,15 @@ class HashSpotter {
 
  private:
   static constexpr size_t kRun = 16;
+  static constexpr size_t kLongRun = 32;
   static constexpr size_t kTellingCharacters = 3;
   static bool Telling(std::string_view run);
   static bool Printable(std::string_view run);
-  void Add(std::string text, bool raw = false);
-  std::deque<std::string> kept_;  // the views point into these
-  std::unordered_set<std::string_view> runs_;
+  // Keeps every telling run of `length` bytes of `text` (raw: only runs that are not text).
+  void Add(std::string text, size_t length, bool raw = false);
+  std::deque<std::string> kept_;                    // the views point into these
+  std::unordered_set<std::string_view> runs_;       // of kRun bytes
+  std::unordered_set<std::string_view> long_runs_;  // of kLongRun bytes
 };
 
 }  // namespace apm

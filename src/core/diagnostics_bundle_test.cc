@@ -33,6 +33,29 @@ TEST(HashSpotterTest, FindsSixteenCharactersOfTheHashInEachForm) {
   EXPECT_FALSE(spotter.Holds("serial PF3ABCDE, model ThinkPad"));
 }
 
+// Windows' own tools write UTF-16 text and .reg files ("hex:01,a2,…"): the hash is found there.
+TEST(HashSpotterTest, FindsTheHashInTheFormsWindowsToolsWrite) {
+  std::string raw;
+  for (int i = 0; i < 64; ++i) raw.push_back(char(i * 7 + 3));
+  const std::string hash = Base64Encode(raw);
+  const HashSpotter spotter(hash);
+  auto utf16 = [](std::string_view ascii) {
+    std::string out;
+    for (char c : ascii) out += std::string{c, '\0'};
+    return out;
+  };
+  const std::string hex = ToHex(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+  std::string reg;
+  for (size_t at = 20; at < 60; at += 2) reg += hex.substr(at, 2) + ",";
+  EXPECT_TRUE(spotter.Holds("\"Blob\"=hex:" + reg + "\\\r\n"));
+  EXPECT_TRUE(spotter.Holds(utf16("\"Blob\"=hex:" + reg)));
+  EXPECT_TRUE(spotter.Holds(utf16("hash " + hash.substr(30, 20))));
+  EXPECT_TRUE(spotter.Holds(utf16(hex.substr(30, 20))));
+  // Shorter than the run, or other hex, is not the hash.
+  EXPECT_FALSE(spotter.Holds(utf16(hash.substr(30, 12))));
+  EXPECT_FALSE(spotter.Holds(utf16("\"Other\"=hex:00,11,22,33,44,55,66,77,88,99,aa,bb,cc")));
+}
+
 // A hash's padding is in every zip and many registry values: not a sign of the hash.
 TEST(HashSpotterTest, PaddingIsNotTheHash) {
   std::string raw(64, '\0');

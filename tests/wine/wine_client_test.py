@@ -40,7 +40,7 @@ MAX_EXE_BYTES = 1024 * 1024
 DESKTOP = "/desktop=ap,1600x1200"
 SYSTEM_DLLS = {"advapi32.dll", "gdi32.dll", "kernel32.dll", "msvcrt.dll", "ole32.dll", "oleacc.dll",
                "oleaut32.dll", "shell32.dll", "user32.dll", "winhttp.dll", "ws2_32.dll",
-               "shcore.dll", "comctl32.dll", "api-ms-win-crt-runtime-l1-1-0.dll"}
+               "shcore.dll", "comctl32.dll", "api-ms-win-crt-runtime-l1-1-0.dll", "cabinet.dll"}
 
 failures = []
 
@@ -74,13 +74,33 @@ def free_port():
         return s.getsockname()[1]
 
 
+def make_cab(files):
+    """An uncompressed cabinet (MS-CAB, one folder) of `files`: [(name, bytes)]."""
+    data = b"".join(content for _, content in files)
+    blocks = [data[i:i + 32768] for i in range(0, len(data), 32768)]
+    entries, offset = b"", 0
+    for name, content in files:
+        entries += struct.pack("<IIHHHH", len(content), offset, 0, 0x5b7e, 0x7800, 0x20)
+        entries += name.encode() + b"\0"
+        offset += len(content)
+    files_at = 36 + 8
+    data_at = files_at + len(entries)
+    blocks_bytes = b"".join(struct.pack("<IHH", 0, len(b), len(b)) + b for b in blocks)
+    header = struct.pack("<4sIIIIIBBHHHHH", b"MSCF", 0, data_at + len(blocks_bytes), 0, files_at, 0,
+                         3, 1, 1, len(files), 0, 0x1234, 0)
+    return header + struct.pack("<IHH", data_at, len(blocks), 0) + entries + blocks_bytes
+
+
 def holds_hash(data, hash_b64):
     """Whether `data` holds 16 characters of the hash: as base64, in hex, or 16 of its raw bytes
     that are not plain text (the hash's SMBIOS strings are the device's names, shown on purpose).
     Runs of one or two characters (padding) are not the hash's own."""
     raw = base64.b64decode(hash_b64)
+    reg_hex = ",".join(f"{b:02x}" for b in raw)
     forms = ((hash_b64.encode(), True), (raw, False), (raw.hex().encode(), True),
-             (raw.hex().upper().encode(), True))
+             (raw.hex().upper().encode(), True), (reg_hex.encode(), True),
+             (hash_b64.encode("utf-16-le"), True), (raw.hex().encode("utf-16-le"), True),
+             (reg_hex.encode("utf-16-le"), True))
     for text, plain_ok in forms:
         for i in range(len(text) - 15):
             run = text[i:i + 16]
@@ -383,6 +403,23 @@ class Test:
         key = r"HKLM\SOFTWARE\Microsoft\Provisioning\Diagnostics\Autopilot"
         folder = os.path.join(self.tmp, "usb")
         body, path = self.device("diagnostics")
+        # Windows' MdmDiagnosticsTool.exe (a stand-in: Wine has none) and the report it writes:
+        # two files that hold the hash as Windows' tools write it, two that do not.
+        raw = base64.b64decode(body["hardwareHash"])
+        reg = ("Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\"
+               "Microsoft\\Windows\\CurrentVersion\\Provisioning]\r\n\"DeviceHash\"=hex:" +
+               ",".join(f"{b:02x}" for b in raw[:64]) + "\r\n")
+        cab = os.path.join(self.tmp, "mdm-report.cab")
+        with open(cab, "wb") as f:
+            f.write(make_cab([
+                ("TpmHliInfo_Output.txt", b"TPM present: true\r\n"),
+                ("MdmDiagReport_RegistryDump.reg", b"\xff\xfe" + reg.encode("utf-16-le")),
+                ("AutopilotDDSZTDFile.json",
+                 json.dumps({"ZtdDeviceHash": body["hardwareHash"]}).encode()),
+                ("logs\\provisioning.log", b"provisioning started\n")]))
+        tool = os.path.join(self.wine_env["WINEPREFIX"], "drive_c", "windows", "system32",
+                            "MdmDiagnosticsTool.exe")
+        shutil.copy(os.path.join(os.path.dirname(self.exe), "ap_fake_mdm_diagnostics.exe"), tool)
         tenant = "00000000-0000-4000-8000-000000000001"
         self.registry([(key, "CloudAssignedTenantDomain", "REG_SZ", "contoso.onmicrosoft.com"),
                        (key, "CloudAssignedTenantId", "REG_SZ", tenant)])
@@ -391,8 +428,10 @@ class Test:
                                   "--diagnostics-folder", self.win_path(folder),
                                   "--device-file", self.win_path(path), "--allow-http",
                                   "--skip-checks", self.server.url],
-                                 env=self.wine_env, capture_output=True, timeout=120)
+                                 env=dict(self.wine_env, AP_FAKE_MDM_CAB=self.win_path(cab)),
+                                 capture_output=True, timeout=120)
         finally:
+            os.remove(tool)
             # Gone again: with it, every later run would stop at "already has a profile".
             self.registry([(key, "CloudAssignedTenantDomain", None, None),
                            (key, "CloudAssignedTenantId", None, None)])
@@ -406,7 +445,19 @@ class Test:
             names = bundle.namelist()
             registry = bundle.read("system/registry.txt").decode("utf-8", "replace")
             summary = bundle.read("summary.txt").decode("utf-8", "replace")
+            mdm = {n: bundle.read(n) for n in names if n.startswith("system/mdm")}
+            check(not any(holds_hash(bundle.read(n), body["hardwareHash"]) for n in names),
+                  "diagnostics: no file holds any of the hash, in any form")
         check(names[:3] == ["summary.txt", "checks.txt", "ap.log"], f"diagnostics: {names}")
+        check(mdm.get("system/mdm/TpmHliInfo_Output.txt") == b"TPM present: true\r\n" and
+              mdm.get("system/mdm/logs/provisioning.log") == b"provisioning started\n" and
+              b"exit code 0" in mdm.get("system/mdm-diagnostics.txt", b""),
+              f"diagnostics: MdmDiagnosticsTool's report is in it, opened ({sorted(mdm)})")
+        check("system/mdm/MdmDiagReport_RegistryDump.reg (it held part of the hardware hash)" in
+              summary and
+              "system/mdm/AutopilotDDSZTDFile.json (it held part of the hardware hash)" in summary,
+              "diagnostics: the report's files that hold the hash (a UTF-16 .reg, the ZTD JSON) "
+              "are left out and named")
         check("CloudAssignedTenantDomain = contoso.onmicrosoft.com" in registry,
               "diagnostics: the Autopilot registry key is in it")
         check("assigned to contoso.onmicrosoft.com" in summary and "DEMO-0001" in summary,

@@ -77,8 +77,8 @@ Result<std::vector<StoredZipEntry>> ReadStoredZip(const std::string& zip_text) {
     if (!names.insert(name).second) {
       return Status::InvalidArgument("\"" + name + "\" is there twice");
     }
-    entries.push_back({name, std::string(zip.substr(data, size)), crc,
-                       uint16_t(Get16(zip, at + 12)), uint16_t(Get16(zip, at + 14))});
+    entries.push_back({name, zip.substr(data, size), crc, uint16_t(Get16(zip, at + 12)),
+                       uint16_t(Get16(zip, at + 14))});
     next_local = data + size;
     at += 46 + name_length;
   }

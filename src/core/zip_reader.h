@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -16,13 +17,15 @@ namespace apm {
 
 struct StoredZipEntry {
   std::string name;
-  std::string bytes;
+  std::string_view bytes;  // within the archive read, which must outlive the entry
   uint32_t crc = 0;
   uint16_t dos_time = 0;
   uint16_t dos_date = 0;
 };
 
 // An error names the first structure that is not what a stored zip has.
+// The entries' bytes are views into `zip` (an upload is not copied again), hence no temporary.
 Result<std::vector<StoredZipEntry>> ReadStoredZip(const std::string& zip);
+Result<std::vector<StoredZipEntry>> ReadStoredZip(std::string&& zip) = delete;
 
 }  // namespace apm

@@ -110,7 +110,6 @@ void ApiHandler::UploadDiagnostics(const InboundRequest& req, const std::string&
     return fail(http::status::unprocessable_entity, "holds_hardware_hash",
                 "the bundle holds part of the device's hardware hash; it was not kept");
   }
-  entries->clear();  // the files' copies; the body itself is kept
   DiagnosticsBundle bundle;
   bundle.request_id = r->id;
   bundle.file_name = name;

@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   apm::Result<std::vector<apm::StoredZipEntry>> read = apm::ReadStoredZip(zip);
   if (!read.ok()) return 0;
   std::vector<apm::ZipEntry> entries;
-  for (const apm::StoredZipEntry& e : *read) entries.push_back({e.name, e.bytes});
+  for (const apm::StoredZipEntry& e : *read) entries.push_back({e.name, std::string(e.bytes)});
   apm::Result<std::string> written = apm::ZipStored(entries, std::chrono::system_clock::now());
   if (!written.ok()) return 0;  // a name the writer does not make (the reader need not refuse it)
   apm::Result<std::vector<apm::StoredZipEntry>> again = apm::ReadStoredZip(*written);

@@ -48,34 +48,34 @@ std::string RegHex(const std::string& hex) {
 
 HashSpotter::HashSpotter(const std::string& hash_base64) {
   if (hash_base64.size() < kRun) return;
-  Add(hash_base64, kRun);
-  Add(Utf16le(hash_base64), kLongRun);
+  Add(hash_base64, runs_);
+  Add(Utf16le(hash_base64), long_runs_);
   if (Result<std::string> blob = Base64Decode(hash_base64); blob.ok()) {
     const std::string hex = ToHex(reinterpret_cast<const uint8_t*>(blob->data()), blob->size());
     const std::string reg_hex = RegHex(hex);
-    Add(Utf16le(hex), kLongRun);
-    Add(reg_hex, kLongRun);
-    Add(Utf16le(reg_hex), kLongRun);
-    Add(hex, kRun);
-    Add(std::move(*blob), kRun, /*raw=*/true);
+    Add(Utf16le(hex), long_runs_);
+    Add(reg_hex, long_runs_);
+    Add(Utf16le(reg_hex), long_runs_);
+    Add(hex, runs_);
+    Add(std::move(*blob), runs_, /*raw=*/true);
   }
 }
 
 bool HashSpotter::Holds(std::string_view text) const {
-  for (size_t at = 0; !runs_.empty() && at + kRun <= text.size(); ++at) {
-    if (runs_.count(text.substr(at, kRun))) return true;
-    if (at + kLongRun <= text.size() && long_runs_.count(text.substr(at, kLongRun))) return true;
+  const size_t n = runs_.length, long_n = long_runs_.length;
+  for (size_t at = 0; !runs_.views.empty() && at + n <= text.size(); ++at) {
+    if (runs_.views.count(text.substr(at, n))) return true;
+    if (at + long_n <= text.size() && long_runs_.views.count(text.substr(at, long_n))) return true;
   }
   return false;
 }
 
-void HashSpotter::Add(std::string text, size_t length, bool raw) {
+void HashSpotter::Add(std::string text, Runs& into, bool raw) {
   kept_.push_back(std::move(text));
   const std::string& held = kept_.back();
-  auto& runs = length == kLongRun ? long_runs_ : runs_;
-  for (size_t at = 0; at + length <= held.size(); ++at) {
-    const std::string_view run = std::string_view(held).substr(at, length);
-    if (Telling(run) && (!raw || !Printable(run))) runs.insert(run);
+  for (size_t at = 0; at + into.length <= held.size(); ++at) {
+    const std::string_view run = std::string_view(held).substr(at, into.length);
+    if (Telling(run) && (!raw || !Printable(run))) into.views.insert(run);
   }
 }
 

@@ -38,11 +38,15 @@ class HashSpotter {
   static constexpr size_t kTellingCharacters = 3;
   static bool Telling(std::string_view run);
   static bool Printable(std::string_view run);
-  // Keeps every telling run of `length` bytes of `text` (raw: only runs that are not text).
-  void Add(std::string text, size_t length, bool raw = false);
-  std::deque<std::string> kept_;                    // the views point into these
-  std::unordered_set<std::string_view> runs_;       // of kRun bytes
-  std::unordered_set<std::string_view> long_runs_;  // of kLongRun bytes
+  struct Runs {
+    size_t length;
+    std::unordered_set<std::string_view> views;  // into kept_
+  };
+  // Keeps every telling run of `text` in `into` (raw: only runs that are not text).
+  void Add(std::string text, Runs& into, bool raw = false);
+  std::deque<std::string> kept_;
+  Runs runs_{kRun, {}};
+  Runs long_runs_{kLongRun, {}};
 };
 
 }  // namespace apm

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "client/diagnostics.h"
+#include "core/text.h"
 
 namespace apm::client {
 namespace {
@@ -151,6 +152,15 @@ FNFDINOTIFY(CabNotify) {
   }
 }
 
+// A cab's file name as one line of the notes can show it: UTF-8, no control characters, short.
+std::string ShownName(const std::string& name) {
+  std::string shown = TruncateUtf8(ValidUtf8Text(name), 120);
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return shown;
+}
+
 // Each file of `cab` as system/mdm/<name>; what could not be read goes to `notes`.
 std::vector<ZipEntry> OpenCab(std::string cab, std::string* notes) {
   Extraction state;
@@ -180,9 +190,12 @@ std::vector<ZipEntry> OpenCab(std::string cab, std::string* notes) {
       if (c == '\\') c = '/';
     }
     if (file.skipped) {
-      *notes += "left out: " + name + " (over " + std::to_string(kMaxFileBytes) + " bytes)\n";
-    } else if (!ZipNameProblem(name).empty() || !taken.insert(name).second) {
-      *notes += "left out: a file whose name a zip cannot hold, or holds already\n";
+      *notes +=
+          "left out: " + ShownName(name) + " (over " + std::to_string(kMaxFileBytes) + " bytes)\n";
+    } else if (const std::string_view problem = ZipNameProblem(name); !problem.empty()) {
+      *notes += "left out: " + ShownName(name) + " (its name " + std::string(problem) + ")\n";
+    } else if (!taken.insert(name).second) {
+      *notes += "left out: " + ShownName(name) + " (a second file of that name)\n";
     } else {
       out.push_back({"system/mdm/" + name, std::move(file.bytes)});
     }

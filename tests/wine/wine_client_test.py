@@ -28,6 +28,7 @@ import time
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 
 WORKING = (0, 66, 117)
 SUCCESS = (16, 124, 16)
@@ -75,9 +76,14 @@ def free_port():
 
 
 def make_cab(files):
-    """An uncompressed cabinet (MS-CAB, one folder) of `files`: [(name, bytes)]."""
+    """A cabinet (MS-CAB, one folder, MSZIP as Windows' tools write it) of `files`:
+    [(name, bytes)]. Each 32 KiB block is its own deflate stream after "CK"."""
     data = b"".join(content for _, content in files)
-    blocks = [data[i:i + 32768] for i in range(0, len(data), 32768)]
+    blocks = []
+    for i in range(0, len(data), 32768):
+        deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+        packed = b"CK" + deflate.compress(data[i:i + 32768]) + deflate.flush()
+        blocks.append(struct.pack("<IHH", 0, len(packed), len(data[i:i + 32768])) + packed)
     entries, offset = b"", 0
     for name, content in files:
         entries += struct.pack("<IIHHHH", len(content), offset, 0, 0x5b7e, 0x7800, 0x20)
@@ -85,10 +91,10 @@ def make_cab(files):
         offset += len(content)
     files_at = 36 + 8
     data_at = files_at + len(entries)
-    blocks_bytes = b"".join(struct.pack("<IHH", 0, len(b), len(b)) + b for b in blocks)
+    blocks_bytes = b"".join(blocks)
     header = struct.pack("<4sIIIIIBBHHHHH", b"MSCF", 0, data_at + len(blocks_bytes), 0, files_at, 0,
                          3, 1, 1, len(files), 0, 0x1234, 0)
-    return header + struct.pack("<IHH", data_at, len(blocks), 0) + entries + blocks_bytes
+    return header + struct.pack("<IHH", data_at, len(blocks), 1) + entries + blocks_bytes
 
 
 def holds_hash(data, hash_b64):
@@ -404,11 +410,15 @@ class Test:
         folder = os.path.join(self.tmp, "usb")
         body, path = self.device("diagnostics")
         # Windows' MdmDiagnosticsTool.exe (a stand-in: Wine has none) and the report it writes:
-        # two files that hold the hash as Windows' tools write it, two that do not.
+        # two files that hold the hash as Windows' tools write it, two that do not (one spanning
+        # three compressed blocks), and two whose names a zip cannot take (outside, twice).
         raw = base64.b64decode(body["hardwareHash"])
         reg = ("Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\"
                "Microsoft\\Windows\\CurrentVersion\\Provisioning]\r\n\"DeviceHash\"=hex:" +
                ",".join(f"{b:02x}" for b in raw[:64]) + "\r\n")
+        provisioning_log = b"provisioning started\n" + b"".join(
+            f"step {n}: {hashlib.sha256(str(n).encode()).hexdigest()}\n".encode()
+            for n in range(1000))
         cab = os.path.join(self.tmp, "mdm-report.cab")
         with open(cab, "wb") as f:
             f.write(make_cab([
@@ -416,7 +426,9 @@ class Test:
                 ("MdmDiagReport_RegistryDump.reg", b"\xff\xfe" + reg.encode("utf-16-le")),
                 ("AutopilotDDSZTDFile.json",
                  json.dumps({"ZtdDeviceHash": body["hardwareHash"]}).encode()),
-                ("logs\\provisioning.log", b"provisioning started\n")]))
+                ("logs\\provisioning.log", provisioning_log),
+                ("..\\outside.txt", b"not from the report\n"),
+                ("TpmHliInfo_Output.txt", b"a second TPM report\r\n")]))
         tool = os.path.join(self.wine_env["WINEPREFIX"], "drive_c", "windows", "system32",
                             "MdmDiagnosticsTool.exe")
         shutil.copy(os.path.join(os.path.dirname(self.exe), "ap_fake_mdm_diagnostics.exe"), tool)
@@ -450,9 +462,15 @@ class Test:
                   "diagnostics: no file holds any of the hash, in any form")
         check(names[:3] == ["summary.txt", "checks.txt", "ap.log"], f"diagnostics: {names}")
         check(mdm.get("system/mdm/TpmHliInfo_Output.txt") == b"TPM present: true\r\n" and
-              mdm.get("system/mdm/logs/provisioning.log") == b"provisioning started\n" and
+              mdm.get("system/mdm/logs/provisioning.log") == provisioning_log and
               b"exit code 0" in mdm.get("system/mdm-diagnostics.txt", b""),
-              f"diagnostics: MdmDiagnosticsTool's report is in it, opened ({sorted(mdm)})")
+              f"diagnostics: MdmDiagnosticsTool's compressed report is in it, opened "
+              f"({sorted(mdm)})")
+        notes = mdm.get("system/mdm-diagnostics.txt", b"").decode("utf-8", "replace")
+        check('left out: ../outside.txt (its name has "..")' in notes and
+              "left out: TpmHliInfo_Output.txt (a second file of that name)" in notes and
+              "system/mdm/outside.txt" not in mdm,
+              f"diagnostics: the report's files a zip cannot take are named, left out ({notes!r})")
         check("system/mdm/MdmDiagReport_RegistryDump.reg (it held part of the hardware hash)" in
               summary and
               "system/mdm/AutopilotDDSZTDFile.json (it held part of the hardware hash)" in summary,

@@ -72,8 +72,9 @@ class [[nodiscard]] Result {
   T&& value() && { return std::move(*value_); }
   T* operator->() { return &*value_; }
   const T* operator->() const { return &*value_; }
-  T& operator*() { return *value_; }
-  const T& operator*() const { return *value_; }
+  T& operator*() & { return *value_; }
+  const T& operator*() const& { return *value_; }
+  T&& operator*() && { return std::move(*value_); }  // a temporary's value is moved, not aliased
 
  private:
   std::optional<T> value_;

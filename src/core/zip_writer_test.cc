@@ -12,11 +12,13 @@ using std::chrono::sys_days;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
+// The entries' bytes are views into `zip`: an lvalue only, as ReadStoredZip's own overloads ask.
 std::vector<StoredZipEntry> ReadBack(const std::string& zip) {
   Result<std::vector<StoredZipEntry>> entries = ReadStoredZip(zip);
   EXPECT_TRUE(entries.ok()) << entries.status().ToString();
   return entries.ok() ? *entries : std::vector<StoredZipEntry>{};
 }
+std::vector<StoredZipEntry> ReadBack(std::string&& zip) = delete;
 
 TEST(Crc32Test, TheCheckValueOfTheStandard) {
   EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);

@@ -30,6 +30,8 @@ bool ValidDiagnosticsFileName(std::string_view name);
 class HashSpotter {
  public:
   explicit HashSpotter(const std::string& hash_base64);
+  HashSpotter(const HashSpotter&) = delete;  // its runs are views into its own strings
+  HashSpotter& operator=(const HashSpotter&) = delete;
   bool Holds(std::string_view text) const;
 
  private:

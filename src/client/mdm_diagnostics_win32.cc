@@ -139,10 +139,23 @@ FNSEEK(CabSeek) {
   file->position = size_t(target);
   return __LONG32(target);
 }
+
+// A cab names its files in the ANSI code page unless it flags a name as UTF-8.
+std::string CabFileName(const char* name, USHORT attributes) {
+  if (!name) return "unnamed";
+  if (attributes & _A_NAME_IS_UTF) return name;
+  const int length = MultiByteToWideChar(CP_ACP, 0, name, -1, nullptr, 0);
+  if (length <= 1) return name;
+  std::wstring wide(size_t(length), L'\0');
+  MultiByteToWideChar(CP_ACP, 0, name, -1, wide.data(), length);
+  wide.resize(size_t(length - 1));
+  return Narrow(wide);
+}
+
 FNFDINOTIFY(CabNotify) {
   switch (fdint) {
     case fdintCOPY_FILE: {
-      extraction->files.push_back({pfdin->psz1 ? pfdin->psz1 : "unnamed", "", 0, false});
+      extraction->files.push_back({CabFileName(pfdin->psz1, pfdin->attribs), "", 0, false});
       return INT_PTR(extraction->files.size());
     }
     case fdintCLOSE_FILE_INFO:
@@ -152,11 +165,12 @@ FNFDINOTIFY(CabNotify) {
   }
 }
 
-// A cab's file name as one line of the notes can show it: UTF-8, no control characters, short.
+// A cab's file name as one line of the notes can show it: printable ASCII (no control or
+// direction characters), short; anything else as '?'.
 std::string ShownName(const std::string& name) {
-  std::string shown = TruncateUtf8(ValidUtf8Text(name), 120);
+  std::string shown = name.substr(0, 120);
   for (char& c : shown) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
   }
   return shown;
 }
@@ -192,6 +206,8 @@ std::vector<ZipEntry> OpenCab(std::string cab, std::string* notes) {
     if (file.skipped) {
       *notes +=
           "left out: " + ShownName(name) + " (over " + std::to_string(kMaxFileBytes) + " bytes)\n";
+    } else if (!IsValidUtf8(name)) {
+      *notes += "left out: " + ShownName(name) + " (its name is not UTF-8)\n";
     } else if (const std::string_view problem = ZipNameProblem(name); !problem.empty()) {
       *notes += "left out: " + ShownName(name) + " (its name " + std::string(problem) + ")\n";
     } else if (!taken.insert(name).second) {

@@ -77,7 +77,9 @@ def free_port():
 
 def make_cab(files):
     """A cabinet (MS-CAB, one folder, MSZIP as Windows' tools write it) of `files`:
-    [(name, bytes)]. Each 32 KiB block is its own deflate stream after "CK"."""
+    [(name, bytes)]. Each 32 KiB block is its own deflate stream after "CK". A name given as
+    bytes is written as it is (the ANSI code page's); a str one as UTF-8, flagged so when it is
+    not ASCII."""
     data = b"".join(content for _, content in files)
     blocks = []
     for i in range(0, len(data), 32768):
@@ -86,8 +88,10 @@ def make_cab(files):
         blocks.append(struct.pack("<IHH", 0, len(packed), len(data[i:i + 32768])) + packed)
     entries, offset = b"", 0
     for name, content in files:
-        entries += struct.pack("<IIHHHH", len(content), offset, 0, 0x5b7e, 0x7800, 0x20)
-        entries += name.encode() + b"\0"
+        raw_name = name if isinstance(name, bytes) else name.encode()
+        utf8 = 0x80 if isinstance(name, str) and not name.isascii() else 0  # _A_NAME_IS_UTF
+        entries += struct.pack("<IIHHHH", len(content), offset, 0, 0x5b7e, 0x7800, 0x20 | utf8)
+        entries += raw_name + b"\0"
         offset += len(content)
     files_at = 36 + 8
     data_at = files_at + len(entries)
@@ -411,7 +415,8 @@ class Test:
         body, path = self.device("diagnostics")
         # Windows' MdmDiagnosticsTool.exe (a stand-in: Wine has none) and the report it writes:
         # two files that hold the hash as Windows' tools write it, two that do not (one spanning
-        # three compressed blocks), and two whose names a zip cannot take (outside, twice).
+        # three compressed blocks), two whose names a zip cannot take (outside, twice), and two
+        # named in the ANSI code page and in flagged UTF-8.
         raw = base64.b64decode(body["hardwareHash"])
         reg = ("Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\"
                "Microsoft\\Windows\\CurrentVersion\\Provisioning]\r\n\"DeviceHash\"=hex:" +
@@ -428,6 +433,8 @@ class Test:
                  json.dumps({"ZtdDeviceHash": body["hardwareHash"]}).encode()),
                 ("logs\\provisioning.log", provisioning_log),
                 ("..\\outside.txt", b"not from the report\n"),
+                (b"Caf\xe9.txt", b"a name in the ANSI code page\n"),
+                ("Übersicht.txt", b"a name in UTF-8\n"),
                 ("TpmHliInfo_Output.txt", b"a second TPM report\r\n")]))
         tool = os.path.join(self.wine_env["WINEPREFIX"], "drive_c", "windows", "system32",
                             "MdmDiagnosticsTool.exe")
@@ -463,6 +470,11 @@ class Test:
         check(names[:3] == ["summary.txt", "checks.txt", "ap.log"], f"diagnostics: {names}")
         check(mdm.get("system/mdm/TpmHliInfo_Output.txt") == b"TPM present: true\r\n" and
               mdm.get("system/mdm/logs/provisioning.log") == provisioning_log and
+              # Windows-1252 reads "Café"; Wine in a UTF-8 locale takes UTF-8 as its ANSI code
+              # page, where the lone byte is U+FFFD. Either way the file is kept, named in UTF-8.
+              b"a name in the ANSI code page\n" in (mdm.get("system/mdm/Café.txt"),
+                                                     mdm.get("system/mdm/Caf\ufffd.txt")) and
+              mdm.get("system/mdm/Übersicht.txt") == b"a name in UTF-8\n" and
               b"exit code 0" in mdm.get("system/mdm-diagnostics.txt", b""),
               f"diagnostics: MdmDiagnosticsTool's compressed report is in it, opened "
               f"({sorted(mdm)})")

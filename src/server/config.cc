@@ -5,7 +5,6 @@
 #include "core/text.h"
 
 #include <toml++/toml.h>
-#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <sstream>

@@ -4,7 +4,6 @@
 #include <cctype>
 
 #include "core/guid.h"
-#include "core/text.h"
 #include "server/config.h"
 #include "server/decision_hooks.h"
 #include "server/notify/event_messages.h"

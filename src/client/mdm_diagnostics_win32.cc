@@ -144,12 +144,7 @@ FNSEEK(CabSeek) {
 std::string CabFileName(const char* name, USHORT attributes) {
   if (!name) return "unnamed";
   if (attributes & _A_NAME_IS_UTF) return name;
-  const int length = MultiByteToWideChar(CP_ACP, 0, name, -1, nullptr, 0);
-  if (length <= 1) return name;
-  std::wstring wide(size_t(length), L'\0');
-  MultiByteToWideChar(CP_ACP, 0, name, -1, wide.data(), length);
-  wide.resize(size_t(length - 1));
-  return Narrow(wide);
+  return Narrow(Widen(name, CP_ACP));
 }
 
 FNFDINOTIFY(CabNotify) {

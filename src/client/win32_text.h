@@ -17,13 +17,15 @@
 namespace apm::client {
 
 // Invalid UTF-8 becomes U+FFFD rather than an error: these strings are for display and APIs.
-inline std::wstring Widen(std::string_view text) {
+// `code_page`: what `text` is in (CP_ACP for names legacy formats such as a cab's give).
+inline std::wstring Widen(std::string_view text, UINT code_page = CP_UTF8) {
   if (text.empty()) return {};
   const int length =
-      MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
+      MultiByteToWideChar(code_page, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
   if (length <= 0) return {};
   std::wstring wide(static_cast<size_t>(length), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), wide.data(), length);
+  MultiByteToWideChar(code_page, 0, text.data(), static_cast<int>(text.size()), wide.data(),
+                      length);
   return wide;
 }
 
